@@ -1,0 +1,65 @@
+# One entry point: make, make iso, make run, make test, make check, make size, make fuzz, make clean.
+BUILD   ?= build
+CC      := gcc
+LD      := ld
+CMDLINE ?= loglevel=info
+
+HV_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
+	-mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -fcf-protection=none -fno-common -MMD -MP
+HV_ASFLAGS := -g -Werror -MMD -MP -D__ASSEMBLY__
+HV_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
+
+HV_SRCS := $(wildcard boot/*.S) $(wildcard hv/*.c hv/*.S hv/vmx/*.c hv/vmx/*.S hv/devices/*.c)
+HV_OBJS := $(patsubst %,$(BUILD)/%.o,$(HV_SRCS))
+
+.PHONY: all iso run test check size fuzz fuzz-short unit system clean format
+all: $(BUILD)/hv.elf
+
+$(BUILD)/%.c.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.S.o: %.S
+	@mkdir -p $(dir $@)
+	$(CC) $(HV_ASFLAGS) -c $< -o $@
+
+$(BUILD)/hv.elf: $(HV_OBJS) boot/hv.ld
+	$(LD) $(HV_LDFLAGS) -T boot/hv.ld -o $@ $(HV_OBJS)
+
+iso: $(BUILD)/hv.iso
+$(BUILD)/hv.iso: $(BUILD)/hv.elf scripts/mkiso.sh FORCE
+	scripts/mkiso.sh $@ $(BUILD)/hv.elf "$(CMDLINE)"
+
+run: $(BUILD)/hv.iso
+	scripts/run.sh $(BUILD)/hv.iso
+
+unit:
+	$(MAKE) -f tests/unit/unit.mk BUILD=$(BUILD) run
+
+fuzz:
+	$(MAKE) -f tests/fuzz/fuzz.mk BUILD=$(BUILD) run FUZZ_SECONDS=$${FUZZ_SECONDS:-60}
+
+fuzz-short:
+	$(MAKE) -f tests/fuzz/fuzz.mk BUILD=$(BUILD) run FUZZ_SECONDS=10
+
+system: $(BUILD)/hv.elf
+	tests/system/run.sh
+
+check:
+	scripts/check.sh
+
+size: $(BUILD)/hv.elf
+	scripts/size.sh $(BUILD)/hv.elf
+
+test:
+	scripts/test-all.sh
+
+format:
+	clang-format -i $$(git ls-files 'hv/*.[ch]' 'boot/*.[ch]' 'tests/*.[ch]' 'compat/*.[ch]')
+
+clean:
+	rm -rf $(BUILD)
+
+FORCE:
+-include $(HV_OBJS:.o=.d)

@@ -1,0 +1,40 @@
+/* Command-line lookup; pure and unit-tested. */
+#include "cmdline.h"
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n';
+}
+
+bool cmdline_get(const char *cl, const char *key, char *val, size_t n)
+{
+	bool found = false;
+
+	while (cl && *cl) {
+		const char *k = key, *w;
+
+		while (is_space(*cl))
+			cl++;
+		w = cl;
+		while (*k && *w == *k)
+			w++, k++;
+		if (!*k && (*w == '=' || is_space(*w) || !*w)) {
+			size_t i = 0;
+			found = true;
+			if (*w == '=')
+				for (w++; *w && !is_space(*w); w++)
+					if (n && i + 1 < n)
+						val[i++] = *w;
+			if (n)
+				val[i] = '\0';
+		}
+		while (*cl && !is_space(*cl))
+			cl++;
+	}
+	return found;
+}
+
+bool cmdline_has(const char *cl, const char *key)
+{
+	return cmdline_get(cl, key, NULL, 0);
+}

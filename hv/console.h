@@ -1,0 +1,11 @@
+/* 16550 UART on COM1: the hypervisor's serial console. */
+#ifndef HV_CONSOLE_H
+#define HV_CONSOLE_H
+
+#include "types.h"
+
+void console_init(void);
+void console_write(const char *s, size_t n);
+void console_drain(void);
+
+#endif

@@ -1,0 +1,75 @@
+/* GDT, TSS and IDT setup. */
+#include "cpu.h"
+
+struct idt_entry {
+	uint16_t off_lo, sel;
+	uint8_t ist, type;
+	uint16_t off_mid;
+	uint32_t off_hi, rsvd;
+} __packed;
+
+struct desc_ptr {
+	uint16_t limit;
+	uint64_t base;
+} __packed;
+
+extern const uint64_t isr_table[32];
+static struct idt_entry idt[256] __aligned(16);
+
+static uint8_t vector_ist(unsigned v)
+{
+	switch (v) {
+	case 2:
+		return IST_NMI;
+	case 8:
+		return IST_DF;
+	case 18:
+		return IST_MC;
+	default:
+		return 0;
+	}
+}
+
+void idt_init(void)
+{
+	for (unsigned v = 0; v < ARRAY_SIZE(isr_table); v++) {
+		uint64_t h = isr_table[v];
+		idt[v] = (struct idt_entry){
+			.off_lo = (uint16_t)h, .sel = GDT_CODE, .ist = vector_ist(v),
+			.type = 0x8e, /* present, DPL 0, interrupt gate */
+			.off_mid = (uint16_t)(h >> 16), .off_hi = (uint32_t)(h >> 32),
+		};
+	}
+}
+
+static void gdt_set_tss(uint64_t *gdt, const struct tss64 *tss)
+{
+	uint64_t base = (uint64_t)(uintptr_t)tss, limit = sizeof(*tss) - 1;
+
+	gdt[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
+		 (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
+	gdt[4] = base >> 32;
+}
+
+void cpu_tables_load(struct cpu_tables *t)
+{
+	struct desc_ptr gdtr = { sizeof(t->gdt) - 1, (uint64_t)(uintptr_t)t->gdt };
+	struct desc_ptr idtr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+
+	t->gdt[0] = 0;
+	t->gdt[1] = 0x00af9a000000ffffULL; /* 64-bit code, DPL 0 */
+	t->gdt[2] = 0x00cf92000000ffffULL; /* data */
+	t->tss = (struct tss64){ .iomap_base = sizeof(struct tss64) };
+	for (unsigned i = 0; i < 3; i++)
+		t->tss.ist[i] = (uint64_t)(uintptr_t)(t->ist_stacks[i] + IST_STACK_SIZE);
+	gdt_set_tss(t->gdt, &t->tss);
+	__asm__ volatile("lgdt %0\n\t"
+			 "mov %1, %%ds\n\tmov %1, %%es\n\tmov %1, %%ss\n\t"
+			 "pushq %2\n\tleaq 1f(%%rip), %%rax\n\tpushq %%rax\n\tlretq\n"
+			 "1:\n\t"
+			 "ltr %w3\n\t"
+			 "lidt %4"
+			 :
+			 : "m"(gdtr), "r"((uint64_t)GDT_DATA), "i"(GDT_CODE), "r"(GDT_TSS), "m"(idtr)
+			 : "rax", "memory");
+}

@@ -1,0 +1,176 @@
+/* Frame allocator. Pure logic over a caller-provided bitmap; unit-tested on the host. */
+#include "frames.h"
+
+static bool bit_get(const struct frame_pool *p, uint64_t f)
+{
+	return (p->bitmap[f / 64] >> (f % 64)) & 1;
+}
+
+static void bit_put(struct frame_pool *p, uint64_t f, bool free)
+{
+	if (free)
+		p->bitmap[f / 64] |= 1ULL << (f % 64);
+	else
+		p->bitmap[f / 64] &= ~(1ULL << (f % 64));
+}
+
+/* Marks frames wholly inside [base, end) free. */
+static void mark_free(struct frame_pool *p, uint64_t base, uint64_t end)
+{
+	uint64_t f = ALIGN_UP(base, FRAME_SIZE) / FRAME_SIZE;
+	uint64_t last = MIN(end / FRAME_SIZE, p->nframes);
+
+	for (; f < last; f++)
+		if (!bit_get(p, f)) {
+			bit_put(p, f, true);
+			p->nfree++;
+		}
+}
+
+/* Marks every frame touching [base, end) used. */
+static void mark_used(struct frame_pool *p, uint64_t base, uint64_t end)
+{
+	uint64_t f = base / FRAME_SIZE;
+	uint64_t last = MIN(ALIGN_UP(end, FRAME_SIZE) / FRAME_SIZE, p->nframes);
+
+	for (; f < last; f++)
+		if (bit_get(p, f)) {
+			bit_put(p, f, false);
+			p->nfree--;
+		}
+}
+
+static bool overlaps_any(uint64_t base, uint64_t end, const struct phys_range *rsv, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (base < rsv[i].end && rsv[i].base < end)
+			return true;
+	return false;
+}
+
+/* First page-aligned spot of `bytes` in usable RAM above 1 MiB that avoids `rsv`. */
+static uint64_t place_bitmap(const struct boot_info *bi, uint64_t bytes,
+			     const struct phys_range *rsv, unsigned nrsv)
+{
+	for (unsigned i = 0; i < bi->nmmap; i++) {
+		const struct mem_range *r = &bi->mmap[i];
+		uint64_t a = ALIGN_UP(MAX(r->base, FRAMES_LOW_LIMIT), FRAME_SIZE);
+		uint64_t end = r->base + r->len;
+
+		if (r->type != MEM_AVAILABLE)
+			continue;
+		while (a < end && end - a >= bytes) {
+			if (!overlaps_any(a, a + bytes, rsv, nrsv))
+				return a;
+			a += FRAME_SIZE;
+		}
+	}
+	return 0;
+}
+
+int frames_init(struct frame_pool *p, const struct boot_info *bi, const struct phys_range *rsv,
+		unsigned nrsv, void *(*virt)(uint64_t pa))
+{
+	uint64_t top = 0, bytes;
+
+	for (unsigned i = 0; i < bi->nmmap; i++)
+		if (bi->mmap[i].type == MEM_AVAILABLE)
+			top = MAX(top, bi->mmap[i].base + bi->mmap[i].len);
+	if (top <= FRAMES_LOW_LIMIT)
+		return -1;
+	*p = (struct frame_pool){ .nframes = ALIGN_UP(top / FRAME_SIZE, 64) };
+	bytes = ALIGN_UP(p->nframes / 8, FRAME_SIZE);
+	p->bitmap_pa = place_bitmap(bi, bytes, rsv, nrsv);
+	if (!p->bitmap_pa)
+		return -1;
+	p->bitmap = virt(p->bitmap_pa);
+	__builtin_memset(p->bitmap, 0, p->nframes / 8);
+	for (unsigned i = 0; i < bi->nmmap; i++)
+		if (bi->mmap[i].type == MEM_AVAILABLE)
+			mark_free(p, bi->mmap[i].base, bi->mmap[i].base + bi->mmap[i].len);
+	mark_used(p, 0, FRAMES_LOW_LIMIT);
+	for (unsigned i = 0; i < nrsv; i++)
+		mark_used(p, rsv[i].base, rsv[i].end);
+	mark_used(p, p->bitmap_pa, p->bitmap_pa + bytes);
+	p->ntotal = p->nfree;
+	return 0;
+}
+
+uint64_t frame_alloc(struct frame_pool *p)
+{
+	return frames_alloc_contig(p, 1, 1);
+}
+
+static bool run_free(const struct frame_pool *p, uint64_t f, uint64_t n)
+{
+	for (uint64_t i = 0; i < n; i++)
+		if (!bit_get(p, f + i))
+			return false;
+	return true;
+}
+
+/* Scans words from the hint for a free run; a single frame takes the first set bit. */
+static uint64_t find_run(const struct frame_pool *p, uint64_t n, uint64_t align)
+{
+	uint64_t words = p->nframes / 64;
+
+	for (uint64_t k = 0; k < words; k++) {
+		uint64_t w = (p->hint + k) % words;
+		if (!p->bitmap[w])
+			continue;
+		uint64_t f = ALIGN_UP(w * 64 + (uint64_t)__builtin_ctzll(p->bitmap[w]), align);
+		for (; f < (w + 1) * 64 && f + n <= p->nframes; f += align)
+			if (run_free(p, f, n))
+				return f;
+	}
+	return 0;
+}
+
+uint64_t frames_alloc_contig(struct frame_pool *p, uint64_t n, uint64_t align)
+{
+	uint64_t f;
+
+	if (n == 0 || align == 0 || (align & (align - 1)))
+		return 0;
+	spin_lock(&p->lock);
+	f = n <= p->nfree ? find_run(p, n, align) : 0;
+	if (f) {
+		for (uint64_t i = 0; i < n; i++)
+			bit_put(p, f + i, false);
+		p->nfree -= n;
+		p->hint = f / 64;
+	}
+	spin_unlock(&p->lock);
+	return f * FRAME_SIZE;
+}
+
+int frames_free_contig(struct frame_pool *p, uint64_t pa, uint64_t n)
+{
+	uint64_t f = pa / FRAME_SIZE;
+	int rc = 0;
+
+	if (pa % FRAME_SIZE || f < FRAMES_LOW_LIMIT / FRAME_SIZE || n > p->nframes ||
+	    f > p->nframes - n)
+		return -1;
+	spin_lock(&p->lock);
+	for (uint64_t i = 0; i < n; i++)
+		if (bit_get(p, f + i))
+			rc = -1; /* double free: refuse the whole run */
+	if (!rc) {
+		for (uint64_t i = 0; i < n; i++)
+			bit_put(p, f + i, true);
+		p->nfree += n;
+	}
+	spin_unlock(&p->lock);
+	return rc;
+}
+
+int frame_free(struct frame_pool *p, uint64_t pa)
+{
+	return frames_free_contig(p, pa, 1);
+}
+
+bool frame_is_free(const struct frame_pool *p, uint64_t pa)
+{
+	return pa / FRAME_SIZE < p->nframes && bit_get(p, pa / FRAME_SIZE);
+}

@@ -1,0 +1,175 @@
+/* hv_main: the boot CPU's path from the assembly entry to a discovered machine. */
+#include "acpi.h"
+#include "cmdline.h"
+#include "console.h"
+#include "cpu.h"
+#include "log.h"
+#include "mb2.h"
+#include "mm.h"
+#include "panic.h"
+#include "power.h"
+#include "x86.h"
+
+struct frame_pool hv_frames;
+static struct boot_info boot_info;
+static struct madt_info madt;
+static struct cpu_tables bsp_tables;
+
+void hv_main(uint32_t magic, uint32_t mbi_pa);
+
+/* Checks where the info block lies, then parses it; any problem is fatal and named. */
+static void parse_boot_info(uint32_t magic, uint32_t mbi_pa, uint32_t *mbi_len)
+{
+	if (magic != MB2_BOOTLOADER_MAGIC)
+		panic("boot: not started by a multiboot2 loader (EAX %#x)", magic);
+	if (mbi_pa < KiB(4) || (mbi_pa & 7))
+		panic("boot: multiboot2 info pointer %#x is invalid", mbi_pa);
+	*mbi_len = *(const uint32_t *)phys_to_virt(mbi_pa);
+	if (mb2_parse(phys_to_virt(mbi_pa), MIN(MB2_INFO_MAX, GiB(4) - mbi_pa), &boot_info))
+		panic("%s", boot_info.err);
+}
+
+static void apply_cmdline(const char *cl)
+{
+	char val[16];
+
+	hv_poweroff_at_end = cmdline_has(cl, "poweroff");
+	if (cmdline_get(cl, "loglevel", val, sizeof(val))) {
+		int lvl = log_level_parse(val);
+		if (lvl < 0)
+			pr_warn("hv: unknown loglevel '%s' (err, warn, info, debug)", val);
+		else
+			log_set_level((enum log_level)lvl);
+	}
+}
+
+static void setup_memory(uint32_t mbi_pa, uint32_t mbi_len)
+{
+	struct phys_range rsv[FRAMES_MAX_RESERVED] = {
+		{ HV_LOAD_PHYS, image_to_phys(__image_end) },
+		{ mbi_pa, (uint64_t)mbi_pa + mbi_len },
+	};
+	unsigned n = 2;
+	uint64_t top = 0;
+
+	if (!mb2_range_usable(&boot_info, rsv[0].base, rsv[0].end - rsv[0].base))
+		panic("boot: the hypervisor image is not in usable RAM");
+	for (unsigned i = 0; i < boot_info.nmods; i++)
+		rsv[n++] = (struct phys_range){ boot_info.mods[i].start, boot_info.mods[i].end };
+	if (frames_init(&hv_frames, &boot_info, rsv, n, phys_to_virt))
+		panic("mm: no usable memory for the frame allocator");
+	for (unsigned i = 0; i < boot_info.nmmap; i++)
+		if (boot_info.mmap[i].type != MEM_RESERVED && boot_info.mmap[i].type != MEM_BAD)
+			top = MAX(top, boot_info.mmap[i].base + boot_info.mmap[i].len);
+	paging_init(top); /* RAM and ACPI tables; device MMIO is mapped on demand */
+}
+
+/* ACPI tables are read through the direct map only. */
+static const void *acpi_map(void *ctx, uint64_t pa, size_t len)
+{
+	(void)ctx;
+	if (pa >= direct_map_end() || len > direct_map_end() - pa)
+		return NULL;
+	return phys_to_virt(pa);
+}
+
+static void discover_acpi(void)
+{
+	char err[ACPI_ERR_LEN];
+	const void *t;
+	uint32_t len;
+	int rc;
+
+	if (!boot_info.rsdp_len)
+		panic("acpi: the loader passed no RSDP; cannot find the CPUs");
+	rc = acpi_find_table(boot_info.rsdp, boot_info.rsdp_len, "APIC", acpi_map, NULL, &t, &len,
+			     err);
+	if (rc)
+		panic("%s", rc < 0 ? err : "acpi: no MADT; cannot find the CPUs");
+	if (madt_parse(t, len, &madt, err))
+		panic("%s", err);
+	rc = acpi_find_table(boot_info.rsdp, boot_info.rsdp_len, "FACP", acpi_map, NULL, &t, &len,
+			     err);
+	if (rc == 0)
+		power_set_pm1a_cnt(fadt_pm1a_cnt(t, len));
+	else
+		pr_warn("acpi: no usable FADT (%s)", rc < 0 ? err : "absent");
+}
+
+static void print_memory(void)
+{
+	uint64_t usable = mb2_usable_bytes(&boot_info);
+
+	pr_info("mem: map from the loader (%u ranges, %u overlaps resolved):", boot_info.nmmap,
+		boot_info.mmap_conflicts);
+	for (unsigned i = 0; i < boot_info.nmmap; i++) {
+		const struct mem_range *r = &boot_info.mmap[i];
+		pr_info("mem:   [%016llx-%016llx) %s", (unsigned long long)r->base,
+			(unsigned long long)(r->base + r->len), mem_type_name(r->type));
+	}
+	pr_info("mem: usable %llu KiB (%llu MiB); frames free %llu of %llu (%llu KiB)",
+		(unsigned long long)(usable >> 10), (unsigned long long)(usable >> 20),
+		(unsigned long long)hv_frames.nfree, (unsigned long long)hv_frames.ntotal,
+		(unsigned long long)(hv_frames.nfree * 4));
+	pr_info("mem: hypervisor image [%#llx-%#llx), frame bitmap at %#llx",
+		(unsigned long long)HV_LOAD_PHYS, (unsigned long long)image_to_phys(__image_end),
+		(unsigned long long)hv_frames.bitmap_pa);
+}
+
+static void print_machine(void)
+{
+	pr_info("boot: %u module(s)", boot_info.nmods);
+	for (unsigned i = 0; i < boot_info.nmods; i++)
+		pr_info("boot:   module %u [%#llx-%#llx) %llu bytes '%s'", i,
+			(unsigned long long)boot_info.mods[i].start,
+			(unsigned long long)boot_info.mods[i].end,
+			(unsigned long long)(boot_info.mods[i].end - boot_info.mods[i].start),
+			boot_info.mods[i].cmdline);
+	pr_info("acpi: ACPI %s RSDP; local APIC at %#llx; %s", boot_info.rsdp_len == 36 ? "2.0+" : "1.0",
+		(unsigned long long)madt.lapic_addr, madt.pcat_compat ? "8259 PICs present" : "no 8259");
+	pr_info("cpu: %u CPU(s) found (%u disabled in firmware)", madt.ncpus, madt.ncpus_disabled);
+	for (unsigned i = 0; i < madt.ncpus; i++)
+		pr_info("cpu:   CPU %u: APIC id %u, ACPI uid %u", i, madt.cpus[i].apic_id,
+			madt.cpus[i].uid);
+	for (unsigned i = 0; i < madt.nioapics; i++)
+		pr_info("cpu:   IOAPIC id %u at %#x, GSI base %u", madt.ioapics[i].id,
+			madt.ioapics[i].addr, madt.ioapics[i].gsi_base);
+}
+
+/* `crash=KIND` deliberately faults, so the system tests can see the fault reports. */
+static void crash_test(const char *cl)
+{
+	char kind[16];
+
+	if (!cmdline_get(cl, "crash", kind, sizeof(kind)))
+		return;
+	pr_info("hv: crash test '%s' requested", kind);
+	if (!__builtin_strcmp(kind, "ud"))
+		__asm__ volatile("ud2");
+	if (!__builtin_strcmp(kind, "pf"))
+		(void)*(volatile uint64_t *)0x1000; /* no identity map: must fault */
+	if (!__builtin_strcmp(kind, "panic"))
+		panic("hv: panic requested on the command line");
+	pr_warn("hv: unknown crash kind '%s' (ud, pf, panic)", kind);
+}
+
+void hv_main(uint32_t magic, uint32_t mbi_pa)
+{
+	uint32_t mbi_len = 0;
+
+	console_init();
+	log_init();
+	idt_init();
+	cpu_tables_load(&bsp_tables);
+	pr_info("hv: micro-hypervisor starting on CPU with APIC id %u", apic_id_self());
+	parse_boot_info(magic, mbi_pa, &mbi_len);
+	apply_cmdline(boot_info.cmdline);
+	pr_info("boot: loader '%s', command line '%s'", boot_info.loader, boot_info.cmdline);
+	setup_memory(mbi_pa, mbi_len);
+	discover_acpi();
+	print_memory();
+	print_machine();
+	crash_test(boot_info.cmdline);
+	pr_info("hv: boot complete");
+	hv_stop(true, "boot complete; nothing to run yet");
+}
