@@ -3,6 +3,8 @@ BUILD   ?= build
 CC      := gcc
 LD      := ld
 CMDLINE ?= loglevel=info
+V       ?= 0
+Q       := $(if $(filter 1,$(V)),,@)
 
 HV_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
 	-mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
@@ -18,14 +20,17 @@ all: $(BUILD)/hv.elf
 
 $(BUILD)/%.c.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(HV_CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(HV_CFLAGS) -c $< -o $@
 
 $(BUILD)/%.S.o: %.S
 	@mkdir -p $(dir $@)
-	$(CC) $(HV_ASFLAGS) -c $< -o $@
+	@echo "  AS      $<"
+	$(Q)$(CC) $(HV_ASFLAGS) -c $< -o $@
 
 $(BUILD)/hv.elf: $(HV_OBJS) boot/hv.ld
-	$(LD) $(HV_LDFLAGS) -T boot/hv.ld -o $@ $(HV_OBJS)
+	@echo "  LD      $@"
+	$(Q)$(LD) $(HV_LDFLAGS) -T boot/hv.ld -o $@ $(HV_OBJS)
 
 iso: $(BUILD)/hv.iso
 $(BUILD)/hv.iso: $(BUILD)/hv.elf scripts/mkiso.sh FORCE

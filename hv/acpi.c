@@ -101,8 +101,7 @@ int acpi_find_table(const uint8_t *rsdp, unsigned rsdp_len, const char sig[4], a
 	return 1;
 }
 
-static int add_cpu(struct madt_info *mi, uint32_t apic_id, uint32_t uid, uint32_t flags,
-		   char *err)
+static int add_cpu(struct madt_info *mi, uint32_t apic_id, uint32_t uid, uint32_t flags, char *err)
 {
 	if (!(flags & 3)) { /* neither enabled nor online-capable */
 		mi->ncpus_disabled++;
@@ -113,7 +112,7 @@ static int add_cpu(struct madt_info *mi, uint32_t apic_id, uint32_t uid, uint32_
 			return fail(err, "acpi: MADT lists APIC id %u twice", apic_id);
 	if (mi->ncpus == MADT_MAX_CPUS)
 		return fail(err, "acpi: MADT lists more than %u CPUs", MADT_MAX_CPUS);
-	mi->cpus[mi->ncpus++] = (struct madt_cpu){ apic_id, uid };
+	mi->cpus[mi->ncpus++] = (struct madt_cpu){apic_id, uid};
 	return 0;
 }
 
@@ -121,7 +120,7 @@ static int add_ioapic(struct madt_info *mi, const uint8_t *e, char *err)
 {
 	if (mi->nioapics == MADT_MAX_IOAPICS)
 		return fail(err, "acpi: MADT lists more than %u IOAPICs", MADT_MAX_IOAPICS);
-	mi->ioapics[mi->nioapics++] = (struct madt_ioapic){ e[2], rd32(e + 4), rd32(e + 8) };
+	mi->ioapics[mi->nioapics++] = (struct madt_ioapic){e[2], rd32(e + 4), rd32(e + 8)};
 	return 0;
 }
 
@@ -130,14 +129,14 @@ static int add_override(struct madt_info *mi, const uint8_t *e, char *err)
 	if (mi->noverrides == MADT_MAX_OVERRIDES)
 		return fail(err, "acpi: MADT has more than %u overrides", MADT_MAX_OVERRIDES);
 	mi->overrides[mi->noverrides++] =
-		(struct madt_override){ e[2], e[3], (uint16_t)(e[8] | e[9] << 8), rd32(e + 4) };
+		(struct madt_override){e[2], e[3], (uint16_t)(e[8] | e[9] << 8), rd32(e + 4)};
 	return 0;
 }
 
 /* Minimum length of each entry type we read; 0 = skipped type. */
 static const uint8_t madt_min_len[] = {
-	[MADT_LAPIC] = 8, [MADT_IOAPIC] = 12, [MADT_ISO] = 10, [MADT_LAPIC_ADDR] = 12,
-	[MADT_X2APIC] = 16,
+	[MADT_LAPIC] = 8,	[MADT_IOAPIC] = 12, [MADT_ISO] = 10,
+	[MADT_LAPIC_ADDR] = 12, [MADT_X2APIC] = 16,
 };
 
 static int madt_entry(struct madt_info *mi, const uint8_t *e, char *err)

@@ -4,11 +4,11 @@
 
 #include "types.h"
 
-#define ACPI_TABLE_MAX MiB(1) /* longer tables are rejected as nonsensical */
-#define MADT_MAX_CPUS 256
-#define MADT_MAX_IOAPICS 16
+#define ACPI_TABLE_MAX	   MiB(1) /* longer tables are rejected as nonsensical */
+#define MADT_MAX_CPUS	   256
+#define MADT_MAX_IOAPICS   16
 #define MADT_MAX_OVERRIDES 24
-#define ACPI_ERR_LEN 128
+#define ACPI_ERR_LEN	   128
 
 /* Maps [pa, pa+len) for reading, or returns NULL when that range cannot be reached. */
 typedef const void *(*acpi_map_fn)(void *ctx, uint64_t pa, size_t len);

@@ -2,18 +2,18 @@
 #include "console.h"
 #include "x86.h"
 
-#define COM1 0x3f8
-#define UART_THR 0
-#define UART_IER 1
-#define UART_DLL 0
-#define UART_DLM 1
-#define UART_FCR 2
-#define UART_LCR 3
-#define UART_MCR 4
-#define UART_LSR 5
-#define LSR_THRE 0x20
-#define LSR_TEMT 0x40
-#define LCR_DLAB 0x80
+#define COM1	   0x3f8
+#define UART_THR   0
+#define UART_IER   1
+#define UART_DLL   0
+#define UART_DLM   1
+#define UART_FCR   2
+#define UART_LCR   3
+#define UART_MCR   4
+#define UART_LSR   5
+#define LSR_THRE   0x20
+#define LSR_TEMT   0x40
+#define LCR_DLAB   0x80
 #define POLL_LIMIT 100000 /* a missing UART must not hang us */
 
 void console_init(void)

@@ -35,9 +35,12 @@ void idt_init(void)
 	for (unsigned v = 0; v < ARRAY_SIZE(isr_table); v++) {
 		uint64_t h = isr_table[v];
 		idt[v] = (struct idt_entry){
-			.off_lo = (uint16_t)h, .sel = GDT_CODE, .ist = vector_ist(v),
+			.off_lo = (uint16_t)h,
+			.sel = GDT_CODE,
+			.ist = vector_ist(v),
 			.type = 0x8e, /* present, DPL 0, interrupt gate */
-			.off_mid = (uint16_t)(h >> 16), .off_hi = (uint32_t)(h >> 32),
+			.off_mid = (uint16_t)(h >> 16),
+			.off_hi = (uint32_t)(h >> 32),
 		};
 	}
 }
@@ -53,13 +56,13 @@ static void gdt_set_tss(uint64_t *gdt, const struct tss64 *tss)
 
 void cpu_tables_load(struct cpu_tables *t)
 {
-	struct desc_ptr gdtr = { sizeof(t->gdt) - 1, (uint64_t)(uintptr_t)t->gdt };
-	struct desc_ptr idtr = { sizeof(idt) - 1, (uint64_t)(uintptr_t)idt };
+	struct desc_ptr gdtr = {sizeof(t->gdt) - 1, (uint64_t)(uintptr_t)t->gdt};
+	struct desc_ptr idtr = {sizeof(idt) - 1, (uint64_t)(uintptr_t)idt};
 
 	t->gdt[0] = 0;
 	t->gdt[1] = 0x00af9a000000ffffULL; /* 64-bit code, DPL 0 */
 	t->gdt[2] = 0x00cf92000000ffffULL; /* data */
-	t->tss = (struct tss64){ .iomap_base = sizeof(struct tss64) };
+	t->tss = (struct tss64){.iomap_base = sizeof(struct tss64)};
 	for (unsigned i = 0; i < 3; i++)
 		t->tss.ist[i] = (uint64_t)(uintptr_t)(t->ist_stacks[i] + IST_STACK_SIZE);
 	gdt_set_tss(t->gdt, &t->tss);
@@ -70,6 +73,7 @@ void cpu_tables_load(struct cpu_tables *t)
 			 "ltr %w3\n\t"
 			 "lidt %4"
 			 :
-			 : "m"(gdtr), "r"((uint64_t)GDT_DATA), "i"(GDT_CODE), "r"(GDT_TSS), "m"(idtr)
+			 : "m"(gdtr), "r"((uint64_t)GDT_DATA), "i"(GDT_CODE), "r"(GDT_TSS),
+			   "m"(idtr)
 			 : "rax", "memory");
 }

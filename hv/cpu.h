@@ -4,12 +4,12 @@
 
 #include "types.h"
 
-#define GDT_CODE 0x08
-#define GDT_DATA 0x10
-#define GDT_TSS 0x18
-#define IST_NMI 1
-#define IST_DF 2
-#define IST_MC 3
+#define GDT_CODE       0x08
+#define GDT_DATA       0x10
+#define GDT_TSS	       0x18
+#define IST_NMI	       1
+#define IST_DF	       2
+#define IST_MC	       3
 #define IST_STACK_SIZE 4096
 
 struct tss64 {

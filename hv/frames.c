@@ -78,7 +78,7 @@ int frames_init(struct frame_pool *p, const struct boot_info *bi, const struct p
 			top = MAX(top, bi->mmap[i].base + bi->mmap[i].len);
 	if (top <= FRAMES_LOW_LIMIT)
 		return -1;
-	*p = (struct frame_pool){ .nframes = ALIGN_UP(top / FRAME_SIZE, 64) };
+	*p = (struct frame_pool){.nframes = ALIGN_UP(top / FRAME_SIZE, 64)};
 	bytes = ALIGN_UP(p->nframes / 8, FRAME_SIZE);
 	p->bitmap_pa = place_bitmap(bi, bytes, rsv, nrsv);
 	if (!p->bitmap_pa)

@@ -6,8 +6,8 @@
 #include "spinlock.h"
 #include "types.h"
 
-#define FRAME_SIZE 4096ULL
-#define FRAMES_LOW_LIMIT MiB(1) /* never handed out: BIOS, trampolines, legacy DMA */
+#define FRAME_SIZE	    4096ULL
+#define FRAMES_LOW_LIMIT    MiB(1) /* never handed out: BIOS, trampolines, legacy DMA */
 #define FRAMES_MAX_RESERVED 24
 
 struct phys_range {
@@ -20,7 +20,7 @@ struct frame_pool {
 	uint64_t nframes; /* frames covered by the bitmap: [0, nframes * 4K) */
 	uint64_t nfree;
 	uint64_t ntotal; /* frames that were ever free */
-	uint64_t hint; /* word index to start searching from */
+	uint64_t hint;	 /* word index to start searching from */
 	spinlock_t lock;
 };
 

@@ -2,10 +2,10 @@
 #ifndef HV_LAYOUT_H
 #define HV_LAYOUT_H
 
-#define HV_LOAD_PHYS 0x200000               /* GRUB loads the image at 2 MiB */
-#define HV_IMAGE_VIRT 0xFFFFFFFF80000000    /* image VA = this + PA (top 2 GiB) */
-#define HV_DIRECT_MAP 0xFFFF800000000000    /* all physical memory at this offset */
+#define HV_LOAD_PHYS	   0x200000	      /* GRUB loads the image at 2 MiB */
+#define HV_IMAGE_VIRT	   0xFFFFFFFF80000000 /* image VA = this + PA (top 2 GiB) */
+#define HV_DIRECT_MAP	   0xFFFF800000000000 /* all physical memory at this offset */
 #define HV_BOOT_STACK_SIZE 16384
-#define PAGE_SIZE 4096
+#define PAGE_SIZE	   4096
 
 #endif

@@ -6,7 +6,7 @@
 #include "spinlock.h"
 
 #define LOG_RING_SIZE KiB(64)
-#define LOG_LINE_MAX 512
+#define LOG_LINE_MAX  512
 
 static char ring_buf[LOG_RING_SIZE];
 static struct logring ring;
@@ -26,8 +26,7 @@ void log_set_level(enum log_level level)
 int log_level_parse(const char *name)
 {
 	static const char *const names[] = {
-		[LOG_ERR] = "err", [LOG_WARN] = "warn", [LOG_INFO] = "info", [LOG_DEBUG] = "debug"
-	};
+		[LOG_ERR] = "err", [LOG_WARN] = "warn", [LOG_INFO] = "info", [LOG_DEBUG] = "debug"};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
 		const char *a = names[i], *b = name;

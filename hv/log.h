@@ -16,9 +16,9 @@ void log_dump_tail(unsigned lines);
 /* Unlocked console output for the panic path. */
 void log_emergency(const char *fmt, ...) __printf(1, 2);
 
-#define pr_err(...) hv_log(LOG_ERR, __VA_ARGS__)
-#define pr_warn(...) hv_log(LOG_WARN, __VA_ARGS__)
-#define pr_info(...) hv_log(LOG_INFO, __VA_ARGS__)
+#define pr_err(...)   hv_log(LOG_ERR, __VA_ARGS__)
+#define pr_warn(...)  hv_log(LOG_WARN, __VA_ARGS__)
+#define pr_info(...)  hv_log(LOG_INFO, __VA_ARGS__)
 #define pr_debug(...) hv_log(LOG_DEBUG, __VA_ARGS__)
 
 #endif

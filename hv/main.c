@@ -46,8 +46,8 @@ static void apply_cmdline(const char *cl)
 static void setup_memory(uint32_t mbi_pa, uint32_t mbi_len)
 {
 	struct phys_range rsv[FRAMES_MAX_RESERVED] = {
-		{ HV_LOAD_PHYS, image_to_phys(__image_end) },
-		{ mbi_pa, (uint64_t)mbi_pa + mbi_len },
+		{HV_LOAD_PHYS, image_to_phys(__image_end)},
+		{mbi_pa, (uint64_t)mbi_pa + mbi_len},
 	};
 	unsigned n = 2;
 	uint64_t top = 0;
@@ -55,7 +55,7 @@ static void setup_memory(uint32_t mbi_pa, uint32_t mbi_len)
 	if (!mb2_range_usable(&boot_info, rsv[0].base, rsv[0].end - rsv[0].base))
 		panic("boot: the hypervisor image is not in usable RAM");
 	for (unsigned i = 0; i < boot_info.nmods; i++)
-		rsv[n++] = (struct phys_range){ boot_info.mods[i].start, boot_info.mods[i].end };
+		rsv[n++] = (struct phys_range){boot_info.mods[i].start, boot_info.mods[i].end};
 	if (frames_init(&hv_frames, &boot_info, rsv, n, phys_to_virt))
 		panic("mm: no usable memory for the frame allocator");
 	for (unsigned i = 0; i < boot_info.nmmap; i++)
@@ -125,8 +125,9 @@ static void print_machine(void)
 			(unsigned long long)boot_info.mods[i].end,
 			(unsigned long long)(boot_info.mods[i].end - boot_info.mods[i].start),
 			boot_info.mods[i].cmdline);
-	pr_info("acpi: ACPI %s RSDP; local APIC at %#llx; %s", boot_info.rsdp_len == 36 ? "2.0+" : "1.0",
-		(unsigned long long)madt.lapic_addr, madt.pcat_compat ? "8259 PICs present" : "no 8259");
+	pr_info("acpi: ACPI %s RSDP; local APIC at %#llx; %s",
+		boot_info.rsdp_len == 36 ? "2.0+" : "1.0", (unsigned long long)madt.lapic_addr,
+		madt.pcat_compat ? "8259 PICs present" : "no 8259");
 	pr_info("cpu: %u CPU(s) found (%u disabled in firmware)", madt.ncpus, madt.ncpus_disabled);
 	for (unsigned i = 0; i < madt.ncpus; i++)
 		pr_info("cpu:   CPU %u: APIC id %u, ACPI uid %u", i, madt.cpus[i].apic_id,

@@ -1,4 +1,5 @@
-/* Multiboot2 info parser and memory-map sanitizer. Pure code: unit-tested and fuzzed on the host. */
+/* Multiboot2 info parser and memory-map sanitizer. Pure code: unit-tested and fuzzed on the host.
+ */
 #include "mb2.h"
 #include "printf.h"
 
@@ -119,7 +120,7 @@ static int parse_mmap(struct parse *ps, uint32_t off, uint32_t size)
 				    (unsigned long long)base, (unsigned long long)len);
 		if (ps->nraw == MB2_MAX_MMAP)
 			return fail(bi, "mb2: more than %u memory map entries", MB2_MAX_MMAP);
-		ps->raw[ps->nraw++] = (struct mem_range){ base, len, type };
+		ps->raw[ps->nraw++] = (struct mem_range){base, len, type};
 	}
 	return 0;
 }
@@ -148,8 +149,8 @@ static int parse_acpi(struct parse *ps, uint32_t off, uint32_t size, bool v2)
 	if (v2) {
 		uint32_t len = rd32(r + 20);
 		if (r[15] < 2 || len < 36 || len > payload || !rsdp_sum_ok(r, len))
-			return fail(bi, "mb2: ACPI new RSDP revision %u length %u is invalid", r[15],
-				    len);
+			return fail(bi, "mb2: ACPI new RSDP revision %u length %u is invalid",
+				    r[15], len);
 	} else if (bi->rsdp_len == 36) {
 		return 0; /* keep the ACPI 2.0 one */
 	}
@@ -237,19 +238,22 @@ static int sanitize_mmap(struct parse *ps)
 			continue;
 		for (unsigned i = 0; i < ps->nraw; i++)
 			if (ps->raw[i].base <= a && b <= ps->raw[i].base + ps->raw[i].len &&
-			    (best < 0 || type_rank(ps->raw[i].type) > type_rank(ps->raw[best].type)))
+			    (best < 0 ||
+			     type_rank(ps->raw[i].type) > type_rank(ps->raw[best].type)))
 				best = (int)i;
 		if (best < 0)
 			continue; /* a hole */
-		uint32_t type = type_rank(ps->raw[best].type) == 4 ? MEM_RESERVED : ps->raw[best].type;
+		uint32_t type =
+			type_rank(ps->raw[best].type) == 4 ? MEM_RESERVED : ps->raw[best].type;
 		struct mem_range *last = bi->nmmap ? &bi->mmap[bi->nmmap - 1] : NULL;
 		if (last && last->type == type && last->base + last->len == a) {
 			last->len += b - a;
 			continue;
 		}
 		if (bi->nmmap == MB2_MAX_MMAP)
-			return fail(bi, "mb2: memory map too fragmented (over %u ranges)", MB2_MAX_MMAP);
-		bi->mmap[bi->nmmap++] = (struct mem_range){ a, b - a, type };
+			return fail(bi, "mb2: memory map too fragmented (over %u ranges)",
+				    MB2_MAX_MMAP);
+		bi->mmap[bi->nmmap++] = (struct mem_range){a, b - a, type};
 	}
 	return 0;
 }
@@ -290,12 +294,13 @@ static int walk_tags(struct parse *ps)
 		uint32_t type, size;
 
 		if (off > ps->total - 8)
-			return fail(ps->bi, "mb2: truncated: no end tag within %u bytes", ps->total);
+			return fail(ps->bi, "mb2: truncated: no end tag within %u bytes",
+				    ps->total);
 		type = rd32(ps->p + off) & 0xffff;
 		size = rd32(ps->p + off + 4);
 		if (size < 8 || size > ps->total - off)
-			return fail(ps->bi, "mb2: tag type %u at offset %u has bad size %u", type, off,
-				    size);
+			return fail(ps->bi, "mb2: tag type %u at offset %u has bad size %u", type,
+				    off, size);
 		if (type == TAG_END)
 			return size == 8 ? 0 : fail(ps->bi, "mb2: end tag has size %u", size);
 		if (parse_tag(ps, off, type, size))
@@ -348,8 +353,10 @@ uint64_t mb2_usable_bytes(const struct boot_info *bi)
 const char *mem_type_name(uint32_t type)
 {
 	static const char *const names[] = {
-		[MEM_AVAILABLE] = "available", [MEM_RESERVED] = "reserved",
-		[MEM_ACPI_RECLAIM] = "ACPI",   [MEM_ACPI_NVS] = "ACPI NVS",
+		[MEM_AVAILABLE] = "available",
+		[MEM_RESERVED] = "reserved",
+		[MEM_ACPI_RECLAIM] = "ACPI",
+		[MEM_ACPI_NVS] = "ACPI NVS",
 		[MEM_BAD] = "bad",
 	};
 

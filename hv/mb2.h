@@ -5,10 +5,10 @@
 #include "types.h"
 
 #define MB2_BOOTLOADER_MAGIC 0x36d76289
-#define MB2_INFO_MAX KiB(256) /* larger info blocks are rejected as nonsensical */
-#define MB2_MAX_MMAP 128
-#define MB2_MAX_MODS 16
-#define MB2_PHYS_LIMIT (1ULL << 52) /* architectural MAXPHYADDR bound */
+#define MB2_INFO_MAX	     KiB(256) /* larger info blocks are rejected as nonsensical */
+#define MB2_MAX_MMAP	     128
+#define MB2_MAX_MODS	     16
+#define MB2_PHYS_LIMIT	     (1ULL << 52) /* architectural MAXPHYADDR bound */
 
 enum mem_type {
 	MEM_AVAILABLE = 1,
@@ -37,7 +37,7 @@ struct boot_info {
 	unsigned mmap_conflicts; /* overlapping input entries resolved in favour of reserved */
 	struct boot_module mods[MB2_MAX_MODS];
 	unsigned nmods;
-	uint8_t rsdp[36]; /* copy of the ACPI RSDP, checksum verified */
+	uint8_t rsdp[36];  /* copy of the ACPI RSDP, checksum verified */
 	unsigned rsdp_len; /* 0: none, 20: ACPI 1.0, 36: ACPI 2.0+ */
 	char err[160];
 };

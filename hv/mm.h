@@ -24,7 +24,8 @@ static inline uint64_t image_to_phys(const void *va)
 /* A zeroed frame (panics when memory is exhausted: boot-time use only). */
 uint64_t frame_alloc_zeroed(void);
 
-/* Builds the final page tables: direct map of [0, dm_end) and the image with W^X, then loads them. */
+/* Builds the final page tables: direct map of [0, dm_end) and the image with W^X, then loads them.
+ */
 void paging_init(uint64_t dm_end);
 /* Exclusive end of the direct map; physical addresses at or above it have no mapping. */
 uint64_t direct_map_end(void);

@@ -4,13 +4,13 @@
 #include "panic.h"
 #include "x86.h"
 
-#define PTE_P (1ULL << 0)
-#define PTE_RW (1ULL << 1)
-#define PTE_PS (1ULL << 7)
-#define PTE_G (1ULL << 8)
-#define PTE_NX (1ULL << 63)
+#define PTE_P	 (1ULL << 0)
+#define PTE_RW	 (1ULL << 1)
+#define PTE_PS	 (1ULL << 7)
+#define PTE_G	 (1ULL << 8)
+#define PTE_NX	 (1ULL << 63)
 #define PTE_ADDR 0x000FFFFFFFFFF000ULL
-#define CR4_PGE (1ULL << 7)
+#define CR4_PGE	 (1ULL << 7)
 
 static uint64_t dm_limit = GiB(4); /* the early tables map 4 GiB */
 
@@ -53,7 +53,8 @@ static void map_page(uint64_t *pml4, uint64_t va, uint64_t pa, unsigned level, u
 
 static void map_image_range(uint64_t *pml4, const char *start, const char *end, uint64_t flags)
 {
-	for (uint64_t va = (uint64_t)(uintptr_t)start; va < (uint64_t)(uintptr_t)end; va += PAGE_SIZE)
+	for (uint64_t va = (uint64_t)(uintptr_t)start; va < (uint64_t)(uintptr_t)end;
+	     va += PAGE_SIZE)
 		map_page(pml4, va, image_to_phys((void *)(uintptr_t)va), 1, flags);
 }
 

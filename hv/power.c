@@ -7,7 +7,7 @@
 #include "x86.h"
 
 #define ISA_DEBUG_EXIT 0xf4
-#define PM1_SLP_EN (1u << 13)
+#define PM1_SLP_EN     (1u << 13)
 #define BOCHS_SHUTDOWN 0x8900
 
 static uint32_t pm1a_cnt;

@@ -10,7 +10,7 @@ struct out {
 struct spec {
 	bool left, plus, space, alt, zero;
 	int width;
-	int prec; /* -1: none */
+	int prec;   /* -1: none */
 	int lenmod; /* 'H' hh, 'h', 'l', 'L' ll/j/z/t, 0 */
 };
 
@@ -52,10 +52,8 @@ static void put_num(struct out *o, const struct spec *s, uint64_t v, bool neg, u
 	int n = 0;
 	const char *prefix = "";
 
-	while (v) {
+	for (; v != 0; v /= base)
 		tmp[n++] = digits[v % base];
-		v /= base;
-	}
 	int zeros = s->prec > n ? s->prec - n : 0;
 	if (s->prec < 0 && n == 0)
 		zeros = 1; /* plain "0" */
@@ -90,7 +88,7 @@ static void put_num(struct out *o, const struct spec *s, uint64_t v, bool neg, u
 
 static const char *parse_spec(const char *f, struct spec *s, va_list *ap)
 {
-	*s = (struct spec){ .prec = -1 };
+	*s = (struct spec){.prec = -1};
 	for (;; f++) {
 		if (*f == '-')
 			s->left = true;
@@ -205,7 +203,7 @@ static void convert(struct out *o, struct spec *s, char c, va_list *ap)
 		break;
 	}
 	case 'c': {
-		char ch[2] = { (char)va_arg(*ap, int), 0 };
+		char ch[2] = {(char)va_arg(*ap, int), 0};
 		s->prec = 1;
 		if (!ch[0]) { /* a NUL character still counts */
 			if (!s->left)
@@ -234,7 +232,7 @@ static void convert(struct out *o, struct spec *s, char c, va_list *ap)
 
 int fmt_vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct out o = { .buf = buf, .size = size };
+	struct out o = {.buf = buf, .size = size};
 	struct spec s;
 	va_list args;
 

@@ -5,13 +5,26 @@
 #include "x86.h"
 
 static const char *const exc_names[32] = {
-	[0] = "#DE divide error", [1] = "#DB debug", [2] = "NMI", [3] = "#BP breakpoint",
-	[4] = "#OF overflow", [5] = "#BR bound range", [6] = "#UD invalid opcode",
-	[7] = "#NM device not available", [8] = "#DF double fault",
-	[10] = "#TS invalid TSS", [11] = "#NP segment not present", [12] = "#SS stack fault",
-	[13] = "#GP general protection", [14] = "#PF page fault", [16] = "#MF x87 error",
-	[17] = "#AC alignment check", [18] = "#MC machine check", [19] = "#XM SIMD error",
-	[20] = "#VE virtualization", [21] = "#CP control protection",
+	[0] = "#DE divide error",
+	[1] = "#DB debug",
+	[2] = "NMI",
+	[3] = "#BP breakpoint",
+	[4] = "#OF overflow",
+	[5] = "#BR bound range",
+	[6] = "#UD invalid opcode",
+	[7] = "#NM device not available",
+	[8] = "#DF double fault",
+	[10] = "#TS invalid TSS",
+	[11] = "#NP segment not present",
+	[12] = "#SS stack fault",
+	[13] = "#GP general protection",
+	[14] = "#PF page fault",
+	[16] = "#MF x87 error",
+	[17] = "#AC alignment check",
+	[18] = "#MC machine check",
+	[19] = "#XM SIMD error",
+	[20] = "#VE virtualization",
+	[21] = "#CP control protection",
 };
 
 static void dump_regs(const struct trap_frame *f)
@@ -34,10 +47,10 @@ static void dump_regs(const struct trap_frame *f)
 
 void trap_handler(struct trap_frame *f)
 {
-	const char *name = f->vector < 32 && exc_names[f->vector] ? exc_names[f->vector]
-								 : "reserved";
+	const char *name =
+		f->vector < 32 && exc_names[f->vector] ? exc_names[f->vector] : "reserved";
 
-	log_emergency("\n*** EXCEPTION on CPU %u (APIC id): vector %llu (%s) error %#llx\n",
+	log_emergency("\n*** EXCEPTION on CPU (APIC id %u): vector %llu (%s) error %#llx\n",
 		      apic_id_self(), (unsigned long long)f->vector, name,
 		      (unsigned long long)f->error);
 	log_emergency("  RIP %016llx CR2 %016llx\n", (unsigned long long)f->rip,

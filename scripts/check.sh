@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# make check: cppcheck on hv/ and boot/ with no findings, clang-format clean.
+# Ends with "N passed, N failed" over the two gates.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+pass=0 fail=0
+gate() {
+	local name=$1
+	shift
+	if "$@" >"build/check-$name.log" 2>&1; then
+		echo "check: $name: ok"
+		pass=$((pass + 1))
+	else
+		echo "check: $name: FAILED"
+		cat "build/check-$name.log"
+		fail=$((fail + 1))
+	fi
+}
+mkdir -p build
+srcs=$(git ls-files 'hv/*.c' 'boot/*.c')
+gate cppcheck cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
+	--std=c11 --inline-suppr -Ihv -D__x86_64__ --suppress=missingIncludeSystem $srcs
+gate clang-format clang-format --dry-run --Werror \
+	$(git ls-files 'hv/*.[ch]' 'boot/*.[ch]' 'tests/*.[ch]' 'compat/*.[ch]')
+echo "$pass passed, $fail failed"
+[ $fail -eq 0 ]

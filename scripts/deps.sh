@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs every Debian package the project needs (Debian 12, as root). Nothing else is fetched.
+set -euo pipefail
+PACKAGES=(
+	make gcc binutils libc6-dev python3 git        # build
+	grub-pc-bin grub-common xorriso mtools          # GRUB rescue ISO
+	bochs bochsbios vgabios                         # test platform with VMX
+	qemu-system-x86                                 # TCG boots and nested VT-x runs
+	libcmocka-dev clang libclang-rt-14-dev          # unit tests and libFuzzer
+	cppcheck clang-format                           # make check
+)
+export DEBIAN_FRONTEND=noninteractive
+if [ "${1:-}" = --list ]; then
+	printf '%s\n' "${PACKAGES[@]}"
+	exit 0
+fi
+apt-get update -q
+apt-get install -y -q --no-install-recommends "${PACKAGES[@]}"

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# make run: boot the ISO with the serial console on this terminal.
+# QEMU with KVM when this host gives its guests VT-x (nested), otherwise Bochs, which emulates VMX.
+set -uo pipefail
+iso=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
+megs=${MEGS:-512} cpus=${CPUS:-1}
+
+nested_vmx() {
+	grep -qw vmx /proc/cpuinfo || return 1
+	local p=/sys/module/kvm_intel/parameters/nested
+	[ -r $p ] && grep -qiE '^(y|1)' $p
+}
+
+if nested_vmx; then
+	echo "run: this host has VT-x with kvm_intel nested=Y: using QEMU with KVM"
+	exec qemu-system-x86_64 -accel kvm -cpu host -m "$megs" -smp "$cpus" -cdrom "$iso" \
+		-nographic -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=0x04
+fi
+why="no vmx flag in /proc/cpuinfo"
+grep -qw vmx /proc/cpuinfo && why="kvm_intel is not loaded with nested=Y"
+echo "run: no nested VT-x here ($why): using Bochs, which emulates VMX (slower)"
+dir=$(mktemp -d)
+# serial console: the terminal itself (input and output) when there is one, else our stdout
+exec 3>&1
+if tty -s; then
+	com1="com1: enabled=1, mode=term, dev=$(tty)"
+else
+	com1="com1: enabled=1, mode=file, dev=/dev/fd/3"
+fi
+trap 'rm -rf "$dir"' EXIT
+cat >"$dir/bochsrc" <<RC
+megs: $megs
+cpu: model=tigerlake, count=$cpus, ips=50000000, reset_on_triple_fault=0
+romimage: file=/usr/share/bochs/BIOS-bochs-latest, options=fastboot
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14
+ata0-master: type=cdrom, path=$iso, status=inserted
+boot: cdrom
+display_library: rfb, options="timeout=0"
+$com1
+log: $dir/bochs.log
+panic: action=fatal
+error: action=report
+info: action=report
+debug: action=ignore
+clock: sync=none, time0=local
+mouse: enabled=0
+speaker: enabled=0
+sound: driver=dummy
+port_e9_hack: enabled=1
+RC
+echo c >"$dir/cmds"
+echo "run: serial console follows; Ctrl-C ends Bochs"
+bochs -q -f "$dir/bochsrc" -rc "$dir/cmds" </dev/null >"$dir/bochs.out" 2>&1
+echo "run: Bochs exited (its log was $dir/bochs.log)"

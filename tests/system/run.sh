@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# System tests: boot the hypervisor headless and check what it printed on the serial port.
+# tests/system/run.sh [CASE...]   (default: every case_* function below; artifacts in build/system/CASE/)
+# Ends with "N passed, N failed".
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
+art="$root/build/system"
+. "$here/lib.sh"
+
+# --- boot and machine discovery --------------------------------------------------------------
+case_bochs_boot_512m_1cpu() {
+	boot --emu bochs --megs 512 --cpus 1 --cmdline "poweroff"
+	expect_fixed "hv: micro-hypervisor starting"
+	expect_fixed "boot: loader 'GRUB 2.06"
+	expect_fixed "mem:   [0000000000100000-000000001fff0000) available"
+	expect_fixed "mem: usable 523836 KiB (511 MiB)"
+	expect_fixed "cpu: 1 CPU(s) found (0 disabled in firmware)"
+	expect_fixed "cpu:   CPU 0: APIC id 0, ACPI uid 0"
+	expect_fixed "cpu:   IOAPIC id 1 at 0xfec00000, GSI base 0"
+	expect_result PASS
+}
+
+case_bochs_boot_512m_2cpu() {
+	boot --emu bochs --megs 512 --cpus 2 --cmdline "poweroff"
+	expect_fixed "mem: usable 523836 KiB (511 MiB)"
+	expect_fixed "cpu: 2 CPU(s) found (0 disabled in firmware)"
+	expect_fixed "cpu:   CPU 0: APIC id 0, ACPI uid 0"
+	expect_fixed "cpu:   CPU 1: APIC id 1, ACPI uid 1"
+	expect_result PASS
+}
+
+case_bochs_boot_128m() {
+	boot --emu bochs --megs 128 --cpus 1 --cmdline "poweroff"
+	expect_fixed "mem:   [0000000000100000-0000000007ff0000) available"
+	expect_fixed "mem: usable 130620 KiB (127 MiB)"
+	expect_result PASS
+}
+
+case_qemu_boot_256m_2cpu() {
+	boot --emu qemu --megs 256 --cpus 2 --cmdline "poweroff"
+	expect_fixed "mem:   [0000000000100000-000000000ffe0000) available"
+	expect_fixed "cpu: 2 CPU(s) found (0 disabled in firmware)"
+	expect_result PASS
+}
+
+case_qemu_modules() {
+	head -c 10000 /dev/urandom >"$case_dir/mod0"
+	printf 'hello' >"$case_dir/mod1"
+	boot --emu qemu --cmdline "poweroff" --module "$case_dir/mod0" "dom0 console=ttyS0" \
+		--module "$case_dir/mod1" "initrd"
+	expect_fixed "boot: 2 module(s)"
+	expect_regex "boot:   module 0 \[0x[0-9a-f]+000-0x[0-9a-f]+\) 10000 bytes 'dom0 console=ttyS0'"
+	expect_regex "boot:   module 1 \[0x[0-9a-f]+000-0x[0-9a-f]+\) 5 bytes 'initrd'"
+	expect_result PASS
+}
+
+# --- command line ------------------------------------------------------------------------------
+case_qemu_loglevel_warn() {
+	boot --emu qemu --cmdline "loglevel=warn poweroff"
+	expect_not_fixed "mem: usable"
+	expect_not_fixed "cpu: "
+	expect_result PASS
+}
+
+case_qemu_loglevel_bad() {
+	boot --emu qemu --cmdline "loglevel=loud poweroff"
+	expect_fixed "hv: unknown loglevel 'loud' (err, warn, info, debug)"
+	expect_fixed "mem: usable"
+	expect_result PASS
+}
+
+# --- faults are reported, then the run ends cleanly --------------------------------------------
+case_bochs_crash_ud() {
+	boot --emu bochs --cmdline "poweroff crash=ud"
+	expect_fixed "*** EXCEPTION on CPU (APIC id 0): vector 6 (#UD invalid opcode) error 0"
+	expect_regex "  RIP ffffffff802[0-9a-f]{5} CR2 "
+	expect_regex "  RAX [0-9a-f]{16} RBX [0-9a-f]{16} RCX [0-9a-f]{16} RDX [0-9a-f]{16}"
+	expect_fixed "*** PANIC on CPU (APIC id 0): trap: unhandled exception 6 (#UD invalid opcode)"
+	expect_fixed "--- last log lines ---"
+	expect_result FAIL
+}
+
+case_qemu_crash_pf() {
+	boot --emu qemu --cmdline "poweroff crash=pf"
+	expect_fixed "vector 14 (#PF page fault) error 0"
+	expect_regex "  RIP ffffffff802[0-9a-f]{5} CR2 0000000000001000"
+	expect_result FAIL
+}
+
+case_qemu_panic() {
+	boot --emu qemu --cmdline "poweroff crash=panic"
+	expect_fixed "*** PANIC on CPU (APIC id 0): hv: panic requested on the command line"
+	expect_regex "  CR0 [0-9a-f]{16}  CR2 [0-9a-f]{16}  CR3 [0-9a-f]{16}  CR4 [0-9a-f]{16}"
+	expect_fixed "hv: crash test 'panic' requested"
+	expect_fixed "hv: result: FAIL (hv: panic requested on the command line)"
+}
+
+run_cases "$@"
