@@ -8,12 +8,17 @@
 #include "mm.h"
 #include "panic.h"
 #include "power.h"
+#include "lapic.h"
+#include "smp.h"
+#include "tsc.h"
+#include "virt.h"
 #include "x86.h"
 
 struct frame_pool hv_frames;
 static struct boot_info boot_info;
 static struct madt_info madt;
-static struct cpu_tables bsp_tables;
+
+static struct cpu_tables early_tables; /* until the boot CPU has its per-CPU block */
 
 void hv_main(uint32_t magic, uint32_t mbi_pa);
 
@@ -154,6 +159,19 @@ static void crash_test(const char *cl)
 	pr_warn("hv: unknown crash kind '%s' (ud, pf, panic)", kind);
 }
 
+/* VMX root on every CPU; a CPU that cannot do it ends the run with the reason. */
+static void start_virtualization(void)
+{
+	tsc_calibrate();
+	lapic_init();
+	if (virt_probe())
+		hv_stop(false, "this CPU cannot run the hypervisor (see above)");
+	virt_cpu_on();
+	if (!mb2_range_usable(&boot_info, HV_TRAMPOLINE_PA, PAGE_SIZE))
+		panic("smp: the AP start page %#x is not usable RAM", HV_TRAMPOLINE_PA);
+	smp_start_aps(&madt, virt_cpu_on);
+}
+
 void hv_main(uint32_t magic, uint32_t mbi_pa)
 {
 	uint32_t mbi_len = 0;
@@ -161,16 +179,18 @@ void hv_main(uint32_t magic, uint32_t mbi_pa)
 	console_init();
 	log_init();
 	idt_init();
-	cpu_tables_load(&bsp_tables);
+	cpu_tables_load(&early_tables);
 	pr_info("hv: micro-hypervisor starting on CPU with APIC id %u", apic_id_self());
 	parse_boot_info(magic, mbi_pa, &mbi_len);
 	apply_cmdline(boot_info.cmdline);
 	pr_info("boot: loader '%s', command line '%s'", boot_info.loader, boot_info.cmdline);
 	setup_memory(mbi_pa, mbi_len);
+	smp_init_bsp(apic_id_self());
 	discover_acpi();
 	print_memory();
 	print_machine();
 	crash_test(boot_info.cmdline);
+	start_virtualization();
 	pr_info("hv: boot complete");
 	hv_stop(true, "boot complete; nothing to run yet");
 }

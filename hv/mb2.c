@@ -296,7 +296,7 @@ static int walk_tags(struct parse *ps)
 		if (off > ps->total - 8)
 			return fail(ps->bi, "mb2: truncated: no end tag within %u bytes",
 				    ps->total);
-		type = rd32(ps->p + off) & 0xffff;
+		type = rd32(ps->p + off); /* info tags have a 32-bit type */
 		size = rd32(ps->p + off + 4);
 		if (size < 8 || size > ps->total - off)
 			return fail(ps->bi, "mb2: tag type %u at offset %u has bad size %u", type,

@@ -27,6 +27,10 @@ uint64_t frame_alloc_zeroed(void);
 /* Builds the final page tables: direct map of [0, dm_end) and the image with W^X, then loads them.
  */
 void paging_init(uint64_t dm_end);
+/* Physical address of the hypervisor's PML4 (for CR3 on other CPUs and VMCS host state). */
+uint64_t paging_root(void);
+/* Uncached mapping of device memory (below HV_IOREMAP_LIMIT) at HV_IOREMAP + pa. */
+void *ioremap(uint64_t pa, size_t size);
 /* Exclusive end of the direct map; physical addresses at or above it have no mapping. */
 uint64_t direct_map_end(void);
 

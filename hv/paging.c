@@ -2,10 +2,13 @@
 #include "log.h"
 #include "mm.h"
 #include "panic.h"
+#include "spinlock.h"
 #include "x86.h"
 
 #define PTE_P	 (1ULL << 0)
 #define PTE_RW	 (1ULL << 1)
+#define PTE_PWT (1ULL << 3)
+#define PTE_PCD (1ULL << 4)
 #define PTE_PS	 (1ULL << 7)
 #define PTE_G	 (1ULL << 8)
 #define PTE_NX	 (1ULL << 63)
@@ -13,6 +16,9 @@
 #define CR4_PGE	 (1ULL << 7)
 
 static uint64_t dm_limit = GiB(4); /* the early tables map 4 GiB */
+static uint64_t *kernel_pml4;
+static uint64_t kernel_pml4_pa;
+static spinlock_t map_lock;
 
 uint64_t direct_map_end(void)
 {
@@ -74,7 +80,27 @@ void paging_init(uint64_t dm_end)
 	map_image_range(pml4, __data_start, __bss_end, flags | PTE_RW | PTE_NX);
 	write_cr4(read_cr4() | CR4_PGE);
 	write_cr3(pml4_pa);
+	kernel_pml4 = pml4;
+	kernel_pml4_pa = pml4_pa;
 	dm_limit = dm_end;
 	pr_info("mm: direct map of %llu GiB with %s pages; image W^X; no identity map",
 		(unsigned long long)(dm_end >> 30), gb ? "1G" : "2M");
+}
+
+uint64_t paging_root(void)
+{
+	return kernel_pml4_pa;
+}
+
+void *ioremap(uint64_t pa, size_t size)
+{
+	uint64_t base = ALIGN_DOWN(pa, PAGE_SIZE), end = ALIGN_UP(pa + size, PAGE_SIZE);
+
+	if (end > HV_IOREMAP_LIMIT)
+		panic("mm: cannot map device memory at %#llx", (unsigned long long)pa);
+	spin_lock(&map_lock);
+	for (uint64_t p = base; p < end; p += PAGE_SIZE)
+		map_page(kernel_pml4, HV_IOREMAP + p, p, 1, PTE_P | PTE_RW | PTE_NX | PTE_PCD | PTE_PWT);
+	spin_unlock(&map_lock);
+	return (void *)(uintptr_t)(HV_IOREMAP + pa);
 }

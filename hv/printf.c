@@ -182,6 +182,7 @@ static void convert(struct out *o, struct spec *s, char c, va_list *ap)
 		break;
 	}
 	case 'u':
+		s->plus = s->space = false; /* signs are for signed conversions only */
 		put_num(o, s, arg_unsigned(s, ap), false, 10, false);
 		break;
 	case 'o':

@@ -1,0 +1,15 @@
+/* Application processors: start-up and running work on every CPU. */
+#ifndef HV_SMP_H
+#define HV_SMP_H
+
+#include "acpi.h"
+#include "percpu.h"
+
+/* Sets up the boot CPU's per-CPU block (GS) and descriptor tables. */
+void smp_init_bsp(uint32_t apic_id);
+/* Starts every enabled CPU of the MADT with INIT-SIPI-SIPI; each runs `ap_init` then idles. */
+void smp_start_aps(const struct madt_info *mi, void (*ap_init)(void));
+/* Runs fn(arg) on every online CPU (the caller's too) and waits until all have returned. */
+void smp_call_all(void (*fn)(void *arg), void *arg);
+
+#endif

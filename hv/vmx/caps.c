@@ -1,0 +1,165 @@
+/* VMX capability decoding. Pure: fed raw MSR values, unit-tested on the host. */
+#include "caps.h"
+#include "../printf.h"
+#include "bits.h"
+
+struct requirement {
+	const char *name;
+	bool (*present)(const struct vmx_msrs *m, const struct vmx_caps *c);
+};
+
+static struct vmx_ctl ctl_of(uint64_t msr)
+{
+	return (struct vmx_ctl){ .must1 = (uint32_t)msr, .may1 = (uint32_t)(msr >> 32) };
+}
+
+int64_t vmx_ctl_value(struct vmx_ctl ctl, uint32_t want)
+{
+	if (want & ~ctl.may1)
+		return -1;
+	return want | ctl.must1;
+}
+
+#define NEED_CTL(fn, field, bit)                                                 \
+	static bool fn(const struct vmx_msrs *m, const struct vmx_caps *c)       \
+	{                                                                        \
+		(void)m;                                                         \
+		return (c->field.may1 & (bit)) != 0;                             \
+	}
+#define NEED_EPT(fn, bit)                                                        \
+	static bool fn(const struct vmx_msrs *m, const struct vmx_caps *c)       \
+	{                                                                        \
+		(void)m;                                                         \
+		return (c->ept_vpid & (bit)) != 0;                               \
+	}
+
+static bool has_vmx(const struct vmx_msrs *m, const struct vmx_caps *c)
+{
+	(void)c;
+	return m->cpuid1_ecx & (1u << 5);
+}
+
+static bool vmx_enabled(const struct vmx_msrs *m, const struct vmx_caps *c)
+{
+	(void)c;
+	return !(m->feature_control & FEATURE_CONTROL_LOCK) ||
+	       (m->feature_control & FEATURE_CONTROL_VMX_OUTSIDE_SMX);
+}
+
+static bool wb_vmcs(const struct vmx_msrs *m, const struct vmx_caps *c)
+{
+	(void)c;
+	return ((m->basic >> 50) & 0xf) == 6 && c->vmcs_size && c->vmcs_size <= 4096;
+}
+
+static bool true_ctls(const struct vmx_msrs *m, const struct vmx_caps *c)
+{
+	(void)c;
+	return m->basic & (1ULL << 55);
+}
+
+NEED_CTL(has_secondary, proc, PROC_SECONDARY)
+NEED_CTL(has_io_bitmap, proc, PROC_IO_BITMAP)
+NEED_CTL(has_msr_bitmap, proc, PROC_MSR_BITMAP)
+NEED_CTL(has_hlt_exit, proc, PROC_HLT_EXIT)
+NEED_CTL(has_ept, proc2, PROC2_EPT)
+NEED_CTL(has_vpid, proc2, PROC2_VPID)
+NEED_CTL(has_ug, proc2, PROC2_UNRESTRICTED)
+NEED_CTL(has_ext_intr_exit, pin, PIN_EXT_INTR)
+NEED_CTL(has_nmi_exit, pin, PIN_NMI_EXIT)
+NEED_CTL(has_vnmi, pin, PIN_VIRTUAL_NMI)
+NEED_CTL(has_exit_lm, exit, EXIT_HOST_64)
+NEED_CTL(has_exit_efer, exit, EXIT_LOAD_EFER)
+NEED_CTL(has_entry_efer, entry, ENTRY_LOAD_EFER)
+NEED_EPT(has_ept_wb, EPT_CAP_WB)
+NEED_EPT(has_ept_4level, EPT_CAP_WALK4)
+NEED_EPT(has_invept, EPT_CAP_INVEPT)
+NEED_EPT(has_invept_ctx, EPT_CAP_INVEPT_SINGLE)
+NEED_EPT(has_invvpid, VPID_CAP_INVVPID)
+NEED_EPT(has_invvpid_ctx, VPID_CAP_INVVPID_SINGLE)
+
+static const struct requirement requirements[] = {
+	{ "VMX (CPUID.1:ECX[5])", has_vmx },
+	{ "VMX enabled by firmware (IA32_FEATURE_CONTROL)", vmx_enabled },
+	{ "write-back VMCS memory", wb_vmcs },
+	{ "true VMX controls", true_ctls },
+	{ "secondary controls", has_secondary },
+	{ "I/O bitmaps", has_io_bitmap },
+	{ "MSR bitmaps", has_msr_bitmap },
+	{ "HLT exiting", has_hlt_exit },
+	{ "EPT", has_ept },
+	{ "VPID", has_vpid },
+	{ "unrestricted guest", has_ug },
+	{ "external-interrupt exiting", has_ext_intr_exit },
+	{ "NMI exiting", has_nmi_exit },
+	{ "virtual NMIs", has_vnmi },
+	{ "64-bit host on exit", has_exit_lm },
+	{ "EFER load/save on exit", has_exit_efer },
+	{ "EFER load on entry", has_entry_efer },
+	{ "EPT write-back tables", has_ept_wb },
+	{ "EPT 4-level walk", has_ept_4level },
+	{ "INVEPT", has_invept },
+	{ "INVEPT single-context", has_invept_ctx },
+	{ "INVVPID", has_invvpid },
+	{ "INVVPID single-context", has_invvpid_ctx },
+};
+
+static void decode(const struct vmx_msrs *m, struct vmx_caps *c)
+{
+	*c = (struct vmx_caps){
+		.revision = m->basic & 0x7fffffff,
+		.vmcs_size = (m->basic >> 32) & 0x1fff,
+		.pin = ctl_of(m->pin),
+		.proc = ctl_of(m->proc),
+		.exit = ctl_of(m->exit),
+		.entry = ctl_of(m->entry),
+		.ept_vpid = m->ept_vpid,
+		.cr0_fixed0 = m->cr0_fixed0,
+		.cr0_fixed1 = m->cr0_fixed1,
+		.cr4_fixed0 = m->cr4_fixed0,
+		.cr4_fixed1 = m->cr4_fixed1,
+		.preempt_shift = m->misc & 0x1f,
+		.feature_control_unlocked = !(m->feature_control & FEATURE_CONTROL_LOCK),
+	};
+	if (c->proc.may1 & PROC_SECONDARY)
+		c->proc2 = ctl_of(m->proc2);
+	else
+		c->ept_vpid = 0; /* without secondary controls EPT and VPID do not exist */
+	c->ept_2m = c->ept_vpid & EPT_CAP_2M;
+	c->ept_1g = c->ept_vpid & EPT_CAP_1G;
+	c->ept_ad = c->ept_vpid & EPT_CAP_AD;
+	c->preempt_timer = c->pin.may1 & PIN_PREEMPT_TIMER;
+	c->posted_intr = c->pin.may1 & PIN_POSTED_INTR;
+	c->tpr_shadow = c->proc.may1 & PROC_TPR_SHADOW;
+	c->apicv = (c->proc2.may1 & (PROC2_VAPIC | PROC2_APIC_REG | PROC2_VINTR)) ==
+		   (PROC2_VAPIC | PROC2_APIC_REG | PROC2_VINTR);
+}
+
+int vmx_caps_parse(const struct vmx_msrs *m, struct vmx_caps *c)
+{
+	size_t used = 0;
+
+	decode(m, c);
+	for (unsigned i = 0; i < ARRAY_SIZE(requirements); i++) {
+		if (requirements[i].present(m, c))
+			continue;
+		int n = fmt_snprintf(c->missing + used, sizeof(c->missing) - used, "%s%s",
+				     used ? ", " : "", requirements[i].name);
+		used = MIN(used + (size_t)n, sizeof(c->missing) - 1);
+		if (i < 2)
+			break; /* without VMX itself the rest is meaningless */
+	}
+	return used ? -1 : 0;
+}
+
+void vmx_caps_describe(const struct vmx_caps *c, char *buf, size_t n)
+{
+	fmt_snprintf(buf, n,
+		     "EPT 4K%s%s%s, VPID, unrestricted guest, MSR/IO bitmaps, "
+		     "preemption timer %s, APIC virtualization %s, TPR shadow %s, "
+		     "posted interrupts %s, VMCS rev %#x size %u",
+		     c->ept_2m ? " 2M" : "", c->ept_1g ? " 1G" : "", c->ept_ad ? " A/D" : "",
+		     c->preempt_timer ? "yes" : "no", c->apicv ? "yes" : "no",
+		     c->tpr_shadow ? "yes" : "no", c->posted_intr ? "yes" : "no", c->revision,
+		     c->vmcs_size);
+}
