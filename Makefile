@@ -13,7 +13,11 @@ HV_ASFLAGS := -g -Werror -MMD -MP -D__ASSEMBLY__
 HV_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
 
 HV_SRCS := $(wildcard boot/*.S) $(wildcard hv/*.c hv/*.S hv/vmx/*.c hv/vmx/*.S hv/devices/*.c)
-HV_OBJS := $(patsubst %,$(BUILD)/%.o,$(HV_SRCS))
+HV_OBJS := $(patsubst %,$(BUILD)/%.o,$(HV_SRCS)) $(BUILD)/guests/blobs.S.o
+
+# self-test guests: flat binaries loaded at guest-physical 0x1000, linked into the image
+GUESTS := $(basename $(notdir $(wildcard guests/selftest/*.S)))
+GUEST_BINS := $(GUESTS:%=$(BUILD)/guests/%.bin)
 
 .PHONY: all iso run test check size fuzz fuzz-short unit system clean format
 all: $(BUILD)/hv.elf
@@ -26,6 +30,21 @@ $(BUILD)/%.c.o: %.c
 $(BUILD)/%.S.o: %.S
 	@mkdir -p $(dir $@)
 	@echo "  AS      $<"
+	$(Q)$(CC) $(HV_ASFLAGS) -c $< -o $@
+
+$(BUILD)/guests/%.bin: guests/selftest/%.S guests/selftest/guest.h
+	@mkdir -p $(dir $@)
+	@echo "  GUEST   $<"
+	$(Q)$(CC) -c -Iguests/selftest -o $(@:.bin=.o) $<
+	$(Q)$(LD) -Ttext=0x1000 -e _start --oformat binary -o $@ $(@:.bin=.o)
+
+$(BUILD)/guests/blobs.S: $(GUEST_BINS) Makefile
+	$(Q)for g in $(GUESTS); do \
+		printf '\t.section .rodata\n\t.balign 16\n\t.global guest_%s_start, guest_%s_end\n' $$g $$g; \
+		printf 'guest_%s_start:\n\t.incbin "%s"\nguest_%s_end:\n' $$g $(BUILD)/guests/$$g.bin $$g; \
+	done > $@
+
+$(BUILD)/guests/blobs.S.o: $(BUILD)/guests/blobs.S
 	$(Q)$(CC) $(HV_ASFLAGS) -c $< -o $@
 
 $(BUILD)/hv.elf: $(HV_OBJS) boot/hv.ld

@@ -14,6 +14,7 @@ struct desc_ptr {
 } __packed;
 
 extern const uint64_t isr_table[32];
+extern const uint64_t irq_stub_base; /* 224 stubs of 16 bytes for vectors 32-255 */
 static struct idt_entry idt[256] __aligned(16);
 
 static uint8_t vector_ist(unsigned v)
@@ -32,8 +33,8 @@ static uint8_t vector_ist(unsigned v)
 
 void idt_init(void)
 {
-	for (unsigned v = 0; v < ARRAY_SIZE(isr_table); v++) {
-		uint64_t h = isr_table[v];
+	for (unsigned v = 0; v < ARRAY_SIZE(idt); v++) {
+		uint64_t h = v < 32 ? isr_table[v] : irq_stub_base + 16 * (v - 32);
 		idt[v] = (struct idt_entry){
 			.off_lo = (uint16_t)h,
 			.sel = GDT_CODE,

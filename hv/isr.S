@@ -80,8 +80,48 @@ isr_common:
 	add $16, %rsp
 	iretq
 
+/* Interrupt vectors 32-255: save the caller-saved registers and call irq_handler(vector). */
+	.balign 8
+	.balign 16
+irq_stubs:
+	vec = 32
+	.rept 224
+	.balign 16
+	pushq $vec
+	jmp irq_common
+	vec = vec + 1
+	.endr
+
+irq_common:
+	push %rax
+	push %rcx
+	push %rdx
+	push %rsi
+	push %rdi
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	mov 72(%rsp), %rdi
+	cld
+	call irq_handler
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rcx
+	pop %rax
+	add $8, %rsp
+	iretq
+
 	.section .rodata
 	.balign 8
+	.global irq_stub_base
+irq_stub_base:
+	.quad irq_stubs
 	.global isr_table
 isr_table:
 .irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31

@@ -36,6 +36,8 @@ uint64_t logring_tail(const struct logring *r, unsigned lines)
 	uint64_t first = logring_first(r);
 	uint64_t s = r->head;
 
+	if (lines == 0)
+		return s;
 	/* skip the final newline, then count newlines backwards */
 	if (s > first && r->buf[(s - 1) & (r->size - 1)] == '\n')
 		s--;

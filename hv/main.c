@@ -8,6 +8,7 @@
 #include "mm.h"
 #include "panic.h"
 #include "power.h"
+#include "selftest.h"
 #include "lapic.h"
 #include "smp.h"
 #include "tsc.h"
@@ -192,5 +193,9 @@ void hv_main(uint32_t magic, uint32_t mbi_pa)
 	crash_test(boot_info.cmdline);
 	start_virtualization();
 	pr_info("hv: boot complete");
+	if (cmdline_has(boot_info.cmdline, "selftest"))
+		selftest_run();
+	if (cmdline_has(boot_info.cmdline, "bench"))
+		bench_run();
 	hv_stop(true, "boot complete; nothing to run yet");
 }

@@ -13,4 +13,7 @@ struct trap_frame {
 
 void trap_handler(struct trap_frame *f);
 
+/* How often each vector reached irq_handler (all CPUs). */
+extern volatile uint64_t irq_counts[256];
+
 #endif

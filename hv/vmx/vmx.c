@@ -9,6 +9,7 @@
 #include "insn.h"
 
 #define CR4_VMXE (1ULL << 13)
+#define CR4_OSXSAVE (1ULL << 18)
 
 struct vmx_caps vmx_caps;
 
@@ -69,6 +70,8 @@ void virt_cpu_on(void)
 		panic("vmx: CPU %u: VMX disabled by firmware", c->index);
 	write_cr0((read_cr0() | vmx_caps.cr0_fixed0) & vmx_caps.cr0_fixed1);
 	write_cr4((read_cr4() | vmx_caps.cr4_fixed0 | CR4_VMXE) & vmx_caps.cr4_fixed1);
+	if (cpuid(1, 0).ecx & (1u << 26))
+		write_cr4(read_cr4() | CR4_OSXSAVE); /* XSETBV from guests needs it in the host */
 	v = phys_to_virt(frame_alloc_zeroed());
 	__builtin_memset(v, 0, sizeof(*v));
 	v->vmxon_pa = frame_alloc_zeroed();

@@ -5,9 +5,12 @@
 #include "../types.h"
 #include "caps.h"
 
+#define HOST_SWAPPED_MSRS 5
+
 struct vmx_cpu {
 	uint64_t vmxon_pa;
 	uint64_t current_vmcs; /* physical address of the VMCS loaded on this CPU, 0 if none */
+	uint64_t host_msrs[HOST_SWAPPED_MSRS]; /* syscall MSRs saved while a guest's are loaded */
 };
 
 extern struct vmx_caps vmx_caps;

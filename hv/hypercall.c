@@ -1,0 +1,43 @@
+/* The hypercall table. Every entry says who may call it; everything else gets an errno. */
+#include "hypercall.h"
+#include "../compat/kvmabi/hvabi.h"
+#include "errno.h"
+
+enum hc_perm {
+	HC_ANY_VM, /* any VM, at CPL 0 */
+	HC_DOM0, /* dom0's kernel only */
+};
+
+struct hypercall {
+	int64_t (*fn)(struct hc_ctx *c);
+	enum hc_perm perm;
+};
+
+static int64_t hc_abi_version(struct hc_ctx *c)
+{
+	(void)c;
+	return HV_ABI_VERSION;
+}
+
+static int64_t hc_nop(struct hc_ctx *c)
+{
+	(void)c;
+	return 0;
+}
+
+static const struct hypercall hypercalls[HC_COUNT] = {
+	[HC_ABI_VERSION] = { hc_abi_version, HC_ANY_VM },
+	[HC_NOP] = { hc_nop, HC_ANY_VM },
+};
+
+int64_t hypercall_dispatch(uint64_t nr, struct hc_ctx *c)
+{
+	const struct hypercall *h;
+
+	if (nr >= HC_COUNT || !hypercalls[nr].fn)
+		return -ENOSYS;
+	h = &hypercalls[nr];
+	if (c->cpl != 0 || (h->perm == HC_DOM0 && !c->from_dom0))
+		return -EPERM;
+	return h->fn(c);
+}

@@ -1,0 +1,130 @@
+/*
+ * Virtual machines and vCPUs as the architecture-independent core sees them. A VM owns its
+ * second-level page tables; a vCPU runs synchronously on the calling CPU until an exit that
+ * the caller must handle (the KVM_RUN model).
+ */
+#ifndef HV_VM_H
+#define HV_VM_H
+
+#include "types.h"
+
+#define VM_MAX_VCPUS 64
+#define VM_R 1u
+#define VM_W 2u
+#define VM_X 4u
+#define VM_RWX 7u
+
+struct vm;
+struct vcpu;
+
+enum vm_exit_kind {
+	VMEXIT_NONE,
+	VMEXIT_IO, /* port access for the caller: io */
+	VMEXIT_MMIO, /* access to guest-physical memory that is not mapped that way: mem */
+	VMEXIT_HLT, /* HLT executed (RIP is past it) */
+	VMEXIT_SHUTDOWN, /* triple fault: the VM cannot continue */
+	VMEXIT_EXCEPTION, /* an exception the caller asked to intercept: exc */
+	VMEXIT_INTR, /* a physical interrupt is pending for the host */
+	VMEXIT_TIMEOUT, /* the run budget set by vcpu_set_timeout() is used up */
+	VMEXIT_INTR_WINDOW, /* the guest can take an interrupt now */
+	VMEXIT_WAIT_SIPI, /* INIT received: vcpu_run answers -EBUSY until vcpu_sipi() */
+	VMEXIT_FAIL_ENTRY, /* VM entry failed: fail */
+	VMEXIT_INTERNAL, /* an exit the hypervisor does not handle: fail */
+};
+
+struct vm_exit {
+	enum vm_exit_kind kind;
+	uint32_t reason; /* architectural exit reason */
+	uint64_t qual; /* architectural exit qualification */
+	union {
+		struct {
+			uint16_t port;
+			uint8_t size; /* 1, 2 or 4 */
+			bool in, string, rep;
+			uint64_t data; /* OUT: the value; IN: the caller stores the value here */
+		} io;
+		struct {
+			uint64_t gpa, gla;
+			bool read, write, fetch, gla_valid;
+		} mem;
+		struct {
+			uint8_t vector;
+			bool has_error;
+			uint32_t error;
+		} exc;
+		struct {
+			uint64_t code; /* hardware entry-failure reason or instruction error */
+		} fail;
+	};
+};
+
+struct vcpu_regs {
+	uint64_t rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+	uint64_t r8, r9, r10, r11, r12, r13, r14, r15;
+	uint64_t rip, rflags;
+};
+
+struct vm_segment {
+	uint64_t base;
+	uint32_t limit;
+	uint16_t selector;
+	uint8_t type, present, dpl, db, s, l, g, avl, unusable;
+};
+
+struct vm_dtable {
+	uint64_t base;
+	uint16_t limit;
+};
+
+struct vcpu_sregs {
+	struct vm_segment cs, ds, es, fs, gs, ss, tr, ldt;
+	struct vm_dtable gdt, idt;
+	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
+};
+
+enum vcpu_mode { VCPU_REAL, VCPU_PROT32, VCPU_LONG64 };
+
+/* VMs. vm_create returns NULL when memory is short. Destroying frees every frame it used. */
+struct vm *vm_create(void);
+void vm_destroy(struct vm *vm);
+/* Second-level mappings (4K-aligned); 0 or -EINVAL / -ENOMEM. */
+int vm_map(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned prot);
+int vm_unmap(struct vm *vm, uint64_t gpa, uint64_t size);
+int vm_protect(struct vm *vm, uint64_t gpa, uint64_t size, unsigned prot);
+/* Host-physical address backing gpa, or -ENOENT. */
+int vm_gpa_to_hpa(struct vm *vm, uint64_t gpa, uint64_t *hpa);
+/* Copies between a buffer and guest-physical memory; -EFAULT where it is not mapped. */
+int vm_read(struct vm *vm, uint64_t gpa, void *buf, size_t len);
+int vm_write(struct vm *vm, uint64_t gpa, const void *buf, size_t len);
+
+/* vCPUs. vcpu_create returns NULL when memory is short or `id` is taken or too large. */
+struct vcpu *vcpu_create(struct vm *vm, unsigned id);
+int vcpu_get_regs(struct vcpu *v, struct vcpu_regs *r);
+int vcpu_set_regs(struct vcpu *v, const struct vcpu_regs *r);
+int vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s);
+int vcpu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s);
+/* Flat segments for a mode; for VCPU_LONG64, cr3 must point at the guest's page tables. */
+int vcpu_set_mode(struct vcpu *v, enum vcpu_mode mode, uint64_t rip, uint64_t rsp, uint64_t cr3);
+/* Runs until an exit for the caller. Returns 0 (see *x), or -EBUSY while waiting for a SIPI. */
+int vcpu_run(struct vcpu *v, struct vm_exit *x);
+
+/* Events delivered at the next entry, with the architectural priorities and blocking. */
+void vcpu_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
+void vcpu_queue_nmi(struct vcpu *v);
+/* Injects when RFLAGS.IF allows; until then waits with interrupt-window exiting. */
+void vcpu_queue_irq(struct vcpu *v, uint8_t vector);
+/* Exit with VMEXIT_INTR_WINDOW as soon as the guest can take an interrupt. */
+void vcpu_request_irq_window(struct vcpu *v, bool on);
+/* Exceptions (bitmap of vectors) that exit with VMEXIT_EXCEPTION instead of reaching the guest. */
+void vcpu_intercept_exceptions(struct vcpu *v, uint32_t bitmap);
+/* Run budget in TSC cycles for the following runs (0: none), via the preemption timer. */
+void vcpu_set_timeout(struct vcpu *v, uint64_t tsc_cycles);
+/* INIT and SIPI as the local APIC delivers them. */
+void vcpu_init_signal(struct vcpu *v);
+void vcpu_sipi(struct vcpu *v, uint8_t vector);
+bool vcpu_waiting_for_sipi(struct vcpu *v);
+
+/* Counters kept for every VM exit reason on this vCPU. */
+uint64_t vcpu_exit_count(struct vcpu *v, uint32_t reason);
+
+#endif

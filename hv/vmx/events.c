@@ -1,0 +1,106 @@
+/* Event injection at VM entry: exceptions, then NMIs, then external interrupts, as hardware orders them. */
+#include "insn.h"
+#include "vmx_vm.h"
+
+#define RFLAGS_IF (1u << 9)
+#define VEC_UD 6
+#define VEC_GP 13
+
+static bool exc_has_error(uint8_t v)
+{
+	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21;
+}
+
+void vcpu_inject_gp(struct vcpu *v)
+{
+	vcpu_queue_exception(v, VEC_GP, true, 0);
+}
+
+void vcpu_inject_ud(struct vcpu *v)
+{
+	vcpu_queue_exception(v, VEC_UD, false, 0);
+}
+
+/* Re-queues an event whose delivery the VM exit interrupted, so it is not lost. */
+void events_save_idt_vectoring(struct vcpu *v)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_IDT_VECTORING_INFO);
+	uint32_t type = info & INTR_TYPE_MASK;
+
+	if (!(info & INTR_INFO_VALID))
+		return;
+	if (type == INTR_TYPE_EXT_INTR && v->irq_pending < 0) {
+		v->irq_pending = info & 0xff;
+		return;
+	}
+	if (type == INTR_TYPE_NMI) {
+		v->nmi_pending = true;
+		return;
+	}
+	v->exc = (struct pending_exc){
+		.valid = true,
+		.info = info & ~(1u << 12), /* bit 12 is undefined on entry */
+		.error = (uint32_t)vmread(VMCS_IDT_VECTORING_ERROR),
+		.insn_len = (uint32_t)vmread(VMCS_EXIT_INSN_LEN),
+	};
+}
+
+static bool irq_blocked(void)
+{
+	return !(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) ||
+	       (vmread(VMCS_GUEST_INTERRUPTIBILITY) & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
+static bool nmi_blocked(void)
+{
+	return vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+	       (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS | INTERRUPTIBILITY_NMI);
+}
+
+static void set_window(uint32_t bit, bool on)
+{
+	uint32_t proc = (uint32_t)vmread(VMCS_PROC_CTLS);
+
+	vmwrite(VMCS_PROC_CTLS, on ? proc | bit : proc & ~bit);
+}
+
+static void inject(uint32_t info, uint32_t error, uint32_t len)
+{
+	vmwrite(VMCS_ENTRY_INTR_INFO, info);
+	if (info & INTR_INFO_ERROR_CODE)
+		vmwrite(VMCS_ENTRY_EXC_ERROR, error);
+	vmwrite(VMCS_ENTRY_INSN_LEN, len);
+	if ((vmread(VMCS_GUEST_ACTIVITY) & 3) == ACTIVITY_HLT)
+		vmwrite(VMCS_GUEST_ACTIVITY, ACTIVITY_ACTIVE);
+}
+
+void events_inject(struct vcpu *v)
+{
+	bool nmi_wait = false, irq_wait = v->want_irq_window;
+
+	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+	if (v->exc.valid) {
+		uint8_t vec = v->exc.info & 0xff;
+		uint32_t info = v->exc.info;
+		if ((info & INTR_TYPE_MASK) == INTR_TYPE_HW_EXCEPTION && !exc_has_error(vec))
+			info &= ~INTR_INFO_ERROR_CODE;
+		inject(info, v->exc.error, v->exc.insn_len);
+		v->exc.valid = false;
+		irq_wait |= v->irq_pending >= 0;
+		nmi_wait = v->nmi_pending;
+	} else if (v->nmi_pending && !nmi_blocked()) {
+		inject(INTR_INFO_VALID | INTR_TYPE_NMI | 2, 0, 0);
+		v->nmi_pending = false;
+		irq_wait |= v->irq_pending >= 0;
+	} else if (v->nmi_pending) {
+		nmi_wait = true;
+		irq_wait |= v->irq_pending >= 0;
+	} else if (v->irq_pending >= 0 && !irq_blocked()) {
+		inject(INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)v->irq_pending, 0, 0);
+		v->irq_pending = -1;
+	} else if (v->irq_pending >= 0) {
+		irq_wait = true;
+	}
+	set_window(PROC_NMI_WINDOW, nmi_wait);
+	set_window(PROC_INTR_WINDOW, irq_wait);
+}

@@ -1,0 +1,134 @@
+/* Control and debug register exits: the bits the hypervisor owns, checked as the CPU would. */
+#include "insn.h"
+#include "vmx.h"
+#include "vmx_vm.h"
+
+#define CR0_PE (1ULL << 0)
+#define CR0_TS (1ULL << 3)
+#define CR0_NW (1ULL << 29)
+#define CR0_CD (1ULL << 30)
+#define CR0_PG (1ULL << 31)
+#define CR4_DE (1ULL << 3)
+#define CR4_PAE (1ULL << 5)
+#define CR4_VMXE (1ULL << 13)
+#define EFER_LME (1ULL << 8)
+#define EFER_LMA (1ULL << 10)
+
+uint64_t guest_gpr(struct vcpu *v, unsigned reg)
+{
+	return reg == GPR_RSP ? vmread(VMCS_GUEST_RSP) : v->gprs.r[reg];
+}
+
+void set_guest_gpr(struct vcpu *v, unsigned reg, uint64_t val)
+{
+	if (reg == GPR_RSP)
+		vmwrite(VMCS_GUEST_RSP, val);
+	else
+		v->gprs.r[reg] = val;
+}
+
+/* MOV to CR0: #GP for what hardware refuses; long mode follows PG with EFER.LME. */
+static bool set_cr0(struct vcpu *v, uint64_t val)
+{
+	uint64_t efer = vmread(VMCS_GUEST_EFER);
+	bool pg_on = (val & CR0_PG) && !(vmread(VMCS_CR0_SHADOW) & CR0_PG);
+
+	if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) || ((val & CR0_NW) && !(val & CR0_CD)))
+		return false;
+	if (pg_on && (efer & EFER_LME) && !(vmread(VMCS_CR4_SHADOW) & CR4_PAE))
+		return false;
+	if ((efer & EFER_LME) && (val & CR0_PG) != (vmread(VMCS_CR0_SHADOW) & CR0_PG)) {
+		efer = (val & CR0_PG) ? efer | EFER_LMA : efer & ~EFER_LMA;
+		vmwrite(VMCS_GUEST_EFER, efer);
+		vmcs_set_entry_ia32e(v, efer & EFER_LMA);
+	}
+	vmwrite(VMCS_CR0_SHADOW, val);
+	vmwrite(VMCS_GUEST_CR0, vmcs_cr0_guest_fixed(val));
+	return true;
+}
+
+/* MOV to CR4: VMX is not offered to guests; PAE stays on in long mode. */
+static bool set_cr4(struct vcpu *v, uint64_t val)
+{
+	(void)v;
+	if ((val & CR4_VMXE) || (val & ~vmx_caps.cr4_fixed1) ||
+	    ((vmread(VMCS_GUEST_EFER) & EFER_LMA) && !(val & CR4_PAE)))
+		return false;
+	vmwrite(VMCS_CR4_SHADOW, val);
+	vmwrite(VMCS_GUEST_CR4, vmcs_cr4_guest_fixed(val));
+	return true;
+}
+
+static bool mov_to_cr(struct vcpu *v, unsigned cr, uint64_t val)
+{
+	switch (cr) {
+	case 0:
+		return set_cr0(v, val);
+	case 4:
+		return set_cr4(v, val);
+	case 8:
+		if (val > 15)
+			return false;
+		v->tpr = (uint8_t)val;
+		return true;
+	default:
+		return false;
+	}
+}
+
+int handle_cr(struct vcpu *v, struct vm_exit *x)
+{
+	unsigned cr = x->qual & 15, type = (x->qual >> 4) & 3, reg = (x->qual >> 8) & 15;
+	uint64_t cr0 = vmread(VMCS_CR0_SHADOW);
+	bool ok = true;
+
+	switch (type) {
+	case 0: /* MOV to CR */
+		ok = mov_to_cr(v, cr, guest_gpr(v, reg));
+		break;
+	case 1: /* MOV from CR: only CR8 exits */
+		set_guest_gpr(v, reg, v->tpr);
+		break;
+	case 2: /* CLTS */
+		ok = set_cr0(v, cr0 & ~CR0_TS);
+		break;
+	default: /* LMSW: low four bits, and it cannot clear PE */
+		ok = set_cr0(v, (cr0 & ~0xeULL) | ((x->qual >> 16) & 0xf) | (cr0 & CR0_PE));
+		break;
+	}
+	if (!ok)
+		vcpu_inject_gp(v);
+	else
+		vcpu_skip_insn(v);
+	return EXIT_RESUME;
+}
+
+/* MOV DR: DR0-3 and DR6 are kept per vCPU, DR7 in the VMCS; DR4/5 alias 6/7 unless CR4.DE. */
+int handle_dr(struct vcpu *v, struct vm_exit *x)
+{
+	unsigned dr = x->qual & 7, reg = (x->qual >> 8) & 15;
+	bool from = (x->qual >> 4) & 1;
+	uint64_t val = from ? 0 : guest_gpr(v, reg);
+
+	if (dr == 4 || dr == 5) {
+		if (vmread(VMCS_CR4_SHADOW) & CR4_DE) {
+			vcpu_inject_ud(v);
+			return EXIT_RESUME;
+		}
+		dr += 2;
+	}
+	if (!from && dr >= 6 && (val >> 32)) {
+		vcpu_inject_gp(v);
+		return EXIT_RESUME;
+	}
+	if (from)
+		set_guest_gpr(v, reg, dr < 4 ? v->dr[dr] : dr == 6 ? v->dr6 : vmread(VMCS_GUEST_DR7));
+	else if (dr < 4)
+		v->dr[dr] = val;
+	else if (dr == 6)
+		v->dr6 = (val & 0x1e00f) | 0xffff0ff0;
+	else
+		vmwrite(VMCS_GUEST_DR7, (val & 0xffff2fff) | 0x400);
+	vcpu_skip_insn(v);
+	return EXIT_RESUME;
+}

@@ -1,0 +1,38 @@
+/* EPT violations (memory the VM does not have, or not with that access) and misconfigurations. */
+#include "../log.h"
+#include "insn.h"
+#include "vmx_vm.h"
+
+#define QUAL_READ (1u << 0)
+#define QUAL_WRITE (1u << 1)
+#define QUAL_FETCH (1u << 2)
+#define QUAL_GLA_VALID (1u << 7)
+#define QUAL_NMI_UNBLOCK (1u << 12)
+
+/* Handed to the caller as an MMIO access; the faulting instruction re-executes on the next run. */
+int handle_ept_violation(struct vcpu *v, struct vm_exit *x)
+{
+	x->mem.gpa = vmread(VMCS_GUEST_PHYS_ADDR);
+	x->mem.read = x->qual & QUAL_READ;
+	x->mem.write = x->qual & QUAL_WRITE;
+	x->mem.fetch = x->qual & QUAL_FETCH;
+	x->mem.gla_valid = x->qual & QUAL_GLA_VALID;
+	x->mem.gla = x->mem.gla_valid ? vmread(VMCS_GUEST_LINEAR_ADDR) : 0;
+	/* an IRET that unblocked NMIs faulted: blocking must be restored before re-execution */
+	if ((x->qual & QUAL_NMI_UNBLOCK) && !v->exc.valid)
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+			vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
+	x->kind = VMEXIT_MMIO;
+	return EXIT_TO_CALLER;
+}
+
+/* Our tables are wrong: a hypervisor bug, reported and contained to this VM. */
+int handle_ept_misconfig(struct vcpu *v, struct vm_exit *x)
+{
+	x->mem.gpa = vmread(VMCS_GUEST_PHYS_ADDR);
+	pr_err("vmx: vCPU %u: EPT misconfiguration at GPA %#llx", v->id,
+	       (unsigned long long)x->mem.gpa);
+	x->fail.code = EXIT_REASON_EPT_MISCONFIG;
+	x->kind = VMEXIT_INTERNAL;
+	return EXIT_TO_CALLER;
+}

@@ -1,0 +1,120 @@
+/*
+ * Port I/O exits: decode port, size, direction and string/REP form; hand the access to the
+ * caller; complete it on the next run. String forms move one element per exit through the
+ * guest's own segments and page tables, exactly as the CPU would, faulting where it would.
+ */
+#include "../errno.h"
+#include "insn.h"
+#include "vmx_vm.h"
+
+#define QUAL_SIZE(q) (((q)&7) + 1)
+#define QUAL_IN(q) (((q) >> 3) & 1)
+#define QUAL_STRING(q) (((q) >> 4) & 1)
+#define QUAL_REP(q) (((q) >> 5) & 1)
+#define QUAL_PORT(q) ((uint16_t)((q) >> 16))
+#define RFLAGS_DF (1u << 10)
+#define VEC_PF 14
+
+/* Address-size mask from the VM-exit instruction information of INS/OUTS. */
+static uint64_t addr_mask(uint32_t info)
+{
+	unsigned as = (info >> 7) & 7;
+
+	return as == 0 ? 0xffff : as == 1 ? 0xffffffff : ~0ULL;
+}
+
+/* Guest linear address of the string element: OUTS uses seg:RSI (override allowed), INS ES:RDI. */
+static uint64_t string_gla(struct vcpu *v, bool in, uint32_t info)
+{
+	unsigned seg = in ? 0 : (info >> 15) & 7;
+	uint64_t off = v->gprs.r[in ? GPR_RDI : GPR_RSI] & addr_mask(info);
+
+	return vmread(VMCS_SEG_BASE(seg)) + off;
+}
+
+static int string_gpa(struct vcpu *v, bool in, uint32_t info, uint64_t *gpa)
+{
+	uint64_t gla = string_gla(v, in, info);
+	uint32_t err;
+	int rc = gva_to_gpa(v, gla, in, gpa, &err);
+
+	if (rc == 1) {
+		v->gprs.cr2 = gla;
+		vcpu_queue_exception(v, VEC_PF, true, err);
+	}
+	return rc;
+}
+
+int handle_io(struct vcpu *v, struct vm_exit *x)
+{
+	uint64_t q = x->qual, gpa;
+	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INSN_INFO);
+	unsigned size = QUAL_SIZE(q);
+
+	x->io.port = QUAL_PORT(q);
+	x->io.size = (uint8_t)size;
+	x->io.in = QUAL_IN(q);
+	x->io.string = QUAL_STRING(q);
+	x->io.rep = QUAL_REP(q);
+	if (x->io.rep && !(v->gprs.r[GPR_RCX] & addr_mask(info))) {
+		vcpu_skip_insn(v); /* REP with a zero count does nothing */
+		return EXIT_RESUME;
+	}
+	if (x->io.string && string_gpa(v, x->io.in, info, &gpa)) {
+		if (!v->exc.valid) { /* the guest's page tables are not in its RAM */
+			x->fail.code = EXIT_REASON_IO;
+			x->kind = VMEXIT_INTERNAL;
+			return EXIT_TO_CALLER;
+		}
+		return EXIT_RESUME; /* #PF queued */
+	}
+	if (!x->io.in) {
+		uint64_t d = 0;
+		if (x->io.string)
+			vm_read(v->vm, gpa, &d, size);
+		else
+			d = v->gprs.r[GPR_RAX];
+		x->io.data = d & (size == 4 ? 0xffffffffULL : (1ULL << (8 * size)) - 1);
+	}
+	v->io_pending = true;
+	v->io_qual = q;
+	v->io_insn_info = info;
+	v->io_insn_len = (uint32_t)vmread(VMCS_EXIT_INSN_LEN);
+	x->kind = VMEXIT_IO;
+	return EXIT_TO_CALLER;
+}
+
+static void store_in(struct vcpu *v, unsigned size, uint64_t data)
+{
+	uint64_t *rax = &v->gprs.r[GPR_RAX];
+
+	if (size == 4)
+		*rax = (uint32_t)data; /* a 32-bit destination clears the upper half */
+	else
+		*rax = (*rax & ~((1ULL << (8 * size)) - 1)) | (data & ((1ULL << (8 * size)) - 1));
+}
+
+/* Finishes the access the caller answered: IN data, pointer and count updates, RIP (VMCS loaded). */
+void io_complete(struct vcpu *v, const struct vm_exit *x)
+{
+	uint64_t q = v->io_qual, gpa, mask = addr_mask(v->io_insn_info);
+	unsigned size = QUAL_SIZE(q), reg = QUAL_IN(q) ? GPR_RDI : GPR_RSI;
+	bool again = false;
+
+	v->io_pending = false;
+	if (QUAL_STRING(q)) {
+		int64_t step = (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_DF) ? -(int64_t)size : size;
+		if (QUAL_IN(q) && !string_gpa(v, true, v->io_insn_info, &gpa))
+			vm_write(v->vm, gpa, &x->io.data, size);
+		v->gprs.r[reg] = (v->gprs.r[reg] & ~mask) | ((v->gprs.r[reg] + step) & mask);
+		if (QUAL_REP(q)) {
+			uint64_t rcx = (v->gprs.r[GPR_RCX] - 1) & mask;
+			v->gprs.r[GPR_RCX] = (v->gprs.r[GPR_RCX] & ~mask) | rcx;
+			again = rcx != 0; /* the CPU re-executes the instruction for the next element */
+		}
+	} else if (QUAL_IN(q)) {
+		store_in(v, size, x->io.data);
+	}
+	if (!again)
+		vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + v->io_insn_len);
+}

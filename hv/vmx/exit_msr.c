@@ -1,0 +1,239 @@
+/*
+ * RDMSR/WRMSR exits. Every guest MSR access exits (the bitmap is all ones); this table says
+ * which MSRs exist for a guest. Anything else gets #GP, as on a CPU without that MSR.
+ */
+#include "../percpu.h"
+#include "../tsc.h"
+#include "../x86.h"
+#include "insn.h"
+#include "vmx.h"
+#include "vmx_vm.h"
+
+#define MSR_TSC 0x10
+#define MSR_APIC_BASE 0x1b
+#define MSR_MTRR_CAP 0xfe
+#define MSR_SYSENTER_CS 0x174
+#define MSR_SYSENTER_ESP 0x175
+#define MSR_SYSENTER_EIP 0x176
+#define MSR_MISC_ENABLE 0x1a0
+#define MSR_PAT 0x277
+#define MSR_MTRR_DEF_TYPE 0x2ff
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
+#define MSR_SFMASK 0xc0000084
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define EFER_SCE (1ULL << 0)
+#define EFER_LME (1ULL << 8)
+#define EFER_LMA (1ULL << 10)
+#define EFER_NXE (1ULL << 11)
+#define CR0_PG (1ULL << 31)
+
+enum msr_loc { IN_VMCS, IN_VCPU, SPECIAL };
+
+struct msr_desc {
+	uint32_t msr;
+	enum msr_loc loc;
+	uint32_t field; /* VMCS field, or byte offset in struct vcpu */
+	bool (*valid)(struct vcpu *v, uint64_t val); /* NULL: any value */
+};
+
+static bool canonical(struct vcpu *v, uint64_t val)
+{
+	(void)v;
+	return (uint64_t)((int64_t)(val << 16) >> 16) == val;
+}
+
+static bool pat_ok(struct vcpu *v, uint64_t val)
+{
+	(void)v;
+	for (int i = 0; i < 8; i++) {
+		uint8_t t = (val >> (8 * i)) & 0xff;
+		if (t == 2 || t == 3 || t > 7)
+			return false;
+	}
+	return true;
+}
+
+/* SCE, LME, NXE may change; LME only while paging is off; LMA is the CPU's to set. */
+static bool efer_ok(struct vcpu *v, uint64_t val)
+{
+	uint64_t cur = vmread(VMCS_GUEST_EFER);
+
+	(void)v;
+	if (val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
+		return false;
+	if ((val ^ cur) & EFER_LME && (vmread(VMCS_CR0_SHADOW) & CR0_PG))
+		return false;
+	return true;
+}
+
+static bool mtrr_type_ok(struct vcpu *v, uint64_t val)
+{
+	(void)v;
+	return !(val & ~0xcffULL);
+}
+
+static bool apic_base_ok(struct vcpu *v, uint64_t val)
+{
+	(void)v;
+	return !(val & ~0x000ffffffffffd00ULL);
+}
+
+#define VCPU_FIELD(f) ((uint32_t)__builtin_offsetof(struct vcpu, f))
+
+static const struct msr_desc msrs[] = {
+	{ MSR_TSC, SPECIAL, 0, NULL },
+	{ MSR_APIC_BASE, IN_VCPU, VCPU_FIELD(apic_base), apic_base_ok },
+	{ MSR_MTRR_CAP, SPECIAL, 0, NULL },
+	{ MSR_SYSENTER_CS, IN_VMCS, VMCS_GUEST_SYSENTER_CS, NULL },
+	{ MSR_SYSENTER_ESP, IN_VMCS, VMCS_GUEST_SYSENTER_ESP, canonical },
+	{ MSR_SYSENTER_EIP, IN_VMCS, VMCS_GUEST_SYSENTER_EIP, canonical },
+	{ MSR_MISC_ENABLE, IN_VCPU, VCPU_FIELD(misc_enable), NULL },
+	{ MSR_PAT, IN_VMCS, VMCS_GUEST_PAT, pat_ok },
+	{ MSR_MTRR_DEF_TYPE, IN_VCPU, VCPU_FIELD(mtrr_def_type), mtrr_type_ok },
+	{ MSR_EFER, SPECIAL, 0, efer_ok },
+	{ MSR_STAR, IN_VCPU, VCPU_FIELD(msrs.star), NULL },
+	{ MSR_LSTAR, IN_VCPU, VCPU_FIELD(msrs.lstar), canonical },
+	{ MSR_CSTAR, IN_VCPU, VCPU_FIELD(msrs.cstar), canonical },
+	{ MSR_SFMASK, IN_VCPU, VCPU_FIELD(msrs.sfmask), NULL },
+	{ MSR_FS_BASE, IN_VMCS, VMCS_SEG_BASE(4), canonical },
+	{ MSR_GS_BASE, IN_VMCS, VMCS_SEG_BASE(5), canonical },
+	{ MSR_KERNEL_GS_BASE, IN_VCPU, VCPU_FIELD(msrs.kernel_gs_base), canonical },
+};
+
+static const struct msr_desc *find(uint32_t msr)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(msrs); i++)
+		if (msrs[i].msr == msr)
+			return &msrs[i];
+	return NULL;
+}
+
+static uint64_t *vcpu_slot(struct vcpu *v, const struct msr_desc *d)
+{
+	return (uint64_t *)((char *)v + d->field);
+}
+
+/* The syscall MSRs live in struct guest_msrs and are switched around runs. */
+static bool is_swapped(const struct msr_desc *d)
+{
+	return d->loc == IN_VCPU && d->field >= VCPU_FIELD(msrs) &&
+	       d->field < VCPU_FIELD(msrs) + sizeof(struct guest_msrs) - sizeof(bool);
+}
+
+static uint64_t read_special(struct vcpu *v, uint32_t msr)
+{
+	(void)v;
+	switch (msr) {
+	case MSR_TSC:
+		return rdtsc() + vmread(VMCS_TSC_OFFSET);
+	case MSR_EFER:
+		return vmread(VMCS_GUEST_EFER);
+	default: /* MTRRcap: no variable or fixed MTRRs offered */
+		return 0;
+	}
+}
+
+static void write_special(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	if (msr == MSR_TSC) {
+		vmwrite(VMCS_TSC_OFFSET, val - rdtsc());
+		return;
+	}
+	if (msr == MSR_EFER) { /* LMA keeps tracking CR0.PG with LME */
+		uint64_t lma = vmread(VMCS_GUEST_EFER) & EFER_LMA;
+		vmwrite(VMCS_GUEST_EFER, (val & ~EFER_LMA) | lma);
+		return;
+	}
+	(void)v; /* MTRRcap is read-only: caught by the caller */
+}
+
+int handle_rdmsr(struct vcpu *v, struct vm_exit *x)
+{
+	uint32_t msr = (uint32_t)v->gprs.r[GPR_RCX];
+	const struct msr_desc *d = find(msr);
+	uint64_t val;
+
+	(void)x;
+	if (!d) {
+		vcpu_inject_gp(v);
+		return EXIT_RESUME;
+	}
+	if (is_swapped(d) && v->msrs.loaded)
+		val = rdmsr(msr); /* live in the CPU (SWAPGS changes KERNEL_GS_BASE) */
+	else if (d->loc == IN_VMCS)
+		val = vmread(d->field);
+	else
+		val = d->loc == IN_VCPU ? *vcpu_slot(v, d) : read_special(v, msr);
+	v->gprs.r[GPR_RAX] = (uint32_t)val;
+	v->gprs.r[GPR_RDX] = val >> 32;
+	vcpu_skip_insn(v);
+	return EXIT_RESUME;
+}
+
+int handle_wrmsr(struct vcpu *v, struct vm_exit *x)
+{
+	uint32_t msr = (uint32_t)v->gprs.r[GPR_RCX];
+	uint64_t val = (v->gprs.r[GPR_RDX] << 32) | (uint32_t)v->gprs.r[GPR_RAX];
+	const struct msr_desc *d = find(msr);
+
+	(void)x;
+	if (!d || msr == MSR_MTRR_CAP || (d->valid && !d->valid(v, val))) {
+		vcpu_inject_gp(v);
+		return EXIT_RESUME;
+	}
+	if (d->loc == IN_VMCS)
+		vmwrite(d->field, val);
+	else if (d->loc == IN_VCPU)
+		*vcpu_slot(v, d) = val;
+	else
+		write_special(v, msr, val);
+	if (is_swapped(d) && v->msrs.loaded)
+		wrmsr(msr, val);
+	else if (is_swapped(d))
+		guest_msrs_load(v); /* from now on they are switched around this guest's runs */
+	vcpu_skip_insn(v);
+	return EXIT_RESUME;
+}
+
+/* The syscall MSRs are not switched by VMX: swap them only for guests that set them. */
+static const uint32_t swapped[HOST_SWAPPED_MSRS] = { MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK,
+						      MSR_KERNEL_GS_BASE };
+
+static uint64_t *guest_swapped(struct vcpu *v, unsigned i)
+{
+	uint64_t *f[] = { &v->msrs.star, &v->msrs.lstar, &v->msrs.cstar, &v->msrs.sfmask,
+			  &v->msrs.kernel_gs_base };
+	return f[i];
+}
+
+void guest_msrs_load(struct vcpu *v)
+{
+	uint64_t *host_saved = this_cpu()->vmx->host_msrs;
+	bool any = false;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(swapped); i++)
+		any |= *guest_swapped(v, i) != 0;
+	if (!any && !v->msrs.loaded)
+		return;
+	for (unsigned i = 0; i < ARRAY_SIZE(swapped); i++) {
+		if (!v->msrs.loaded)
+			host_saved[i] = rdmsr(swapped[i]);
+		wrmsr(swapped[i], *guest_swapped(v, i));
+	}
+	v->msrs.loaded = true;
+}
+
+void guest_msrs_put(struct vcpu *v)
+{
+	uint64_t *host_saved = this_cpu()->vmx->host_msrs;
+
+	if (!v->msrs.loaded)
+		return;
+	for (unsigned i = 0; i < ARRAY_SIZE(swapped); i++) {
+		*guest_swapped(v, i) = rdmsr(swapped[i]);
+		wrmsr(swapped[i], host_saved[i]);
+	}
+	v->msrs.loaded = false;
+}

@@ -1,0 +1,199 @@
+/* VM-exit dispatch: one table indexed by exit reason; unknown reasons end the run for the caller. */
+#include "../hypercall.h"
+#include "../log.h"
+#include "insn.h"
+#include "vmx_vm.h"
+
+typedef int (*exit_handler)(struct vcpu *v, struct vm_exit *x);
+
+void vcpu_skip_insn(struct vcpu *v)
+{
+	(void)v;
+	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSN_LEN));
+	/* the instruction completed: STI/MOV SS blocking ends with it */
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+					       ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
+/* CPL is SS.DPL (real mode: 0). */
+unsigned vcpu_cpl(void)
+{
+	return (vmread(VMCS_SEG_AR(2)) >> 5) & 3;
+}
+
+static int to_caller(struct vm_exit *x, enum vm_exit_kind kind)
+{
+	x->kind = kind;
+	return EXIT_TO_CALLER;
+}
+
+static int handle_hlt(struct vcpu *v, struct vm_exit *x)
+{
+	vcpu_skip_insn(v);
+	return to_caller(x, VMEXIT_HLT);
+}
+
+static int handle_triple_fault(struct vcpu *v, struct vm_exit *x)
+{
+	pr_info("vmx: vCPU %u triple fault at RIP %#llx", v->id,
+		(unsigned long long)vmread(VMCS_GUEST_RIP));
+	return to_caller(x, VMEXIT_SHUTDOWN);
+}
+
+/* Acknowledge-on-exit is off: the interrupt stays pending for the host to take. */
+static int handle_external_intr(struct vcpu *v, struct vm_exit *x)
+{
+	(void)v;
+	return to_caller(x, VMEXIT_INTR);
+}
+
+static int handle_intr_window(struct vcpu *v, struct vm_exit *x)
+{
+	if (!v->want_irq_window)
+		return EXIT_RESUME; /* a queued interrupt is injected on the way back in */
+	v->want_irq_window = false;
+	return to_caller(x, VMEXIT_INTR_WINDOW);
+}
+
+static int handle_nmi_window(struct vcpu *v, struct vm_exit *x)
+{
+	(void)v;
+	(void)x;
+	return EXIT_RESUME; /* events_inject delivers the pending NMI */
+}
+
+static int handle_exception_nmi(struct vcpu *v, struct vm_exit *x)
+{
+	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
+
+	if ((info & INTR_TYPE_MASK) == INTR_TYPE_NMI) {
+		pr_warn("vmx: physical NMI while vCPU %u ran; the hypervisor has no NMI source",
+			v->id);
+		return EXIT_RESUME;
+	}
+	x->exc.vector = info & 0xff;
+	x->exc.has_error = info & INTR_INFO_ERROR_CODE;
+	x->exc.error = x->exc.has_error ? (uint32_t)vmread(VMCS_EXIT_INTR_ERROR) : 0;
+	return to_caller(x, VMEXIT_EXCEPTION);
+}
+
+/* A physical INIT reached this CPU in non-root operation: it was meant for the guest. */
+static int handle_init(struct vcpu *v, struct vm_exit *x)
+{
+	vcpu_init_signal(v);
+	return to_caller(x, VMEXIT_WAIT_SIPI);
+}
+
+static int handle_sipi(struct vcpu *v, struct vm_exit *x)
+{
+	vcpu_sipi(v, (uint8_t)x->qual);
+	return EXIT_RESUME;
+}
+
+static int handle_preempt(struct vcpu *v, struct vm_exit *x)
+{
+	(void)v;
+	return to_caller(x, VMEXIT_TIMEOUT);
+}
+
+/* VMX instructions, GETSEC, and RDPMC/MONITOR/MWAIT (not offered in CPUID) fault in a guest. */
+static int handle_ud(struct vcpu *v, struct vm_exit *x)
+{
+	(void)x;
+	vcpu_inject_ud(v);
+	return EXIT_RESUME;
+}
+
+static int handle_rdpmc(struct vcpu *v, struct vm_exit *x)
+{
+	(void)x;
+	vcpu_inject_gp(v); /* no performance counters are exposed */
+	return EXIT_RESUME;
+}
+
+int handle_vmcall(struct vcpu *v, struct vm_exit *x)
+{
+	struct hc_ctx c = {
+		.vcpu = v,
+		.from_dom0 = false,
+		.cpl = vcpu_cpl(),
+		.arg = { v->gprs.r[GPR_RDI], v->gprs.r[GPR_RSI], v->gprs.r[GPR_RDX],
+			 v->gprs.r[GPR_R10], v->gprs.r[GPR_R8], v->gprs.r[GPR_R9] },
+	};
+
+	(void)x;
+	v->gprs.r[GPR_RAX] = (uint64_t)hypercall_dispatch(v->gprs.r[GPR_RAX], &c);
+	vcpu_skip_insn(v);
+	return EXIT_RESUME;
+}
+
+static int handle_unknown(struct vcpu *v, struct vm_exit *x)
+{
+	pr_err("vmx: vCPU %u: unhandled exit reason %u (qualification %#llx) at RIP %#llx", v->id,
+	       x->reason, (unsigned long long)x->qual,
+	       (unsigned long long)vmread(VMCS_GUEST_RIP));
+	x->fail.code = x->reason;
+	return to_caller(x, VMEXIT_INTERNAL);
+}
+
+static int handle_entry_failure(struct vcpu *v, struct vm_exit *x)
+{
+	pr_err("vmx: VM entry of vCPU %u failed: reason %u, qualification %llu", v->id,
+	       x->reason & 0xffff, (unsigned long long)x->qual);
+	vmcs_dump_guest();
+	x->fail.code = x->reason & 0xffff;
+	return to_caller(x, VMEXIT_FAIL_ENTRY);
+}
+
+static const exit_handler handlers[EXIT_REASON_MAX] = {
+	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
+	[EXIT_REASON_EXTERNAL_INTR] = handle_external_intr,
+	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
+	[EXIT_REASON_INIT] = handle_init,
+	[EXIT_REASON_SIPI] = handle_sipi,
+	[EXIT_REASON_INTR_WINDOW] = handle_intr_window,
+	[EXIT_REASON_NMI_WINDOW] = handle_nmi_window,
+	[EXIT_REASON_CPUID] = handle_cpuid,
+	[EXIT_REASON_GETSEC] = handle_ud,
+	[EXIT_REASON_HLT] = handle_hlt,
+	[EXIT_REASON_RDPMC] = handle_rdpmc,
+	[EXIT_REASON_VMCALL] = handle_vmcall,
+	[EXIT_REASON_VMCLEAR] = handle_ud,
+	[EXIT_REASON_VMLAUNCH] = handle_ud,
+	[EXIT_REASON_VMPTRLD] = handle_ud,
+	[EXIT_REASON_VMPTRST] = handle_ud,
+	[EXIT_REASON_VMREAD] = handle_ud,
+	[EXIT_REASON_VMRESUME] = handle_ud,
+	[EXIT_REASON_VMWRITE] = handle_ud,
+	[EXIT_REASON_VMXOFF] = handle_ud,
+	[EXIT_REASON_VMXON] = handle_ud,
+	[EXIT_REASON_INVEPT] = handle_ud,
+	[EXIT_REASON_INVVPID] = handle_ud,
+	[EXIT_REASON_VMFUNC] = handle_ud,
+	[EXIT_REASON_MWAIT] = handle_ud,
+	[EXIT_REASON_MONITOR] = handle_ud,
+	[EXIT_REASON_CR_ACCESS] = handle_cr,
+	[EXIT_REASON_DR_ACCESS] = handle_dr,
+	[EXIT_REASON_IO] = handle_io,
+	[EXIT_REASON_RDMSR] = handle_rdmsr,
+	[EXIT_REASON_WRMSR] = handle_wrmsr,
+	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
+	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
+	[EXIT_REASON_PREEMPT_TIMER] = handle_preempt,
+	[EXIT_REASON_XSETBV] = handle_xsetbv,
+};
+
+int vmx_handle_exit(struct vcpu *v, struct vm_exit *x)
+{
+	uint32_t raw = (uint32_t)vmread(VMCS_EXIT_REASON);
+	uint32_t basic = raw & 0xffff;
+
+	x->reason = raw;
+	x->qual = vmread(VMCS_EXIT_QUALIFICATION);
+	v->exits[MIN(basic, (uint32_t)EXIT_REASON_MAX)]++;
+	if (raw & EXIT_REASON_FAILED_ENTRY)
+		return handle_entry_failure(v, x);
+	if (basic < EXIT_REASON_MAX && handlers[basic])
+		return handlers[basic](v, x);
+	return handle_unknown(v, x);
+}

@@ -1,0 +1,257 @@
+/* vCPU objects: creation, register access, and the run loop (load, inject, enter, dispatch). */
+#include "../errno.h"
+#include "../log.h"
+#include "../mm.h"
+#include "../panic.h"
+#include "../percpu.h"
+#include "../tsc.h"
+#include "../x86.h"
+#include "insn.h"
+#include "vmx.h"
+#include "vmx_vm.h"
+
+uint16_t vpid_alloc(void);
+void vpid_free(uint16_t id);
+void vcpu_destroy(struct vcpu *v);
+
+#define VCPU_PAGES (ALIGN_UP(sizeof(struct vcpu), PAGE_SIZE) / PAGE_SIZE)
+
+/* Makes v's VMCS current on this CPU (its host state matching this CPU). */
+void vcpu_load(struct vcpu *v)
+{
+	struct percpu *c = this_cpu();
+
+	if (c->vmx->current_vmcs != v->vmcs) {
+		if (vmptrld(v->vmcs))
+			panic("vmx: VMPTRLD of vCPU %u failed", v->id);
+		c->vmx->current_vmcs = v->vmcs;
+	}
+	if (v->last_cpu != (int)c->index) {
+		vmcs_load_host_state();
+		invept(INVEPT_SINGLE, v->vm->eptp); /* nothing cached here may be stale */
+		invvpid(INVVPID_SINGLE, v->vpid, 0);
+		v->flushed_gen = v->vm->ept_gen;
+		v->last_cpu = (int)c->index;
+	}
+}
+
+/*
+ * Clears the VMCS so that the vCPU may next run on any CPU (DESIGN: clear on every return).
+ * last_cpu stays: host state and TLBs need no refresh when it comes back to the same CPU.
+ */
+void vcpu_put(struct vcpu *v)
+{
+	vmclear(v->vmcs);
+	this_cpu()->vmx->current_vmcs = 0;
+	v->launched = false;
+}
+
+struct vcpu *vcpu_create(struct vm *vm, unsigned id)
+{
+	uint64_t pa;
+	struct vcpu *v;
+
+	if (id >= VM_MAX_VCPUS || vm->vcpus[id])
+		return NULL;
+	pa = frames_alloc_contig(&hv_frames, VCPU_PAGES, 1);
+	if (!pa)
+		return NULL;
+	v = phys_to_virt(pa);
+	__builtin_memset(v, 0, sizeof(*v));
+	v->vm = vm;
+	v->id = id;
+	v->last_cpu = -1;
+	v->irq_pending = -1;
+	v->xcr0 = 1;
+	v->apic_base = 0xfee00000 | (1u << 11) | (id == 0 ? 1u << 8 : 0);
+	v->misc_enable = 1; /* fast strings */
+	v->dr6 = 0xffff0ff0;
+	v->vpid = vpid_alloc();
+	v->vmcs = frame_alloc(&hv_frames);
+	if (!v->vpid || !v->vmcs || vmcs_init(v)) {
+		vcpu_destroy(v);
+		return NULL;
+	}
+	vm->vcpus[id] = v;
+	vm->nvcpus++;
+	vcpu_put(v);
+	return v;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	if (v->vmcs) {
+		vmclear(v->vmcs);
+		if (this_cpu()->vmx->current_vmcs == v->vmcs)
+			this_cpu()->vmx->current_vmcs = 0;
+		frame_free(&hv_frames, v->vmcs);
+	}
+	if (v->vpid) {
+		invvpid(INVVPID_SINGLE, v->vpid, 0);
+		vpid_free(v->vpid);
+	}
+	if (v->vm->vcpus[v->id] == v) {
+		v->vm->vcpus[v->id] = NULL;
+		v->vm->nvcpus--;
+	}
+	frames_free_contig(&hv_frames, (uint64_t)(uintptr_t)v - HV_DIRECT_MAP, VCPU_PAGES);
+}
+
+static uint64_t preempt_value(uint64_t tsc)
+{
+	uint64_t v = tsc >> vmx_caps.preempt_shift;
+
+	return v > 0xffffffff ? 0xffffffff : v ? v : 1;
+}
+
+/*
+ * The run budget: the preemption timer is loaded once per vcpu_run and saved on every exit,
+ * so exits handled inside the hypervisor do not renew it. Both controls go together.
+ */
+static void arm_timer(struct vcpu *v)
+{
+	uint32_t pin = (uint32_t)vmread(VMCS_PIN_CTLS), exit = (uint32_t)vmread(VMCS_EXIT_CTLS);
+	bool on = v->timeout && vmx_caps.preempt_timer;
+
+	vmwrite(VMCS_PIN_CTLS, on ? pin | PIN_PREEMPT_TIMER : pin & ~PIN_PREEMPT_TIMER);
+	if (vmx_caps.exit.may1 & EXIT_SAVE_PREEMPT)
+		vmwrite(VMCS_EXIT_CTLS, on ? exit | EXIT_SAVE_PREEMPT : exit & ~EXIT_SAVE_PREEMPT);
+	if (on)
+		vmwrite(VMCS_PREEMPT_TIMER, preempt_value(v->timeout));
+}
+
+/* Before each entry: a pending flush after unmaps, then events. */
+static void prepare_entry(struct vcpu *v)
+{
+	if (v->flushed_gen != v->vm->ept_gen) {
+		v->flushed_gen = v->vm->ept_gen;
+		invept(INVEPT_SINGLE, v->vm->eptp);
+	}
+	events_inject(v);
+}
+
+static void entry_failed(struct vcpu *v, struct vm_exit *x)
+{
+	x->kind = VMEXIT_FAIL_ENTRY;
+	x->reason = ~0u;
+	x->fail.code = vmread(VMCS_INSN_ERROR);
+	pr_err("vmx: VM entry of vCPU %u failed: VM-instruction error %llu", v->id,
+	       (unsigned long long)x->fail.code);
+	vmcs_dump_guest();
+}
+
+int vcpu_run(struct vcpu *v, struct vm_exit *x)
+{
+	int action = EXIT_RESUME;
+	uint64_t host_xcr0;
+
+	if (v->wait_sipi)
+		return -EBUSY;
+	vcpu_load(v);
+	if (v->io_pending)
+		io_complete(v, x);
+	__builtin_memset(x, 0, sizeof(*x));
+	guest_msrs_load(v);
+	host_xcr0 = xcr0_switch(v->xcr0);
+	arm_timer(v);
+	while (action == EXIT_RESUME) {
+		prepare_entry(v);
+		if (vmx_enter(&v->gprs, v->launched)) {
+			entry_failed(v, x);
+			break;
+		}
+		v->launched = true;
+		events_save_idt_vectoring(v);
+		action = vmx_handle_exit(v, x);
+	}
+	if (host_xcr0)
+		xcr0_switch(host_xcr0);
+	guest_msrs_put(v);
+	vcpu_put(v);
+	return 0;
+}
+
+/* Register access: the vCPU's VMCS is made current for the duration. */
+static void with_vmcs(struct vcpu *v, bool load)
+{
+	if (load)
+		vcpu_load(v);
+	else
+		vcpu_put(v);
+}
+
+static const uint8_t regs_order[16] = {
+	GPR_RAX, GPR_RBX, GPR_RCX, GPR_RDX, GPR_RSI, GPR_RDI, GPR_RSP, GPR_RBP,
+	GPR_R8,	 GPR_R9,  GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+};
+
+int vcpu_get_regs(struct vcpu *v, struct vcpu_regs *r)
+{
+	uint64_t *out = &r->rax;
+
+	with_vmcs(v, true);
+	for (unsigned i = 0; i < 16; i++)
+		out[i] = v->gprs.r[regs_order[i]];
+	r->rsp = vmread(VMCS_GUEST_RSP);
+	r->rip = vmread(VMCS_GUEST_RIP);
+	r->rflags = vmread(VMCS_GUEST_RFLAGS);
+	with_vmcs(v, false);
+	return 0;
+}
+
+int vcpu_set_regs(struct vcpu *v, const struct vcpu_regs *r)
+{
+	const uint64_t *in = &r->rax;
+
+	with_vmcs(v, true);
+	for (unsigned i = 0; i < 16; i++)
+		v->gprs.r[regs_order[i]] = in[i];
+	vmwrite(VMCS_GUEST_RSP, r->rsp);
+	vmwrite(VMCS_GUEST_RIP, r->rip);
+	vmwrite(VMCS_GUEST_RFLAGS, (r->rflags & 0x3f7fd7) | 0x2); /* reserved bits as hardware */
+	with_vmcs(v, false);
+	return 0;
+}
+
+void vcpu_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error)
+{
+	v->exc = (struct pending_exc){
+		.valid = true,
+		.info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector |
+			(has_error ? INTR_INFO_ERROR_CODE : 0),
+		.error = error,
+	};
+}
+
+void vcpu_queue_nmi(struct vcpu *v)
+{
+	v->nmi_pending = true;
+}
+
+void vcpu_queue_irq(struct vcpu *v, uint8_t vector)
+{
+	v->irq_pending = vector;
+}
+
+void vcpu_request_irq_window(struct vcpu *v, bool on)
+{
+	v->want_irq_window = on;
+}
+
+void vcpu_intercept_exceptions(struct vcpu *v, uint32_t bitmap)
+{
+	v->exc_intercept = bitmap;
+	with_vmcs(v, true);
+	vmwrite(VMCS_EXCEPTION_BITMAP, bitmap);
+	with_vmcs(v, false);
+}
+
+void vcpu_set_timeout(struct vcpu *v, uint64_t tsc_cycles)
+{
+	v->timeout = tsc_cycles;
+}
+
+uint64_t vcpu_exit_count(struct vcpu *v, uint32_t reason)
+{
+	return reason <= EXIT_REASON_MAX ? v->exits[reason] : 0;
+}

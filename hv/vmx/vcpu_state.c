@@ -1,0 +1,196 @@
+/* Segment and control register state of a vCPU: get/set, mode presets, INIT and SIPI. */
+#include "../errno.h"
+#include "insn.h"
+#include "vmx.h"
+#include "vmx_vm.h"
+
+#define CR0_PE (1ULL << 0)
+#define CR0_ET (1ULL << 4)
+#define CR0_NW (1ULL << 29)
+#define CR0_CD (1ULL << 30)
+#define CR0_PG (1ULL << 31)
+#define CR4_PAE (1ULL << 5)
+#define EFER_LME (1ULL << 8)
+#define EFER_LMA (1ULL << 10)
+#define EFER_NXE (1ULL << 11)
+#define AR_UNUSABLE (1u << 16)
+
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
+
+static uint32_t seg_ar(const struct vm_segment *s)
+{
+	if (s->unusable)
+		return AR_UNUSABLE;
+	return (s->type & 0xf) | (s->s & 1) << 4 | (s->dpl & 3) << 5 | (s->present & 1) << 7 |
+	       (s->avl & 1) << 12 | (s->l & 1) << 13 | (s->db & 1) << 14 | (s->g & 1) << 15;
+}
+
+static void write_seg(unsigned idx, const struct vm_segment *s)
+{
+	vmwrite(VMCS_SEG_SEL(idx), s->selector);
+	vmwrite(VMCS_SEG_BASE(idx), s->base);
+	vmwrite(VMCS_SEG_LIMIT(idx), s->limit);
+	vmwrite(VMCS_SEG_AR(idx), seg_ar(s));
+}
+
+static void read_seg(unsigned idx, struct vm_segment *s)
+{
+	uint32_t ar = (uint32_t)vmread(VMCS_SEG_AR(idx));
+
+	*s = (struct vm_segment){
+		.selector = (uint16_t)vmread(VMCS_SEG_SEL(idx)),
+		.base = vmread(VMCS_SEG_BASE(idx)),
+		.limit = (uint32_t)vmread(VMCS_SEG_LIMIT(idx)),
+		.type = ar & 0xf, .s = (ar >> 4) & 1, .dpl = (ar >> 5) & 3,
+		.present = (ar >> 7) & 1, .avl = (ar >> 12) & 1, .l = (ar >> 13) & 1,
+		.db = (ar >> 14) & 1, .g = (ar >> 15) & 1, .unusable = (ar >> 16) & 1,
+	};
+}
+
+int vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s)
+{
+	vcpu_load(v);
+	read_seg(SEG_CS, &s->cs);
+	read_seg(SEG_DS, &s->ds);
+	read_seg(SEG_ES, &s->es);
+	read_seg(SEG_FS, &s->fs);
+	read_seg(SEG_GS, &s->gs);
+	read_seg(SEG_SS, &s->ss);
+	read_seg(SEG_TR, &s->tr);
+	read_seg(SEG_LDTR, &s->ldt);
+	s->gdt = (struct vm_dtable){ vmread(VMCS_GUEST_GDTR_BASE), (uint16_t)vmread(VMCS_GUEST_GDTR_LIMIT) };
+	s->idt = (struct vm_dtable){ vmread(VMCS_GUEST_IDTR_BASE), (uint16_t)vmread(VMCS_GUEST_IDTR_LIMIT) };
+	s->cr0 = vmread(VMCS_CR0_SHADOW);
+	s->cr2 = v->gprs.cr2;
+	s->cr3 = vmread(VMCS_GUEST_CR3);
+	s->cr4 = vmread(VMCS_CR4_SHADOW);
+	s->cr8 = 0;
+	s->efer = vmread(VMCS_GUEST_EFER);
+	vcpu_put(v);
+	return 0;
+}
+
+/* Checks what hardware would refuse at entry, so that a bad value gets -EINVAL, not a failed entry. */
+static bool sregs_valid(const struct vcpu_sregs *s)
+{
+	bool lma = s->efer & EFER_LMA;
+
+	if (s->efer & ~(EFER_LME | EFER_LMA | EFER_NXE | 1ULL))
+		return false;
+	if ((s->cr0 & CR0_PG) && !(s->cr0 & CR0_PE))
+		return false;
+	if (lma != ((s->cr0 & CR0_PG) && (s->efer & EFER_LME)))
+		return false;
+	if (lma && !(s->cr4 & CR4_PAE))
+		return false;
+	if (s->cr4 & (~vmx_caps.cr4_fixed1 | (1ULL << 13)))
+		return false; /* a bit this CPU lacks, or VMXE (no nested VMX) */
+	return !((s->cr0 >> 32) || (s->cr4 >> 32) || (s->cr3 >> 52));
+}
+
+int vcpu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s)
+{
+	if (!sregs_valid(s))
+		return -EINVAL;
+	vcpu_load(v);
+	write_seg(SEG_CS, &s->cs);
+	write_seg(SEG_DS, &s->ds);
+	write_seg(SEG_ES, &s->es);
+	write_seg(SEG_FS, &s->fs);
+	write_seg(SEG_GS, &s->gs);
+	write_seg(SEG_SS, &s->ss);
+	write_seg(SEG_TR, &s->tr);
+	write_seg(SEG_LDTR, &s->ldt);
+	vmwrite(VMCS_GUEST_GDTR_BASE, s->gdt.base);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, s->gdt.limit);
+	vmwrite(VMCS_GUEST_IDTR_BASE, s->idt.base);
+	vmwrite(VMCS_GUEST_IDTR_LIMIT, s->idt.limit);
+	vmwrite(VMCS_CR0_SHADOW, s->cr0);
+	vmwrite(VMCS_GUEST_CR0, vmcs_cr0_guest_fixed(s->cr0));
+	vmwrite(VMCS_GUEST_CR3, s->cr3);
+	vmwrite(VMCS_CR4_SHADOW, s->cr4);
+	vmwrite(VMCS_GUEST_CR4, vmcs_cr4_guest_fixed(s->cr4));
+	vmwrite(VMCS_GUEST_EFER, s->efer);
+	vmcs_set_entry_ia32e(v, s->efer & EFER_LMA);
+	v->gprs.cr2 = s->cr2;
+	vcpu_put(v);
+	return 0;
+}
+
+static struct vm_segment flat(uint16_t sel, uint8_t type, bool code64, bool big)
+{
+	return (struct vm_segment){
+		.selector = sel, .base = 0, .limit = big ? 0xffffffff : 0xffff, .type = type,
+		.s = 1, .present = 1, .db = big && !code64, .l = code64, .g = big,
+	};
+}
+
+int vcpu_set_mode(struct vcpu *v, enum vcpu_mode mode, uint64_t rip, uint64_t rsp, uint64_t cr3)
+{
+	bool big = mode != VCPU_REAL, lm = mode == VCPU_LONG64;
+	struct vcpu_sregs s = {
+		.cs = flat(big ? 0x08 : 0, 0xb, lm, big),
+		.ds = flat(big ? 0x10 : 0, 0x3, false, big),
+		.tr = { .limit = 0xffff, .type = 0xb, .present = 1 },
+		.ldt = { .unusable = 1 },
+		.gdt = { 0, 0xffff },
+		.idt = { 0, 0xffff },
+		.cr0 = CR0_ET | (big ? CR0_PE : 0) | (lm ? CR0_PG : 0),
+		.cr3 = lm ? cr3 : 0,
+		.cr4 = lm ? CR4_PAE : 0,
+		.efer = lm ? EFER_LME | EFER_LMA : 0,
+	};
+	struct vcpu_regs r = { .rip = rip, .rsp = rsp, .rflags = 2 };
+	int rc;
+
+	s.es = s.fs = s.gs = s.ss = s.ds;
+	rc = vcpu_set_sregs(v, &s);
+	return rc ? rc : vcpu_set_regs(v, &r);
+}
+
+/* INIT: the state of SDM vol. 3 table 10-1, then wait for a SIPI (vCPU 0 restarts at once). */
+void vcpu_init_signal(struct vcpu *v)
+{
+	struct vcpu_sregs s = {
+		.cs = { .selector = 0xf000, .base = 0xffff0000, .limit = 0xffff, .type = 0xb,
+			.s = 1, .present = 1 },
+		.ds = { .limit = 0xffff, .type = 3, .s = 1, .present = 1 },
+		.tr = { .limit = 0xffff, .type = 0xb, .present = 1 },
+		.ldt = { .limit = 0xffff, .type = 2, .present = 1 },
+		.gdt = { 0, 0xffff },
+		.idt = { 0, 0xffff },
+		.cr0 = CR0_ET | CR0_CD | CR0_NW,
+	};
+	struct vcpu_regs r = { .rip = 0xfff0, .rflags = 2, .rdx = 0x600 };
+
+	s.es = s.fs = s.gs = s.ss = s.ds;
+	vcpu_set_sregs(v, &s);
+	vcpu_set_regs(v, &r);
+	v->exc.valid = false;
+	v->nmi_pending = false;
+	v->irq_pending = -1;
+	v->io_pending = false;
+	v->wait_sipi = v->id != 0;
+}
+
+void vcpu_sipi(struct vcpu *v, uint8_t vector)
+{
+	struct vcpu_sregs s;
+	struct vcpu_regs r;
+
+	if (!v->wait_sipi)
+		return; /* SIPIs are ignored unless the vCPU waits for one */
+	vcpu_get_sregs(v, &s);
+	s.cs.selector = (uint16_t)(vector << 8);
+	s.cs.base = (uint64_t)vector << 12;
+	vcpu_set_sregs(v, &s);
+	vcpu_get_regs(v, &r);
+	r.rip = 0;
+	vcpu_set_regs(v, &r);
+	v->wait_sipi = false;
+}
+
+bool vcpu_waiting_for_sipi(struct vcpu *v)
+{
+	return v->wait_sipi;
+}

@@ -1,0 +1,186 @@
+/* VM objects: EPT, I/O and MSR bitmaps, VPIDs, and guest-physical memory access. */
+#include "../errno.h"
+#include "../log.h"
+#include "../mm.h"
+#include "../panic.h"
+#include "insn.h"
+#include "vmx.h"
+#include "vmx_vm.h"
+
+#define VPID_MAX 0xffff
+
+static uint64_t vpid_bitmap[(VPID_MAX + 1) / 64];
+static spinlock_t vpid_lock;
+
+/* VPID 0 is the host's; guests get 1..65535. Returns 0 when all are in use. */
+uint16_t vpid_alloc(void)
+{
+	uint16_t id = 0;
+
+	spin_lock(&vpid_lock);
+	for (unsigned i = 1; i <= VPID_MAX && !id; i++)
+		if (!(vpid_bitmap[i / 64] & (1ULL << (i % 64)))) {
+			vpid_bitmap[i / 64] |= 1ULL << (i % 64);
+			id = (uint16_t)i;
+		}
+	spin_unlock(&vpid_lock);
+	return id;
+}
+
+void vpid_free(uint16_t id)
+{
+	spin_lock(&vpid_lock);
+	vpid_bitmap[id / 64] &= ~(1ULL << (id % 64));
+	spin_unlock(&vpid_lock);
+}
+
+static uint64_t ept_alloc(void *ctx)
+{
+	uint64_t pa = frame_alloc(&hv_frames);
+
+	(void)ctx;
+	if (pa)
+		__builtin_memset(phys_to_virt(pa), 0, PAGE_SIZE);
+	return pa;
+}
+
+static void ept_free(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	frame_free(&hv_frames, pa);
+}
+
+static void *ept_virt(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	return phys_to_virt(pa);
+}
+
+static const struct ept_ops ept_ops = { ept_alloc, ept_free, ept_virt, NULL };
+
+/* Bitmap frames filled with `fill` (0xff: every port or MSR access exits). */
+static uint64_t bitmap_alloc(unsigned pages, uint8_t fill)
+{
+	uint64_t pa = frames_alloc_contig(&hv_frames, pages, 1);
+
+	if (pa)
+		__builtin_memset(phys_to_virt(pa), fill, pages * PAGE_SIZE);
+	return pa;
+}
+
+struct vm *vm_create(void)
+{
+	uint64_t pa = frame_alloc(&hv_frames);
+	struct vm *vm;
+
+	if (!pa)
+		return NULL;
+	vm = phys_to_virt(pa);
+	__builtin_memset(vm, 0, sizeof(*vm));
+	vm->io_bitmap = bitmap_alloc(2, 0xff);
+	vm->msr_bitmap = bitmap_alloc(1, 0xff);
+	if (!vm->io_bitmap || !vm->msr_bitmap ||
+	    ept_init(&vm->ept, &ept_ops, vmx_caps.ept_1g ? 3 : vmx_caps.ept_2m ? 2 : 1)) {
+		vm_destroy(vm);
+		return NULL;
+	}
+	vm->eptp = ept_pointer(&vm->ept);
+	return vm;
+}
+
+void vcpu_destroy(struct vcpu *v);
+
+void vm_destroy(struct vm *vm)
+{
+	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
+		if (vm->vcpus[i])
+			vcpu_destroy(vm->vcpus[i]);
+	if (vm->ept.root) {
+		invept(INVEPT_SINGLE, vm->eptp);
+		ept_destroy(&vm->ept);
+	}
+	if (vm->io_bitmap)
+		frames_free_contig(&hv_frames, vm->io_bitmap, 2);
+	if (vm->msr_bitmap)
+		frame_free(&hv_frames, vm->msr_bitmap);
+	frame_free(&hv_frames, (uint64_t)(uintptr_t)vm - HV_DIRECT_MAP);
+}
+
+static unsigned ept_prot(unsigned prot)
+{
+	return (prot & VM_R ? EPT_R : 0) | (prot & VM_W ? EPT_W : 0) | (prot & VM_X ? EPT_X : 0);
+}
+
+int vm_map(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned prot)
+{
+	int rc;
+
+	spin_lock(&vm->lock);
+	rc = ept_map(&vm->ept, gpa, hpa, size, ept_prot(prot), EPT_MT_WB);
+	vm->ept_gen++; /* a replaced mapping must not live on in a TLB */
+	spin_unlock(&vm->lock);
+	return rc;
+}
+
+int vm_unmap(struct vm *vm, uint64_t gpa, uint64_t size)
+{
+	int rc;
+
+	spin_lock(&vm->lock);
+	rc = ept_unmap(&vm->ept, gpa, size);
+	vm->ept_gen++;
+	spin_unlock(&vm->lock);
+	return rc;
+}
+
+int vm_protect(struct vm *vm, uint64_t gpa, uint64_t size, unsigned prot)
+{
+	int rc;
+
+	spin_lock(&vm->lock);
+	rc = ept_protect(&vm->ept, gpa, size, ept_prot(prot));
+	vm->ept_gen++;
+	spin_unlock(&vm->lock);
+	return rc;
+}
+
+int vm_gpa_to_hpa(struct vm *vm, uint64_t gpa, uint64_t *hpa)
+{
+	struct ept_leaf leaf;
+
+	if (ept_translate(&vm->ept, gpa, &leaf))
+		return -ENOENT;
+	*hpa = leaf.hpa | (gpa & 0xfff);
+	return 0;
+}
+
+/* Copies page by page through the direct map; only RAM the VM really has is touched. */
+static int vm_copy(struct vm *vm, uint64_t gpa, void *buf, size_t len, bool to_guest)
+{
+	uint8_t *p = buf;
+
+	while (len) {
+		size_t chunk = MIN(len, PAGE_SIZE - (gpa & 0xfff));
+		uint64_t hpa;
+		if (vm_gpa_to_hpa(vm, gpa, &hpa) || hpa >= direct_map_end())
+			return -EFAULT;
+		if (to_guest)
+			__builtin_memcpy(phys_to_virt(hpa), p, chunk);
+		else
+			__builtin_memcpy(p, phys_to_virt(hpa), chunk);
+		gpa += chunk;
+		p += chunk;
+		len -= chunk;
+	}
+	return 0;
+}
+
+int vm_read(struct vm *vm, uint64_t gpa, void *buf, size_t len)
+{
+	return vm_copy(vm, gpa, buf, len, false);
+}
+
+int vm_write(struct vm *vm, uint64_t gpa, const void *buf, size_t len)
+{
+	return vm_copy(vm, gpa, (void *)(uintptr_t)buf, len, true);
+}

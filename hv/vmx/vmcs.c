@@ -1,0 +1,217 @@
+/* VMCS set-up: controls for a guest VM, host state of the executing CPU, guest reset state. */
+#include "../log.h"
+#include "../mm.h"
+#include "../panic.h"
+#include "../percpu.h"
+#include "../x86.h"
+#include "insn.h"
+#include "vmx.h"
+#include "vmx_vm.h"
+
+#define CR0_PE (1ULL << 0)
+#define CR0_NE (1ULL << 5)
+#define CR0_NW (1ULL << 29)
+#define CR0_CD (1ULL << 30)
+#define CR0_PG (1ULL << 31)
+#define CR4_VMXE (1ULL << 13)
+#define MSR_PAT 0x277
+#define PAT_RESET 0x0007040600070406ULL
+
+extern char vmx_exit[];
+
+static void must_write(uint64_t field, uint64_t v)
+{
+	if (vmwrite(field, v))
+		panic("vmx: VMWRITE of field %#llx failed (error %llu)", (unsigned long long)field,
+		      (unsigned long long)vmread(VMCS_INSN_ERROR));
+}
+
+static uint32_t ctl(struct vmx_ctl c, uint32_t want, uint32_t optional, const char *name)
+{
+	int64_t v = vmx_ctl_value(c, want | (optional & c.may1));
+
+	if (v < 0)
+		panic("vmx: %s controls %#x not allowed (may be 1: %#x)", name, want, c.may1);
+	return (uint32_t)v;
+}
+
+/*
+ * The CR0 the hardware runs the guest with: unrestricted guest leaves PE and PG to the guest,
+ * the other fixed bits hold, and caching is never really disabled (the shadow keeps CD/NW).
+ */
+uint64_t vmcs_cr0_guest_fixed(uint64_t cr0)
+{
+	uint64_t fixed0 = vmx_caps.cr0_fixed0 & ~(CR0_PE | CR0_PG);
+
+	return ((cr0 & ~(CR0_CD | CR0_NW)) | fixed0) & vmx_caps.cr0_fixed1;
+}
+
+uint64_t vmcs_cr4_guest_fixed(uint64_t cr4)
+{
+	return (cr4 | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1;
+}
+
+/* Host state that differs between CPUs; written whenever a VMCS is loaded on a new CPU. */
+void vmcs_load_host_state(void)
+{
+	struct percpu *c = this_cpu();
+	struct {
+		uint16_t limit;
+		uint64_t base;
+	} __packed gdtr, idtr;
+
+	__asm__ volatile("sgdt %0; sidt %1" : "=m"(gdtr), "=m"(idtr));
+	must_write(VMCS_HOST_CR0, read_cr0());
+	must_write(VMCS_HOST_CR3, read_cr3());
+	must_write(VMCS_HOST_CR4, read_cr4());
+	must_write(VMCS_HOST_GS_BASE, (uint64_t)(uintptr_t)c);
+	must_write(VMCS_HOST_FS_BASE, 0);
+	must_write(VMCS_HOST_TR_BASE, (uint64_t)(uintptr_t)&c->tables.tss);
+	must_write(VMCS_HOST_GDTR_BASE, gdtr.base);
+	must_write(VMCS_HOST_IDTR_BASE, idtr.base);
+	must_write(VMCS_HOST_EFER, rdmsr(MSR_EFER));
+	must_write(VMCS_HOST_PAT, rdmsr(MSR_PAT));
+}
+
+static void init_host_fixed(void)
+{
+	must_write(VMCS_HOST_CS_SEL, GDT_CODE);
+	must_write(VMCS_HOST_SS_SEL, GDT_DATA);
+	must_write(VMCS_HOST_DS_SEL, GDT_DATA);
+	must_write(VMCS_HOST_ES_SEL, GDT_DATA);
+	must_write(VMCS_HOST_FS_SEL, 0);
+	must_write(VMCS_HOST_GS_SEL, 0);
+	must_write(VMCS_HOST_TR_SEL, GDT_TSS);
+	must_write(VMCS_HOST_SYSENTER_CS, 0);
+	must_write(VMCS_HOST_SYSENTER_ESP, 0);
+	must_write(VMCS_HOST_SYSENTER_EIP, 0);
+	must_write(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit);
+}
+
+static void init_controls(struct vcpu *v)
+{
+	const struct vmx_caps *c = &vmx_caps;
+
+	must_write(VMCS_PIN_CTLS, ctl(c->pin, PIN_EXT_INTR | PIN_NMI_EXIT | PIN_VIRTUAL_NMI, 0, "pin"));
+	must_write(VMCS_PROC_CTLS,
+		   ctl(c->proc,
+		       PROC_HLT_EXIT | PROC_IO_BITMAP | PROC_MSR_BITMAP | PROC_SECONDARY |
+			       PROC_CR8_LOAD | PROC_CR8_STORE | PROC_MOV_DR_EXIT | PROC_MWAIT_EXIT |
+			       PROC_MONITOR_EXIT | PROC_RDPMC_EXIT,
+		       0, "processor"));
+	must_write(VMCS_PROC2_CTLS, ctl(c->proc2, PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED,
+					PROC2_RDTSCP | PROC2_INVPCID, "secondary"));
+	must_write(VMCS_EXIT_CTLS,
+		   ctl(c->exit, EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER,
+		       EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG, "exit"));
+	must_write(VMCS_ENTRY_CTLS,
+		   ctl(c->entry, ENTRY_LOAD_EFER, ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG, "entry"));
+	must_write(VMCS_EXCEPTION_BITMAP, v->exc_intercept);
+	must_write(VMCS_PF_ERR_MASK, 0);
+	must_write(VMCS_PF_ERR_MATCH, 0);
+	must_write(VMCS_CR3_TARGET_COUNT, 0);
+	must_write(VMCS_EXIT_MSR_STORE_COUNT, 0);
+	must_write(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	must_write(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	must_write(VMCS_ENTRY_INTR_INFO, 0);
+	must_write(VMCS_IO_BITMAP_A, v->vm->io_bitmap);
+	must_write(VMCS_IO_BITMAP_B, v->vm->io_bitmap + PAGE_SIZE);
+	must_write(VMCS_MSR_BITMAP, v->vm->msr_bitmap);
+	must_write(VMCS_EPTP, v->vm->eptp);
+	must_write(VMCS_VPID, v->vpid);
+	must_write(VMCS_LINK_POINTER, ~0ULL);
+	must_write(VMCS_TSC_OFFSET, 0);
+	/* the hypervisor owns these bits; the guest sees its own values in the read shadows */
+	must_write(VMCS_CR0_MASK, CR0_PE | CR0_PG | CR0_NE | CR0_CD | CR0_NW);
+	must_write(VMCS_CR4_MASK, ~vmx_caps.cr4_fixed1 | vmx_caps.cr4_fixed0);
+}
+
+void vmcs_set_entry_ia32e(struct vcpu *v, bool on)
+{
+	uint64_t e = vmread(VMCS_ENTRY_CTLS);
+
+	(void)v;
+	must_write(VMCS_ENTRY_CTLS, on ? e | ENTRY_IA32E : e & ~ENTRY_IA32E);
+}
+
+/* Architectural state after RESET (SDM vol. 3, 10.1.1), EIP at 0xfff0 of the F000 segment. */
+static void init_guest_reset(void)
+{
+	for (unsigned s = 0; s < 8; s++) {
+		bool code = s == 1, ldtr = s == 6, tr = s == 7;
+		must_write(VMCS_SEG_SEL(s), code ? 0xf000 : 0);
+		must_write(VMCS_SEG_BASE(s), code ? 0xffff0000 : 0);
+		must_write(VMCS_SEG_LIMIT(s), 0xffff);
+		must_write(VMCS_SEG_AR(s), code ? 0x9b : ldtr ? 0x82 : tr ? 0x8b : 0x93);
+	}
+	must_write(VMCS_GUEST_GDTR_BASE, 0);
+	must_write(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+	must_write(VMCS_GUEST_IDTR_BASE, 0);
+	must_write(VMCS_GUEST_IDTR_LIMIT, 0xffff);
+	must_write(VMCS_GUEST_CR0, vmcs_cr0_guest_fixed(CR0_CD | CR0_NW | (1ULL << 4)));
+	must_write(VMCS_CR0_SHADOW, CR0_CD | CR0_NW | (1ULL << 4));
+	must_write(VMCS_GUEST_CR3, 0);
+	must_write(VMCS_GUEST_CR4, vmcs_cr4_guest_fixed(0));
+	must_write(VMCS_CR4_SHADOW, 0);
+	must_write(VMCS_GUEST_DR7, 0x400);
+	must_write(VMCS_GUEST_RSP, 0);
+	must_write(VMCS_GUEST_RIP, 0xfff0);
+	must_write(VMCS_GUEST_RFLAGS, 0x2);
+	must_write(VMCS_GUEST_EFER, 0);
+	must_write(VMCS_GUEST_PAT, PAT_RESET);
+	must_write(VMCS_GUEST_DEBUGCTL, 0);
+	must_write(VMCS_GUEST_SYSENTER_CS, 0);
+	must_write(VMCS_GUEST_SYSENTER_ESP, 0);
+	must_write(VMCS_GUEST_SYSENTER_EIP, 0);
+	must_write(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	must_write(VMCS_GUEST_ACTIVITY, ACTIVITY_ACTIVE);
+	must_write(VMCS_GUEST_PENDING_DBG, 0);
+	must_write(VMCS_PREEMPT_TIMER, 0);
+}
+
+/* Clears and loads the new VMCS on this CPU and fills every field. */
+int vmcs_init(struct vcpu *v)
+{
+	*(uint32_t *)phys_to_virt(v->vmcs) = vmx_caps.revision;
+	if (vmclear(v->vmcs) || vmptrld(v->vmcs))
+		return -1;
+	this_cpu()->vmx->current_vmcs = v->vmcs;
+	init_host_fixed();
+	vmcs_load_host_state();
+	init_controls(v);
+	init_guest_reset();
+	return 0;
+}
+
+static const struct {
+	uint32_t field;
+	const char *name;
+} dump_fields[] = {
+	{ VMCS_GUEST_CR0, "CR0" },	    { VMCS_GUEST_CR3, "CR3" },
+	{ VMCS_GUEST_CR4, "CR4" },	    { VMCS_GUEST_EFER, "EFER" },
+	{ VMCS_GUEST_RIP, "RIP" },	    { VMCS_GUEST_RSP, "RSP" },
+	{ VMCS_GUEST_RFLAGS, "RFLAGS" },    { VMCS_ENTRY_CTLS, "entry ctls" },
+	{ VMCS_GUEST_ACTIVITY, "activity" }, { VMCS_GUEST_INTERRUPTIBILITY, "interruptibility" },
+	{ VMCS_ENTRY_INTR_INFO, "entry intr info" },
+};
+
+static const char *const seg_names[8] = { "ES", "CS", "SS", "DS", "FS", "GS", "LDTR", "TR" };
+
+/* Prints the guest state a failed VM entry is judged on. */
+void vmcs_dump_guest(void)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(dump_fields); i++)
+		pr_err("vmx:   %-16s %#llx", dump_fields[i].name,
+		       (unsigned long long)vmread(dump_fields[i].field));
+	for (unsigned s = 0; s < 8; s++)
+		pr_err("vmx:   %-4s sel %04llx base %016llx limit %08llx ar %05llx", seg_names[s],
+		       (unsigned long long)vmread(VMCS_SEG_SEL(s)),
+		       (unsigned long long)vmread(VMCS_SEG_BASE(s)),
+		       (unsigned long long)vmread(VMCS_SEG_LIMIT(s)),
+		       (unsigned long long)vmread(VMCS_SEG_AR(s)));
+	pr_err("vmx:   GDTR %016llx/%llx IDTR %016llx/%llx",
+	       (unsigned long long)vmread(VMCS_GUEST_GDTR_BASE),
+	       (unsigned long long)vmread(VMCS_GUEST_GDTR_LIMIT),
+	       (unsigned long long)vmread(VMCS_GUEST_IDTR_BASE),
+	       (unsigned long long)vmread(VMCS_GUEST_IDTR_LIMIT));
+}

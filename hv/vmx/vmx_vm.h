@@ -1,0 +1,134 @@
+/* The VMX-side layout of VMs and vCPUs, shared by the files of hv/vmx. */
+#ifndef HV_VMX_VM_H
+#define HV_VMX_VM_H
+
+#include "../spinlock.h"
+#include "../vm.h"
+#include "bits.h"
+#include "ept.h"
+
+/* Guest GPRs in the hardware's register-number order (exit qualifications use it). */
+enum gpr {
+	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
+	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+};
+
+/* What vmx_enter() loads and saves; RSP lives in the VMCS, the slot is a placeholder. */
+struct guest_gprs {
+	uint64_t r[16];
+	uint64_t cr2;
+};
+
+struct vm {
+	struct ept ept;
+	uint64_t eptp;
+	uint64_t io_bitmap; /* two pages: ports 0-0x7fff, 0x8000-0xffff */
+	uint64_t msr_bitmap;
+	volatile uint64_t ept_gen; /* bumped when mappings shrink: vCPUs flush before entry */
+	spinlock_t lock;
+	struct vcpu *vcpus[VM_MAX_VCPUS];
+	unsigned nvcpus;
+};
+
+struct pending_exc {
+	bool valid;
+	uint32_t info; /* VM-entry interruption information */
+	uint32_t error;
+	uint32_t insn_len;
+};
+
+/* MSRs that VMX does not switch: kept here, loaded around guest runs when the guest set them. */
+struct guest_msrs {
+	uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
+	bool loaded;
+};
+
+struct vcpu {
+	struct guest_gprs gprs; /* first: the entry code addresses it */
+	struct vm *vm;
+	unsigned id;
+	uint16_t vpid;
+	uint64_t vmcs;
+	bool launched;
+	int last_cpu; /* CPU that last ran it, -1 never */
+	uint64_t flushed_gen;
+	uint64_t xcr0;
+	struct guest_msrs msrs;
+	uint64_t dr[4], dr6;
+	uint64_t apic_base, misc_enable, mtrr_def_type;
+	uint8_t tpr; /* CR8 */
+	/* event state */
+	struct pending_exc exc;
+	bool nmi_pending;
+	int irq_pending; /* vector, -1 none */
+	bool want_irq_window;
+	uint32_t exc_intercept;
+	uint64_t timeout; /* TSC cycles per run, 0: none */
+	bool wait_sipi;
+	/* an I/O exit waiting for the caller's answer (IN data, or completion of OUT/OUTS) */
+	bool io_pending;
+	uint64_t io_qual;
+	uint32_t io_insn_info, io_insn_len;
+	/* statistics */
+	uint64_t exits[EXIT_REASON_MAX + 1];
+};
+
+/* Handler results: go back into the guest, or return the exit to vcpu_run's caller. */
+enum { EXIT_RESUME = 0, EXIT_TO_CALLER = 1 };
+
+/* entry.S: 0 after a VM exit, 1 when VMLAUNCH/VMRESUME itself failed. */
+int vmx_enter(struct guest_gprs *g, int launched);
+
+/* vmcs.c */
+int vmcs_init(struct vcpu *v);
+void vmcs_load_host_state(void);
+void vmcs_dump_guest(void);
+void vmcs_set_entry_ia32e(struct vcpu *v, bool on);
+uint64_t vmcs_cr0_guest_fixed(uint64_t cr0);
+uint64_t vmcs_cr4_guest_fixed(uint64_t cr4);
+
+/* events.c */
+void events_inject(struct vcpu *v);
+void events_save_idt_vectoring(struct vcpu *v);
+void vcpu_inject_gp(struct vcpu *v);
+void vcpu_inject_ud(struct vcpu *v);
+
+/* vcpu.c: make the VMCS current on this CPU / clear it (every register access is bracketed) */
+void vcpu_load(struct vcpu *v);
+void vcpu_put(struct vcpu *v);
+
+/* exits.c */
+int vmx_handle_exit(struct vcpu *v, struct vm_exit *x);
+void vcpu_skip_insn(struct vcpu *v);
+unsigned vcpu_cpl(void);
+
+/* exit_*.c handlers */
+int handle_io(struct vcpu *v, struct vm_exit *x);
+void io_complete(struct vcpu *v, const struct vm_exit *x);
+int handle_cr(struct vcpu *v, struct vm_exit *x);
+int handle_dr(struct vcpu *v, struct vm_exit *x);
+uint64_t guest_gpr(struct vcpu *v, unsigned reg);
+void set_guest_gpr(struct vcpu *v, unsigned reg, uint64_t val);
+int handle_rdmsr(struct vcpu *v, struct vm_exit *x);
+int handle_wrmsr(struct vcpu *v, struct vm_exit *x);
+int handle_cpuid(struct vcpu *v, struct vm_exit *x);
+int handle_xsetbv(struct vcpu *v, struct vm_exit *x);
+int handle_ept_violation(struct vcpu *v, struct vm_exit *x);
+int handle_ept_misconfig(struct vcpu *v, struct vm_exit *x);
+int handle_vmcall(struct vcpu *v, struct vm_exit *x);
+
+/*
+ * gva.c: guest linear to guest physical through the guest's own page tables. Returns 0,
+ * 1 with *pf_error set when the guest would take a #PF, or -EFAULT when its tables are not RAM.
+ */
+int gva_to_gpa(struct vcpu *v, uint64_t gla, bool write, uint64_t *gpa, uint32_t *pf_error);
+
+/* exit_cpuid.c: XCR0 switch around runs (returns the previous value, 0 without XSAVE) */
+uint64_t xcr0_switch(uint64_t to);
+uint64_t guest_xcr0_supported(void);
+
+/* msrs around runs */
+void guest_msrs_load(struct vcpu *v);
+void guest_msrs_put(struct vcpu *v);
+
+#endif
