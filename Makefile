@@ -19,7 +19,7 @@ HV_OBJS := $(patsubst %,$(BUILD)/%.o,$(HV_SRCS)) $(BUILD)/guests/blobs.S.o
 GUESTS := $(basename $(notdir $(wildcard guests/selftest/*.S)))
 GUEST_BINS := $(GUESTS:%=$(BUILD)/guests/%.bin)
 
-.PHONY: all iso run test check size fuzz fuzz-short unit system clean format
+.PHONY: all iso run test check size fuzz fuzz-short unit system bench clean format
 all: $(BUILD)/hv.elf
 
 $(BUILD)/%.c.o: %.c
@@ -72,6 +72,9 @@ system: $(BUILD)/hv.elf
 
 check:
 	scripts/check.sh
+
+bench: $(BUILD)/hv.elf
+	scripts/bench.sh
 
 size: $(BUILD)/hv.elf
 	scripts/size.sh $(BUILD)/hv.elf

@@ -96,4 +96,38 @@ case_qemu_panic() {
 	expect_fixed "hv: result: FAIL (hv: panic requested on the command line)"
 }
 
+# --- VMX: refusal without it, guest self-tests with it ---------------------------------------------
+case_qemu_tcg_refuses() {
+	boot --emu qemu --cpus 2 --cmdline "poweroff selftest"
+	expect_fixed "vmx: this CPU cannot run the hypervisor; missing: VMX (CPUID.1:ECX[5])"
+	expect_fixed "hv: result: FAIL (this CPU cannot run the hypervisor (see above))"
+	expect_not_fixed "selftest:"
+}
+
+selftest_expect() { # $1: number of CPUs
+	local n=$((9 * $1 + 1)) c
+	expect_fixed "vmx: EPT 4K 2M 1G A/D, VPID, unrestricted guest, MSR/IO bitmaps, preemption timer yes"
+	for ((c = 0; c < $1; c++)); do
+		expect_fixed "vmx: CPU $c (APIC id $c) in VMX root operation"
+	done
+	expect_fixed "smp: $1 CPU(s) online"
+	expect_fixed "1..$n"
+	expect_not_fixed "not ok"
+	expect_regex "^ok $n - cpu0: 1000 VMs created and destroyed leak no frame"
+	expect_regex "^selftest: free frames before ([0-9]+) after \\1[[:space:]]*\$"
+	expect_fixed "selftest: $n passed, 0 failed"
+	expect_result PASS
+}
+
+case_bochs_selftest_1cpu() {
+	boot --emu bochs --cpus 1 --cmdline "poweroff selftest" --timeout 300
+	selftest_expect 1
+}
+
+case_bochs_selftest_2cpu() {
+	boot --emu bochs --cpus 2 --cmdline "poweroff selftest" --timeout 300
+	selftest_expect 2
+	expect_fixed "ok 18 - cpu1: INIT parks a vCPU, SIPI starts it at the vector"
+}
+
 run_cases "$@"
