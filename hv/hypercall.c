@@ -5,7 +5,7 @@
 
 enum hc_perm {
 	HC_ANY_VM, /* any VM, at CPL 0 */
-	HC_DOM0, /* dom0's kernel only */
+	HC_DOM0,   /* dom0's kernel only */
 };
 
 struct hypercall {
@@ -26,8 +26,8 @@ static int64_t hc_nop(struct hc_ctx *c)
 }
 
 static const struct hypercall hypercalls[HC_COUNT] = {
-	[HC_ABI_VERSION] = { hc_abi_version, HC_ANY_VM },
-	[HC_NOP] = { hc_nop, HC_ANY_VM },
+	[HC_ABI_VERSION] = {hc_abi_version, HC_ANY_VM},
+	[HC_NOP] = {hc_nop, HC_ANY_VM},
 };
 
 int64_t hypercall_dispatch(uint64_t nr, struct hc_ctx *c)

@@ -3,11 +3,11 @@
 #include "mm.h"
 #include "x86.h"
 
-#define MSR_APIC_BASE 0x1b
-#define APIC_BASE_X2APIC (1ULL << 10)
-#define APIC_BASE_ENABLE (1ULL << 11)
-#define MSR_X2APIC_BASE 0x800
-#define SVR_ENABLE (1u << 8)
+#define MSR_APIC_BASE	    0x1b
+#define APIC_BASE_X2APIC    (1ULL << 10)
+#define APIC_BASE_ENABLE    (1ULL << 11)
+#define MSR_X2APIC_BASE	    0x800
+#define SVR_ENABLE	    (1u << 8)
 #define SVR_SPURIOUS_VECTOR 0xff
 
 static volatile uint32_t *mmio;

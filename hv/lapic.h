@@ -4,20 +4,20 @@
 
 #include "types.h"
 
-#define LAPIC_ID 0x20
-#define LAPIC_EOI 0xb0
-#define LAPIC_SVR 0xf0
+#define LAPIC_ID     0x20
+#define LAPIC_EOI    0xb0
+#define LAPIC_SVR    0xf0
 #define LAPIC_ICR_LO 0x300
 #define LAPIC_ICR_HI 0x310
 
-#define ICR_INIT (5u << 8)
-#define ICR_STARTUP (6u << 8)
-#define ICR_NMI (4u << 8)
-#define ICR_FIXED (0u << 8)
-#define ICR_LEVEL_ASSERT (1u << 14)
+#define ICR_INIT	  (5u << 8)
+#define ICR_STARTUP	  (6u << 8)
+#define ICR_NMI		  (4u << 8)
+#define ICR_FIXED	  (0u << 8)
+#define ICR_LEVEL_ASSERT  (1u << 14)
 #define ICR_TRIGGER_LEVEL (1u << 15)
-#define ICR_SELF (1u << 18)
-#define ICR_BUSY (1u << 12)
+#define ICR_SELF	  (1u << 18)
+#define ICR_BUSY	  (1u << 12)
 
 void lapic_init(void); /* boot CPU: map the registers; every CPU: software-enable */
 uint32_t lapic_read(uint32_t reg);

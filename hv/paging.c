@@ -7,8 +7,8 @@
 
 #define PTE_P	 (1ULL << 0)
 #define PTE_RW	 (1ULL << 1)
-#define PTE_PWT (1ULL << 3)
-#define PTE_PCD (1ULL << 4)
+#define PTE_PWT	 (1ULL << 3)
+#define PTE_PCD	 (1ULL << 4)
 #define PTE_PS	 (1ULL << 7)
 #define PTE_G	 (1ULL << 8)
 #define PTE_NX	 (1ULL << 63)
@@ -100,7 +100,8 @@ void *ioremap(uint64_t pa, size_t size)
 		panic("mm: cannot map device memory at %#llx", (unsigned long long)pa);
 	spin_lock(&map_lock);
 	for (uint64_t p = base; p < end; p += PAGE_SIZE)
-		map_page(kernel_pml4, HV_IOREMAP + p, p, 1, PTE_P | PTE_RW | PTE_NX | PTE_PCD | PTE_PWT);
+		map_page(kernel_pml4, HV_IOREMAP + p, p, 1,
+			 PTE_P | PTE_RW | PTE_NX | PTE_PCD | PTE_PWT);
 	spin_unlock(&map_lock);
 	return (void *)(uintptr_t)(HV_IOREMAP + pa);
 }

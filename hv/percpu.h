@@ -5,14 +5,14 @@
 #include "cpu.h"
 #include "types.h"
 
-#define MAX_CPUS 64
+#define MAX_CPUS       64
 #define CPU_STACK_SIZE KiB(16)
 
 struct vmx_cpu; /* arch part, defined in hv/vmx */
 
 struct percpu {
 	struct percpu *self; /* must stay first: read as gs:0 */
-	uint32_t index; /* 0 = boot CPU */
+	uint32_t index;	     /* 0 = boot CPU */
 	uint32_t apic_id;
 	uint64_t stack_top;
 	struct vmx_cpu *vmx;

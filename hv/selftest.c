@@ -17,16 +17,16 @@
 #include "vm.h"
 #include "x86.h"
 
-#define GUEST_LOAD 0x1000
-#define GUEST_STACK 0x8000
-#define GUEST_PT 0x70000 /* long-mode page tables built by the test */
+#define GUEST_LOAD	0x1000
+#define GUEST_STACK	0x8000
+#define GUEST_PT	0x70000 /* long-mode page tables built by the test */
 #define SELF_IPI_VECTOR 0xf0
-#define MAX_STEPS 24
-#define LEAK_ROUNDS 1000
+#define MAX_STEPS	24
+#define LEAK_ROUNDS	1000
 
-#define GUEST(name)                                                                    \
-	extern const char guest_##name##_start[], guest_##name##_end[];                 \
-	static const struct blob blob_##name = { guest_##name##_start, guest_##name##_end }
+#define GUEST(name)                                                     \
+	extern const char guest_##name##_start[], guest_##name##_end[]; \
+	static const struct blob blob_##name = {guest_##name##_start, guest_##name##_end}
 struct blob {
 	const char *start, *end;
 };
@@ -38,14 +38,14 @@ GUEST(bench);
 
 enum step_kind { OUT, IN, HLT, MMIO, SHUTDOWN, TIMEOUT, EXC, INTR };
 #define F_STRING 1u
-#define F_REP 2u
+#define F_REP	 2u
 
 struct step {
 	enum step_kind kind;
 	uint16_t port; /* OUT/IN; EXC: vector */
 	uint8_t size;
 	uint8_t flags;
-	uint64_t value; /* OUT: expected; IN: supplied; MMIO: GPA */
+	uint64_t value;		       /* OUT: expected; IN: supplied; MMIO: GPA */
 	bool (*after)(struct vcpu *v); /* runs once the step matched; false fails the test */
 };
 
@@ -128,41 +128,118 @@ static bool vmlaunch_exited(struct vm *vm, struct vcpu *v, char *why, size_t n)
 	return c == 1;
 }
 
-#define O(p, s, v) { OUT, p, s, 0, v, NULL }
-#define OA(p, s, v, a) { OUT, p, s, 0, v, a }
-#define OS(p, v) { OUT, p, 1, F_STRING | F_REP, v, NULL }
+#define O(p, s, v)                    \
+	{                             \
+		OUT, p, s, 0, v, NULL \
+	}
+#define OA(p, s, v, a)             \
+	{                          \
+		OUT, p, s, 0, v, a \
+	}
+#define OS(p, v)                                     \
+	{                                            \
+		OUT, p, 1, F_STRING | F_REP, v, NULL \
+	}
 
 static const struct test tests[] = {
-	{ "real mode: CPUID leaf, port I/O of each size, REP OUTSB, hypercalls, HLT, MMIO",
-	  &blob_real, VCPU_REAL, GUEST_LOAD, KiB(64), NULL, NULL,
-	  { O(0xe0, 4, 0x75564875), O(0xe1, 1, 0x11), { IN, 0xe2, 1, 0, 0x5a, NULL },
-	    O(0xe1, 1, 0x5b), O(0xe0, 2, 0x1234), OS(0xe3, 'a'), OS(0xe3, 'b'), OS(0xe3, 'c'),
-	    O(0xe0, 4, 0), O(0xe0, 4, (uint32_t)-ENOSYS), O(0xe0, 4, 1), { HLT, 0, 0, 0, 0, NULL },
-	    O(0xe1, 1, 0x77), { MMIO, 0, 0, 0, 0x20010, NULL } } },
-	{ "protected mode: #GP on unknown MSR, MSR, CR4, DR0, XSETBV, VMXON #UD, NMI and IRQ injection",
-	  &blob_prot32, VCPU_PROT32, GUEST_LOAD, KiB(64), NULL, NULL,
-	  { O(0xe1, 1, 13), O(0xe0, 4, 0x10), O(0xe0, 4, 0x200), O(0xe1, 1, 13), O(0xe1, 1, 6),
-	    O(0xe0, 4, 0x5a5a5a5a), O(0xe0, 4, 3), O(0xe1, 1, 13),
-	    { HLT, 0, 0, 0, 0, queue_irq_and_nmi }, O(0xe1, 1, 2), O(0xe1, 1, 0x30),
-	    { HLT, 0, 0, 0, 0, NULL }, O(0xe1, 1, 0xff), { HLT, 0, 0, 0, 0, NULL } } },
-	{ "long mode: CPUID APIC id, intercepted #BP, REP INSB through guest paging, LSTAR, MMIO",
-	  &blob_long64, VCPU_LONG64, GUEST_LOAD, MiB(2), intercept_bp, NULL,
-	  { O(0xe0, 4, 0), { EXC, 3, 0, 0, 0, reflect_bp }, O(0xe1, 1, 3),
-	    { IN, 0xe3, 1, F_STRING | F_REP, 0x41, NULL }, { IN, 0xe3, 1, F_STRING | F_REP, 0x42, NULL },
-	    O(0xe0, 4, 0x4241), O(0xe0, 4, 0x401000), { MMIO, 0, 0, 0, 0x3fe00000, NULL } } },
-	{ "hostile: read of unmapped guest-physical memory ends in an MMIO exit", &blob_hostile,
-	  VCPU_PROT32, GUEST_LOAD, KiB(64), NULL, NULL, { { MMIO, 0, 0, 0, 0x10000000, NULL } } },
-	{ "hostile: triple fault is contained (shutdown exit)", &blob_hostile, VCPU_PROT32,
-	  GUEST_LOAD + 0x100, KiB(64), NULL, NULL, { { SHUTDOWN, 0, 0, 0, 0, NULL } } },
-	{ "hostile: endless loop stopped by the preemption timer; external interrupt exit",
-	  &blob_hostile, VCPU_PROT32, GUEST_LOAD + 0x200, KiB(64), self_ipi, NULL,
-	  { { INTR, 0, 0, 0, 0, take_interrupt }, { TIMEOUT, 0, 0, 0, 0, NULL } } },
-	{ "hostile: write to GPA 0x200000 lands in guest RAM, never in the hypervisor",
-	  &blob_hostile, VCPU_PROT32, GUEST_LOAD + 0x300, MiB(4), NULL, hv_image_intact,
-	  { O(0xe0, 4, 0xdeadbeef), { HLT, 0, 0, 0, 0, NULL } } },
-	{ "hostile: VMLAUNCH in a guest gets #UD (then triple faults without an IDT)", &blob_hostile,
-	  VCPU_PROT32, GUEST_LOAD + 0x400, KiB(64), NULL, vmlaunch_exited,
-	  { { SHUTDOWN, 0, 0, 0, 0, NULL } } },
+	{"real mode: CPUID leaf, port I/O of each size, REP OUTSB, hypercalls, HLT, MMIO",
+	 &blob_real,
+	 VCPU_REAL,
+	 GUEST_LOAD,
+	 KiB(64),
+	 NULL,
+	 NULL,
+	 {O(0xe0, 4, 0x75564875),
+	  O(0xe1, 1, 0x11),
+	  {IN, 0xe2, 1, 0, 0x5a, NULL},
+	  O(0xe1, 1, 0x5b),
+	  O(0xe0, 2, 0x1234),
+	  OS(0xe3, 'a'),
+	  OS(0xe3, 'b'),
+	  OS(0xe3, 'c'),
+	  O(0xe0, 4, 0),
+	  O(0xe0, 4, (uint32_t)-ENOSYS),
+	  O(0xe0, 4, 1),
+	  {HLT, 0, 0, 0, 0, NULL},
+	  O(0xe1, 1, 0x77),
+	  {MMIO, 0, 0, 0, 0x20010, NULL}}},
+	{"protected mode: #GP on unknown MSR, MSR, CR4, DR0, XSETBV, VMXON #UD, NMI and IRQ "
+	 "injection",
+	 &blob_prot32,
+	 VCPU_PROT32,
+	 GUEST_LOAD,
+	 KiB(64),
+	 NULL,
+	 NULL,
+	 {O(0xe1, 1, 13),
+	  O(0xe0, 4, 0x10),
+	  O(0xe0, 4, 0x200),
+	  O(0xe1, 1, 13),
+	  O(0xe1, 1, 6),
+	  O(0xe0, 4, 0x5a5a5a5a),
+	  O(0xe0, 4, 3),
+	  O(0xe1, 1, 13),
+	  {HLT, 0, 0, 0, 0, queue_irq_and_nmi},
+	  O(0xe1, 1, 2),
+	  O(0xe1, 1, 0x30),
+	  {HLT, 0, 0, 0, 0, NULL},
+	  O(0xe1, 1, 0xff),
+	  {HLT, 0, 0, 0, 0, NULL}}},
+	{"long mode: CPUID APIC id, intercepted #BP, REP INSB through guest paging, LSTAR, MMIO",
+	 &blob_long64,
+	 VCPU_LONG64,
+	 GUEST_LOAD,
+	 MiB(2),
+	 intercept_bp,
+	 NULL,
+	 {O(0xe0, 4, 0),
+	  {EXC, 3, 0, 0, 0, reflect_bp},
+	  O(0xe1, 1, 3),
+	  {IN, 0xe3, 1, F_STRING | F_REP, 0x41, NULL},
+	  {IN, 0xe3, 1, F_STRING | F_REP, 0x42, NULL},
+	  O(0xe0, 4, 0x4241),
+	  O(0xe0, 4, 0x401000),
+	  {MMIO, 0, 0, 0, 0x3fe00000, NULL}}},
+	{"hostile: read of unmapped guest-physical memory ends in an MMIO exit",
+	 &blob_hostile,
+	 VCPU_PROT32,
+	 GUEST_LOAD,
+	 KiB(64),
+	 NULL,
+	 NULL,
+	 {{MMIO, 0, 0, 0, 0x10000000, NULL}}},
+	{"hostile: triple fault is contained (shutdown exit)",
+	 &blob_hostile,
+	 VCPU_PROT32,
+	 GUEST_LOAD + 0x100,
+	 KiB(64),
+	 NULL,
+	 NULL,
+	 {{SHUTDOWN, 0, 0, 0, 0, NULL}}},
+	{"hostile: endless loop stopped by the preemption timer; external interrupt exit",
+	 &blob_hostile,
+	 VCPU_PROT32,
+	 GUEST_LOAD + 0x200,
+	 KiB(64),
+	 self_ipi,
+	 NULL,
+	 {{INTR, 0, 0, 0, 0, take_interrupt}, {TIMEOUT, 0, 0, 0, 0, NULL}}},
+	{"hostile: write to GPA 0x200000 lands in guest RAM, never in the hypervisor",
+	 &blob_hostile,
+	 VCPU_PROT32,
+	 GUEST_LOAD + 0x300,
+	 MiB(4),
+	 NULL,
+	 hv_image_intact,
+	 {O(0xe0, 4, 0xdeadbeef), {HLT, 0, 0, 0, 0, NULL}}},
+	{"hostile: VMLAUNCH in a guest gets #UD (then triple faults without an IDT)",
+	 &blob_hostile,
+	 VCPU_PROT32,
+	 GUEST_LOAD + 0x400,
+	 KiB(64),
+	 NULL,
+	 vmlaunch_exited,
+	 {{SHUTDOWN, 0, 0, 0, 0, NULL}}},
 };
 
 struct result {
@@ -170,8 +247,8 @@ struct result {
 	char why[160];
 };
 
-static const char *const kind_names[] = { "OUT", "IN", "HLT", "MMIO", "SHUTDOWN", "TIMEOUT",
-					  "EXC", "INTR" };
+static const char *const kind_names[] = {"OUT",	     "IN",	"HLT", "MMIO",
+					 "SHUTDOWN", "TIMEOUT", "EXC", "INTR"};
 
 static int exit_to_kind(const struct vm_exit *x)
 {
@@ -202,7 +279,8 @@ static bool match(const struct step *s, struct vm_exit *x, char *why, size_t n)
 	uint8_t flags = (x->io.string ? F_STRING : 0) | (x->io.rep ? F_REP : 0);
 
 	if (k != (int)s->kind) {
-		fmt_snprintf(why, n, "expected %s, got exit kind %d (reason %u, qual %#llx, gpa %#llx)",
+		fmt_snprintf(why, n,
+			     "expected %s, got exit kind %d (reason %u, qual %#llx, gpa %#llx)",
 			     kind_names[s->kind], x->kind, x->reason & 0xffff,
 			     (unsigned long long)x->qual,
 			     (unsigned long long)(x->kind == VMEXIT_MMIO ? x->mem.gpa : 0));
@@ -210,14 +288,17 @@ static bool match(const struct step *s, struct vm_exit *x, char *why, size_t n)
 	}
 	if ((k == OUT || k == IN) && (x->io.port != s->port || x->io.size != s->size ||
 				      flags != s->flags || (k == OUT && x->io.data != s->value))) {
-		fmt_snprintf(why, n, "expected %s port %#x size %u value %#llx flags %u, got port %#x size %u value %#llx flags %u",
-			     kind_names[k], s->port, s->size, (unsigned long long)s->value, s->flags,
-			     x->io.port, x->io.size, (unsigned long long)x->io.data, flags);
+		fmt_snprintf(why, n,
+			     "expected %s port %#x size %u value %#llx flags %u, got port %#x size "
+			     "%u value %#llx flags %u",
+			     kind_names[k], s->port, s->size, (unsigned long long)s->value,
+			     s->flags, x->io.port, x->io.size, (unsigned long long)x->io.data,
+			     flags);
 		return false;
 	}
 	if (k == MMIO && x->mem.gpa != s->value) {
-		fmt_snprintf(why, n, "expected MMIO at %#llx, got %#llx", (unsigned long long)s->value,
-			     (unsigned long long)x->mem.gpa);
+		fmt_snprintf(why, n, "expected MMIO at %#llx, got %#llx",
+			     (unsigned long long)s->value, (unsigned long long)x->mem.gpa);
 		return false;
 	}
 	if (k == EXC && x->exc.vector != s->port) {
@@ -232,7 +313,7 @@ static bool match(const struct step *s, struct vm_exit *x, char *why, size_t n)
 /* Identity map of the first 1 GiB with 2 MiB pages at GUEST_PT, for long-mode guests. */
 static void build_guest_paging(struct vm *vm)
 {
-	uint64_t pml4[512] = { 0 }, pdpt[512] = { 0 }, pd[512];
+	uint64_t pml4[512] = {0}, pdpt[512] = {0}, pd[512];
 
 	pml4[0] = (GUEST_PT + 0x1000) | 3;
 	pdpt[0] = (GUEST_PT + 0x2000) | 3;
@@ -278,7 +359,7 @@ static void run_test(const struct test *t, struct result *r)
 	uint64_t ram_pa;
 	struct vcpu *v;
 	struct vm *vm = make_vm(t->blob, t->ram, 0, &v, &ram_pa);
-	struct vm_exit x = { 0 };
+	struct vm_exit x = {0};
 
 	r->ok = false;
 	if (!vm) {
@@ -296,7 +377,8 @@ static void run_test(const struct test *t, struct result *r)
 	if (t->setup)
 		t->setup(v);
 	r->ok = true;
-	for (unsigned i = 0; i < MAX_STEPS && (i == 0 || t->steps[i].kind || t->steps[i].port); i++) {
+	for (unsigned i = 0; i < MAX_STEPS && (i == 0 || t->steps[i].kind || t->steps[i].port);
+	     i++) {
 		int rc = vcpu_run(v, &x);
 		char why[128];
 		if (rc || !match(&t->steps[i], &x, why, sizeof(why))) {
@@ -306,7 +388,8 @@ static void run_test(const struct test *t, struct result *r)
 			break;
 		}
 		if (t->steps[i].after && !t->steps[i].after(v)) {
-			fmt_snprintf(r->why, sizeof(r->why), "step %u: the follow-up check failed", i + 1);
+			fmt_snprintf(r->why, sizeof(r->why), "step %u: the follow-up check failed",
+				     i + 1);
 			r->ok = false;
 			break;
 		}
@@ -326,7 +409,7 @@ static void run_init_sipi(struct result *r)
 	int rc;
 
 	if (!vm) {
-		*r = (struct result){ false, "could not create the VM" };
+		*r = (struct result){false, "could not create the VM"};
 		return;
 	}
 	vcpu_init_signal(v);
@@ -356,8 +439,9 @@ static void run_leak_check(struct result *r, uint64_t *before, uint64_t *after)
 		uint64_t ram_pa;
 		struct vcpu *v;
 		struct vm *vm = make_vm(&blob_real, KiB(64), i % VM_MAX_VCPUS, &v, &ram_pa);
-		if (!vm || vm_map(vm, MiB(2), big, MiB(2), VM_RWX) || vm_unmap(vm, MiB(3), KiB(4))) {
-			*r = (struct result){ false, "VM creation or mapping failed" };
+		if (!vm || vm_map(vm, MiB(2), big, MiB(2), VM_RWX) ||
+		    vm_unmap(vm, MiB(3), KiB(4))) {
+			*r = (struct result){false, "VM creation or mapping failed"};
 			return;
 		}
 		free_vm(vm, ram_pa, KiB(64));
@@ -420,12 +504,14 @@ void selftest_run(void)
 	log_emergency("TAP version 13\n1..%u\n", total);
 	for (unsigned c = 0; c < ncpus_online; c++) {
 		for (unsigned i = 0; i < ARRAY_SIZE(tests); i++)
-			failed += tap_line(++n, results[c].r[i].ok, tests[i].name, c, results[c].r[i].why);
+			failed += tap_line(++n, results[c].r[i].ok, tests[i].name, c,
+					   results[c].r[i].why);
 		failed += tap_line(++n, results[c].r[ARRAY_SIZE(tests)].ok,
 				   "INIT parks a vCPU, SIPI starts it at the vector", c,
 				   results[c].r[ARRAY_SIZE(tests)].why);
 	}
-	failed += tap_line(++n, leak.ok, "1000 VMs created and destroyed leak no frame", 0, leak.why);
+	failed +=
+		tap_line(++n, leak.ok, "1000 VMs created and destroyed leak no frame", 0, leak.why);
 	log_emergency("selftest: free frames before %llu after %llu\n", (unsigned long long)before,
 		      (unsigned long long)after);
 	log_emergency("selftest: %u passed, %u failed\n", total - failed, failed);
@@ -451,7 +537,8 @@ void bench_run(void)
 		t[i] = x.io.data;
 	}
 	log_emergency("bench cpuid_exit %llu cycles\n", (unsigned long long)((t[0] - t[2]) / 1000));
-	log_emergency("bench vmcall_exit %llu cycles\n", (unsigned long long)((t[1] - t[2]) / 1000));
+	log_emergency("bench vmcall_exit %llu cycles\n",
+		      (unsigned long long)((t[1] - t[2]) / 1000));
 	log_emergency("bench empty_loop %llu cycles\n", (unsigned long long)(t[2] / 1000));
 	log_emergency("bench tsc_khz %llu kHz\n", (unsigned long long)tsc_khz);
 	free_vm(vm, ram_pa, KiB(64));

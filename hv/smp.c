@@ -71,7 +71,8 @@ static __noreturn void ap_idle(struct percpu *c)
 void ap_entry(struct percpu *c);
 void ap_entry(struct percpu *c)
 {
-	write_cr3(paging_root()); /* leave the trampoline's low tables; the stack is in the direct map */
+	write_cr3(paging_root()); /* leave the trampoline's low tables; the stack is in the direct
+				     map */
 	percpu_load(c);
 	lapic_init();
 	if (ap_init_fn)
@@ -80,7 +81,8 @@ void ap_entry(struct percpu *c)
 	ap_idle(c);
 }
 
-/* Low page tables for the trampoline (t[0..2]): the image's high half plus identity-mapped 2 MiB. */
+/* Low page tables for the trampoline (t[0..2]): the image's high half plus identity-mapped 2 MiB.
+ */
 static void trampoline_tables(uint64_t t[3])
 {
 	uint64_t *pml4;
@@ -93,7 +95,7 @@ static void trampoline_tables(uint64_t t[3])
 	__builtin_memcpy(pml4 + 256, (uint64_t *)phys_to_virt(paging_root()) + 256, 256 * 8);
 	pml4[0] = t[1] | 3;
 	((uint64_t *)phys_to_virt(t[1]))[0] = t[2] | 3;
-	((uint64_t *)phys_to_virt(t[2]))[0] = 0 | 0x83; /* 2 MiB page at 0, RW */
+	((uint64_t *)phys_to_virt(t[2]))[0] = 0x83; /* 2 MiB page at 0, RW */
 }
 
 static bool start_ap(struct percpu *c, struct tr_data *d)
@@ -115,15 +117,16 @@ static bool start_ap(struct percpu *c, struct tr_data *d)
 
 void smp_start_aps(const struct madt_info *mi, void (*ap_init)(void))
 {
-	size_t len = (size_t)(trampoline_end - trampoline_start);
-	struct tr_data *d = phys_to_virt(HV_TRAMPOLINE_PA + (trampoline_data - trampoline_start));
+	size_t len = (uintptr_t)trampoline_end - (uintptr_t)trampoline_start;
+	struct tr_data *d = phys_to_virt(
+		HV_TRAMPOLINE_PA + ((uintptr_t)trampoline_data - (uintptr_t)trampoline_start));
 	uint32_t self = this_cpu()->apic_id;
 	uint64_t pt[3];
 
 	trampoline_tables(pt);
 	ap_init_fn = ap_init;
 	__builtin_memcpy(phys_to_virt(HV_TRAMPOLINE_PA), trampoline_start, len);
-	*d = (struct tr_data){ .cr3 = pt[0], .entry = (uint64_t)(uintptr_t)ap_entry };
+	*d = (struct tr_data){.cr3 = pt[0], .entry = (uint64_t)(uintptr_t)ap_entry};
 	for (unsigned i = 0; i < mi->ncpus && ncpus_online < MAX_CPUS; i++) {
 		if (mi->cpus[i].apic_id == self)
 			continue;

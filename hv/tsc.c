@@ -1,11 +1,12 @@
-/* TSC calibration with PIT channel 2 (gate through port 0x61), as firmware-independent as it gets. */
+/* TSC calibration with PIT channel 2 (gate through port 0x61), as firmware-independent as it gets.
+ */
 #include "tsc.h"
 #include "log.h"
 #include "x86.h"
 
-#define PIT_HZ 1193182
+#define PIT_HZ	     1193182
 #define CALIBRATE_MS 10
-#define POLL_LIMIT 100000000ULL
+#define POLL_LIMIT   100000000ULL
 
 uint64_t tsc_khz = 1000000; /* 1 GHz until calibrated */
 
@@ -15,7 +16,7 @@ void tsc_calibrate(void)
 	uint64_t t0, t1, n = 0;
 
 	outb(0x61, (inb(0x61) & ~0x02) | 0x01); /* gate on, speaker off */
-	outb(0x43, 0xb0); /* channel 2, lobyte/hibyte, mode 0 */
+	outb(0x43, 0xb0);			/* channel 2, lobyte/hibyte, mode 0 */
 	outb(0x42, latch & 0xff);
 	outb(0x42, latch >> 8);
 	t0 = rdtsc();

@@ -9,33 +9,33 @@
 #include "types.h"
 
 #define VM_MAX_VCPUS 64
-#define VM_R 1u
-#define VM_W 2u
-#define VM_X 4u
-#define VM_RWX 7u
+#define VM_R	     1u
+#define VM_W	     2u
+#define VM_X	     4u
+#define VM_RWX	     7u
 
 struct vm;
 struct vcpu;
 
 enum vm_exit_kind {
 	VMEXIT_NONE,
-	VMEXIT_IO, /* port access for the caller: io */
-	VMEXIT_MMIO, /* access to guest-physical memory that is not mapped that way: mem */
-	VMEXIT_HLT, /* HLT executed (RIP is past it) */
-	VMEXIT_SHUTDOWN, /* triple fault: the VM cannot continue */
-	VMEXIT_EXCEPTION, /* an exception the caller asked to intercept: exc */
-	VMEXIT_INTR, /* a physical interrupt is pending for the host */
-	VMEXIT_TIMEOUT, /* the run budget set by vcpu_set_timeout() is used up */
+	VMEXIT_IO,	    /* port access for the caller: io */
+	VMEXIT_MMIO,	    /* access to guest-physical memory that is not mapped that way: mem */
+	VMEXIT_HLT,	    /* HLT executed (RIP is past it) */
+	VMEXIT_SHUTDOWN,    /* triple fault: the VM cannot continue */
+	VMEXIT_EXCEPTION,   /* an exception the caller asked to intercept: exc */
+	VMEXIT_INTR,	    /* a physical interrupt is pending for the host */
+	VMEXIT_TIMEOUT,	    /* the run budget set by vcpu_set_timeout() is used up */
 	VMEXIT_INTR_WINDOW, /* the guest can take an interrupt now */
-	VMEXIT_WAIT_SIPI, /* INIT received: vcpu_run answers -EBUSY until vcpu_sipi() */
-	VMEXIT_FAIL_ENTRY, /* VM entry failed: fail */
-	VMEXIT_INTERNAL, /* an exit the hypervisor does not handle: fail */
+	VMEXIT_WAIT_SIPI,   /* INIT received: vcpu_run answers -EBUSY until vcpu_sipi() */
+	VMEXIT_FAIL_ENTRY,  /* VM entry failed: fail */
+	VMEXIT_INTERNAL,    /* an exit the hypervisor does not handle: fail */
 };
 
 struct vm_exit {
 	enum vm_exit_kind kind;
 	uint32_t reason; /* architectural exit reason */
-	uint64_t qual; /* architectural exit qualification */
+	uint64_t qual;	 /* architectural exit qualification */
 	union {
 		struct {
 			uint16_t port;

@@ -10,7 +10,7 @@ struct requirement {
 
 static struct vmx_ctl ctl_of(uint64_t msr)
 {
-	return (struct vmx_ctl){ .must1 = (uint32_t)msr, .may1 = (uint32_t)(msr >> 32) };
+	return (struct vmx_ctl){.must1 = (uint32_t)msr, .may1 = (uint32_t)(msr >> 32)};
 }
 
 int64_t vmx_ctl_value(struct vmx_ctl ctl, uint32_t want)
@@ -20,17 +20,17 @@ int64_t vmx_ctl_value(struct vmx_ctl ctl, uint32_t want)
 	return want | ctl.must1;
 }
 
-#define NEED_CTL(fn, field, bit)                                                 \
-	static bool fn(const struct vmx_msrs *m, const struct vmx_caps *c)       \
-	{                                                                        \
-		(void)m;                                                         \
-		return (c->field.may1 & (bit)) != 0;                             \
+#define NEED_CTL(fn, field, bit)                                           \
+	static bool fn(const struct vmx_msrs *m, const struct vmx_caps *c) \
+	{                                                                  \
+		(void)m;                                                   \
+		return (c->field.may1 & (bit)) != 0;                       \
 	}
-#define NEED_EPT(fn, bit)                                                        \
-	static bool fn(const struct vmx_msrs *m, const struct vmx_caps *c)       \
-	{                                                                        \
-		(void)m;                                                         \
-		return (c->ept_vpid & (bit)) != 0;                               \
+#define NEED_EPT(fn, bit)                                                  \
+	static bool fn(const struct vmx_msrs *m, const struct vmx_caps *c) \
+	{                                                                  \
+		(void)m;                                                   \
+		return (c->ept_vpid & (bit)) != 0;                         \
 	}
 
 static bool has_vmx(const struct vmx_msrs *m, const struct vmx_caps *c)
@@ -79,29 +79,29 @@ NEED_EPT(has_invvpid, VPID_CAP_INVVPID)
 NEED_EPT(has_invvpid_ctx, VPID_CAP_INVVPID_SINGLE)
 
 static const struct requirement requirements[] = {
-	{ "VMX (CPUID.1:ECX[5])", has_vmx },
-	{ "VMX enabled by firmware (IA32_FEATURE_CONTROL)", vmx_enabled },
-	{ "write-back VMCS memory", wb_vmcs },
-	{ "true VMX controls", true_ctls },
-	{ "secondary controls", has_secondary },
-	{ "I/O bitmaps", has_io_bitmap },
-	{ "MSR bitmaps", has_msr_bitmap },
-	{ "HLT exiting", has_hlt_exit },
-	{ "EPT", has_ept },
-	{ "VPID", has_vpid },
-	{ "unrestricted guest", has_ug },
-	{ "external-interrupt exiting", has_ext_intr_exit },
-	{ "NMI exiting", has_nmi_exit },
-	{ "virtual NMIs", has_vnmi },
-	{ "64-bit host on exit", has_exit_lm },
-	{ "EFER load/save on exit", has_exit_efer },
-	{ "EFER load on entry", has_entry_efer },
-	{ "EPT write-back tables", has_ept_wb },
-	{ "EPT 4-level walk", has_ept_4level },
-	{ "INVEPT", has_invept },
-	{ "INVEPT single-context", has_invept_ctx },
-	{ "INVVPID", has_invvpid },
-	{ "INVVPID single-context", has_invvpid_ctx },
+	{"VMX (CPUID.1:ECX[5])", has_vmx},
+	{"VMX enabled by firmware (IA32_FEATURE_CONTROL)", vmx_enabled},
+	{"write-back VMCS memory", wb_vmcs},
+	{"true VMX controls", true_ctls},
+	{"secondary controls", has_secondary},
+	{"I/O bitmaps", has_io_bitmap},
+	{"MSR bitmaps", has_msr_bitmap},
+	{"HLT exiting", has_hlt_exit},
+	{"EPT", has_ept},
+	{"VPID", has_vpid},
+	{"unrestricted guest", has_ug},
+	{"external-interrupt exiting", has_ext_intr_exit},
+	{"NMI exiting", has_nmi_exit},
+	{"virtual NMIs", has_vnmi},
+	{"64-bit host on exit", has_exit_lm},
+	{"EFER load/save on exit", has_exit_efer},
+	{"EFER load on entry", has_entry_efer},
+	{"EPT write-back tables", has_ept_wb},
+	{"EPT 4-level walk", has_ept_4level},
+	{"INVEPT", has_invept},
+	{"INVEPT single-context", has_invept_ctx},
+	{"INVVPID", has_invvpid},
+	{"INVVPID single-context", has_invvpid_ctx},
 };
 
 static void decode(const struct vmx_msrs *m, struct vmx_caps *c)

@@ -4,25 +4,25 @@
 
 #include "../types.h"
 
-#define MSR_FEATURE_CONTROL 0x3a
-#define MSR_VMX_BASIC 0x480
-#define MSR_VMX_PINBASED 0x481
-#define MSR_VMX_PROCBASED 0x482
-#define MSR_VMX_EXIT 0x483
-#define MSR_VMX_ENTRY 0x484
-#define MSR_VMX_MISC 0x485
-#define MSR_VMX_CR0_FIXED0 0x486
-#define MSR_VMX_CR0_FIXED1 0x487
-#define MSR_VMX_CR4_FIXED0 0x488
-#define MSR_VMX_CR4_FIXED1 0x489
-#define MSR_VMX_PROCBASED2 0x48b
-#define MSR_VMX_EPT_VPID_CAP 0x48c
-#define MSR_VMX_TRUE_PINBASED 0x48d
+#define MSR_FEATURE_CONTROL    0x3a
+#define MSR_VMX_BASIC	       0x480
+#define MSR_VMX_PINBASED       0x481
+#define MSR_VMX_PROCBASED      0x482
+#define MSR_VMX_EXIT	       0x483
+#define MSR_VMX_ENTRY	       0x484
+#define MSR_VMX_MISC	       0x485
+#define MSR_VMX_CR0_FIXED0     0x486
+#define MSR_VMX_CR0_FIXED1     0x487
+#define MSR_VMX_CR4_FIXED0     0x488
+#define MSR_VMX_CR4_FIXED1     0x489
+#define MSR_VMX_PROCBASED2     0x48b
+#define MSR_VMX_EPT_VPID_CAP   0x48c
+#define MSR_VMX_TRUE_PINBASED  0x48d
 #define MSR_VMX_TRUE_PROCBASED 0x48e
-#define MSR_VMX_TRUE_EXIT 0x48f
-#define MSR_VMX_TRUE_ENTRY 0x490
+#define MSR_VMX_TRUE_EXIT      0x48f
+#define MSR_VMX_TRUE_ENTRY     0x490
 
-#define FEATURE_CONTROL_LOCK (1u << 0)
+#define FEATURE_CONTROL_LOCK		(1u << 0)
 #define FEATURE_CONTROL_VMX_OUTSIDE_SMX (1u << 2)
 
 /* Raw inputs: CPUID.1:ECX and the MSRs above (0 for MSRs that do not exist). */
@@ -47,7 +47,7 @@ struct vmx_caps {
 	unsigned preempt_shift; /* timer ticks every 2^shift TSC cycles */
 	bool ept_2m, ept_1g, ept_ad, preempt_timer, apicv, tpr_shadow, posted_intr;
 	bool feature_control_unlocked; /* firmware left it unlocked: we must lock it */
-	char missing[256]; /* comma-separated list of required features absent */
+	char missing[256];	       /* comma-separated list of required features absent */
 };
 
 /* Decodes raw values; returns 0 when everything required is present, else -1 with `missing`. */

@@ -2,11 +2,11 @@
 #include "ept.h"
 #include "../errno.h"
 
-#define EPTE_LEAF (1ULL << 7)
-#define EPTE_IPAT (1ULL << 6)
+#define EPTE_LEAF     (1ULL << 7)
+#define EPTE_IPAT     (1ULL << 6)
 #define EPTE_MT_SHIFT 3
-#define EPTE_ADDR 0x000FFFFFFFFFF000ULL
-#define EPTE_PROT 7ULL
+#define EPTE_ADDR     0x000FFFFFFFFFF000ULL
+#define EPTE_PROT     7ULL
 
 static uint64_t level_size(unsigned level)
 {
@@ -36,7 +36,7 @@ static bool is_leaf(uint64_t pte, unsigned level)
 
 int ept_init(struct ept *e, const struct ept_ops *ops, unsigned max_level)
 {
-	*e = (struct ept){ .ops = *ops, .max_level = MIN(MAX(max_level, 1u), 3u) };
+	*e = (struct ept){.ops = *ops, .max_level = MIN(MAX(max_level, 1u), 3u)};
 	e->root = e->ops.alloc(e->ops.ctx);
 	if (!e->root)
 		return -ENOMEM;

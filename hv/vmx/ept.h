@@ -4,12 +4,12 @@
 
 #include "../types.h"
 
-#define EPT_R 1u
-#define EPT_W 2u
-#define EPT_X 4u
-#define EPT_RWX (EPT_R | EPT_W | EPT_X)
-#define EPT_MT_UC 0u
-#define EPT_MT_WB 6u
+#define EPT_R	      1u
+#define EPT_W	      2u
+#define EPT_X	      4u
+#define EPT_RWX	      (EPT_R | EPT_W | EPT_X)
+#define EPT_MT_UC     0u
+#define EPT_MT_WB     6u
 #define EPT_GPA_LIMIT (1ULL << 48) /* 4-level EPT */
 
 /* Where table frames come from: the hypervisor's pool, or host memory in unit tests. */
@@ -23,12 +23,12 @@ struct ept_ops {
 struct ept {
 	uint64_t root; /* physical address of the PML4 */
 	struct ept_ops ops;
-	uint64_t tables; /* table frames in use, the root included */
+	uint64_t tables;    /* table frames in use, the root included */
 	unsigned max_level; /* largest leaf: 1 = 4K, 2 = 2M, 3 = 1G */
 };
 
 struct ept_leaf {
-	uint64_t hpa; /* of the 4K page holding the GPA's byte */
+	uint64_t hpa;  /* of the 4K page holding the GPA's byte */
 	unsigned prot; /* EPT_R/W/X */
 	unsigned memtype;
 	unsigned level; /* 1, 2 or 3 */

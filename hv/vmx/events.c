@@ -1,10 +1,11 @@
-/* Event injection at VM entry: exceptions, then NMIs, then external interrupts, as hardware orders them. */
+/* Event injection at VM entry: exceptions, then NMIs, then external interrupts, as hardware orders
+ * them. */
 #include "insn.h"
 #include "vmx_vm.h"
 
 #define RFLAGS_IF (1u << 9)
-#define VEC_UD 6
-#define VEC_GP 13
+#define VEC_UD	  6
+#define VEC_GP	  13
 
 static bool exc_has_error(uint8_t v)
 {
@@ -48,7 +49,8 @@ void events_save_idt_vectoring(struct vcpu *v)
 static bool irq_blocked(void)
 {
 	return !(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) ||
-	       (vmread(VMCS_GUEST_INTERRUPTIBILITY) & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	       (vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+		(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 }
 
 static bool nmi_blocked(void)

@@ -5,9 +5,9 @@
 #include "vmx_vm.h"
 
 #define CR4_OSXSAVE (1ULL << 18)
-#define XCR0_X87 1ULL
-#define XCR0_SSE 2ULL
-#define XCR0_AVX 4ULL
+#define XCR0_X87    1ULL
+#define XCR0_SSE    2ULL
+#define XCR0_AVX    4ULL
 #define XCR0_AVX512 0xe0ULL
 
 /* Feature bits a guest never sees: per leaf/subleaf, the bits cleared from each register. */
@@ -18,13 +18,20 @@ struct cpuid_filter {
 
 static const struct cpuid_filter filters[] = {
 	/* VMX, SMX, MONITOR, PDCM, x2APIC, TSC deadline, OSXSAVE (set from the guest's CR4) */
-	{ 1, 0, { 0, 0, (1u << 5) | (1u << 6) | (1u << 3) | (1u << 15) | (1u << 21) | (1u << 24) | (1u << 27), 0 } },
+	{1,
+	 0,
+	 {0, 0,
+	  (1u << 5) | (1u << 6) | (1u << 3) | (1u << 15) | (1u << 21) | (1u << 24) | (1u << 27),
+	  0}},
 	/* SGX, HLE, RTM, MPX, PT; WAITPKG, SGX launch control, PKS */
-	{ 7, 0, { 0, (1u << 2) | (1u << 4) | (1u << 11) | (1u << 14) | (1u << 25), (1u << 5) | (1u << 30) | (1u << 31), 0 } },
+	{7,
+	 0,
+	 {0, (1u << 2) | (1u << 4) | (1u << 11) | (1u << 14) | (1u << 25),
+	  (1u << 5) | (1u << 30) | (1u << 31), 0}},
 	/* XSAVES/XRSTORS: IA32_XSS is not offered */
-	{ 0xd, 1, { 1u << 3, 0, 0, 0 } },
+	{0xd, 1, {1u << 3, 0, 0, 0}},
 	/* SVM */
-	{ 0x80000001, 0, { 0, 0, 1u << 2, 0 } },
+	{0x80000001, 0, {0, 0, 1u << 2, 0}},
 };
 
 /* Leaves answered with zeros: thermal/power, performance monitoring, processor trace. */
@@ -43,7 +50,7 @@ uint64_t guest_xcr0_supported(void)
 
 static void hypervisor_leaf(uint32_t leaf, struct cpuid_regs *r)
 {
-	*r = (struct cpuid_regs){ 0 };
+	*r = (struct cpuid_regs){0};
 	if (leaf == HV_CPUID_LEAF) {
 		r->eax = HV_CPUID_LEAF + 1;
 		__builtin_memcpy(&r->ebx, HV_CPUID_SIGNATURE, 4);
@@ -52,36 +59,38 @@ static void hypervisor_leaf(uint32_t leaf, struct cpuid_regs *r)
 	}
 }
 
+enum { EAX, EBX, ECX, EDX };
+
 int handle_cpuid(struct vcpu *v, struct vm_exit *x)
 {
 	uint32_t leaf = (uint32_t)v->gprs.r[GPR_RAX], sub = (uint32_t)v->gprs.r[GPR_RCX];
 	struct cpuid_regs r;
-	uint32_t *reg = &r.eax;
+	uint32_t reg[4];
 
 	(void)x;
 	if ((leaf & 0xffffff00) == HV_CPUID_LEAF)
 		hypervisor_leaf(leaf, &r);
 	else if (zero_leaf(leaf))
-		r = (struct cpuid_regs){ 0 };
+		r = (struct cpuid_regs){0};
 	else
 		r = cpuid(leaf, sub);
+	reg[EAX] = r.eax, reg[EBX] = r.ebx, reg[ECX] = r.ecx, reg[EDX] = r.edx;
 	for (unsigned i = 0; i < ARRAY_SIZE(filters); i++)
-		if (filters[i].leaf == leaf && filters[i].sub == (leaf == 7 || leaf == 0xd ? sub : 0))
+		if (filters[i].leaf == leaf &&
+		    filters[i].sub == (leaf == 7 || leaf == 0xd ? sub : 0))
 			for (int k = 0; k < 4; k++)
 				reg[k] &= ~filters[i].clear[k];
 	if (leaf == 1) {
-		r.ecx |= 1u << 31; /* running under a hypervisor */
+		reg[ECX] |= 1u << 31; /* running under a hypervisor */
 		if (vmread(VMCS_CR4_SHADOW) & CR4_OSXSAVE)
-			r.ecx |= 1u << 27;
-		r.ebx = (r.ebx & 0x00ffffff) | (v->id << 24); /* initial APIC id = vCPU id */
+			reg[ECX] |= 1u << 27;
+		reg[EBX] = (reg[EBX] & 0x00ffffff) | (v->id << 24); /* initial APIC id = vCPU id */
 	} else if (leaf == 0xd && sub == 0) {
-		r.eax = (uint32_t)guest_xcr0_supported();
-		r.edx = (uint32_t)(guest_xcr0_supported() >> 32);
+		reg[EAX] = (uint32_t)guest_xcr0_supported();
+		reg[EDX] = (uint32_t)(guest_xcr0_supported() >> 32);
 	}
-	v->gprs.r[GPR_RAX] = r.eax;
-	v->gprs.r[GPR_RBX] = r.ebx;
-	v->gprs.r[GPR_RCX] = r.ecx;
-	v->gprs.r[GPR_RDX] = r.edx;
+	for (int k = 0; k < 4; k++)
+		v->gprs.r[(const unsigned[]){GPR_RAX, GPR_RBX, GPR_RCX, GPR_RDX}[k]] = reg[k];
 	vcpu_skip_insn(v);
 	return EXIT_RESUME;
 }

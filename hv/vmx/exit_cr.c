@@ -3,13 +3,13 @@
 #include "vmx.h"
 #include "vmx_vm.h"
 
-#define CR0_PE (1ULL << 0)
-#define CR0_TS (1ULL << 3)
-#define CR0_NW (1ULL << 29)
-#define CR0_CD (1ULL << 30)
-#define CR0_PG (1ULL << 31)
-#define CR4_DE (1ULL << 3)
-#define CR4_PAE (1ULL << 5)
+#define CR0_PE	 (1ULL << 0)
+#define CR0_TS	 (1ULL << 3)
+#define CR0_NW	 (1ULL << 29)
+#define CR0_CD	 (1ULL << 30)
+#define CR0_PG	 (1ULL << 31)
+#define CR4_DE	 (1ULL << 3)
+#define CR4_PAE	 (1ULL << 5)
 #define CR4_VMXE (1ULL << 13)
 #define EFER_LME (1ULL << 8)
 #define EFER_LMA (1ULL << 10)
@@ -33,7 +33,8 @@ static bool set_cr0(struct vcpu *v, uint64_t val)
 	uint64_t efer = vmread(VMCS_GUEST_EFER);
 	bool pg_on = (val & CR0_PG) && !(vmread(VMCS_CR0_SHADOW) & CR0_PG);
 
-	if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) || ((val & CR0_NW) && !(val & CR0_CD)))
+	if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
+	    ((val & CR0_NW) && !(val & CR0_CD)))
 		return false;
 	if (pg_on && (efer & EFER_LME) && !(vmread(VMCS_CR4_SHADOW) & CR4_PAE))
 		return false;
@@ -122,7 +123,10 @@ int handle_dr(struct vcpu *v, struct vm_exit *x)
 		return EXIT_RESUME;
 	}
 	if (from)
-		set_guest_gpr(v, reg, dr < 4 ? v->dr[dr] : dr == 6 ? v->dr6 : vmread(VMCS_GUEST_DR7));
+		set_guest_gpr(v, reg,
+			      dr < 4	? v->dr[dr]
+			      : dr == 6 ? v->dr6
+					: vmread(VMCS_GUEST_DR7));
 	else if (dr < 4)
 		v->dr[dr] = val;
 	else if (dr == 6)

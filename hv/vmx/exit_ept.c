@@ -3,10 +3,10 @@
 #include "insn.h"
 #include "vmx_vm.h"
 
-#define QUAL_READ (1u << 0)
-#define QUAL_WRITE (1u << 1)
-#define QUAL_FETCH (1u << 2)
-#define QUAL_GLA_VALID (1u << 7)
+#define QUAL_READ	 (1u << 0)
+#define QUAL_WRITE	 (1u << 1)
+#define QUAL_FETCH	 (1u << 2)
+#define QUAL_GLA_VALID	 (1u << 7)
 #define QUAL_NMI_UNBLOCK (1u << 12)
 
 /* Handed to the caller as an MMIO access; the faulting instruction re-executes on the next run. */

@@ -7,13 +7,13 @@
 #include "insn.h"
 #include "vmx_vm.h"
 
-#define QUAL_SIZE(q) (((q)&7) + 1)
-#define QUAL_IN(q) (((q) >> 3) & 1)
+#define QUAL_SIZE(q)   (((q)&7) + 1)
+#define QUAL_IN(q)     (((q) >> 3) & 1)
 #define QUAL_STRING(q) (((q) >> 4) & 1)
-#define QUAL_REP(q) (((q) >> 5) & 1)
-#define QUAL_PORT(q) ((uint16_t)((q) >> 16))
-#define RFLAGS_DF (1u << 10)
-#define VEC_PF 14
+#define QUAL_REP(q)    (((q) >> 5) & 1)
+#define QUAL_PORT(q)   ((uint16_t)((q) >> 16))
+#define RFLAGS_DF      (1u << 10)
+#define VEC_PF	       14
 
 /* Address-size mask from the VM-exit instruction information of INS/OUTS. */
 static uint64_t addr_mask(uint32_t info)
@@ -94,7 +94,8 @@ static void store_in(struct vcpu *v, unsigned size, uint64_t data)
 		*rax = (*rax & ~((1ULL << (8 * size)) - 1)) | (data & ((1ULL << (8 * size)) - 1));
 }
 
-/* Finishes the access the caller answered: IN data, pointer and count updates, RIP (VMCS loaded). */
+/* Finishes the access the caller answered: IN data, pointer and count updates, RIP (VMCS loaded).
+ */
 void io_complete(struct vcpu *v, const struct vm_exit *x)
 {
 	uint64_t q = v->io_qual, gpa, mask = addr_mask(v->io_insn_info);
@@ -110,7 +111,8 @@ void io_complete(struct vcpu *v, const struct vm_exit *x)
 		if (QUAL_REP(q)) {
 			uint64_t rcx = (v->gprs.r[GPR_RCX] - 1) & mask;
 			v->gprs.r[GPR_RCX] = (v->gprs.r[GPR_RCX] & ~mask) | rcx;
-			again = rcx != 0; /* the CPU re-executes the instruction for the next element */
+			again = rcx !=
+				0; /* the CPU re-executes the instruction for the next element */
 		}
 	} else if (QUAL_IN(q)) {
 		store_in(v, size, x->io.data);

@@ -9,32 +9,32 @@
 #include "vmx.h"
 #include "vmx_vm.h"
 
-#define MSR_TSC 0x10
-#define MSR_APIC_BASE 0x1b
-#define MSR_MTRR_CAP 0xfe
-#define MSR_SYSENTER_CS 0x174
-#define MSR_SYSENTER_ESP 0x175
-#define MSR_SYSENTER_EIP 0x176
-#define MSR_MISC_ENABLE 0x1a0
-#define MSR_PAT 0x277
-#define MSR_MTRR_DEF_TYPE 0x2ff
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_SFMASK 0xc0000084
+#define MSR_TSC		   0x10
+#define MSR_APIC_BASE	   0x1b
+#define MSR_MTRR_CAP	   0xfe
+#define MSR_SYSENTER_CS	   0x174
+#define MSR_SYSENTER_ESP   0x175
+#define MSR_SYSENTER_EIP   0x176
+#define MSR_MISC_ENABLE	   0x1a0
+#define MSR_PAT		   0x277
+#define MSR_MTRR_DEF_TYPE  0x2ff
+#define MSR_STAR	   0xc0000081
+#define MSR_LSTAR	   0xc0000082
+#define MSR_CSTAR	   0xc0000083
+#define MSR_SFMASK	   0xc0000084
 #define MSR_KERNEL_GS_BASE 0xc0000102
-#define EFER_SCE (1ULL << 0)
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
-#define EFER_NXE (1ULL << 11)
-#define CR0_PG (1ULL << 31)
+#define EFER_SCE	   (1ULL << 0)
+#define EFER_LME	   (1ULL << 8)
+#define EFER_LMA	   (1ULL << 10)
+#define EFER_NXE	   (1ULL << 11)
+#define CR0_PG		   (1ULL << 31)
 
 enum msr_loc { IN_VMCS, IN_VCPU, SPECIAL };
 
 struct msr_desc {
 	uint32_t msr;
 	enum msr_loc loc;
-	uint32_t field; /* VMCS field, or byte offset in struct vcpu */
+	uint32_t field;				     /* VMCS field, or byte offset in struct vcpu */
 	bool (*valid)(struct vcpu *v, uint64_t val); /* NULL: any value */
 };
 
@@ -80,26 +80,26 @@ static bool apic_base_ok(struct vcpu *v, uint64_t val)
 	return !(val & ~0x000ffffffffffd00ULL);
 }
 
-#define VCPU_FIELD(f) ((uint32_t)__builtin_offsetof(struct vcpu, f))
+#define VCPU_FIELD(f) ((uint32_t) __builtin_offsetof(struct vcpu, f))
 
 static const struct msr_desc msrs[] = {
-	{ MSR_TSC, SPECIAL, 0, NULL },
-	{ MSR_APIC_BASE, IN_VCPU, VCPU_FIELD(apic_base), apic_base_ok },
-	{ MSR_MTRR_CAP, SPECIAL, 0, NULL },
-	{ MSR_SYSENTER_CS, IN_VMCS, VMCS_GUEST_SYSENTER_CS, NULL },
-	{ MSR_SYSENTER_ESP, IN_VMCS, VMCS_GUEST_SYSENTER_ESP, canonical },
-	{ MSR_SYSENTER_EIP, IN_VMCS, VMCS_GUEST_SYSENTER_EIP, canonical },
-	{ MSR_MISC_ENABLE, IN_VCPU, VCPU_FIELD(misc_enable), NULL },
-	{ MSR_PAT, IN_VMCS, VMCS_GUEST_PAT, pat_ok },
-	{ MSR_MTRR_DEF_TYPE, IN_VCPU, VCPU_FIELD(mtrr_def_type), mtrr_type_ok },
-	{ MSR_EFER, SPECIAL, 0, efer_ok },
-	{ MSR_STAR, IN_VCPU, VCPU_FIELD(msrs.star), NULL },
-	{ MSR_LSTAR, IN_VCPU, VCPU_FIELD(msrs.lstar), canonical },
-	{ MSR_CSTAR, IN_VCPU, VCPU_FIELD(msrs.cstar), canonical },
-	{ MSR_SFMASK, IN_VCPU, VCPU_FIELD(msrs.sfmask), NULL },
-	{ MSR_FS_BASE, IN_VMCS, VMCS_SEG_BASE(4), canonical },
-	{ MSR_GS_BASE, IN_VMCS, VMCS_SEG_BASE(5), canonical },
-	{ MSR_KERNEL_GS_BASE, IN_VCPU, VCPU_FIELD(msrs.kernel_gs_base), canonical },
+	{MSR_TSC, SPECIAL, 0, NULL},
+	{MSR_APIC_BASE, IN_VCPU, VCPU_FIELD(apic_base), apic_base_ok},
+	{MSR_MTRR_CAP, SPECIAL, 0, NULL},
+	{MSR_SYSENTER_CS, IN_VMCS, VMCS_GUEST_SYSENTER_CS, NULL},
+	{MSR_SYSENTER_ESP, IN_VMCS, VMCS_GUEST_SYSENTER_ESP, canonical},
+	{MSR_SYSENTER_EIP, IN_VMCS, VMCS_GUEST_SYSENTER_EIP, canonical},
+	{MSR_MISC_ENABLE, IN_VCPU, VCPU_FIELD(misc_enable), NULL},
+	{MSR_PAT, IN_VMCS, VMCS_GUEST_PAT, pat_ok},
+	{MSR_MTRR_DEF_TYPE, IN_VCPU, VCPU_FIELD(mtrr_def_type), mtrr_type_ok},
+	{MSR_EFER, SPECIAL, 0, efer_ok},
+	{MSR_STAR, IN_VCPU, VCPU_FIELD(msrs.val[MSR_IDX_STAR]), NULL},
+	{MSR_LSTAR, IN_VCPU, VCPU_FIELD(msrs.val[MSR_IDX_LSTAR]), canonical},
+	{MSR_CSTAR, IN_VCPU, VCPU_FIELD(msrs.val[MSR_IDX_CSTAR]), canonical},
+	{MSR_SFMASK, IN_VCPU, VCPU_FIELD(msrs.val[MSR_IDX_SFMASK]), NULL},
+	{MSR_FS_BASE, IN_VMCS, VMCS_SEG_BASE(4), canonical},
+	{MSR_GS_BASE, IN_VMCS, VMCS_SEG_BASE(5), canonical},
+	{MSR_KERNEL_GS_BASE, IN_VCPU, VCPU_FIELD(msrs.val[MSR_IDX_KGSBASE]), canonical},
 };
 
 static const struct msr_desc *find(uint32_t msr)
@@ -118,8 +118,8 @@ static uint64_t *vcpu_slot(struct vcpu *v, const struct msr_desc *d)
 /* The syscall MSRs live in struct guest_msrs and are switched around runs. */
 static bool is_swapped(const struct msr_desc *d)
 {
-	return d->loc == IN_VCPU && d->field >= VCPU_FIELD(msrs) &&
-	       d->field < VCPU_FIELD(msrs) + sizeof(struct guest_msrs) - sizeof(bool);
+	return d->loc == IN_VCPU && d->field >= VCPU_FIELD(msrs.val) &&
+	       d->field < VCPU_FIELD(msrs.val) + sizeof(((struct guest_msrs *)0)->val);
 }
 
 static uint64_t read_special(struct vcpu *v, uint32_t msr)
@@ -198,15 +198,9 @@ int handle_wrmsr(struct vcpu *v, struct vm_exit *x)
 }
 
 /* The syscall MSRs are not switched by VMX: swap them only for guests that set them. */
-static const uint32_t swapped[HOST_SWAPPED_MSRS] = { MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK,
-						      MSR_KERNEL_GS_BASE };
-
-static uint64_t *guest_swapped(struct vcpu *v, unsigned i)
-{
-	uint64_t *f[] = { &v->msrs.star, &v->msrs.lstar, &v->msrs.cstar, &v->msrs.sfmask,
-			  &v->msrs.kernel_gs_base };
-	return f[i];
-}
+_Static_assert(MSR_IDX_COUNT == HOST_SWAPPED_MSRS, "per-CPU save area size");
+static const uint32_t swapped[MSR_IDX_COUNT] = {MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK,
+						MSR_KERNEL_GS_BASE};
 
 void guest_msrs_load(struct vcpu *v)
 {
@@ -214,13 +208,13 @@ void guest_msrs_load(struct vcpu *v)
 	bool any = false;
 
 	for (unsigned i = 0; i < ARRAY_SIZE(swapped); i++)
-		any |= *guest_swapped(v, i) != 0;
+		any |= v->msrs.val[i] != 0;
 	if (!any && !v->msrs.loaded)
 		return;
 	for (unsigned i = 0; i < ARRAY_SIZE(swapped); i++) {
 		if (!v->msrs.loaded)
 			host_saved[i] = rdmsr(swapped[i]);
-		wrmsr(swapped[i], *guest_swapped(v, i));
+		wrmsr(swapped[i], v->msrs.val[i]);
 	}
 	v->msrs.loaded = true;
 }
@@ -232,7 +226,7 @@ void guest_msrs_put(struct vcpu *v)
 	if (!v->msrs.loaded)
 		return;
 	for (unsigned i = 0; i < ARRAY_SIZE(swapped); i++) {
-		*guest_swapped(v, i) = rdmsr(swapped[i]);
+		v->msrs.val[i] = rdmsr(swapped[i]);
 		wrmsr(swapped[i], host_saved[i]);
 	}
 	v->msrs.loaded = false;

@@ -1,4 +1,5 @@
-/* VM-exit dispatch: one table indexed by exit reason; unknown reasons end the run for the caller. */
+/* VM-exit dispatch: one table indexed by exit reason; unknown reasons end the run for the caller.
+ */
 #include "../hypercall.h"
 #include "../log.h"
 #include "insn.h"
@@ -11,8 +12,9 @@ void vcpu_skip_insn(struct vcpu *v)
 	(void)v;
 	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSN_LEN));
 	/* the instruction completed: STI/MOV SS blocking ends with it */
-	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, vmread(VMCS_GUEST_INTERRUPTIBILITY) &
-					       ~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+		vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+			~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 }
 
 /* CPL is SS.DPL (real mode: 0). */
@@ -117,8 +119,8 @@ int handle_vmcall(struct vcpu *v, struct vm_exit *x)
 		.vcpu = v,
 		.from_dom0 = false,
 		.cpl = vcpu_cpl(),
-		.arg = { v->gprs.r[GPR_RDI], v->gprs.r[GPR_RSI], v->gprs.r[GPR_RDX],
-			 v->gprs.r[GPR_R10], v->gprs.r[GPR_R8], v->gprs.r[GPR_R9] },
+		.arg = {v->gprs.r[GPR_RDI], v->gprs.r[GPR_RSI], v->gprs.r[GPR_RDX],
+			v->gprs.r[GPR_R10], v->gprs.r[GPR_R8], v->gprs.r[GPR_R9]},
 	};
 
 	(void)x;
@@ -130,8 +132,7 @@ int handle_vmcall(struct vcpu *v, struct vm_exit *x)
 static int handle_unknown(struct vcpu *v, struct vm_exit *x)
 {
 	pr_err("vmx: vCPU %u: unhandled exit reason %u (qualification %#llx) at RIP %#llx", v->id,
-	       x->reason, (unsigned long long)x->qual,
-	       (unsigned long long)vmread(VMCS_GUEST_RIP));
+	       x->reason, (unsigned long long)x->qual, (unsigned long long)vmread(VMCS_GUEST_RIP));
 	x->fail.code = x->reason;
 	return to_caller(x, VMEXIT_INTERNAL);
 }

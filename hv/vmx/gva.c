@@ -2,19 +2,19 @@
 #include "insn.h"
 #include "vmx_vm.h"
 
-#define CR0_WP (1ULL << 16)
-#define CR0_PG (1ULL << 31)
-#define CR4_PSE (1ULL << 4)
-#define CR4_PAE (1ULL << 5)
-#define EFER_LMA (1ULL << 10)
-#define PTE_P 1ULL
-#define PTE_W 2ULL
-#define PTE_U 4ULL
-#define PTE_PS 0x80ULL
+#define CR0_WP	  (1ULL << 16)
+#define CR0_PG	  (1ULL << 31)
+#define CR4_PSE	  (1ULL << 4)
+#define CR4_PAE	  (1ULL << 5)
+#define EFER_LMA  (1ULL << 10)
+#define PTE_P	  1ULL
+#define PTE_W	  2ULL
+#define PTE_U	  4ULL
+#define PTE_PS	  0x80ULL
 #define ADDR_MASK 0x000ffffffffff000ULL
-#define PF_P 1u
-#define PF_W 2u
-#define PF_U 4u
+#define PF_P	  1u
+#define PF_W	  2u
+#define PF_U	  4u
 
 struct walk {
 	unsigned levels, entry_size;
@@ -32,8 +32,10 @@ int gva_to_gpa(struct vcpu *v, uint64_t gla, bool write, uint64_t *gpa, uint32_t
 	uint64_t cr0 = vmread(VMCS_GUEST_CR0), cr4 = vmread(VMCS_GUEST_CR4);
 	bool user = vcpu_cpl() == 3, lma = vmread(VMCS_GUEST_EFER) & EFER_LMA;
 	uint32_t err = (write ? PF_W : 0) | (user ? PF_U : 0);
-	struct walk w = { lma ? 4 : (cr4 & CR4_PAE) ? 3 : 2, (cr4 & CR4_PAE) ? 8 : 4,
-			  vmread(VMCS_GUEST_CR3) };
+	struct walk w = {lma		   ? 4
+			 : (cr4 & CR4_PAE) ? 3
+					   : 2,
+			 (cr4 & CR4_PAE) ? 8 : 4, vmread(VMCS_GUEST_CR3)};
 	uint64_t pte = 0;
 
 	if (!(cr0 & CR0_PG)) {
@@ -56,11 +58,13 @@ int gva_to_gpa(struct vcpu *v, uint64_t gla, bool write, uint64_t *gpa, uint32_t
 			return -1;
 		if (!(pte & PTE_P))
 			goto fault;
-		if ((write && !(pte & PTE_W) && (user || (cr0 & CR0_WP))) || (user && !(pte & PTE_U)))
+		if ((write && !(pte & PTE_W) && (user || (cr0 & CR0_WP))) ||
+		    (user && !(pte & PTE_U)))
 			goto protection;
 		bool large = l > 1 && (pte & PTE_PS) && (w.entry_size == 8 || (cr4 & CR4_PSE));
 		if (l == 1 || large) {
-			uint64_t base = w.entry_size == 4 && large ? (pte & 0xffc00000) : pte & ADDR_MASK;
+			uint64_t base =
+				w.entry_size == 4 && large ? (pte & 0xffc00000) : pte & ADDR_MASK;
 			*gpa = (base & ~((1ULL << shift) - 1)) | (gla & ((1ULL << shift) - 1));
 			return 0;
 		}

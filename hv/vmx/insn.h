@@ -50,22 +50,22 @@ struct inv_desc {
 
 static inline void invept(uint64_t type, uint64_t eptp)
 {
-	struct inv_desc d = { eptp, 0 };
+	struct inv_desc d = {eptp, 0};
 
 	__asm__ volatile("invept %0, %1" : : "m"(d), "r"(type) : "cc", "memory");
 }
 
 static inline void invvpid(uint64_t type, uint16_t vpid, uint64_t gva)
 {
-	struct inv_desc d = { vpid, gva };
+	struct inv_desc d = {vpid, gva};
 
 	__asm__ volatile("invvpid %0, %1" : : "m"(d), "r"(type) : "cc", "memory");
 }
 
-#define INVEPT_SINGLE 1
-#define INVEPT_ALL 2
-#define INVVPID_ADDR 0
+#define INVEPT_SINGLE  1
+#define INVEPT_ALL     2
+#define INVVPID_ADDR   0
 #define INVVPID_SINGLE 1
-#define INVVPID_ALL 2
+#define INVVPID_ALL    2
 
 #endif

@@ -4,15 +4,15 @@
 #include "vmx.h"
 #include "vmx_vm.h"
 
-#define CR0_PE (1ULL << 0)
-#define CR0_ET (1ULL << 4)
-#define CR0_NW (1ULL << 29)
-#define CR0_CD (1ULL << 30)
-#define CR0_PG (1ULL << 31)
-#define CR4_PAE (1ULL << 5)
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
-#define EFER_NXE (1ULL << 11)
+#define CR0_PE	    (1ULL << 0)
+#define CR0_ET	    (1ULL << 4)
+#define CR0_NW	    (1ULL << 29)
+#define CR0_CD	    (1ULL << 30)
+#define CR0_PG	    (1ULL << 31)
+#define CR4_PAE	    (1ULL << 5)
+#define EFER_LME    (1ULL << 8)
+#define EFER_LMA    (1ULL << 10)
+#define EFER_NXE    (1ULL << 11)
 #define AR_UNUSABLE (1u << 16)
 
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
@@ -41,9 +41,15 @@ static void read_seg(unsigned idx, struct vm_segment *s)
 		.selector = (uint16_t)vmread(VMCS_SEG_SEL(idx)),
 		.base = vmread(VMCS_SEG_BASE(idx)),
 		.limit = (uint32_t)vmread(VMCS_SEG_LIMIT(idx)),
-		.type = ar & 0xf, .s = (ar >> 4) & 1, .dpl = (ar >> 5) & 3,
-		.present = (ar >> 7) & 1, .avl = (ar >> 12) & 1, .l = (ar >> 13) & 1,
-		.db = (ar >> 14) & 1, .g = (ar >> 15) & 1, .unusable = (ar >> 16) & 1,
+		.type = ar & 0xf,
+		.s = (ar >> 4) & 1,
+		.dpl = (ar >> 5) & 3,
+		.present = (ar >> 7) & 1,
+		.avl = (ar >> 12) & 1,
+		.l = (ar >> 13) & 1,
+		.db = (ar >> 14) & 1,
+		.g = (ar >> 15) & 1,
+		.unusable = (ar >> 16) & 1,
 	};
 }
 
@@ -58,8 +64,10 @@ int vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s)
 	read_seg(SEG_SS, &s->ss);
 	read_seg(SEG_TR, &s->tr);
 	read_seg(SEG_LDTR, &s->ldt);
-	s->gdt = (struct vm_dtable){ vmread(VMCS_GUEST_GDTR_BASE), (uint16_t)vmread(VMCS_GUEST_GDTR_LIMIT) };
-	s->idt = (struct vm_dtable){ vmread(VMCS_GUEST_IDTR_BASE), (uint16_t)vmread(VMCS_GUEST_IDTR_LIMIT) };
+	s->gdt = (struct vm_dtable){vmread(VMCS_GUEST_GDTR_BASE),
+				    (uint16_t)vmread(VMCS_GUEST_GDTR_LIMIT)};
+	s->idt = (struct vm_dtable){vmread(VMCS_GUEST_IDTR_BASE),
+				    (uint16_t)vmread(VMCS_GUEST_IDTR_LIMIT)};
 	s->cr0 = vmread(VMCS_CR0_SHADOW);
 	s->cr2 = v->gprs.cr2;
 	s->cr3 = vmread(VMCS_GUEST_CR3);
@@ -70,7 +78,8 @@ int vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s)
 	return 0;
 }
 
-/* Checks what hardware would refuse at entry, so that a bad value gets -EINVAL, not a failed entry. */
+/* Checks what hardware would refuse at entry, so that a bad value gets -EINVAL, not a failed entry.
+ */
 static bool sregs_valid(const struct vcpu_sregs *s)
 {
 	bool lma = s->efer & EFER_LMA;
@@ -120,8 +129,15 @@ int vcpu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s)
 static struct vm_segment flat(uint16_t sel, uint8_t type, bool code64, bool big)
 {
 	return (struct vm_segment){
-		.selector = sel, .base = 0, .limit = big ? 0xffffffff : 0xffff, .type = type,
-		.s = 1, .present = 1, .db = big && !code64, .l = code64, .g = big,
+		.selector = sel,
+		.base = 0,
+		.limit = big ? 0xffffffff : 0xffff,
+		.type = type,
+		.s = 1,
+		.present = 1,
+		.db = big && !code64,
+		.l = code64,
+		.g = big,
 	};
 }
 
@@ -131,16 +147,16 @@ int vcpu_set_mode(struct vcpu *v, enum vcpu_mode mode, uint64_t rip, uint64_t rs
 	struct vcpu_sregs s = {
 		.cs = flat(big ? 0x08 : 0, 0xb, lm, big),
 		.ds = flat(big ? 0x10 : 0, 0x3, false, big),
-		.tr = { .limit = 0xffff, .type = 0xb, .present = 1 },
-		.ldt = { .unusable = 1 },
-		.gdt = { 0, 0xffff },
-		.idt = { 0, 0xffff },
+		.tr = {.limit = 0xffff, .type = 0xb, .present = 1},
+		.ldt = {.unusable = 1},
+		.gdt = {0, 0xffff},
+		.idt = {0, 0xffff},
 		.cr0 = CR0_ET | (big ? CR0_PE : 0) | (lm ? CR0_PG : 0),
 		.cr3 = lm ? cr3 : 0,
 		.cr4 = lm ? CR4_PAE : 0,
 		.efer = lm ? EFER_LME | EFER_LMA : 0,
 	};
-	struct vcpu_regs r = { .rip = rip, .rsp = rsp, .rflags = 2 };
+	struct vcpu_regs r = {.rip = rip, .rsp = rsp, .rflags = 2};
 	int rc;
 
 	s.es = s.fs = s.gs = s.ss = s.ds;
@@ -152,16 +168,20 @@ int vcpu_set_mode(struct vcpu *v, enum vcpu_mode mode, uint64_t rip, uint64_t rs
 void vcpu_init_signal(struct vcpu *v)
 {
 	struct vcpu_sregs s = {
-		.cs = { .selector = 0xf000, .base = 0xffff0000, .limit = 0xffff, .type = 0xb,
-			.s = 1, .present = 1 },
-		.ds = { .limit = 0xffff, .type = 3, .s = 1, .present = 1 },
-		.tr = { .limit = 0xffff, .type = 0xb, .present = 1 },
-		.ldt = { .limit = 0xffff, .type = 2, .present = 1 },
-		.gdt = { 0, 0xffff },
-		.idt = { 0, 0xffff },
+		.cs = {.selector = 0xf000,
+		       .base = 0xffff0000,
+		       .limit = 0xffff,
+		       .type = 0xb,
+		       .s = 1,
+		       .present = 1},
+		.ds = {.limit = 0xffff, .type = 3, .s = 1, .present = 1},
+		.tr = {.limit = 0xffff, .type = 0xb, .present = 1},
+		.ldt = {.limit = 0xffff, .type = 2, .present = 1},
+		.gdt = {0, 0xffff},
+		.idt = {0, 0xffff},
 		.cr0 = CR0_ET | CR0_CD | CR0_NW,
 	};
-	struct vcpu_regs r = { .rip = 0xfff0, .rflags = 2, .rdx = 0x600 };
+	struct vcpu_regs r = {.rip = 0xfff0, .rflags = 2, .rdx = 0x600};
 
 	s.es = s.fs = s.gs = s.ss = s.ds;
 	vcpu_set_sregs(v, &s);

@@ -56,7 +56,7 @@ static void *ept_virt(void *ctx, uint64_t pa)
 	return phys_to_virt(pa);
 }
 
-static const struct ept_ops ept_ops = { ept_alloc, ept_free, ept_virt, NULL };
+static const struct ept_ops ept_ops = {ept_alloc, ept_free, ept_virt, NULL};
 
 /* Bitmap frames filled with `fill` (0xff: every port or MSR access exits). */
 static uint64_t bitmap_alloc(unsigned pages, uint8_t fill)
@@ -80,7 +80,10 @@ struct vm *vm_create(void)
 	vm->io_bitmap = bitmap_alloc(2, 0xff);
 	vm->msr_bitmap = bitmap_alloc(1, 0xff);
 	if (!vm->io_bitmap || !vm->msr_bitmap ||
-	    ept_init(&vm->ept, &ept_ops, vmx_caps.ept_1g ? 3 : vmx_caps.ept_2m ? 2 : 1)) {
+	    ept_init(&vm->ept, &ept_ops,
+		     vmx_caps.ept_1g   ? 3
+		     : vmx_caps.ept_2m ? 2
+				       : 1)) {
 		vm_destroy(vm);
 		return NULL;
 	}

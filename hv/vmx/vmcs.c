@@ -8,13 +8,13 @@
 #include "vmx.h"
 #include "vmx_vm.h"
 
-#define CR0_PE (1ULL << 0)
-#define CR0_NE (1ULL << 5)
-#define CR0_NW (1ULL << 29)
-#define CR0_CD (1ULL << 30)
-#define CR0_PG (1ULL << 31)
-#define CR4_VMXE (1ULL << 13)
-#define MSR_PAT 0x277
+#define CR0_PE	  (1ULL << 0)
+#define CR0_NE	  (1ULL << 5)
+#define CR0_NW	  (1ULL << 29)
+#define CR0_CD	  (1ULL << 30)
+#define CR0_PG	  (1ULL << 31)
+#define CR4_VMXE  (1ULL << 13)
+#define MSR_PAT	  0x277
 #define PAT_RESET 0x0007040600070406ULL
 
 extern char vmx_exit[];
@@ -92,7 +92,8 @@ static void init_controls(struct vcpu *v)
 {
 	const struct vmx_caps *c = &vmx_caps;
 
-	must_write(VMCS_PIN_CTLS, ctl(c->pin, PIN_EXT_INTR | PIN_NMI_EXIT | PIN_VIRTUAL_NMI, 0, "pin"));
+	must_write(VMCS_PIN_CTLS,
+		   ctl(c->pin, PIN_EXT_INTR | PIN_NMI_EXIT | PIN_VIRTUAL_NMI, 0, "pin"));
 	must_write(VMCS_PROC_CTLS,
 		   ctl(c->proc,
 		       PROC_HLT_EXIT | PROC_IO_BITMAP | PROC_MSR_BITMAP | PROC_SECONDARY |
@@ -101,9 +102,8 @@ static void init_controls(struct vcpu *v)
 		       0, "processor"));
 	must_write(VMCS_PROC2_CTLS, ctl(c->proc2, PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED,
 					PROC2_RDTSCP | PROC2_INVPCID, "secondary"));
-	must_write(VMCS_EXIT_CTLS,
-		   ctl(c->exit, EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER,
-		       EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG, "exit"));
+	must_write(VMCS_EXIT_CTLS, ctl(c->exit, EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER,
+				       EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG, "exit"));
 	must_write(VMCS_ENTRY_CTLS,
 		   ctl(c->entry, ENTRY_LOAD_EFER, ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG, "entry"));
 	must_write(VMCS_EXCEPTION_BITMAP, v->exc_intercept);
@@ -187,15 +187,20 @@ static const struct {
 	uint32_t field;
 	const char *name;
 } dump_fields[] = {
-	{ VMCS_GUEST_CR0, "CR0" },	    { VMCS_GUEST_CR3, "CR3" },
-	{ VMCS_GUEST_CR4, "CR4" },	    { VMCS_GUEST_EFER, "EFER" },
-	{ VMCS_GUEST_RIP, "RIP" },	    { VMCS_GUEST_RSP, "RSP" },
-	{ VMCS_GUEST_RFLAGS, "RFLAGS" },    { VMCS_ENTRY_CTLS, "entry ctls" },
-	{ VMCS_GUEST_ACTIVITY, "activity" }, { VMCS_GUEST_INTERRUPTIBILITY, "interruptibility" },
-	{ VMCS_ENTRY_INTR_INFO, "entry intr info" },
+	{VMCS_GUEST_CR0, "CR0"},
+	{VMCS_GUEST_CR3, "CR3"},
+	{VMCS_GUEST_CR4, "CR4"},
+	{VMCS_GUEST_EFER, "EFER"},
+	{VMCS_GUEST_RIP, "RIP"},
+	{VMCS_GUEST_RSP, "RSP"},
+	{VMCS_GUEST_RFLAGS, "RFLAGS"},
+	{VMCS_ENTRY_CTLS, "entry ctls"},
+	{VMCS_GUEST_ACTIVITY, "activity"},
+	{VMCS_GUEST_INTERRUPTIBILITY, "interruptibility"},
+	{VMCS_ENTRY_INTR_INFO, "entry intr info"},
 };
 
-static const char *const seg_names[8] = { "ES", "CS", "SS", "DS", "FS", "GS", "LDTR", "TR" };
+static const char *const seg_names[8] = {"ES", "CS", "SS", "DS", "FS", "GS", "LDTR", "TR"};
 
 /* Prints the guest state a failed VM entry is judged on. */
 void vmcs_dump_guest(void)

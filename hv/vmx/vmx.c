@@ -8,7 +8,7 @@
 #include "../x86.h"
 #include "insn.h"
 
-#define CR4_VMXE (1ULL << 13)
+#define CR4_VMXE    (1ULL << 13)
 #define CR4_OSXSAVE (1ULL << 18)
 
 struct vmx_caps vmx_caps;
@@ -18,7 +18,7 @@ static void read_msrs(struct vmx_msrs *m)
 {
 	bool true_ctls;
 
-	*m = (struct vmx_msrs){ .cpuid1_ecx = cpuid(1, 0).ecx };
+	*m = (struct vmx_msrs){.cpuid1_ecx = cpuid(1, 0).ecx};
 	if (!(m->cpuid1_ecx & (1u << 5)))
 		return;
 	m->feature_control = rdmsr(MSR_FEATURE_CONTROL);

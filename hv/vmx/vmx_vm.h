@@ -9,8 +9,22 @@
 
 /* Guest GPRs in the hardware's register-number order (exit qualifications use it). */
 enum gpr {
-	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
-	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+	GPR_RAX,
+	GPR_RCX,
+	GPR_RDX,
+	GPR_RBX,
+	GPR_RSP,
+	GPR_RBP,
+	GPR_RSI,
+	GPR_RDI,
+	GPR_R8,
+	GPR_R9,
+	GPR_R10,
+	GPR_R11,
+	GPR_R12,
+	GPR_R13,
+	GPR_R14,
+	GPR_R15,
 };
 
 /* What vmx_enter() loads and saves; RSP lives in the VMCS, the slot is a placeholder. */
@@ -38,8 +52,10 @@ struct pending_exc {
 };
 
 /* MSRs that VMX does not switch: kept here, loaded around guest runs when the guest set them. */
+enum { MSR_IDX_STAR, MSR_IDX_LSTAR, MSR_IDX_CSTAR, MSR_IDX_SFMASK, MSR_IDX_KGSBASE, MSR_IDX_COUNT };
+
 struct guest_msrs {
-	uint64_t star, lstar, cstar, sfmask, kernel_gs_base;
+	uint64_t val[MSR_IDX_COUNT];
 	bool loaded;
 };
 
