@@ -1,0 +1,143 @@
+/* Boot command-line lookup (hv/cmdline.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "cmdline.h"
+
+/* Looks `key` up with a generous buffer; returns the value or NULL when absent. */
+static const char *get(const char *cl, const char *key)
+{
+	static char val[64];
+
+	memset(val, 'X', sizeof(val));
+	if (!cmdline_get(cl, key, val, sizeof(val)))
+		return NULL;
+	return val;
+}
+
+static void test_bare_keys(void **state)
+{
+	(void)state;
+	assert_true(cmdline_has("poweroff", "poweroff"));
+	assert_true(cmdline_has("a b c", "a"));
+	assert_true(cmdline_has("a b c", "b"));
+	assert_true(cmdline_has("a b c", "c"));
+	assert_false(cmdline_has("a b c", "d"));
+	assert_string_equal(get("poweroff", "poweroff"), "");
+	assert_string_equal(get("x poweroff y", "poweroff"), "");
+	assert_true(cmdline_has("loglevel=debug", "loglevel"));
+}
+
+static void test_values(void **state)
+{
+	(void)state;
+	assert_string_equal(get("loglevel=debug", "loglevel"), "debug");
+	assert_string_equal(get("a=1 b=2 c=3", "b"), "2");
+	assert_string_equal(get("a=1 b=2 c=3", "c"), "3");
+	assert_string_equal(get("a= b", "a"), "");
+	assert_string_equal(get("a=x=y", "a"), "x=y");
+	assert_string_equal(get("console=ttyS0,115200n8", "console"), "ttyS0,115200n8");
+	assert_null(get("a=1 b=2", "1"));
+	assert_null(get("a=1 b=2", "=1"));
+}
+
+static void test_last_wins(void **state)
+{
+	(void)state;
+	assert_string_equal(get("loglevel=info loglevel=debug", "loglevel"), "debug");
+	assert_string_equal(get("loglevel=info x loglevel=err y", "loglevel"), "err");
+	assert_string_equal(get("loglevel=info loglevel", "loglevel"), "");
+	assert_string_equal(get("loglevel loglevel=warn", "loglevel"), "warn");
+	/* a longer value followed by a shorter one leaves no trace of the first */
+	assert_string_equal(get("k=abcdef k=xy", "k"), "xy");
+}
+
+static void test_no_prefix_match(void **state)
+{
+	(void)state;
+	assert_false(cmdline_has("poweroff", "pow"));
+	assert_false(cmdline_has("poweroff", "poweroffx"));
+	assert_false(cmdline_has("xpoweroff", "poweroff"));
+	assert_false(cmdline_has("poweroff_now", "poweroff"));
+	assert_null(get("loglevel2=debug", "loglevel"));
+	assert_null(get("loglevel=debug", "log"));
+	assert_null(get("loglevel=debug", "level"));
+	assert_null(get("loglevel=debug", "debug"));
+	assert_string_equal(get("pow=1 poweroff", "pow"), "1");
+	assert_string_equal(get("poweroff=no pow", "pow"), "");
+}
+
+static void test_truncation(void **state)
+{
+	char val[8];
+
+	(void)state;
+	memset(val, 'X', sizeof(val));
+	assert_true(cmdline_get("k=abcdefghij", "k", val, 4));
+	assert_memory_equal(val, "abc\0XXXX", 8);
+
+	memset(val, 'X', sizeof(val));
+	assert_true(cmdline_get("k=abcdefghij", "k", val, 1));
+	assert_memory_equal(val, "\0XXXXXXX", 8);
+
+	memset(val, 'X', sizeof(val));
+	assert_true(cmdline_get("k=abc", "k", val, 4));
+	assert_memory_equal(val, "abc\0XXXX", 8);
+
+	memset(val, 'X', sizeof(val));
+	assert_true(cmdline_get("k=abcd", "k", val, 4));
+	assert_memory_equal(val, "abc\0XXXX", 8);
+
+	memset(val, 'X', sizeof(val));
+	assert_true(cmdline_get("k=abc", "k", val, 0)); /* n == 0: nothing written */
+	assert_memory_equal(val, "XXXXXXXX", 8);
+	assert_true(cmdline_get("k=abc", "k", NULL, 0));
+
+	memset(val, 'X', sizeof(val));
+	assert_false(cmdline_get("j=abc", "k", val, sizeof(val)));
+	assert_memory_equal(val, "XXXXXXXX", 8); /* untouched when absent */
+}
+
+static void test_spaces(void **state)
+{
+	(void)state;
+	assert_string_equal(get("   loglevel=warn", "loglevel"), "warn");
+	assert_string_equal(get("loglevel=warn   ", "loglevel"), "warn");
+	assert_string_equal(get("  a=1    b=2   ", "b"), "2");
+	assert_string_equal(get("a=1\tb=2\nc=3", "b"), "2");
+	assert_string_equal(get("a=1\tb=2\nc=3", "c"), "3");
+	assert_true(cmdline_has("   poweroff   ", "poweroff"));
+	assert_true(cmdline_has("x\tpoweroff\n", "poweroff"));
+	assert_false(cmdline_has("   ", "poweroff"));
+	assert_false(cmdline_has("", "poweroff"));
+	/* around a spaced '=' every word is a bare key */
+	assert_string_equal(get("a = 1", "a"), "");
+	assert_string_equal(get("a = 1", "1"), "");
+	assert_null(get("a = 1", "a=1"));
+}
+
+static void test_null(void **state)
+{
+	char val[4] = "XXX";
+
+	(void)state;
+	assert_false(cmdline_has(NULL, "poweroff"));
+	assert_false(cmdline_get(NULL, "k", val, sizeof(val)));
+	assert_string_equal(val, "XXX");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bare_keys),  cmocka_unit_test(test_values),
+		cmocka_unit_test(test_last_wins),  cmocka_unit_test(test_no_prefix_match),
+		cmocka_unit_test(test_truncation), cmocka_unit_test(test_spaces),
+		cmocka_unit_test(test_null),
+	};
+
+	return cmocka_run_group_tests_name("cmdline", tests, NULL, NULL);
+}
