@@ -7,7 +7,7 @@ UNIT_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefine
 	-fno-sanitize-recover=all -Ihv
 UNIT_LIBS := -lcmocka
 
-TESTS := printf mb2 frames acpi cmdline logring
+TESTS := printf mb2 frames acpi cmdline logring x86dec
 
 # hv sources under test, per test binary (never hv/string.c: it would clash with libc)
 hv_printf := hv/printf.c
@@ -16,6 +16,7 @@ hv_frames := hv/frames.c
 hv_acpi := hv/acpi.c hv/printf.c
 hv_cmdline := hv/cmdline.c
 hv_logring := hv/logring.c
+hv_x86dec := hv/x86dec.c
 
 HV_HEADERS := $(wildcard hv/*.h)
 BINS := $(patsubst %,$(OUT)/test_%,$(TESTS))

@@ -1,0 +1,219 @@
+/* MMIO instruction decoder: prefixes, opcode, ModRM/SIB/displacement length, immediate. */
+#include "x86dec.h"
+
+struct dec {
+	const uint8_t *b;
+	size_t n, pos;
+	enum x86_mode mode;
+	bool opsize_override, addr_override;
+	uint8_t rex;
+};
+
+static int next(struct dec *d, uint8_t *v)
+{
+	if (d->pos >= d->n || d->pos >= X86_MAX_INSN)
+		return -1;
+	*v = d->b[d->pos++];
+	return 0;
+}
+
+static int skip(struct dec *d, size_t k)
+{
+	if (d->pos + k > d->n || d->pos + k > X86_MAX_INSN)
+		return -1;
+	d->pos += k;
+	return 0;
+}
+
+static uint64_t read_le(const uint8_t *p, unsigned size)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < size; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static bool is_legacy_prefix(uint8_t p)
+{
+	return p == 0x66 || p == 0x67 || p == 0xf0 || p == 0xf2 || p == 0xf3 || p == 0x26 ||
+	       p == 0x2e || p == 0x36 || p == 0x3e || p == 0x64 || p == 0x65;
+}
+
+/* Legacy prefixes, then REX (64-bit mode only, and only right before the opcode). */
+static int prefixes(struct dec *d, uint8_t *op)
+{
+	for (;;) {
+		if (next(d, op))
+			return -1;
+		if (is_legacy_prefix(*op)) {
+			d->opsize_override |= *op == 0x66;
+			d->addr_override |= *op == 0x67;
+			d->rex = 0;
+			continue;
+		}
+		if (d->mode == X86_MODE64 && (*op & 0xf0) == 0x40) {
+			d->rex = *op;
+			continue;
+		}
+		return 0;
+	}
+}
+
+static unsigned operand_size(const struct dec *d)
+{
+	if (d->rex & 8)
+		return 8;
+	if (d->mode == X86_MODE16)
+		return d->opsize_override ? 4 : 2;
+	return d->opsize_override ? 2 : 4;
+}
+
+/* Skips SIB and displacement after a ModRM byte; the register field goes to *reg. */
+static int modrm(struct dec *d, uint8_t *reg)
+{
+	uint8_t m, mod, rm;
+	bool addr16 = d->mode == X86_MODE16 ? !d->addr_override
+					    : (d->mode == X86_MODE32 && d->addr_override);
+
+	if (next(d, &m))
+		return -1;
+	mod = m >> 6;
+	rm = m & 7;
+	*reg = ((m >> 3) & 7) | ((d->rex & 4) << 1);
+	if (mod == 3)
+		return -1; /* a register operand: not a memory access */
+	if (addr16) {
+		if (mod == 0 && rm == 6)
+			return skip(d, 2);
+		return skip(d, mod == 1 ? 1 : mod == 2 ? 2 : 0);
+	}
+	if (rm == 4) { /* SIB */
+		uint8_t sib;
+		if (next(d, &sib))
+			return -1;
+		if (mod == 0 && (sib & 7) == 5)
+			return skip(d, 4);
+	}
+	if (mod == 0 && rm == 5)
+		return skip(d, 4); /* disp32 (RIP-relative in 64-bit mode) */
+	return skip(d, mod == 1 ? 1 : mod == 2 ? 4 : 0);
+}
+
+static int immediate(struct dec *d, unsigned size, struct x86_insn *out)
+{
+	unsigned isz = size == 8 ? 4 : size; /* imm32 sign-extended for 64-bit operands */
+
+	if (skip(d, isz))
+		return -1;
+	out->imm = read_le(d->b + d->pos - isz, isz);
+	if (size == 8)
+		out->imm = (uint64_t)(int64_t)(int32_t)out->imm;
+	return 0;
+}
+
+/* Byte registers 4-7 without REX are AH, CH, DH, BH. */
+static void byte_reg(const struct dec *d, struct x86_insn *out)
+{
+	if (out->opsize == 1 && !d->rex && out->reg >= 4 && out->reg < 8)
+		out->high_byte = true;
+}
+
+static int two_byte(struct dec *d, struct x86_insn *out)
+{
+	uint8_t op;
+
+	if (next(d, &op))
+		return -1;
+	if (op != 0xb6 && op != 0xb7 && op != 0xbe && op != 0xbf)
+		return -1;
+	out->op = op < 0xb8 ? X86_LOAD_ZX : X86_LOAD_SX;
+	out->mem_size = (op & 1) ? 2 : 1;
+	out->opsize = (uint8_t)operand_size(d);
+	return modrm(d, &out->reg);
+}
+
+/* moffs forms A0-A3: the address is an immediate of the address size. */
+static int moffs(struct dec *d, uint8_t op, struct x86_insn *out)
+{
+	unsigned asz = d->mode == X86_MODE64   ? (d->addr_override ? 4 : 8)
+		       : d->mode == X86_MODE32 ? (d->addr_override ? 2 : 4)
+					       : (d->addr_override ? 4 : 2);
+
+	out->op = op < 0xa2 ? X86_LOAD : X86_STORE_REG;
+	out->opsize = out->mem_size = (op & 1) ? (uint8_t)operand_size(d) : 1;
+	out->reg = 0; /* accumulator */
+	return skip(d, asz);
+}
+
+static int one_byte(struct dec *d, uint8_t op, struct x86_insn *out)
+{
+	uint8_t reg;
+
+	switch (op) {
+	case 0x88:
+	case 0x89:
+	case 0x8a:
+	case 0x8b:
+	case 0x86:
+	case 0x87:
+		out->op = op >= 0x88 ? ((op & 2) ? X86_LOAD : X86_STORE_REG) : X86_XCHG;
+		out->opsize = out->mem_size = (op & 1) ? (uint8_t)operand_size(d) : 1;
+		if (modrm(d, &out->reg))
+			return -1;
+		byte_reg(d, out);
+		return 0;
+	case 0xc6:
+	case 0xc7:
+		out->op = X86_STORE_IMM;
+		out->opsize = out->mem_size = (op & 1) ? (uint8_t)operand_size(d) : 1;
+		if (modrm(d, &reg) || (reg & 7) != 0)
+			return -1; /* only /0 is MOV */
+		return immediate(d, out->opsize, out);
+	case 0xa0:
+	case 0xa1:
+	case 0xa2:
+	case 0xa3:
+		return moffs(d, op, out);
+	case 0x0f:
+		return two_byte(d, out);
+	default:
+		return -1;
+	}
+}
+
+int x86_decode(const uint8_t *bytes, size_t n, enum x86_mode mode, struct x86_insn *out)
+{
+	struct dec d = {.b = bytes, .n = n, .mode = mode};
+	uint8_t op;
+
+	*out = (struct x86_insn){0};
+	if (prefixes(&d, &op) || one_byte(&d, op, out))
+		return -1;
+	out->len = (uint8_t)d.pos;
+	return 0;
+}
+
+static uint64_t size_mask(unsigned size)
+{
+	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
+uint64_t x86_reg_read(const uint64_t *gprs, const struct x86_insn *in, unsigned size)
+{
+	if (in->high_byte)
+		return (gprs[in->reg - 4] >> 8) & 0xff;
+	return gprs[in->reg & 15] & size_mask(size);
+}
+
+void x86_reg_write(uint64_t *gprs, const struct x86_insn *in, uint64_t val)
+{
+	uint64_t *r = in->high_byte ? &gprs[in->reg - 4] : &gprs[in->reg & 15];
+
+	if (in->high_byte)
+		*r = (*r & ~0xff00ULL) | ((val & 0xff) << 8);
+	else if (in->opsize == 4)
+		*r = (uint32_t)val;
+	else
+		*r = (*r & ~size_mask(in->opsize)) | (val & size_mask(in->opsize));
+}
