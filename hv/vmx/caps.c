@@ -24,7 +24,7 @@ int64_t vmx_ctl_value(struct vmx_ctl ctl, uint32_t want)
 	static bool fn(const struct vmx_msrs *m, const struct vmx_caps *c) \
 	{                                                                  \
 		(void)m;                                                   \
-		return (c->field.may1 & (bit)) != 0;                       \
+		return (c->field.may1 & (bit)) == (bit);                   \
 	}
 #define NEED_EPT(fn, bit)                                                  \
 	static bool fn(const struct vmx_msrs *m, const struct vmx_caps *c) \
@@ -69,7 +69,10 @@ NEED_CTL(has_ext_intr_exit, pin, PIN_EXT_INTR)
 NEED_CTL(has_nmi_exit, pin, PIN_NMI_EXIT)
 NEED_CTL(has_vnmi, pin, PIN_VIRTUAL_NMI)
 NEED_CTL(has_exit_lm, exit, EXIT_HOST_64)
-NEED_CTL(has_exit_efer, exit, EXIT_LOAD_EFER)
+NEED_CTL(has_exit_efer, exit, EXIT_LOAD_EFER | EXIT_SAVE_EFER)
+NEED_CTL(has_insn_exits, proc,
+	 PROC_CR8_LOAD | PROC_CR8_STORE | PROC_MOV_DR_EXIT | PROC_MWAIT_EXIT | PROC_MONITOR_EXIT |
+		 PROC_RDPMC_EXIT)
 NEED_CTL(has_entry_efer, entry, ENTRY_LOAD_EFER)
 NEED_EPT(has_ept_wb, EPT_CAP_WB)
 NEED_EPT(has_ept_4level, EPT_CAP_WALK4)
@@ -87,6 +90,7 @@ static const struct requirement requirements[] = {
 	{"I/O bitmaps", has_io_bitmap},
 	{"MSR bitmaps", has_msr_bitmap},
 	{"HLT exiting", has_hlt_exit},
+	{"CR8, MOV DR, MWAIT, MONITOR and RDPMC exiting", has_insn_exits},
 	{"EPT", has_ept},
 	{"VPID", has_vpid},
 	{"unrestricted guest", has_ug},

@@ -7,7 +7,7 @@ UNIT_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefine
 	-fno-sanitize-recover=all -Ihv
 UNIT_LIBS := -lcmocka
 
-TESTS := printf mb2 frames acpi cmdline logring x86dec
+TESTS := printf mb2 frames acpi cmdline logring x86dec ept vmxcaps
 
 # hv sources under test, per test binary (never hv/string.c: it would clash with libc)
 hv_printf := hv/printf.c
@@ -17,8 +17,10 @@ hv_acpi := hv/acpi.c hv/printf.c
 hv_cmdline := hv/cmdline.c
 hv_logring := hv/logring.c
 hv_x86dec := hv/x86dec.c
+hv_ept := hv/vmx/ept.c
+hv_vmxcaps := hv/vmx/caps.c hv/printf.c
 
-HV_HEADERS := $(wildcard hv/*.h)
+HV_HEADERS := $(wildcard hv/*.h hv/vmx/*.h)
 BINS := $(patsubst %,$(OUT)/test_%,$(TESTS))
 
 .PHONY: all run clean
