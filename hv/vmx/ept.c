@@ -141,8 +141,8 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned p
 	    unsigned memtype)
 {
 	if (!range_ok(gpa, size) || (hpa & 0xfff) || hpa >= EPT_GPA_LIMIT ||
-	    size > EPT_GPA_LIMIT - hpa ||
-	    (memtype != EPT_MT_WB && memtype != EPT_MT_UC) || !(prot & EPT_R) || (prot & ~EPT_RWX))
+	    size > EPT_GPA_LIMIT - hpa || (memtype != EPT_MT_WB && memtype != EPT_MT_UC) ||
+	    !(prot & EPT_R) || (prot & ~EPT_RWX))
 		return -EINVAL;
 	while (size) {
 		unsigned l = fit_level(e, gpa, &hpa, size);
