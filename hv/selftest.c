@@ -328,7 +328,7 @@ static void build_guest_paging(struct vm *vm)
 static struct vm *make_vm(const struct blob *b, uint64_t ram, unsigned id, struct vcpu **vp,
 			  uint64_t *ram_pa)
 {
-	struct vm *vm = vm_create();
+	struct vm *vm = vm_create(VM_GUEST);
 
 	*ram_pa = frames_alloc_contig(&hv_frames, ram / PAGE_SIZE, 1);
 	if (!vm || !*ram_pa)

@@ -17,6 +17,21 @@
 struct vm;
 struct vcpu;
 
+/* A guest VM traps everything; dom0 owns the machine's devices and interrupts. */
+enum vm_kind { VM_GUEST, VM_DOM0 };
+
+/*
+ * An in-hypervisor handler for a port or MMIO range of one VM: accesses are completed inside
+ * the hypervisor and never reach the caller of vcpu_run. Returns false to fault the access.
+ */
+struct io_hook {
+	uint64_t base, len;
+	bool (*read)(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, uint64_t *val);
+	bool (*write)(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, uint64_t val);
+	void *ctx;
+};
+#define VM_MAX_HOOKS 8
+
 enum vm_exit_kind {
 	VMEXIT_NONE,
 	VMEXIT_IO,	    /* port access for the caller: io */
@@ -85,10 +100,17 @@ struct vcpu_sregs {
 enum vcpu_mode { VCPU_REAL, VCPU_PROT32, VCPU_LONG64 };
 
 /* VMs. vm_create returns NULL when memory is short. Destroying frees every frame it used. */
-struct vm *vm_create(void);
+struct vm *vm_create(enum vm_kind kind);
+/* Hooks (0, or -ENOSPC when the VM has VM_MAX_HOOKS already). */
+int vm_add_pio_hook(struct vm *vm, const struct io_hook *h);
+int vm_add_mmio_hook(struct vm *vm, const struct io_hook *h);
+/* dom0 only: let dom0 read and write these MSRs directly (0), or trap them (1). */
+void vm_msr_intercept(struct vm *vm, uint32_t msr, bool read, bool write);
 void vm_destroy(struct vm *vm);
-/* Second-level mappings (4K-aligned); 0 or -EINVAL / -ENOMEM. */
+/* Second-level mappings (4K-aligned); 0 or -EINVAL / -ENOMEM. Memory is write-back. */
 int vm_map(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned prot);
+/* The same for device memory: uncached. */
+int vm_map_mmio(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned prot);
 int vm_unmap(struct vm *vm, uint64_t gpa, uint64_t size);
 int vm_protect(struct vm *vm, uint64_t gpa, uint64_t size, unsigned prot);
 /* Host-physical address backing gpa, or -ENOENT. */
@@ -126,5 +148,9 @@ bool vcpu_waiting_for_sipi(struct vcpu *v);
 
 /* Counters kept for every VM exit reason on this vCPU. */
 uint64_t vcpu_exit_count(struct vcpu *v, uint32_t reason);
+/* Prints registers, control state and the last exits (crash reports). */
+void vcpu_report(struct vcpu *v);
+/* A vCPU that never changes CPU keeps its VMCS loaded between runs (dom0's). */
+void vcpu_pin(struct vcpu *v);
 
 #endif

@@ -10,42 +10,59 @@
 #define XCR0_AVX    4ULL
 #define XCR0_AVX512 0xe0ULL
 
-/* Feature bits a guest never sees: per leaf/subleaf, the bits cleared from each register. */
+/* Feature bits hidden: per leaf/subleaf, the bits cleared from each register. */
 struct cpuid_filter {
 	uint32_t leaf, sub;
+	bool guest_only; /* dom0 sees these: it owns the LAPIC, MONITOR/MWAIT and sees VMX */
 	uint32_t clear[4]; /* eax, ebx, ecx, edx */
 };
 
+#define AVX512_EBX 0xdc230000u /* F DQ IFMA PF ER CD BW VL */
+#define AVX512_ECX 0x00005842u /* VBMI VBMI2 VNNI BITALG VPOPCNTDQ */
+#define AVX512_EDX 0x0080010cu /* 4VNNIW 4FMAPS VP2INTERSECT FP16 */
+
 static const struct cpuid_filter filters[] = {
 	/* VMX, SMX, MONITOR, PDCM, x2APIC, TSC deadline, OSXSAVE (set from the guest's CR4) */
-	{1,
-	 0,
-	 {0, 0,
-	  (1u << 5) | (1u << 6) | (1u << 3) | (1u << 15) | (1u << 21) | (1u << 24) | (1u << 27),
-	  0}},
-	/* SGX, HLE, RTM, MPX, PT; WAITPKG, SGX launch control, PKS */
-	{7,
-	 0,
-	 {0, (1u << 2) | (1u << 4) | (1u << 11) | (1u << 14) | (1u << 25),
-	  (1u << 5) | (1u << 30) | (1u << 31), 0}},
+	{1, 0, true, {0, 0, (1u << 5) | (1u << 6) | (1u << 3) | (1u << 15) | (1u << 21) | (1u << 24), 0}},
+	{1, 0, false, {0, 0, (1u << 6) | (1u << 27), 0}},
+	/* SGX, HLE, RTM, MPX, PT; WAITPKG, SGX launch control, PKS; AVX-512 (XCR0 stops at AVX) */
+	{7, 0, false,
+	 {0, (1u << 2) | (1u << 4) | (1u << 11) | (1u << 14) | (1u << 25) | AVX512_EBX,
+	  (1u << 5) | (1u << 30) | (1u << 31) | AVX512_ECX, AVX512_EDX}},
 	/* XSAVES/XRSTORS: IA32_XSS is not offered */
-	{0xd, 1, {1u << 3, 0, 0, 0}},
+	{0xd, 1, false, {1u << 3, 0, 0, 0}},
 	/* SVM */
-	{0x80000001, 0, {0, 0, 1u << 2, 0}},
+	{0x80000001, 0, false, {0, 0, 1u << 2, 0}},
 };
 
-/* Leaves answered with zeros: thermal/power, performance monitoring, processor trace. */
-static bool zero_leaf(uint32_t leaf)
+/* Leaves a guest gets as zeros: thermal/power, performance monitoring, processor trace. */
+static bool zero_leaf(uint32_t leaf, bool dom0)
 {
-	return leaf == 6 || leaf == 0xa || leaf == 0x14;
+	return leaf == 0x14 || (!dom0 && (leaf == 6 || leaf == 0xa));
 }
 
-/* XCR0 components a guest may enable: x87, SSE, AVX and AVX-512 where the CPU has them. */
+/*
+ * XCR0 components a VM may enable: x87, SSE and AVX where the CPU has them. AVX-512 is not
+ * offered (Linux 6.1 rejects the XSAVE size Bochs reports for it).
+ */
 uint64_t guest_xcr0_supported(void)
 {
 	struct cpuid_regs r = cpuid(0xd, 0);
 
-	return (r.eax | ((uint64_t)r.edx << 32)) & (XCR0_X87 | XCR0_SSE | XCR0_AVX | XCR0_AVX512);
+	return (r.eax | ((uint64_t)r.edx << 32)) & (XCR0_X87 | XCR0_SSE | XCR0_AVX);
+}
+
+/* Size of the standard-format XSAVE area for the components in xcr0. */
+static uint32_t xsave_size(uint64_t xcr0)
+{
+	uint32_t size = 576; /* legacy area and header */
+
+	for (unsigned i = 2; i < 8; i++)
+		if (xcr0 & (1ULL << i)) {
+			struct cpuid_regs r = cpuid(0xd, i);
+			size = MAX(size, r.ebx + r.eax);
+		}
+	return size;
 }
 
 static void hypervisor_leaf(uint32_t leaf, struct cpuid_regs *r)
@@ -66,17 +83,18 @@ int handle_cpuid(struct vcpu *v, struct vm_exit *x)
 	uint32_t leaf = (uint32_t)v->gprs.r[GPR_RAX], sub = (uint32_t)v->gprs.r[GPR_RCX];
 	struct cpuid_regs r;
 	uint32_t reg[4];
+	bool dom0 = v->vm->kind == VM_DOM0;
 
 	(void)x;
 	if ((leaf & 0xffffff00) == HV_CPUID_LEAF)
 		hypervisor_leaf(leaf, &r);
-	else if (zero_leaf(leaf))
+	else if (zero_leaf(leaf, dom0))
 		r = (struct cpuid_regs){0};
 	else
 		r = cpuid(leaf, sub);
 	reg[EAX] = r.eax, reg[EBX] = r.ebx, reg[ECX] = r.ecx, reg[EDX] = r.edx;
 	for (unsigned i = 0; i < ARRAY_SIZE(filters); i++)
-		if (filters[i].leaf == leaf &&
+		if (filters[i].leaf == leaf && (!dom0 || !filters[i].guest_only) &&
 		    filters[i].sub == (leaf == 7 || leaf == 0xd ? sub : 0))
 			for (int k = 0; k < 4; k++)
 				reg[k] &= ~filters[i].clear[k];
@@ -84,10 +102,12 @@ int handle_cpuid(struct vcpu *v, struct vm_exit *x)
 		reg[ECX] |= 1u << 31; /* running under a hypervisor */
 		if (vmread(VMCS_CR4_SHADOW) & CR4_OSXSAVE)
 			reg[ECX] |= 1u << 27;
-		reg[EBX] = (reg[EBX] & 0x00ffffff) | (v->id << 24); /* initial APIC id = vCPU id */
+		if (!dom0) /* dom0's vCPUs keep their CPU's real APIC id */
+			reg[EBX] = (reg[EBX] & 0x00ffffff) | (v->id << 24);
 	} else if (leaf == 0xd && sub == 0) {
 		reg[EAX] = (uint32_t)guest_xcr0_supported();
 		reg[EDX] = (uint32_t)(guest_xcr0_supported() >> 32);
+		reg[ECX] = xsave_size(guest_xcr0_supported()); /* all offered components */
 	}
 	for (int k = 0; k < 4; k++)
 		v->gprs.r[(const unsigned[]){GPR_RAX, GPR_RBX, GPR_RCX, GPR_RDX}[k]] = reg[k];

@@ -9,9 +9,14 @@
 #define QUAL_GLA_VALID	 (1u << 7)
 #define QUAL_NMI_UNBLOCK (1u << 12)
 
-/* Handed to the caller as an MMIO access; the faulting instruction re-executes on the next run. */
+/*
+ * Emulated here when an MMIO hook owns the address; otherwise handed to the caller as an MMIO
+ * access, and the faulting instruction re-executes on the next run.
+ */
 int handle_ept_violation(struct vcpu *v, struct vm_exit *x)
 {
+	const struct io_hook *h;
+
 	x->mem.gpa = vmread(VMCS_GUEST_PHYS_ADDR);
 	x->mem.read = x->qual & QUAL_READ;
 	x->mem.write = x->qual & QUAL_WRITE;
@@ -23,7 +28,8 @@ int handle_ept_violation(struct vcpu *v, struct vm_exit *x)
 		vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
 			vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
 	x->kind = VMEXIT_MMIO;
-	return EXIT_TO_CALLER;
+	h = find_hook(v->vm->mmio, v->vm->nmmio, x->mem.gpa, 1);
+	return h && !x->mem.fetch ? emulate_mmio(v, h, x->mem.gpa, x) : EXIT_TO_CALLER;
 }
 
 /* Our tables are wrong: a hypervisor bug, reported and contained to this VM. */

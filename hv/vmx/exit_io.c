@@ -45,8 +45,27 @@ static int string_gpa(struct vcpu *v, bool in, uint32_t info, uint64_t *gpa)
 	return rc;
 }
 
+static void store_in(struct vcpu *v, unsigned size, uint64_t data);
+
+/* A port an in-hypervisor hook owns: completed here (a refused access reads all ones). */
+static int hooked_io(struct vcpu *v, const struct io_hook *h, struct vm_exit *x)
+{
+	uint64_t val = ~0ULL;
+
+	if (x->io.in) {
+		h->read(h->ctx, v, x->io.port, x->io.size, &val);
+		store_in(v, x->io.size, val);
+	} else {
+		h->write(h->ctx, v, x->io.port, x->io.size,
+			 v->gprs.r[GPR_RAX] & ((1ULL << (8 * x->io.size)) - 1));
+	}
+	vcpu_skip_insn(v);
+	return EXIT_RESUME;
+}
+
 int handle_io(struct vcpu *v, struct vm_exit *x)
 {
+	const struct io_hook *h;
 	uint64_t q = x->qual, gpa;
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INSN_INFO);
 	unsigned size = QUAL_SIZE(q);
@@ -56,6 +75,8 @@ int handle_io(struct vcpu *v, struct vm_exit *x)
 	x->io.in = QUAL_IN(q);
 	x->io.string = QUAL_STRING(q);
 	x->io.rep = QUAL_REP(q);
+	if (!x->io.string && (h = find_hook(v->vm->pio, v->vm->npio, x->io.port, size)))
+		return hooked_io(v, h, x);
 	if (x->io.rep && !(v->gprs.r[GPR_RCX] & addr_mask(info))) {
 		vcpu_skip_insn(v); /* REP with a zero count does nothing */
 		return EXIT_RESUME;

@@ -41,6 +41,8 @@ void vcpu_load(struct vcpu *v)
  */
 void vcpu_put(struct vcpu *v)
 {
+	if (v->pinned)
+		return;
 	vmclear(v->vmcs);
 	this_cpu()->vmx->current_vmcs = 0;
 	v->launched = false;
@@ -254,4 +256,36 @@ void vcpu_set_timeout(struct vcpu *v, uint64_t tsc_cycles)
 uint64_t vcpu_exit_count(struct vcpu *v, uint32_t reason)
 {
 	return reason <= EXIT_REASON_MAX ? v->exits[reason] : 0;
+}
+
+void vcpu_pin(struct vcpu *v)
+{
+	v->pinned = true;
+}
+
+void vcpu_report(struct vcpu *v)
+{
+	struct vcpu_regs r;
+
+	vcpu_get_regs(v, &r);
+	log_emergency("vCPU %u: RIP %016llx RSP %016llx RFLAGS %08llx\n", v->id,
+		      (unsigned long long)r.rip, (unsigned long long)r.rsp,
+		      (unsigned long long)r.rflags);
+	log_emergency("  RAX %016llx RBX %016llx RCX %016llx RDX %016llx\n",
+		      (unsigned long long)r.rax, (unsigned long long)r.rbx,
+		      (unsigned long long)r.rcx, (unsigned long long)r.rdx);
+	log_emergency("  RSI %016llx RDI %016llx RBP %016llx CR2 %016llx\n",
+		      (unsigned long long)r.rsi, (unsigned long long)r.rdi,
+		      (unsigned long long)r.rbp, (unsigned long long)v->gprs.cr2);
+	vcpu_load(v);
+	vmcs_dump_guest();
+	vcpu_put(v);
+	log_emergency("  last exits (oldest first):\n");
+	for (unsigned i = 0; i < ARRAY_SIZE(v->recent); i++) {
+		unsigned k = (v->nrecent + i) % ARRAY_SIZE(v->recent);
+		if (v->recent[k].reason || v->recent[k].rip)
+			log_emergency("    reason %u at RIP %016llx qualification %#llx\n",
+				      v->recent[k].reason, (unsigned long long)v->recent[k].rip,
+				      (unsigned long long)v->recent[k].qual);
+	}
 }

@@ -68,17 +68,20 @@ static uint64_t bitmap_alloc(unsigned pages, uint8_t fill)
 	return pa;
 }
 
-struct vm *vm_create(void)
+/* A guest traps every port and MSR; dom0 only what vm_msr_intercept and its hooks ask for. */
+struct vm *vm_create(enum vm_kind kind)
 {
 	uint64_t pa = frame_alloc(&hv_frames);
+	uint8_t fill = kind == VM_GUEST ? 0xff : 0;
 	struct vm *vm;
 
 	if (!pa)
 		return NULL;
 	vm = phys_to_virt(pa);
 	__builtin_memset(vm, 0, sizeof(*vm));
-	vm->io_bitmap = bitmap_alloc(2, 0xff);
-	vm->msr_bitmap = bitmap_alloc(1, 0xff);
+	vm->kind = kind;
+	vm->io_bitmap = bitmap_alloc(2, fill);
+	vm->msr_bitmap = bitmap_alloc(1, fill);
 	if (!vm->io_bitmap || !vm->msr_bitmap ||
 	    ept_init(&vm->ept, &ept_ops,
 		     vmx_caps.ept_1g   ? 3
@@ -109,20 +112,82 @@ void vm_destroy(struct vm *vm)
 	frame_free(&hv_frames, (uint64_t)(uintptr_t)vm - HV_DIRECT_MAP);
 }
 
+static void bitmap_set(uint8_t *map, uint32_t bit, bool on)
+{
+	if (on)
+		map[bit / 8] |= (uint8_t)(1u << (bit % 8));
+	else
+		map[bit / 8] &= (uint8_t)~(1u << (bit % 8));
+}
+
+/* MSR bitmap layout: read low, read high, write low, write high; 1 KiB each. */
+void vm_msr_intercept(struct vm *vm, uint32_t msr, bool read, bool write)
+{
+	uint8_t *map = phys_to_virt(vm->msr_bitmap);
+	uint32_t idx = msr & 0x1fff, hi = msr >= 0xc0000000 ? 1024 : 0;
+
+	if ((msr & ~0x1fffu) != 0 && (msr & ~0x1fffu) != 0xc0000000)
+		return; /* outside both ranges: such MSRs always exit */
+	bitmap_set(map + hi, idx, read);
+	bitmap_set(map + 2048 + hi, idx, write);
+}
+
+/* A port range a hook handles must exit: set its bits in the I/O bitmap. */
+static void io_intercept(struct vm *vm, uint64_t base, uint64_t len)
+{
+	uint8_t *map = phys_to_virt(vm->io_bitmap);
+
+	for (uint64_t p = base; p < base + len && p <= 0xffff; p++)
+		bitmap_set(map, (uint32_t)p, true);
+}
+
+static int add_hook(struct io_hook *arr, unsigned *n, const struct io_hook *h)
+{
+	if (*n == VM_MAX_HOOKS || !h->len || h->base + h->len < h->base)
+		return *n == VM_MAX_HOOKS ? -ENOSPC : -EINVAL;
+	arr[(*n)++] = *h;
+	return 0;
+}
+
+int vm_add_pio_hook(struct vm *vm, const struct io_hook *h)
+{
+	int rc = add_hook(vm->pio, &vm->npio, h);
+
+	if (!rc)
+		io_intercept(vm, h->base, h->len);
+	return rc;
+}
+
+int vm_add_mmio_hook(struct vm *vm, const struct io_hook *h)
+{
+	return add_hook(vm->mmio, &vm->nmmio, h);
+}
+
 static unsigned ept_prot(unsigned prot)
 {
 	return (prot & VM_R ? EPT_R : 0) | (prot & VM_W ? EPT_W : 0) | (prot & VM_X ? EPT_X : 0);
 }
 
-int vm_map(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned prot)
+static int map_typed(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned prot,
+		     unsigned memtype)
 {
 	int rc;
 
 	spin_lock(&vm->lock);
-	rc = ept_map(&vm->ept, gpa, hpa, size, ept_prot(prot), EPT_MT_WB);
+	rc = ept_map(&vm->ept, gpa, hpa, size, ept_prot(prot), memtype);
 	vm->ept_gen++; /* a replaced mapping must not live on in a TLB */
 	spin_unlock(&vm->lock);
 	return rc;
+}
+
+int vm_map(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned prot)
+{
+	return map_typed(vm, gpa, hpa, size, prot, EPT_MT_WB);
+}
+
+int vm_map_mmio(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned prot)
+{
+	return map_typed(vm, gpa, hpa, size, prot, EPT_MT_UC);
 }
 
 int vm_unmap(struct vm *vm, uint64_t gpa, uint64_t size)

@@ -88,18 +88,27 @@ static void init_host_fixed(void)
 	must_write(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit);
 }
 
+/*
+ * Execution controls per kind of VM. A guest exits on interrupts, NMIs, HLT and every
+ * instruction that touches shared hardware; dom0 owns interrupts, idles with HLT and keeps
+ * its TPR and debug registers in the hardware.
+ */
+static const struct {
+	uint32_t pin, proc;
+} profiles[] = {
+	[VM_GUEST] = {PIN_EXT_INTR | PIN_NMI_EXIT | PIN_VIRTUAL_NMI,
+		      PROC_HLT_EXIT | PROC_IO_BITMAP | PROC_MSR_BITMAP | PROC_SECONDARY |
+			      PROC_CR8_LOAD | PROC_CR8_STORE | PROC_MOV_DR_EXIT | PROC_MWAIT_EXIT |
+			      PROC_MONITOR_EXIT | PROC_RDPMC_EXIT},
+	[VM_DOM0] = {0, PROC_IO_BITMAP | PROC_MSR_BITMAP | PROC_SECONDARY},
+};
+
 static void init_controls(struct vcpu *v)
 {
 	const struct vmx_caps *c = &vmx_caps;
 
-	must_write(VMCS_PIN_CTLS,
-		   ctl(c->pin, PIN_EXT_INTR | PIN_NMI_EXIT | PIN_VIRTUAL_NMI, 0, "pin"));
-	must_write(VMCS_PROC_CTLS,
-		   ctl(c->proc,
-		       PROC_HLT_EXIT | PROC_IO_BITMAP | PROC_MSR_BITMAP | PROC_SECONDARY |
-			       PROC_CR8_LOAD | PROC_CR8_STORE | PROC_MOV_DR_EXIT | PROC_MWAIT_EXIT |
-			       PROC_MONITOR_EXIT | PROC_RDPMC_EXIT,
-		       0, "processor"));
+	must_write(VMCS_PIN_CTLS, ctl(c->pin, profiles[v->vm->kind].pin, 0, "pin"));
+	must_write(VMCS_PROC_CTLS, ctl(c->proc, profiles[v->vm->kind].proc, 0, "processor"));
 	must_write(VMCS_PROC2_CTLS, ctl(c->proc2, PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED,
 					PROC2_RDTSCP | PROC2_INVPCID, "secondary"));
 	must_write(VMCS_EXIT_CTLS, ctl(c->exit, EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER,

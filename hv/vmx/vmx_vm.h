@@ -34,6 +34,9 @@ struct guest_gprs {
 };
 
 struct vm {
+	enum vm_kind kind;
+	struct io_hook pio[VM_MAX_HOOKS], mmio[VM_MAX_HOOKS];
+	unsigned npio, nmmio;
 	struct ept ept;
 	uint64_t eptp;
 	uint64_t io_bitmap; /* two pages: ports 0-0x7fff, 0x8000-0xffff */
@@ -66,6 +69,7 @@ struct vcpu {
 	uint16_t vpid;
 	uint64_t vmcs;
 	bool launched;
+	bool pinned; /* never moves: the VMCS stays loaded on its CPU */
 	int last_cpu; /* CPU that last ran it, -1 never */
 	uint64_t flushed_gen;
 	uint64_t xcr0;
@@ -85,8 +89,13 @@ struct vcpu {
 	bool io_pending;
 	uint64_t io_qual;
 	uint32_t io_insn_info, io_insn_len;
-	/* statistics */
+	/* statistics, and the last exits for crash reports */
 	uint64_t exits[EXIT_REASON_MAX + 1];
+	struct {
+		uint32_t reason;
+		uint64_t rip, qual;
+	} recent[8];
+	unsigned nrecent;
 };
 
 /* Handler results: go back into the guest, or return the exit to vcpu_run's caller. */
@@ -112,6 +121,10 @@ void vcpu_inject_ud(struct vcpu *v);
 /* vcpu.c: make the VMCS current on this CPU / clear it (every register access is bracketed) */
 void vcpu_load(struct vcpu *v);
 void vcpu_put(struct vcpu *v);
+
+/* mmio.c: MMIO and port hooks */
+const struct io_hook *find_hook(const struct io_hook *h, unsigned n, uint64_t addr, unsigned size);
+int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct vm_exit *x);
 
 /* exits.c */
 int vmx_handle_exit(struct vcpu *v, struct vm_exit *x);

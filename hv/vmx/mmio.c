@@ -1,0 +1,114 @@
+/*
+ * MMIO accesses to ranges an in-hypervisor hook owns: fetch the instruction through the
+ * guest's paging, decode it (hv/x86dec.c), perform it through the hook, advance RIP.
+ */
+#include "../log.h"
+#include "../x86dec.h"
+#include "insn.h"
+#include "vmx_vm.h"
+
+#define CR0_PE 1ULL
+#define EFER_LMA (1ULL << 10)
+#define AR_L (1u << 13)
+#define AR_DB (1u << 14)
+
+const struct io_hook *find_hook(const struct io_hook *h, unsigned n, uint64_t addr, unsigned size)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (addr >= h[i].base && addr - h[i].base < h[i].len &&
+		    size <= h[i].len - (addr - h[i].base))
+			return &h[i];
+	return NULL;
+}
+
+static enum x86_mode guest_mode(void)
+{
+	uint32_t ar = (uint32_t)vmread(VMCS_SEG_AR(1));
+
+	if (!(vmread(VMCS_GUEST_CR0) & CR0_PE))
+		return X86_MODE16;
+	if ((vmread(VMCS_GUEST_EFER) & EFER_LMA) && (ar & AR_L))
+		return X86_MODE64;
+	return (ar & AR_DB) ? X86_MODE32 : X86_MODE16;
+}
+
+/* Reads up to 15 instruction bytes at CS:RIP; returns how many could be read. */
+static size_t fetch(struct vcpu *v, uint8_t *buf)
+{
+	uint64_t lin = vmread(VMCS_SEG_BASE(1)) + vmread(VMCS_GUEST_RIP);
+	size_t got = 0;
+
+	while (got < X86_MAX_INSN) {
+		uint64_t gpa;
+		uint32_t pf;
+		size_t chunk = MIN((size_t)X86_MAX_INSN - got, 4096 - ((lin + got) & 0xfff));
+		if (gva_to_gpa(v, lin + got, false, &gpa, &pf) || vm_read(v->vm, gpa, buf + got, chunk))
+			break;
+		got += chunk;
+	}
+	return got;
+}
+
+static uint64_t sign_extend(uint64_t v, unsigned size)
+{
+	unsigned shift = 64 - 8 * size;
+
+	return (uint64_t)((int64_t)(v << shift) >> shift);
+}
+
+/* Carries out one decoded access; false when the hook refused it. */
+static bool perform(struct vcpu *v, const struct io_hook *h, uint64_t gpa,
+		    const struct x86_insn *in, uint64_t *regs)
+{
+	uint64_t val = 0, mask = in->mem_size == 8 ? ~0ULL : (1ULL << (8 * in->mem_size)) - 1;
+
+	switch (in->op) {
+	case X86_STORE_REG:
+		return h->write(h->ctx, v, gpa, in->mem_size, x86_reg_read(regs, in, in->mem_size));
+	case X86_STORE_IMM:
+		return h->write(h->ctx, v, gpa, in->mem_size, in->imm & mask);
+	case X86_XCHG:
+		if (!h->read(h->ctx, v, gpa, in->mem_size, &val) ||
+		    !h->write(h->ctx, v, gpa, in->mem_size, x86_reg_read(regs, in, in->mem_size)))
+			return false;
+		x86_reg_write(regs, in, val & mask);
+		return true;
+	default:
+		if (!h->read(h->ctx, v, gpa, in->mem_size, &val))
+			return false;
+		val &= mask;
+		if (in->op == X86_LOAD_SX)
+			val = sign_extend(val, in->mem_size);
+		x86_reg_write(regs, in, val);
+		return true;
+	}
+}
+
+/* Returns EXIT_RESUME when done, or EXIT_TO_CALLER (kind MMIO) when it cannot be emulated. */
+int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct vm_exit *x)
+{
+	uint8_t bytes[X86_MAX_INSN];
+	size_t n = fetch(v, bytes);
+	uint64_t regs[16];
+	struct x86_insn in;
+
+	__builtin_memcpy(regs, v->gprs.r, sizeof(regs));
+	regs[GPR_RSP] = vmread(VMCS_GUEST_RSP);
+	if (x86_decode(bytes, n, guest_mode(), &in) || !find_hook(h, 1, gpa, in.mem_size)) {
+		pr_warn("mmio: vCPU %u: cannot emulate the access to %#llx at RIP %#llx", v->id,
+			(unsigned long long)gpa, (unsigned long long)vmread(VMCS_GUEST_RIP));
+		x->kind = VMEXIT_MMIO;
+		return EXIT_TO_CALLER;
+	}
+	if (!perform(v, h, gpa, &in, regs)) {
+		vcpu_inject_gp(v);
+		return EXIT_RESUME;
+	}
+	__builtin_memcpy(v->gprs.r, regs, sizeof(regs));
+	vmwrite(VMCS_GUEST_RSP, regs[GPR_RSP]);
+	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + in.len);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+		vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+			~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	return EXIT_RESUME;
+}
