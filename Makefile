@@ -19,7 +19,7 @@ HV_OBJS := $(patsubst %,$(BUILD)/%.o,$(HV_SRCS)) $(BUILD)/guests/blobs.S.o
 GUESTS := $(basename $(notdir $(wildcard guests/selftest/*.S)))
 GUEST_BINS := $(GUESTS:%=$(BUILD)/guests/%.bin)
 
-.PHONY: all iso run test check size fuzz fuzz-short unit system bench clean format
+.PHONY: all iso run test check size fuzz fuzz-short unit system bench dom0 clean format
 all: $(BUILD)/hv.elf
 
 $(BUILD)/%.c.o: %.c
@@ -51,9 +51,22 @@ $(BUILD)/hv.elf: $(HV_OBJS) boot/hv.ld
 	@echo "  LD      $@"
 	$(Q)$(LD) $(HV_LDFLAGS) -T boot/hv.ld -o $@ $(HV_OBJS)
 
+# dom0: the kernel is built once per configuration, cached outside the clone (scripts/dom0-kernel.sh)
+DOM0 := $(BUILD)/dom0
+DOM0_CMDLINE ?= console=ttyS0,115200 quiet panic=-1 tsc=reliable no_timer_check nowatchdog
+dom0: $(DOM0)/vmlinux $(DOM0)/initramfs.cpio
+$(DOM0)/vmlinux: guests/dom0/dom0.config scripts/dom0-kernel.sh
+	@mkdir -p $(dir $@)
+	kdir=$$(scripts/dom0-kernel.sh | tail -n 1) && echo "$$kdir" > $(DOM0)/kdir && \
+		objcopy --strip-all "$$kdir/vmlinux" $@
+$(DOM0)/initramfs.cpio: guests/dom0/init $(wildcard guests/dom0/tests/*.sh) scripts/dom0-initramfs.sh
+	@mkdir -p $(dir $@)
+	scripts/dom0-initramfs.sh $@
+
 iso: $(BUILD)/hv.iso
-$(BUILD)/hv.iso: $(BUILD)/hv.elf scripts/mkiso.sh FORCE
-	scripts/mkiso.sh $@ $(BUILD)/hv.elf "$(CMDLINE)"
+$(BUILD)/hv.iso: $(BUILD)/hv.elf $(DOM0)/vmlinux $(DOM0)/initramfs.cpio scripts/mkiso.sh FORCE
+	scripts/mkiso.sh $@ $(BUILD)/hv.elf "$(CMDLINE)" $(DOM0)/vmlinux "$(DOM0_CMDLINE)" \
+		$(DOM0)/initramfs.cpio initrd
 
 run: $(BUILD)/hv.iso
 	scripts/run.sh $(BUILD)/hv.iso

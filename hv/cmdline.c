@@ -38,3 +38,19 @@ bool cmdline_has(const char *cl, const char *key)
 {
 	return cmdline_get(cl, key, NULL, 0);
 }
+
+bool cmdline_get_u64(const char *cl, const char *key, uint64_t *out)
+{
+	char val[24];
+	uint64_t v = 0;
+
+	if (!cmdline_get(cl, key, val, sizeof(val)) || !val[0])
+		return false;
+	for (const char *p = val; *p; p++) {
+		if (*p < '0' || *p > '9' || v > (~0ULL - 9) / 10)
+			return false;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	*out = v;
+	return true;
+}

@@ -10,5 +10,7 @@
  */
 bool cmdline_get(const char *cl, const char *key, char *val, size_t n);
 bool cmdline_has(const char *cl, const char *key);
+/* A decimal value; false when absent, empty, not a number or too large. */
+bool cmdline_get_u64(const char *cl, const char *key, uint64_t *out);
 
 #endif

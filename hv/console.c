@@ -34,6 +34,11 @@ static void uart_putc(char c)
 	outb(COM1 + UART_THR, (uint8_t)c);
 }
 
+void console_putc_raw(char c)
+{
+	uart_putc(c);
+}
+
 void console_write(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {

@@ -7,5 +7,7 @@
 void console_init(void);
 void console_write(const char *s, size_t n);
 void console_drain(void);
+/* One byte as it is (no LF to CR LF). */
+void console_putc_raw(char c);
 
 #endif

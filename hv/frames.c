@@ -174,3 +174,21 @@ bool frame_is_free(const struct frame_pool *p, uint64_t pa)
 {
 	return pa / FRAME_SIZE < p->nframes && bit_get(p, pa / FRAME_SIZE);
 }
+
+int frames_claim(struct frame_pool *p, uint64_t pa, uint64_t n)
+{
+	uint64_t f = pa / FRAME_SIZE;
+	int rc = 0;
+
+	if (pa % FRAME_SIZE || n > p->nframes || f > p->nframes - n)
+		return -1;
+	spin_lock(&p->lock);
+	if (!run_free(p, f, n))
+		rc = -1;
+	for (uint64_t i = 0; !rc && i < n; i++)
+		bit_put(p, f + i, false);
+	if (!rc)
+		p->nfree -= n;
+	spin_unlock(&p->lock);
+	return rc;
+}

@@ -40,5 +40,7 @@ uint64_t frames_alloc_contig(struct frame_pool *p, uint64_t n, uint64_t align_fr
 int frame_free(struct frame_pool *p, uint64_t pa);
 int frames_free_contig(struct frame_pool *p, uint64_t pa, uint64_t n);
 bool frame_is_free(const struct frame_pool *p, uint64_t pa);
+/* Takes the n frames at pa out of the pool; -1 (and nothing taken) unless all were free. */
+int frames_claim(struct frame_pool *p, uint64_t pa, uint64_t n);
 
 #endif

@@ -2,20 +2,70 @@
 #include "log.h"
 #include "console.h"
 #include "logring.h"
+#include "mm.h"
 #include "printf.h"
 #include "spinlock.h"
 
 #define LOG_RING_SIZE KiB(64)
 #define LOG_LINE_MAX  512
 
-static char ring_buf[LOG_RING_SIZE];
+/* The ring, with a header page in front: both are mapped read-only into dom0 (hv.log=). */
+static struct {
+	struct hvlog_header h;
+	char pad[PAGE_SIZE - sizeof(struct hvlog_header)];
+	char ring[LOG_RING_SIZE];
+} exported __aligned(PAGE_SIZE);
+
 static struct logring ring;
 static spinlock_t log_lock;
 static enum log_level console_level = LOG_INFO;
 
+/* dom0 shares the console: while it is in the middle of a line, our lines wait here. */
+static bool dom0_midline;
+static char pending[4096];
+static size_t npending;
+
 void log_init(void)
 {
-	logring_init(&ring, ring_buf, sizeof(ring_buf));
+	logring_init(&ring, exported.ring, sizeof(exported.ring));
+	__builtin_memcpy(exported.h.magic, HVLOG_MAGIC, sizeof(exported.h.magic));
+	exported.h.size = sizeof(exported.ring);
+}
+
+uint64_t log_export(uint64_t *pa)
+{
+	*pa = image_to_phys(&exported);
+	return sizeof(exported);
+}
+
+static void console_out(const char *s, size_t n)
+{
+	if (!dom0_midline) {
+		console_write(s, n);
+		return;
+	}
+	if (npending + n > sizeof(pending)) { /* dom0 holds the line too long: break it */
+		console_write("\n", 1);
+		console_write(pending, npending);
+		npending = 0;
+		dom0_midline = false;
+		console_write(s, n);
+		return;
+	}
+	__builtin_memcpy(pending + npending, s, n);
+	npending += n;
+}
+
+void log_dom0_putc(char c)
+{
+	spin_lock(&log_lock);
+	console_putc_raw(c);
+	dom0_midline = c != '\n';
+	if (!dom0_midline && npending) {
+		console_write(pending, npending);
+		npending = 0;
+	}
+	spin_unlock(&log_lock);
 }
 
 void log_set_level(enum log_level level)
@@ -53,8 +103,9 @@ void hv_log(enum log_level level, const char *fmt, ...)
 		line[n++] = '\n';
 	spin_lock(&log_lock);
 	logring_write(&ring, line, (size_t)n);
+	__atomic_store_n(&exported.h.head, ring.head, __ATOMIC_RELEASE);
 	if (level <= console_level)
-		console_write(line, (size_t)n);
+		console_out(line, (size_t)n);
 	spin_unlock(&log_lock);
 }
 

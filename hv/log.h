@@ -11,6 +11,18 @@ void log_set_level(enum log_level level);
 /* Parses "err", "warn", "info" or "debug"; returns -1 for anything else. */
 int log_level_parse(const char *name);
 void hv_log(enum log_level level, const char *fmt, ...) __printf(2, 3);
+
+/* The exported log: this header page, then the ring; head is the next sequence number. */
+#define HVLOG_MAGIC "HVLOGv1"
+struct hvlog_header {
+	char magic[8];
+	uint64_t size; /* ring bytes (a power of two) */
+	volatile uint64_t head; /* byte seq % size is at ring offset seq % size */
+};
+/* Physical address of the header page; returns the length of header and ring together. */
+uint64_t log_export(uint64_t *pa);
+/* A byte dom0 writes to the console; the hypervisor's lines wait until dom0 ends its line. */
+void log_dom0_putc(char c);
 /* Prints the last `lines` lines of the ring to the console (panic path, no lock). */
 void log_dump_tail(unsigned lines);
 /* Unlocked console output for the panic path. */

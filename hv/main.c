@@ -3,6 +3,7 @@
 #include "cmdline.h"
 #include "console.h"
 #include "cpu.h"
+#include "dom0.h"
 #include "log.h"
 #include "mb2.h"
 #include "mm.h"
@@ -197,5 +198,5 @@ void hv_main(uint32_t magic, uint32_t mbi_pa)
 		selftest_run();
 	if (cmdline_has(boot_info.cmdline, "bench"))
 		bench_run();
-	hv_stop(true, "boot complete; nothing to run yet");
+	dom0_boot(&boot_info);
 }

@@ -142,13 +142,18 @@ void smp_start_aps(const struct madt_info *mi, void (*ap_init)(void))
 
 void smp_call_all(void (*fn)(void *arg), void *arg)
 {
+	smp_start_all(fn, arg);
+	fn(arg);
+	for (unsigned i = 1; i < ncpus_online; i++)
+		while (!__atomic_load_n(&cpus[i]->work_done, __ATOMIC_ACQUIRE))
+			cpu_relax();
+}
+
+void smp_start_all(void (*fn)(void *arg), void *arg)
+{
 	for (unsigned i = 1; i < ncpus_online; i++) {
 		cpus[i]->work_arg = arg;
 		cpus[i]->work_done = false;
 		__atomic_store_n(&cpus[i]->work, fn, __ATOMIC_RELEASE);
 	}
-	fn(arg);
-	for (unsigned i = 1; i < ncpus_online; i++)
-		while (!__atomic_load_n(&cpus[i]->work_done, __ATOMIC_ACQUIRE))
-			cpu_relax();
 }

@@ -11,5 +11,7 @@ void smp_init_bsp(uint32_t apic_id);
 void smp_start_aps(const struct madt_info *mi, void (*ap_init)(void));
 /* Runs fn(arg) on every online CPU (the caller's too) and waits until all have returned. */
 void smp_call_all(void (*fn)(void *arg), void *arg);
+/* Starts fn(arg) on every other online CPU and returns at once. */
+void smp_start_all(void (*fn)(void *arg), void *arg);
 
 #endif

@@ -139,6 +139,10 @@ void vcpu_queue_irq(struct vcpu *v, uint8_t vector);
 void vcpu_request_irq_window(struct vcpu *v, bool on);
 /* Exceptions (bitmap of vectors) that exit with VMEXIT_EXCEPTION instead of reaching the guest. */
 void vcpu_intercept_exceptions(struct vcpu *v, uint32_t bitmap);
+/* Reads guest-virtual memory through the guest's page tables; 0 or -EFAULT. */
+int vcpu_read_gva(struct vcpu *v, uint64_t gva, void *buf, size_t len);
+/* CR2 as the guest will see it (a #PF the caller reflects sets it first). */
+void vcpu_set_cr2(struct vcpu *v, uint64_t cr2);
 /* Run budget in TSC cycles for the following runs (0: none), via the preemption timer. */
 void vcpu_set_timeout(struct vcpu *v, uint64_t tsc_cycles);
 /* INIT and SIPI as the local APIC delivers them. */

@@ -25,10 +25,14 @@ static const struct cpuid_filter filters[] = {
 	/* VMX, SMX, MONITOR, PDCM, x2APIC, TSC deadline, OSXSAVE (set from the guest's CR4) */
 	{1, 0, true, {0, 0, (1u << 5) | (1u << 6) | (1u << 3) | (1u << 15) | (1u << 21) | (1u << 24), 0}},
 	{1, 0, false, {0, 0, (1u << 6) | (1u << 27), 0}},
-	/* SGX, HLE, RTM, MPX, PT; WAITPKG, SGX launch control, PKS; AVX-512 (XCR0 stops at AVX) */
+	/*
+	 * SGX, HLE, RTM, MPX, PT; PKU/OSPKE, WAITPKG, CET shadow stacks, SGX launch control, PKS;
+	 * CET IBT, AMX; AVX-512. XCR0 stops at AVX: nothing that needs another component shows.
+	 */
 	{7, 0, false,
 	 {0, (1u << 2) | (1u << 4) | (1u << 11) | (1u << 14) | (1u << 25) | AVX512_EBX,
-	  (1u << 5) | (1u << 30) | (1u << 31) | AVX512_ECX, AVX512_EDX}},
+	  (1u << 3) | (1u << 4) | (1u << 5) | (1u << 7) | (1u << 30) | (1u << 31) | AVX512_ECX,
+	  AVX512_EDX | (1u << 20) | (1u << 22) | (1u << 24) | (1u << 25)}},
 	/* XSAVES/XRSTORS: IA32_XSS is not offered */
 	{0xd, 1, false, {1u << 3, 0, 0, 0}},
 	/* SVM */
@@ -100,7 +104,7 @@ int handle_cpuid(struct vcpu *v, struct vm_exit *x)
 				reg[k] &= ~filters[i].clear[k];
 	if (leaf == 1) {
 		reg[ECX] |= 1u << 31; /* running under a hypervisor */
-		if (vmread(VMCS_CR4_SHADOW) & CR4_OSXSAVE)
+		if (guest_cr4() & CR4_OSXSAVE)
 			reg[ECX] |= 1u << 27;
 		if (!dom0) /* dom0's vCPUs keep their CPU's real APIC id */
 			reg[EBX] = (reg[EBX] & 0x00ffffff) | (v->id << 24);

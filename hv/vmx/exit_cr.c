@@ -31,14 +31,14 @@ void set_guest_gpr(struct vcpu *v, unsigned reg, uint64_t val)
 static bool set_cr0(struct vcpu *v, uint64_t val)
 {
 	uint64_t efer = vmread(VMCS_GUEST_EFER);
-	bool pg_on = (val & CR0_PG) && !(vmread(VMCS_CR0_SHADOW) & CR0_PG);
+	bool pg_on = (val & CR0_PG) && !(guest_cr0() & CR0_PG);
 
 	if ((val >> 32) || ((val & CR0_PG) && !(val & CR0_PE)) ||
 	    ((val & CR0_NW) && !(val & CR0_CD)))
 		return false;
-	if (pg_on && (efer & EFER_LME) && !(vmread(VMCS_CR4_SHADOW) & CR4_PAE))
+	if (pg_on && (efer & EFER_LME) && !(guest_cr4() & CR4_PAE))
 		return false;
-	if ((efer & EFER_LME) && (val & CR0_PG) != (vmread(VMCS_CR0_SHADOW) & CR0_PG)) {
+	if ((efer & EFER_LME) && (val & CR0_PG) != (guest_cr0() & CR0_PG)) {
 		efer = (val & CR0_PG) ? efer | EFER_LMA : efer & ~EFER_LMA;
 		vmwrite(VMCS_GUEST_EFER, efer);
 		vmcs_set_entry_ia32e(v, efer & EFER_LMA);
@@ -80,7 +80,7 @@ static bool mov_to_cr(struct vcpu *v, unsigned cr, uint64_t val)
 int handle_cr(struct vcpu *v, struct vm_exit *x)
 {
 	unsigned cr = x->qual & 15, type = (x->qual >> 4) & 3, reg = (x->qual >> 8) & 15;
-	uint64_t cr0 = vmread(VMCS_CR0_SHADOW);
+	uint64_t cr0 = guest_cr0();
 	bool ok = true;
 
 	switch (type) {
@@ -112,7 +112,7 @@ int handle_dr(struct vcpu *v, struct vm_exit *x)
 	uint64_t val = from ? 0 : guest_gpr(v, reg);
 
 	if (dr == 4 || dr == 5) {
-		if (vmread(VMCS_CR4_SHADOW) & CR4_DE) {
+		if (guest_cr4() & CR4_DE) {
 			vcpu_inject_ud(v);
 			return EXIT_RESUME;
 		}

@@ -63,7 +63,7 @@ static bool efer_ok(struct vcpu *v, uint64_t val)
 	(void)v;
 	if (val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
 		return false;
-	if ((val ^ cur) & EFER_LME && (vmread(VMCS_CR0_SHADOW) & CR0_PG))
+	if ((val ^ cur) & EFER_LME && (guest_cr0() & CR0_PG))
 		return false;
 	return true;
 }

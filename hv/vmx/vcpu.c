@@ -289,3 +289,27 @@ void vcpu_report(struct vcpu *v)
 				      (unsigned long long)v->recent[k].qual);
 	}
 }
+
+void vcpu_set_cr2(struct vcpu *v, uint64_t cr2)
+{
+	v->gprs.cr2 = cr2;
+}
+
+int vcpu_read_gva(struct vcpu *v, uint64_t gva, void *buf, size_t len)
+{
+	uint8_t *p = buf;
+	int rc = 0;
+
+	vcpu_load(v);
+	while (len && !rc) {
+		size_t chunk = MIN(len, PAGE_SIZE - (gva & 0xfff));
+		uint64_t gpa;
+		uint32_t pf;
+		rc = gva_to_gpa(v, gva, false, &gpa, &pf) || vm_read(v->vm, gpa, p, chunk) ? -EFAULT : 0;
+		gva += chunk;
+		p += chunk;
+		len -= chunk;
+	}
+	vcpu_put(v);
+	return rc;
+}

@@ -68,10 +68,10 @@ int vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s)
 				    (uint16_t)vmread(VMCS_GUEST_GDTR_LIMIT)};
 	s->idt = (struct vm_dtable){vmread(VMCS_GUEST_IDTR_BASE),
 				    (uint16_t)vmread(VMCS_GUEST_IDTR_LIMIT)};
-	s->cr0 = vmread(VMCS_CR0_SHADOW);
+	s->cr0 = guest_cr0();
 	s->cr2 = v->gprs.cr2;
 	s->cr3 = vmread(VMCS_GUEST_CR3);
-	s->cr4 = vmread(VMCS_CR4_SHADOW);
+	s->cr4 = guest_cr4();
 	s->cr8 = 0;
 	s->efer = vmread(VMCS_GUEST_EFER);
 	vcpu_put(v);

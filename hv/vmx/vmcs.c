@@ -51,6 +51,21 @@ uint64_t vmcs_cr4_guest_fixed(uint64_t cr4)
 	return (cr4 | vmx_caps.cr4_fixed0) & vmx_caps.cr4_fixed1;
 }
 
+/* CR0 and CR4 as the guest sees them: owned bits from the read shadow, the rest real. */
+uint64_t guest_cr0(void)
+{
+	uint64_t mask = vmread(VMCS_CR0_MASK);
+
+	return (vmread(VMCS_GUEST_CR0) & ~mask) | (vmread(VMCS_CR0_SHADOW) & mask);
+}
+
+uint64_t guest_cr4(void)
+{
+	uint64_t mask = vmread(VMCS_CR4_MASK);
+
+	return (vmread(VMCS_GUEST_CR4) & ~mask) | (vmread(VMCS_CR4_SHADOW) & mask);
+}
+
 /* Host state that differs between CPUs; written whenever a VMCS is loaded on a new CPU. */
 void vmcs_load_host_state(void)
 {

@@ -111,6 +111,8 @@ void vmcs_dump_guest(void);
 void vmcs_set_entry_ia32e(struct vcpu *v, bool on);
 uint64_t vmcs_cr0_guest_fixed(uint64_t cr0);
 uint64_t vmcs_cr4_guest_fixed(uint64_t cr4);
+uint64_t guest_cr0(void);
+uint64_t guest_cr4(void);
 
 /* events.c */
 void events_inject(struct vcpu *v);

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# make dom0-kernel: builds the dom0 kernel (vmlinux, for the PVH entry) from Debian's
+# linux-source-6.1 with guests/dom0/dom0.config merged over tinyconfig. The build tree is cached
+# outside the clone, keyed by a hash of everything that shapes it, so rebuilding is a no-op.
+# Prints the path of the build tree (KDIR for module builds) on its last line.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cache=${HV_CACHE:-/var/cache/hv}
+tarball=/usr/src/linux-source-6.1.tar.xz
+[ -r "$tarball" ] || { echo "dom0: $tarball missing: run scripts/deps.sh" >&2; exit 1; }
+ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
+key=$( { cat "$root/guests/dom0/dom0.config" "$0"; echo "$ver"; gcc --version | head -1; } |
+	sha256sum | cut -c1-16)
+src=$cache/linux-source-$ver
+out=$cache/dom0-$key
+mkdir -p "$cache"
+if [ ! -f "$src/.extracted" ]; then
+	echo "dom0: extracting linux-source $ver into $src" >&2
+	rm -rf "$src.tmp" && mkdir -p "$src.tmp"
+	tar -xf "$tarball" -C "$src.tmp" --strip-components=1
+	touch "$src.tmp/.extracted"
+	rm -rf "$src" && mv "$src.tmp" "$src"
+fi
+if [ ! -f "$out/.built" ]; then
+	echo "dom0: building the kernel in $out (about 15 minutes on 2 cores)" >&2
+	rm -rf "$out" && mkdir -p "$out"
+	make -s -C "$src" O="$out" tinyconfig >/dev/null
+	"$src/scripts/kconfig/merge_config.sh" -m -O "$out" "$out/.config" \
+		"$root/guests/dom0/dom0.config" >/dev/null
+	make -s -C "$src" O="$out" olddefconfig >/dev/null
+	# every line of the fragment must have survived (a missing dependency drops options)
+	bad=0
+	while IFS= read -r line; do
+		case $line in
+		CONFIG_*=n) ! grep -qE "^${line%=n}=[ym]" "$out/.config" ;;
+		CONFIG_*) grep -qxF "$line" "$out/.config" ;;
+		*) true ;;
+		esac || { echo "dom0: config wants '$line'" >&2; bad=1; }
+	done <"$root/guests/dom0/dom0.config"
+	[ $bad -eq 0 ] || exit 1
+	make -s -C "$src" O="$out" -j"$(nproc)" vmlinux modules >&2
+	touch "$out/.built"
+fi
+echo "$out"
