@@ -59,9 +59,15 @@ $(DOM0)/vmlinux: guests/dom0/dom0.config scripts/dom0-kernel.sh
 	@mkdir -p $(dir $@)
 	kdir=$$(scripts/dom0-kernel.sh | tail -n 1) && echo "$$kdir" > $(DOM0)/kdir && \
 		objcopy --strip-all "$$kdir/vmlinux" $@
-$(DOM0)/initramfs.cpio: guests/dom0/init $(wildcard guests/dom0/tests/*.sh) scripts/dom0-initramfs.sh
+DOM0_TOOLS := hvlog acpioff
+$(DOM0)/%: guests/dom0/%.c
 	@mkdir -p $(dir $@)
-	scripts/dom0-initramfs.sh $@
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
+
+$(DOM0)/initramfs.cpio: guests/dom0/init $(wildcard guests/dom0/tests/*.sh) scripts/dom0-initramfs.sh \
+		$(DOM0_TOOLS:%=$(DOM0)/%)
+	@mkdir -p $(dir $@)
+	scripts/dom0-initramfs.sh $@ $(foreach t,$(DOM0_TOOLS),$(DOM0)/$(t):bin/$(t))
 
 iso: $(BUILD)/hv.iso
 $(BUILD)/hv.iso: $(BUILD)/hv.elf $(DOM0)/vmlinux $(DOM0)/initramfs.cpio scripts/mkiso.sh FORCE

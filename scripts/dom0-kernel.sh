@@ -9,7 +9,9 @@ cache=${HV_CACHE:-/var/cache/hv}
 tarball=/usr/src/linux-source-6.1.tar.xz
 [ -r "$tarball" ] || { echo "dom0: $tarball missing: run scripts/deps.sh" >&2; exit 1; }
 ver=$(dpkg-query -W -f='${Version}' linux-source-6.1)
-key=$( { cat "$root/guests/dom0/dom0.config" "$0"; echo "$ver"; gcc --version | head -1; } |
+# bump RECIPE when the build commands below change what is built
+RECIPE=1
+key=$( { cat "$root/guests/dom0/dom0.config"; echo "$ver $RECIPE"; gcc --version | head -1; } |
 	sha256sum | cut -c1-16)
 src=$cache/linux-source-$ver
 out=$cache/dom0-$key
@@ -40,5 +42,7 @@ if [ ! -f "$out/.built" ]; then
 	[ $bad -eq 0 ] || exit 1
 	make -s -C "$src" O="$out" -j"$(nproc)" vmlinux modules >&2
 	touch "$out/.built"
+	# keep the cache to one kernel: older configurations are dead weight
+	for old in "$cache"/dom0-*; do [ "$old" = "$out" ] || rm -rf "$old"; done
 fi
 echo "$out"
