@@ -19,7 +19,7 @@ HV_OBJS := $(patsubst %,$(BUILD)/%.o,$(HV_SRCS)) $(BUILD)/guests/blobs.S.o
 GUESTS := $(basename $(notdir $(wildcard guests/selftest/*.S)))
 GUEST_BINS := $(GUESTS:%=$(BUILD)/guests/%.bin)
 
-.PHONY: all iso run test check size fuzz fuzz-short unit system bench dom0 clean format
+.PHONY: all iso run test check size fuzz fuzz-short unit system bench boottime dom0 clean format
 all: $(BUILD)/hv.elf
 
 $(BUILD)/%.c.o: %.c
@@ -94,6 +94,9 @@ check:
 
 bench: $(BUILD)/hv.elf
 	scripts/bench.sh
+
+boottime: $(BUILD)/hv.elf dom0
+	scripts/boottime.sh
 
 size: $(BUILD)/hv.elf
 	scripts/size.sh $(BUILD)/hv.elf

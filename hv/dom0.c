@@ -252,6 +252,23 @@ static void must(int rc, const char *what)
 }
 
 /*
+ * The invariant the design rests on: dom0 reaches its own frames (and the log) as themselves;
+ * every other frame of RAM shows only the scratch page.
+ */
+static void check_ept(const struct boot_info *bi, uint64_t log_pa, uint64_t log_len)
+{
+	for (uint64_t f = 0; f < d0.nframes; f++) {
+		uint64_t pa = f * PAGE_SIZE, hpa = 0;
+		bool self = owned(f) || (pa >= log_pa && pa < log_pa + log_len);
+		if (!self && !mb2_range_usable(bi, pa, PAGE_SIZE))
+			continue; /* not RAM: device memory passes through */
+		if (vm_gpa_to_hpa(d0.vm, pa, &hpa) || hpa != (self ? pa : d0.scratch))
+			panic("dom0: EPT maps GPA %#llx to %#llx", (unsigned long long)pa,
+			      (unsigned long long)hpa);
+	}
+}
+
+/*
  * Identity mappings: the machine's address space uncached, then dom0's RAM and the ACPI
  * ranges write-back; every frame the hypervisor kept shows the scratch page instead.
  */
@@ -276,24 +293,11 @@ static void build_ept(const struct boot_info *bi)
 	}
 	log_len = log_export(&log_pa);
 	must(vm_map(d0.vm, log_pa, log_pa, log_len, VM_R), "exporting the log");
-	for (uint64_t f = 0; f < d0.nframes; f++) {
-		uint64_t hpa = 0;
-		if (vm_gpa_to_hpa(d0.vm, f * PAGE_SIZE, &hpa) ||
-		    (owned(f) && hpa != f * PAGE_SIZE))
-			pr_err("dom0: EPT check: frame %#llx -> %#llx", (unsigned long long)f,
-			       (unsigned long long)hpa);
-	}
+	check_ept(bi, log_pa, log_len);
 	must(vm_map_mmio(d0.vm, d0.lapic, d0.lapic, PAGE_SIZE, VM_R), "mapping the local APIC");
 }
 
 /* COM1's data port: dom0's bytes go out through the console, so lines never interleave. */
-static bool com1_read(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t *val)
-{
-	(void)ctx, (void)v, (void)size;
-	*val = inb((uint16_t)port);
-	return true;
-}
-
 static bool com1_write(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t val)
 {
 	(void)ctx, (void)v, (void)size;
@@ -348,15 +352,47 @@ static bool lapic_write_hook(void *ctx, struct vcpu *v, uint64_t addr, unsigned 
 	return true;
 }
 
+/* dom0 asking the machine to reset (reboot, or a panic with panic=-1) ends the run here. */
+static __noreturn void dom0_reset(uint64_t port, uint64_t val)
+{
+	log_emergency("\n*** dom0 asked for a reset (port %#llx value %#llx)\n",
+		      (unsigned long long)port, (unsigned long long)val);
+	log_dump_tail(8);
+	if (!hv_poweroff_at_end)
+		outb(0xcf9, 0x06); /* a real machine: do what dom0 asked */
+	hv_stop(false, "dom0 asked for a reset");
+}
+
+static bool port_read(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t *val)
+{
+	(void)ctx, (void)v, (void)size;
+	*val = inb((uint16_t)port);
+	return true;
+}
+
+/* 0xcf9 with RST_CPU, or the keyboard controller's pulse-reset command 0xfe. */
+static bool reset_write(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t val)
+{
+	(void)ctx, (void)v, (void)size;
+	if ((port == 0xcf9 && (val & 4)) || (port == 0x64 && (val & 0xff) == 0xfe))
+		dom0_reset(port, val);
+	outb((uint16_t)port, (uint8_t)val);
+	return true;
+}
+
 static void setup_vm(void)
 {
-	struct io_hook com1 = {COM1, 1, com1_read, com1_write, NULL};
+	struct io_hook com1 = {COM1, 1, port_read, com1_write, NULL};
+	struct io_hook kbc = {0x64, 1, port_read, reset_write, NULL};
+	struct io_hook rcr = {0xcf9, 1, port_read, reset_write, NULL};
 	struct io_hook apic = {d0.lapic, PAGE_SIZE, lapic_read_hook, lapic_write_hook, NULL};
 
 	d0.vm = vm_create(VM_DOM0);
 	if (!d0.vm)
 		panic("dom0: out of memory");
 	must(vm_add_pio_hook(d0.vm, &com1), "hooking COM1");
+	must(vm_add_pio_hook(d0.vm, &kbc), "hooking the keyboard controller");
+	must(vm_add_pio_hook(d0.vm, &rcr), "hooking the reset control register");
 	must(vm_add_mmio_hook(d0.vm, &apic), "hooking the local APIC");
 	vm_msr_intercept(d0.vm, MSR_FEATURE_CONTROL, true, true);
 	for (uint32_t m = MSR_VMX_FIRST; m <= MSR_VMX_LAST; m++)

@@ -8,6 +8,8 @@ PACKAGES=(
 	qemu-system-x86                                 # TCG boots and nested VT-x runs
 	libcmocka-dev clang libclang-rt-14-dev          # unit tests and libFuzzer
 	cppcheck clang-format                           # make check
+	linux-source-6.1 busybox-static cpio xz-utils   # dom0: kernel source, initramfs
+	bc bison flex libelf-dev libssl-dev kmod        # dom0: kernel build
 )
 export DEBIAN_FRONTEND=noninteractive
 if [ "${1:-}" = --list ]; then

@@ -16,6 +16,8 @@ key=$( { cat "$root/guests/dom0/dom0.config"; echo "$ver $RECIPE"; gcc --version
 src=$cache/linux-source-$ver
 out=$cache/dom0-$key
 mkdir -p "$cache"
+exec 9>"$cache/.lock"
+flock 9 # one build at a time: a second caller waits, then finds the result
 if [ ! -f "$src/.extracted" ]; then
 	echo "dom0: extracting linux-source $ver into $src" >&2
 	rm -rf "$src.tmp" && mkdir -p "$src.tmp"

@@ -30,7 +30,7 @@ fi
 trap 'rm -rf "$dir"' EXIT
 cat >"$dir/bochsrc" <<RC
 megs: $megs
-cpu: model=tigerlake, count=$cpus, ips=50000000, reset_on_triple_fault=0
+cpu: model=${MODEL:-corei7_skylake_x}, count=$cpus, ips=50000000, reset_on_triple_fault=0
 romimage: file=/usr/share/bochs/BIOS-bochs-latest, options=fastboot
 vgaromimage: file=/usr/share/vgabios/vgabios.bin
 ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14

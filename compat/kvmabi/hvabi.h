@@ -13,12 +13,12 @@
 #define HV_ABI_VERSION 1
 
 /* CPUID leaf 0x40000000: EAX = highest hypervisor leaf, EBX:ECX:EDX = this signature. */
-#define HV_CPUID_LEAF 0x40000000
+#define HV_CPUID_LEAF	   0x40000000
 #define HV_CPUID_SIGNATURE "uHVuHVuHVuHV"
 
 enum hv_hypercall {
 	HC_ABI_VERSION = 0, /* () -> HV_ABI_VERSION */
-	HC_NOP = 1, /* () -> 0; the cheapest round trip, for measurements */
+	HC_NOP = 1,	    /* () -> 0; the cheapest round trip, for measurements */
 	HC_COUNT
 };
 

@@ -10,7 +10,7 @@
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
-emu=bochs cpus=1 megs=512 timeout=120 model=tigerlake cmdline="" out="" iso=""
+emu=bochs cpus=1 megs=512 timeout=120 model=corei7_skylake_x cmdline="" out="" iso=""
 hv="$root/build/hv.elf"
 mods=()
 while [ $# -gt 0 ]; do

@@ -36,6 +36,12 @@ expect_not_fixed() {
 	case_failed=1
 }
 
+expect_not_regex() {
+	grep -qE -- "$1" "$case_dir/serial.log" 2>/dev/null || return
+	note "unexpected (regex): $1"
+	case_failed=1
+}
+
 # expect_result PASS|FAIL: the final line the hypervisor prints before powering off
 expect_result() {
 	expect_regex "^hv: result: $1"
@@ -44,7 +50,7 @@ expect_result() {
 run_cases() {
 	local cases=("$@") pass=0 fail=0 t0
 	[ ${#cases[@]} -gt 0 ] || mapfile -t cases < <(declare -F | awk '$3 ~ /^case_/ { print substr($3, 6) }')
-	make -s -C "$root" >/dev/null || { echo "system: build failed"; echo "0 passed, 1 failed"; return 1; }
+	make -s -C "$root" all dom0 >/dev/null || { echo "system: build failed"; echo "0 passed, 1 failed"; return 1; }
 	for c in "${cases[@]}"; do
 		case_dir="$art/$c" case_failed=0
 		rm -rf "$case_dir"

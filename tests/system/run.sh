@@ -135,4 +135,60 @@ case_bochs_selftest_2cpu() {
 	expect_fixed "ok 18 - cpu1: INIT parks a vCPU, SIPI starts it at the vector"
 }
 
+# --- dom0 -------------------------------------------------------------------------------------------
+# Bochs's tigerlake model crashes this kernel even without the hypervisor: dom0 runs use skylake-X.
+DOM0_ARGS="console=ttyS0,115200 quiet panic=-1 tsc=reliable no_timer_check nowatchdog"
+
+dom0_boot() { # $1: CPUs, $2: dom0 tests (comma-separated), $3: more kernel arguments
+	boot --emu bochs --model corei7_skylake_x --cpus "$1" --timeout 400 --cmdline "poweroff" \
+		--module "$root/build/dom0/vmlinux" "$DOM0_ARGS dom0test=$2 ${3:-}" \
+		--module "$root/build/dom0/initramfs.cpio" initrd
+}
+
+expect_poweroff_by_dom0() {
+	grep -q "ACPI control: soft power off" "$case_dir/bochs.log" && return
+	note "dom0 did not power the machine off"
+	case_failed=1
+}
+
+case_bochs_dom0_2cpu() {
+	dom0_boot 2 smp,hvlog,hvmem
+	expect_fixed "dom0: starting on 2 CPU(s)"
+	expect_fixed "dom0: init reached (2 CPUs, kernel 6.1."
+	expect_fixed "dom0: test smp: PASS"
+	expect_fixed "dom0: test hvlog: PASS"
+	expect_fixed "dom0: test hvmem: PASS"
+	expect_not_regex "dom0: test [a-z]+: FAIL"
+	expect_poweroff_by_dom0
+}
+
+case_bochs_dom0_panic_reset() {
+	dom0_boot 1 panic
+	expect_fixed "Kernel panic - not syncing: Attempted to kill init!"
+	expect_fixed "*** dom0 asked for a reset (port 0xcf9 value 0x6)"
+	expect_result "FAIL \\(dom0 asked for a reset\\)"
+}
+
+case_bochs_dom0_triple_fault() {
+	dom0_boot 1 panic reboot=t
+	expect_fixed "*** dom0 triple fault"
+	expect_regex "vCPU 0: RIP [0-9a-f]{16} RSP [0-9a-f]{16}"
+	expect_fixed "  last exits (oldest first):"
+	expect_result "FAIL \\(triple fault\\)"
+}
+
+case_bochs_dom0_not_elf() {
+	head -c 100000 /dev/urandom >"$case_dir/garbage"
+	boot --emu bochs --cmdline "poweroff" --module "$case_dir/garbage" "x" \
+		--module "$root/build/dom0/initramfs.cpio" initrd
+	expect_fixed "dom0: module 0 is not an ELF file (100000 bytes)"
+	expect_result "FAIL \\(dom0: module 0 is not an ELF file"
+}
+
+case_bochs_dom0_bzimage() {
+	boot --emu bochs --cmdline "poweroff" --module "$("$root/scripts/dom0-bzimage.sh")" x
+	expect_fixed "dom0: module 0 is a bzImage; give the ELF vmlinux (PVH entry) instead"
+	expect_result FAIL
+}
+
 run_cases "$@"
