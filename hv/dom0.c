@@ -399,6 +399,20 @@ static void setup_vm(void)
 		vm_msr_intercept(d0.vm, m, true, true);
 }
 
+static void port_passthrough(struct vm_exit *x)
+{
+	uint16_t p = x->io.port;
+
+	if (x->io.in)
+		x->io.data = x->io.size == 1 ? inb(p) : x->io.size == 2 ? inw(p) : inl(p);
+	else if (x->io.size == 1)
+		outb(p, (uint8_t)x->io.data);
+	else if (x->io.size == 2)
+		outw(p, (uint16_t)x->io.data);
+	else
+		outl(p, (uint32_t)x->io.data);
+}
+
 /* A dom0 exit that reaches here means dom0 is beyond help: report it and end the run. */
 static __noreturn void dom0_failed(struct vcpu *v, const struct vm_exit *x, const char *what)
 {
@@ -437,6 +451,11 @@ static __noreturn void dom0_cpu_loop(struct vcpu *v)
 			dom0_failed(v, &x, "VM entry failure");
 		case VMEXIT_INTR:
 		case VMEXIT_TIMEOUT:
+			continue;
+		case VMEXIT_IO: /* a wide access that overlaps a hooked port: do it for dom0 */
+			if (x.io.string)
+				dom0_failed(v, &x, "string I/O on a trapped port");
+			port_passthrough(&x);
 			continue;
 		default:
 			dom0_failed(v, &x, "exit the hypervisor cannot handle");
