@@ -16,14 +16,14 @@
 #include "vm.h"
 #include "x86.h"
 
-#define POOL_DEFAULT_MIB 32
-#define BOOTINFO_PAGES 2
-#define CMDLINE_MAX 1024
-#define E820_MAX 128
-#define COM1 0x3f8
+#define POOL_DEFAULT_MIB    32
+#define BOOTINFO_PAGES	    2
+#define CMDLINE_MAX	    1024
+#define E820_MAX	    128
+#define COM1		    0x3f8
 #define MSR_FEATURE_CONTROL 0x3a
-#define MSR_VMX_FIRST 0x480
-#define MSR_VMX_LAST 0x491
+#define MSR_VMX_FIRST	    0x480
+#define MSR_VMX_LAST	    0x491
 
 /* What the boot CPU tells an AP about dom0's INIT and SIPI for it. */
 struct ap_mailbox {
@@ -41,7 +41,7 @@ static struct {
 	uint64_t lapic;
 } d0;
 
-static bool sample_rip; /* dom0sample on the command line */
+static uint64_t sample_ms;     /* dom0sample=MS: log where each dom0 CPU is every MS ms */
 static uint32_t trace_vectors; /* dom0trap=N: log exceptions of vector N (debugging) */
 
 /* Logs an intercepted exception and delivers it to dom0 as if nothing had happened. */
@@ -72,7 +72,8 @@ static bool owned(uint64_t f)
 /* Marks every frame wholly or partly in [base, end) as dom0's. */
 static void own(uint64_t base, uint64_t end)
 {
-	for (uint64_t f = base / PAGE_SIZE; f < ALIGN_UP(end, PAGE_SIZE) / PAGE_SIZE && f < d0.nframes; f++)
+	for (uint64_t f = base / PAGE_SIZE;
+	     f < ALIGN_UP(end, PAGE_SIZE) / PAGE_SIZE && f < d0.nframes; f++)
 		d0.owned[f / 64] |= 1ULL << (f % 64);
 }
 
@@ -111,8 +112,8 @@ static void relocate_modules(struct boot_info *bi, uint64_t lo, uint64_t hi)
 		for (uint64_t p = m->start; p < m->start + pages * PAGE_SIZE; p += PAGE_SIZE)
 			if (p < lo || p >= hi)
 				frame_free(&hv_frames, p);
-		pr_info("dom0: module %u moved from %#llx to %#llx", i, (unsigned long long)m->start,
-			(unsigned long long)to);
+		pr_info("dom0: module %u moved from %#llx to %#llx", i,
+			(unsigned long long)m->start, (unsigned long long)to);
 		m->end = to + (m->end - m->start);
 		m->start = to;
 	}
@@ -134,12 +135,14 @@ static uint32_t load_kernel(struct boot_info *bi)
 	for (unsigned i = 0; i < img.nsegs; i++) {
 		const struct pvh_seg *s = &img.segs[i];
 		uint8_t *dst = phys_to_virt(s->paddr);
-		__builtin_memcpy(dst, (const uint8_t *)phys_to_virt(k->start) + s->offset, s->filesz);
+		__builtin_memcpy(dst, (const uint8_t *)phys_to_virt(k->start) + s->offset,
+				 s->filesz);
 		__builtin_memset(dst + s->filesz, 0, s->memsz - s->filesz);
 	}
 	own(img.lo, img.hi);
 	/* the image itself is no longer needed: its frames become free RAM for dom0 */
-	frames_free_contig(&hv_frames, k->start, ALIGN_UP(k->end - k->start, PAGE_SIZE) / PAGE_SIZE);
+	frames_free_contig(&hv_frames, k->start,
+			   ALIGN_UP(k->end - k->start, PAGE_SIZE) / PAGE_SIZE);
 	pr_info("dom0: kernel [%#llx-%#llx), PVH entry %#x", (unsigned long long)img.lo,
 		(unsigned long long)img.hi, img.entry);
 	return img.entry;
@@ -197,7 +200,8 @@ static unsigned build_e820(const struct boot_info *bi, struct hvm_memmap_entry *
 		}
 		while (a < end) {
 			uint64_t b = MIN(ALIGN_DOWN(a, PAGE_SIZE) + PAGE_SIZE, end);
-			n = add_e820(e, n, a, b, owned(a / PAGE_SIZE) ? MEM_AVAILABLE : MEM_RESERVED);
+			n = add_e820(e, n, a, b,
+				     owned(a / PAGE_SIZE) ? MEM_AVAILABLE : MEM_RESERVED);
 			a = b;
 		}
 	}
@@ -223,12 +227,13 @@ static void build_bootinfo(const struct boot_info *bi, uint64_t pa)
 	__builtin_memset(b, 0, sizeof(*b));
 	__builtin_memcpy(b->rsdp, bi->rsdp, bi->rsdp_len);
 	log_export(&log_pa);
-	fmt_snprintf(b->cmdline, sizeof(b->cmdline), "%s hv.log=%#llx hv.image=%#llx-%#llx dom0cpus=%u",
-		     bi->mods[0].cmdline, (unsigned long long)log_pa,
-		     (unsigned long long)HV_LOAD_PHYS, (unsigned long long)image_to_phys(__image_end),
-		     ncpus_online);
+	fmt_snprintf(b->cmdline, sizeof(b->cmdline),
+		     "%s hv.log=%#llx hv.image=%#llx-%#llx dom0cpus=%u", bi->mods[0].cmdline,
+		     (unsigned long long)log_pa, (unsigned long long)HV_LOAD_PHYS,
+		     (unsigned long long)image_to_phys(__image_end), ncpus_online);
 	b->si = (struct hvm_start_info){
-		.magic = HVM_START_MAGIC, .version = 1,
+		.magic = HVM_START_MAGIC,
+		.version = 1,
 		.cmdline_paddr = pa + __builtin_offsetof(struct bootinfo, cmdline),
 		.rsdp_paddr = bi->rsdp_len ? pa + __builtin_offsetof(struct bootinfo, rsdp) : 0,
 		.memmap_paddr = pa + __builtin_offsetof(struct bootinfo, e820),
@@ -241,7 +246,8 @@ static void build_bootinfo(const struct boot_info *bi, uint64_t pa)
 	}
 	b->si.memmap_entries = build_e820(bi, b->e820);
 	for (unsigned i = 0; i < b->si.memmap_entries; i++)
-		pr_debug("dom0:   e820 [%016llx-%016llx) type %u", (unsigned long long)b->e820[i].addr,
+		pr_debug("dom0:   e820 [%016llx-%016llx) type %u",
+			 (unsigned long long)b->e820[i].addr,
 			 (unsigned long long)(b->e820[i].addr + b->e820[i].size), b->e820[i].type);
 }
 
@@ -281,14 +287,16 @@ static void build_ept(const struct boot_info *bi)
 	must(vm_map_mmio(d0.vm, 0, 0, top, VM_RWX), "mapping the address space");
 	for (unsigned i = 0; i < bi->nmmap; i++) {
 		const struct mem_range *r = &bi->mmap[i];
-		uint64_t a = ALIGN_DOWN(r->base, PAGE_SIZE), end = ALIGN_UP(r->base + r->len, PAGE_SIZE);
+		uint64_t a = ALIGN_DOWN(r->base, PAGE_SIZE),
+			 end = ALIGN_UP(r->base + r->len, PAGE_SIZE);
 		if (r->type == MEM_ACPI_RECLAIM || r->type == MEM_ACPI_NVS)
 			must(vm_map(d0.vm, a, a, end - a, VM_RWX), "mapping ACPI memory");
 		if (r->type != MEM_AVAILABLE)
 			continue;
 		for (uint64_t p = a; p < end; p += PAGE_SIZE)
-			must(owned(p / PAGE_SIZE) ? vm_map(d0.vm, p, p, PAGE_SIZE, VM_RWX)
-						 : vm_map(d0.vm, p, d0.scratch, PAGE_SIZE, VM_R | VM_W),
+			must(owned(p / PAGE_SIZE)
+				     ? vm_map(d0.vm, p, p, PAGE_SIZE, VM_RWX)
+				     : vm_map(d0.vm, p, d0.scratch, PAGE_SIZE, VM_R | VM_W),
 			     "mapping RAM");
 	}
 	log_len = log_export(&log_pa);
@@ -311,15 +319,18 @@ static bool com1_write(void *ctx, struct vcpu *v, uint64_t port, unsigned size, 
 /* INIT and SIPI aimed at a CPU that runs a dom0 vCPU are delivered to that vCPU. */
 static bool icr_emulate(uint32_t lo)
 {
-	uint32_t mode = (lo >> 8) & 7, shorthand = (lo >> 18) & 3, dest = lapic_read(LAPIC_ICR_HI) >> 24;
+	uint32_t mode = (lo >> 8) & 7, shorthand = (lo >> 18) & 3,
+		 dest = lapic_read(LAPIC_ICR_HI) >> 24;
 	uint32_t self = this_cpu()->apic_id;
 
 	if (mode != 5 && mode != 6)
 		return false;
 	for (unsigned i = 0; i < ncpus_online; i++) {
 		uint32_t id = cpus[i]->apic_id;
-		bool hit = shorthand == 0 ? id == dest : shorthand == 1 ? id == self
-			   : shorthand == 2 ? true : id != self;
+		bool hit = shorthand == 0   ? id == dest
+			   : shorthand == 1 ? id == self
+			   : shorthand == 2 ? true
+					    : id != self;
 		if (!hit || id == self)
 			continue;
 		if (mode == 5 && (lo & ICR_LEVEL_ASSERT))
@@ -416,8 +427,8 @@ static void port_passthrough(struct vm_exit *x)
 /* A dom0 exit that reaches here means dom0 is beyond help: report it and end the run. */
 static __noreturn void dom0_failed(struct vcpu *v, const struct vm_exit *x, const char *what)
 {
-	log_emergency("\n*** dom0 %s (exit kind %d, reason %u, qualification %#llx)\n", what, x->kind,
-		      x->reason & 0xffff, (unsigned long long)x->qual);
+	log_emergency("\n*** dom0 %s (exit kind %d, reason %u, qualification %#llx)\n", what,
+		      x->kind, x->reason & 0xffff, (unsigned long long)x->qual);
 	vcpu_report(v);
 	hv_stop(false, what);
 }
@@ -428,12 +439,12 @@ static __noreturn void dom0_cpu_loop(struct vcpu *v)
 
 	vcpu_intercept_exceptions(v, (1u << 8) | trace_vectors);
 	vcpu_pin(v);
-	if (sample_rip)
-		vcpu_set_timeout(v, tsc_khz * 1000); /* exit once a second to say where dom0 is */
+	if (sample_ms)
+		vcpu_set_timeout(v, tsc_khz * sample_ms);
 	for (;;) {
 		if (vcpu_run(v, &x))
 			continue;
-		if (x.kind == VMEXIT_TIMEOUT && sample_rip) {
+		if (x.kind == VMEXIT_TIMEOUT && sample_ms) {
 			struct vcpu_regs r;
 			vcpu_get_regs(v, &r);
 			pr_info("dom0: CPU %u at RIP %#llx RFLAGS %#llx", this_cpu()->index,
@@ -486,7 +497,8 @@ void dom0_boot(struct boot_info *bi)
 
 	if (!bi->nmods)
 		hv_stop(true, "boot complete; no dom0 module given");
-	sample_rip = cmdline_has(bi->cmdline, "dom0sample");
+	if (!cmdline_get_u64(bi->cmdline, "dom0sample", &sample_ms))
+		sample_ms = 0;
 	if (cmdline_get_u64(bi->cmdline, "dom0trap", &mib) && mib < 32 && mib != 8)
 		trace_vectors = 1u << mib;
 	if (cmdline_get_u64(bi->cmdline, "hvmem", &mib))
@@ -515,8 +527,8 @@ void dom0_boot(struct boot_info *bi)
 	vcpu_get_regs(d0.vcpus[0], &r);
 	r.rbx = info + __builtin_offsetof(struct bootinfo, si);
 	vcpu_set_regs(d0.vcpus[0], &r);
-	pr_info("dom0: starting on %u CPU(s); free frames left to the hypervisor: %llu", ncpus_online,
-		(unsigned long long)hv_frames.nfree);
+	pr_info("dom0: starting on %u CPU(s); free frames left to the hypervisor: %llu",
+		ncpus_online, (unsigned long long)hv_frames.nfree);
 	smp_start_all(dom0_ap_main, NULL);
 	dom0_cpu_loop(d0.vcpus[0]);
 }

@@ -16,7 +16,7 @@ void hv_log(enum log_level level, const char *fmt, ...) __printf(2, 3);
 #define HVLOG_MAGIC "HVLOGv1"
 struct hvlog_header {
 	char magic[8];
-	uint64_t size; /* ring bytes (a power of two) */
+	uint64_t size;		/* ring bytes (a power of two) */
 	volatile uint64_t head; /* byte seq % size is at ring offset seq % size */
 };
 /* Physical address of the header page; returns the length of header and ring together. */

@@ -2,11 +2,11 @@
 #include "pvh.h"
 #include "printf.h"
 
-#define PT_LOAD 1
-#define PT_NOTE 4
+#define PT_LOAD			 1
+#define PT_NOTE			 4
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
-#define EHDR_SIZE 64
-#define PHDR_SIZE 56
+#define EHDR_SIZE		 64
+#define PHDR_SIZE		 56
 
 static uint64_t rd(const uint8_t *p, unsigned size)
 {
@@ -42,7 +42,8 @@ static int find_entry(const uint8_t *img, uint64_t off, uint64_t size, uint32_t 
 		uint64_t namesz = rd(img + off, 4), descsz = rd(img + off + 4, 4);
 		uint64_t type = rd(img + off + 8, 4);
 		uint64_t name = off + 12, desc = name + ALIGN_UP(namesz, 4);
-		if (namesz > size || descsz > size || desc > end || ALIGN_UP(descsz, 4) > end - desc)
+		if (namesz > size || descsz > size || desc > end ||
+		    ALIGN_UP(descsz, 4) > end - desc)
 			return -1;
 		if (type == XEN_ELFNOTE_PHYS32_ENTRY && namesz == 4 &&
 		    !__builtin_memcmp(img + name, "Xen", 4) && (descsz == 4 || descsz == 8)) {
@@ -56,7 +57,7 @@ static int find_entry(const uint8_t *img, uint64_t off, uint64_t size, uint32_t 
 
 static int add_segment(struct pvh_image *out, const uint8_t *ph, size_t len, char *err)
 {
-	struct pvh_seg s = { rd(ph + 24, 8), rd(ph + 8, 8), rd(ph + 32, 8), rd(ph + 40, 8) };
+	struct pvh_seg s = {rd(ph + 24, 8), rd(ph + 8, 8), rd(ph + 32, 8), rd(ph + 40, 8)};
 
 	if (s.memsz == 0)
 		return 0;
@@ -81,9 +82,11 @@ int pvh_parse(const uint8_t *img, size_t len, struct pvh_image *out, char err[PV
 	uint64_t phoff, phnum, phentsize;
 	bool have_entry = false;
 
-	*out = (struct pvh_image){ .lo = ~0ULL };
+	*out = (struct pvh_image){.lo = ~0ULL};
 	if (len >= 0x206 && !__builtin_memcmp(img + 0x202, "HdrS", 4)) /* boot protocol header */
-		return fail(err, "dom0: module 0 is a bzImage; give the ELF vmlinux (PVH entry) instead");
+		return fail(
+			err,
+			"dom0: module 0 is a bzImage; give the ELF vmlinux (PVH entry) instead");
 	if (len < EHDR_SIZE || __builtin_memcmp(img, "\177ELF", 4))
 		return fail(err, "dom0: module 0 is not an ELF file (%zu bytes)", len);
 	if (img[4] != 2 || img[5] != 1 || rd(img + 16, 2) != 2 || rd(img + 18, 2) != 62)

@@ -5,7 +5,7 @@
 #include "types.h"
 
 #define PVH_MAX_SEGS 8
-#define PVH_ERR_LEN 128
+#define PVH_ERR_LEN  128
 
 struct pvh_seg {
 	uint64_t paddr, offset, filesz, memsz;

@@ -52,7 +52,8 @@ int main(void)
 		return 1;
 	}
 	h = mmap(NULL, HDR_SIZE, PROT_READ, MAP_SHARED, fd, (off_t)pa);
-	if (h == MAP_FAILED || memcmp(h->magic, "HVLOGv1", 8) || !h->size || (h->size & (h->size - 1))) {
+	if (h == MAP_FAILED || memcmp(h->magic, "HVLOGv1", 8) || !h->size ||
+	    (h->size & (h->size - 1))) {
 		fprintf(stderr, "hvlog: no hypervisor log at %#llx\n", pa);
 		return 1;
 	}

@@ -13,7 +13,7 @@
 /* Feature bits hidden: per leaf/subleaf, the bits cleared from each register. */
 struct cpuid_filter {
 	uint32_t leaf, sub;
-	bool guest_only; /* dom0 sees these: it owns the LAPIC, MONITOR/MWAIT and sees VMX */
+	bool guest_only;   /* dom0 sees these: it owns the LAPIC, MONITOR/MWAIT and sees VMX */
 	uint32_t clear[4]; /* eax, ebx, ecx, edx */
 };
 
@@ -23,13 +23,18 @@ struct cpuid_filter {
 
 static const struct cpuid_filter filters[] = {
 	/* VMX, SMX, MONITOR, PDCM, x2APIC, TSC deadline, OSXSAVE (set from the guest's CR4) */
-	{1, 0, true, {0, 0, (1u << 5) | (1u << 6) | (1u << 3) | (1u << 15) | (1u << 21) | (1u << 24), 0}},
+	{1,
+	 0,
+	 true,
+	 {0, 0, (1u << 5) | (1u << 6) | (1u << 3) | (1u << 15) | (1u << 21) | (1u << 24), 0}},
 	{1, 0, false, {0, 0, (1u << 6) | (1u << 27), 0}},
 	/*
 	 * SGX, HLE, RTM, MPX, PT; PKU/OSPKE, WAITPKG, CET shadow stacks, SGX launch control, PKS;
 	 * CET IBT, AMX; AVX-512. XCR0 stops at AVX: nothing that needs another component shows.
 	 */
-	{7, 0, false,
+	{7,
+	 0,
+	 false,
 	 {0, (1u << 2) | (1u << 4) | (1u << 11) | (1u << 14) | (1u << 25) | AVX512_EBX,
 	  (1u << 3) | (1u << 4) | (1u << 5) | (1u << 7) | (1u << 30) | (1u << 31) | AVX512_ECX,
 	  AVX512_EDX | (1u << 20) | (1u << 22) | (1u << 24) | (1u << 25)}},

@@ -7,10 +7,10 @@
 #include "insn.h"
 #include "vmx_vm.h"
 
-#define CR0_PE 1ULL
+#define CR0_PE	 1ULL
 #define EFER_LMA (1ULL << 10)
-#define AR_L (1u << 13)
-#define AR_DB (1u << 14)
+#define AR_L	 (1u << 13)
+#define AR_DB	 (1u << 14)
 
 const struct io_hook *find_hook(const struct io_hook *h, unsigned n, uint64_t addr, unsigned size)
 {
@@ -42,7 +42,8 @@ static size_t fetch(struct vcpu *v, uint8_t *buf)
 		uint64_t gpa;
 		uint32_t pf;
 		size_t chunk = MIN((size_t)X86_MAX_INSN - got, 4096 - ((lin + got) & 0xfff));
-		if (gva_to_gpa(v, lin + got, false, &gpa, &pf) || vm_read(v->vm, gpa, buf + got, chunk))
+		if (gva_to_gpa(v, lin + got, false, &gpa, &pf) ||
+		    vm_read(v->vm, gpa, buf + got, chunk))
 			break;
 		got += chunk;
 	}

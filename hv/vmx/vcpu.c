@@ -305,7 +305,8 @@ int vcpu_read_gva(struct vcpu *v, uint64_t gva, void *buf, size_t len)
 		size_t chunk = MIN(len, PAGE_SIZE - (gva & 0xfff));
 		uint64_t gpa;
 		uint32_t pf;
-		rc = gva_to_gpa(v, gva, false, &gpa, &pf) || vm_read(v->vm, gpa, p, chunk) ? -EFAULT : 0;
+		rc = gva_to_gpa(v, gva, false, &gpa, &pf) || vm_read(v->vm, gpa, p, chunk) ? -EFAULT
+											   : 0;
 		gva += chunk;
 		p += chunk;
 		len -= chunk;

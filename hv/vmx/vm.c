@@ -117,7 +117,7 @@ static void bitmap_set(uint8_t *map, uint32_t bit, bool on)
 	if (on)
 		map[bit / 8] |= (uint8_t)(1u << (bit % 8));
 	else
-		map[bit / 8] &= (uint8_t)~(1u << (bit % 8));
+		map[bit / 8] &= (uint8_t) ~(1u << (bit % 8));
 }
 
 /* MSR bitmap layout: read low, read high, write low, write high; 1 KiB each. */

@@ -69,7 +69,7 @@ struct vcpu {
 	uint16_t vpid;
 	uint64_t vmcs;
 	bool launched;
-	bool pinned; /* never moves: the VMCS stays loaded on its CPU */
+	bool pinned;  /* never moves: the VMCS stays loaded on its CPU */
 	int last_cpu; /* CPU that last ran it, -1 never */
 	uint64_t flushed_gen;
 	uint64_t xcr0;

@@ -139,8 +139,8 @@ case_bochs_selftest_2cpu() {
 # Bochs's tigerlake model crashes this kernel even without the hypervisor: dom0 runs use skylake-X.
 DOM0_ARGS="console=ttyS0,115200 quiet panic=-1 tsc=reliable no_timer_check nowatchdog"
 
-dom0_boot() { # $1: CPUs, $2: dom0 tests (comma-separated), $3: more kernel arguments
-	boot --emu bochs --model corei7_skylake_x --cpus "$1" --timeout 400 --cmdline "poweroff" \
+dom0_boot() { # $1: CPUs, $2: dom0 tests (comma-separated), $3: more kernel arguments, $4: hv's
+	boot --emu bochs --model corei7_skylake_x --cpus "$1" --timeout 400 --cmdline "poweroff ${4:-}" \
 		--module "$root/build/dom0/vmlinux" "$DOM0_ARGS dom0test=$2 ${3:-}" \
 		--module "$root/build/dom0/initramfs.cpio" initrd
 }
@@ -160,6 +160,19 @@ case_bochs_dom0_2cpu() {
 	expect_fixed "dom0: test hvmem: PASS"
 	expect_not_regex "dom0: test [a-z]+: FAIL"
 	expect_poweroff_by_dom0
+}
+
+# dom0's console lines and the hypervisor's (sampling dom0 every 20 ms) never break each other
+case_bochs_dom0_console() {
+	local pat="abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789"
+	dom0_boot 1 console "" dom0sample=20
+	expect_fixed "dom0: test console: PASS"
+	local good hv mixed
+	good=$(tr -d '\r' <"$case_dir/serial.log" | grep -cE "^console-check [0-9]+ $pat\$")
+	hv=$(tr -d '\r' <"$case_dir/serial.log" | grep -cE "^dom0: CPU 0 at RIP 0x[0-9a-f]+ RFLAGS 0x[0-9a-f]+\$")
+	mixed=$(grep -c "console-check.*dom0: CPU\|dom0: CPU.*console-check" "$case_dir/serial.log")
+	note "console: $good intact dom0 lines of 400, $hv intact hypervisor lines, $mixed mixed"
+	[ "$good" -eq 400 ] && [ "$hv" -ge 10 ] && [ "$mixed" -eq 0 ] || case_failed=1
 }
 
 case_bochs_dom0_panic_reset() {
