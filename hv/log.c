@@ -11,10 +11,9 @@
 
 /* The ring, with a header page in front: both are mapped read-only into dom0 (hv.log=). */
 static struct {
-	struct hvlog_header h;
-	char pad[PAGE_SIZE - sizeof(struct hvlog_header)];
-	char ring[LOG_RING_SIZE];
-} exported __aligned(PAGE_SIZE);
+	struct hvlog_header h __aligned(PAGE_SIZE);
+	char ring[LOG_RING_SIZE] __aligned(PAGE_SIZE); /* the page after the header */
+} exported;
 
 static struct logring ring;
 static spinlock_t log_lock;
