@@ -1,6 +1,9 @@
 /* ACPI table walking and MADT parsing. Pure code over a mapping callback; fuzzed on the host. */
 #include "acpi.h"
+#include "bytes.h"
 #include "printf.h"
+
+#define fail(err, ...) fmt_error(err, ACPI_ERR_LEN, __VA_ARGS__)
 
 #define SDT_HDR_LEN 36
 
@@ -14,31 +17,6 @@ enum madt_type {
 	MADT_X2APIC = 9,
 	MADT_X2APIC_NMI = 10,
 };
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-	__builtin_memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-	__builtin_memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static int fail(char *err, const char *fmt, ...) __printf(2, 3);
-static int fail(char *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fmt_vsnprintf(err, ACPI_ERR_LEN, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static bool sum_ok(const uint8_t *p, uint32_t n)
 {
@@ -59,7 +37,7 @@ static const uint8_t *map_table(uint64_t pa, acpi_map_fn map, void *ctx, uint32_
 		fail(err, "acpi: table at %#llx is not in mapped memory", (unsigned long long)pa);
 		return NULL;
 	}
-	*len = rd32(h + 4);
+	*len = get_le32(h + 4);
 	if (*len < SDT_HDR_LEN || *len > ACPI_TABLE_MAX) {
 		fail(err, "acpi: table %.4s at %#llx has bad length %u", (const char *)h,
 		     (unsigned long long)pa, *len);
@@ -77,20 +55,20 @@ static const uint8_t *map_table(uint64_t pa, acpi_map_fn map, void *ctx, uint32_
 int acpi_find_table(const uint8_t *rsdp, unsigned rsdp_len, const char sig[4], acpi_map_fn map,
 		    void *ctx, const void **table, uint32_t *len, char err[ACPI_ERR_LEN])
 {
-	uint64_t xsdt = rsdp_len >= 36 ? rd64(rsdp + 24) : 0;
+	uint64_t xsdt = rsdp_len >= 36 ? get_le64(rsdp + 24) : 0;
 	bool wide = xsdt != 0;
 	uint32_t rlen, esize = wide ? 8 : 4;
 	const uint8_t *root;
 
 	if (rsdp_len < 20)
 		return fail(err, "acpi: no RSDP");
-	root = map_table(wide ? xsdt : rd32(rsdp + 16), map, ctx, &rlen, err);
+	root = map_table(wide ? xsdt : get_le32(rsdp + 16), map, ctx, &rlen, err);
 	if (!root)
 		return -1;
 	if (__builtin_memcmp(root, wide ? "XSDT" : "RSDT", 4))
 		return fail(err, "acpi: root table has signature %.4s", (const char *)root);
 	for (uint32_t off = SDT_HDR_LEN; off + esize <= rlen; off += esize) {
-		uint64_t pa = wide ? rd64(root + off) : rd32(root + off);
+		uint64_t pa = wide ? get_le64(root + off) : get_le32(root + off);
 		const uint8_t *h = map(ctx, pa, SDT_HDR_LEN);
 
 		if (!h || __builtin_memcmp(h, sig, 4))
@@ -120,7 +98,7 @@ static int add_ioapic(struct madt_info *mi, const uint8_t *e, char *err)
 {
 	if (mi->nioapics == MADT_MAX_IOAPICS)
 		return fail(err, "acpi: MADT lists more than %u IOAPICs", MADT_MAX_IOAPICS);
-	mi->ioapics[mi->nioapics++] = (struct madt_ioapic){e[2], rd32(e + 4), rd32(e + 8)};
+	mi->ioapics[mi->nioapics++] = (struct madt_ioapic){e[2], get_le32(e + 4), get_le32(e + 8)};
 	return 0;
 }
 
@@ -129,7 +107,7 @@ static int add_override(struct madt_info *mi, const uint8_t *e, char *err)
 	if (mi->noverrides == MADT_MAX_OVERRIDES)
 		return fail(err, "acpi: MADT has more than %u overrides", MADT_MAX_OVERRIDES);
 	mi->overrides[mi->noverrides++] =
-		(struct madt_override){e[2], e[3], (uint16_t)(e[8] | e[9] << 8), rd32(e + 4)};
+		(struct madt_override){e[2], e[3], (uint16_t)(e[8] | e[9] << 8), get_le32(e + 4)};
 	return 0;
 }
 
@@ -143,15 +121,15 @@ static int madt_entry(struct madt_info *mi, const uint8_t *e, char *err)
 {
 	switch (e[0]) {
 	case MADT_LAPIC:
-		return add_cpu(mi, e[3], e[2], rd32(e + 4), err);
+		return add_cpu(mi, e[3], e[2], get_le32(e + 4), err);
 	case MADT_X2APIC:
-		return add_cpu(mi, rd32(e + 4), rd32(e + 12), rd32(e + 8), err);
+		return add_cpu(mi, get_le32(e + 4), get_le32(e + 12), get_le32(e + 8), err);
 	case MADT_IOAPIC:
 		return add_ioapic(mi, e, err);
 	case MADT_ISO:
 		return add_override(mi, e, err);
 	case MADT_LAPIC_ADDR:
-		mi->lapic_addr = rd64(e + 4);
+		mi->lapic_addr = get_le64(e + 4);
 		return 0;
 	default:
 		return 0;
@@ -163,10 +141,10 @@ int madt_parse(const void *madt, uint32_t len, struct madt_info *mi, char err[AC
 	const uint8_t *t = madt;
 
 	__builtin_memset(mi, 0, sizeof(*mi));
-	if (len < SDT_HDR_LEN + 8 || __builtin_memcmp(t, "APIC", 4) || rd32(t + 4) != len)
+	if (len < SDT_HDR_LEN + 8 || __builtin_memcmp(t, "APIC", 4) || get_le32(t + 4) != len)
 		return fail(err, "acpi: MADT header is invalid (length %u)", len);
-	mi->lapic_addr = rd32(t + 36);
-	mi->pcat_compat = rd32(t + 40) & 1;
+	mi->lapic_addr = get_le32(t + 36);
+	mi->pcat_compat = get_le32(t + 40) & 1;
 	for (uint32_t off = SDT_HDR_LEN + 8; off < len;) {
 		const uint8_t *e = t + off;
 		uint8_t elen;
@@ -195,5 +173,5 @@ uint32_t fadt_pm1a_cnt(const void *fadt, uint32_t len)
 
 	if (len < 68 || __builtin_memcmp(t, "FACP", 4))
 		return 0;
-	return rd32(t + 64);
+	return get_le32(t + 64);
 }

@@ -1,7 +1,10 @@
 /* Multiboot2 info parser and memory-map sanitizer. Pure code: unit-tested and fuzzed on the host.
  */
 #include "mb2.h"
+#include "bytes.h"
 #include "printf.h"
+
+#define fail(bi, ...) fmt_error((bi)->err, sizeof((bi)->err), __VA_ARGS__)
 
 enum {
 	TAG_END = 0,
@@ -21,31 +24,6 @@ struct parse {
 	unsigned nraw;
 	bool have_mmap;
 };
-
-static uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-	__builtin_memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static uint64_t rd64(const uint8_t *p)
-{
-	uint64_t v;
-	__builtin_memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static int fail(struct boot_info *bi, const char *fmt, ...) __printf(2, 3);
-static int fail(struct boot_info *bi, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fmt_vsnprintf(bi->err, sizeof(bi->err), fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 /* A string field at [off, off+len): must hold a NUL. */
 static const char *tag_string(const struct parse *ps, uint32_t off, uint32_t len)
@@ -77,8 +55,8 @@ static int parse_module(struct parse *ps, uint32_t off, uint32_t size)
 	if (bi->nmods == MB2_MAX_MODS)
 		return fail(bi, "mb2: more than %u modules", MB2_MAX_MODS);
 	m = &bi->mods[bi->nmods];
-	m->start = rd32(ps->p + off + 8);
-	m->end = rd32(ps->p + off + 12);
+	m->start = get_le32(ps->p + off + 8);
+	m->end = get_le32(ps->p + off + 12);
 	m->cmdline = tag_string(ps, off + 16, size - 16);
 	if (!m->cmdline)
 		return fail(bi, "mb2: module %u string is not NUL-terminated", bi->nmods);
@@ -99,8 +77,8 @@ static int parse_mmap(struct parse *ps, uint32_t off, uint32_t size)
 	ps->have_mmap = true;
 	if (size < 16)
 		return fail(bi, "mb2: memory map tag at offset %u too short (%u bytes)", off, size);
-	esize = rd32(ps->p + off + 8);
-	eversion = rd32(ps->p + off + 12);
+	esize = get_le32(ps->p + off + 8);
+	eversion = get_le32(ps->p + off + 12);
 	if (esize < 24 || esize % 8)
 		return fail(bi, "mb2: memory map entry size %u is invalid", esize);
 	if (eversion != 0)
@@ -109,8 +87,8 @@ static int parse_mmap(struct parse *ps, uint32_t off, uint32_t size)
 		return fail(bi, "mb2: memory map truncated (%u bytes of entries, entry size %u)",
 			    size - 16, esize);
 	for (uint32_t e = off + 16; e < off + size; e += esize) {
-		uint64_t base = rd64(ps->p + e), len = rd64(ps->p + e + 8);
-		uint32_t type = rd32(ps->p + e + 16);
+		uint64_t base = get_le64(ps->p + e), len = get_le64(ps->p + e + 8);
+		uint32_t type = get_le32(ps->p + e + 16);
 		unsigned idx = (e - off - 16) / esize;
 
 		if (len == 0)
@@ -147,7 +125,7 @@ static int parse_acpi(struct parse *ps, uint32_t off, uint32_t size, bool v2)
 		return fail(bi, "mb2: ACPI %s RSDP has a bad signature or checksum",
 			    v2 ? "new" : "old");
 	if (v2) {
-		uint32_t len = rd32(r + 20);
+		uint32_t len = get_le32(r + 20);
 		if (r[15] < 2 || len < 36 || len > payload || !rsdp_sum_ok(r, len))
 			return fail(bi, "mb2: ACPI new RSDP revision %u length %u is invalid",
 				    r[15], len);
@@ -296,8 +274,8 @@ static int walk_tags(struct parse *ps)
 		if (off > ps->total - 8)
 			return fail(ps->bi, "mb2: truncated: no end tag within %u bytes",
 				    ps->total);
-		type = rd32(ps->p + off); /* info tags have a 32-bit type */
-		size = rd32(ps->p + off + 4);
+		type = get_le32(ps->p + off); /* info tags have a 32-bit type */
+		size = get_le32(ps->p + off + 4);
 		if (size < 8 || size > ps->total - off)
 			return fail(ps->bi, "mb2: tag type %u at offset %u has bad size %u", type,
 				    off, size);
@@ -323,7 +301,7 @@ int mb2_parse(const void *info, size_t avail, struct boot_info *bi)
 		return fail(bi, "mb2: info block missing or not 8-byte aligned");
 	if (avail < 16)
 		return fail(bi, "mb2: truncated: only %zu bytes of info", avail);
-	ps.total = rd32(ps.p);
+	ps.total = get_le32(ps.p);
 	if (ps.total < 16 || ps.total > avail || ps.total > MB2_INFO_MAX)
 		return fail(bi, "mb2: total_size %u is nonsensical (%zu bytes available)", ps.total,
 			    avail);

@@ -1,32 +1,15 @@
 /* vmlinux (ELF64) parsing for the PVH entry. Pure: unit-tested and fuzzed on the host. */
 #include "pvh.h"
+#include "bytes.h"
 #include "printf.h"
+
+#define fail(err, ...) fmt_error(err, PVH_ERR_LEN, __VA_ARGS__)
 
 #define PT_LOAD			 1
 #define PT_NOTE			 4
 #define XEN_ELFNOTE_PHYS32_ENTRY 18
 #define EHDR_SIZE		 64
 #define PHDR_SIZE		 56
-
-static uint64_t rd(const uint8_t *p, unsigned size)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < size; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-static int fail(char *err, const char *fmt, ...) __printf(2, 3);
-static int fail(char *err, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	fmt_vsnprintf(err, PVH_ERR_LEN, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 static bool in_file(uint64_t off, uint64_t size, size_t len)
 {
@@ -39,15 +22,15 @@ static int find_entry(const uint8_t *img, uint64_t off, uint64_t size, uint32_t 
 	uint64_t end = off + size;
 
 	while (end - off >= 12) {
-		uint64_t namesz = rd(img + off, 4), descsz = rd(img + off + 4, 4);
-		uint64_t type = rd(img + off + 8, 4);
+		uint64_t namesz = get_le(img + off, 4), descsz = get_le(img + off + 4, 4);
+		uint64_t type = get_le(img + off + 8, 4);
 		uint64_t name = off + 12, desc = name + ALIGN_UP(namesz, 4);
 		if (namesz > size || descsz > size || desc > end ||
 		    ALIGN_UP(descsz, 4) > end - desc)
 			return -1;
 		if (type == XEN_ELFNOTE_PHYS32_ENTRY && namesz == 4 &&
 		    !__builtin_memcmp(img + name, "Xen", 4) && (descsz == 4 || descsz == 8)) {
-			*entry = (uint32_t)rd(img + desc, 4);
+			*entry = (uint32_t)get_le(img + desc, 4);
 			return 0;
 		}
 		off = desc + ALIGN_UP(descsz, 4);
@@ -57,7 +40,8 @@ static int find_entry(const uint8_t *img, uint64_t off, uint64_t size, uint32_t 
 
 static int add_segment(struct pvh_image *out, const uint8_t *ph, size_t len, char *err)
 {
-	struct pvh_seg s = {rd(ph + 24, 8), rd(ph + 8, 8), rd(ph + 32, 8), rd(ph + 40, 8)};
+	struct pvh_seg s = {get_le(ph + 24, 8), get_le(ph + 8, 8), get_le(ph + 32, 8),
+			    get_le(ph + 40, 8)};
 
 	if (s.memsz == 0)
 		return 0;
@@ -89,17 +73,17 @@ int pvh_parse(const uint8_t *img, size_t len, struct pvh_image *out, char err[PV
 			"dom0: module 0 is a bzImage; give the ELF vmlinux (PVH entry) instead");
 	if (len < EHDR_SIZE || __builtin_memcmp(img, "\177ELF", 4))
 		return fail(err, "dom0: module 0 is not an ELF file (%zu bytes)", len);
-	if (img[4] != 2 || img[5] != 1 || rd(img + 16, 2) != 2 || rd(img + 18, 2) != 62)
+	if (img[4] != 2 || img[5] != 1 || get_le(img + 16, 2) != 2 || get_le(img + 18, 2) != 62)
 		return fail(err, "dom0: module 0 is not a 64-bit x86 ELF executable");
-	phoff = rd(img + 32, 8);
-	phentsize = rd(img + 54, 2);
-	phnum = rd(img + 56, 2);
+	phoff = get_le(img + 32, 8);
+	phentsize = get_le(img + 54, 2);
+	phnum = get_le(img + 56, 2);
 	if (phentsize != PHDR_SIZE || phnum == 0 || !in_file(phoff, phnum * PHDR_SIZE, len))
 		return fail(err, "dom0: kernel program headers are invalid");
 	for (uint64_t i = 0; i < phnum; i++) {
 		const uint8_t *ph = img + phoff + i * PHDR_SIZE;
-		uint32_t type = (uint32_t)rd(ph, 4);
-		uint64_t off = rd(ph + 8, 8), filesz = rd(ph + 32, 8);
+		uint32_t type = (uint32_t)get_le(ph, 4);
+		uint64_t off = get_le(ph + 8, 8), filesz = get_le(ph + 32, 8);
 		if (type == PT_LOAD && add_segment(out, ph, len, err))
 			return -1;
 		if (type == PT_NOTE && !have_entry && in_file(off, filesz, len))

@@ -23,32 +23,13 @@ dir=$(mktemp -d)
 # serial console: the terminal itself (input and output) when there is one, else our stdout
 exec 3>&1
 if tty -s; then
-	com1="com1: enabled=1, mode=term, dev=$(tty)"
+	com1="mode=term, dev=$(tty)"
 else
-	com1="com1: enabled=1, mode=file, dev=/dev/fd/3"
+	com1="mode=file, dev=/dev/fd/3"
 fi
 trap 'rm -rf "$dir"' EXIT
-cat >"$dir/bochsrc" <<RC
-megs: $megs
-cpu: model=${MODEL:-corei7_skylake_x}, count=$cpus, ips=50000000, reset_on_triple_fault=0
-romimage: file=/usr/share/bochs/BIOS-bochs-latest, options=fastboot
-vgaromimage: file=/usr/share/vgabios/vgabios.bin
-ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14
-ata0-master: type=cdrom, path=$iso, status=inserted
-boot: cdrom
-display_library: rfb, options="timeout=0"
-$com1
-log: $dir/bochs.log
-panic: action=fatal
-error: action=report
-info: action=report
-debug: action=ignore
-clock: sync=none, time0=local
-mouse: enabled=0
-speaker: enabled=0
-sound: driver=dummy
-port_e9_hack: enabled=1
-RC
+"$(dirname "$0")/bochsrc.sh" "$iso" "${MODEL:-corei7_skylake_x}" "$cpus" "$megs" "$com1" \
+	"$dir/bochs.log" >"$dir/bochsrc"
 echo c >"$dir/cmds"
 echo "run: serial console follows; Ctrl-C ends Bochs"
 bochs -q -f "$dir/bochsrc" -rc "$dir/cmds" </dev/null >"$dir/bochs.out" 2>&1

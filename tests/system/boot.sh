@@ -40,27 +40,9 @@ iso=$(cd "$(dirname "$iso")" && pwd)/$(basename "$iso")
 
 case $emu in
 bochs)
-	cat >"$out/bochsrc" <<RC
-megs: $megs
-cpu: model=$model, count=$cpus, ips=50000000, reset_on_triple_fault=0
-romimage: file=/usr/share/bochs/BIOS-bochs-latest, options=fastboot
-vgaromimage: file=/usr/share/vgabios/vgabios.bin
-ata0: enabled=1, ioaddr1=0x1f0, ioaddr2=0x3f0, irq=14
-ata0-master: type=cdrom, path=$iso, status=inserted
-boot: cdrom
-display_library: rfb, options="timeout=0"
-com1: enabled=1, mode=file, dev=$out/serial.log
-log: $out/bochs.log
-panic: action=fatal
-error: action=report
-info: action=report
-debug: action=ignore
-clock: sync=none, time0=local
-mouse: enabled=0
-speaker: enabled=0
-sound: driver=dummy
-port_e9_hack: enabled=1
-RC
+	# Debian's build has no "nogui": rfb with no wait; without a dummy sound driver it aborts
+	"$root/scripts/bochsrc.sh" "$iso" "$model" "$cpus" "$megs" "mode=file, dev=$out/serial.log" \
+		"$out/bochs.log" >"$out/bochsrc"
 	echo c >"$out/bochs.cmds"
 	# the rfb display listens on a TCP port: run each Bochs in its own network namespace
 	# when we can, so that parallel runs do not fight over it
