@@ -6,9 +6,13 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n';
 }
 
-bool cmdline_get(const char *cl, const char *key, char *val, size_t n)
+/*
+ * The value of the last `key` or `key=value` word: a pointer to its first character (the end
+ * of the word for a bare key), or NULL when the key is absent.
+ */
+static const char *find_value(const char *cl, const char *key)
 {
-	bool found = false;
+	const char *found = NULL;
 
 	while (cl && *cl) {
 		const char *k = key, *w;
@@ -18,38 +22,46 @@ bool cmdline_get(const char *cl, const char *key, char *val, size_t n)
 		w = cl;
 		while (*k && *w == *k)
 			w++, k++;
-		if (!*k && (*w == '=' || is_space(*w) || !*w)) {
-			size_t i = 0;
-			found = true;
-			if (*w == '=')
-				for (w++; *w && !is_space(*w); w++)
-					if (n && i + 1 < n)
-						val[i++] = *w;
-			if (n)
-				val[i] = '\0';
-		}
+		if (!*k && (*w == '=' || is_space(*w) || !*w))
+			found = *w == '=' ? w + 1 : w;
 		while (*cl && !is_space(*cl))
 			cl++;
 	}
 	return found;
 }
 
+bool cmdline_get(const char *cl, const char *key, char *val, size_t n)
+{
+	const char *v = find_value(cl, key);
+	size_t i = 0;
+
+	if (!v)
+		return false;
+	for (; *v && !is_space(*v); v++)
+		if (n && i + 1 < n)
+			val[i++] = *v;
+	if (n)
+		val[i] = '\0';
+	return true;
+}
+
 bool cmdline_has(const char *cl, const char *key)
 {
-	return cmdline_get(cl, key, NULL, 0);
+	return find_value(cl, key) != NULL;
 }
 
 bool cmdline_get_u64(const char *cl, const char *key, uint64_t *out)
 {
-	char val[24];
+	const char *p = find_value(cl, key);
 	uint64_t v = 0;
 
-	if (!cmdline_get(cl, key, val, sizeof(val)) || !val[0])
+	if (!p || !*p || is_space(*p))
 		return false;
-	for (const char *p = val; *p; p++) {
-		if (*p < '0' || *p > '9' || v > (~0ULL - 9) / 10)
+	for (; *p && !is_space(*p); p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (*p < '0' || *p > '9' || v > (~0ULL - d) / 10)
 			return false;
-		v = v * 10 + (uint64_t)(*p - '0');
+		v = v * 10 + d;
 	}
 	*out = v;
 	return true;

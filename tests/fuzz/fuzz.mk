@@ -9,10 +9,11 @@ OUT := $(BUILD)/fuzz
 FUZZ_CFLAGS := -g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined \
 	-fno-sanitize-recover=all -Ihv
 
-TARGETS := mb2 madt x86dec
+TARGETS := mb2 madt x86dec pvh
 hv_mb2 := hv/mb2.c hv/printf.c
 hv_madt := hv/acpi.c hv/printf.c
 hv_x86dec := hv/x86dec.c
+hv_pvh := hv/pvh.c hv/printf.c
 
 HV_HEADERS := $(wildcard hv/*.h)
 BINS := $(patsubst %,$(OUT)/fuzz_%,$(TARGETS))

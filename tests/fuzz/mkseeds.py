@@ -2,8 +2,9 @@
 """Writes the seed corpora for the fuzz targets (python3 standard library only).
 
 Usage: tests/fuzz/mkseeds.py [OUTDIR]   (default: tests/fuzz/corpus)
-Creates OUTDIR/mb2/* (multiboot2 info blocks) and OUTDIR/madt/* (MADTs and small physical
-memory images with an RSDP at offset 0, as tests/fuzz/fuzz_madt.c expects).
+Creates OUTDIR/mb2/* (multiboot2 info blocks), OUTDIR/madt/* (MADTs and small physical
+memory images with an RSDP at offset 0, as tests/fuzz/fuzz_madt.c expects) and OUTDIR/pvh/*
+(small vmlinux-like ELF64 images with a PVH entry note, and a bzImage header).
 """
 import os
 import struct
@@ -149,9 +150,57 @@ def madt_seeds():
     yield "image-xsdt-fix", image(xsdt=True, fix=True)
 
 
+# ---- PVH kernel images (ELF64) ----
+
+PT_LOAD, PT_NOTE = 1, 4
+
+
+def note(name, ntype, desc):
+    n = name.encode() + b"\0"
+    return (struct.pack("<III", len(n), len(desc), ntype) + n + b"\0" * (-len(n) % 4)
+            + desc + b"\0" * (-len(desc) % 4))
+
+
+def elf(segs, notes, data_off=0x100):
+    """segs: (paddr, contents, memsz); one PT_NOTE over `notes`, placed before the contents."""
+    phnum = len(segs) + 1
+    ehdr = (b"\x7fELF" + bytes([2, 1, 1]) + b"\0" * 9
+            + struct.pack("<HHIQQQIHHHHHH", 2, 62, 1, 0xffffffff81000000, 64, 0, 0, 64, 56,
+                          phnum, 64, 0, 0))
+    note_off = 64 + phnum * 56
+    body = bytearray(ehdr + b"\0" * (phnum * 56) + notes)
+    phdrs = [struct.pack("<IIQQQQQQ", PT_NOTE, 4, note_off, 0, 0, len(notes), len(notes), 4)]
+    off = max(data_off, len(body))
+    for paddr, contents, memsz in segs:
+        body += b"\0" * (off - len(body)) + contents
+        phdrs.append(struct.pack("<IIQQQQQQ", PT_LOAD, 5, off, 0xffffffff80000000 + paddr,
+                                 paddr, len(contents), memsz, 0x1000))
+        off = len(body) + (-len(body) % 16)
+    body[64:64 + phnum * 56] = b"".join(phdrs)
+    return bytes(body)
+
+
+def pvh_seeds():
+    code = bytes(range(0x90, 0xd0))
+    yield "vmlinux-minimal", elf([(0x1000000, code, 0x3000)],
+                                 note("Xen", 18, struct.pack("<I", 0x1000040)))
+    yield "vmlinux-two-segs", elf(
+        [(0x1000000, code * 2, 0x200000), (0x1200000, code, 0x10000)],
+        note("GNU", 3, bytes(range(20))) + note("Linux", 0x100, b"6.6\0\0\0")
+        + note("Xen", 1, struct.pack("<Q", 0xffffffff81000100))
+        + note("Xen", 18, struct.pack("<Q", 0x1000100)))
+    bz = bytearray(0x400)
+    bz[0:2] = b"MZ"
+    bz[0x1f1] = 27                               # setup_sects
+    bz[0x1fe:0x200] = b"\x55\xaa"
+    bz[0x200:0x202] = b"\xeb\x6a"                # jmp
+    bz[0x202:0x208] = b"HdrS" + struct.pack("<H", 0x020f)
+    yield "bzimage", bytes(bz)
+
+
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "corpus")
-    for name, seeds in (("mb2", mb2_seeds()), ("madt", madt_seeds())):
+    for name, seeds in (("mb2", mb2_seeds()), ("madt", madt_seeds()), ("pvh", pvh_seeds())):
         d = os.path.join(out, name)
         os.makedirs(d, exist_ok=True)
         for seed, data in seeds:

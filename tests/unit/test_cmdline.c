@@ -130,13 +130,122 @@ static void test_null(void **state)
 	assert_string_equal(val, "XXX");
 }
 
+/* Parses `key` with cmdline_get_u64; *ok tells whether it succeeded (then the value). */
+static uint64_t get_u64(const char *cl, const char *key, bool *ok)
+{
+	uint64_t v = 0x5a5a5a5a5a5a5a5aULL;
+
+	*ok = cmdline_get_u64(cl, key, &v);
+	if (!*ok)
+		assert_int_equal(v, 0x5a5a5a5a5a5a5a5aULL); /* untouched on failure */
+	return v;
+}
+
+#define EXPECT_U64(cl, want)                                     \
+	do {                                                     \
+		bool ok_;                                        \
+		uint64_t v_ = get_u64((cl), "hvmem", &ok_);      \
+		if (!ok_)                                        \
+			print_error("\"%s\": no value\n", (cl)); \
+		assert_true(ok_);                                \
+		assert_int_equal(v_, (want));                    \
+	} while (0)
+
+#define EXPECT_NO_U64(cl)                                                                \
+	do {                                                                             \
+		bool ok_;                                                                \
+		uint64_t v_ = get_u64((cl), "hvmem", &ok_);                              \
+		if (ok_)                                                                 \
+			print_error("\"%s\": got %llu\n", (cl), (unsigned long long)v_); \
+		assert_false(ok_);                                                       \
+	} while (0)
+
+static void test_get_u64(void **state)
+{
+	(void)state;
+	EXPECT_U64("hvmem=64", 64);
+	EXPECT_U64("hvmem=0", 0);
+	EXPECT_U64("a=1 hvmem=4096 b", 4096);
+	EXPECT_U64("hvmem=1 2", 1);
+	EXPECT_U64("hvmem=18446744073709551609", 18446744073709551609ULL);
+	EXPECT_U64("hvmem=9999999999999999999", 9999999999999999999ULL);
+	/* absent or empty */
+	EXPECT_NO_U64("");
+	EXPECT_NO_U64("a=1 b=64");
+	EXPECT_NO_U64("hvmemx=64");
+	EXPECT_NO_U64("xhvmem=64");
+	EXPECT_NO_U64("hvmem=");
+	EXPECT_NO_U64("hvmem");
+	EXPECT_NO_U64("hvmem= 64");
+	assert_false(cmdline_get_u64(NULL, "hvmem", &(uint64_t){0}));
+	/* not a decimal number */
+	EXPECT_NO_U64("hvmem=12x");
+	EXPECT_NO_U64("hvmem=x12");
+	EXPECT_NO_U64("hvmem=-1");
+	EXPECT_NO_U64("hvmem=+1");
+	EXPECT_NO_U64("hvmem=0x10");
+	EXPECT_NO_U64("hvmem=1.5");
+	EXPECT_NO_U64("hvmem=64M");
+	EXPECT_NO_U64("hvmem=1,2");
+	/* too large */
+	EXPECT_NO_U64("hvmem=18446744073709551616");
+	EXPECT_NO_U64("hvmem=18446744073709551620");
+	EXPECT_NO_U64("hvmem=18446744073709551700");
+	EXPECT_NO_U64("hvmem=99999999999999999999");
+	EXPECT_NO_U64("hvmem=184467440737095516150");
+	EXPECT_NO_U64("hvmem=100000000000000000000000000000");
+}
+
+static void test_get_u64_last_wins(void **state)
+{
+	(void)state;
+	EXPECT_U64("hvmem=1 hvmem=2", 2);
+	EXPECT_U64("hvmem=x hvmem=5", 5);
+	EXPECT_U64("hvmem=1 hvmem=18446744073709551616 hvmem=3", 3);
+	/* the last one decides, even when it is not a number */
+	EXPECT_NO_U64("hvmem=1 hvmem=x");
+	EXPECT_NO_U64("hvmem=1 hvmem=");
+	EXPECT_NO_U64("hvmem=1 hvmem");
+}
+
+static void test_get_u64_leading_zeros(void **state)
+{
+	(void)state;
+	EXPECT_U64("hvmem=0064", 64);
+	EXPECT_U64("hvmem=00", 0);
+	EXPECT_U64("hvmem=000000000000000000064", 64);			    /* 21 digits */
+	EXPECT_U64("hvmem=018446744073709551609", 18446744073709551609ULL); /* 21 digits */
+}
+
+#define ZEROS22 "0000000000000000000000"
+
+/* The largest values, and long values (they are parsed in place, never cut short). */
+static void test_get_u64_limits(void **state)
+{
+	(void)state;
+	EXPECT_U64("hvmem=18446744073709551615", UINT64_MAX);
+	EXPECT_U64("hvmem=18446744073709551610", 18446744073709551610ULL);
+	EXPECT_U64("hvmem=0018446744073709551615", UINT64_MAX);
+	EXPECT_U64("hvmem=" ZEROS22 "64", 64);
+	EXPECT_U64("hvmem=00000000000000000000000000000000000000000000000000000001", 1);
+	EXPECT_NO_U64("hvmem=" ZEROS22 "1x");
+	EXPECT_NO_U64("hvmem=00000000000000000000000000000000000000000000000000000000x");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_bare_keys),  cmocka_unit_test(test_values),
-		cmocka_unit_test(test_last_wins),  cmocka_unit_test(test_no_prefix_match),
-		cmocka_unit_test(test_truncation), cmocka_unit_test(test_spaces),
+		cmocka_unit_test(test_bare_keys),
+		cmocka_unit_test(test_values),
+		cmocka_unit_test(test_last_wins),
+		cmocka_unit_test(test_no_prefix_match),
+		cmocka_unit_test(test_truncation),
+		cmocka_unit_test(test_spaces),
 		cmocka_unit_test(test_null),
+		cmocka_unit_test(test_get_u64),
+		cmocka_unit_test(test_get_u64_last_wins),
+		cmocka_unit_test(test_get_u64_leading_zeros),
+		cmocka_unit_test(test_get_u64_limits),
 	};
 
 	return cmocka_run_group_tests_name("cmdline", tests, NULL, NULL);

@@ -351,6 +351,123 @@ static void test_init_unaligned_ranges(void **state)
 	assert_int_equal(frame_alloc(&p), 0);
 }
 
+/* frames_claim takes exactly the frames asked for, and they can be freed back. */
+static void test_claim(void **state)
+{
+	uint64_t nfree = pool.nfree, ntotal = pool.ntotal;
+
+	(void)state;
+	assert_int_equal(frames_claim(&pool, 0x600000, 4), 0);
+	assert_int_equal(pool.nfree, nfree - 4);
+	assert_int_equal(pool.ntotal, ntotal);
+	for (uint64_t i = 0; i < 4; i++)
+		assert_false(frame_is_free(&pool, 0x600000 + i * FRAME_SIZE));
+	assert_true(frame_is_free(&pool, 0x600000 - FRAME_SIZE));
+	assert_true(frame_is_free(&pool, 0x600000 + 4 * FRAME_SIZE));
+
+	/* single frames, the first and the last free ones, and a run across a bitmap word */
+	assert_int_equal(frames_claim(&pool, 0x182000, 1), 0);
+	assert_int_equal(frames_claim(&pool, 0x3fff000, 1), 0);
+	assert_int_equal(frames_claim(&pool, 0x7f0000 /* frame 0x7f0: word 31, bit 48 */, 0x20), 0);
+	assert_int_equal(pool.nfree, nfree - 4 - 2 - 0x20);
+	for (uint64_t i = 0; i < 0x20; i++)
+		assert_false(frame_is_free(&pool, 0x7f0000 + i * FRAME_SIZE));
+	assert_true(frame_is_free(&pool, 0x7ef000));
+	assert_true(frame_is_free(&pool, 0x810000));
+
+	/* claimed frames are never handed out */
+	assert_int_equal(frame_alloc(&pool), 0x183000);
+	assert_int_equal(frame_free(&pool, 0x183000), 0);
+
+	/* and can be given back */
+	assert_int_equal(frames_free_contig(&pool, 0x600000, 4), 0);
+	assert_int_equal(frame_free(&pool, 0x182000), 0);
+	assert_int_equal(frame_free(&pool, 0x3fff000), 0);
+	for (uint64_t i = 0; i < 0x20; i++)
+		assert_int_equal(frame_free(&pool, 0x7f0000 + i * FRAME_SIZE), 0);
+	assert_int_equal(pool.nfree, nfree);
+	for (uint64_t f = 0; f < NFRAMES; f++)
+		assert_int_equal(frame_is_free(&pool, f * FRAME_SIZE), expect_free(f));
+
+	/* the whole largest free run, then once more: refused */
+	assert_int_equal(frames_claim(&pool, 0x401000, 0x2bff), 0);
+	assert_int_equal(pool.nfree, nfree - 0x2bff);
+	assert_int_equal(frames_claim(&pool, 0x401000, 0x2bff), -1);
+	assert_int_equal(frames_claim(&pool, 0x401000, 1), -1);
+	assert_int_equal(pool.nfree, nfree - 0x2bff);
+	assert_int_equal(frames_free_contig(&pool, 0x401000, 0x2bff), 0);
+	assert_int_equal(pool.nfree, nfree);
+}
+
+/* A refused claim takes nothing. */
+static void test_claim_refused(void **state)
+{
+	uint64_t nfree, a;
+
+	(void)state;
+	a = frame_alloc(&pool);
+	assert_int_equal(a, 0x182000);
+	nfree = pool.nfree;
+
+	/* runs with one used frame in them: first, middle, last */
+	assert_int_equal(frames_claim(&pool, a, 4), -1);
+	assert_int_equal(frames_claim(&pool, a - FRAME_SIZE, 3), -1); /* the bitmap page */
+	assert_int_equal(pool.nfree, nfree);
+	assert_true(frame_is_free(&pool, a + FRAME_SIZE));
+	assert_int_equal(frames_claim(&pool, 0x700000, 0x200), 0);
+	assert_int_equal(frame_free(&pool, 0x700000 + 0x100 * FRAME_SIZE), 0);
+	nfree = pool.nfree;
+	assert_int_equal(frames_claim(&pool, 0x6ff000, 2), -1);
+	assert_int_equal(frames_claim(&pool, 0x8ff000, 2), -1);
+	assert_int_equal(frames_claim(&pool, 0x600000, 0x400), -1);
+	assert_int_equal(pool.nfree, nfree);
+	assert_true(frame_is_free(&pool, 0x6ff000));
+	assert_true(frame_is_free(&pool, 0x800000));
+	assert_true(frame_is_free(&pool, 0x900000));
+	assert_true(frame_is_free(&pool, 0x600000));
+	assert_false(frame_is_free(&pool, 0x700000));
+
+	/* never-free frames: low memory, reserved ranges, holes */
+	assert_int_equal(frames_claim(&pool, 0, 1), -1);
+	assert_int_equal(frames_claim(&pool, 0x9f000, 1), -1);
+	assert_int_equal(frames_claim(&pool, 0xff000, 2), -1);
+	assert_int_equal(frames_claim(&pool, 0x100000, 1), -1);
+	assert_int_equal(frames_claim(&pool, 0x180000, 1), -1);
+	assert_int_equal(frames_claim(&pool, 0x400000, 1), -1);
+	assert_int_equal(frames_claim(&pool, 0x2fff000, 2), -1);
+	assert_int_equal(frames_claim(&pool, 0x3000000, 1), -1);
+	assert_int_equal(pool.nfree, nfree);
+	assert_true(frame_is_free(&pool, 0x2fff000));
+
+	/* unaligned */
+	assert_int_equal(frames_claim(&pool, 0x600001, 1), -1);
+	assert_int_equal(frames_claim(&pool, 0x600800, 1), -1);
+	assert_int_equal(frames_claim(&pool, 0x600fff, 2), -1);
+	assert_int_equal(pool.nfree, nfree);
+	assert_true(frame_is_free(&pool, 0x600000));
+	assert_true(frame_is_free(&pool, 0x601000));
+
+	/* outside the pool, or a run crossing its end */
+	assert_int_equal(frames_claim(&pool, MEM_SIZE, 1), -1);
+	assert_int_equal(frames_claim(&pool, MEM_SIZE - FRAME_SIZE, 2), -1);
+	assert_int_equal(frames_claim(&pool, 0xfec00000, 1), -1);
+	assert_int_equal(frames_claim(&pool, UINT64_MAX & ~(FRAME_SIZE - 1), 1), -1);
+	assert_int_equal(frames_claim(&pool, 0x600000, UINT64_MAX), -1);
+	assert_int_equal(frames_claim(&pool, 0x600000, NFRAMES), -1);
+	assert_int_equal(frames_claim(&pool, 0x600000, NFRAMES + 1), -1);
+	assert_int_equal(frames_claim(&pool, 0x600000, 1ULL << 52), -1);
+	assert_int_equal(pool.nfree, nfree);
+	assert_true(frame_is_free(&pool, MEM_SIZE - FRAME_SIZE));
+
+	/* nothing changed: the free frames are where they were */
+	assert_int_equal(frame_free(&pool, a), 0);
+	assert_int_equal(frames_free_contig(&pool, 0x700000, 0x100), 0);
+	assert_int_equal(frames_free_contig(&pool, 0x701000 + 0x100 * FRAME_SIZE, 0xff), 0);
+	assert_int_equal(pool.nfree, pool.ntotal);
+	for (uint64_t f = 0; f < NFRAMES; f++)
+		assert_int_equal(frame_is_free(&pool, f * FRAME_SIZE), expect_free(f));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
@@ -360,6 +477,7 @@ int main(void)
 		T(test_contig),	      T(test_contig_largest),
 		T(test_wraparound),   T(test_init_failures),
 		T(test_init_tiny),    T(test_init_unaligned_ranges),
+		T(test_claim),	      T(test_claim_refused),
 	};
 
 	return cmocka_run_group_tests_name("frames", tests, NULL, NULL);
