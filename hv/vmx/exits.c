@@ -117,7 +117,7 @@ int handle_vmcall(struct vcpu *v, struct vm_exit *x)
 {
 	struct hc_ctx c = {
 		.vcpu = v,
-		.from_dom0 = false,
+		.from_dom0 = v->vm->kind == VM_DOM0,
 		.cpl = vcpu_cpl(),
 		.arg = {v->gprs.r[GPR_RDI], v->gprs.r[GPR_RSI], v->gprs.r[GPR_RDX],
 			v->gprs.r[GPR_R10], v->gprs.r[GPR_R8], v->gprs.r[GPR_R9]},
