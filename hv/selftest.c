@@ -35,6 +35,7 @@ GUEST(prot32);
 GUEST(long64);
 GUEST(hostile);
 GUEST(bench);
+GUEST(fpu);
 
 enum step_kind { OUT, IN, HLT, MMIO, SHUTDOWN, TIMEOUT, EXC, INTR };
 #define F_STRING 1u
@@ -428,6 +429,48 @@ static void run_init_sipi(struct result *r)
 	free_vm(vm, ram_pa, KiB(64));
 }
 
+/* Runs the fpu guest of `vm` until its next exit; true when that exit is `kind`. */
+static bool fpu_step(struct vcpu *v, enum vm_exit_kind kind, uint64_t *data)
+{
+	struct vm_exit x;
+
+	if (vcpu_run(v, &x) || x.kind != kind)
+		return false;
+	if (data)
+		*data = x.io.data;
+	return true;
+}
+
+/* Guest A loads XMM0, guest B loads another value and halts, A must still see its own. */
+static void run_fpu_isolation(struct result *r)
+{
+	static const uint32_t pat[2][4] = {{0x11111111, 0x22222222, 0x33333333, 0x44444444},
+					   {0xdeadbeef, 0xcafef00d, 0x0badc0de, 0x5eed5eed}};
+	uint64_t ram[2], word = 0;
+	struct vcpu *v[2];
+	struct vm *vm[2];
+	bool ok = true;
+
+	for (int i = 0; i < 2; i++) {
+		vm[i] = make_vm(&blob_fpu, KiB(64), 0, &v[i], &ram[i]);
+		if (!vm[i])
+			panic("selftest: out of memory");
+		vm_write(vm[i], 0x2000, pat[i], sizeof(pat[i]));
+		vcpu_set_mode(v[i], VCPU_PROT32, GUEST_LOAD, GUEST_STACK, 0);
+		vcpu_set_timeout(v[i], 20000000);
+		ok &= fpu_step(v[i], VMEXIT_HLT, NULL);
+	}
+	for (int k = 0; ok && k < 4; k++) {
+		ok = fpu_step(v[0], VMEXIT_IO, &word) && word == pat[0][k];
+		if (!ok)
+			fmt_snprintf(r->why, sizeof(r->why), "XMM0 word %d reads %#llx, not %#x", k,
+				     (unsigned long long)word, pat[0][k]);
+	}
+	r->ok = ok;
+	for (int i = 0; i < 2; i++)
+		free_vm(vm[i], ram[i], KiB(64));
+}
+
 /* Creating and destroying VMs returns every frame: the free count ends where it started. */
 static void run_leak_check(struct result *r, uint64_t *before, uint64_t *after)
 {
@@ -454,7 +497,7 @@ static void run_leak_check(struct result *r, uint64_t *before, uint64_t *after)
 		     (unsigned long long)*before, (unsigned long long)*after);
 }
 
-#define NTESTS (ARRAY_SIZE(tests) + 1)
+#define NTESTS (ARRAY_SIZE(tests) + 2)
 
 struct cpu_results {
 	struct result r[NTESTS];
@@ -470,6 +513,7 @@ static void suite_on_cpu(void *arg)
 	for (unsigned i = 0; i < ARRAY_SIZE(tests); i++)
 		run_test(&tests[i], &mine->r[i]);
 	run_init_sipi(&mine->r[ARRAY_SIZE(tests)]);
+	run_fpu_isolation(&mine->r[ARRAY_SIZE(tests) + 1]);
 }
 
 static unsigned tap_line(unsigned n, bool ok, const char *name, unsigned cpu, const char *why)
@@ -509,6 +553,9 @@ void selftest_run(void)
 		failed += tap_line(++n, results[c].r[ARRAY_SIZE(tests)].ok,
 				   "INIT parks a vCPU, SIPI starts it at the vector", c,
 				   results[c].r[ARRAY_SIZE(tests)].why);
+		failed += tap_line(++n, results[c].r[ARRAY_SIZE(tests) + 1].ok,
+				   "XMM0 survives another guest's run (extended state is per vCPU)",
+				   c, results[c].r[ARRAY_SIZE(tests) + 1].why);
 	}
 	failed +=
 		tap_line(++n, leak.ok, "1000 VMs created and destroyed leak no frame", 0, leak.why);

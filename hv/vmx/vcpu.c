@@ -68,6 +68,7 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
 	v->apic_base = 0xfee00000 | (1u << 11) | (id == 0 ? 1u << 8 : 0);
 	v->misc_enable = 1; /* fast strings */
 	v->dr6 = 0xffff0ff0;
+	fpu_init_area(v->fpu);
 	v->vpid = vpid_alloc();
 	v->vmcs = frame_alloc(&hv_frames);
 	if (!v->vpid || !v->vmcs || vmcs_init(v)) {
@@ -154,7 +155,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 		io_complete(v, x);
 	__builtin_memset(x, 0, sizeof(*x));
 	guest_msrs_load(v);
-	host_xcr0 = xcr0_switch(v->xcr0);
+	host_xcr0 = fpu_enter(v);
 	arm_timer(v);
 	while (action == EXIT_RESUME) {
 		prepare_entry(v);
@@ -166,8 +167,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 		events_save_idt_vectoring(v);
 		action = vmx_handle_exit(v, x);
 	}
-	if (host_xcr0)
-		xcr0_switch(host_xcr0);
+	fpu_leave(v, host_xcr0);
 	guest_msrs_put(v);
 	vcpu_put(v);
 	return 0;

@@ -75,6 +75,7 @@ void virt_cpu_on(void)
 	v = phys_to_virt(frame_alloc_zeroed());
 	__builtin_memset(v, 0, sizeof(*v));
 	v->vmxon_pa = frame_alloc_zeroed();
+	v->host_fpu = phys_to_virt(frame_alloc_zeroed());
 	*(uint32_t *)phys_to_virt(v->vmxon_pa) = vmx_caps.revision;
 	if (vmxon(v->vmxon_pa))
 		panic("vmx: CPU %u: VMXON failed", c->index);

@@ -7,6 +7,8 @@
 #include "bits.h"
 #include "ept.h"
 
+#define FPU_AREA_SIZE 4096
+
 /* Guest GPRs in the hardware's register-number order (exit qualifications use it). */
 enum gpr {
 	GPR_RAX,
@@ -89,6 +91,8 @@ struct vcpu {
 	bool io_pending;
 	uint64_t io_qual;
 	uint32_t io_insn_info, io_insn_len;
+	/* x87/SSE/AVX state while the vCPU is not running (XSAVE standard format) */
+	uint8_t fpu[FPU_AREA_SIZE] __aligned(64);
 	/* statistics, and the last exits for crash reports */
 	uint64_t exits[EXIT_REASON_MAX + 1];
 	struct {
@@ -157,6 +161,11 @@ int gva_to_gpa(struct vcpu *v, uint64_t gla, bool write, uint64_t *gpa, uint32_t
 /* exit_cpuid.c: XCR0 switch around runs (returns the previous value, 0 without XSAVE) */
 uint64_t xcr0_switch(uint64_t to);
 uint64_t guest_xcr0_supported(void);
+
+/* fpu.c: extended state around runs (fpu_enter returns the host's XCR0 for fpu_leave) */
+void fpu_init_area(uint8_t *area);
+uint64_t fpu_enter(struct vcpu *v);
+void fpu_leave(struct vcpu *v, uint64_t host_xcr0);
 
 /* msrs around runs */
 void guest_msrs_load(struct vcpu *v);
