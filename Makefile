@@ -64,10 +64,20 @@ $(DOM0)/%: guests/dom0/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 
+# kernel modules for dom0, built against its kernel tree in a scratch copy under build/
+DOM0_MODULES := hvcall_test
+$(DOM0)/%.ko: tests/kvm/%.c compat/kvmabi/hvabi.h $(DOM0)/vmlinux
+	@rm -rf $(BUILD)/modules/$* && mkdir -p $(BUILD)/modules/$*
+	cp $< compat/kvmabi/hvabi.h $(BUILD)/modules/$*/
+	echo 'obj-m := $*.o' > $(BUILD)/modules/$*/Kbuild
+	$(MAKE) -s -C "$$(cat $(DOM0)/kdir)" M="$(abspath $(BUILD)/modules/$*)" modules
+	cp $(BUILD)/modules/$*/$*.ko $@
+
 $(DOM0)/initramfs.cpio: guests/dom0/init $(wildcard guests/dom0/tests/*.sh) scripts/dom0-initramfs.sh \
-		$(DOM0_TOOLS:%=$(DOM0)/%)
+		$(DOM0_TOOLS:%=$(DOM0)/%) $(DOM0_MODULES:%=$(DOM0)/%.ko)
 	@mkdir -p $(dir $@)
-	scripts/dom0-initramfs.sh $@ $(foreach t,$(DOM0_TOOLS),$(DOM0)/$(t):bin/$(t))
+	scripts/dom0-initramfs.sh $@ $(foreach t,$(DOM0_TOOLS),$(DOM0)/$(t):bin/$(t)) \
+		$(foreach m,$(DOM0_MODULES),$(DOM0)/$(m).ko:lib/modules/$(m).ko)
 
 iso: $(BUILD)/hv.iso
 $(BUILD)/hv.iso: $(BUILD)/hv.elf $(DOM0)/vmlinux $(DOM0)/initramfs.cpio scripts/mkiso.sh FORCE

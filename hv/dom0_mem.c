@@ -256,3 +256,13 @@ void dom0_build_ept(const struct boot_info *bi)
 	dom0_must(vm_map_mmio(d0.vm, d0.lapic, d0.lapic, PAGE_SIZE, VM_R),
 		  "mapping the local APIC");
 }
+
+bool dom0_owns_range(uint64_t pa, uint64_t len)
+{
+	if (!d0.owned || !len || pa + len < pa)
+		return false;
+	for (uint64_t f = pa / PAGE_SIZE; f <= (pa + len - 1) / PAGE_SIZE; f++)
+		if (!dom0_owns(f))
+			return false;
+	return true;
+}

@@ -28,6 +28,11 @@ static int64_t hc_nop(struct hc_ctx *c)
 static const struct hypercall hypercalls[HC_COUNT] = {
 	[HC_ABI_VERSION] = {hc_abi_version, HC_ANY_VM},
 	[HC_NOP] = {hc_nop, HC_ANY_VM},
+	[HC_VM_CREATE] = {hc_vm_create, HC_DOM0},
+	[HC_VM_DESTROY] = {hc_vm_destroy, HC_DOM0},
+	[HC_VM_MAP] = {hc_vm_map, HC_DOM0},
+	[HC_VCPU_CREATE] = {hc_vcpu_create, HC_DOM0},
+	[HC_VCPU_RUN] = {hc_vcpu_run, HC_DOM0},
 };
 
 int64_t hypercall_dispatch(uint64_t nr, struct hc_ctx *c)

@@ -13,6 +13,13 @@ struct hc_ctx {
 	uint64_t arg[6];
 };
 
+/* hc_vm.c: dom0's control of VMs */
+int64_t hc_vm_create(struct hc_ctx *c);
+int64_t hc_vm_destroy(struct hc_ctx *c);
+int64_t hc_vm_map(struct hc_ctx *c);
+int64_t hc_vcpu_create(struct hc_ctx *c);
+int64_t hc_vcpu_run(struct hc_ctx *c);
+
 /* Checks number and permission, then runs the handler. Returns the value for the guest's RAX. */
 int64_t hypercall_dispatch(uint64_t nr, struct hc_ctx *c);
 

@@ -143,7 +143,8 @@ static bool vmlaunch_exited(struct vm *vm, struct vcpu *v, char *why, size_t n)
 	}
 
 static const struct test tests[] = {
-	{"real mode: CPUID leaf, port I/O of each size, REP OUTSB, hypercalls, HLT, MMIO",
+	{"real mode: CPUID leaf, port I/O of each size, REP OUTSB, hypercalls (and -EPERM), HLT, "
+	 "MMIO",
 	 &blob_real,
 	 VCPU_REAL,
 	 GUEST_LOAD,
@@ -161,6 +162,7 @@ static const struct test tests[] = {
 	  O(0xe0, 4, 0),
 	  O(0xe0, 4, (uint32_t)-ENOSYS),
 	  O(0xe0, 4, 1),
+	  O(0xe0, 4, (uint32_t)-EPERM),
 	  {HLT, 0, 0, 0, 0, NULL},
 	  O(0xe1, 1, 0x77),
 	  {MMIO, 0, 0, 0, 0x20010, NULL}}},

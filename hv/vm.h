@@ -119,6 +119,9 @@ int vm_gpa_to_hpa(struct vm *vm, uint64_t gpa, uint64_t *hpa);
 int vm_read(struct vm *vm, uint64_t gpa, void *buf, size_t len);
 int vm_write(struct vm *vm, uint64_t gpa, const void *buf, size_t len);
 
+/* The vCPU with that id, or NULL. */
+struct vcpu *vm_get_vcpu(struct vm *vm, unsigned id);
+
 /* vCPUs. vcpu_create returns NULL when memory is short or `id` is taken or too large. */
 struct vcpu *vcpu_create(struct vm *vm, unsigned id);
 int vcpu_get_regs(struct vcpu *v, struct vcpu_regs *r);

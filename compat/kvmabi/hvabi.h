@@ -16,10 +16,52 @@
 #define HV_CPUID_LEAF	   0x40000000
 #define HV_CPUID_SIGNATURE "uHVuHVuHVuHV"
 
+/*
+ * Control hypercalls (dom0's kernel only). Guest-physical addresses given by dom0 must be in
+ * dom0's own memory (-EFAULT otherwise); VM handles come from HC_VM_CREATE (-EBADF otherwise).
+ */
 enum hv_hypercall {
 	HC_ABI_VERSION = 0, /* () -> HV_ABI_VERSION */
 	HC_NOP = 1,	    /* () -> 0; the cheapest round trip, for measurements */
+	HC_VM_CREATE = 2,   /* () -> handle >= 0, -ENOMEM, -ENOSPC */
+	HC_VM_DESTROY = 3,  /* (vm) -> 0 */
+	HC_VM_MAP = 4,	    /* (vm, gpa, list, nframes, prot): map the frames whose numbers (u64)
+			       are in the page at `list`, at consecutive GPAs; prot HV_PROT_* */
+	HC_VCPU_CREATE = 5, /* (vm, id) -> 0, -EEXIST, -EINVAL */
+	HC_VCPU_RUN = 6,    /* (vm, id, exit) -> 0 and a struct hv_exit written at `exit` */
 	HC_COUNT
+};
+
+#define HV_PROT_R	  1
+#define HV_PROT_W	  2
+#define HV_PROT_X	  4
+#define HV_MAX_VMS	  64
+#define HV_MAP_MAX_FRAMES 512 /* one page of frame numbers */
+
+enum hv_exit_kind {
+	HV_EXIT_NONE,
+	HV_EXIT_IO,
+	HV_EXIT_MMIO,
+	HV_EXIT_HLT,
+	HV_EXIT_SHUTDOWN,
+	HV_EXIT_EXCEPTION,
+	HV_EXIT_INTR,
+	HV_EXIT_TIMEOUT,
+	HV_EXIT_INTR_WINDOW,
+	HV_EXIT_WAIT_SIPI,
+	HV_EXIT_FAIL_ENTRY,
+	HV_EXIT_INTERNAL,
+};
+
+/* What HC_VCPU_RUN reports: why the vCPU stopped. */
+struct hv_exit {
+	unsigned int kind;   /* enum hv_exit_kind */
+	unsigned int reason; /* the architectural exit reason */
+	unsigned long long qual;
+	unsigned long long data; /* IO: the value an OUT wrote */
+	unsigned long long gpa;	 /* MMIO */
+	unsigned short port;
+	unsigned char size, in, string, rep, write, pad;
 };
 
 #endif

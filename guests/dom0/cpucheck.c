@@ -25,6 +25,15 @@ static int vmxon_signal(void)
 	return WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
+/* VMCALL from user space: the hypervisor answers -EPERM (1) for every call at CPL 3. */
+static long user_vmcall(void)
+{
+	long ret;
+
+	__asm__ volatile("vmcall" : "=a"(ret) : "a"(0L) : "memory");
+	return ret;
+}
+
 int main(void)
 {
 	unsigned a, b, c, d, fails = 0;
@@ -40,6 +49,8 @@ int main(void)
 	__cpuid_count(0xd, 0, a, b, c, d);
 	printf("cpucheck: XCR0 may hold %#x:%#x (max area %u bytes)\n", d, a, c);
 	fails += d != 0 || (a & ~7u) != 0;
+	printf("cpucheck: VMCALL from user space returns %ld\n", user_vmcall());
+	fails += user_vmcall() != -1;
 	a = (unsigned)vmxon_signal();
 	printf("cpucheck: VMXON ends the process with signal %u (SIGILL is %u)\n", a, SIGILL);
 	fails += a != SIGILL;

@@ -5,6 +5,7 @@
 #define PORT_STRING 0xe3	/* OUTS/INS */
 #define HC_ABI_VERSION 0
 #define HC_NOP 1
+#define HC_VM_CREATE 2
 /* A fault handler adds the byte at SKIP to the return address: set it before a faulting insn. */
 #define SKIP 0x0ff0
 #define STACK_TOP 0x8000

@@ -29,6 +29,9 @@ _start:
 	mov $HC_ABI_VERSION, %eax
 	vmcall
 	out %eax, $PORT_REPORT
+	mov $HC_VM_CREATE, %eax		/* a control hypercall: dom0's kernel only */
+	vmcall
+	out %eax, $PORT_REPORT
 	hlt
 	mov $0x77, %al
 	out %al, $PORT_BYTE

@@ -125,6 +125,7 @@ int handle_vmcall(struct vcpu *v, struct vm_exit *x)
 
 	(void)x;
 	v->gprs.r[GPR_RAX] = (uint64_t)hypercall_dispatch(v->gprs.r[GPR_RAX], &c);
+	vcpu_load(v); /* dom0's control hypercalls may have loaded other vCPUs' VMCSs */
 	vcpu_skip_insn(v);
 	return EXIT_RESUME;
 }

@@ -252,3 +252,8 @@ int vm_write(struct vm *vm, uint64_t gpa, const void *buf, size_t len)
 {
 	return vm_copy(vm, gpa, (void *)(uintptr_t)buf, len, true);
 }
+
+struct vcpu *vm_get_vcpu(struct vm *vm, unsigned id)
+{
+	return id < VM_MAX_VCPUS ? vm->vcpus[id] : NULL;
+}

@@ -154,7 +154,7 @@ expect_poweroff_by_dom0() {
 }
 
 case_bochs_dom0_2cpu() {
-	dom0_boot 2 smp,hvlog,hvmem,cpu
+	dom0_boot 2 smp,hvlog,hvmem,cpu,hvcall
 	expect_fixed "dom0: starting on 2 CPU(s)"
 	expect_fixed "dom0: init reached (2 CPUs, kernel 6.1."
 	expect_fixed "dom0: test smp: PASS"
@@ -162,7 +162,11 @@ case_bochs_dom0_2cpu() {
 	expect_fixed "dom0: test hvmem: PASS"
 	expect_fixed "cpucheck: hypervisor leaf max 0x40000001 signature 'uHVuHVuHVuHV'"
 	expect_fixed "cpucheck: VMXON ends the process with signal 4 (SIGILL is 4)"
+	expect_fixed "cpucheck: VMCALL from user space returns -1"
 	expect_fixed "dom0: test cpu: PASS"
+	expect_fixed "hvcall: map a frame dom0 does not own: -14 (want -14) ok"
+	expect_fixed "hvcall: value: 66 (want 66) ok"
+	expect_fixed "dom0: test hvcall: PASS"
 	expect_not_regex "dom0: test [a-z]+: FAIL"
 	expect_poweroff_by_dom0
 }

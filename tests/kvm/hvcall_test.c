@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * hvcall_test: drives the hypervisor's VM hypercalls from dom0's kernel when loaded. A one-page
+ * guest at the reset vector writes 0x42 to port 0x10 and halts; the results go to the kernel
+ * log as "hvcall: ..." lines, ending with PASS or FAIL.
+ */
+#include <linux/gfp.h>
+#include <linux/io.h>
+#include <linux/mm.h>
+#include <linux/module.h>
+
+#include "hvabi.h"
+
+static long hv_call(unsigned long nr, unsigned long a0, unsigned long a1, unsigned long a2,
+		    unsigned long a3, unsigned long a4)
+{
+	register unsigned long r10 asm("r10") = a3;
+	register unsigned long r8 asm("r8") = a4;
+	long ret;
+
+	asm volatile("vmcall"
+		     : "=a"(ret)
+		     : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8)
+		     : "memory");
+	return ret;
+}
+
+static int check(const char *what, long got, long want)
+{
+	pr_info("hvcall: %s: %ld (want %ld) %s\n", what, got, want, got == want ? "ok" : "FAIL");
+	return got != want;
+}
+
+/* Runs the vCPU until an exit other than a host interrupt. */
+static long run(long vm, struct hv_exit *e, phys_addr_t e_pa)
+{
+	long rc;
+
+	do {
+		rc = hv_call(HC_VCPU_RUN, vm, 0, e_pa, 0, 0);
+	} while (!rc && e->kind == HV_EXIT_INTR);
+	return rc;
+}
+
+static int exercise(struct page *ram, struct page *list, struct page *ex)
+{
+	static const u8 code[] = { 0xb0, 0x42, 0xe6, 0x10, 0xf4 }; /* mov $0x42,%al; out; hlt */
+	struct hv_exit *e = page_address(ex);
+	u64 *pfn = page_address(list);
+	int fails = 0;
+	long vm;
+
+	memcpy(page_address(ram) + 0xff0, code, sizeof(code));
+	pfn[0] = page_to_pfn(ram);
+	fails += check("abi version", hv_call(HC_ABI_VERSION, 0, 0, 0, 0, 0), HV_ABI_VERSION);
+	vm = hv_call(HC_VM_CREATE, 0, 0, 0, 0, 0);
+	fails += check("vm create", vm >= 0, 1);
+	fails += check("map a list in the hypervisor's memory",
+		       hv_call(HC_VM_MAP, vm, 0xfffff000, 0x200000, 1, 7), -EFAULT);
+	pfn[1] = 0x200; /* the hypervisor's first image page */
+	fails += check("map a frame dom0 does not own",
+		       hv_call(HC_VM_MAP, vm, 0xfffff000, page_to_phys(list) + 8, 1, 7), -EFAULT);
+	fails += check("map", hv_call(HC_VM_MAP, vm, 0xfffff000, page_to_phys(list), 1, 7), 0);
+	fails += check("vcpu create", hv_call(HC_VCPU_CREATE, vm, 0, 0, 0, 0), 0);
+	fails += check("vcpu create again", hv_call(HC_VCPU_CREATE, vm, 0, 0, 0, 0), -EEXIST);
+	fails += check("run to the OUT", run(vm, e, page_to_phys(ex)), 0);
+	fails += check("exit kind IO", e->kind, HV_EXIT_IO);
+	fails += check("port", e->port, 0x10);
+	fails += check("value", e->data, 0x42);
+	fails += check("run to the HLT", run(vm, e, page_to_phys(ex)), 0);
+	fails += check("exit kind HLT", e->kind, HV_EXIT_HLT);
+	fails += check("vm destroy", hv_call(HC_VM_DESTROY, vm, 0, 0, 0, 0), 0);
+	fails += check("vm destroy again", hv_call(HC_VM_DESTROY, vm, 0, 0, 0, 0), -EBADF);
+	return fails;
+}
+
+static int __init hvcall_init(void)
+{
+	struct page *ram = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	struct page *list = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	struct page *ex = alloc_page(GFP_KERNEL | __GFP_ZERO);
+
+	if (!ram || !list || !ex)
+		pr_info("hvcall: FAIL (no memory)\n");
+	else
+		pr_info("hvcall: %s\n", exercise(ram, list, ex) ? "FAIL" : "PASS");
+	if (ram)
+		__free_page(ram);
+	if (list)
+		__free_page(list);
+	if (ex)
+		__free_page(ex);
+	return 0;
+}
+
+static void __exit hvcall_exit(void)
+{
+}
+
+module_init(hvcall_init);
+module_exit(hvcall_exit);
+MODULE_LICENSE("GPL");
+MODULE_DESCRIPTION("Exercises the hypervisor's VM hypercalls");
