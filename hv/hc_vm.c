@@ -112,21 +112,113 @@ static void to_abi(const struct vm_exit *x, struct hv_exit *e)
 	}
 }
 
-/* Runs the vCPU on this CPU until an exit for dom0. */
-int64_t hc_vcpu_run(struct hc_ctx *c)
+/* The vCPU of (vm, id) and dom0's buffer of `len` bytes at `pa`, both checked. */
+static int target(struct hc_ctx *c, size_t len, struct vcpu **v, void **buf)
 {
 	struct vm *vm = lookup(c->arg[0]);
-	struct vcpu *v = vm && c->arg[1] < VM_MAX_VCPUS ? vm_get_vcpu(vm, (unsigned)c->arg[1]) : NULL;
-	uint64_t out = c->arg[2];
-	struct vm_exit x;
-	int rc;
 
-	if (!v)
-		return vm ? -EINVAL : -EBADF;
-	if ((out & 7) || !dom0_owns_range(out, sizeof(struct hv_exit)))
+	if (!vm)
+		return -EBADF;
+	*v = c->arg[1] < VM_MAX_VCPUS ? vm_get_vcpu(vm, (unsigned)c->arg[1]) : NULL;
+	if (!*v)
+		return -EINVAL;
+	if ((c->arg[2] & 7) || !dom0_owns_range(c->arg[2], len))
 		return -EFAULT;
-	rc = vcpu_run(v, &x); /* the VMCALL exit handler makes dom0's VMCS current again */
+	*buf = phys_to_virt(c->arg[2]);
+	return 0;
+}
+
+/* Runs the vCPU on this CPU until an exit for dom0 (the VMCALL handler reloads dom0 after). */
+int64_t hc_vcpu_run(struct hc_ctx *c)
+{
+	struct vm_exit x = {.io.data = c->arg[3]};
+	struct vcpu *v;
+	void *out;
+	int rc = target(c, sizeof(struct hv_exit), &v, &out);
+
+	if (rc)
+		return rc;
+	rc = vcpu_run(v, &x);
 	if (!rc)
-		to_abi(&x, phys_to_virt(out));
+		to_abi(&x, out);
 	return rc;
+}
+
+_Static_assert(sizeof(struct hv_regs) == sizeof(struct vcpu_regs), "same register order");
+
+int64_t hc_vcpu_get_regs(struct hc_ctx *c)
+{
+	struct vcpu *v;
+	void *buf;
+	int rc = target(c, sizeof(struct hv_regs), &v, &buf);
+
+	return rc ? rc : vcpu_get_regs(v, buf);
+}
+
+int64_t hc_vcpu_set_regs(struct hc_ctx *c)
+{
+	struct vcpu_regs r;
+	struct vcpu *v;
+	void *buf;
+	int rc = target(c, sizeof(struct hv_regs), &v, &buf);
+
+	if (rc)
+		return rc;
+	__builtin_memcpy(&r, buf, sizeof(r)); /* a copy: dom0 may change its page meanwhile */
+	return vcpu_set_regs(v, &r);
+}
+
+static void seg_out(struct hv_segment *o, const struct vm_segment *s)
+{
+	*o = (struct hv_segment){s->base, s->limit, s->selector, s->type, s->present, s->dpl,
+				 s->db,	  s->s,	    s->l,	 s->g,	  s->avl,     s->unusable,
+				 0};
+}
+
+static void seg_in(struct vm_segment *s, const struct hv_segment *o)
+{
+	*s = (struct vm_segment){o->base, o->limit, o->selector, o->type, o->present, o->dpl,
+				 o->db,	  o->s,	    o->l,	 o->g,	  o->avl,     o->unusable};
+}
+
+int64_t hc_vcpu_get_sregs(struct hc_ctx *c)
+{
+	struct vcpu_sregs s;
+	struct hv_sregs *o;
+	struct vcpu *v;
+	int rc = target(c, sizeof(*o), &v, (void **)&o);
+
+	if (rc || (rc = vcpu_get_sregs(v, &s)))
+		return rc;
+	__builtin_memset(o, 0, sizeof(*o));
+	seg_out(&o->cs, &s.cs), seg_out(&o->ds, &s.ds), seg_out(&o->es, &s.es);
+	seg_out(&o->fs, &s.fs), seg_out(&o->gs, &s.gs), seg_out(&o->ss, &s.ss);
+	seg_out(&o->tr, &s.tr), seg_out(&o->ldt, &s.ldt);
+	o->gdt = (struct hv_dtable){s.gdt.base, s.gdt.limit, {0}};
+	o->idt = (struct hv_dtable){s.idt.base, s.idt.limit, {0}};
+	o->cr0 = s.cr0, o->cr2 = s.cr2, o->cr3 = s.cr3, o->cr4 = s.cr4, o->cr8 = s.cr8;
+	o->efer = s.efer;
+	o->apic_base = 0xfee00000 | (1u << 11) | (c->arg[1] == 0 ? 1u << 8 : 0);
+	return 0;
+}
+
+int64_t hc_vcpu_set_sregs(struct hc_ctx *c)
+{
+	struct vcpu_sregs s;
+	struct hv_sregs in;
+	struct vcpu *v;
+	void *buf;
+	int rc = target(c, sizeof(in), &v, &buf);
+
+	if (rc)
+		return rc;
+	__builtin_memcpy(&in, buf, sizeof(in));
+	seg_in(&s.cs, &in.cs), seg_in(&s.ds, &in.ds), seg_in(&s.es, &in.es);
+	seg_in(&s.fs, &in.fs), seg_in(&s.gs, &in.gs), seg_in(&s.ss, &in.ss);
+	seg_in(&s.tr, &in.tr), seg_in(&s.ldt, &in.ldt);
+	s.gdt = (struct vm_dtable){in.gdt.base, in.gdt.limit};
+	s.idt = (struct vm_dtable){in.idt.base, in.idt.limit};
+	s.cr0 = in.cr0, s.cr2 = in.cr2, s.cr3 = in.cr3, s.cr4 = in.cr4, s.cr8 = in.cr8;
+	s.efer = in.efer;
+	return vcpu_set_sregs(v, &s);
 }

@@ -33,6 +33,10 @@ static const struct hypercall hypercalls[HC_COUNT] = {
 	[HC_VM_MAP] = {hc_vm_map, HC_DOM0},
 	[HC_VCPU_CREATE] = {hc_vcpu_create, HC_DOM0},
 	[HC_VCPU_RUN] = {hc_vcpu_run, HC_DOM0},
+	[HC_VCPU_GET_REGS] = {hc_vcpu_get_regs, HC_DOM0},
+	[HC_VCPU_SET_REGS] = {hc_vcpu_set_regs, HC_DOM0},
+	[HC_VCPU_GET_SREGS] = {hc_vcpu_get_sregs, HC_DOM0},
+	[HC_VCPU_SET_SREGS] = {hc_vcpu_set_sregs, HC_DOM0},
 };
 
 int64_t hypercall_dispatch(uint64_t nr, struct hc_ctx *c)

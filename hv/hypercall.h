@@ -19,6 +19,10 @@ int64_t hc_vm_destroy(struct hc_ctx *c);
 int64_t hc_vm_map(struct hc_ctx *c);
 int64_t hc_vcpu_create(struct hc_ctx *c);
 int64_t hc_vcpu_run(struct hc_ctx *c);
+int64_t hc_vcpu_get_regs(struct hc_ctx *c);
+int64_t hc_vcpu_set_regs(struct hc_ctx *c);
+int64_t hc_vcpu_get_sregs(struct hc_ctx *c);
+int64_t hc_vcpu_set_sregs(struct hc_ctx *c);
 
 /* Checks number and permission, then runs the handler. Returns the value for the guest's RAX. */
 int64_t hypercall_dispatch(uint64_t nr, struct hc_ctx *c);

@@ -21,6 +21,23 @@ srcs=$(git ls-files 'hv/*.c' 'boot/*.c')
 gate cppcheck cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
 	--std=c11 --inline-suppr -Ihv -D__x86_64__ --suppress=missingIncludeSystem $srcs
 gate clang-format clang-format --dry-run --Werror \
-	$(git ls-files 'hv/*.[ch]' 'boot/*.[ch]' 'tests/*.[ch]' 'compat/*.[ch]')
+	$(git ls-files 'hv/*.[ch]' 'boot/*.[ch]' 'tests/unit/*.[ch]' 'tests/fuzz/*.[ch]' 'compat/*.h')
+
+# dom0 kernel code follows the kernel's style: checkpatch from Debian's linux-source-6.1
+checkpatch() {
+	local cp=build/checkpatch/scripts/checkpatch.pl
+	if [ ! -f "$cp" ]; then
+		mkdir -p build/checkpatch
+		tar -xf /usr/src/linux-source-6.1.tar.xz -C build/checkpatch --strip-components=1 \
+			--wildcards '*/scripts/checkpatch.pl' '*/scripts/spelling.txt' \
+			'*/scripts/const_structs.checkpatch' || return 1
+	fi
+	local rc=0 f
+	for f in $(git ls-files 'tests/kvm/*.c' 'compat/*.c'); do
+		perl "$cp" --no-tree --quiet -f "$f" || rc=1
+	done
+	return $rc
+}
+gate checkpatch checkpatch
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

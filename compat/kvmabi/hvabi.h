@@ -28,7 +28,12 @@ enum hv_hypercall {
 	HC_VM_MAP = 4,	    /* (vm, gpa, list, nframes, prot): map the frames whose numbers (u64)
 			       are in the page at `list`, at consecutive GPAs; prot HV_PROT_* */
 	HC_VCPU_CREATE = 5, /* (vm, id) -> 0, -EEXIST, -EINVAL */
-	HC_VCPU_RUN = 6,    /* (vm, id, exit) -> 0 and a struct hv_exit written at `exit` */
+	HC_VCPU_RUN = 6,    /* (vm, id, exit, in_data) -> 0 and a struct hv_exit written at `exit`;
+			       in_data completes an IN the previous run stopped at */
+	HC_VCPU_GET_REGS = 7,	/* (vm, id, regs) -> 0: struct hv_regs written at `regs` */
+	HC_VCPU_SET_REGS = 8,	/* (vm, id, regs) -> 0 */
+	HC_VCPU_GET_SREGS = 9,	/* (vm, id, sregs) -> 0: struct hv_sregs written at `sregs` */
+	HC_VCPU_SET_SREGS = 10, /* (vm, id, sregs) -> 0, -EINVAL for state the CPU refuses */
 	HC_COUNT
 };
 
@@ -51,6 +56,34 @@ enum hv_exit_kind {
 	HV_EXIT_WAIT_SIPI,
 	HV_EXIT_FAIL_ENTRY,
 	HV_EXIT_INTERNAL,
+};
+
+/* General registers, in the order of struct kvm_regs. */
+struct hv_regs {
+	unsigned long long rax, rbx, rcx, rdx, rsi, rdi, rsp, rbp;
+	unsigned long long r8, r9, r10, r11, r12, r13, r14, r15;
+	unsigned long long rip, rflags;
+};
+
+/* A segment register, laid out as struct kvm_segment. */
+struct hv_segment {
+	unsigned long long base;
+	unsigned int limit;
+	unsigned short selector;
+	unsigned char type, present, dpl, db, s, l, g, avl, unusable, pad;
+};
+
+struct hv_dtable {
+	unsigned long long base;
+	unsigned short limit, pad[3];
+};
+
+/* Segment and control registers, laid out as struct kvm_sregs. */
+struct hv_sregs {
+	struct hv_segment cs, ds, es, fs, gs, ss, tr, ldt;
+	struct hv_dtable gdt, idt;
+	unsigned long long cr0, cr2, cr3, cr4, cr8, efer, apic_base;
+	unsigned long long interrupt_bitmap[4];
 };
 
 /* What HC_VCPU_RUN reports: why the vCPU stopped. */
