@@ -65,18 +65,29 @@ $(DOM0)/%: guests/dom0/%.c
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 
 # kernel modules for dom0, built against its kernel tree in a scratch copy under build/
-DOM0_MODULES := hvcall_test
-$(DOM0)/%.ko: tests/kvm/%.c compat/kvmabi/hvabi.h $(DOM0)/vmlinux
+DOM0_MODULES := kvm_hv hvcall_test
+define dom0_module
 	@rm -rf $(BUILD)/modules/$* && mkdir -p $(BUILD)/modules/$*
 	cp $< compat/kvmabi/hvabi.h $(BUILD)/modules/$*/
 	echo 'obj-m := $*.o' > $(BUILD)/modules/$*/Kbuild
 	$(MAKE) -s -C "$$(cat $(DOM0)/kdir)" M="$(abspath $(BUILD)/modules/$*)" modules
 	cp $(BUILD)/modules/$*/$*.ko $@
+endef
+$(DOM0)/%.ko: compat/kvmabi/%.c compat/kvmabi/hvabi.h $(DOM0)/vmlinux
+	$(dom0_module)
+$(DOM0)/%.ko: tests/kvm/%.c compat/kvmabi/hvabi.h $(DOM0)/vmlinux
+	$(dom0_module)
+
+# KVM API tests: static programs run in dom0 against /dev/kvm
+DOM0_KVM_TESTS := kvm_basic
+$(DOM0)/%: tests/kvm/%.c
+	@mkdir -p $(dir $@)
+	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 
 $(DOM0)/initramfs.cpio: guests/dom0/init $(wildcard guests/dom0/tests/*.sh) scripts/dom0-initramfs.sh \
-		$(DOM0_TOOLS:%=$(DOM0)/%) $(DOM0_MODULES:%=$(DOM0)/%.ko)
+		$(DOM0_TOOLS:%=$(DOM0)/%) $(DOM0_MODULES:%=$(DOM0)/%.ko) $(DOM0_KVM_TESTS:%=$(DOM0)/%)
 	@mkdir -p $(dir $@)
-	scripts/dom0-initramfs.sh $@ $(foreach t,$(DOM0_TOOLS),$(DOM0)/$(t):bin/$(t)) \
+	scripts/dom0-initramfs.sh $@ $(foreach t,$(DOM0_TOOLS) $(DOM0_KVM_TESTS),$(DOM0)/$(t):bin/$(t)) \
 		$(foreach m,$(DOM0_MODULES),$(DOM0)/$(m).ko:lib/modules/$(m).ko)
 
 iso: $(BUILD)/hv.iso

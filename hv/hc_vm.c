@@ -83,6 +83,19 @@ int64_t hc_vm_map(struct hc_ctx *c)
 	return 0;
 }
 
+/* After this returns, no CPU can reach the frames through the VM (they may be unpinned). */
+int64_t hc_vm_unmap(struct hc_ctx *c)
+{
+	struct vm *vm = lookup(c->arg[0]);
+	uint64_t gpa = c->arg[1], n = c->arg[2];
+
+	if (!vm)
+		return -EBADF;
+	if (!n || (gpa & 0xfff) || n > (1ULL << 36) || gpa + n * PAGE_SIZE < gpa)
+		return -EINVAL;
+	return vm_unmap(vm, gpa, n * PAGE_SIZE);
+}
+
 int64_t hc_vcpu_create(struct hc_ctx *c)
 {
 	struct vm *vm = lookup(c->arg[0]);

@@ -154,7 +154,7 @@ expect_poweroff_by_dom0() {
 }
 
 case_bochs_dom0_2cpu() {
-	dom0_boot 2 smp,hvlog,hvmem,cpu,hvcall
+	dom0_boot 2 smp,hvlog,hvmem,cpu,hvcall,kvm
 	expect_fixed "dom0: starting on 2 CPU(s)"
 	expect_fixed "dom0: init reached (2 CPUs, kernel 6.1."
 	expect_fixed "dom0: test smp: PASS"
@@ -169,6 +169,11 @@ case_bochs_dom0_2cpu() {
 	expect_fixed "hvcall: set bad sregs: -22 (want -22) ok"
 	expect_fixed "hvcall: AL: 90 (want 90) ok"
 	expect_fixed "dom0: test hvcall: PASS"
+	expect_fixed "kvm_basic: ok OUT data: got 66, want 66"
+	expect_fixed "kvm_basic: ok second OUT data: got 119, want 119"
+	expect_fixed "kvm_basic: ok exit reason HLT: got 5, want 5"
+	expect_regex "^[0-9]+ passed, 0 failed"
+	expect_fixed "dom0: test kvm: PASS"
 	expect_not_regex "dom0: test [a-z]+: FAIL"
 	expect_poweroff_by_dom0
 }

@@ -1,0 +1,3 @@
+#!/bin/sh
+# The KVM API tests (tests/kvm/) against /dev/kvm.
+kvm_basic

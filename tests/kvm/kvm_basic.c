@@ -1,0 +1,136 @@
+/*
+ * kvm_basic: the first KVM API test run in dom0 against /dev/kvm, written as any KVM program is
+ * (<linux/kvm.h>). System, VM and vCPU ioctls with their error codes, then a real-mode guest:
+ * OUT, IN (answered here), OUT of what came in, HLT. Ends with "N passed, N failed".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static int passed, failed;
+
+static void check(const char *what, long got, long want)
+{
+	int ok = got == want;
+
+	printf("kvm_basic: %s %s: got %ld, want %ld\n", ok ? "ok" : "FAIL", what, got, want);
+	ok ? passed++ : failed++;
+}
+
+/* An ioctl's result: its return value, or -errno. */
+static long io(int fd, unsigned long req, unsigned long arg)
+{
+	long r = ioctl(fd, req, arg);
+
+	return r < 0 ? -errno : r;
+}
+
+static void system_ioctls(int kvm)
+{
+	struct stat st;
+
+	check("/dev/kvm is a character device, mode 0660",
+	      !stat("/dev/kvm", &st) && S_ISCHR(st.st_mode) ? (long)(st.st_mode & 0777) : -1, 0660);
+	check("/dev/kvm minor", (long)(st.st_rdev & 0xff), 232);
+	check("KVM_GET_API_VERSION", io(kvm, KVM_GET_API_VERSION, 0), 12);
+	check("KVM_CREATE_VM type 1", io(kvm, KVM_CREATE_VM, 1), -EINVAL);
+	check("KVM_CHECK_EXTENSION user memory", io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY), 1);
+	check("KVM_CHECK_EXTENSION irqchip (not yet)", io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP),
+	      0);
+	check("KVM_GET_VCPU_MMAP_SIZE", io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0), 2 * 4096);
+}
+
+static void memory(int vm, uint8_t *ram)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = 0, .guest_phys_addr = 0, .memory_size = 0x10000,
+		.userspace_addr = (uintptr_t)ram,
+	};
+	struct kvm_userspace_memory_region bad = r;
+
+	bad.guest_phys_addr = 0x123;
+	check("region at an unaligned GPA", io(vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&bad),
+	      -EINVAL);
+	bad = r;
+	bad.slot = 1000;
+	check("region in slot 1000", io(vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&bad), -EINVAL);
+	check("region", io(vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&r), 0);
+	bad = r;
+	bad.slot = 1;
+	bad.guest_phys_addr = 0x8000;
+	check("overlapping region", io(vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&bad), -EEXIST);
+}
+
+static void run_guest(int vcpu, struct kvm_run *run)
+{
+	struct kvm_sregs s;
+	struct kvm_regs r = {.rip = 0x1000, .rflags = 2};
+
+	check("KVM_GET_SREGS", io(vcpu, KVM_GET_SREGS, (uintptr_t)&s), 0);
+	s.cs.base = 0;
+	s.cs.selector = 0;
+	check("KVM_SET_SREGS", io(vcpu, KVM_SET_SREGS, (uintptr_t)&s), 0);
+	check("KVM_SET_REGS", io(vcpu, KVM_SET_REGS, (uintptr_t)&r), 0);
+	check("KVM_RUN to the OUT", io(vcpu, KVM_RUN, 0), 0);
+	check("exit reason IO", run->exit_reason, KVM_EXIT_IO);
+	check("OUT port", run->io.port, 0x10);
+	check("OUT direction", run->io.direction, KVM_EXIT_IO_OUT);
+	check("OUT size and count", run->io.size * 100 + run->io.count, 101);
+	check("OUT data", ((uint8_t *)run)[run->io.data_offset], 0x42);
+	check("KVM_RUN to the IN", io(vcpu, KVM_RUN, 0), 0);
+	check("IN port", run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_IN ?
+				 run->io.port : -1, 0x11);
+	((uint8_t *)run)[run->io.data_offset] = 0x77;
+	check("KVM_RUN to the second OUT", io(vcpu, KVM_RUN, 0), 0);
+	check("second OUT data",
+	      run->exit_reason == KVM_EXIT_IO ? ((uint8_t *)run)[run->io.data_offset] : -1, 0x77);
+	check("KVM_RUN to the HLT", io(vcpu, KVM_RUN, 0), 0);
+	check("exit reason HLT", run->exit_reason, KVM_EXIT_HLT);
+	check("KVM_GET_REGS", io(vcpu, KVM_GET_REGS, (uintptr_t)&r), 0);
+	check("RIP after HLT", (long)r.rip, 0x1009);
+	run->immediate_exit = 1;
+	check("KVM_RUN with immediate_exit", io(vcpu, KVM_RUN, 0), -EINTR);
+	check("exit reason INTR", run->exit_reason, KVM_EXIT_INTR);
+}
+
+int main(void)
+{
+	/* mov $0x42,%al; out %al,$0x10; in $0x11,%al; out %al,$0x12; hlt */
+	static const uint8_t code[] = {0xb0, 0x42, 0xe6, 0x10, 0xe4, 0x11, 0xe6, 0x12, 0xf4};
+	int kvm = open("/dev/kvm", O_RDWR), vm, vcpu;
+	uint8_t *ram;
+	struct kvm_run *run;
+
+	if (kvm < 0) {
+		perror("kvm_basic: /dev/kvm");
+		printf("0 passed, 1 failed\n");
+		return 1;
+	}
+	system_ioctls(kvm);
+	vm = io(kvm, KVM_CREATE_VM, 0);
+	check("KVM_CREATE_VM", vm >= 0, 1);
+	check("unknown VM ioctl", io(vm, _IO(KVMIO, 0xfe), 0), -ENOTTY);
+	ram = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	memcpy(ram + 0x1000, code, sizeof(code));
+	memory(vm, ram);
+	check("KVM_CREATE_VCPU 64", io(vm, KVM_CREATE_VCPU, 64), -EINVAL);
+	vcpu = io(vm, KVM_CREATE_VCPU, 0);
+	check("KVM_CREATE_VCPU 0", vcpu >= 0, 1);
+	check("KVM_CREATE_VCPU 0 again", io(vm, KVM_CREATE_VCPU, 0), -EEXIST);
+	run = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
+	check("mmap of kvm_run", run != MAP_FAILED, 1);
+	if (run != MAP_FAILED)
+		run_guest(vcpu, run);
+	close(vcpu);
+	close(vm);
+	close(kvm);
+	printf("%d passed, %d failed\n", passed, failed);
+	return failed ? 1 : 0;
+}
