@@ -124,7 +124,7 @@ void dom0_port_passthrough(struct vm_exit *x)
 	uint16_t p = x->io.port;
 
 	if (x->io.in)
-		x->io.data = x->io.size == 1 ? inb(p) : x->io.size == 2 ? inw(p) : inl(p);
+		x->answer = x->io.size == 1 ? inb(p) : x->io.size == 2 ? inw(p) : inl(p);
 	else if (x->io.size == 1)
 		outb(p, (uint8_t)x->io.data);
 	else if (x->io.size == 2)

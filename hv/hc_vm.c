@@ -122,6 +122,8 @@ static void to_abi(const struct vm_exit *x, struct hv_exit *e)
 	} else if (x->kind == VMEXIT_MMIO) {
 		e->gpa = x->mem.gpa;
 		e->write = x->mem.write;
+		e->size = x->mem.len;
+		e->data = x->mem.data;
 	}
 }
 
@@ -144,7 +146,7 @@ static int target(struct hc_ctx *c, size_t len, struct vcpu **v, void **buf)
 /* Runs the vCPU on this CPU until an exit for dom0 (the VMCALL handler reloads dom0 after). */
 int64_t hc_vcpu_run(struct hc_ctx *c)
 {
-	struct vm_exit x = {.io.data = c->arg[3]};
+	struct vm_exit x = {.answer = c->arg[3]};
 	struct vcpu *v;
 	void *out;
 	int rc = target(c, sizeof(struct hv_exit), &v, &out);

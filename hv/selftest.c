@@ -309,7 +309,7 @@ static bool match(const struct step *s, struct vm_exit *x, char *why, size_t n)
 		return false;
 	}
 	if (k == IN)
-		x->io.data = s->value;
+		x->answer = s->value;
 	return true;
 }
 

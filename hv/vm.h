@@ -49,6 +49,7 @@ enum vm_exit_kind {
 
 struct vm_exit {
 	enum vm_exit_kind kind;
+	uint64_t answer; /* set by the caller before the next run: the IN or MMIO-read value */
 	uint32_t reason; /* architectural exit reason */
 	uint64_t qual;	 /* architectural exit qualification */
 	union {
@@ -60,6 +61,8 @@ struct vm_exit {
 		} io;
 		struct {
 			uint64_t gpa, gla;
+			uint64_t data; /* a write\'s value */
+			uint8_t len;   /* bytes accessed; 0 when the access was not decoded */
 			bool read, write, fetch, gla_valid;
 		} mem;
 		struct {

@@ -92,8 +92,8 @@ struct hv_exit {
 	unsigned int kind;   /* enum hv_exit_kind */
 	unsigned int reason; /* the architectural exit reason */
 	unsigned long long qual;
-	unsigned long long data; /* IO: the value an OUT wrote */
-	unsigned long long gpa;	 /* MMIO */
+	unsigned long long data; /* IO: the value an OUT wrote; MMIO: the value a write wrote */
+	unsigned long long gpa;	 /* MMIO; size is the access's length, 0 when not decoded */
 	unsigned short port;
 	unsigned char size, in, string, rep, write, pad;
 };

@@ -46,8 +46,9 @@ struct hvk_vcpu {
 	struct mutex lock;
 	struct page *run_page[HVK_RUN_PAGES]; /* mmap()ed by user space */
 	struct page *hv_page; /* exit records and register files exchanged with the hypervisor */
-	bool in_pending; /* the last exit was an IN: its data comes back on the next KVM_RUN */
-	u8 in_size;
+	/* the last exit was an IN or an MMIO read: its data comes back on the next KVM_RUN */
+	enum { NOTHING, IO_IN, MMIO_READ } pending;
+	u8 pending_size;
 };
 
 static long hv_call(unsigned long nr, unsigned long a0, unsigned long a1, unsigned long a2,
@@ -253,8 +254,31 @@ static void fill_io(struct hvk_vcpu *vc, const struct hv_exit *e)
 	run->io.data_offset = PAGE_SIZE;
 	if (!e->in)
 		memcpy(pio_of(vc), &e->data, e->size);
-	vc->in_pending = e->in;
-	vc->in_size = e->size;
+	vc->pending = e->in ? IO_IN : NOTHING;
+	vc->pending_size = e->size;
+}
+
+/* A decoded access to memory the VM has no RAM at: user space performs it. */
+static long fill_mmio(struct hvk_vcpu *vc, const struct hv_exit *e)
+{
+	struct kvm_run *run = run_of(vc);
+
+	if (!e->size || e->size > sizeof(run->mmio.data)) {
+		run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+		run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+		run->internal.ndata = 0;
+		return 0;
+	}
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.phys_addr = e->gpa;
+	run->mmio.len = e->size;
+	run->mmio.is_write = e->write;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	if (e->write)
+		memcpy(run->mmio.data, &e->data, e->size);
+	vc->pending = e->write ? NOTHING : MMIO_READ;
+	vc->pending_size = e->size;
+	return 0;
 }
 
 /* Turns the hypervisor's exit into struct kvm_run; 1 means run again, else the ioctl result. */
@@ -276,10 +300,12 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
 		run->fail_entry.hardware_entry_failure_reason = e->reason;
 		return 0;
+	case HV_EXIT_MMIO:
+		return fill_mmio(vc, e);
 	case HV_EXIT_INTR:
 	case HV_EXIT_TIMEOUT:
 		return 1;
-	default: /* MMIO is not decoded for user space yet: say so, as KVM does */
+	default: /* what the hypervisor could not handle: as KVM says it */
 		run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
 		run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
 		run->internal.ndata = 0;
@@ -290,11 +316,13 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 static long vcpu_run(struct hvk_vcpu *vc)
 {
 	struct kvm_run *run = run_of(vc);
-	unsigned long in_data = 0;
+	unsigned long in_data = 0; /* completes the IN or MMIO read the last exit stopped at */
 	long rc;
 
-	if (vc->in_pending)
-		memcpy(&in_data, pio_of(vc), vc->in_size);
+	if (vc->pending == IO_IN)
+		memcpy(&in_data, pio_of(vc), vc->pending_size);
+	else if (vc->pending == MMIO_READ)
+		memcpy(&in_data, run->mmio.data, vc->pending_size);
 	do {
 		if (READ_ONCE(run->immediate_exit) || signal_pending(current)) {
 			run->exit_reason = KVM_EXIT_INTR;
@@ -306,7 +334,7 @@ static long vcpu_run(struct hvk_vcpu *vc)
 		up_read(&vc->vm->slots_lock);
 		if (rc)
 			return rc;
-		vc->in_pending = false; /* the IN completed: its data went in */
+		vc->pending = NOTHING; /* the access completed: its data went in */
 		in_data = 0;
 		rc = translate_exit(vc, hv_exit_of(vc));
 		cond_resched();

@@ -28,8 +28,10 @@ int handle_ept_violation(struct vcpu *v, struct vm_exit *x)
 		vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
 			vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
 	x->kind = VMEXIT_MMIO;
+	if (x->mem.fetch)
+		return EXIT_TO_CALLER;
 	h = find_hook(v->vm->mmio, v->vm->nmmio, x->mem.gpa, 1);
-	return h && !x->mem.fetch ? emulate_mmio(v, h, x->mem.gpa, x) : EXIT_TO_CALLER;
+	return h ? emulate_mmio(v, h, x->mem.gpa, x) : mmio_to_caller(v, x);
 }
 
 /* Our tables are wrong: a hypervisor bug, reported and contained to this VM. */

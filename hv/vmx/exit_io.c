@@ -127,7 +127,7 @@ void io_complete(struct vcpu *v, const struct vm_exit *x)
 	if (QUAL_STRING(q)) {
 		int64_t step = (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_DF) ? -(int64_t)size : size;
 		if (QUAL_IN(q) && !string_gpa(v, true, v->io_insn_info, &gpa))
-			vm_write(v->vm, gpa, &x->io.data, size);
+			vm_write(v->vm, gpa, &x->answer, size);
 		v->gprs.r[reg] = (v->gprs.r[reg] & ~mask) | ((v->gprs.r[reg] + step) & mask);
 		if (QUAL_REP(q)) {
 			uint64_t rcx = (v->gprs.r[GPR_RCX] - 1) & mask;
@@ -136,7 +136,7 @@ void io_complete(struct vcpu *v, const struct vm_exit *x)
 				0; /* the CPU re-executes the instruction for the next element */
 		}
 	} else if (QUAL_IN(q)) {
-		store_in(v, size, x->io.data);
+		store_in(v, size, x->answer);
 	}
 	if (!again)
 		vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + v->io_insn_len);

@@ -85,6 +85,68 @@ static bool perform(struct vcpu *v, const struct io_hook *h, uint64_t gpa,
 	}
 }
 
+static void skip(unsigned len)
+{
+	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + len);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+		vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+			~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
+_Static_assert(sizeof(struct x86_insn) <= sizeof(((struct vcpu *)0)->mmio_insn), "insn fits");
+
+/*
+ * An access to memory the VM does not have, for the caller (KVM's user space) to perform:
+ * decoded here so that x->mem says how many bytes and, for a write, which value. The
+ * instruction completes on the next run with the caller's answer for a read.
+ */
+int mmio_to_caller(struct vcpu *v, struct vm_exit *x)
+{
+	uint8_t bytes[X86_MAX_INSN];
+	size_t n = fetch(v, bytes);
+	struct x86_insn in;
+	uint64_t regs[16];
+
+	x->kind = VMEXIT_MMIO;
+	if (x86_decode(bytes, n, guest_mode(), &in) || in.op == X86_XCHG)
+		return EXIT_TO_CALLER; /* len 0: not decoded */
+	__builtin_memcpy(regs, v->gprs.r, sizeof(regs));
+	regs[GPR_RSP] = vmread(VMCS_GUEST_RSP);
+	x->mem.len = in.mem_size;
+	x->mem.write = in.op == X86_STORE_REG || in.op == X86_STORE_IMM;
+	x->mem.read = !x->mem.write;
+	if (in.op == X86_STORE_REG)
+		x->mem.data = x86_reg_read(regs, &in, in.mem_size);
+	else if (in.op == X86_STORE_IMM)
+		x->mem.data = in.imm & (in.mem_size == 8 ? ~0ULL : (1ULL << (8 * in.mem_size)) - 1);
+	__builtin_memcpy(v->mmio_insn, &in, sizeof(in));
+	v->mmio_pending = true;
+	return EXIT_TO_CALLER;
+}
+
+void mmio_complete(struct vcpu *v, const struct vm_exit *x)
+{
+	struct x86_insn in;
+
+	__builtin_memcpy(&in, v->mmio_insn, sizeof(in));
+	v->mmio_pending = false;
+	if (in.op != X86_STORE_REG && in.op != X86_STORE_IMM) {
+		uint64_t val =
+			x->answer & (in.mem_size == 8 ? ~0ULL : (1ULL << (8 * in.mem_size)) - 1);
+		if (in.op == X86_LOAD_SX)
+			val = sign_extend(val, in.mem_size);
+		if (in.reg == GPR_RSP && !in.high_byte) {
+			uint64_t regs[16];
+			regs[GPR_RSP] = vmread(VMCS_GUEST_RSP);
+			x86_reg_write(regs, &in, val);
+			vmwrite(VMCS_GUEST_RSP, regs[GPR_RSP]);
+		} else {
+			x86_reg_write(v->gprs.r, &in, val);
+		}
+	}
+	skip(in.len);
+}
+
 /* Returns EXIT_RESUME when done, or EXIT_TO_CALLER (kind MMIO) when it cannot be emulated. */
 int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct vm_exit *x)
 {
@@ -107,9 +169,6 @@ int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct v
 	}
 	__builtin_memcpy(v->gprs.r, regs, sizeof(regs));
 	vmwrite(VMCS_GUEST_RSP, regs[GPR_RSP]);
-	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + in.len);
-	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
-		vmread(VMCS_GUEST_INTERRUPTIBILITY) &
-			~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	skip(in.len);
 	return EXIT_RESUME;
 }

@@ -153,6 +153,8 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 	vcpu_load(v);
 	if (v->io_pending)
 		io_complete(v, x);
+	if (v->mmio_pending)
+		mmio_complete(v, x);
 	__builtin_memset(x, 0, sizeof(*x));
 	guest_msrs_load(v);
 	host_xcr0 = fpu_enter(v);

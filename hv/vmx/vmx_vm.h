@@ -91,6 +91,9 @@ struct vcpu {
 	bool io_pending;
 	uint64_t io_qual;
 	uint32_t io_insn_info, io_insn_len;
+	/* an MMIO access handed to the caller, decoded (x86dec.h), completed on the next run */
+	bool mmio_pending;
+	uint8_t mmio_insn[24]; /* struct x86_insn, kept opaque here */
 	/* x87/SSE/AVX state while the vCPU is not running (XSAVE standard format) */
 	uint8_t fpu[FPU_AREA_SIZE] __aligned(64);
 	/* statistics, and the last exits for crash reports */
@@ -131,6 +134,8 @@ void vcpu_put(struct vcpu *v);
 /* mmio.c: MMIO and port hooks */
 const struct io_hook *find_hook(const struct io_hook *h, unsigned n, uint64_t addr, unsigned size);
 int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct vm_exit *x);
+int mmio_to_caller(struct vcpu *v, struct vm_exit *x);
+void mmio_complete(struct vcpu *v, const struct vm_exit *x);
 
 /* exits.c */
 int vmx_handle_exit(struct vcpu *v, struct vm_exit *x);

@@ -41,16 +41,19 @@ static void system_ioctls(int kvm)
 	check("/dev/kvm minor", (long)(st.st_rdev & 0xff), 232);
 	check("KVM_GET_API_VERSION", io(kvm, KVM_GET_API_VERSION, 0), 12);
 	check("KVM_CREATE_VM type 1", io(kvm, KVM_CREATE_VM, 1), -EINVAL);
-	check("KVM_CHECK_EXTENSION user memory", io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY), 1);
-	check("KVM_CHECK_EXTENSION irqchip (not yet)", io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP),
-	      0);
+	check("KVM_CHECK_EXTENSION user memory", io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY),
+	      1);
+	check("KVM_CHECK_EXTENSION irqchip (not yet)",
+	      io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP), 0);
 	check("KVM_GET_VCPU_MMAP_SIZE", io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0), 2 * 4096);
 }
 
 static void memory(int vm, uint8_t *ram)
 {
 	struct kvm_userspace_memory_region r = {
-		.slot = 0, .guest_phys_addr = 0, .memory_size = 0x10000,
+		.slot = 0,
+		.guest_phys_addr = 0,
+		.memory_size = 0x10000,
 		.userspace_addr = (uintptr_t)ram,
 	};
 	struct kvm_userspace_memory_region bad = r;
@@ -85,8 +88,10 @@ static void run_guest(int vcpu, struct kvm_run *run)
 	check("OUT size and count", run->io.size * 100 + run->io.count, 101);
 	check("OUT data", ((uint8_t *)run)[run->io.data_offset], 0x42);
 	check("KVM_RUN to the IN", io(vcpu, KVM_RUN, 0), 0);
-	check("IN port", run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_IN ?
-				 run->io.port : -1, 0x11);
+	check("IN port",
+	      run->exit_reason == KVM_EXIT_IO && run->io.direction == KVM_EXIT_IO_IN ? run->io.port
+										     : -1,
+	      0x11);
 	((uint8_t *)run)[run->io.data_offset] = 0x77;
 	check("KVM_RUN to the second OUT", io(vcpu, KVM_RUN, 0), 0);
 	check("second OUT data",
@@ -95,6 +100,25 @@ static void run_guest(int vcpu, struct kvm_run *run)
 	check("exit reason HLT", run->exit_reason, KVM_EXIT_HLT);
 	check("KVM_GET_REGS", io(vcpu, KVM_GET_REGS, (uintptr_t)&r), 0);
 	check("RIP after HLT", (long)r.rip, 0x1009);
+	check("KVM_GET_SREGS again", io(vcpu, KVM_GET_SREGS, (uintptr_t)&s), 0);
+	s.ds.base = 0x10000;
+	s.ds.selector = 0x1000;
+	check("KVM_SET_SREGS with DS 0x1000", io(vcpu, KVM_SET_SREGS, (uintptr_t)&s), 0);
+	check("KVM_RUN to the MMIO write", io(vcpu, KVM_RUN, 0), 0);
+	check("exit reason MMIO", run->exit_reason, KVM_EXIT_MMIO);
+	check("MMIO write address", (long)run->mmio.phys_addr, 0x18000);
+	check("MMIO write length", run->mmio.len * 10 + run->mmio.is_write, 21);
+	check("MMIO write data", run->mmio.data[0] | run->mmio.data[1] << 8, 0x1234);
+	check("KVM_RUN to the MMIO read", io(vcpu, KVM_RUN, 0), 0);
+	check("MMIO read",
+	      run->exit_reason == KVM_EXIT_MMIO && !run->mmio.is_write ? (long)run->mmio.phys_addr
+								       : -1,
+	      0x18000);
+	run->mmio.data[0] = 0xcd;
+	run->mmio.data[1] = 0xab;
+	check("KVM_RUN to the last HLT", io(vcpu, KVM_RUN, 0), 0);
+	check("KVM_GET_REGS after the read", io(vcpu, KVM_GET_REGS, (uintptr_t)&r), 0);
+	check("BX holds what the read returned", (long)(r.rbx & 0xffff), 0xabcd);
 	run->immediate_exit = 1;
 	check("KVM_RUN with immediate_exit", io(vcpu, KVM_RUN, 0), -EINTR);
 	check("exit reason INTR", run->exit_reason, KVM_EXIT_INTR);
@@ -102,8 +126,12 @@ static void run_guest(int vcpu, struct kvm_run *run)
 
 int main(void)
 {
-	/* mov $0x42,%al; out %al,$0x10; in $0x11,%al; out %al,$0x12; hlt */
-	static const uint8_t code[] = {0xb0, 0x42, 0xe6, 0x10, 0xe4, 0x11, 0xe6, 0x12, 0xf4};
+	/*
+	 * mov $0x42,%al; out %al,$0x10; in $0x11,%al; out %al,$0x12; hlt;
+	 * movw $0x1234,(0x8000) with DS=0x1000 (GPA 0x18000, no RAM); mov (0x8000),%bx; hlt
+	 */
+	static const uint8_t code[] = {0xb0, 0x42, 0xe6, 0x10, 0xe4, 0x11, 0xe6, 0x12, 0xf4, 0xc7,
+				       0x06, 0x00, 0x80, 0x34, 0x12, 0x8b, 0x1e, 0x00, 0x80, 0xf4};
 	int kvm = open("/dev/kvm", O_RDWR), vm, vcpu;
 	uint8_t *ram;
 	struct kvm_run *run;
