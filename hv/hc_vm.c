@@ -43,6 +43,12 @@ int64_t hc_vm_create(struct hc_ctx *c)
 	return h;
 }
 
+int64_t hc_free_frames(struct hc_ctx *c)
+{
+	(void)c;
+	return (int64_t)hv_frames.nfree;
+}
+
 int64_t hc_vm_destroy(struct hc_ctx *c)
 {
 	struct vm *vm;

@@ -35,6 +35,7 @@ enum hv_hypercall {
 	HC_VCPU_GET_SREGS = 9,	/* (vm, id, sregs) -> 0: struct hv_sregs written at `sregs` */
 	HC_VCPU_SET_SREGS = 10, /* (vm, id, sregs) -> 0, -EINVAL for state the CPU refuses */
 	HC_VM_UNMAP = 11,	/* (vm, gpa, nframes) -> 0: the VM no longer reaches those frames */
+	HC_FREE_FRAMES = 12,	/* () -> the hypervisor's free frames (leak checks) */
 	HC_COUNT
 };
 

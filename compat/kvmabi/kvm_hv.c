@@ -565,6 +565,18 @@ static struct miscdevice kvm_dev = {
 	.mode = 0660,
 };
 
+/* /sys/module/kvm_hv/parameters/hv_free_frames: the hypervisor's free frames, for leak tests */
+static int free_frames_get(char *buf, const struct kernel_param *kp)
+{
+	return sysfs_emit(buf, "%ld\n", hv_call(HC_FREE_FRAMES, 0, 0, 0, 0, 0));
+}
+
+static const struct kernel_param_ops free_frames_ops = {
+	.get = free_frames_get,
+};
+module_param_cb(hv_free_frames, &free_frames_ops, NULL, 0444);
+MODULE_PARM_DESC(hv_free_frames, "Free frames in the hypervisor (read-only)");
+
 static int __init kvm_hv_init(void)
 {
 	long v = hv_call(HC_ABI_VERSION, 0, 0, 0, 0, 0);

@@ -12,6 +12,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static int passed, failed;
@@ -124,6 +125,33 @@ static void run_guest(int vcpu, struct kvm_run *run)
 	check("exit reason INTR", run->exit_reason, KVM_EXIT_INTR);
 }
 
+/* The hypervisor's free frames, through the module (for leak checks). */
+static long hv_free_frames(void)
+{
+	FILE *f = fopen("/sys/module/kvm_hv/parameters/hv_free_frames", "r");
+	long n = -1;
+
+	if (f) {
+		if (fscanf(f, "%ld", &n) != 1)
+			n = -1;
+		fclose(f);
+	}
+	return n;
+}
+
+/* A VM's fds belong to the process that created the VM: others get EIO. */
+static void other_process(int vm)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0)
+		_exit(io(vm, KVM_CREATE_VCPU, 5) == -EIO ? 0 : 1);
+	waitpid(pid, &status, 0);
+	check("VM ioctl from another process gives EIO", WIFEXITED(status) && !WEXITSTATUS(status),
+	      1);
+}
+
 int main(void)
 {
 	/*
@@ -141,8 +169,12 @@ int main(void)
 		printf("0 passed, 1 failed\n");
 		return 1;
 	}
+	long frames = hv_free_frames();
+
+	check("hypervisor free frames readable", frames > 0, 1);
 	system_ioctls(kvm);
 	vm = io(kvm, KVM_CREATE_VM, 0);
+	other_process(vm);
 	check("KVM_CREATE_VM", vm >= 0, 1);
 	check("unknown VM ioctl", io(vm, _IO(KVMIO, 0xfe), 0), -ENOTTY);
 	ram = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -156,8 +188,11 @@ int main(void)
 	check("mmap of kvm_run", run != MAP_FAILED, 1);
 	if (run != MAP_FAILED)
 		run_guest(vcpu, run);
+	if (run != MAP_FAILED)
+		munmap(run, 2 * 4096); /* the mapping holds the vCPU file, and so the VM */
 	close(vcpu);
 	close(vm);
+	check("every hypervisor frame back after close", hv_free_frames(), frames);
 	close(kvm);
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
