@@ -79,7 +79,7 @@ $(DOM0)/%.ko: tests/kvm/%.c compat/kvmabi/hvabi.h $(DOM0)/vmlinux
 	$(dom0_module)
 
 # KVM API tests: static programs run in dom0 against /dev/kvm
-DOM0_KVM_TESTS := kvm_basic
+DOM0_KVM_TESTS := kvm_basic kvm_fuzz
 $(DOM0)/%: tests/kvm/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<

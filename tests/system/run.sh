@@ -181,6 +181,14 @@ case_bochs_dom0_2cpu() {
 	expect_poweroff_by_dom0
 }
 
+# hostile dom0 user space against /dev/kvm: no oops, no panic, no frame lost
+case_bochs_dom0_kvm_fuzz() {
+	dom0_boot 1 kvmfuzz
+	expect_regex "kvm_fuzz: [0-9]+ calls succeeded, [0-9]+ failed; hypervisor free frames before ([0-9]+) after \\1"
+	expect_fixed "dom0: test kvmfuzz: PASS"
+	expect_poweroff_by_dom0
+}
+
 # dom0's console lines and the hypervisor's (sampling dom0 every 20 ms) never break each other
 case_bochs_dom0_console() {
 	local pat="abcdefghijklmnopqrstuvwxyz0123456789abcdefghijklmnopqrstuvwxyz0123456789"
