@@ -266,7 +266,11 @@ static long fill_mmio(struct hvk_vcpu *vc, const struct hv_exit *e)
 	if (!e->size || e->size > sizeof(run->mmio.data)) {
 		run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
 		run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
-		run->internal.ndata = 0;
+		run->internal.ndata = 4;
+		run->internal.data[0] = e->kind;
+		run->internal.data[1] = e->reason;
+		run->internal.data[2] = e->qual;
+		run->internal.data[3] = e->gpa;
 		return 0;
 	}
 	run->exit_reason = KVM_EXIT_MMIO;
@@ -305,10 +309,14 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 	case HV_EXIT_INTR:
 	case HV_EXIT_TIMEOUT:
 		return 1;
-	default: /* what the hypervisor could not handle: as KVM says it */
+	default: /* what the hypervisor could not handle: as KVM says it, with its details */
 		run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
 		run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
-		run->internal.ndata = 0;
+		run->internal.ndata = 4;
+		run->internal.data[0] = e->kind;
+		run->internal.data[1] = e->reason;
+		run->internal.data[2] = e->qual;
+		run->internal.data[3] = e->gpa;
 		return 0;
 	}
 }
