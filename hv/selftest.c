@@ -36,6 +36,7 @@ GUEST(long64);
 GUEST(hostile);
 GUEST(bench);
 GUEST(fpu);
+GUEST(mmio);
 
 enum step_kind { OUT, IN, HLT, MMIO, SHUTDOWN, TIMEOUT, EXC, INTR };
 #define F_STRING 1u
@@ -203,6 +204,18 @@ static const struct test tests[] = {
 	  O(0xe0, 4, 0x4241),
 	  O(0xe0, 4, 0x401000),
 	  {MMIO, 0, 0, 0, 0x3fe00000, NULL}}},
+	{"MMIO completed by the caller: write, read answered with 0xabcd, execution continues",
+	 &blob_mmio,
+	 VCPU_REAL,
+	 GUEST_LOAD,
+	 KiB(64),
+	 NULL,
+	 NULL,
+	 {{MMIO, 0, 0, 0, 0x20010, NULL},
+	  {MMIO, 0, 0, 0, 0x20020, NULL},
+	  O(0xe0, 2, 0xabcd),
+	  O(0xe0, 2, 0x5555),
+	  {HLT, 0, 0, 0, 0, NULL}}},
 	{"hostile: read of unmapped guest-physical memory ends in an MMIO exit",
 	 &blob_hostile,
 	 VCPU_PROT32,
@@ -310,6 +323,8 @@ static bool match(const struct step *s, struct vm_exit *x, char *why, size_t n)
 	}
 	if (k == IN)
 		x->answer = s->value;
+	if (k == MMIO)
+		x->answer = 0xabcd; /* what a read returns */
 	return true;
 }
 

@@ -110,7 +110,7 @@ case_qemu_tcg_refuses() {
 }
 
 selftest_expect() { # $1: number of CPUs
-	local n=$((10 * $1 + 1)) c
+	local n=$((11 * $1 + 1)) c
 	expect_fixed "vmx: EPT 4K 2M 1G A/D, VPID, unrestricted guest, MSR/IO bitmaps, preemption timer yes"
 	for ((c = 0; c < $1; c++)); do
 		expect_fixed "vmx: CPU $c (APIC id $c) in VMX root operation"
@@ -120,7 +120,7 @@ selftest_expect() { # $1: number of CPUs
 	expect_not_fixed "not ok"
 	expect_regex "^ok $n - cpu0: 1000 VMs created and destroyed leak no frame"
 	expect_regex "^selftest: free frames before ([0-9]+) after \\1[[:space:]]*\$"
-	expect_fixed "ok 10 - cpu0: XMM0 survives another guest's run (extended state is per vCPU)"
+	expect_fixed "ok 11 - cpu0: XMM0 survives another guest's run (extended state is per vCPU)"
 	expect_fixed "selftest: $n passed, 0 failed"
 	expect_result PASS
 }
@@ -133,8 +133,8 @@ case_bochs_selftest_1cpu() {
 case_bochs_selftest_2cpu() {
 	boot --emu bochs --cpus 2 --cmdline "poweroff selftest" --timeout 300
 	selftest_expect 2
-	expect_fixed "ok 19 - cpu1: INIT parks a vCPU, SIPI starts it at the vector"
-	expect_fixed "ok 20 - cpu1: XMM0 survives another guest's run (extended state is per vCPU)"
+	expect_fixed "ok 21 - cpu1: INIT parks a vCPU, SIPI starts it at the vector"
+	expect_fixed "ok 22 - cpu1: XMM0 survives another guest's run (extended state is per vCPU)"
 }
 
 # --- dom0 -------------------------------------------------------------------------------------------
