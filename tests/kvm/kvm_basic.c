@@ -72,6 +72,24 @@ static void memory(int vm, uint8_t *ram)
 	check("overlapping region", io(vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&bad), -EEXIST);
 }
 
+/* REP OUTSB: one KVM_EXIT_IO per element, each with its byte at data_offset. */
+static void string_io(int vcpu, struct kvm_run *run, struct kvm_sregs *s)
+{
+	s->ds.base = 0;
+	s->ds.selector = 0;
+	check("KVM_SET_SREGS with DS 0", io(vcpu, KVM_SET_SREGS, (uintptr_t)s), 0);
+	for (int i = 0; i < 2; i++) {
+		check("KVM_RUN to an OUTSB element", io(vcpu, KVM_RUN, 0), 0);
+		check("OUTSB element",
+		      run->exit_reason == KVM_EXIT_IO && run->io.port == 0x13
+			      ? ((uint8_t *)run)[run->io.data_offset]
+			      : -1,
+		      "xy"[i]);
+	}
+	check("KVM_RUN to the HLT after OUTSB", io(vcpu, KVM_RUN, 0), 0);
+	check("exit reason HLT after OUTSB", run->exit_reason, KVM_EXIT_HLT);
+}
+
 static void run_guest(int vcpu, struct kvm_run *run)
 {
 	struct kvm_sregs s;
@@ -120,6 +138,7 @@ static void run_guest(int vcpu, struct kvm_run *run)
 	check("KVM_RUN to the last HLT", io(vcpu, KVM_RUN, 0), 0);
 	check("KVM_GET_REGS after the read", io(vcpu, KVM_GET_REGS, (uintptr_t)&r), 0);
 	check("BX holds what the read returned", (long)(r.rbx & 0xffff), 0xabcd);
+	string_io(vcpu, run, &s);
 	run->immediate_exit = 1;
 	check("KVM_RUN with immediate_exit", io(vcpu, KVM_RUN, 0), -EINTR);
 	check("exit reason INTR", run->exit_reason, KVM_EXIT_INTR);
@@ -159,7 +178,11 @@ int main(void)
 	 * movw $0x1234,(0x8000) with DS=0x1000 (GPA 0x18000, no RAM); mov (0x8000),%bx; hlt
 	 */
 	static const uint8_t code[] = {0xb0, 0x42, 0xe6, 0x10, 0xe4, 0x11, 0xe6, 0x12, 0xf4, 0xc7,
-				       0x06, 0x00, 0x80, 0x34, 0x12, 0x8b, 0x1e, 0x00, 0x80, 0xf4};
+				       0x06, 0x00, 0x80, 0x34, 0x12, 0x8b, 0x1e, 0x00, 0x80, 0xf4,
+				       /* mov $0x2000,%si; mov $2,%cx; mov $0x13,%dx; cld;
+					  rep outsb; hlt */
+				       0xbe, 0x00, 0x20, 0xb9, 0x02, 0x00, 0xba, 0x13, 0x00, 0xfc,
+				       0xf3, 0x6e, 0xf4};
 	int kvm = open("/dev/kvm", O_RDWR), vm, vcpu;
 	uint8_t *ram;
 	struct kvm_run *run;
@@ -179,6 +202,7 @@ int main(void)
 	check("unknown VM ioctl", io(vm, _IO(KVMIO, 0xfe), 0), -ENOTTY);
 	ram = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	memcpy(ram + 0x1000, code, sizeof(code));
+	memcpy(ram + 0x2000, "xy", 2);
 	memory(vm, ram);
 	check("KVM_CREATE_VCPU 64", io(vm, KVM_CREATE_VCPU, 64), -EINVAL);
 	vcpu = io(vm, KVM_CREATE_VCPU, 0);
