@@ -80,7 +80,7 @@ $(DOM0)/%.ko: tests/kvm/%.c compat/kvmabi/hvabi.h $(DOM0)/vmlinux
 
 # KVM API tests: static programs run in dom0 against /dev/kvm
 DOM0_KVM_TESTS := kvm_basic kvm_fuzz
-$(DOM0)/%: tests/kvm/%.c
+$(DOM0)/%: tests/kvm/%.c tests/kvm/kvm_util.h
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 

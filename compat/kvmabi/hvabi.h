@@ -99,4 +99,21 @@ struct hv_exit {
 	unsigned char size, in, string, rep, write, pad;
 };
 
+#ifdef __KERNEL__
+/* The calling convention above, for dom0's kernel (hypercalls from user space get -EPERM). */
+static inline long hv_call(unsigned long nr, unsigned long a0, unsigned long a1, unsigned long a2,
+			   unsigned long a3, unsigned long a4)
+{
+	register unsigned long r10 asm("r10") = a3;
+	register unsigned long r8 asm("r8") = a4;
+	long ret;
+
+	asm volatile("vmcall"
+		     : "=a"(ret)
+		     : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8)
+		     : "memory");
+	return ret;
+}
+#endif
+
 #endif

@@ -51,20 +51,6 @@ struct hvk_vcpu {
 	u8 pending_size;
 };
 
-static long hv_call(unsigned long nr, unsigned long a0, unsigned long a1, unsigned long a2,
-		    unsigned long a3, unsigned long a4)
-{
-	register unsigned long r10 asm("r10") = a3;
-	register unsigned long r8 asm("r8") = a4;
-	long ret;
-
-	asm volatile("vmcall"
-		     : "=a"(ret)
-		     : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8)
-		     : "memory");
-	return ret;
-}
-
 static long check_extension(unsigned long cap)
 {
 	switch (cap) {
@@ -242,6 +228,19 @@ static u8 *pio_of(struct hvk_vcpu *vc)
 	return page_address(vc->run_page[1]);
 }
 
+/* What the hypervisor could not handle, as KVM reports it, with the hypervisor's details. */
+static long internal_error(struct kvm_run *run, const struct hv_exit *e)
+{
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	run->internal.ndata = 4;
+	run->internal.data[0] = e->kind;
+	run->internal.data[1] = e->reason;
+	run->internal.data[2] = e->qual;
+	run->internal.data[3] = e->gpa;
+	return 0;
+}
+
 static void fill_io(struct hvk_vcpu *vc, const struct hv_exit *e)
 {
 	struct kvm_run *run = run_of(vc);
@@ -263,16 +262,8 @@ static long fill_mmio(struct hvk_vcpu *vc, const struct hv_exit *e)
 {
 	struct kvm_run *run = run_of(vc);
 
-	if (!e->size || e->size > sizeof(run->mmio.data)) {
-		run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-		run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
-		run->internal.ndata = 4;
-		run->internal.data[0] = e->kind;
-		run->internal.data[1] = e->reason;
-		run->internal.data[2] = e->qual;
-		run->internal.data[3] = e->gpa;
-		return 0;
-	}
+	if (!e->size || e->size > sizeof(run->mmio.data))
+		return internal_error(run, e);
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = e->gpa;
 	run->mmio.len = e->size;
@@ -309,15 +300,8 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 	case HV_EXIT_INTR:
 	case HV_EXIT_TIMEOUT:
 		return 1;
-	default: /* what the hypervisor could not handle: as KVM says it, with its details */
-		run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-		run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
-		run->internal.ndata = 4;
-		run->internal.data[0] = e->kind;
-		run->internal.data[1] = e->reason;
-		run->internal.data[2] = e->qual;
-		run->internal.data[3] = e->gpa;
-		return 0;
+	default:
+		return internal_error(run, e);
 	}
 }
 

@@ -11,20 +11,6 @@
 
 #include "hvabi.h"
 
-static long hv_call(unsigned long nr, unsigned long a0, unsigned long a1, unsigned long a2,
-		    unsigned long a3, unsigned long a4)
-{
-	register unsigned long r10 asm("r10") = a3;
-	register unsigned long r8 asm("r8") = a4;
-	long ret;
-
-	asm volatile("vmcall"
-		     : "=a"(ret)
-		     : "a"(nr), "D"(a0), "S"(a1), "d"(a2), "r"(r10), "r"(r8)
-		     : "memory");
-	return ret;
-}
-
 static int check(const char *what, long got, long want)
 {
 	pr_info("hvcall: %s: %ld (want %ld) %s\n", what, got, want, got == want ? "ok" : "FAIL");

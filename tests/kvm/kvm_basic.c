@@ -15,6 +15,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "kvm_util.h"
+
 static int passed, failed;
 
 static void check(const char *what, long got, long want)
@@ -142,20 +144,6 @@ static void run_guest(int vcpu, struct kvm_run *run)
 	run->immediate_exit = 1;
 	check("KVM_RUN with immediate_exit", io(vcpu, KVM_RUN, 0), -EINTR);
 	check("exit reason INTR", run->exit_reason, KVM_EXIT_INTR);
-}
-
-/* The hypervisor's free frames, through the module (for leak checks). */
-static long hv_free_frames(void)
-{
-	FILE *f = fopen("/sys/module/kvm_hv/parameters/hv_free_frames", "r");
-	long n = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
 }
 
 /* A VM's fds belong to the process that created the VM: others get EIO. */

@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kvm_util.h"
+
 #define CALLS	4000
 #define MAX_FDS 16
 
@@ -52,19 +54,6 @@ static uint64_t rnd(void)
 	return rng_state;
 }
 
-static long frames(void)
-{
-	FILE *f = fopen("/sys/module/kvm_hv/parameters/hv_free_frames", "r");
-	long n = -1;
-
-	if (f) {
-		if (fscanf(f, "%ld", &n) != 1)
-			n = -1;
-		fclose(f);
-	}
-	return n;
-}
-
 /* A pointer argument: valid memory with random bytes, or NULL, unmapped, kernel, misaligned. */
 static unsigned long pointer_arg(void)
 {
@@ -94,7 +83,7 @@ static void on_alarm(int sig)
 int main(void)
 {
 	int fds[MAX_FDS], nfds = 0, kvm = open("/dev/kvm", O_RDWR);
-	long before = frames(), after, ok = 0, errs = 0;
+	long before = hv_free_frames(), after, ok = 0, errs = 0;
 	struct sigaction sa = {.sa_handler = on_alarm};
 	struct itimerval it = {{0, 20000}, {0, 20000}};
 
@@ -128,7 +117,7 @@ int main(void)
 	setitimer(ITIMER_REAL, &it, NULL);
 	for (int i = 0; i < nfds; i++)
 		close(fds[i]);
-	after = frames();
+	after = hv_free_frames();
 	printf("kvm_fuzz: %ld calls succeeded, %ld failed; hypervisor free frames before %ld after "
 	       "%ld\n",
 	       ok, errs, before, after);
