@@ -38,6 +38,12 @@ struct hvk_vm {
 	struct rw_semaphore slots_lock; /* KVM_RUN reads, slot changes write */
 	struct hvk_slot slots[HVK_MAX_SLOTS];
 	struct hvk_vcpu *vcpus[HVK_MAX_VCPUS];
+	unsigned int nvcpus;
+	/*
+	 * Where KVM may keep its real-mode TSS and identity page table. Unrestricted guest needs
+	 * neither, but the ioctls keep KVM's checks and answers.
+	 */
+	u64 tss_addr, identity_map_addr;
 };
 
 struct hvk_vcpu {
@@ -56,6 +62,8 @@ static long check_extension(unsigned long cap)
 	switch (cap) {
 	case KVM_CAP_USER_MEMORY:
 	case KVM_CAP_IMMEDIATE_EXIT:
+	case KVM_CAP_SET_TSS_ADDR:
+	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
 		return 1;
 	case KVM_CAP_NR_VCPUS:
 	case KVM_CAP_MAX_VCPUS:
@@ -453,6 +461,7 @@ static long create_vcpu(struct hvk_vm *vm, unsigned long id)
 		goto out_kept;
 	}
 	vm->vcpus[id] = vc;
+	vm->nvcpus++;
 	mutex_unlock(&vm->lock);
 	return fd;
 free:
@@ -468,6 +477,30 @@ out_kept:
 
 /* ---- the VM fd ---- */
 
+static long set_tss_addr(struct hvk_vm *vm, unsigned long addr)
+{
+	if (addr > (unsigned int)(-3 * PAGE_SIZE))
+		return -EINVAL; /* the three pages must fit below 4 GiB */
+	vm->tss_addr = addr;
+	return 0;
+}
+
+static long set_identity_map_addr(struct hvk_vm *vm, void __user *argp)
+{
+	u64 addr;
+	long rc = 0;
+
+	if (copy_from_user(&addr, argp, sizeof(addr)))
+		return -EFAULT;
+	mutex_lock(&vm->lock);
+	if (vm->nvcpus)
+		rc = -EEXIST; /* only before the first vCPU, as in KVM */
+	else
+		vm->identity_map_addr = addr;
+	mutex_unlock(&vm->lock);
+	return rc;
+}
+
 static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 {
 	struct hvk_vm *vm = f->private_data;
@@ -479,6 +512,10 @@ static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		return create_vcpu(vm, arg);
 	case KVM_SET_USER_MEMORY_REGION:
 		return set_memory_region(vm, (void __user *)arg);
+	case KVM_SET_TSS_ADDR:
+		return set_tss_addr(vm, arg);
+	case KVM_SET_IDENTITY_MAP_ADDR:
+		return set_identity_map_addr(vm, (void __user *)arg);
 	case KVM_CHECK_EXTENSION:
 		return check_extension(arg);
 	default:

@@ -146,6 +146,25 @@ static void run_guest(int vcpu, struct kvm_run *run)
 	check("exit reason INTR", run->exit_reason, KVM_EXIT_INTR);
 }
 
+/* KVM's checks on where it may keep a real-mode TSS and an identity page table. */
+static void tss_and_identity_map(int vm, int before_vcpus)
+{
+	uint64_t addr = 0xfeffc000;
+
+	if (before_vcpus) {
+		check("KVM_SET_TSS_ADDR", io(vm, KVM_SET_TSS_ADDR, 0xfeffd000), 0);
+		check("KVM_SET_TSS_ADDR past 4 GiB - 3 pages", io(vm, KVM_SET_TSS_ADDR, 0xffffe000),
+		      -EINVAL);
+		check("KVM_SET_IDENTITY_MAP_ADDR bad pointer", io(vm, KVM_SET_IDENTITY_MAP_ADDR, 8),
+		      -EFAULT);
+		check("KVM_SET_IDENTITY_MAP_ADDR",
+		      io(vm, KVM_SET_IDENTITY_MAP_ADDR, (uintptr_t)&addr), 0);
+	} else {
+		check("KVM_SET_IDENTITY_MAP_ADDR after a vCPU",
+		      io(vm, KVM_SET_IDENTITY_MAP_ADDR, (uintptr_t)&addr), -EEXIST);
+	}
+}
+
 /* A VM's fds belong to the process that created the VM: others get EIO. */
 static void other_process(int vm)
 {
@@ -192,10 +211,12 @@ int main(void)
 	memcpy(ram + 0x1000, code, sizeof(code));
 	memcpy(ram + 0x2000, "xy", 2);
 	memory(vm, ram);
+	tss_and_identity_map(vm, 1);
 	check("KVM_CREATE_VCPU 64", io(vm, KVM_CREATE_VCPU, 64), -EINVAL);
 	vcpu = io(vm, KVM_CREATE_VCPU, 0);
 	check("KVM_CREATE_VCPU 0", vcpu >= 0, 1);
 	check("KVM_CREATE_VCPU 0 again", io(vm, KVM_CREATE_VCPU, 0), -EEXIST);
+	tss_and_identity_map(vm, 0);
 	run = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, vcpu, 0);
 	check("mmap of kvm_run", run != MAP_FAILED, 1);
 	if (run != MAP_FAILED)
