@@ -49,6 +49,17 @@ int64_t hc_free_frames(struct hc_ctx *c)
 	return (int64_t)hv_frames.nfree;
 }
 
+int64_t hc_msr_list(struct hc_ctx *c)
+{
+	uint64_t max = c->arg[1];
+
+	if (max > PAGE_SIZE / 4)
+		return -EINVAL;
+	if (max && ((c->arg[0] & 3) || !dom0_owns_range(c->arg[0], max * 4)))
+		return -EFAULT;
+	return vm_msr_index_list(max ? phys_to_virt(c->arg[0]) : NULL, (unsigned)max);
+}
+
 int64_t hc_vm_destroy(struct hc_ctx *c)
 {
 	struct vm *vm;

@@ -33,6 +33,7 @@ static const struct hypercall hypercalls[HC_COUNT] = {
 	[HC_VM_MAP] = {hc_vm_map, HC_DOM0},
 	[HC_VM_UNMAP] = {hc_vm_unmap, HC_DOM0},
 	[HC_FREE_FRAMES] = {hc_free_frames, HC_DOM0},
+	[HC_MSR_LIST] = {hc_msr_list, HC_DOM0},
 	[HC_VCPU_CREATE] = {hc_vcpu_create, HC_DOM0},
 	[HC_VCPU_RUN] = {hc_vcpu_run, HC_DOM0},
 	[HC_VCPU_GET_REGS] = {hc_vcpu_get_regs, HC_DOM0},

@@ -17,6 +17,7 @@ struct hc_ctx {
 int64_t hc_vm_create(struct hc_ctx *c);
 int64_t hc_vm_destroy(struct hc_ctx *c);
 int64_t hc_free_frames(struct hc_ctx *c);
+int64_t hc_msr_list(struct hc_ctx *c);
 int64_t hc_vm_map(struct hc_ctx *c);
 int64_t hc_vm_unmap(struct hc_ctx *c);
 int64_t hc_vcpu_create(struct hc_ctx *c);

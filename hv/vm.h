@@ -156,6 +156,9 @@ void vcpu_init_signal(struct vcpu *v);
 void vcpu_sipi(struct vcpu *v, uint8_t vector);
 bool vcpu_waiting_for_sipi(struct vcpu *v);
 
+/* The MSRs a guest can read and write (KVM_GET_MSR_INDEX_LIST): writes up to max, returns all. */
+unsigned vm_msr_index_list(uint32_t *out, unsigned max);
+
 /* Counters kept for every VM exit reason on this vCPU. */
 uint64_t vcpu_exit_count(struct vcpu *v, uint32_t reason);
 /* Prints registers, control state and the last exits (crash reports). */

@@ -36,6 +36,8 @@ enum hv_hypercall {
 	HC_VCPU_SET_SREGS = 10, /* (vm, id, sregs) -> 0, -EINVAL for state the CPU refuses */
 	HC_VM_UNMAP = 11,	/* (vm, gpa, nframes) -> 0: the VM no longer reaches those frames */
 	HC_FREE_FRAMES = 12,	/* () -> the hypervisor's free frames (leak checks) */
+	HC_MSR_LIST = 13,	/* (list, max) -> how many MSRs guests have; the first max of
+				   their indices (u32) are written at `list` */
 	HC_COUNT
 };
 

@@ -565,6 +565,32 @@ static long create_vm(unsigned long type)
 
 /* ---- /dev/kvm ---- */
 
+/* KVM's rule: nmsrs always comes back as the count needed; E2BIG when the caller's was less. */
+static long get_msr_index_list(struct kvm_msr_list __user *user)
+{
+	struct page *page = alloc_page(GFP_KERNEL);
+	struct kvm_msr_list head;
+	long n;
+
+	if (!page)
+		return -ENOMEM;
+	n = hv_call(HC_MSR_LIST, page_to_phys(page), PAGE_SIZE / 4, 0, 0, 0);
+	if (n < 0 || n > PAGE_SIZE / 4)
+		n = -EIO;
+	else if (copy_from_user(&head, user, sizeof(head)))
+		n = -EFAULT;
+	else if (put_user((u32)n, &user->nmsrs))
+		n = -EFAULT;
+	else if (head.nmsrs < n)
+		n = -E2BIG;
+	else if (copy_to_user(user->indices, page_address(page), n * sizeof(u32)))
+		n = -EFAULT;
+	else
+		n = 0;
+	__free_page(page);
+	return n;
+}
+
 static long dev_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 {
 	switch (ioctl) {
@@ -576,6 +602,8 @@ static long dev_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		return check_extension(arg);
 	case KVM_GET_VCPU_MMAP_SIZE:
 		return arg ? -EINVAL : HVK_RUN_PAGES * PAGE_SIZE;
+	case KVM_GET_MSR_INDEX_LIST:
+		return get_msr_index_list((struct kvm_msr_list __user *)arg);
 	default:
 		return -EINVAL;
 	}

@@ -102,6 +102,13 @@ static const struct msr_desc msrs[] = {
 	{MSR_KERNEL_GS_BASE, IN_VCPU, VCPU_FIELD(msrs.val[MSR_IDX_KGSBASE]), canonical},
 };
 
+unsigned vm_msr_index_list(uint32_t *out, unsigned max)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(msrs) && i < max; i++)
+		out[i] = msrs[i].msr;
+	return ARRAY_SIZE(msrs);
+}
+
 static const struct msr_desc *find(uint32_t msr)
 {
 	for (unsigned i = 0; i < ARRAY_SIZE(msrs); i++)

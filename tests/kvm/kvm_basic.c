@@ -35,6 +35,27 @@ static long io(int fd, unsigned long req, unsigned long arg)
 	return r < 0 ? -errno : r;
 }
 
+/* E2BIG with the count needed, then the list; it names the MSRs guests do have. */
+static void msr_index_list(int kvm)
+{
+	struct {
+		struct kvm_msr_list head;
+		uint32_t indices[64];
+	} l = {.head.nmsrs = 0};
+	int tsc = 0, efer = 0;
+
+	check("KVM_GET_MSR_INDEX_LIST with room for 0",
+	      io(kvm, KVM_GET_MSR_INDEX_LIST, (uintptr_t)&l), -E2BIG);
+	check("MSR count given back", l.head.nmsrs > 10 && l.head.nmsrs <= 64, 1);
+	check("KVM_GET_MSR_INDEX_LIST", io(kvm, KVM_GET_MSR_INDEX_LIST, (uintptr_t)&l), 0);
+	for (unsigned i = 0; i < l.head.nmsrs && i < 64; i++) {
+		tsc |= l.indices[i] == 0x10;
+		efer |= l.indices[i] == 0xc0000080;
+	}
+	check("the list has IA32_TSC and EFER", tsc && efer, 1);
+	check("KVM_GET_MSR_INDEX_LIST bad pointer", io(kvm, KVM_GET_MSR_INDEX_LIST, 16), -EFAULT);
+}
+
 static void system_ioctls(int kvm)
 {
 	struct stat st;
@@ -49,6 +70,7 @@ static void system_ioctls(int kvm)
 	check("KVM_CHECK_EXTENSION irqchip (not yet)",
 	      io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP), 0);
 	check("KVM_GET_VCPU_MMAP_SIZE", io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0), 2 * 4096);
+	msr_index_list(kvm);
 }
 
 static void memory(int vm, uint8_t *ram)
