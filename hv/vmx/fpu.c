@@ -44,25 +44,28 @@ void fpu_init_area(uint8_t *area)
 
 /*
  * Saves one state and loads the other with every offered component enabled in XCR0: SSE state
- * is live even while a guest's XCR0 holds only x87, and must move with the rest.
+ * is live even while a guest's XCR0 holds only x87, and must move with the rest. Returns the
+ * XCR0 that was in force before (0 without XSAVE).
  */
-static void swap(uint8_t *out, const uint8_t *in)
+static uint64_t swap(uint8_t *out, const uint8_t *in)
 {
-	if (use_xsave())
-		xcr0_switch(guest_xcr0_supported());
+	uint64_t was = use_xsave() ? xcr0_switch(guest_xcr0_supported()) : 0;
+
 	save(out);
 	restore(in);
+	return was;
 }
 
 /* Before a guest runs: the host's state out, the guest's in, then the guest's XCR0. */
 uint64_t fpu_enter(struct vcpu *v)
 {
-	uint64_t host_xcr0 = use_xsave() ? xcr0_switch(v->xcr0) : 0;
+	uint64_t host_xcr0;
 
-	if (v->vm->kind != VM_DOM0) { /* dom0's state is the host's: it stays live */
-		swap(this_cpu()->vmx->host_fpu, v->fpu);
+	if (v->vm->kind == VM_DOM0) /* dom0's state is the host's: it stays live */
+		return use_xsave() ? xcr0_switch(v->xcr0) : 0;
+	host_xcr0 = swap(this_cpu()->vmx->host_fpu, v->fpu);
+	if (host_xcr0)
 		xcr0_switch(v->xcr0);
-	}
 	return host_xcr0;
 }
 
