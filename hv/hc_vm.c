@@ -15,11 +15,47 @@ _Static_assert(HV_EXIT_INTERNAL == (int)VMEXIT_INTERNAL, "exit kinds match the A
 _Static_assert(HV_PROT_R == VM_R && HV_PROT_W == VM_W && HV_PROT_X == VM_X, "protections");
 
 static struct vm *vms[HV_MAX_VMS];
+static unsigned users[HV_MAX_VMS]; /* hypercalls using the VM now: it cannot be destroyed */
 static spinlock_t vms_lock;
+#define DYING (~0u) /* users[] of a handle whose VM is being destroyed */
 
-static struct vm *lookup(uint64_t handle)
+/*
+ * Resolves arg0 (VM handle) and, for HC_ON_VCPU, arg1 (vCPU id) into c->vm and c->target,
+ * claimed for the call: a vCPU serves one hypercall at a time, and a VM in use stays alive,
+ * whatever dom0 does on its other CPUs.
+ */
+int64_t hc_claim(struct hc_ctx *c, bool vcpu)
 {
-	return handle < HV_MAX_VMS ? vms[handle] : NULL;
+	uint64_t h = c->arg[0];
+	int64_t rc = 0;
+
+	spin_lock(&vms_lock);
+	c->vm = h < HV_MAX_VMS ? vms[h] : NULL;
+	c->target = NULL;
+	if (!c->vm)
+		rc = -EBADF;
+	else if (vcpu && !(c->target = c->arg[1] < VM_MAX_VCPUS ?
+					       vm_get_vcpu(c->vm, (unsigned)c->arg[1]) : NULL))
+		rc = -EINVAL;
+	else if (vcpu && !vcpu_try_claim(c->target))
+		rc = -EBUSY;
+	if (rc)
+		c->vm = NULL, c->target = NULL;
+	else
+		users[h]++;
+	spin_unlock(&vms_lock);
+	return rc;
+}
+
+void hc_release(struct hc_ctx *c)
+{
+	if (!c->vm)
+		return;
+	spin_lock(&vms_lock);
+	users[c->arg[0]]--;
+	if (c->target)
+		vcpu_release(c->target);
+	spin_unlock(&vms_lock);
 }
 
 int64_t hc_vm_create(struct hc_ctx *c)
@@ -31,9 +67,10 @@ int64_t hc_vm_create(struct hc_ctx *c)
 	vm = vm_create(VM_GUEST);
 	if (!vm)
 		return -ENOMEM;
+	vm_set_kvm_rules(vm);
 	spin_lock(&vms_lock);
 	for (unsigned i = 0; i < HV_MAX_VMS && h < 0; i++)
-		if (!vms[i]) {
+		if (!vms[i] && !users[i]) {
 			vms[i] = vm;
 			h = i;
 		}
@@ -60,30 +97,36 @@ int64_t hc_msr_list(struct hc_ctx *c)
 	return vm_msr_index_list(max ? phys_to_virt(c->arg[0]) : NULL, (unsigned)max);
 }
 
+/* Not claimed by the dispatcher: it must find the VM unused, then takes it out. */
 int64_t hc_vm_destroy(struct hc_ctx *c)
 {
-	struct vm *vm;
+	uint64_t h = c->arg[0];
+	struct vm *vm = NULL;
+	int64_t rc = -EBADF;
 
 	spin_lock(&vms_lock);
-	vm = lookup(c->arg[0]);
-	if (vm)
-		vms[c->arg[0]] = NULL;
+	if (h < HV_MAX_VMS && vms[h] && users[h])
+		rc = -EBUSY;
+	else if (h < HV_MAX_VMS && vms[h])
+		vm = vms[h], vms[h] = NULL, users[h] = DYING, rc = 0;
 	spin_unlock(&vms_lock);
 	if (!vm)
-		return -EBADF;
+		return rc;
+	hc_dev_destroy_all(h, vm);
 	vm_destroy(vm);
+	spin_lock(&vms_lock);
+	users[h] = 0; /* the handle may be given out again */
+	spin_unlock(&vms_lock);
 	return 0;
 }
 
 /* Maps the frames dom0 lists (page frame numbers, one page at most) at consecutive GPAs. */
 int64_t hc_vm_map(struct hc_ctx *c)
 {
-	struct vm *vm = lookup(c->arg[0]);
+	struct vm *vm = c->vm;
 	uint64_t gpa = c->arg[1], list = c->arg[2], n = c->arg[3], prot = c->arg[4];
 	const uint64_t *pfn;
 
-	if (!vm)
-		return -EBADF;
 	if (!n || n > HV_MAP_MAX_FRAMES || (gpa & 0xfff) || (list & 7) || !prot || prot > VM_RWX)
 		return -EINVAL;
 	if (!dom0_owns_range(list, n * 8))
@@ -103,11 +146,9 @@ int64_t hc_vm_map(struct hc_ctx *c)
 /* After this returns, no CPU can reach the frames through the VM (they may be unpinned). */
 int64_t hc_vm_unmap(struct hc_ctx *c)
 {
-	struct vm *vm = lookup(c->arg[0]);
+	struct vm *vm = c->vm;
 	uint64_t gpa = c->arg[1], n = c->arg[2];
 
-	if (!vm)
-		return -EBADF;
 	if (!n || (gpa & 0xfff) || n > (1ULL << 36) || gpa + n * PAGE_SIZE < gpa)
 		return -EINVAL;
 	return vm_unmap(vm, gpa, n * PAGE_SIZE);
@@ -115,15 +156,18 @@ int64_t hc_vm_unmap(struct hc_ctx *c)
 
 int64_t hc_vcpu_create(struct hc_ctx *c)
 {
-	struct vm *vm = lookup(c->arg[0]);
+	static spinlock_t create_lock; /* one id, one vCPU, whatever dom0's CPUs race */
+	int64_t rc;
 
-	if (!vm)
-		return -EBADF;
 	if (c->arg[1] >= VM_MAX_VCPUS)
 		return -EINVAL;
-	if (vm_get_vcpu(vm, (unsigned)c->arg[1]))
-		return -EEXIST;
-	return vcpu_create(vm, (unsigned)c->arg[1]) ? 0 : -ENOMEM;
+	spin_lock(&create_lock);
+	if (vm_get_vcpu(c->vm, (unsigned)c->arg[1]))
+		rc = -EEXIST;
+	else
+		rc = vcpu_create(c->vm, (unsigned)c->arg[1]) ? 0 : -ENOMEM;
+	spin_unlock(&create_lock);
+	return rc;
 }
 
 static void to_abi(const struct vm_exit *x, struct hv_exit *e)
@@ -144,16 +188,10 @@ static void to_abi(const struct vm_exit *x, struct hv_exit *e)
 	}
 }
 
-/* The vCPU of (vm, id) and dom0's buffer of `len` bytes at `pa`, both checked. */
+/* The claimed vCPU and dom0's buffer of `len` bytes at arg2, checked. */
 static int target(struct hc_ctx *c, size_t len, struct vcpu **v, void **buf)
 {
-	struct vm *vm = lookup(c->arg[0]);
-
-	if (!vm)
-		return -EBADF;
-	*v = c->arg[1] < VM_MAX_VCPUS ? vm_get_vcpu(vm, (unsigned)c->arg[1]) : NULL;
-	if (!*v)
-		return -EINVAL;
+	*v = c->target;
 	if ((c->arg[2] & 7) || !dom0_owns_range(c->arg[2], len))
 		return -EFAULT;
 	*buf = phys_to_virt(c->arg[2]);

@@ -8,9 +8,13 @@ enum hc_perm {
 	HC_DOM0,   /* dom0's kernel only */
 };
 
+/* What arg0 (and arg1) name: resolved and claimed before the handler runs. */
+enum hc_on { HC_ON_NOTHING, HC_ON_VM, HC_ON_VCPU };
+
 struct hypercall {
 	int64_t (*fn)(struct hc_ctx *c);
 	enum hc_perm perm;
+	enum hc_on on;
 };
 
 static int64_t hc_abi_version(struct hc_ctx *c)
@@ -26,30 +30,41 @@ static int64_t hc_nop(struct hc_ctx *c)
 }
 
 static const struct hypercall hypercalls[HC_COUNT] = {
-	[HC_ABI_VERSION] = {hc_abi_version, HC_ANY_VM},
-	[HC_NOP] = {hc_nop, HC_ANY_VM},
-	[HC_VM_CREATE] = {hc_vm_create, HC_DOM0},
-	[HC_VM_DESTROY] = {hc_vm_destroy, HC_DOM0},
-	[HC_VM_MAP] = {hc_vm_map, HC_DOM0},
-	[HC_VM_UNMAP] = {hc_vm_unmap, HC_DOM0},
-	[HC_FREE_FRAMES] = {hc_free_frames, HC_DOM0},
-	[HC_MSR_LIST] = {hc_msr_list, HC_DOM0},
-	[HC_VCPU_CREATE] = {hc_vcpu_create, HC_DOM0},
-	[HC_VCPU_RUN] = {hc_vcpu_run, HC_DOM0},
-	[HC_VCPU_GET_REGS] = {hc_vcpu_get_regs, HC_DOM0},
-	[HC_VCPU_SET_REGS] = {hc_vcpu_set_regs, HC_DOM0},
-	[HC_VCPU_GET_SREGS] = {hc_vcpu_get_sregs, HC_DOM0},
-	[HC_VCPU_SET_SREGS] = {hc_vcpu_set_sregs, HC_DOM0},
+	[HC_ABI_VERSION] = {hc_abi_version, HC_ANY_VM, HC_ON_NOTHING},
+	[HC_NOP] = {hc_nop, HC_ANY_VM, HC_ON_NOTHING},
+	[HC_VM_CREATE] = {hc_vm_create, HC_DOM0, HC_ON_NOTHING},
+	[HC_VM_DESTROY] = {hc_vm_destroy, HC_DOM0, HC_ON_NOTHING},
+	[HC_VM_MAP] = {hc_vm_map, HC_DOM0, HC_ON_VM},
+	[HC_VM_UNMAP] = {hc_vm_unmap, HC_DOM0, HC_ON_VM},
+	[HC_FREE_FRAMES] = {hc_free_frames, HC_DOM0, HC_ON_NOTHING},
+	[HC_MSR_LIST] = {hc_msr_list, HC_DOM0, HC_ON_NOTHING},
+	[HC_SYS_INFO] = {hc_sys_info, HC_DOM0, HC_ON_NOTHING},
+	[HC_VCPU_CREATE] = {hc_vcpu_create, HC_DOM0, HC_ON_VM},
+	[HC_VCPU_RUN] = {hc_vcpu_run, HC_DOM0, HC_ON_VCPU},
+	[HC_VCPU_GET_REGS] = {hc_vcpu_get_regs, HC_DOM0, HC_ON_VCPU},
+	[HC_VCPU_SET_REGS] = {hc_vcpu_set_regs, HC_DOM0, HC_ON_VCPU},
+	[HC_VCPU_GET_SREGS] = {hc_vcpu_get_sregs, HC_DOM0, HC_ON_VCPU},
+	[HC_VCPU_SET_SREGS] = {hc_vcpu_set_sregs, HC_DOM0, HC_ON_VCPU},
+	[HC_VCPU_GET] = {hc_vcpu_get, HC_DOM0, HC_ON_VCPU},
+	[HC_VCPU_SET] = {hc_vcpu_set, HC_DOM0, HC_ON_VCPU},
+	[HC_DEV_CREATE] = {hc_dev_create, HC_DOM0, HC_ON_VM},
+	[HC_DEV_ATTR] = {hc_dev_attr, HC_DOM0, HC_ON_VM},
 };
 
 int64_t hypercall_dispatch(uint64_t nr, struct hc_ctx *c)
 {
 	const struct hypercall *h;
+	int64_t rc;
 
 	if (nr >= HC_COUNT || !hypercalls[nr].fn)
 		return -ENOSYS;
 	h = &hypercalls[nr];
 	if (c->cpl != 0 || (h->perm == HC_DOM0 && !c->from_dom0))
 		return -EPERM;
-	return h->fn(c);
+	if (h->on != HC_ON_NOTHING && (rc = hc_claim(c, h->on == HC_ON_VCPU)))
+		return rc;
+	rc = h->fn(c);
+	if (h->on != HC_ON_NOTHING)
+		hc_release(c);
+	return rc;
 }

@@ -6,12 +6,20 @@
 
 struct vcpu;
 
+struct vm;
+
 struct hc_ctx {
-	struct vcpu *vcpu;
+	struct vcpu *vcpu; /* the caller */
 	bool from_dom0;
 	unsigned cpl;
 	uint64_t arg[6];
+	struct vm *vm;	     /* arg0 resolved, for calls on a VM */
+	struct vcpu *target; /* (arg0, arg1) resolved, for calls on a vCPU */
 };
+
+/* hc_vm.c: resolve and claim c->vm (and c->target), release after the call */
+int64_t hc_claim(struct hc_ctx *c, bool vcpu);
+void hc_release(struct hc_ctx *c);
 
 /* hc_vm.c: dom0's control of VMs */
 int64_t hc_vm_create(struct hc_ctx *c);
@@ -26,6 +34,14 @@ int64_t hc_vcpu_get_regs(struct hc_ctx *c);
 int64_t hc_vcpu_set_regs(struct hc_ctx *c);
 int64_t hc_vcpu_get_sregs(struct hc_ctx *c);
 int64_t hc_vcpu_set_sregs(struct hc_ctx *c);
+/* hc_vcpu.c: vCPU state families and system lists */
+int64_t hc_vcpu_get(struct hc_ctx *c);
+int64_t hc_vcpu_set(struct hc_ctx *c);
+int64_t hc_sys_info(struct hc_ctx *c);
+/* hc_dev.c: in-hypervisor devices */
+int64_t hc_dev_create(struct hc_ctx *c);
+int64_t hc_dev_attr(struct hc_ctx *c);
+void hc_dev_destroy_all(uint64_t handle, struct vm *vm);
 
 /* Checks number and permission, then runs the handler. Returns the value for the guest's RAX. */
 int64_t hypercall_dispatch(uint64_t nr, struct hc_ctx *c);

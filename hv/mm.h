@@ -15,6 +15,12 @@ static inline void *phys_to_virt(uint64_t pa)
 	return (void *)(uintptr_t)(pa + HV_DIRECT_MAP);
 }
 
+/* Physical address of a direct-map pointer. */
+static inline uint64_t virt_to_phys(const void *va)
+{
+	return (uint64_t)(uintptr_t)va - HV_DIRECT_MAP;
+}
+
 /* Physical address of an image symbol (code, data, bss). */
 static inline uint64_t image_to_phys(const void *va)
 {

@@ -6,6 +6,7 @@
 #ifndef HV_VM_H
 #define HV_VM_H
 
+#include "../compat/kvmabi/hvabi.h"
 #include "types.h"
 
 #define VM_MAX_VCPUS 64
@@ -122,6 +123,10 @@ int vm_gpa_to_hpa(struct vm *vm, uint64_t gpa, uint64_t *hpa);
 int vm_read(struct vm *vm, uint64_t gpa, void *buf, size_t len);
 int vm_write(struct vm *vm, uint64_t gpa, const void *buf, size_t len);
 
+/* One user of a vCPU at a time (hypercalls from several CPUs): false when it is taken. */
+bool vcpu_try_claim(struct vcpu *v);
+void vcpu_release(struct vcpu *v);
+
 /* The vCPU with that id, or NULL. */
 struct vcpu *vm_get_vcpu(struct vm *vm, unsigned id);
 
@@ -156,8 +161,42 @@ void vcpu_init_signal(struct vcpu *v);
 void vcpu_sipi(struct vcpu *v, uint8_t vector);
 bool vcpu_waiting_for_sipi(struct vcpu *v);
 
+/* CPUID entries, laid out as struct kvm_cpuid_entry2. */
+#define VM_CPUID_MAX	 256
+#define VM_CPUID_INDEXED 1 /* the entry is for one subleaf (KVM_CPUID_FLAG_SIGNIFCANT_INDEX) */
+struct vm_cpuid_entry {
+	uint32_t function, index, flags, eax, ebx, ecx, edx, pad[3];
+};
+/* What guests can be given (KVM_GET_SUPPORTED_CPUID): writes up to max, returns how many. */
+unsigned vm_cpuid_supported(struct vm_cpuid_entry *out, unsigned max);
+/* A vCPU's CPUID model; -E2BIG, -ENOMEM, or -EINVAL for one KVM refuses. */
+int vcpu_set_cpuid(struct vcpu *v, const struct vm_cpuid_entry *e, unsigned n);
+unsigned vcpu_get_cpuid(struct vcpu *v, struct vm_cpuid_entry *out, unsigned max);
+/* From now on the VM follows KVM's rules where they differ from the hypervisor's own guests. */
+void vm_set_kvm_rules(struct vm *vm);
+
 /* The MSRs a guest can read and write (KVM_GET_MSR_INDEX_LIST): writes up to max, returns all. */
 unsigned vm_msr_index_list(uint32_t *out, unsigned max);
+
+/* Feature MSRs (KVM_GET_MSR_FEATURE_INDEX_LIST) and their values; false: no such MSR. */
+unsigned vm_feature_msr_list(uint32_t *out, unsigned max);
+bool vm_feature_msr(uint32_t msr, uint64_t *val);
+/* MSR access for the caller while the vCPU does not run; false where the guest gets #GP. */
+bool vcpu_get_msr(struct vcpu *v, uint32_t msr, uint64_t *val);
+bool vcpu_set_msr(struct vcpu *v, uint32_t msr, uint64_t val);
+
+/* Register families for the caller while the vCPU does not run (-EINVAL: refused value). */
+void vcpu_get_xsave(struct vcpu *v, void *area); /* XSAVE standard format, 4096 bytes */
+int vcpu_set_xsave(struct vcpu *v, const void *area);
+uint64_t vcpu_get_xcr0(struct vcpu *v);
+int vcpu_set_xcr0(struct vcpu *v, uint64_t xcr0);
+void vcpu_get_events(struct vcpu *v, struct hv_events *e);
+int vcpu_set_events(struct vcpu *v, const struct hv_events *e);
+void vcpu_get_debugregs(struct vcpu *v, uint64_t dr[6]); /* DR0-3, DR6, DR7 */
+int vcpu_set_debugregs(struct vcpu *v, const uint64_t dr[6]);
+void vcpu_translate(struct vcpu *v, struct hv_translate *t);
+bool vcpu_irq_queued(struct vcpu *v);
+void vcpu_get_stats(struct vcpu *v, uint64_t out[HV_STAT_COUNT]);
 
 /* Counters kept for every VM exit reason on this vCPU. */
 uint64_t vcpu_exit_count(struct vcpu *v, uint32_t reason);

@@ -38,7 +38,67 @@ enum hv_hypercall {
 	HC_FREE_FRAMES = 12,	/* () -> the hypervisor's free frames (leak checks) */
 	HC_MSR_LIST = 13,	/* (list, max) -> how many MSRs guests have; the first max of
 				   their indices (u32) are written at `list` */
+	HC_VCPU_GET = 14,	/* (vm, id, kind, buf, count) -> per kind (enum hv_state) */
+	HC_VCPU_SET = 15,	/* (vm, id, kind, buf, count) -> per kind */
+	HC_SYS_INFO = 16,	/* (kind, buf, count) -> entries needed (enum hv_info) */
+	HC_DEV_CREATE = 17,	/* (vm, type, test) -> device handle >= 0; -ENODEV, -EEXIST */
+	HC_DEV_ATTR = 18,	/* (vm, dev, op | group << 8, attr, buf) -> 0 or -errno */
 	HC_COUNT
+};
+
+/*
+ * vCPU state moved by HC_VCPU_GET/SET. `buf` holds `count` elements of the kind's layout (KVM's
+ * struct noted), in dom0's memory, at most HV_STATE_MAX_BYTES. GET returns the number of
+ * elements the state has (and writes at most `count`); SET returns 0, or for MSRS the number of
+ * entries accepted before the first refused one.
+ */
+enum hv_state {
+	HV_STATE_CPUID = 1,	/* struct kvm_cpuid_entry2[] */
+	HV_STATE_MSRS = 2,	/* struct kvm_msr_entry[]: GET fills data, returns entries read */
+	HV_STATE_XSAVE = 3,	/* 4096 bytes, XSAVE standard format (struct kvm_xsave) */
+	HV_STATE_XCR0 = 4,	/* u64 */
+	HV_STATE_EVENTS = 5,	/* struct hv_events */
+	HV_STATE_DEBUGREGS = 6, /* u64 db[4], dr6, dr7 (struct kvm_debugregs without flags) */
+	/* 7: reserved for the multiprocessing state (with the in-hypervisor LAPIC) */
+	HV_STATE_STATS = 8,	/* u64[HV_STAT_COUNT], GET only */
+	HV_STATE_IRQ = 9,	/* SET only: u32 vector to inject (KVM_INTERRUPT) */
+	HV_STATE_NMI = 10,	/* SET only: count 0 (KVM_NMI) */
+	HV_STATE_TRANSLATE = 11, /* GET: struct hv_translate, linear_address in, the rest out */
+	HV_STATE_COUNT
+};
+#define HV_STATE_MAX_BYTES 16384
+
+/* System-wide lists for HC_SYS_INFO. */
+enum hv_info {
+	HV_INFO_CPUID = 1,	  /* struct kvm_cpuid_entry2[]: what guests can be given */
+	HV_INFO_FEATURE_LIST = 2, /* u32[]: feature MSRs (KVM_GET_MSR_FEATURE_INDEX_LIST) */
+	HV_INFO_FEATURE_MSRS = 3, /* struct kvm_msr_entry[]: their values; returns entries read */
+	HV_INFO_COUNT
+};
+
+/* Device attribute operations (HC_DEV_ATTR): the u64 value is at `buf` in dom0's memory. */
+enum hv_dev_op { HV_DEV_HAS = 0, HV_DEV_GET = 1, HV_DEV_SET = 2 };
+#define HV_MAX_DEVICES 16 /* per VM */
+
+/* Exception, interrupt and NMI state (the parts of struct kvm_vcpu_events the CPU has). */
+struct hv_events {
+	unsigned char exc_injected, exc_nr, exc_has_error, exc_pending;
+	unsigned int exc_error;
+	unsigned char irq_injected, irq_nr, irq_soft, interrupt_shadow;
+	unsigned char nmi_injected, nmi_pending, nmi_masked, pad;
+	unsigned long long exc_payload;
+};
+
+struct hv_translate {
+	unsigned long long linear_address, physical_address;
+	unsigned char valid, writeable, usermode, pad[5];
+};
+
+/* HV_STATE_STATS counters, in this order. */
+enum hv_stat {
+	HV_STAT_EXITS, HV_STAT_IO_EXITS, HV_STAT_MMIO_EXITS, HV_STAT_HLT_EXITS,
+	HV_STAT_CPUID_EXITS, HV_STAT_MSR_EXITS, HV_STAT_IRQ_EXITS, HV_STAT_EPT_EXITS,
+	HV_STAT_COUNT
 };
 
 #define HV_PROT_R	  1

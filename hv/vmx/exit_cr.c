@@ -51,8 +51,7 @@ static bool set_cr0(struct vcpu *v, uint64_t val)
 /* MOV to CR4: VMX is not offered to guests; PAE stays on in long mode. */
 static bool set_cr4(struct vcpu *v, uint64_t val)
 {
-	(void)v;
-	if ((val & CR4_VMXE) || (val & ~vmx_caps.cr4_fixed1) ||
+	if ((val & CR4_VMXE) || (val & ~vcpu_cr4_allowed(v)) ||
 	    ((vmread(VMCS_GUEST_EFER) & EFER_LMA) && !(val & CR4_PAE)))
 		return false;
 	vmwrite(VMCS_CR4_SHADOW, val);

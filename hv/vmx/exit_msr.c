@@ -11,6 +11,7 @@
 
 #define MSR_TSC		   0x10
 #define MSR_APIC_BASE	   0x1b
+#define MSR_UCODE_REV	   0x8b
 #define MSR_MTRR_CAP	   0xfe
 #define MSR_SYSENTER_CS	   0x174
 #define MSR_SYSENTER_ESP   0x175
@@ -85,6 +86,7 @@ static bool apic_base_ok(struct vcpu *v, uint64_t val)
 static const struct msr_desc msrs[] = {
 	{MSR_TSC, SPECIAL, 0, NULL},
 	{MSR_APIC_BASE, IN_VCPU, VCPU_FIELD(apic_base), apic_base_ok},
+	{MSR_UCODE_REV, SPECIAL, 0, NULL},
 	{MSR_MTRR_CAP, SPECIAL, 0, NULL},
 	{MSR_SYSENTER_CS, IN_VMCS, VMCS_GUEST_SYSENTER_CS, NULL},
 	{MSR_SYSENTER_ESP, IN_VMCS, VMCS_GUEST_SYSENTER_ESP, canonical},
@@ -137,13 +139,20 @@ static uint64_t read_special(struct vcpu *v, uint32_t msr)
 		return rdtsc() + vmread(VMCS_TSC_OFFSET);
 	case MSR_EFER:
 		return vmread(VMCS_GUEST_EFER);
+	case MSR_UCODE_REV:
+		return v->ucode_rev;
 	default: /* MTRRcap: no variable or fixed MTRRs offered */
 		return 0;
 	}
 }
 
-static void write_special(struct vcpu *v, uint32_t msr, uint64_t val)
+static void write_special(struct vcpu *v, uint32_t msr, uint64_t val, bool host)
 {
+	if (msr == MSR_UCODE_REV) { /* the guest's write asks for an update: ignored, as KVM does */
+		if (host)
+			v->ucode_rev = val;
+		return;
+	}
 	if (msr == MSR_TSC) {
 		vmwrite(VMCS_TSC_OFFSET, val - rdtsc());
 		return;
@@ -156,23 +165,51 @@ static void write_special(struct vcpu *v, uint32_t msr, uint64_t val)
 	(void)v; /* MTRRcap is read-only: caught by the caller */
 }
 
+/* Reads an MSR as the guest would (VMCS loaded); false where the CPU would raise #GP. */
+bool vcpu_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	const struct msr_desc *d = find(msr);
+
+	if (!d)
+		return false;
+	if (is_swapped(d) && v->msrs.loaded)
+		*val = rdmsr(msr); /* live in the CPU (SWAPGS changes KERNEL_GS_BASE) */
+	else if (d->loc == IN_VMCS)
+		*val = vmread(d->field);
+	else
+		*val = d->loc == IN_VCPU ? *vcpu_slot(v, d) : read_special(v, msr);
+	return true;
+}
+
+/* Writes an MSR for the guest (host: KVM_SET_MSRS while it does not run); false: #GP. */
+bool vcpu_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, bool host)
+{
+	const struct msr_desc *d = find(msr);
+
+	if (!d || msr == MSR_MTRR_CAP || (d->valid && !d->valid(v, val)))
+		return false;
+	if (d->loc == IN_VMCS)
+		vmwrite(d->field, val);
+	else if (d->loc == IN_VCPU)
+		*vcpu_slot(v, d) = val;
+	else
+		write_special(v, msr, val, host);
+	if (is_swapped(d) && v->msrs.loaded)
+		wrmsr(msr, val);
+	else if (is_swapped(d) && !host)
+		guest_msrs_load(v); /* from now on they are switched around this guest's runs */
+	return true;
+}
+
 int handle_rdmsr(struct vcpu *v, struct vm_exit *x)
 {
-	uint32_t msr = (uint32_t)v->gprs.r[GPR_RCX];
-	const struct msr_desc *d = find(msr);
 	uint64_t val;
 
 	(void)x;
-	if (!d) {
+	if (!vcpu_msr_read(v, (uint32_t)v->gprs.r[GPR_RCX], &val)) {
 		vcpu_inject_gp(v);
 		return EXIT_RESUME;
 	}
-	if (is_swapped(d) && v->msrs.loaded)
-		val = rdmsr(msr); /* live in the CPU (SWAPGS changes KERNEL_GS_BASE) */
-	else if (d->loc == IN_VMCS)
-		val = vmread(d->field);
-	else
-		val = d->loc == IN_VCPU ? *vcpu_slot(v, d) : read_special(v, msr);
 	v->gprs.r[GPR_RAX] = (uint32_t)val;
 	v->gprs.r[GPR_RDX] = val >> 32;
 	vcpu_skip_insn(v);
@@ -181,27 +218,39 @@ int handle_rdmsr(struct vcpu *v, struct vm_exit *x)
 
 int handle_wrmsr(struct vcpu *v, struct vm_exit *x)
 {
-	uint32_t msr = (uint32_t)v->gprs.r[GPR_RCX];
 	uint64_t val = (v->gprs.r[GPR_RDX] << 32) | (uint32_t)v->gprs.r[GPR_RAX];
-	const struct msr_desc *d = find(msr);
 
 	(void)x;
-	if (!d || msr == MSR_MTRR_CAP || (d->valid && !d->valid(v, val))) {
+	if (!vcpu_msr_write(v, (uint32_t)v->gprs.r[GPR_RCX], val, false))
 		vcpu_inject_gp(v);
-		return EXIT_RESUME;
-	}
-	if (d->loc == IN_VMCS)
-		vmwrite(d->field, val);
-	else if (d->loc == IN_VCPU)
-		*vcpu_slot(v, d) = val;
 	else
-		write_special(v, msr, val);
-	if (is_swapped(d) && v->msrs.loaded)
-		wrmsr(msr, val);
-	else if (is_swapped(d))
-		guest_msrs_load(v); /* from now on they are switched around this guest's runs */
-	vcpu_skip_insn(v);
+		vcpu_skip_insn(v);
 	return EXIT_RESUME;
+}
+
+/* Feature MSRs (KVM_GET_MSR_FEATURE_INDEX_LIST): what a VM's model can be given. */
+static const struct {
+	uint32_t msr;
+	uint64_t val;
+} features[] = {
+	{MSR_UCODE_REV, UCODE_REV_DEFAULT},
+};
+
+unsigned vm_feature_msr_list(uint32_t *out, unsigned max)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(features) && i < max; i++)
+		out[i] = features[i].msr;
+	return ARRAY_SIZE(features);
+}
+
+bool vm_feature_msr(uint32_t msr, uint64_t *val)
+{
+	for (unsigned i = 0; i < ARRAY_SIZE(features); i++)
+		if (features[i].msr == msr) {
+			*val = features[i].val;
+			return true;
+		}
+	return false;
 }
 
 /* The syscall MSRs are not switched by VMX: swap them only for guests that set them. */

@@ -107,6 +107,8 @@ int mmio_to_caller(struct vcpu *v, struct vm_exit *x)
 	struct x86_insn in;
 	uint64_t regs[16];
 
+	v->mmio_exits++;
+
 	x->kind = VMEXIT_MMIO;
 	if (x86_decode(bytes, n, guest_mode(), &in) || in.op == X86_XCHG)
 		return EXIT_TO_CALLER; /* len 0: not decoded */

@@ -67,6 +67,7 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
 	v->xcr0 = 1;
 	v->apic_base = 0xfee00000 | (1u << 11) | (id == 0 ? 1u << 8 : 0);
 	v->misc_enable = 1; /* fast strings */
+	v->ucode_rev = UCODE_REV_DEFAULT;
 	v->dr6 = 0xffff0ff0;
 	fpu_init_area(v->fpu);
 	v->vpid = vpid_alloc();
@@ -83,6 +84,7 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
 
 void vcpu_destroy(struct vcpu *v)
 {
+	vcpu_cpuid_free(v);
 	if (v->vmcs) {
 		vmclear(v->vmcs);
 		if (this_cpu()->vmx->current_vmcs == v->vmcs)
@@ -165,7 +167,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 			entry_failed(v, x);
 			break;
 		}
-		v->launched = true;
+		v->launched = v->ran = true;
 		events_save_idt_vectoring(v);
 		action = vmx_handle_exit(v, x);
 	}
@@ -258,6 +260,16 @@ void vcpu_set_timeout(struct vcpu *v, uint64_t tsc_cycles)
 uint64_t vcpu_exit_count(struct vcpu *v, uint32_t reason)
 {
 	return reason <= EXIT_REASON_MAX ? v->exits[reason] : 0;
+}
+
+bool vcpu_try_claim(struct vcpu *v)
+{
+	return !__atomic_exchange_n(&v->claimed, true, __ATOMIC_ACQUIRE);
+}
+
+void vcpu_release(struct vcpu *v)
+{
+	__atomic_store_n(&v->claimed, false, __ATOMIC_RELEASE);
 }
 
 void vcpu_pin(struct vcpu *v)

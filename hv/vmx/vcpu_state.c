@@ -80,7 +80,7 @@ int vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s)
 
 /* Checks what hardware would refuse at entry, so that a bad value gets -EINVAL, not a failed entry.
  */
-static bool sregs_valid(const struct vcpu_sregs *s)
+static bool sregs_valid(struct vcpu *v, const struct vcpu_sregs *s)
 {
 	bool lma = s->efer & EFER_LMA;
 
@@ -92,14 +92,14 @@ static bool sregs_valid(const struct vcpu_sregs *s)
 		return false;
 	if (lma && !(s->cr4 & CR4_PAE))
 		return false;
-	if (s->cr4 & (~vmx_caps.cr4_fixed1 | (1ULL << 13)))
-		return false; /* a bit this CPU lacks, or VMXE (no nested VMX) */
+	if (s->cr4 & (~vcpu_cr4_allowed(v) | (1ULL << 13)))
+		return false; /* a bit this vCPU lacks, or VMXE (no nested VMX) */
 	return !((s->cr0 >> 32) || (s->cr4 >> 32) || (s->cr3 >> 52));
 }
 
 int vcpu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s)
 {
-	if (!sregs_valid(s))
+	if (!sregs_valid(v, s))
 		return -EINVAL;
 	vcpu_load(v);
 	write_seg(SEG_CS, &s->cs);

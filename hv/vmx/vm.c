@@ -96,6 +96,11 @@ struct vm *vm_create(enum vm_kind kind)
 
 void vcpu_destroy(struct vcpu *v);
 
+void vm_set_kvm_rules(struct vm *vm)
+{
+	vm->kvm_rules = true;
+}
+
 void vm_destroy(struct vm *vm)
 {
 	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)

@@ -147,7 +147,7 @@ static void init_controls(struct vcpu *v)
 	must_write(VMCS_TSC_OFFSET, 0);
 	/* the hypervisor owns these bits; the guest sees its own values in the read shadows */
 	must_write(VMCS_CR0_MASK, CR0_PE | CR0_PG | CR0_NE | CR0_CD | CR0_NW);
-	must_write(VMCS_CR4_MASK, ~vmx_caps.cr4_fixed1 | vmx_caps.cr4_fixed0);
+	must_write(VMCS_CR4_MASK, ~vcpu_cr4_allowed(v) | vmx_caps.cr4_fixed0);
 }
 
 void vmcs_set_entry_ia32e(struct vcpu *v, bool on)

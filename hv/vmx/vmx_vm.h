@@ -7,7 +7,8 @@
 #include "bits.h"
 #include "ept.h"
 
-#define FPU_AREA_SIZE 4096
+#define FPU_AREA_SIZE	  4096
+#define UCODE_REV_DEFAULT 0x100000000ULL /* the microcode revision a vCPU reports, as KVM's */
 
 /* Guest GPRs in the hardware's register-number order (exit qualifications use it). */
 enum gpr {
@@ -47,6 +48,7 @@ struct vm {
 	spinlock_t lock;
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	unsigned nvcpus;
+	bool kvm_rules; /* dom0's KVM made it: CPUID from the vCPU's table only */
 };
 
 struct pending_exc {
@@ -71,13 +73,16 @@ struct vcpu {
 	uint16_t vpid;
 	uint64_t vmcs;
 	bool launched;
+	bool ran;	       /* has entered the guest at least once */
+	volatile bool claimed; /* a hypercall is using it (vcpu_try_claim) */
+	struct cpuid_table *cpuid; /* KVM_SET_CPUID2's table, or NULL */
 	bool pinned;  /* never moves: the VMCS stays loaded on its CPU */
 	int last_cpu; /* CPU that last ran it, -1 never */
 	uint64_t flushed_gen;
 	uint64_t xcr0;
 	struct guest_msrs msrs;
 	uint64_t dr[4], dr6;
-	uint64_t apic_base, misc_enable, mtrr_def_type;
+	uint64_t apic_base, misc_enable, mtrr_def_type, ucode_rev;
 	uint8_t tpr; /* CR8 */
 	/* event state */
 	struct pending_exc exc;
@@ -97,7 +102,7 @@ struct vcpu {
 	/* x87/SSE/AVX state while the vCPU is not running (XSAVE standard format) */
 	uint8_t fpu[FPU_AREA_SIZE] __aligned(64);
 	/* statistics, and the last exits for crash reports */
-	uint64_t exits[EXIT_REASON_MAX + 1];
+	uint64_t exits[EXIT_REASON_MAX + 1], mmio_exits;
 	struct {
 		uint32_t reason;
 		uint64_t rip, qual;
@@ -163,14 +168,25 @@ int handle_vmcall(struct vcpu *v, struct vm_exit *x);
  */
 int gva_to_gpa(struct vcpu *v, uint64_t gla, bool write, uint64_t *gpa, uint32_t *pf_error);
 
-/* exit_cpuid.c: XCR0 switch around runs (returns the previous value, 0 without XSAVE) */
+/* exit_xsetbv.c: XCR0 switch around runs (returns the previous value, 0 without XSAVE) */
 uint64_t xcr0_switch(uint64_t to);
+bool xcr0_valid(struct vcpu *v, uint64_t val);
+
+/* cpuid.c */
 uint64_t guest_xcr0_supported(void);
+uint64_t vcpu_xcr0_allowed(struct vcpu *v);
+uint64_t vcpu_cr4_allowed(struct vcpu *v);
+uint32_t xsave_size(uint64_t xcr0);
+void vcpu_cpuid_free(struct vcpu *v);
 
 /* fpu.c: extended state around runs (fpu_enter returns the host's XCR0 for fpu_leave) */
 void fpu_init_area(uint8_t *area);
 uint64_t fpu_enter(struct vcpu *v);
 void fpu_leave(struct vcpu *v, uint64_t host_xcr0);
+
+/* exit_msr.c: MSR access with the VMCS loaded; host: a KVM_SET_MSRS write */
+bool vcpu_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val);
+bool vcpu_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, bool host);
 
 /* msrs around runs */
 void guest_msrs_load(struct vcpu *v);

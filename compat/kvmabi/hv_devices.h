@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * This project's KVM device types (KVM_CREATE_DEVICE) and their attributes: the user-space ABI
+ * of the in-hypervisor device models. Type numbers are private (KVM's own stop far below) and
+ * present when KVM_CHECK_EXTENSION(KVM_CAP_HV_DEVICES) returns 1.
+ *
+ * Every attribute's value is a __u64 at kvm_device_attr.addr.
+ */
+#ifndef HV_DEVICES_H
+#define HV_DEVICES_H
+
+#define KVM_CAP_HV_DEVICES 0x4856 /* "HV": this project's device types exist */
+
+#define KVM_DEV_TYPE_HV_BASE	 0x48560000u
+#define KVM_DEV_TYPE_HV_UART16550 (KVM_DEV_TYPE_HV_BASE + 1)
+
+/*
+ * 16550A UART. Several per VM. It answers guest port I/O at its base (8 ports) once that is set.
+ * Bytes the guest transmits wait in a 256-byte line buffer user space drains; while it is full
+ * the transmitter stays busy (LSR.THRE clear).
+ */
+#define HV_UART_GRP_CONFIG 1
+#define HV_UART_CFG_BASE   0 /* port base (8 ports, below 0x10000); set once: -EEXIST after */
+#define HV_UART_CFG_IRQ	   1 /* interrupt line (GSI, 0-23) */
+#define HV_UART_CFG_LEVEL  2 /* read-only: the interrupt output now (0 or 1) */
+
+/* Register state for save and restore; reading has none of the guest's side effects. */
+#define HV_UART_GRP_REGS 2
+#define HV_UART_REG_DLL	 0
+#define HV_UART_REG_DLM	 1
+#define HV_UART_REG_IER	 2
+#define HV_UART_REG_FCR	 3
+#define HV_UART_REG_LCR	 4
+#define HV_UART_REG_MCR	 5
+#define HV_UART_REG_LSR	 6
+#define HV_UART_REG_MSR	 7
+#define HV_UART_REG_SCR	 8
+#define HV_UART_REG_THRI 9 /* the transmitter-empty interrupt is pending (0 or 1) */
+#define HV_UART_NR_REGS	 10
+
+/* The line: TX (get only) takes the oldest byte the guest sent, 0x100 when there is none;
+ * RX (set only) queues a byte for the guest (-EBUSY when its 16-byte FIFO is full). */
+#define HV_UART_GRP_LINE 3
+#define HV_UART_LINE_TX	 0
+#define HV_UART_LINE_RX	 1
+
+#endif

@@ -1,0 +1,33 @@
+/*
+ * In-hypervisor device models, created for a VM through KVM_CREATE_DEVICE (HC_DEV_CREATE).
+ * A model is a table of operations; the registry (device.c) owns instances and their memory.
+ * Every attribute value is a u64; the rules match KVM's device attribute ioctls:
+ * 0, -ENXIO (no such group or attribute), -EPERM (not accessible this way or in this state),
+ * -EINVAL (a value the device refuses), -EEXIST (already configured), -EBUSY (full).
+ */
+#ifndef HV_DEVICE_H
+#define HV_DEVICE_H
+
+#include "../types.h"
+
+struct vm;
+
+struct dev_ops {
+	const char *name;
+	uint32_t type; /* HV_DEV_TYPE_* (compat/kvmabi/hv_devices.h) */
+	bool single;   /* at most one instance per VM (-EEXIST for a second) */
+	size_t size;   /* bytes of state, zeroed before create */
+	int (*create)(void *dev, struct vm *vm);
+	/* The VM is being destroyed; its hooks go with it. */
+	void (*destroy)(void *dev, struct vm *vm);
+	int (*has_attr)(void *dev, uint32_t group, uint64_t attr);
+	int (*get_attr)(void *dev, uint32_t group, uint64_t attr, uint64_t *val);
+	int (*set_attr)(void *dev, struct vm *vm, uint32_t group, uint64_t attr, uint64_t val);
+};
+
+/* The model for a type, or NULL (-ENODEV for the caller). */
+const struct dev_ops *dev_find_type(uint32_t type);
+
+extern const struct dev_ops uart16550_ops;
+
+#endif

@@ -1,0 +1,226 @@
+/*
+ * HC_VCPU_GET/SET: the vCPU state families, one table entry each (layouts in hvabi.h), and
+ * HC_SYS_INFO: the system-wide lists. dom0's buffer is checked here once for the whole call;
+ * what a setter checks it first copies out of dom0's reach.
+ */
+#include "../compat/kvmabi/hvabi.h"
+#include "dom0.h"
+#include "errno.h"
+#include "hypercall.h"
+#include "mm.h"
+#include "vm.h"
+
+struct msr_entry { /* struct kvm_msr_entry */
+	uint32_t index, reserved;
+	uint64_t data;
+};
+
+struct state_kind {
+	uint32_t elem, max; /* element size, and how many one call may carry */
+	int64_t (*get)(struct vcpu *v, void *buf, uint32_t n);
+	int64_t (*set)(struct vcpu *v, const void *buf, uint32_t n);
+};
+
+static int64_t get_cpuid(struct vcpu *v, void *buf, uint32_t n)
+{
+	return vcpu_get_cpuid(v, buf, n);
+}
+
+static int64_t set_cpuid(struct vcpu *v, const void *buf, uint32_t n)
+{
+	return vcpu_set_cpuid(v, buf, n);
+}
+
+/* KVM_GET/SET_MSRS: entries in order, stopping at the first the vCPU refuses. */
+static int64_t msrs(struct vcpu *v, struct msr_entry *e, uint32_t n, bool set)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t index = e[i].index;
+		uint64_t val = e[i].data;
+		if (set ? !vcpu_set_msr(v, index, val) : !vcpu_get_msr(v, index, &val))
+			break;
+		e[i].data = val;
+	}
+	return i;
+}
+
+static int64_t get_msrs(struct vcpu *v, void *buf, uint32_t n)
+{
+	return msrs(v, buf, n, false);
+}
+
+static int64_t set_msrs(struct vcpu *v, const void *buf, uint32_t n)
+{
+	return msrs(v, (struct msr_entry *)buf, n, true); /* data is written back unchanged */
+}
+
+static int64_t get_xsave(struct vcpu *v, void *buf, uint32_t n)
+{
+	(void)n;
+	vcpu_get_xsave(v, buf);
+	return 1;
+}
+
+static int64_t set_xsave(struct vcpu *v, const void *buf, uint32_t n)
+{
+	(void)n;
+	return vcpu_set_xsave(v, buf);
+}
+
+static int64_t get_xcr0(struct vcpu *v, void *buf, uint32_t n)
+{
+	(void)n;
+	*(uint64_t *)buf = vcpu_get_xcr0(v);
+	return 1;
+}
+
+static int64_t set_xcr0(struct vcpu *v, const void *buf, uint32_t n)
+{
+	(void)n;
+	return vcpu_set_xcr0(v, *(const volatile uint64_t *)buf);
+}
+
+static int64_t get_events(struct vcpu *v, void *buf, uint32_t n)
+{
+	(void)n;
+	vcpu_get_events(v, buf);
+	return 1;
+}
+
+static int64_t set_events(struct vcpu *v, const void *buf, uint32_t n)
+{
+	struct hv_events e;
+
+	(void)n;
+	__builtin_memcpy(&e, buf, sizeof(e));
+	return vcpu_set_events(v, &e);
+}
+
+static int64_t get_debugregs(struct vcpu *v, void *buf, uint32_t n)
+{
+	(void)n;
+	vcpu_get_debugregs(v, buf);
+	return 1;
+}
+
+static int64_t set_debugregs(struct vcpu *v, const void *buf, uint32_t n)
+{
+	uint64_t dr[6];
+
+	(void)n;
+	__builtin_memcpy(dr, buf, sizeof(dr));
+	return vcpu_set_debugregs(v, dr);
+}
+
+static int64_t get_stats(struct vcpu *v, void *buf, uint32_t n)
+{
+	uint64_t s[HV_STAT_COUNT];
+
+	vcpu_get_stats(v, s);
+	__builtin_memcpy(buf, s, MIN(n, (uint32_t)HV_STAT_COUNT) * sizeof(*s));
+	return HV_STAT_COUNT;
+}
+
+/* KVM_INTERRUPT without an in-hypervisor irqchip: one vector waits at a time (-EEXIST). */
+static int64_t set_irq(struct vcpu *v, const void *buf, uint32_t n)
+{
+	uint32_t vector = *(const volatile uint32_t *)buf;
+
+	(void)n;
+	if (vector > 255)
+		return -EINVAL;
+	if (vcpu_irq_queued(v))
+		return -EEXIST;
+	vcpu_queue_irq(v, (uint8_t)vector);
+	return 0;
+}
+
+static int64_t set_nmi(struct vcpu *v, const void *buf, uint32_t n)
+{
+	(void)buf, (void)n;
+	vcpu_queue_nmi(v);
+	return 0;
+}
+
+static int64_t translate(struct vcpu *v, void *buf, uint32_t n)
+{
+	struct hv_translate t = {.linear_address = ((volatile struct hv_translate *)buf)->linear_address};
+
+	(void)n;
+	vcpu_translate(v, &t);
+	__builtin_memcpy(buf, &t, sizeof(t));
+	return 1;
+}
+
+static const struct state_kind kinds[HV_STATE_COUNT] = {
+	[HV_STATE_CPUID] = {sizeof(struct vm_cpuid_entry), VM_CPUID_MAX, get_cpuid, set_cpuid},
+	[HV_STATE_MSRS] = {sizeof(struct msr_entry), 1024, get_msrs, set_msrs},
+	[HV_STATE_XSAVE] = {4096, 1, get_xsave, set_xsave},
+	[HV_STATE_XCR0] = {8, 1, get_xcr0, set_xcr0},
+	[HV_STATE_EVENTS] = {sizeof(struct hv_events), 1, get_events, set_events},
+	[HV_STATE_DEBUGREGS] = {48, 1, get_debugregs, set_debugregs},
+	[HV_STATE_STATS] = {8, HV_STAT_COUNT, get_stats, NULL},
+	[HV_STATE_IRQ] = {4, 1, NULL, set_irq},
+	[HV_STATE_NMI] = {0, 0, NULL, set_nmi},
+	[HV_STATE_TRANSLATE] = {sizeof(struct hv_translate), 1, translate, NULL},
+};
+
+/* The kind in arg2 and dom0's buffer (arg3, arg4 elements), both checked. */
+static const struct state_kind *kind_of(struct hc_ctx *c, bool set, void **buf)
+{
+	const struct state_kind *k = c->arg[2] < HV_STATE_COUNT ? &kinds[c->arg[2]] : NULL;
+	uint64_t n = c->arg[4], len = k ? n * k->elem : 0;
+
+	if (!k || !(set ? k->set != NULL : k->get != NULL) || n > k->max ||
+	    (k->max == 1 && n != 1) || len > HV_STATE_MAX_BYTES)
+		return NULL;
+	if (len && ((c->arg[3] & 7) || !dom0_owns_range(c->arg[3], len)))
+		return NULL;
+	*buf = len ? phys_to_virt(c->arg[3]) : NULL;
+	return k;
+}
+
+int64_t hc_vcpu_get(struct hc_ctx *c)
+{
+	void *buf;
+	const struct state_kind *k = kind_of(c, false, &buf);
+
+	return k ? k->get(c->target, buf, (uint32_t)c->arg[4]) : -EINVAL;
+}
+
+int64_t hc_vcpu_set(struct hc_ctx *c)
+{
+	void *buf;
+	const struct state_kind *k = kind_of(c, true, &buf);
+
+	return k ? k->set(c->target, buf, (uint32_t)c->arg[4]) : -EINVAL;
+}
+
+/* HC_SYS_INFO (kind, buf, count): the number of entries there are; the first count written. */
+int64_t hc_sys_info(struct hc_ctx *c)
+{
+	static const uint32_t elem[HV_INFO_COUNT] = {
+		[HV_INFO_CPUID] = sizeof(struct vm_cpuid_entry),
+		[HV_INFO_FEATURE_LIST] = 4,
+		[HV_INFO_FEATURE_MSRS] = sizeof(struct msr_entry),
+	};
+	uint64_t kind = c->arg[0], n = c->arg[2];
+	struct msr_entry *e;
+	void *buf;
+	uint32_t i;
+
+	if (!kind || kind >= HV_INFO_COUNT || n * elem[kind] > HV_STATE_MAX_BYTES)
+		return -EINVAL;
+	if (n && ((c->arg[1] & 7) || !dom0_owns_range(c->arg[1], n * elem[kind])))
+		return -EFAULT;
+	buf = n ? phys_to_virt(c->arg[1]) : NULL;
+	if (kind == HV_INFO_CPUID)
+		return vm_cpuid_supported(buf, (unsigned)n);
+	if (kind == HV_INFO_FEATURE_LIST)
+		return vm_feature_msr_list(buf, (unsigned)n);
+	for (i = 0, e = buf; i < n && vm_feature_msr(e[i].index, &e[i].data); i++)
+		;
+	return i;
+}

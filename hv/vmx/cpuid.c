@@ -1,0 +1,366 @@
+/*
+ * CPUID. Guests of dom0's KVM get the table user space set (KVM_SET_CPUID2), as in KVM; the
+ * hypervisor's own guests and dom0 get the host's answers filtered to what a VM really has.
+ * The filtered answers are also the list of what guests can be given (KVM_GET_SUPPORTED_CPUID).
+ */
+#include "../../compat/kvmabi/hvabi.h"
+#include "../x86.h"
+#include "../errno.h"
+#include "../frames.h"
+#include "../mm.h"
+#include "insn.h"
+#include "vmx.h"
+#include "vmx_vm.h"
+
+#define CR4_OSXSAVE (1ULL << 18)
+#define XCR0_X87    1ULL
+#define XCR0_SSE    2ULL
+#define XCR0_AVX    4ULL
+
+/* Feature bits hidden: per leaf/subleaf, the bits cleared from each register. */
+struct cpuid_filter {
+	uint32_t leaf, sub;
+	bool guest_only;   /* dom0 sees these: it owns the LAPIC, MONITOR/MWAIT and sees VMX */
+	uint32_t clear[4]; /* eax, ebx, ecx, edx */
+};
+
+#define AVX512_EBX 0xdc230000u /* F DQ IFMA PF ER CD BW VL */
+#define AVX512_ECX 0x00005842u /* VBMI VBMI2 VNNI BITALG VPOPCNTDQ */
+#define AVX512_EDX 0x0080010cu /* 4VNNIW 4FMAPS VP2INTERSECT FP16 */
+
+static const struct cpuid_filter filters[] = {
+	/* VMX, SMX, MONITOR, PDCM, x2APIC, TSC deadline, OSXSAVE (set from the guest's CR4) */
+	{1,
+	 0,
+	 true,
+	 {0, 0, (1u << 5) | (1u << 6) | (1u << 3) | (1u << 15) | (1u << 21) | (1u << 24), 0}},
+	{1, 0, false, {0, 0, (1u << 6) | (1u << 27), 0}},
+	/*
+	 * SGX, HLE, RTM, MPX, PT; PKU/OSPKE, WAITPKG, CET shadow stacks, SGX launch control, PKS;
+	 * CET IBT, AMX; AVX-512. XCR0 stops at AVX: nothing that needs another component shows.
+	 */
+	{7,
+	 0,
+	 false,
+	 {0, (1u << 2) | (1u << 4) | (1u << 11) | (1u << 14) | (1u << 25) | AVX512_EBX,
+	  (1u << 3) | (1u << 4) | (1u << 5) | (1u << 7) | (1u << 30) | (1u << 31) | AVX512_ECX,
+	  AVX512_EDX | (1u << 20) | (1u << 22) | (1u << 24) | (1u << 25)}},
+	/* XSAVES/XRSTORS: IA32_XSS is not offered */
+	{0xd, 1, false, {1u << 3, 0, 0, 0}},
+	/* SVM */
+	{0x80000001, 0, false, {0, 0, 1u << 2, 0}},
+};
+
+/* Leaves a guest gets as zeros: thermal/power, performance monitoring, processor trace. */
+static bool zero_leaf(uint32_t leaf, bool dom0)
+{
+	return leaf == 0x14 || (!dom0 && (leaf == 6 || leaf == 0xa));
+}
+
+/*
+ * XCR0 components a VM may enable: x87, SSE and AVX where the CPU has them. AVX-512 is not
+ * offered (Linux 6.1 rejects the XSAVE size Bochs reports for it).
+ */
+uint64_t guest_xcr0_supported(void)
+{
+	struct cpuid_regs r = cpuid(0xd, 0);
+
+	return (r.eax | ((uint64_t)r.edx << 32)) & (XCR0_X87 | XCR0_SSE | XCR0_AVX);
+}
+
+/* Size of the standard-format XSAVE area for the components in xcr0. */
+uint32_t xsave_size(uint64_t xcr0)
+{
+	uint32_t size = 576; /* legacy area and header */
+
+	for (unsigned i = 2; i < 8; i++)
+		if (xcr0 & (1ULL << i)) {
+			struct cpuid_regs r = cpuid(0xd, i);
+			size = MAX(size, r.ebx + r.eax);
+		}
+	return size;
+}
+
+static void hypervisor_leaf(uint32_t leaf, struct cpuid_regs *r)
+{
+	*r = (struct cpuid_regs){0};
+	if (leaf == HV_CPUID_LEAF) {
+		r->eax = HV_CPUID_LEAF + 1;
+		__builtin_memcpy(&r->ebx, HV_CPUID_SIGNATURE, 4);
+		__builtin_memcpy(&r->ecx, HV_CPUID_SIGNATURE + 4, 4);
+		__builtin_memcpy(&r->edx, HV_CPUID_SIGNATURE + 8, 4);
+	}
+}
+
+enum { EAX, EBX, ECX, EDX };
+
+/* The host's answer with everything a VM of this kind must not see cleared. */
+static void filtered(uint32_t leaf, uint32_t sub, bool dom0, uint32_t reg[4])
+{
+	struct cpuid_regs r;
+
+	if ((leaf & 0xffffff00) == HV_CPUID_LEAF)
+		hypervisor_leaf(leaf, &r);
+	else if (zero_leaf(leaf, dom0))
+		r = (struct cpuid_regs){0};
+	else
+		r = cpuid(leaf, sub);
+	reg[EAX] = r.eax, reg[EBX] = r.ebx, reg[ECX] = r.ecx, reg[EDX] = r.edx;
+	for (unsigned i = 0; i < ARRAY_SIZE(filters); i++)
+		if (filters[i].leaf == leaf && (!dom0 || !filters[i].guest_only) &&
+		    filters[i].sub == (leaf == 7 || leaf == 0xd ? sub : 0))
+			for (int k = 0; k < 4; k++)
+				reg[k] &= ~filters[i].clear[k];
+	if (leaf == 1) {
+		reg[ECX] |= 1u << 31; /* running under a hypervisor */
+	} else if (leaf == 0xd && sub == 0) {
+		reg[EAX] = (uint32_t)guest_xcr0_supported();
+		reg[EDX] = (uint32_t)(guest_xcr0_supported() >> 32);
+		reg[ECX] = xsave_size(guest_xcr0_supported()); /* all offered components */
+		reg[EBX] = reg[ECX];
+	}
+}
+
+/* ---- the supported list ---- */
+
+struct cpuid_list {
+	struct vm_cpuid_entry *out;
+	unsigned n, max;
+};
+
+static const struct vm_cpuid_entry *add(struct cpuid_list *l, uint32_t leaf, uint32_t sub,
+					bool indexed)
+{
+	static struct vm_cpuid_entry spare; /* counted but not written: the caller's list is full */
+	struct vm_cpuid_entry *e = l->n < l->max ? &l->out[l->n] : &spare;
+	uint32_t reg[4];
+
+	filtered(leaf, sub, false, reg);
+	*e = (struct vm_cpuid_entry){leaf, sub, indexed ? VM_CPUID_INDEXED : 0,
+				     reg[EAX], reg[EBX], reg[ECX], reg[EDX], {0}};
+	l->n++;
+	return e;
+}
+
+static bool has_subleaves(uint32_t leaf)
+{
+	return leaf == 4 || leaf == 7 || leaf == 0xb || leaf == 0xd || leaf == 0x1f ||
+	       leaf == 0x10 || leaf == 0x12 || leaf == 0x14 || leaf == 0x17 || leaf == 0x18;
+}
+
+/* One basic leaf with its subleaves, enumerated the way each leaf defines its own end. */
+static void add_basic(struct cpuid_list *l, uint32_t leaf)
+{
+	const struct vm_cpuid_entry *e = add(l, leaf, 0, has_subleaves(leaf));
+	uint64_t xcr0 = guest_xcr0_supported();
+
+	if (leaf == 4)
+		for (uint32_t s = 1; (e->eax & 0x1f) && s < 64; s++)
+			e = add(l, leaf, s, true);
+	else if (leaf == 0xb || leaf == 0x1f)
+		for (uint32_t s = 1; (e->ecx & 0xff00) && s < 64; s++)
+			e = add(l, leaf, s, true);
+	else if (leaf == 7)
+		for (uint32_t s = 1, last = e->eax; s <= last && s < 4; s++)
+			add(l, leaf, s, true);
+	else if (leaf == 0xd)
+		for (uint32_t s = 1; s < 64; s++)
+			if (s == 1 || (xcr0 >> s & 1))
+				add(l, leaf, s, true);
+}
+
+unsigned vm_cpuid_supported(struct vm_cpuid_entry *out, unsigned max)
+{
+	struct cpuid_list l = {out, 0, max};
+	uint32_t top = MIN(cpuid(0, 0).eax, 0x1fu), ext = MIN(cpuid(0x80000000, 0).eax, 0x80000021u);
+
+	for (uint32_t leaf = 0; leaf <= top; leaf++)
+		add_basic(&l, leaf);
+	add(&l, HV_CPUID_LEAF, 0, false);
+	add(&l, HV_CPUID_LEAF + 1, 0, false);
+	for (uint32_t leaf = 0x80000000; leaf <= ext; leaf++)
+		add(&l, leaf, 0, false);
+	return l.n;
+}
+
+/* ---- per-vCPU tables ---- */
+
+struct cpuid_table {
+	unsigned n;
+	struct vm_cpuid_entry e[VM_CPUID_MAX];
+};
+#define TABLE_FRAMES (ALIGN_UP(sizeof(struct cpuid_table), PAGE_SIZE) / PAGE_SIZE)
+
+static const struct vm_cpuid_entry *find(const struct cpuid_table *t, uint32_t leaf, uint32_t sub)
+{
+	for (unsigned i = 0; t && i < t->n; i++)
+		if (t->e[i].function == leaf &&
+		    (!(t->e[i].flags & VM_CPUID_INDEXED) || t->e[i].index == sub))
+			return &t->e[i];
+	return NULL;
+}
+
+/* KVM's rule for Intel: a leaf above its range's maximum answers as the highest basic leaf. */
+static const struct vm_cpuid_entry *lookup(const struct cpuid_table *t, uint32_t leaf, uint32_t sub)
+{
+	const struct vm_cpuid_entry *e = find(t, leaf, sub), *range = find(t, leaf & 0xc0000000, 0);
+	const struct vm_cpuid_entry *basic = find(t, 0, 0);
+
+	if (e || !range || leaf <= range->eax || !basic || basic->ebx != 0x756e6547) /* "Genu" */
+		return e;
+	return find(t, basic->eax, sub);
+}
+
+static void table_free(struct vcpu *v)
+{
+	if (v->cpuid)
+		frames_free_contig(&hv_frames, virt_to_phys(v->cpuid), TABLE_FRAMES);
+	v->cpuid = NULL;
+}
+
+static bool table_valid(const struct cpuid_table *t)
+{
+	const struct vm_cpuid_entry *e = find(t, 0x80000008, 0);
+	uint32_t va = e ? (e->eax >> 8) & 0xff : 0;
+
+	return va == 0 || va == 48 || va == 57;
+}
+
+static bool same_table(const struct cpuid_table *a, const struct cpuid_table *b)
+{
+	if (!a || a->n != b->n)
+		return false;
+	for (unsigned i = 0; i < a->n; i++)
+		if (__builtin_memcmp(&a->e[i], &b->e[i], offsetof(struct vm_cpuid_entry, pad)))
+			return false;
+	return true;
+}
+
+/* The list is copied first, then checked: dom0 cannot change it under the checks. */
+int vcpu_set_cpuid(struct vcpu *v, const struct vm_cpuid_entry *e, unsigned n)
+{
+	uint64_t pa;
+	struct cpuid_table *t;
+	int rc = 0;
+
+	if (n > VM_CPUID_MAX)
+		return -E2BIG;
+	pa = frames_alloc_contig(&hv_frames, TABLE_FRAMES, 1);
+	if (!pa)
+		return -ENOMEM;
+	t = phys_to_virt(pa);
+	t->n = n;
+	__builtin_memcpy(t->e, e, n * sizeof(*e));
+	if (!table_valid(t) || (v->ran && !same_table(v->cpuid, t)))
+		rc = -EINVAL; /* after KVM_RUN only the same model may be set again, as in KVM */
+	if (rc) {
+		frames_free_contig(&hv_frames, pa, TABLE_FRAMES);
+		return rc;
+	}
+	table_free(v);
+	v->cpuid = t;
+	vcpu_load(v);
+	vmwrite(VMCS_CR4_MASK, ~vcpu_cr4_allowed(v) | vmx_caps.cr4_fixed0);
+	vcpu_put(v);
+	return 0;
+}
+
+unsigned vcpu_get_cpuid(struct vcpu *v, struct vm_cpuid_entry *out, unsigned max)
+{
+	unsigned n = v->cpuid ? v->cpuid->n : 0;
+
+	__builtin_memcpy(out, v->cpuid ? v->cpuid->e : out, MIN(n, max) * sizeof(*out));
+	return n;
+}
+
+void vcpu_cpuid_free(struct vcpu *v)
+{
+	table_free(v);
+}
+
+/* A vCPU's answer: its table under KVM's rules, else the filtered host values. */
+static void answer(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t reg[4])
+{
+	const struct vm_cpuid_entry *e;
+
+	if (!v->vm->kvm_rules) {
+		filtered(leaf, sub, v->vm->kind == VM_DOM0, reg);
+		return;
+	}
+	e = lookup(v->cpuid, leaf, sub);
+	reg[EAX] = e ? e->eax : 0, reg[EBX] = e ? e->ebx : 0;
+	reg[ECX] = e ? e->ecx : 0, reg[EDX] = e ? e->edx : 0;
+}
+
+/* Bits that follow the vCPU's state, as CPUID on hardware reports them. */
+static void dynamic_bits(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t reg[4])
+{
+	if (leaf == 1) {
+		reg[ECX] &= ~(1u << 27);
+		if (guest_cr4() & CR4_OSXSAVE)
+			reg[ECX] |= 1u << 27;
+		if (!v->vm->kvm_rules && v->vm->kind != VM_DOM0) /* dom0 keeps its real APIC ids */
+			reg[EBX] = (reg[EBX] & 0x00ffffff) | (v->id << 24);
+	} else if (leaf == 0xd && sub == 0 && reg[EAX]) {
+		reg[EBX] = xsave_size(v->xcr0); /* the size for the components enabled now */
+	}
+}
+
+/* What a vCPU may enable in XCR0: the CPU's offer, within its CPUID when KVM's rules apply. */
+uint64_t vcpu_xcr0_allowed(struct vcpu *v)
+{
+	uint32_t reg[4];
+
+	if (!v->vm->kvm_rules)
+		return guest_xcr0_supported();
+	answer(v, 0xd, 0, reg);
+	return (reg[EAX] | ((uint64_t)reg[EDX] << 32) | XCR0_X87) & guest_xcr0_supported();
+}
+
+/* CR4 bits that exist for these CPUID features (leaf 1 ECX, leaf 7 EBX and ECX). */
+static uint64_t cr4_of(uint32_t l1c, uint32_t l7b, uint32_t l7c)
+{
+	static const struct {
+		uint8_t cr4_bit, leaf7, reg, bit; /* reg: 0 leaf 1 ECX, 1 leaf 7 EBX, 2 leaf 7 ECX */
+	} deps[] = {{11, 1, 2, 2},  {12, 1, 2, 16}, {13, 0, 0, 5},  {14, 0, 0, 6},
+		    {16, 1, 1, 0},  {17, 0, 0, 17}, {18, 0, 0, 26}, {20, 1, 1, 7},
+		    {21, 1, 1, 20}, {22, 1, 2, 3}};
+	const uint32_t regs[3] = {l1c, l7b, l7c};
+	uint64_t cr4 = 0x7ff; /* VME to OSXMMEXCPT: every x86-64 CPU has them */
+
+	for (unsigned i = 0; i < ARRAY_SIZE(deps); i++)
+		if (regs[deps[i].reg] >> deps[i].bit & 1)
+			cr4 |= 1ULL << deps[i].cr4_bit;
+	return cr4;
+}
+
+/* CR4 bits a vCPU may set: offered to guests, and in its own CPUID once it has a table. */
+uint64_t vcpu_cr4_allowed(struct vcpu *v)
+{
+	uint32_t l1[4], l7[4];
+	uint64_t cr4;
+
+	filtered(1, 0, v->vm->kind == VM_DOM0, l1);
+	filtered(7, 0, v->vm->kind == VM_DOM0, l7);
+	cr4 = cr4_of(l1[ECX], l7[EBX], l7[ECX]) & vmx_caps.cr4_fixed1;
+	if (v->cpuid) {
+		answer(v, 1, 0, l1);
+		answer(v, 7, 0, l7);
+		cr4 &= cr4_of(l1[ECX], l7[EBX], l7[ECX]);
+	}
+	return cr4;
+}
+
+int handle_cpuid(struct vcpu *v, struct vm_exit *x)
+{
+	uint32_t leaf = (uint32_t)v->gprs.r[GPR_RAX], sub = (uint32_t)v->gprs.r[GPR_RCX];
+	uint32_t reg[4];
+
+	(void)x;
+	answer(v, leaf, sub, reg);
+	dynamic_bits(v, leaf, sub, reg);
+	for (int k = 0; k < 4; k++)
+		v->gprs.r[(const unsigned[]){GPR_RAX, GPR_RBX, GPR_RCX, GPR_RDX}[k]] = reg[k];
+	vcpu_skip_insn(v);
+	return EXIT_RESUME;
+}

@@ -1,0 +1,196 @@
+/*
+ * The register families beyond GPRs and segments, for the caller while the vCPU does not run:
+ * MSRs, extended state and XCR0, pending events, debug registers, address translation and
+ * exit statistics. Every value from the caller is checked before it can reach the CPU.
+ */
+#include "../errno.h"
+#include "../x86.h"
+#include "insn.h"
+#include "vmx.h"
+#include "vmx_vm.h"
+
+#define XSTATE_BV     512 /* offsets in the XSAVE area */
+#define XCOMP_BV      520
+#define MXCSR	      24
+#define DR6_FIXED_1   0xfffe0ff0ULL
+#define DR7_FIXED_1   0x400ULL
+#define MAX_EXC_VALID 31
+
+bool vcpu_get_msr(struct vcpu *v, uint32_t msr, uint64_t *val)
+{
+	bool ok;
+
+	vcpu_load(v);
+	ok = vcpu_msr_read(v, msr, val);
+	vcpu_put(v);
+	return ok;
+}
+
+bool vcpu_set_msr(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	bool ok;
+
+	vcpu_load(v);
+	ok = vcpu_msr_write(v, msr, val, true);
+	vcpu_put(v);
+	return ok;
+}
+
+void vcpu_get_xsave(struct vcpu *v, void *area)
+{
+	__builtin_memcpy(area, v->fpu, FPU_AREA_SIZE);
+}
+
+/* MXCSR bits this CPU has (FXSAVE's MXCSR_MASK; 0 there means the SDM's default 0xffbf). */
+static uint32_t mxcsr_mask(void)
+{
+	uint8_t buf[512] __aligned(16);
+	uint32_t mask;
+
+	__asm__ volatile("fxsave64 %0" : "=m"(buf));
+	__builtin_memcpy(&mask, buf + 28, 4);
+	return mask ? mask : 0xffbf;
+}
+
+/* Only images XRSTOR takes: known components, standard format, zero reserved header bytes. */
+int vcpu_set_xsave(struct vcpu *v, const void *area)
+{
+	uint8_t copy[FPU_AREA_SIZE] __aligned(64);
+	uint64_t bv, comp;
+	uint32_t mxcsr;
+
+	__builtin_memcpy(copy, area, sizeof(copy)); /* dom0 cannot change it under the checks */
+	__builtin_memcpy(&bv, copy + XSTATE_BV, 8);
+	__builtin_memcpy(&comp, copy + XCOMP_BV, 8);
+	__builtin_memcpy(&mxcsr, copy + MXCSR, 4);
+	if ((bv & ~guest_xcr0_supported()) || comp || (mxcsr & ~mxcsr_mask()))
+		return -EINVAL;
+	for (unsigned i = XCOMP_BV + 8; i < XSTATE_BV + 64; i++)
+		if (copy[i])
+			return -EINVAL;
+	__builtin_memcpy(v->fpu, copy, sizeof(copy));
+	return 0;
+}
+
+uint64_t vcpu_get_xcr0(struct vcpu *v)
+{
+	return v->xcr0;
+}
+
+int vcpu_set_xcr0(struct vcpu *v, uint64_t xcr0)
+{
+	if (!xcr0_valid(v, xcr0))
+		return -EINVAL;
+	v->xcr0 = xcr0;
+	return 0;
+}
+
+void vcpu_get_events(struct vcpu *v, struct hv_events *e)
+{
+	uint32_t intr;
+
+	vcpu_load(v);
+	intr = (uint32_t)vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	vcpu_put(v);
+	*e = (struct hv_events){
+		.exc_injected = v->exc.valid,
+		.exc_nr = v->exc.valid ? v->exc.info & 0xff : 0,
+		.exc_has_error = v->exc.valid && (v->exc.info & INTR_INFO_ERROR_CODE),
+		.exc_error = v->exc.valid ? v->exc.error : 0,
+		.irq_injected = v->irq_pending >= 0,
+		.irq_nr = v->irq_pending >= 0 ? (uint8_t)v->irq_pending : 0,
+		.interrupt_shadow = intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS),
+		.nmi_pending = v->nmi_pending,
+		.nmi_masked = !!(intr & INTERRUPTIBILITY_NMI),
+	};
+}
+
+/* KVM's checks: a real exception vector (not NMI), shadow bits that exist. */
+int vcpu_set_events(struct vcpu *v, const struct hv_events *in)
+{
+	struct hv_events e = *in;
+	uint32_t intr;
+
+	if ((e.exc_injected && (e.exc_nr > MAX_EXC_VALID || e.exc_nr == 2)) ||
+	    (e.interrupt_shadow & ~3u))
+		return -EINVAL;
+	v->exc.valid = false;
+	if (e.exc_injected)
+		vcpu_queue_exception(v, e.exc_nr, e.exc_has_error, e.exc_error);
+	v->irq_pending = e.irq_injected ? e.irq_nr : -1;
+	v->nmi_pending = e.nmi_pending;
+	vcpu_load(v);
+	intr = (uint32_t)vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~(INTERRUPTIBILITY_STI |
+								   INTERRUPTIBILITY_MOV_SS |
+								   INTERRUPTIBILITY_NMI);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+		intr | e.interrupt_shadow | (e.nmi_masked ? INTERRUPTIBILITY_NMI : 0));
+	vcpu_put(v);
+	return 0;
+}
+
+void vcpu_get_debugregs(struct vcpu *v, uint64_t dr[6])
+{
+	__builtin_memcpy(dr, v->dr, sizeof(v->dr));
+	dr[4] = v->dr6;
+	vcpu_load(v);
+	dr[5] = vmread(VMCS_GUEST_DR7);
+	vcpu_put(v);
+}
+
+/* DR6 and DR7 must fit in 32 bits, as KVM checks. */
+int vcpu_set_debugregs(struct vcpu *v, const uint64_t dr[6])
+{
+	uint64_t d6 = dr[4], d7 = dr[5];
+
+	if ((d6 >> 32) || (d7 >> 32))
+		return -EINVAL;
+	__builtin_memcpy(v->dr, dr, sizeof(v->dr));
+	v->dr6 = d6 | DR6_FIXED_1;
+	vcpu_load(v);
+	vmwrite(VMCS_GUEST_DR7, d7 | DR7_FIXED_1);
+	vcpu_put(v);
+	return 0;
+}
+
+/* KVM_TRANSLATE's answer: KVM reports every translation writeable and supervisor. */
+void vcpu_translate(struct vcpu *v, struct hv_translate *t)
+{
+	uint64_t gpa;
+	uint32_t pf;
+
+	vcpu_load(v);
+	t->valid = gva_to_gpa(v, t->linear_address, false, &gpa, &pf) == 0;
+	vcpu_put(v);
+	t->physical_address = t->valid ? gpa : ~0ULL;
+	t->writeable = 1;
+	t->usermode = 0;
+}
+
+bool vcpu_irq_queued(struct vcpu *v)
+{
+	return v->irq_pending >= 0;
+}
+
+/* The counters of HV_STATE_STATS, summed from the exit reasons. */
+void vcpu_get_stats(struct vcpu *v, uint64_t out[HV_STAT_COUNT])
+{
+	static const uint8_t reason_stat[EXIT_REASON_MAX + 1] = {
+		[EXIT_REASON_IO] = HV_STAT_IO_EXITS,
+		[EXIT_REASON_HLT] = HV_STAT_HLT_EXITS,
+		[EXIT_REASON_CPUID] = HV_STAT_CPUID_EXITS,
+		[EXIT_REASON_RDMSR] = HV_STAT_MSR_EXITS,
+		[EXIT_REASON_WRMSR] = HV_STAT_MSR_EXITS,
+		[EXIT_REASON_EXTERNAL_INTR] = HV_STAT_IRQ_EXITS,
+		[EXIT_REASON_EPT_VIOLATION] = HV_STAT_EPT_EXITS,
+		[EXIT_REASON_EPT_MISCONFIG] = HV_STAT_EPT_EXITS,
+	};
+
+	__builtin_memset(out, 0, HV_STAT_COUNT * sizeof(*out));
+	for (unsigned r = 0; r <= EXIT_REASON_MAX; r++) {
+		out[HV_STAT_EXITS] += v->exits[r];
+		if (reason_stat[r])
+			out[reason_stat[r]] += v->exits[r];
+	}
+	out[HV_STAT_MMIO_EXITS] = v->mmio_exits;
+}
