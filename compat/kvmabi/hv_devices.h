@@ -11,7 +11,7 @@
 
 #define KVM_CAP_HV_DEVICES 0x4856 /* "HV": this project's device types exist */
 
-#define KVM_DEV_TYPE_HV_BASE	 0x48560000u
+#define KVM_DEV_TYPE_HV_BASE	  0x48560000u
 #define KVM_DEV_TYPE_HV_UART16550 (KVM_DEV_TYPE_HV_BASE + 1)
 
 /*
@@ -20,11 +20,18 @@
  * the transmitter stays busy (LSR.THRE clear).
  */
 #define HV_UART_GRP_CONFIG 1
-#define HV_UART_CFG_BASE   0 /* port base (8 ports, below 0x10000); set once: -EEXIST after */
+#define HV_UART_CFG_BASE   0 /* port base (8 ports, at most 0xfff8); set once: -EEXIST after */
 #define HV_UART_CFG_IRQ	   1 /* interrupt line (GSI, 0-23) */
-#define HV_UART_CFG_LEVEL  2 /* read-only: the interrupt output now (0 or 1) */
+#define HV_UART_CFG_LEVEL  2 /* read-only: the interrupt output now (0 or 1), gated by MCR.OUT2 */
+/* BASE and IRQ read -EPERM until set. */
 
-/* Register state for save and restore; reading has none of the guest's side effects. */
+/*
+ * Register state for save and restore; reading has none of the guest's side effects. Values
+ * are bytes. LSR reads DR, THRE and TEMT from the FIFOs and MSR its bits 4-7 from the modem
+ * inputs: a restore ignores those bits, and refuses LSR bits other than DR, OE, THRE, TEMT.
+ * FCR holds bits 0, 3, 6, 7 (all 0 while bit 0 is clear). Not saved: the FIFO contents; drain
+ * LINE/TX before saving (bytes still in the receive FIFO are lost). Restore BASE and IRQ too.
+ */
 #define HV_UART_GRP_REGS 2
 #define HV_UART_REG_DLL	 0
 #define HV_UART_REG_DLM	 1
@@ -39,7 +46,8 @@
 #define HV_UART_NR_REGS	 10
 
 /* The line: TX (get only) takes the oldest byte the guest sent, 0x100 when there is none;
- * RX (set only) queues a byte for the guest (-EBUSY when its 16-byte FIFO is full). */
+ * RX (set only) queues a byte for the guest (-EBUSY when its 16-byte FIFO is full, and in
+ * loopback, where the receiver is not connected to the line). */
 #define HV_UART_GRP_LINE 3
 #define HV_UART_LINE_TX	 0
 #define HV_UART_LINE_RX	 1
