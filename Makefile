@@ -19,7 +19,8 @@ HV_OBJS := $(patsubst %,$(BUILD)/%.o,$(HV_SRCS)) $(BUILD)/guests/blobs.S.o
 GUESTS := $(basename $(notdir $(wildcard guests/selftest/*.S)))
 GUEST_BINS := $(GUESTS:%=$(BUILD)/guests/%.bin)
 
-.PHONY: all iso run test check size fuzz fuzz-short unit system bench boottime dom0 clean format
+.PHONY: all iso run test check size fuzz fuzz-short unit system bench boottime dom0 clean format \
+	test-upstream
 all: $(BUILD)/hv.elf
 
 $(BUILD)/%.c.o: %.c
@@ -84,11 +85,28 @@ $(DOM0)/%: tests/kvm/%.c tests/kvm/kvm_util.h
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 
-$(DOM0)/initramfs.cpio: guests/dom0/init $(wildcard guests/dom0/tests/*.sh) scripts/dom0-initramfs.sh \
-		$(DOM0_TOOLS:%=$(DOM0)/%) $(DOM0_MODULES:%=$(DOM0)/%.ko) $(DOM0_KVM_TESTS:%=$(DOM0)/%)
+DOM0_INITRAMFS_DEPS := guests/dom0/init $(wildcard guests/dom0/tests/*.sh) scripts/dom0-initramfs.sh \
+	$(DOM0_TOOLS:%=$(DOM0)/%) $(DOM0_MODULES:%=$(DOM0)/%.ko) $(DOM0_KVM_TESTS:%=$(DOM0)/%)
+DOM0_INITRAMFS_FILES = $(foreach t,$(DOM0_TOOLS) $(DOM0_KVM_TESTS),$(DOM0)/$(t):bin/$(t)) \
+	$(foreach m,$(DOM0_MODULES),$(DOM0)/$(m).ko:lib/modules/$(m).ko)
+$(DOM0)/initramfs.cpio: $(DOM0_INITRAMFS_DEPS)
 	@mkdir -p $(dir $@)
-	scripts/dom0-initramfs.sh $@ $(foreach t,$(DOM0_TOOLS) $(DOM0_KVM_TESTS),$(DOM0)/$(t):bin/$(t)) \
-		$(foreach m,$(DOM0_MODULES),$(DOM0)/$(m).ko:lib/modules/$(m).ko)
+	scripts/dom0-initramfs.sh $@ $(DOM0_INITRAMFS_FILES)
+
+# The upstream KVM selftests (scripts/kvm-selftests.sh, cached in /var/cache/hv): ~65 MB of
+# static programs, so they go into a second initramfs (the normal one plus /selftests) that only
+# the selftests system case boots. selftests-dir names the cached build; it is rewritten only
+# when that changes, so the initramfs is not rebuilt for nothing.
+$(DOM0)/selftests-dir: $(DOM0)/vmlinux FORCE
+	@d=$$(scripts/kvm-selftests.sh | tail -n 1) && \
+		{ [ "$$(cat $@ 2>/dev/null)" = "$$d" ] || echo "$$d" >$@; }
+$(DOM0)/initramfs-selftests.cpio: $(DOM0_INITRAMFS_DEPS) $(DOM0)/selftests-dir
+	d=$$(cat $(DOM0)/selftests-dir) && scripts/dom0-initramfs.sh $@ $(DOM0_INITRAMFS_FILES) \
+		"$$d/bin:selftests" "$$d/tests.list:selftests/tests.list"
+
+# the selftests system case alone (builds what it needs, prints the per-test table)
+test-upstream: $(BUILD)/hv.elf
+	tests/system/run.sh bochs_dom0_selftests
 
 iso: $(BUILD)/hv.iso
 $(BUILD)/hv.iso: $(BUILD)/hv.elf $(DOM0)/vmlinux $(DOM0)/initramfs.cpio scripts/mkiso.sh FORCE

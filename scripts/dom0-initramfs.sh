@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds dom0's initramfs (an uncompressed cpio: fastest to unpack in Bochs) from busybox-static,
 # guests/dom0/init, the test scripts in guests/dom0/tests and any extra files given as
-# SRC:DEST arguments (test programs, modules).
+# SRC:DEST arguments (test programs, modules; a directory SRC is copied whole to DEST).
 # Usage: scripts/dom0-initramfs.sh OUT.cpio [SRC:DEST]...
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +18,7 @@ cp "$root/guests/dom0/init" "$stage/init"
 cp "$root"/guests/dom0/tests/*.sh "$stage/tests/"
 for pair in "$@"; do
 	mkdir -p "$stage/$(dirname "${pair#*:}")"
-	cp "${pair%%:*}" "$stage/${pair#*:}"
+	cp -r "${pair%%:*}" "$stage/${pair#*:}"
 done
 (cd "$stage" && find . -mindepth 1 | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out.tmp"
 mv "$out.tmp" "$out"

@@ -234,4 +234,36 @@ case_bochs_dom0_bzimage() {
 	expect_result FAIL
 }
 
+# --- upstream KVM selftests (Linux 6.1, scripts/kvm-selftests.sh) ---------------------------------
+# The tests that must pass: extend this list as /dev/kvm grows. Every other test only has to
+# report a verdict (pass, fail or skip) in the table.
+SELFTESTS_REQUIRED="kvm_create_max_vcpus kvm_binary_stats_test x86_64/get_msr_index_features
+	x86_64/max_vcpuid_cap_test x86_64/set_sregs_test"
+
+# The initramfs with the selftests is ~70 MB and is unpacked into RAM next to its own copy;
+# the tests then map guest memory: 1 GiB of machine memory.
+case_bochs_dom0_selftests() {
+	make -s -C "$root" build/dom0/initramfs-selftests.cpio >/dev/null || {
+		note "could not build the selftests initramfs"
+		case_failed=1
+		return
+	}
+	boot --emu bochs --model corei7_skylake_x --cpus 1 --megs 1024 --timeout 900 --cmdline "poweroff" \
+		--module "$root/build/dom0/vmlinux" "$DOM0_ARGS dom0test=selftests" \
+		--module "$root/build/dom0/initramfs-selftests.cpio" initrd
+	# the table, then its checks: a line for every program built (a verdict is always followed
+	# by a space, then the reason)
+	tr -d '\r' <"$case_dir/serial.log" | grep -E '^selftests?: ' | sed 's/^/    /'
+	local t
+	while IFS= read -r t; do
+		expect_regex "^selftest: $t (pass|fail|skip) "
+	done <"$(cat "$root/build/dom0/selftests-dir")/tests.list"
+	expect_regex "^selftests: [0-9]+ pass, [0-9]+ fail, [0-9]+ skip"
+	for t in $SELFTESTS_REQUIRED; do
+		expect_regex "^selftest: $t pass "
+	done
+	expect_fixed "dom0: test selftests: PASS"
+	expect_poweroff_by_dom0
+}
+
 run_cases "$@"
