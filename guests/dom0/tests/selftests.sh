@@ -46,7 +46,10 @@ reason() {
 	{ last = $0 }
 	END {
 		sub(/^[[:space:]]+/, "", last)
-		if (where != "") last = last " [" where ", errno " err "]"
+		sub(/^1\.\.0 # /, "", last) # the kselftest plan prefix of a skip
+		# where it failed, and errno unless the message already gives it
+		if (where != "" && last ~ /errno/) last = last " [" where "]"
+		else if (where != "") last = last " [" where ", errno " err "]"
 		print substr(last, 1, 220)
 	}'
 }
