@@ -21,7 +21,7 @@ out=$cache/kvm-selftests-$key
 exec 9>"$cache/.lock"
 flock 9 # one build at a time: a second caller waits, then finds the result
 if [ ! -f "$out/.built" ]; then
-	echo "kvm-selftests: building into $out (a few minutes on 2 cores)" >&2
+	echo "kvm-selftests: building into $out (about 30 s on 2 cores)" >&2
 	t0=$SECONDS
 	rm -rf "$out" "$out.tmp" && mkdir -p "$out.tmp"
 	scratch=$out.tmp/build
