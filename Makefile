@@ -74,8 +74,15 @@ define dom0_module
 	$(MAKE) -s -C "$$(cat $(DOM0)/kdir)" M="$(abspath $(BUILD)/modules/$*)" modules
 	cp $(BUILD)/modules/$*/$*.ko $@
 endef
-$(DOM0)/%.ko: compat/kvmabi/%.c compat/kvmabi/hvabi.h $(DOM0)/vmlinux
-	$(dom0_module)
+# kvm_hv is several files (compat/kvmabi/hvk_*.c), linked into one module
+KVM_HV_SRC := $(wildcard compat/kvmabi/*.c compat/kvmabi/*.h)
+$(DOM0)/kvm_hv.ko: $(KVM_HV_SRC) $(DOM0)/vmlinux
+	@rm -rf $(BUILD)/modules/kvm_hv && mkdir -p $(BUILD)/modules/kvm_hv
+	cp $(KVM_HV_SRC) $(BUILD)/modules/kvm_hv/
+	printf 'obj-m := kvm_hv.o\nkvm_hv-y := %s\n' \
+		"$(patsubst compat/kvmabi/%.c,%.o,$(filter %.c,$(KVM_HV_SRC)))" > $(BUILD)/modules/kvm_hv/Kbuild
+	$(MAKE) -s -C "$$(cat $(DOM0)/kdir)" M="$(abspath $(BUILD)/modules/kvm_hv)" modules
+	cp $(BUILD)/modules/kvm_hv/kvm_hv.ko $@
 $(DOM0)/%.ko: tests/kvm/%.c compat/kvmabi/hvabi.h $(DOM0)/vmlinux
 	$(dom0_module)
 

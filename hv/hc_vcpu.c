@@ -114,15 +114,6 @@ static int64_t set_debugregs(struct vcpu *v, const void *buf, uint32_t n)
 	return vcpu_set_debugregs(v, dr);
 }
 
-static int64_t get_stats(struct vcpu *v, void *buf, uint32_t n)
-{
-	uint64_t s[HV_STAT_COUNT];
-
-	vcpu_get_stats(v, s);
-	__builtin_memcpy(buf, s, MIN(n, (uint32_t)HV_STAT_COUNT) * sizeof(*s));
-	return HV_STAT_COUNT;
-}
-
 /* KVM_INTERRUPT without an in-hypervisor irqchip: one vector waits at a time (-EEXIST). */
 static int64_t set_irq(struct vcpu *v, const void *buf, uint32_t n)
 {
@@ -161,7 +152,6 @@ static const struct state_kind kinds[HV_STATE_COUNT] = {
 	[HV_STATE_XCR0] = {8, 1, get_xcr0, set_xcr0},
 	[HV_STATE_EVENTS] = {sizeof(struct hv_events), 1, get_events, set_events},
 	[HV_STATE_DEBUGREGS] = {48, 1, get_debugregs, set_debugregs},
-	[HV_STATE_STATS] = {8, HV_STAT_COUNT, get_stats, NULL},
 	[HV_STATE_IRQ] = {4, 1, NULL, set_irq},
 	[HV_STATE_NMI] = {0, 0, NULL, set_nmi},
 	[HV_STATE_TRANSLATE] = {sizeof(struct hv_translate), 1, translate, NULL},
@@ -196,6 +186,42 @@ int64_t hc_vcpu_set(struct hc_ctx *c)
 	const struct state_kind *k = kind_of(c, true, &buf);
 
 	return k ? k->set(c->target, buf, (uint32_t)c->arg[4]) : -EINVAL;
+}
+
+/* HC_VCPU_STATS (vm, id, buf, count): not claimed, so it answers while the vCPU runs. */
+int64_t hc_vcpu_stats(struct hc_ctx *c)
+{
+	struct vcpu *v = c->arg[1] < VM_MAX_VCPUS ? vm_get_vcpu(c->vm, (unsigned)c->arg[1]) : NULL;
+	uint64_t s[HV_STAT_COUNT], n = MIN(c->arg[3], (uint64_t)HV_STAT_COUNT);
+
+	if (!v)
+		return -EINVAL;
+	if (n && ((c->arg[2] & 7) || !dom0_owns_range(c->arg[2], n * 8)))
+		return -EFAULT;
+	vcpu_get_stats(v, s);
+	__builtin_memcpy(n ? phys_to_virt(c->arg[2]) : s, s, n * 8);
+	return HV_STAT_COUNT;
+}
+
+/* HC_VM_DIRTY (vm, op, gpa, npages, bitmap) */
+int64_t hc_vm_dirty(struct hc_ctx *c)
+{
+	uint64_t gpa = c->arg[2], n = c->arg[3], buf = c->arg[4], bytes = ALIGN_UP(n, 64) / 8;
+
+	switch (c->arg[1]) {
+	case HV_DIRTY_START:
+		return vm_dirty_start(c->vm, gpa, n);
+	case HV_DIRTY_STOP:
+		return vm_dirty_stop(c->vm, gpa);
+	case HV_DIRTY_FETCH:
+		if (n > (1ULL << 20))
+			return -EINVAL;
+		if ((buf & 7) || !dom0_owns_range(buf, bytes))
+			return -EFAULT;
+		return vm_dirty_fetch(c->vm, gpa, phys_to_virt(buf), bytes);
+	default:
+		return -EINVAL;
+	}
 }
 
 /* HC_SYS_INFO (kind, buf, count): the number of entries there are; the first count written. */

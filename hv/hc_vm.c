@@ -14,6 +14,8 @@
 _Static_assert(HV_EXIT_INTERNAL == (int)VMEXIT_INTERNAL, "exit kinds match the ABI");
 _Static_assert(HV_PROT_R == VM_R && HV_PROT_W == VM_W && HV_PROT_X == VM_X, "protections");
 
+#define MSR_APIC_BASE 0x1b
+
 static struct vm *vms[HV_MAX_VMS];
 static unsigned users[HV_MAX_VMS]; /* hypercalls using the VM now: it cannot be destroyed */
 static spinlock_t vms_lock;
@@ -172,7 +174,11 @@ int64_t hc_vcpu_create(struct hc_ctx *c)
 
 static void to_abi(const struct vm_exit *x, struct hv_exit *e)
 {
-	*e = (struct hv_exit){.kind = x->kind, .reason = x->reason, .qual = x->qual};
+	*e = (struct hv_exit){.kind = x->kind,
+			      .reason = x->reason,
+			      .qual = x->qual,
+			      .rflags = x->rflags,
+			      .irq_ready = x->irq_ready};
 	if (x->kind == VMEXIT_IO) {
 		e->port = x->io.port;
 		e->size = x->io.size;
@@ -208,6 +214,9 @@ int64_t hc_vcpu_run(struct hc_ctx *c)
 
 	if (rc)
 		return rc;
+	if (c->arg[4] & ~(uint64_t)HV_RUN_IRQ_WINDOW)
+		return -EINVAL;
+	vcpu_request_irq_window(v, c->arg[4] & HV_RUN_IRQ_WINDOW);
 	rc = vcpu_run(v, &x);
 	if (!rc)
 		to_abi(&x, out);
@@ -268,7 +277,39 @@ int64_t hc_vcpu_get_sregs(struct hc_ctx *c)
 	o->idt = (struct hv_dtable){s.idt.base, s.idt.limit, {0}};
 	o->cr0 = s.cr0, o->cr2 = s.cr2, o->cr3 = s.cr3, o->cr4 = s.cr4, o->cr8 = s.cr8;
 	o->efer = s.efer;
-	o->apic_base = 0xfee00000 | (1u << 11) | (c->arg[1] == 0 ? 1u << 8 : 0);
+	uint64_t base = 0;
+
+	vcpu_get_msr(v, MSR_APIC_BASE, &base);
+	o->apic_base = base;
+	if (vcpu_irq_queued(v)) { /* KVM reports the interrupt it will inject here */
+		struct hv_events e;
+		vcpu_get_events(v, &e);
+		o->interrupt_bitmap[e.irq_nr / 64] = 1ULL << (e.irq_nr % 64);
+	}
+	return 0;
+}
+
+/* As KVM: APIC base first (refused: nothing changes), then the registers, then a pending IRQ. */
+static int64_t set_sregs(struct vcpu *v, const struct vcpu_sregs *s, const struct hv_sregs *in)
+{
+	uint64_t old_base;
+	int rc;
+
+	vcpu_get_msr(v, MSR_APIC_BASE, &old_base);
+	if (!vcpu_set_msr(v, MSR_APIC_BASE, in->apic_base))
+		return -EINVAL;
+	rc = vcpu_set_sregs(v, s);
+	if (rc) {
+		vcpu_set_msr(v, MSR_APIC_BASE, old_base);
+		return rc;
+	}
+	for (unsigned i = 0; i < 256; i++)
+		if (in->interrupt_bitmap[i / 64] >> (i % 64) & 1) {
+			struct hv_events e;
+			vcpu_get_events(v, &e);
+			e.irq_injected = 1, e.irq_nr = (uint8_t)i;
+			return vcpu_set_events(v, &e);
+		}
 	return 0;
 }
 
@@ -290,5 +331,5 @@ int64_t hc_vcpu_set_sregs(struct hc_ctx *c)
 	s.idt = (struct vm_dtable){in.idt.base, in.idt.limit};
 	s.cr0 = in.cr0, s.cr2 = in.cr2, s.cr3 = in.cr3, s.cr4 = in.cr4, s.cr8 = in.cr8;
 	s.efer = in.efer;
-	return vcpu_set_sregs(v, &s);
+	return set_sregs(v, &s, &in);
 }

@@ -53,6 +53,8 @@ struct vm_exit {
 	uint64_t answer; /* set by the caller before the next run: the IN or MMIO-read value */
 	uint32_t reason; /* architectural exit reason */
 	uint64_t qual;	 /* architectural exit qualification */
+	uint64_t rflags; /* at the exit */
+	bool irq_ready;	 /* the guest could take an interrupt now */
 	union {
 		struct {
 			uint16_t port;
@@ -117,6 +119,11 @@ int vm_map(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned pr
 int vm_map_mmio(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned prot);
 int vm_unmap(struct vm *vm, uint64_t gpa, uint64_t size);
 int vm_protect(struct vm *vm, uint64_t gpa, uint64_t size, unsigned prot);
+/* Dirty logging of a range: start (-EEXIST when it overlaps a logged one), fetch-and-reset the
+ * bitmap (one bit per page, bytes = ALIGN(npages, 64) / 8), stop. */
+int vm_dirty_start(struct vm *vm, uint64_t gpa, uint64_t npages);
+int vm_dirty_fetch(struct vm *vm, uint64_t gpa, uint64_t *out, uint64_t bytes);
+int vm_dirty_stop(struct vm *vm, uint64_t gpa);
 /* Host-physical address backing gpa, or -ENOENT. */
 int vm_gpa_to_hpa(struct vm *vm, uint64_t gpa, uint64_t *hpa);
 /* Copies between a buffer and guest-physical memory; -EFAULT where it is not mapped. */

@@ -28,8 +28,9 @@ enum hv_hypercall {
 	HC_VM_MAP = 4,	    /* (vm, gpa, list, nframes, prot): map the frames whose numbers (u64)
 			       are in the page at `list`, at consecutive GPAs; prot HV_PROT_* */
 	HC_VCPU_CREATE = 5, /* (vm, id) -> 0, -EEXIST, -EINVAL */
-	HC_VCPU_RUN = 6,    /* (vm, id, exit, in_data) -> 0 and a struct hv_exit written at `exit`;
-			       in_data completes an IN the previous run stopped at */
+	HC_VCPU_RUN = 6,    /* (vm, id, exit, in_data, flags) -> 0 and a struct hv_exit written at
+			       `exit`; in_data completes an IN the previous run stopped at;
+			       flags: HV_RUN_IRQ_WINDOW */
 	HC_VCPU_GET_REGS = 7,	/* (vm, id, regs) -> 0: struct hv_regs written at `regs` */
 	HC_VCPU_SET_REGS = 8,	/* (vm, id, regs) -> 0 */
 	HC_VCPU_GET_SREGS = 9,	/* (vm, id, sregs) -> 0: struct hv_sregs written at `sregs` */
@@ -43,6 +44,8 @@ enum hv_hypercall {
 	HC_SYS_INFO = 16,	/* (kind, buf, count) -> entries needed (enum hv_info) */
 	HC_DEV_CREATE = 17,	/* (vm, type, test) -> device handle >= 0; -ENODEV, -EEXIST */
 	HC_DEV_ATTR = 18,	/* (vm, dev, op | group << 8, attr, buf) -> 0 or -errno */
+	HC_VM_DIRTY = 19,	/* (vm, op, gpa, npages, bitmap): enum hv_dirty_op */
+	HC_VCPU_STATS = 20,	/* (vm, id, buf, count) -> HV_STAT_COUNT; works while it runs */
 	HC_COUNT
 };
 
@@ -60,7 +63,7 @@ enum hv_state {
 	HV_STATE_EVENTS = 5,	/* struct hv_events */
 	HV_STATE_DEBUGREGS = 6, /* u64 db[4], dr6, dr7 (struct kvm_debugregs without flags) */
 	/* 7: reserved for the multiprocessing state (with the in-hypervisor LAPIC) */
-	HV_STATE_STATS = 8,	/* u64[HV_STAT_COUNT], GET only */
+	/* 8: unused (statistics come from HC_VCPU_STATS) */
 	HV_STATE_IRQ = 9,	/* SET only: u32 vector to inject (KVM_INTERRUPT) */
 	HV_STATE_NMI = 10,	/* SET only: count 0 (KVM_NMI) */
 	HV_STATE_TRANSLATE = 11, /* GET: struct hv_translate, linear_address in, the rest out */
@@ -75,6 +78,10 @@ enum hv_info {
 	HV_INFO_FEATURE_MSRS = 3, /* struct kvm_msr_entry[]: their values; returns entries read */
 	HV_INFO_COUNT
 };
+
+/* Dirty logging of the pages of a range: start, stop, or fetch-and-reset the bitmap (one bit
+ * per page, ALIGN(npages, 64) / 8 bytes at `bitmap`). */
+enum hv_dirty_op { HV_DIRTY_START = 0, HV_DIRTY_STOP = 1, HV_DIRTY_FETCH = 2 };
 
 /* Device attribute operations (HC_DEV_ATTR): the u64 value is at `buf` in dom0's memory. */
 enum hv_dev_op { HV_DEV_HAS = 0, HV_DEV_GET = 1, HV_DEV_SET = 2 };
@@ -150,6 +157,9 @@ struct hv_sregs {
 	unsigned long long interrupt_bitmap[4];
 };
 
+/* HC_VCPU_RUN flags: exit with HV_EXIT_INTR_WINDOW as soon as the guest can take an IRQ. */
+#define HV_RUN_IRQ_WINDOW 1
+
 /* What HC_VCPU_RUN reports: why the vCPU stopped. */
 struct hv_exit {
 	unsigned int kind;   /* enum hv_exit_kind */
@@ -159,6 +169,9 @@ struct hv_exit {
 	unsigned long long gpa;	 /* MMIO; size is the access's length, 0 when not decoded */
 	unsigned short port;
 	unsigned char size, in, string, rep, write, pad;
+	unsigned long long rflags; /* at the exit */
+	unsigned char irq_ready;   /* an IRQ could be injected now (IF, no shadow, none queued) */
+	unsigned char pad2[7];
 };
 
 #ifdef __KERNEL__

@@ -1,202 +1,66 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * kvm_hv: /dev/kvm in dom0. Every KVM ioctl is checked here, then forwarded over hypercalls
- * (hvabi.h) to the hypervisor, which owns the VMs, their vCPUs and their EPT.
- *
- * Memory slots pin the user pages and hand their frames to the hypervisor. A VM's slots change
- * only while none of its vCPUs runs (slots_lock), so no CPU can still reach an unpinned page.
+ * (hvabi.h) to the hypervisor, which owns the VMs, their vCPUs, their EPT and their devices.
+ * This file: /dev/kvm, the VM fd and the module's life; hvk.h lists the others.
  */
 #include <linux/anon_inodes.h>
 #include <linux/file.h>
 #include <linux/io.h>
-#include <linux/kvm.h>
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
-#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
-#include "hvabi.h"
+#include "hv_devices.h"
+#include "hvk.h"
 
-#define HVK_MAX_VCPUS 64
-#define HVK_MAX_SLOTS 32
-#define HVK_RUN_PAGES 2 /* struct kvm_run, then the port I/O data page */
-
-struct hvk_slot {
-	u64 gpa, size, uaddr;
-	u32 flags;
-	struct page **pages;
-	unsigned long npages;
-};
-
-struct hvk_vm {
-	struct kref ref;
-	long handle;
-	struct mm_struct *mm;
-	struct mutex lock; /* vCPU creation */
-	struct rw_semaphore slots_lock; /* KVM_RUN reads, slot changes write */
-	struct hvk_slot slots[HVK_MAX_SLOTS];
-	struct hvk_vcpu *vcpus[HVK_MAX_VCPUS];
-	unsigned int nvcpus;
-	/*
-	 * Where KVM may keep its real-mode TSS and identity page table. Unrestricted guest needs
-	 * neither, but the ioctls keep KVM's checks and answers.
-	 */
-	u64 tss_addr, identity_map_addr;
-};
-
-struct hvk_vcpu {
-	struct hvk_vm *vm;
-	u32 id;
-	struct mutex lock;
-	struct page *run_page[HVK_RUN_PAGES]; /* mmap()ed by user space */
-	struct page *hv_page; /* exit records and register files exchanged with the hypervisor */
-	/* the last exit was an IN or an MMIO read: its data comes back on the next KVM_RUN */
-	enum { NOTHING, IO_IN, MMIO_READ } pending;
-	u8 pending_size;
-};
-
-static long check_extension(unsigned long cap)
+/* What works, and nothing else: KVM_CHECK_EXTENSION on /dev/kvm and on a VM fd. */
+long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 {
 	switch (cap) {
 	case KVM_CAP_USER_MEMORY:
 	case KVM_CAP_IMMEDIATE_EXIT:
 	case KVM_CAP_SET_TSS_ADDR:
 	case KVM_CAP_SET_IDENTITY_MAP_ADDR:
+	case KVM_CAP_EXT_CPUID:
+	case KVM_CAP_MP_STATE:
+	case KVM_CAP_USER_NMI:
+	case KVM_CAP_VCPU_EVENTS:
+	case KVM_CAP_INTR_SHADOW:
+	case KVM_CAP_DEBUGREGS:
+	case KVM_CAP_XSAVE:
+	case KVM_CAP_XCRS:
+	case KVM_CAP_ENABLE_CAP_VM:
+	case KVM_CAP_GET_MSR_FEATURES:
+	case KVM_CAP_SREGS2:
+	case KVM_CAP_BINARY_STATS_FD:
+	case KVM_CAP_DEVICE_CTRL:
+	case KVM_CAP_HV_DEVICES:
 		return 1;
+	case KVM_CAP_XSAVE2:
+		return 4096; /* the kvm_xsave size: no component past AVX is offered */
 	case KVM_CAP_NR_VCPUS:
 	case KVM_CAP_MAX_VCPUS:
-	case KVM_CAP_MAX_VCPU_ID:
 		return HVK_MAX_VCPUS;
+	case KVM_CAP_MAX_VCPU_ID:
+		return vm && vm->max_vcpu_ids ? vm->max_vcpu_ids : HVK_MAX_VCPUS;
 	case KVM_CAP_NR_MEMSLOTS:
 		return HVK_MAX_SLOTS;
 	default:
-		return 0; /* only what really works is reported */
-	}
-}
-
-/* ---- memory slots ---- */
-
-static void slot_release(struct hvk_vm *vm, struct hvk_slot *s)
-{
-	if (!s->pages)
-		return;
-	hv_call(HC_VM_UNMAP, vm->handle, s->gpa, s->npages, 0, 0);
-	unpin_user_pages(s->pages, s->npages);
-	kvfree(s->pages);
-	memset(s, 0, sizeof(*s));
-}
-
-/* Pins the user range and maps its frames, one page of frame numbers per hypercall. */
-static long slot_map(struct hvk_vm *vm, struct hvk_slot *s)
-{
-	struct page *list = alloc_page(GFP_KERNEL);
-	unsigned long done = 0, prot;
-	long pinned, rc = 0;
-	u64 *pfn;
-
-	if (!list)
-		return -ENOMEM;
-	s->pages = kvcalloc(s->npages, sizeof(*s->pages), GFP_KERNEL);
-	if (!s->pages) {
-		__free_page(list);
-		return -ENOMEM;
-	}
-	mmap_read_lock(current->mm);
-	pinned = pin_user_pages(s->uaddr, s->npages, FOLL_WRITE | FOLL_LONGTERM, s->pages, NULL);
-	mmap_read_unlock(current->mm);
-	if (pinned != s->npages) {
-		if (pinned > 0)
-			unpin_user_pages(s->pages, pinned);
-		kvfree(s->pages);
-		s->pages = NULL;
-		__free_page(list);
-		return pinned < 0 ? pinned : -EFAULT;
-	}
-	prot = HV_PROT_R | HV_PROT_X | (s->flags & KVM_MEM_READONLY ? 0 : HV_PROT_W);
-	pfn = page_address(list);
-	while (!rc && done < s->npages) {
-		unsigned long n = min_t(unsigned long, s->npages - done, HV_MAP_MAX_FRAMES), i;
-
-		for (i = 0; i < n; i++)
-			pfn[i] = page_to_pfn(s->pages[done + i]);
-		rc = hv_call(HC_VM_MAP, vm->handle, s->gpa + done * PAGE_SIZE, page_to_phys(list),
-			     n, prot);
-		done += n;
-	}
-	__free_page(list);
-	if (rc)
-		slot_release(vm, s);
-	return rc;
-}
-
-static bool overlaps(struct hvk_vm *vm, unsigned int slot, u64 gpa, u64 size)
-{
-	unsigned int i;
-
-	for (i = 0; i < HVK_MAX_SLOTS; i++) {
-		struct hvk_slot *s = &vm->slots[i];
-
-		if (i != slot && s->pages && gpa < s->gpa + s->size && s->gpa < gpa + size)
-			return true;
-	}
-	return false;
-}
-
-/* KVM's rules: aligned and sized in pages; size 0 deletes; a slot's range cannot overlap. */
-static long set_memory_region(struct hvk_vm *vm, void __user *argp)
-{
-	struct kvm_userspace_memory_region r;
-	struct hvk_slot *s, n;
-	long rc;
-
-	if (copy_from_user(&r, argp, sizeof(r)))
-		return -EFAULT;
-	if ((r.slot & 0xffff) >= HVK_MAX_SLOTS || (r.slot >> 16))
-		return -EINVAL;
-	if (r.flags & ~(KVM_MEM_READONLY))
-		return -EINVAL;
-	if ((r.memory_size | r.guest_phys_addr | r.userspace_addr) & ~PAGE_MASK)
-		return -EINVAL;
-	if (r.guest_phys_addr + r.memory_size < r.guest_phys_addr ||
-	    !access_ok((void __user *)(unsigned long)r.userspace_addr, r.memory_size))
-		return -EINVAL;
-	s = &vm->slots[r.slot];
-	down_write(&vm->slots_lock);
-	if (!r.memory_size) {
-		slot_release(vm, s);
-		up_write(&vm->slots_lock);
 		return 0;
 	}
-	if (overlaps(vm, r.slot, r.guest_phys_addr, r.memory_size)) {
-		up_write(&vm->slots_lock);
-		return -EEXIST;
-	}
-	n = (struct hvk_slot){ .gpa = r.guest_phys_addr, .size = r.memory_size,
-			       .uaddr = r.userspace_addr, .flags = r.flags,
-			       .npages = r.memory_size >> PAGE_SHIFT };
-	slot_release(vm, s); /* a changed slot is replaced as a whole */
-	rc = slot_map(vm, &n);
-	if (!rc)
-		*s = n;
-	up_write(&vm->slots_lock);
-	return rc;
 }
 
-/* ---- VM lifetime ---- */
-
-/* Pages still mapped by user space live on until it unmaps them (they hold a reference). */
-static void vcpu_free(struct hvk_vcpu *vc)
+void *hvk_buf_alloc(size_t size)
 {
-	int i;
+	return alloc_pages_exact(size, GFP_KERNEL | __GFP_ZERO);
+}
 
-	for (i = 0; i < HVK_RUN_PAGES; i++)
-		if (vc->run_page[i])
-			put_page(vc->run_page[i]);
-	if (vc->hv_page)
-		__free_page(vc->hv_page);
-	kfree(vc);
+void hvk_buf_free(void *buf, size_t size)
+{
+	free_pages_exact(buf, size);
 }
 
 static void vm_free(struct kref *ref)
@@ -206,273 +70,16 @@ static void vm_free(struct kref *ref)
 
 	for (i = 0; i < HVK_MAX_VCPUS; i++)
 		if (vm->vcpus[i])
-			vcpu_free(vm->vcpus[i]);
-	for (i = 0; i < HVK_MAX_SLOTS; i++)
-		slot_release(vm, &vm->slots[i]);
+			hvk_vcpu_free(vm->vcpus[i]);
+	hvk_slots_release(vm);
 	hv_call(HC_VM_DESTROY, vm->handle, 0, 0, 0, 0);
 	mmdrop(vm->mm);
 	kfree(vm);
 }
 
-static void vm_put(struct hvk_vm *vm)
+void hvk_vm_put(struct hvk_vm *vm)
 {
 	kref_put(&vm->ref, vm_free);
-}
-
-/* ---- vCPUs ---- */
-
-static struct hv_exit *hv_exit_of(struct hvk_vcpu *vc)
-{
-	return page_address(vc->hv_page);
-}
-
-static struct kvm_run *run_of(struct hvk_vcpu *vc)
-{
-	return page_address(vc->run_page[0]);
-}
-
-static u8 *pio_of(struct hvk_vcpu *vc)
-{
-	return page_address(vc->run_page[1]);
-}
-
-/* What the hypervisor could not handle, as KVM reports it, with the hypervisor's details. */
-static long internal_error(struct kvm_run *run, const struct hv_exit *e)
-{
-	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
-	run->internal.ndata = 4;
-	run->internal.data[0] = e->kind;
-	run->internal.data[1] = e->reason;
-	run->internal.data[2] = e->qual;
-	run->internal.data[3] = e->gpa;
-	return 0;
-}
-
-static void fill_io(struct hvk_vcpu *vc, const struct hv_exit *e)
-{
-	struct kvm_run *run = run_of(vc);
-
-	run->exit_reason = KVM_EXIT_IO;
-	run->io.direction = e->in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
-	run->io.size = e->size;
-	run->io.port = e->port;
-	run->io.count = 1; /* string forms come one element per exit */
-	run->io.data_offset = PAGE_SIZE;
-	if (!e->in)
-		memcpy(pio_of(vc), &e->data, e->size);
-	vc->pending = e->in ? IO_IN : NOTHING;
-	vc->pending_size = e->size;
-}
-
-/* A decoded access to memory the VM has no RAM at: user space performs it. */
-static long fill_mmio(struct hvk_vcpu *vc, const struct hv_exit *e)
-{
-	struct kvm_run *run = run_of(vc);
-
-	if (!e->size || e->size > sizeof(run->mmio.data))
-		return internal_error(run, e);
-	run->exit_reason = KVM_EXIT_MMIO;
-	run->mmio.phys_addr = e->gpa;
-	run->mmio.len = e->size;
-	run->mmio.is_write = e->write;
-	memset(run->mmio.data, 0, sizeof(run->mmio.data));
-	if (e->write)
-		memcpy(run->mmio.data, &e->data, e->size);
-	vc->pending = e->write ? NOTHING : MMIO_READ;
-	vc->pending_size = e->size;
-	return 0;
-}
-
-/* Turns the hypervisor's exit into struct kvm_run; 1 means run again, else the ioctl result. */
-static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
-{
-	struct kvm_run *run = run_of(vc);
-
-	switch (e->kind) {
-	case HV_EXIT_IO:
-		fill_io(vc, e);
-		return 0;
-	case HV_EXIT_HLT:
-		run->exit_reason = KVM_EXIT_HLT;
-		return 0;
-	case HV_EXIT_SHUTDOWN:
-		run->exit_reason = KVM_EXIT_SHUTDOWN;
-		return 0;
-	case HV_EXIT_FAIL_ENTRY:
-		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
-		run->fail_entry.hardware_entry_failure_reason = e->reason;
-		return 0;
-	case HV_EXIT_MMIO:
-		return fill_mmio(vc, e);
-	case HV_EXIT_INTR:
-	case HV_EXIT_TIMEOUT:
-		return 1;
-	default:
-		return internal_error(run, e);
-	}
-}
-
-static long vcpu_run(struct hvk_vcpu *vc)
-{
-	struct kvm_run *run = run_of(vc);
-	unsigned long in_data = 0; /* completes the IN or MMIO read the last exit stopped at */
-	long rc;
-
-	if (vc->pending == IO_IN)
-		memcpy(&in_data, pio_of(vc), vc->pending_size);
-	else if (vc->pending == MMIO_READ)
-		memcpy(&in_data, run->mmio.data, vc->pending_size);
-	do {
-		if (READ_ONCE(run->immediate_exit) || signal_pending(current)) {
-			run->exit_reason = KVM_EXIT_INTR;
-			return -EINTR;
-		}
-		down_read(&vc->vm->slots_lock);
-		rc = hv_call(HC_VCPU_RUN, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), in_data,
-			     0);
-		up_read(&vc->vm->slots_lock);
-		if (rc)
-			return rc;
-		vc->pending = NOTHING; /* the access completed: its data went in */
-		in_data = 0;
-		rc = translate_exit(vc, hv_exit_of(vc));
-		cond_resched();
-	} while (rc == 1);
-	return rc;
-}
-
-/* Register files go through the hypervisor page; their layouts are KVM's. */
-static long vcpu_regs(struct hvk_vcpu *vc, unsigned int nr, void __user *argp, size_t len,
-		      bool set)
-{
-	void *buf = page_address(vc->hv_page);
-	long rc;
-
-	if (set && copy_from_user(buf, argp, len))
-		return -EFAULT;
-	rc = hv_call(nr, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), 0, 0);
-	if (!rc && !set && copy_to_user(argp, buf, len))
-		return -EFAULT;
-	return rc;
-}
-
-static long vcpu_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
-{
-	struct hvk_vcpu *vc = f->private_data;
-	void __user *argp = (void __user *)arg;
-	long rc;
-
-	if (vc->vm->mm != current->mm)
-		return -EIO;
-	mutex_lock(&vc->lock);
-	switch (ioctl) {
-	case KVM_RUN:
-		rc = arg ? -EINVAL : vcpu_run(vc);
-		break;
-	case KVM_GET_REGS:
-		rc = vcpu_regs(vc, HC_VCPU_GET_REGS, argp, sizeof(struct kvm_regs), false);
-		break;
-	case KVM_SET_REGS:
-		rc = vcpu_regs(vc, HC_VCPU_SET_REGS, argp, sizeof(struct kvm_regs), true);
-		break;
-	case KVM_GET_SREGS:
-		rc = vcpu_regs(vc, HC_VCPU_GET_SREGS, argp, sizeof(struct kvm_sregs), false);
-		break;
-	case KVM_SET_SREGS:
-		rc = vcpu_regs(vc, HC_VCPU_SET_SREGS, argp, sizeof(struct kvm_sregs), true);
-		break;
-	default:
-		rc = -EINVAL;
-	}
-	mutex_unlock(&vc->lock);
-	return rc;
-}
-
-static vm_fault_t vcpu_fault(struct vm_fault *vmf)
-{
-	struct hvk_vcpu *vc = vmf->vma->vm_file->private_data;
-
-	if (vmf->pgoff >= HVK_RUN_PAGES)
-		return VM_FAULT_SIGBUS;
-	vmf->page = vc->run_page[vmf->pgoff];
-	get_page(vmf->page);
-	return 0;
-}
-
-static const struct vm_operations_struct vcpu_vm_ops = {
-	.fault = vcpu_fault,
-};
-
-static int vcpu_mmap(struct file *f, struct vm_area_struct *vma)
-{
-	vma->vm_ops = &vcpu_vm_ops;
-	return 0;
-}
-
-static int vcpu_release(struct inode *inode, struct file *f)
-{
-	struct hvk_vcpu *vc = f->private_data;
-
-	vm_put(vc->vm);
-	return 0;
-}
-
-static const struct file_operations vcpu_fops = {
-	.owner = THIS_MODULE,
-	.unlocked_ioctl = vcpu_ioctl,
-	.mmap = vcpu_mmap,
-	.release = vcpu_release,
-	.llseek = noop_llseek,
-};
-
-/* The hypervisor's vCPU lives as long as its VM; the pages here as long as this module's VM. */
-static long create_vcpu(struct hvk_vm *vm, unsigned long id)
-{
-	struct hvk_vcpu *vc;
-	long rc;
-	int fd;
-
-	if (id >= HVK_MAX_VCPUS)
-		return -EINVAL;
-	mutex_lock(&vm->lock);
-	rc = -EEXIST;
-	if (vm->vcpus[id])
-		goto out;
-	rc = -ENOMEM;
-	vc = kzalloc(sizeof(*vc), GFP_KERNEL);
-	if (!vc)
-		goto out;
-	vc->run_page[0] = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	vc->run_page[1] = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	vc->hv_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	rc = vc->run_page[0] && vc->run_page[1] && vc->hv_page ?
-		     hv_call(HC_VCPU_CREATE, vm->handle, id, 0, 0, 0) : -ENOMEM;
-	if (rc)
-		goto free;
-	vc->vm = vm;
-	vc->id = id;
-	mutex_init(&vc->lock);
-	kref_get(&vm->ref);
-	fd = anon_inode_getfd("kvm-vcpu", &vcpu_fops, vc, O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		vm_put(vm); /* the hypervisor's vCPU goes with the VM */
-		rc = fd;
-		goto out_kept;
-	}
-	vm->vcpus[id] = vc;
-	vm->nvcpus++;
-	mutex_unlock(&vm->lock);
-	return fd;
-free:
-	vcpu_free(vc);
-out:
-	mutex_unlock(&vm->lock);
-	return rc;
-out_kept:
-	vm->vcpus[id] = vc; /* the id stays taken, as the hypervisor's vCPU does */
-	mutex_unlock(&vm->lock);
-	return rc;
 }
 
 /* ---- the VM fd ---- */
@@ -501,6 +108,25 @@ static long set_identity_map_addr(struct hvk_vm *vm, void __user *argp)
 	return rc;
 }
 
+/* KVM_ENABLE_CAP on a VM: KVM_CAP_MAX_VCPU_ID, once (the same value again is fine). */
+static long enable_cap(struct hvk_vm *vm, void __user *argp)
+{
+	struct kvm_enable_cap cap;
+	long rc = -EINVAL;
+
+	if (copy_from_user(&cap, argp, sizeof(cap)))
+		return -EFAULT;
+	if (cap.flags || cap.cap != KVM_CAP_MAX_VCPU_ID || cap.args[0] > HVK_MAX_VCPUS)
+		return -EINVAL;
+	mutex_lock(&vm->lock);
+	if (vm->max_vcpu_ids == cap.args[0] || (!vm->max_vcpu_ids && !vm->nvcpus)) {
+		vm->max_vcpu_ids = cap.args[0];
+		rc = 0;
+	}
+	mutex_unlock(&vm->lock);
+	return rc;
+}
+
 static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 {
 	struct hvk_vm *vm = f->private_data;
@@ -509,15 +135,23 @@ static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		return -EIO;
 	switch (ioctl) {
 	case KVM_CREATE_VCPU:
-		return create_vcpu(vm, arg);
+		return hvk_create_vcpu(vm, arg);
 	case KVM_SET_USER_MEMORY_REGION:
-		return set_memory_region(vm, (void __user *)arg);
+		return hvk_set_memory_region(vm, (void __user *)arg);
+	case KVM_GET_DIRTY_LOG:
+		return hvk_get_dirty_log(vm, (void __user *)arg);
+	case KVM_ENABLE_CAP:
+		return enable_cap(vm, (void __user *)arg);
+	case KVM_CREATE_DEVICE:
+		return hvk_create_device(vm, (void __user *)arg);
+	case KVM_GET_STATS_FD:
+		return hvk_vm_stats_fd(vm);
 	case KVM_SET_TSS_ADDR:
 		return set_tss_addr(vm, arg);
 	case KVM_SET_IDENTITY_MAP_ADDR:
 		return set_identity_map_addr(vm, (void __user *)arg);
 	case KVM_CHECK_EXTENSION:
-		return check_extension(arg);
+		return hvk_check_extension(vm, arg);
 	default:
 		return -ENOTTY;
 	}
@@ -525,7 +159,7 @@ static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 
 static int vm_release(struct inode *inode, struct file *f)
 {
-	vm_put(f->private_data);
+	hvk_vm_put(f->private_data);
 	return 0;
 }
 
@@ -559,7 +193,7 @@ static long create_vm(unsigned long type)
 	mmgrab(vm->mm);
 	fd = anon_inode_getfd("kvm-vm", &vm_fops, vm, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
-		vm_put(vm);
+		hvk_vm_put(vm);
 	return fd;
 }
 
@@ -599,13 +233,13 @@ static long dev_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 	case KVM_CREATE_VM:
 		return create_vm(arg);
 	case KVM_CHECK_EXTENSION:
-		return check_extension(arg);
+		return hvk_check_extension(NULL, arg);
 	case KVM_GET_VCPU_MMAP_SIZE:
 		return arg ? -EINVAL : HVK_RUN_PAGES * PAGE_SIZE;
 	case KVM_GET_MSR_INDEX_LIST:
 		return get_msr_index_list((struct kvm_msr_list __user *)arg);
 	default:
-		return -EINVAL;
+		return hvk_dev_state_ioctl(ioctl, (void __user *)arg);
 	}
 }
 
@@ -654,3 +288,4 @@ module_init(kvm_hv_init);
 module_exit(kvm_hv_exit);
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("/dev/kvm forwarded to the hypervisor");
+

@@ -27,6 +27,8 @@ int handle_ept_violation(struct vcpu *v, struct vm_exit *x)
 	if ((x->qual & QUAL_NMI_UNBLOCK) && !v->exc.valid)
 		vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
 			vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
+	if (x->mem.write && dirty_write_fault(v->vm, x->mem.gpa))
+		return EXIT_RESUME; /* logged, and writable again: the write re-executes */
 	x->kind = VMEXIT_MMIO;
 	if (x->mem.fetch)
 		return EXIT_TO_CALLER;

@@ -78,7 +78,7 @@ static bool mtrr_type_ok(struct vcpu *v, uint64_t val)
 static bool apic_base_ok(struct vcpu *v, uint64_t val)
 {
 	(void)v;
-	return !(val & ~0x000ffffffffffd00ULL);
+	return !(val & ~0x000ffffffffff900ULL); /* BSP, enable, base (no x2APIC offered) */
 }
 
 #define VCPU_FIELD(f) ((uint32_t) __builtin_offsetof(struct vcpu, f))

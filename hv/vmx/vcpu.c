@@ -14,6 +14,7 @@ uint16_t vpid_alloc(void);
 void vpid_free(uint16_t id);
 void vcpu_destroy(struct vcpu *v);
 
+#define RFLAGS_IF  (1ULL << 9)
 #define VCPU_PAGES (ALIGN_UP(sizeof(struct vcpu), PAGE_SIZE) / PAGE_SIZE)
 
 /* Makes v's VMCS current on this CPU (its host state matching this CPU). */
@@ -171,6 +172,10 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 		events_save_idt_vectoring(v);
 		action = vmx_handle_exit(v, x);
 	}
+	x->rflags = vmread(VMCS_GUEST_RFLAGS);
+	x->irq_ready = (x->rflags & RFLAGS_IF) && v->irq_pending < 0 &&
+		       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+			 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 	fpu_leave(v, host_xcr0);
 	guest_msrs_put(v);
 	vcpu_put(v);

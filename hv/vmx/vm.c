@@ -106,6 +106,7 @@ void vm_destroy(struct vm *vm)
 	for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
 		if (vm->vcpus[i])
 			vcpu_destroy(vm->vcpus[i]);
+	vm_dirty_free(vm);
 	if (vm->ept.root) {
 		invept(INVEPT_SINGLE, vm->eptp);
 		ept_destroy(&vm->ept);

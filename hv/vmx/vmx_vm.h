@@ -36,6 +36,14 @@ struct guest_gprs {
 	uint64_t cr2;
 };
 
+#define VM_MAX_DIRTY 32
+
+/* A range of guest-physical pages whose writes are logged (dirty.c). */
+struct dirty_range {
+	uint64_t gpa, npages;
+	uint64_t *bits; /* NULL: the entry is free */
+};
+
 struct vm {
 	enum vm_kind kind;
 	struct io_hook pio[VM_MAX_HOOKS], mmio[VM_MAX_HOOKS];
@@ -49,6 +57,7 @@ struct vm {
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	unsigned nvcpus;
 	bool kvm_rules; /* dom0's KVM made it: CPUID from the vCPU's table only */
+	struct dirty_range dirty[VM_MAX_DIRTY];
 };
 
 struct pending_exc {
@@ -141,6 +150,10 @@ const struct io_hook *find_hook(const struct io_hook *h, unsigned n, uint64_t ad
 int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct vm_exit *x);
 int mmio_to_caller(struct vcpu *v, struct vm_exit *x);
 void mmio_complete(struct vcpu *v, const struct vm_exit *x);
+
+/* dirty.c */
+bool dirty_write_fault(struct vm *vm, uint64_t gpa);
+void vm_dirty_free(struct vm *vm);
 
 /* exits.c */
 int vmx_handle_exit(struct vcpu *v, struct vm_exit *x);

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * kvm_hv: /dev/kvm in dom0, forwarded to the hypervisor (hvabi.h). Shared between the module's
+ * files: hvk_main.c (/dev/kvm and the VM fd), hvk_mem.c (memory slots), hvk_vcpu.c (vCPU fd
+ * and KVM_RUN), hvk_state.c (register families), hvk_dev.c (device fds), hvk_stats.c (stats).
+ */
+#ifndef HVK_H
+#define HVK_H
+
+#include <linux/fs.h>
+#include <linux/io.h>
+#include <linux/kref.h>
+#include <linux/kvm.h>
+#include <linux/mutex.h>
+#include <linux/rwsem.h>
+#include <linux/signal.h>
+
+#include "hvabi.h"
+
+#define HVK_MAX_VCPUS 64
+#define HVK_MAX_SLOTS 32
+#define HVK_RUN_PAGES 2 /* struct kvm_run, then the port I/O data page */
+#define HVK_MAX_CPUID 256
+#define HVK_MAX_MSRS  256
+
+struct hvk_slot {
+	u64 gpa, size, uaddr;
+	u32 flags;
+	struct page **pages;
+	unsigned long npages;
+	unsigned long *dirty; /* KVM_MEM_LOG_DIRTY_PAGES: one bit per page, or NULL */
+};
+
+struct hvk_vm {
+	struct kref ref;
+	long handle;
+	struct mm_struct *mm;
+	struct mutex lock; /* vCPU and device creation, capabilities */
+	struct rw_semaphore slots_lock; /* KVM_RUN reads, slot changes write */
+	struct hvk_slot slots[HVK_MAX_SLOTS];
+	struct hvk_vcpu *vcpus[HVK_MAX_VCPUS];
+	unsigned int nvcpus;
+	u32 max_vcpu_ids; /* KVM_CAP_MAX_VCPU_ID as enabled; 0: the default */
+	/*
+	 * Where KVM may keep its real-mode TSS and identity page table. Unrestricted guest needs
+	 * neither, but the ioctls keep KVM's checks and answers.
+	 */
+	u64 tss_addr, identity_map_addr;
+};
+
+struct hvk_vcpu {
+	struct hvk_vm *vm;
+	u32 id;
+	struct mutex lock;
+	struct page *run_page[HVK_RUN_PAGES]; /* mmap()ed by user space */
+	struct page *hv_page; /* exit records and register files exchanged with the hypervisor */
+	/* the last exit was an IN or an MMIO read: its data comes back on the next KVM_RUN */
+	enum { NOTHING, IO_IN, MMIO_READ } pending;
+	u8 pending_size;
+	bool has_sigmask; /* KVM_SET_SIGNAL_MASK: blocked while KVM_RUN runs */
+	sigset_t sigmask;
+};
+
+/* A physically contiguous bounce buffer the hypervisor can read and write. */
+void *hvk_buf_alloc(size_t size);
+void hvk_buf_free(void *buf, size_t size);
+
+/* hvk_main.c */
+long hvk_check_extension(struct hvk_vm *vm, unsigned long cap);
+void hvk_vm_put(struct hvk_vm *vm);
+
+/* hvk_mem.c */
+long hvk_set_memory_region(struct hvk_vm *vm, void __user *argp);
+long hvk_get_dirty_log(struct hvk_vm *vm, void __user *argp);
+void hvk_slots_release(struct hvk_vm *vm);
+
+/* hvk_vcpu.c */
+long hvk_create_vcpu(struct hvk_vm *vm, unsigned long id);
+void hvk_vcpu_free(struct hvk_vcpu *vc);
+
+/* hvk_state.c: -ENOIOCTLCMD for an ioctl that is not a register family */
+long hvk_state_ioctl(struct hvk_vcpu *vc, unsigned int ioctl, void __user *argp);
+long hvk_vcpu_get(struct hvk_vcpu *vc, unsigned int kind, void *buf, unsigned int n);
+long hvk_vcpu_set(struct hvk_vcpu *vc, unsigned int kind, void *buf, unsigned int n);
+long hvk_dev_state_ioctl(unsigned int ioctl, void __user *argp);
+
+/* hvk_dev.c */
+long hvk_create_device(struct hvk_vm *vm, void __user *argp);
+
+/* hvk_stats.c */
+long hvk_vm_stats_fd(struct hvk_vm *vm);
+long hvk_vcpu_stats_fd(struct hvk_vcpu *vc);
+
+#endif

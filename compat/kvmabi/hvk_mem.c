@@ -1,0 +1,168 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Memory slots: KVM's rules for KVM_SET_USER_MEMORY_REGION, the user pages pinned and their
+ * frames mapped into the VM by the hypervisor. A VM's slots change only while none of its
+ * vCPUs runs (slots_lock), so no CPU can still reach an unpinned page.
+ */
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "hvk.h"
+
+/* A read-only slot is never written, so its log stays empty without the hypervisor. */
+static bool logged(const struct hvk_slot *s)
+{
+	return (s->flags & KVM_MEM_LOG_DIRTY_PAGES) && !(s->flags & KVM_MEM_READONLY);
+}
+
+static void slot_release(struct hvk_vm *vm, struct hvk_slot *s)
+{
+	if (!s->pages)
+		return;
+	if (logged(s))
+		hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_STOP, s->gpa, 0, 0);
+	hv_call(HC_VM_UNMAP, vm->handle, s->gpa, s->npages, 0, 0);
+	unpin_user_pages(s->pages, s->npages);
+	kvfree(s->pages);
+	memset(s, 0, sizeof(*s));
+}
+
+/* Pins the user range and maps its frames, one page of frame numbers per hypercall. */
+static long slot_map(struct hvk_vm *vm, struct hvk_slot *s)
+{
+	struct page *list = alloc_page(GFP_KERNEL);
+	unsigned long done = 0, prot;
+	long pinned, rc = 0;
+	u64 *pfn;
+
+	if (!list)
+		return -ENOMEM;
+	s->pages = kvcalloc(s->npages, sizeof(*s->pages), GFP_KERNEL);
+	if (!s->pages) {
+		__free_page(list);
+		return -ENOMEM;
+	}
+	mmap_read_lock(current->mm);
+	pinned = pin_user_pages(s->uaddr, s->npages, FOLL_WRITE | FOLL_LONGTERM, s->pages, NULL);
+	mmap_read_unlock(current->mm);
+	if (pinned != s->npages) {
+		if (pinned > 0)
+			unpin_user_pages(s->pages, pinned);
+		kvfree(s->pages);
+		s->pages = NULL;
+		__free_page(list);
+		return pinned < 0 ? pinned : -EFAULT;
+	}
+	prot = HV_PROT_R | HV_PROT_X | (s->flags & KVM_MEM_READONLY ? 0 : HV_PROT_W);
+	pfn = page_address(list);
+	while (!rc && done < s->npages) {
+		unsigned long n = min_t(unsigned long, s->npages - done, HV_MAP_MAX_FRAMES), i;
+
+		for (i = 0; i < n; i++)
+			pfn[i] = page_to_pfn(s->pages[done + i]);
+		rc = hv_call(HC_VM_MAP, vm->handle, s->gpa + done * PAGE_SIZE, page_to_phys(list),
+			     n, prot);
+		done += n;
+	}
+	__free_page(list);
+	if (!rc && logged(s))
+		rc = hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_START, s->gpa, s->npages, 0);
+	if (rc)
+		slot_release(vm, s);
+	return rc;
+}
+
+static bool overlaps(struct hvk_vm *vm, unsigned int slot, u64 gpa, u64 size)
+{
+	unsigned int i;
+
+	for (i = 0; i < HVK_MAX_SLOTS; i++) {
+		struct hvk_slot *s = &vm->slots[i];
+
+		if (i != slot && s->pages && gpa < s->gpa + s->size && s->gpa < gpa + size)
+			return true;
+	}
+	return false;
+}
+
+/* KVM's rules: aligned and sized in pages; size 0 deletes; a slot's range cannot overlap. */
+long hvk_set_memory_region(struct hvk_vm *vm, void __user *argp)
+{
+	struct kvm_userspace_memory_region r;
+	struct hvk_slot *s, n;
+	long rc;
+
+	if (copy_from_user(&r, argp, sizeof(r)))
+		return -EFAULT;
+	if ((r.slot & 0xffff) >= HVK_MAX_SLOTS || (r.slot >> 16))
+		return -EINVAL;
+	if (r.flags & ~(KVM_MEM_READONLY | KVM_MEM_LOG_DIRTY_PAGES))
+		return -EINVAL;
+	if ((r.memory_size | r.guest_phys_addr | r.userspace_addr) & ~PAGE_MASK)
+		return -EINVAL;
+	if (r.guest_phys_addr + r.memory_size < r.guest_phys_addr ||
+	    !access_ok((void __user *)(unsigned long)r.userspace_addr, r.memory_size))
+		return -EINVAL;
+	s = &vm->slots[r.slot];
+	down_write(&vm->slots_lock);
+	if (!r.memory_size) {
+		slot_release(vm, s);
+		up_write(&vm->slots_lock);
+		return 0;
+	}
+	if (overlaps(vm, r.slot, r.guest_phys_addr, r.memory_size)) {
+		up_write(&vm->slots_lock);
+		return -EEXIST;
+	}
+	n = (struct hvk_slot){ .gpa = r.guest_phys_addr, .size = r.memory_size,
+			       .uaddr = r.userspace_addr, .flags = r.flags,
+			       .npages = r.memory_size >> PAGE_SHIFT };
+	slot_release(vm, s); /* a changed slot is replaced as a whole */
+	rc = slot_map(vm, &n);
+	if (!rc)
+		*s = n;
+	up_write(&vm->slots_lock);
+	return rc;
+}
+
+void hvk_slots_release(struct hvk_vm *vm)
+{
+	unsigned int i;
+
+	for (i = 0; i < HVK_MAX_SLOTS; i++)
+		slot_release(vm, &vm->slots[i]);
+}
+
+/* KVM_GET_DIRTY_LOG: the pages written since the last call (then reset), one bit per page. */
+long hvk_get_dirty_log(struct hvk_vm *vm, void __user *argp)
+{
+	struct kvm_dirty_log log;
+	struct hvk_slot *s;
+	size_t bytes;
+	void *buf;
+	long rc;
+
+	if (copy_from_user(&log, argp, sizeof(log)))
+		return -EFAULT;
+	if (log.slot >= HVK_MAX_SLOTS)
+		return -EINVAL;
+	down_write(&vm->slots_lock); /* no vCPU is in the guest while pages are re-protected */
+	s = &vm->slots[log.slot];
+	rc = -ENOENT;
+	if (!s->pages || !(s->flags & KVM_MEM_LOG_DIRTY_PAGES))
+		goto out;
+	bytes = ALIGN(s->npages, 64) / 8;
+	rc = -ENOMEM;
+	buf = hvk_buf_alloc(PAGE_ALIGN(bytes));
+	if (!buf)
+		goto out;
+	rc = logged(s) ? hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_FETCH, s->gpa, s->npages,
+				 virt_to_phys(buf)) : 0;
+	if (!rc && copy_to_user(log.dirty_bitmap, buf, bytes))
+		rc = -EFAULT;
+	hvk_buf_free(buf, PAGE_ALIGN(bytes));
+out:
+	up_write(&vm->slots_lock);
+	return rc;
+}

@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * vCPU fds: KVM_RUN (the hypervisor's exits turned into struct kvm_run), the general and
+ * segment registers, the mmap()ed run pages. The other register families are in hvk_state.c.
+ */
+#include <linux/anon_inodes.h>
+#include <linux/file.h>
+#include <linux/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "hvk.h"
+
+
+/* Pages still mapped by user space live on until it unmaps them (they hold a reference). */
+void hvk_vcpu_free(struct hvk_vcpu *vc)
+{
+	int i;
+
+	for (i = 0; i < HVK_RUN_PAGES; i++)
+		if (vc->run_page[i])
+			put_page(vc->run_page[i]);
+	if (vc->hv_page)
+		__free_page(vc->hv_page);
+	kfree(vc);
+}
+
+static struct hv_exit *hv_exit_of(struct hvk_vcpu *vc)
+{
+	return page_address(vc->hv_page);
+}
+
+static struct kvm_run *run_of(struct hvk_vcpu *vc)
+{
+	return page_address(vc->run_page[0]);
+}
+
+static u8 *pio_of(struct hvk_vcpu *vc)
+{
+	return page_address(vc->run_page[1]);
+}
+
+/* What the hypervisor could not handle, as KVM reports it, with the hypervisor's details. */
+static long internal_error(struct kvm_run *run, const struct hv_exit *e)
+{
+	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	run->internal.ndata = 4;
+	run->internal.data[0] = e->kind;
+	run->internal.data[1] = e->reason;
+	run->internal.data[2] = e->qual;
+	run->internal.data[3] = e->gpa;
+	return 0;
+}
+
+static void fill_io(struct hvk_vcpu *vc, const struct hv_exit *e)
+{
+	struct kvm_run *run = run_of(vc);
+
+	run->exit_reason = KVM_EXIT_IO;
+	run->io.direction = e->in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
+	run->io.size = e->size;
+	run->io.port = e->port;
+	run->io.count = 1; /* string forms come one element per exit */
+	run->io.data_offset = PAGE_SIZE;
+	if (!e->in)
+		memcpy(pio_of(vc), &e->data, e->size);
+	vc->pending = e->in ? IO_IN : NOTHING;
+	vc->pending_size = e->size;
+}
+
+/* A decoded access to memory the VM has no RAM at: user space performs it. */
+static long fill_mmio(struct hvk_vcpu *vc, const struct hv_exit *e)
+{
+	struct kvm_run *run = run_of(vc);
+
+	if (!e->size || e->size > sizeof(run->mmio.data))
+		return internal_error(run, e);
+	run->exit_reason = KVM_EXIT_MMIO;
+	run->mmio.phys_addr = e->gpa;
+	run->mmio.len = e->size;
+	run->mmio.is_write = e->write;
+	memset(run->mmio.data, 0, sizeof(run->mmio.data));
+	if (e->write)
+		memcpy(run->mmio.data, &e->data, e->size);
+	vc->pending = e->write ? NOTHING : MMIO_READ;
+	vc->pending_size = e->size;
+	return 0;
+}
+
+/* Turns the hypervisor's exit into struct kvm_run; 1 means run again, else the ioctl result. */
+static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
+{
+	struct kvm_run *run = run_of(vc);
+
+	switch (e->kind) {
+	case HV_EXIT_IO:
+		fill_io(vc, e);
+		return 0;
+	case HV_EXIT_HLT:
+		run->exit_reason = KVM_EXIT_HLT;
+		return 0;
+	case HV_EXIT_SHUTDOWN:
+		run->exit_reason = KVM_EXIT_SHUTDOWN;
+		return 0;
+	case HV_EXIT_FAIL_ENTRY:
+		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
+		run->fail_entry.hardware_entry_failure_reason = e->reason;
+		return 0;
+	case HV_EXIT_MMIO:
+		return fill_mmio(vc, e);
+	case HV_EXIT_INTR_WINDOW:
+		run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
+		return 0;
+	case HV_EXIT_INTR:
+	case HV_EXIT_TIMEOUT:
+		return 1;
+	default:
+		return internal_error(run, e);
+	}
+}
+
+static long vcpu_run(struct hvk_vcpu *vc)
+{
+	struct kvm_run *run = run_of(vc);
+	unsigned long in_data = 0; /* completes the IN or MMIO read the last exit stopped at */
+	long rc;
+
+	if (vc->pending == IO_IN)
+		memcpy(&in_data, pio_of(vc), vc->pending_size);
+	else if (vc->pending == MMIO_READ)
+		memcpy(&in_data, run->mmio.data, vc->pending_size);
+	do {
+		if (READ_ONCE(run->immediate_exit) || signal_pending(current)) {
+			run->exit_reason = KVM_EXIT_INTR;
+			return -EINTR;
+		}
+		down_read(&vc->vm->slots_lock);
+		rc = hv_call(HC_VCPU_RUN, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), in_data,
+			     READ_ONCE(run->request_interrupt_window) ? HV_RUN_IRQ_WINDOW : 0);
+		up_read(&vc->vm->slots_lock);
+		if (rc)
+			return rc;
+		vc->pending = NOTHING; /* the access completed: its data went in */
+		in_data = 0;
+		run->if_flag = !!(hv_exit_of(vc)->rflags & X86_EFLAGS_IF);
+		run->ready_for_interrupt_injection = hv_exit_of(vc)->irq_ready;
+		rc = translate_exit(vc, hv_exit_of(vc));
+		cond_resched();
+	} while (rc == 1);
+	return rc;
+}
+
+/* KVM_SET_SIGNAL_MASK's mask is in force only while KVM_RUN runs. */
+static long vcpu_run_masked(struct hvk_vcpu *vc)
+{
+	sigset_t old;
+	long rc;
+
+	if (!vc->has_sigmask)
+		return vcpu_run(vc);
+	sigprocmask(SIG_SETMASK, &vc->sigmask, &old);
+	rc = vcpu_run(vc);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	return rc;
+}
+
+/* Register files go through the hypervisor page; their layouts are KVM's. */
+static long vcpu_regs(struct hvk_vcpu *vc, unsigned int nr, void __user *argp, size_t len,
+		      bool set)
+{
+	void *buf = page_address(vc->hv_page);
+	long rc;
+
+	if (set && copy_from_user(buf, argp, len))
+		return -EFAULT;
+	rc = hv_call(nr, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), 0, 0);
+	if (!rc && !set && copy_to_user(argp, buf, len))
+		return -EFAULT;
+	return rc;
+}
+
+static long vcpu_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
+{
+	struct hvk_vcpu *vc = f->private_data;
+	void __user *argp = (void __user *)arg;
+	long rc;
+
+	if (vc->vm->mm != current->mm)
+		return -EIO;
+	mutex_lock(&vc->lock);
+	switch (ioctl) {
+	case KVM_RUN:
+		rc = arg ? -EINVAL : vcpu_run_masked(vc);
+		break;
+	case KVM_GET_REGS:
+		rc = vcpu_regs(vc, HC_VCPU_GET_REGS, argp, sizeof(struct kvm_regs), false);
+		break;
+	case KVM_SET_REGS:
+		rc = vcpu_regs(vc, HC_VCPU_SET_REGS, argp, sizeof(struct kvm_regs), true);
+		break;
+	case KVM_GET_SREGS:
+		rc = vcpu_regs(vc, HC_VCPU_GET_SREGS, argp, sizeof(struct kvm_sregs), false);
+		break;
+	case KVM_SET_SREGS:
+		rc = vcpu_regs(vc, HC_VCPU_SET_SREGS, argp, sizeof(struct kvm_sregs), true);
+		break;
+	case KVM_GET_STATS_FD:
+		rc = hvk_vcpu_stats_fd(vc);
+		break;
+	default:
+		rc = hvk_state_ioctl(vc, ioctl, argp);
+		if (rc == -ENOIOCTLCMD)
+			rc = -EINVAL; /* as KVM answers an unknown vCPU ioctl */
+	}
+	mutex_unlock(&vc->lock);
+	return rc;
+}
+
+static vm_fault_t vcpu_fault(struct vm_fault *vmf)
+{
+	struct hvk_vcpu *vc = vmf->vma->vm_file->private_data;
+
+	if (vmf->pgoff >= HVK_RUN_PAGES)
+		return VM_FAULT_SIGBUS;
+	vmf->page = vc->run_page[vmf->pgoff];
+	get_page(vmf->page);
+	return 0;
+}
+
+static const struct vm_operations_struct vcpu_vm_ops = {
+	.fault = vcpu_fault,
+};
+
+static int vcpu_mmap(struct file *f, struct vm_area_struct *vma)
+{
+	vma->vm_ops = &vcpu_vm_ops;
+	return 0;
+}
+
+static int vcpu_release(struct inode *inode, struct file *f)
+{
+	struct hvk_vcpu *vc = f->private_data;
+
+	hvk_vm_put(vc->vm);
+	return 0;
+}
+
+static const struct file_operations vcpu_fops = {
+	.owner = THIS_MODULE,
+	.unlocked_ioctl = vcpu_ioctl,
+	.mmap = vcpu_mmap,
+	.release = vcpu_release,
+	.llseek = noop_llseek,
+};
+
+/* The hypervisor's vCPU lives as long as its VM; the pages here as long as this module's VM. */
+long hvk_create_vcpu(struct hvk_vm *vm, unsigned long id)
+{
+	struct hvk_vcpu *vc;
+	long rc;
+	int fd;
+
+	mutex_lock(&vm->lock);
+	rc = -EINVAL;
+	if (id >= (vm->max_vcpu_ids ? vm->max_vcpu_ids : HVK_MAX_VCPUS))
+		goto out;
+	rc = -EEXIST;
+	if (vm->vcpus[id])
+		goto out;
+	rc = -ENOMEM;
+	vc = kzalloc(sizeof(*vc), GFP_KERNEL);
+	if (!vc)
+		goto out;
+	vc->run_page[0] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	vc->run_page[1] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	vc->hv_page = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	rc = vc->run_page[0] && vc->run_page[1] && vc->hv_page ?
+		     hv_call(HC_VCPU_CREATE, vm->handle, id, 0, 0, 0) : -ENOMEM;
+	if (rc)
+		goto free;
+	vc->vm = vm;
+	vc->id = id;
+	mutex_init(&vc->lock);
+	kref_get(&vm->ref);
+	fd = anon_inode_getfd("kvm-vcpu", &vcpu_fops, vc, O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		hvk_vm_put(vm); /* the hypervisor's vCPU goes with the VM */
+		rc = fd;
+		goto out_kept;
+	}
+	vm->vcpus[id] = vc;
+	vm->nvcpus++;
+	mutex_unlock(&vm->lock);
+	return fd;
+free:
+	hvk_vcpu_free(vc);
+out:
+	mutex_unlock(&vm->lock);
+	return rc;
+out_kept:
+	vm->vcpus[id] = vc; /* the id stays taken, as the hypervisor's vCPU does */
+	mutex_unlock(&vm->lock);
+	return rc;
+}
+

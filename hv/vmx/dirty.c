@@ -1,0 +1,123 @@
+/*
+ * Dirty page logging (KVM_MEM_LOG_DIRTY_PAGES). A logged range is mapped without write
+ * permission; the first write to a page sets its bit and gives the permission back. Fetching
+ * the log takes the permission away again from the pages it reports.
+ */
+#include "../errno.h"
+#include "../frames.h"
+#include "../mm.h"
+#include "vmx_vm.h"
+
+#define DIRTY_MAX_PAGES (1ULL << 20) /* 4 GiB per range: a 128 KiB bitmap */
+
+static uint64_t bitmap_frames(uint64_t npages)
+{
+	return ALIGN_UP(ALIGN_UP(npages, 64) / 8, PAGE_SIZE) / PAGE_SIZE;
+}
+
+static struct dirty_range *find(struct vm *vm, uint64_t gpa, bool containing)
+{
+	for (unsigned i = 0; i < VM_MAX_DIRTY; i++) {
+		struct dirty_range *d = &vm->dirty[i];
+		if (d->bits && (containing ? gpa - d->gpa < d->npages * PAGE_SIZE : gpa == d->gpa))
+			return d;
+	}
+	return NULL;
+}
+
+int vm_dirty_start(struct vm *vm, uint64_t gpa, uint64_t npages)
+{
+	uint64_t pa, n = bitmap_frames(npages);
+	struct dirty_range *d = NULL;
+	int rc = 0;
+
+	if ((gpa & 0xfff) || !npages || npages > DIRTY_MAX_PAGES || gpa >= EPT_GPA_LIMIT)
+		return -EINVAL;
+	pa = frames_alloc_contig(&hv_frames, n, 1);
+	if (!pa)
+		return -ENOMEM;
+	__builtin_memset(phys_to_virt(pa), 0, n * PAGE_SIZE);
+	spin_lock(&vm->lock);
+	for (unsigned i = 0; i < VM_MAX_DIRTY && !d; i++)
+		if (vm->dirty[i].bits && gpa < vm->dirty[i].gpa + vm->dirty[i].npages * PAGE_SIZE &&
+		    vm->dirty[i].gpa < gpa + npages * PAGE_SIZE)
+			rc = -EEXIST;
+		else if (!vm->dirty[i].bits)
+			d = &vm->dirty[i];
+	if (!rc && d) {
+		*d = (struct dirty_range){gpa, npages, phys_to_virt(pa)};
+		rc = ept_protect(&vm->ept, gpa, npages * PAGE_SIZE, EPT_R | EPT_X);
+		vm->ept_gen++;
+	}
+	spin_unlock(&vm->lock);
+	if (!d || rc == -EEXIST) {
+		frames_free_contig(&hv_frames, pa, n);
+		return d ? rc : -ENOSPC;
+	}
+	return rc;
+}
+
+int vm_dirty_stop(struct vm *vm, uint64_t gpa)
+{
+	struct dirty_range *d;
+	int rc = -ENOENT;
+
+	spin_lock(&vm->lock);
+	d = find(vm, gpa, false);
+	if (d) {
+		rc = ept_protect(&vm->ept, d->gpa, d->npages * PAGE_SIZE, EPT_RWX);
+		frames_free_contig(&hv_frames, virt_to_phys(d->bits), bitmap_frames(d->npages));
+		*d = (struct dirty_range){0};
+	}
+	spin_unlock(&vm->lock);
+	return rc;
+}
+
+/* Copies the range's bitmap (bytes must be its size) and write-protects what it reports. */
+int vm_dirty_fetch(struct vm *vm, uint64_t gpa, uint64_t *out, uint64_t bytes)
+{
+	struct dirty_range *d;
+	int rc = 0;
+
+	spin_lock(&vm->lock);
+	d = find(vm, gpa, false);
+	if (!d || bytes != ALIGN_UP(d->npages, 64) / 8)
+		rc = d ? -EINVAL : -ENOENT;
+	for (uint64_t w = 0; !rc && w < bytes / 8; w++) {
+		uint64_t bits = d->bits[w];
+		out[w] = bits;
+		d->bits[w] = 0;
+		for (unsigned b = 0; bits && b < 64 && !rc; b++)
+			if (bits >> b & 1)
+				rc = ept_protect(&vm->ept, d->gpa + (w * 64 + b) * PAGE_SIZE, PAGE_SIZE,
+						 EPT_R | EPT_X);
+	}
+	vm->ept_gen++; /* every vCPU flushes before it enters again */
+	spin_unlock(&vm->lock);
+	return rc;
+}
+
+/* A write the EPT refused: true when it was to a logged page, which is now writable. */
+bool dirty_write_fault(struct vm *vm, uint64_t gpa)
+{
+	struct dirty_range *d;
+	struct ept_leaf leaf;
+	bool logged = false;
+
+	spin_lock(&vm->lock);
+	d = find(vm, gpa, true);
+	if (d && !ept_translate(&vm->ept, gpa, &leaf)) {
+		uint64_t page = (gpa - d->gpa) / PAGE_SIZE;
+		d->bits[page / 64] |= 1ULL << (page % 64);
+		logged = !ept_protect(&vm->ept, gpa & ~0xfffULL, PAGE_SIZE, EPT_RWX);
+	}
+	spin_unlock(&vm->lock);
+	return logged;
+}
+
+void vm_dirty_free(struct vm *vm)
+{
+	for (unsigned i = 0; i < VM_MAX_DIRTY; i++)
+		if (vm->dirty[i].bits)
+			vm_dirty_stop(vm, vm->dirty[i].gpa);
+}
