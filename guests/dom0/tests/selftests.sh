@@ -11,7 +11,7 @@ cmdline=" $(cat /proc/cmdline)"
 only=$(echo "$cmdline" | sed -n 's/.* selftests=\([^ ]*\).*/\1/p' | tr ',' ' ')
 verbose=$(echo "$cmdline" | sed -n 's/.* selftests\.verbose=\([^ ]*\).*/\1/p')
 # init mounts /proc, /sys, devtmpfs and /dev/shm (memfd-backed guest memory wants the latter)
-mountpoint -q /dev/shm || mount -t tmpfs tmpfs /dev/shm
+grep -q " /dev/shm " /proc/mounts || mount -t tmpfs tmpfs /dev/shm # (busybox has no mountpoint)
 ulimit -n 4096 2>/dev/null # kvm_create_max_vcpus raises it further itself (one fd per vCPU)
 
 # Time limit (seconds of dom0 time) and arguments per test; the defaults of the long-running
