@@ -49,7 +49,8 @@ if [ ! -f "$out/.built" ]; then
 		EXTRA_CFLAGS="-include $scratch/compat.h")
 	"${kmake[@]}" -j"$(nproc)" all >"$out.tmp/build.log" 2>&1 ||
 		{ tail -n 40 "$out.tmp/build.log" >&2; exit 1; }
-	# the program list, straight from the Makefile
+	# the program list, straight from the Makefile (make expands it, not the shell)
+	# shellcheck disable=SC2016
 	"${kmake[@]}" --eval='print-tests: ; @printf "%s\n" $(TEST_GEN_PROGS_x86_64)' print-tests \
 		>"$out.tmp/tests.list"
 	while IFS= read -r t; do

@@ -12,7 +12,6 @@ only=$(echo "$cmdline" | sed -n 's/.* selftests=\([^ ]*\).*/\1/p' | tr ',' ' ')
 verbose=$(echo "$cmdline" | sed -n 's/.* selftests\.verbose=\([^ ]*\).*/\1/p')
 # init mounts /proc, /sys, devtmpfs and /dev/shm (memfd-backed guest memory wants the latter)
 grep -q " /dev/shm " /proc/mounts || mount -t tmpfs tmpfs /dev/shm # (busybox has no mountpoint)
-ulimit -n 4096 2>/dev/null # kvm_create_max_vcpus raises it further itself (one fd per vCPU)
 
 # Time limit (seconds of dom0 time) and arguments per test; the defaults of the long-running
 # ones (1 GiB of guest memory, dozens of iterations) would not fit in Bochs.
@@ -59,6 +58,7 @@ out=/tmp/selftest.out err=/tmp/selftest.err
 while read -r name; do
 	[ -n "$name" ] || continue
 	if [ -n "$only" ] && ! echo " $only " | grep -qF " $name "; then continue; fi
+	# shellcheck disable=SC2046 # split on purpose: the limit, then the arguments
 	set -- $(limits "$name")
 	limit=$1
 	shift
