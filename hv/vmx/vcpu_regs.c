@@ -12,8 +12,6 @@
 #define XSTATE_BV     512 /* offsets in the XSAVE area */
 #define XCOMP_BV      520
 #define MXCSR	      24
-#define DR6_FIXED_1   0xfffe0ff0ULL
-#define DR7_FIXED_1   0x400ULL
 #define MAX_EXC_VALID 31
 
 bool vcpu_get_msr(struct vcpu *v, uint32_t msr, uint64_t *val)
@@ -146,9 +144,9 @@ int vcpu_set_debugregs(struct vcpu *v, const uint64_t dr[6])
 	if ((d6 >> 32) || (d7 >> 32))
 		return -EINVAL;
 	__builtin_memcpy(v->dr, dr, sizeof(v->dr));
-	v->dr6 = d6 | DR6_FIXED_1;
+	v->dr6 = d6; /* kept as given, as KVM does */
 	vcpu_load(v);
-	vmwrite(VMCS_GUEST_DR7, d7 | DR7_FIXED_1);
+	vmwrite(VMCS_GUEST_DR7, d7);
 	vcpu_put(v);
 	return 0;
 }

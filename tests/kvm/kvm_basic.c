@@ -17,24 +17,6 @@
 
 #include "kvm_util.h"
 
-static int passed, failed;
-
-static void check(const char *what, long got, long want)
-{
-	int ok = got == want;
-
-	printf("kvm_basic: %s %s: got %ld, want %ld\n", ok ? "ok" : "FAIL", what, got, want);
-	ok ? passed++ : failed++;
-}
-
-/* An ioctl's result: its return value, or -errno. */
-static long io(int fd, unsigned long req, unsigned long arg)
-{
-	long r = ioctl(fd, req, arg);
-
-	return r < 0 ? -errno : r;
-}
-
 /* E2BIG with the count needed, then the list; it names the MSRs guests do have. */
 static void msr_index_list(int kvm)
 {
@@ -213,6 +195,8 @@ int main(void)
 				       0xbe, 0x00, 0x20, 0xb9, 0x02, 0x00, 0xba, 0x13, 0x00, 0xfc,
 				       0xf3, 0x6e, 0xf4};
 	int kvm = open("/dev/kvm", O_RDWR), vm, vcpu;
+
+	test_name = "kvm_basic";
 	uint8_t *ram;
 	struct kvm_run *run;
 
@@ -249,6 +233,5 @@ int main(void)
 	close(vm);
 	check("every hypervisor frame back after close", hv_free_frames(), frames);
 	close(kvm);
-	printf("%d passed, %d failed\n", passed, failed);
-	return failed ? 1 : 0;
+	return summary();
 }

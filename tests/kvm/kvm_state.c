@@ -1,0 +1,514 @@
+/*
+ * kvm_state: the vCPU register families and the lists of /dev/kvm, each with KVM's results and
+ * error codes, and a real-mode guest that shows the state set from here is the state it runs
+ * with: CPUID from KVM_SET_CPUID2, MSRs, XMM0 from KVM_SET_FPU, an interrupt from
+ * KVM_INTERRUPT, the interrupt window, dirty logging, the signal mask. Ends with "N passed,
+ * N failed".
+ */
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+
+#define RAM_SIZE   0x10000
+#define LOG_GPA	   0x20000 /* a 4-page slot with dirty logging */
+#define LOG_PAGES  4
+#define MAX_CPUID  256
+#define PORT_DATA  0x20
+#define PORT_IRQ   0x31
+#define VECTOR_IRQ 0x31
+
+/* The guests, real mode, each at GPA 0x1000 when used. */
+__asm__(".pushsection .rodata\n"
+	".code16\n"
+	/* CPUID(0).EBX, the low half of LSTAR, XMM0's low dword: each OUT to PORT_DATA */
+	"g_state: xor %eax, %eax; cpuid; mov %ebx, %eax; mov $0x20, %dx; out %eax, %dx\n"
+	"  mov $0xc0000082, %ecx; rdmsr; mov $0x20, %dx; out %eax, %dx\n"
+	"  movd %xmm0, %eax; out %eax, %dx; hlt\n"
+	"g_state_end:\n"
+	/* interrupts on after two instructions, then halt */
+	"g_irq: sti; nop; nop; hlt\n"
+	"g_irq_end:\n"
+	/* the handler of VECTOR_IRQ */
+	"g_handler: mov $0x31, %al; out %al, $0x31; hlt\n"
+	"g_handler_end:\n"
+	/* writes to pages 1 and 3 of the logged slot (DS base LOG_GPA), halt, page 1 again */
+	"g_dirty: movb $1, 0x1000; movb $2, 0x3000; hlt; movb $3, 0x1000; hlt\n"
+	"g_dirty_end:\n"
+	".code64\n"
+	".popsection\n");
+extern const uint8_t g_state[], g_state_end[], g_irq[], g_irq_end[], g_handler[],
+	g_handler_end[], g_dirty[], g_dirty_end[];
+
+struct vmx {
+	int kvm, vm, vcpu;
+	uint8_t *ram, *log;
+	struct kvm_run *run;
+};
+
+static struct {
+	struct kvm_cpuid2 head;
+	struct kvm_cpuid_entry2 e[MAX_CPUID];
+} cpuid;
+
+static struct kvm_cpuid_entry2 *find_leaf(uint32_t function)
+{
+	for (uint32_t i = 0; i < cpuid.head.nent && i < MAX_CPUID; i++)
+		if (cpuid.e[i].function == function)
+			return &cpuid.e[i];
+	return NULL;
+}
+
+/* Real mode at 0x1000 with `code` there. */
+static void load(struct vmx *x, const uint8_t *code, const uint8_t *end)
+{
+	struct kvm_regs r = {.rip = 0x1000, .rflags = 2};
+	struct kvm_sregs s;
+
+	memcpy(x->ram + 0x1000, code, end - code);
+	io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s);
+	s.cs.base = 0, s.cs.selector = 0;
+	s.ds.base = 0, s.ds.selector = 0;
+	s.cr4 |= 0x200; /* OSFXSR: SSE in the guest */
+	check("KVM_SET_SREGS (real mode at 0)", io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s), 0);
+	check("KVM_SET_REGS (RIP 0x1000)", io(x->vcpu, KVM_SET_REGS, (uintptr_t)&r), 0);
+}
+
+static long run_to_out(struct vmx *x, unsigned port)
+{
+	long rc = io(x->vcpu, KVM_RUN, 0);
+
+	if (rc || x->run->exit_reason != KVM_EXIT_IO || x->run->io.port != port)
+		return -1000 - x->run->exit_reason;
+	return x->run->io.size == 4 ? *(uint32_t *)((uint8_t *)x->run + x->run->io.data_offset)
+				    : ((uint8_t *)x->run)[x->run->io.data_offset];
+}
+
+static void supported_cpuid(struct vmx *x)
+{
+	struct kvm_cpuid_entry2 *e;
+	char sig[13] = {0};
+
+	cpuid.head.nent = 1;
+	check("KVM_GET_SUPPORTED_CPUID with room for 1",
+	      io(x->kvm, KVM_GET_SUPPORTED_CPUID, (uintptr_t)&cpuid), -E2BIG);
+	check("the count it needs comes back", cpuid.head.nent > 10 && cpuid.head.nent < MAX_CPUID,
+	      1);
+	cpuid.head.nent = MAX_CPUID;
+	check("KVM_GET_SUPPORTED_CPUID", io(x->kvm, KVM_GET_SUPPORTED_CPUID, (uintptr_t)&cpuid), 0);
+	check("entry 0 is leaf 0", cpuid.e[0].function, 0);
+	e = find_leaf(0x40000000);
+	if (e) {
+		memcpy(sig, &e->ebx, 4), memcpy(sig + 4, &e->ecx, 4), memcpy(sig + 8, &e->edx, 4);
+	}
+	check("leaf 0x40000000 has the hypervisor's signature", !strcmp(sig, "uHVuHVuHVuHV"), 1);
+	e = find_leaf(1);
+	check("leaf 1: hypervisor bit on, VMX off", e ? (long)(e->ecx >> 31) * 10 + (e->ecx >> 5 & 1) : -1,
+	      10);
+	e = find_leaf(7);
+	check("leaf 7 is indexed", e ? (long)e->flags : -1, KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
+	check("KVM_GET_SUPPORTED_CPUID bad pointer", io(x->kvm, KVM_GET_SUPPORTED_CPUID, 16),
+	      -EFAULT);
+}
+
+static void vcpu_cpuid(struct vmx *x)
+{
+	static struct {
+		struct kvm_cpuid2 head;
+		struct kvm_cpuid_entry2 e[MAX_CPUID];
+	} got;
+	uint32_t n = cpuid.head.nent;
+	struct kvm_cpuid_entry2 *e = find_leaf(0x80000008);
+
+	cpuid.head.nent = MAX_CPUID + 1;
+	check("KVM_SET_CPUID2 with 257 entries", io(x->vcpu, KVM_SET_CPUID2, (uintptr_t)&cpuid),
+	      -E2BIG);
+	cpuid.head.nent = n;
+	if (e) {
+		uint32_t eax = e->eax;
+		e->eax = (eax & ~0xff00u) | (40 << 8);
+		check("KVM_SET_CPUID2 with 40 linear-address bits",
+		      io(x->vcpu, KVM_SET_CPUID2, (uintptr_t)&cpuid), -EINVAL);
+		e->eax = eax;
+	}
+	cpuid.e[0].ebx = 0x12345678; /* the guest reads it back */
+	check("KVM_SET_CPUID2", io(x->vcpu, KVM_SET_CPUID2, (uintptr_t)&cpuid), 0);
+	got.head.nent = 1;
+	check("KVM_GET_CPUID2 with room for 1", io(x->vcpu, KVM_GET_CPUID2, (uintptr_t)&got),
+	      -E2BIG);
+	check("KVM_GET_CPUID2 count", got.head.nent, n);
+	got.head.nent = MAX_CPUID;
+	check("KVM_GET_CPUID2", io(x->vcpu, KVM_GET_CPUID2, (uintptr_t)&got), 0);
+	check("KVM_GET_CPUID2 gives back what was set",
+	      got.head.nent == n && !memcmp(got.e, cpuid.e, n * sizeof(got.e[0])), 1);
+}
+
+static void msrs(struct vmx *x)
+{
+	struct {
+		struct kvm_msrs head;
+		struct kvm_msr_entry e[4];
+	} m = {.head.nmsrs = 4,
+	       .e = {{.index = 0x174, .data = 0x10},
+		     {.index = 0xc0000082, .data = 0xffffffff81000000ULL},
+		     {.index = 0x12345, .data = 1},
+		     {.index = 0x175}}};
+	struct {
+		struct kvm_msr_list head;
+		uint32_t indices[8];
+	} l = {.head.nmsrs = 0};
+	struct {
+		struct kvm_msrs head;
+		struct kvm_msr_entry e[1];
+	} f = {.head.nmsrs = 1, .e = {{.index = 0x8b}}};
+	static struct {
+		struct kvm_msrs head;
+		struct kvm_msr_entry e[256];
+	} big = {.head.nmsrs = 256};
+
+	check("KVM_GET_MSR_FEATURE_INDEX_LIST with room for 0",
+	      io(x->kvm, KVM_GET_MSR_FEATURE_INDEX_LIST, (uintptr_t)&l), -E2BIG);
+	check("feature MSR count", l.head.nmsrs, 1);
+	check("KVM_GET_MSR_FEATURE_INDEX_LIST",
+	      io(x->kvm, KVM_GET_MSR_FEATURE_INDEX_LIST, (uintptr_t)&l), 0);
+	check("the feature MSR is IA32_UCODE_REV", l.indices[0], 0x8b);
+	check("KVM_GET_MSRS on /dev/kvm", io(x->kvm, KVM_GET_MSRS, (uintptr_t)&f), 1);
+	check("microcode revision", (long)f.e[0].data, 0x100000000L);
+	check("KVM_SET_MSRS stops at the unknown MSR", io(x->vcpu, KVM_SET_MSRS, (uintptr_t)&m), 2);
+	m.e[0].data = m.e[1].data = 0;
+	check("KVM_GET_MSRS stops at the unknown MSR", io(x->vcpu, KVM_GET_MSRS, (uintptr_t)&m), 2);
+	check("SYSENTER_CS read back", (long)m.e[0].data, 0x10);
+	check("LSTAR read back", m.e[1].data == 0xffffffff81000000ULL, 1);
+	check("KVM_GET_MSRS with 256 entries", io(x->vcpu, KVM_GET_MSRS, (uintptr_t)&big), -E2BIG);
+	m.head.nmsrs = 1;
+	m.e[0] = (struct kvm_msr_entry){.index = 0x1b, .data = 0xfee00c00}; /* x2APIC: not offered */
+	check("KVM_SET_MSRS x2APIC mode", io(x->vcpu, KVM_SET_MSRS, (uintptr_t)&m), 0);
+}
+
+/* XMM0 through KVM_SET_FPU, then the XSAVE image and XCR0 with their checks. */
+static void extended_state(struct vmx *x)
+{
+	static struct kvm_xsave xs;
+	struct kvm_fpu fpu;
+	struct kvm_xcrs xcrs = {0};
+	uint64_t bv;
+
+	check("KVM_GET_FPU", io(x->vcpu, KVM_GET_FPU, (uintptr_t)&fpu), 0);
+	check("FCW and MXCSR at reset", fpu.fcw * 0x10000L + fpu.mxcsr, 0x37f * 0x10000L + 0x1f80);
+	memcpy(fpu.xmm[0], "\x78\x56\x34\x12", 4);
+	check("KVM_SET_FPU", io(x->vcpu, KVM_SET_FPU, (uintptr_t)&fpu), 0);
+	check("KVM_GET_XSAVE", io(x->vcpu, KVM_GET_XSAVE, (uintptr_t)&xs), 0);
+	check("XMM0 in the XSAVE image", xs.region[160 / 4], 0x12345678);
+	memcpy(&bv, (uint8_t *)xs.region + 512, 8);
+	check("XSTATE_BV has x87 and SSE", (long)(bv & 3), 3);
+	xs.region[512 / 4] |= 1u << 9; /* PKRU: not offered */
+	check("KVM_SET_XSAVE with PKRU state", io(x->vcpu, KVM_SET_XSAVE, (uintptr_t)&xs), -EINVAL);
+	xs.region[512 / 4] &= ~(1u << 9);
+	xs.region[520 / 4 + 1] = 0x80000000; /* compacted format */
+	check("KVM_SET_XSAVE compacted", io(x->vcpu, KVM_SET_XSAVE, (uintptr_t)&xs), -EINVAL);
+	xs.region[520 / 4 + 1] = 0;
+	xs.region[6] = 0xffffffff; /* MXCSR reserved bits */
+	check("KVM_SET_XSAVE bad MXCSR", io(x->vcpu, KVM_SET_XSAVE, (uintptr_t)&xs), -EINVAL);
+	xs.region[6] = 0x1f80;
+	check("KVM_SET_XSAVE", io(x->vcpu, KVM_SET_XSAVE, (uintptr_t)&xs), 0);
+	check("KVM_GET_XCRS", io(x->vcpu, KVM_GET_XCRS, (uintptr_t)&xcrs), 0);
+	check("XCR0 at reset", xcrs.nr_xcrs * 100 + xcrs.xcrs[0].xcr + (long)xcrs.xcrs[0].value, 101);
+	xcrs.xcrs[0].value = 2; /* SSE without x87 */
+	check("KVM_SET_XCRS SSE alone", io(x->vcpu, KVM_SET_XCRS, (uintptr_t)&xcrs), -EINVAL);
+	xcrs.xcrs[0].value = 3;
+	xcrs.xcrs[0].xcr = 1;
+	check("KVM_SET_XCRS XCR1", io(x->vcpu, KVM_SET_XCRS, (uintptr_t)&xcrs), -EINVAL);
+	xcrs.xcrs[0].xcr = 0;
+	check("KVM_SET_XCRS x87|SSE", io(x->vcpu, KVM_SET_XCRS, (uintptr_t)&xcrs), 0);
+	xcrs.xcrs[0].value = 0;
+	check("KVM_GET_XCRS after", io(x->vcpu, KVM_GET_XCRS, (uintptr_t)&xcrs), 0);
+	check("XCR0 now", (long)xcrs.xcrs[0].value, 3);
+}
+
+static void debug_and_mp(struct vmx *x)
+{
+	struct kvm_debugregs d = {.db = {0x1000}, .dr6 = 0xffff0ff0, .dr7 = 0x401};
+	struct kvm_mp_state mp = {99};
+	struct kvm_translation t = {.linear_address = 0x1234};
+
+	check("KVM_SET_DEBUGREGS", io(x->vcpu, KVM_SET_DEBUGREGS, (uintptr_t)&d), 0);
+	memset(&d, 0, sizeof(d));
+	check("KVM_GET_DEBUGREGS", io(x->vcpu, KVM_GET_DEBUGREGS, (uintptr_t)&d), 0);
+	check("DR0 and DR7 back", (long)d.db[0] * 0x10000 + (long)d.dr7, 0x1000L * 0x10000 + 0x401);
+	d.dr7 = 1ULL << 32;
+	check("KVM_SET_DEBUGREGS DR7 above 32 bits", io(x->vcpu, KVM_SET_DEBUGREGS, (uintptr_t)&d),
+	      -EINVAL);
+	d.dr7 = 0x400;
+	d.flags = 1;
+	check("KVM_SET_DEBUGREGS flags", io(x->vcpu, KVM_SET_DEBUGREGS, (uintptr_t)&d), -EINVAL);
+	check("KVM_GET_MP_STATE", io(x->vcpu, KVM_GET_MP_STATE, (uintptr_t)&mp), 0);
+	check("runnable without an in-kernel LAPIC", mp.mp_state, KVM_MP_STATE_RUNNABLE);
+	mp.mp_state = KVM_MP_STATE_HALTED;
+	check("KVM_SET_MP_STATE halted", io(x->vcpu, KVM_SET_MP_STATE, (uintptr_t)&mp), -EINVAL);
+	mp.mp_state = KVM_MP_STATE_RUNNABLE;
+	check("KVM_SET_MP_STATE runnable", io(x->vcpu, KVM_SET_MP_STATE, (uintptr_t)&mp), 0);
+	check("KVM_TRANSLATE", io(x->vcpu, KVM_TRANSLATE, (uintptr_t)&t), 0);
+	check("real mode: linear is physical", (long)t.physical_address * 1000 + t.valid * 100 +
+						       t.writeable * 10 + t.usermode,
+	      0x1234L * 1000 + 110);
+}
+
+static void sregs2(struct vmx *x)
+{
+	struct kvm_sregs2 s2;
+	struct kvm_sregs s;
+
+	check("KVM_GET_SREGS2", io(x->vcpu, KVM_GET_SREGS2, (uintptr_t)&s2), 0);
+	io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s);
+	check("SREGS2 agrees with SREGS", !memcmp(&s2, &s, offsetof(struct kvm_sregs2, flags)), 1);
+	check("no PDPTEs kept apart", (long)s2.flags, 0);
+	s2.flags = KVM_SREGS2_FLAGS_PDPTRS_VALID;
+	check("KVM_SET_SREGS2 with PDPTEs", io(x->vcpu, KVM_SET_SREGS2, (uintptr_t)&s2), -EINVAL);
+	s2.flags = 0;
+	check("KVM_SET_SREGS2", io(x->vcpu, KVM_SET_SREGS2, (uintptr_t)&s2), 0);
+	s.apic_base = 1 << 10; /* x2APIC without xAPIC enabled: invalid */
+	check("KVM_SET_SREGS bad APIC base", io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s), -EINVAL);
+}
+
+/* What KVM_SET_CPUID2, KVM_SET_MSRS and KVM_SET_FPU set is what the guest runs with. */
+static void guest_sees_state(struct vmx *x)
+{
+	load(x, g_state, g_state_end);
+	check("guest CPUID(0).EBX from the table", run_to_out(x, PORT_DATA), 0x12345678);
+	check("guest RDMSR LSTAR", run_to_out(x, PORT_DATA), 0x81000000);
+	check("guest XMM0", run_to_out(x, PORT_DATA), 0x12345678);
+	check("KVM_RUN to HLT", io(x->vcpu, KVM_RUN, 0), 0);
+	check("exit HLT", x->run->exit_reason, KVM_EXIT_HLT);
+	check("KVM_SET_CPUID2 after KVM_RUN, the same", io(x->vcpu, KVM_SET_CPUID2, (uintptr_t)&cpuid),
+	      0);
+	cpuid.e[0].ebx ^= 1;
+	check("KVM_SET_CPUID2 after KVM_RUN, another",
+	      io(x->vcpu, KVM_SET_CPUID2, (uintptr_t)&cpuid), -EINVAL);
+}
+
+static void events(struct vmx *x)
+{
+	struct kvm_vcpu_events ev;
+	struct kvm_interrupt irq = {VECTOR_IRQ};
+	struct kvm_sregs s;
+
+	check("KVM_GET_VCPU_EVENTS", io(x->vcpu, KVM_GET_VCPU_EVENTS, (uintptr_t)&ev), 0);
+	check("flags: shadow and SMM valid", ev.flags,
+	      KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM);
+	ev.flags |= KVM_VCPUEVENT_VALID_PAYLOAD;
+	check("KVM_SET_VCPU_EVENTS payload without the cap",
+	      io(x->vcpu, KVM_SET_VCPU_EVENTS, (uintptr_t)&ev), -EINVAL);
+	ev.flags &= ~KVM_VCPUEVENT_VALID_PAYLOAD;
+	ev.exception.injected = 1, ev.exception.nr = 2;
+	check("KVM_SET_VCPU_EVENTS exception 2 (NMI)",
+	      io(x->vcpu, KVM_SET_VCPU_EVENTS, (uintptr_t)&ev), -EINVAL);
+	ev.exception.injected = 0;
+	ev.smi.smm = 1;
+	check("KVM_SET_VCPU_EVENTS into SMM", io(x->vcpu, KVM_SET_VCPU_EVENTS, (uintptr_t)&ev),
+	      -EINVAL);
+	ev.smi.smm = 0;
+	check("KVM_SET_VCPU_EVENTS", io(x->vcpu, KVM_SET_VCPU_EVENTS, (uintptr_t)&ev), 0);
+	irq.irq = 256;
+	check("KVM_INTERRUPT 256", io(x->vcpu, KVM_INTERRUPT, (uintptr_t)&irq), -EINVAL);
+	irq.irq = VECTOR_IRQ;
+	check("KVM_INTERRUPT", io(x->vcpu, KVM_INTERRUPT, (uintptr_t)&irq), 0);
+	check("KVM_INTERRUPT again", io(x->vcpu, KVM_INTERRUPT, (uintptr_t)&irq), -EEXIST);
+	io(x->vcpu, KVM_GET_VCPU_EVENTS, (uintptr_t)&ev);
+	check("the interrupt is in the events", ev.interrupt.injected * 256 + ev.interrupt.nr,
+	      256 + VECTOR_IRQ);
+	io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s);
+	check("and in the sregs bitmap", (long)(s.interrupt_bitmap[0] >> VECTOR_IRQ & 1), 1);
+	ev.interrupt.injected = 0;
+	check("KVM_SET_VCPU_EVENTS clears it", io(x->vcpu, KVM_SET_VCPU_EVENTS, (uintptr_t)&ev), 0);
+	check("KVM_NMI", io(x->vcpu, KVM_NMI, 0), 0);
+	io(x->vcpu, KVM_GET_VCPU_EVENTS, (uintptr_t)&ev);
+	check("the NMI is pending", ev.nmi.pending, 1);
+	ev.nmi.pending = 0;
+	ev.flags = KVM_VCPUEVENT_VALID_NMI_PENDING;
+	check("KVM_SET_VCPU_EVENTS drops it", io(x->vcpu, KVM_SET_VCPU_EVENTS, (uintptr_t)&ev), 0);
+}
+
+/* The interrupt window opens after STI; the interrupt then goes through the real-mode IVT. */
+static void interrupt_window(struct vmx *x)
+{
+	struct kvm_interrupt irq = {VECTOR_IRQ};
+	uint16_t ivt[2] = {0x1100, 0};
+
+	memcpy(x->ram + VECTOR_IRQ * 4, ivt, 4);
+	memcpy(x->ram + 0x1100, g_handler, g_handler_end - g_handler);
+	load(x, g_irq, g_irq_end);
+	x->run->request_interrupt_window = 1;
+	check("KVM_RUN with request_interrupt_window", io(x->vcpu, KVM_RUN, 0), 0);
+	check("exit IRQ_WINDOW_OPEN", x->run->exit_reason, KVM_EXIT_IRQ_WINDOW_OPEN);
+	check("ready_for_interrupt_injection and if_flag",
+	      x->run->ready_for_interrupt_injection * 10 + x->run->if_flag, 11);
+	x->run->request_interrupt_window = 0;
+	check("KVM_INTERRUPT when ready", io(x->vcpu, KVM_INTERRUPT, (uintptr_t)&irq), 0);
+	check("the guest's handler runs", run_to_out(x, PORT_IRQ), VECTOR_IRQ);
+	check("no longer ready inside the handler (IF off)",
+	      x->run->ready_for_interrupt_injection * 10 + x->run->if_flag, 0);
+}
+
+/* KVM_SET_SIGNAL_MASK applies during KVM_RUN only: a pending SIGUSR1 stops the run or not. */
+static void signal_mask(struct vmx *x)
+{
+	struct {
+		struct kvm_signal_mask head;
+		uint8_t set[8]; /* the kernel's sigset_t, right after len */
+	} m = {.head.len = 4};
+	uint64_t bits = 1ULL << (SIGUSR1 - 1);
+	sigset_t block;
+
+	check("KVM_SET_SIGNAL_MASK len 4", io(x->vcpu, KVM_SET_SIGNAL_MASK, (uintptr_t)&m), -EINVAL);
+	sigemptyset(&block);
+	sigaddset(&block, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	raise(SIGUSR1); /* pending, blocked in the process */
+	m.head.len = 8;
+	check("KVM_SET_SIGNAL_MASK empty", io(x->vcpu, KVM_SET_SIGNAL_MASK, (uintptr_t)&m), 0);
+	load(x, g_irq + 3, g_irq_end); /* hlt */
+	check("KVM_RUN with SIGUSR1 unblocked", io(x->vcpu, KVM_RUN, 0), -EINTR);
+	check("exit INTR", x->run->exit_reason, KVM_EXIT_INTR);
+	memcpy(m.set, &bits, 8);
+	check("KVM_SET_SIGNAL_MASK SIGUSR1", io(x->vcpu, KVM_SET_SIGNAL_MASK, (uintptr_t)&m), 0);
+	check("KVM_RUN with SIGUSR1 blocked", io(x->vcpu, KVM_RUN, 0), 0);
+	check("exit HLT", x->run->exit_reason, KVM_EXIT_HLT);
+	check("KVM_SET_SIGNAL_MASK none", io(x->vcpu, KVM_SET_SIGNAL_MASK, 0), 0);
+	signal(SIGUSR1, SIG_IGN); /* drop it */
+	sigprocmask(SIG_UNBLOCK, &block, NULL);
+}
+
+static long dirty_bits(struct vmx *x, unsigned slot)
+{
+	uint64_t bitmap = ~0ULL;
+	struct kvm_dirty_log log = {.slot = slot, .dirty_bitmap = &bitmap};
+	long rc = io(x->vm, KVM_GET_DIRTY_LOG, (uintptr_t)&log);
+
+	return rc ? rc : (long)bitmap;
+}
+
+static void dirty_log(struct vmx *x)
+{
+	struct kvm_userspace_memory_region r = {
+		.slot = 1,
+		.flags = KVM_MEM_LOG_DIRTY_PAGES,
+		.guest_phys_addr = LOG_GPA,
+		.memory_size = LOG_PAGES * 4096,
+		.userspace_addr = (uintptr_t)x->log,
+	};
+	struct kvm_sregs s;
+
+	check("slot with KVM_MEM_LOG_DIRTY_PAGES",
+	      io(x->vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&r), 0);
+	check("KVM_GET_DIRTY_LOG of a slot without logging", dirty_bits(x, 0), -ENOENT);
+	check("KVM_GET_DIRTY_LOG of slot 32", dirty_bits(x, 32), -EINVAL);
+	check("nothing written yet", dirty_bits(x, 1), 0);
+	load(x, g_dirty, g_dirty_end);
+	io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s);
+	s.ds.base = LOG_GPA, s.ds.selector = LOG_GPA >> 4;
+	io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s);
+	check("KVM_RUN to the first HLT", io(x->vcpu, KVM_RUN, 0) * 100 + x->run->exit_reason,
+	      KVM_EXIT_HLT);
+	check("pages 1 and 3 dirty", dirty_bits(x, 1), 0xa);
+	check("the writes landed", x->log[0x1000] * 10 + x->log[0x3000], 12);
+	check("the log was reset", dirty_bits(x, 1), 0);
+	check("KVM_RUN to the second HLT", io(x->vcpu, KVM_RUN, 0) * 100 + x->run->exit_reason,
+	      KVM_EXIT_HLT);
+	check("page 1 dirty again", dirty_bits(x, 1), 0x2);
+	check("the write landed", x->log[0x1000], 3);
+}
+
+static void stats(struct vmx *x)
+{
+	struct kvm_stats_header h;
+	struct kvm_stats_desc *d;
+	char id[48], desc[(sizeof(*d) + 48) * 8];
+	uint64_t data[8];
+	int fd = io(x->vcpu, KVM_GET_STATS_FD, 0), vfd = io(x->vm, KVM_GET_STATS_FD, 0);
+
+	check("KVM_GET_STATS_FD on the vCPU", fd >= 0, 1);
+	check("KVM_GET_STATS_FD on the VM", vfd >= 0, 1);
+	check("header read", read(fd, &h, sizeof(h)), sizeof(h));
+	check("name size and count", h.name_size * 100 + h.num_desc, 48 * 100 + 8);
+	check("id read", read(fd, id, sizeof(id)), sizeof(id));
+	check("vCPU id string", !strncmp(id, "kvm-", 4) && strstr(id, "/vcpu-0") != NULL, 1);
+	check("descriptors", pread(fd, desc, sizeof(desc), h.desc_offset), sizeof(desc));
+	d = (struct kvm_stats_desc *)(desc + sizeof(*d) + 48); /* the second: io_exits */
+	check("io_exits is cumulative", !strcmp(d->name, "io_exits") &&
+						d->flags == KVM_STATS_TYPE_CUMULATIVE, 1);
+	check("data", pread(fd, data, sizeof(data), h.data_offset), sizeof(data));
+	check("io_exits: the guests' four OUTs", (long)data[1], 4);
+	check("exits: more than those", data[0] > data[1], 1);
+	check("VM header", pread(vfd, &h, sizeof(h), 0), sizeof(h));
+	check("VM data", pread(vfd, data + 4, 8, h.data_offset + 8), 8);
+	check("the VM sums its vCPUs' io_exits", data[4] >= data[1], 1);
+	close(fd);
+	close(vfd);
+}
+
+static void max_vcpu_id(int kvm)
+{
+	struct kvm_enable_cap cap = {.cap = KVM_CAP_MAX_VCPU_ID, .args = {4}};
+	int vm = io(kvm, KVM_CREATE_VM, 0);
+
+	cap.args[0] = 65;
+	check("KVM_ENABLE_CAP MAX_VCPU_ID 65", io(vm, KVM_ENABLE_CAP, (uintptr_t)&cap), -EINVAL);
+	cap.args[0] = 4;
+	cap.flags = 1;
+	check("KVM_ENABLE_CAP with flags", io(vm, KVM_ENABLE_CAP, (uintptr_t)&cap), -EINVAL);
+	cap.flags = 0;
+	check("KVM_ENABLE_CAP MAX_VCPU_ID 4", io(vm, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);
+	check("KVM_CHECK_EXTENSION on the VM", io(vm, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPU_ID), 4);
+	cap.args[0] = 5;
+	check("KVM_ENABLE_CAP MAX_VCPU_ID again", io(vm, KVM_ENABLE_CAP, (uintptr_t)&cap), -EINVAL);
+	check("KVM_CREATE_VCPU 4", io(vm, KVM_CREATE_VCPU, 4), -EINVAL);
+	close(vm);
+}
+
+int main(void)
+{
+	struct vmx x = {.kvm = open("/dev/kvm", O_RDWR)};
+	struct kvm_userspace_memory_region r = {.memory_size = RAM_SIZE};
+	long frames = hv_free_frames();
+
+	test_name = "kvm_state";
+	check("open /dev/kvm", x.kvm >= 0, 1);
+	if (x.kvm < 0)
+		return summary();
+	x.vm = io(x.kvm, KVM_CREATE_VM, 0);
+	x.ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	x.log = mmap(NULL, LOG_PAGES * 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+		     -1, 0);
+	r.userspace_addr = (uintptr_t)x.ram;
+	check("RAM slot", io(x.vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&r), 0);
+	x.vcpu = io(x.vm, KVM_CREATE_VCPU, 0);
+	x.run = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, x.vcpu, 0);
+	if (x.vm < 0 || x.vcpu < 0 || x.run == MAP_FAILED) {
+		check("VM, vCPU and run page", 0, 1);
+		return summary();
+	}
+	supported_cpuid(&x);
+	vcpu_cpuid(&x);
+	msrs(&x);
+	extended_state(&x);
+	debug_and_mp(&x);
+	sregs2(&x);
+	guest_sees_state(&x);
+	events(&x);
+	interrupt_window(&x);
+	signal_mask(&x);
+	dirty_log(&x);
+	stats(&x);
+	max_vcpu_id(x.kvm);
+	munmap(x.run, 2 * 4096);
+	close(x.vcpu);
+	close(x.vm);
+	check("every hypervisor frame back after close", hv_free_frames(), frames);
+	return summary();
+}
