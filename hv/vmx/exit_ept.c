@@ -32,7 +32,7 @@ int handle_ept_violation(struct vcpu *v, struct vm_exit *x)
 	x->kind = VMEXIT_MMIO;
 	if (x->mem.fetch)
 		return EXIT_TO_CALLER;
-	h = find_hook(v->vm->mmio, v->vm->nmmio, x->mem.gpa, 1);
+	h = find_hook(v->vm->mmio, &v->vm->nmmio, x->mem.gpa, 1);
 	return h ? emulate_mmio(v, h, x->mem.gpa, x) : mmio_to_caller(v, x);
 }
 

@@ -75,7 +75,7 @@ int handle_io(struct vcpu *v, struct vm_exit *x)
 	x->io.in = QUAL_IN(q);
 	x->io.string = QUAL_STRING(q);
 	x->io.rep = QUAL_REP(q);
-	if (!x->io.string && (h = find_hook(v->vm->pio, v->vm->npio, x->io.port, size)))
+	if (!x->io.string && (h = find_hook(v->vm->pio, &v->vm->npio, x->io.port, size)))
 		return hooked_io(v, h, x);
 	if (x->io.rep && !(v->gprs.r[GPR_RCX] & addr_mask(info))) {
 		vcpu_skip_insn(v); /* REP with a zero count does nothing */

@@ -147,17 +147,33 @@ static void io_intercept(struct vm *vm, uint64_t base, uint64_t len)
 		bitmap_set(map, (uint32_t)p, true);
 }
 
-static int add_hook(struct io_hook *arr, unsigned *n, const struct io_hook *h)
+/*
+ * Hooks are only ever added, while vCPUs may be looking them up on other CPUs: an entry is
+ * complete before the count that makes it visible is published. Overlapping ranges: -EEXIST.
+ */
+static int add_hook(struct vm *vm, struct io_hook *arr, unsigned *n, const struct io_hook *h)
 {
-	if (*n == VM_MAX_HOOKS || !h->len || h->base + h->len < h->base)
-		return *n == VM_MAX_HOOKS ? -ENOSPC : -EINVAL;
-	arr[(*n)++] = *h;
-	return 0;
+	int rc = 0;
+
+	if (!h->len || h->base + h->len < h->base)
+		return -EINVAL;
+	spin_lock(&vm->lock);
+	for (unsigned i = 0; i < *n && !rc; i++)
+		if (h->base < arr[i].base + arr[i].len && arr[i].base < h->base + h->len)
+			rc = -EEXIST;
+	if (!rc && *n == VM_MAX_HOOKS)
+		rc = -ENOSPC;
+	if (!rc) {
+		arr[*n] = *h;
+		__atomic_store_n(n, *n + 1, __ATOMIC_RELEASE);
+	}
+	spin_unlock(&vm->lock);
+	return rc;
 }
 
 int vm_add_pio_hook(struct vm *vm, const struct io_hook *h)
 {
-	int rc = add_hook(vm->pio, &vm->npio, h);
+	int rc = add_hook(vm, vm->pio, &vm->npio, h);
 
 	if (!rc)
 		io_intercept(vm, h->base, h->len);
@@ -166,7 +182,7 @@ int vm_add_pio_hook(struct vm *vm, const struct io_hook *h)
 
 int vm_add_mmio_hook(struct vm *vm, const struct io_hook *h)
 {
-	return add_hook(vm->mmio, &vm->nmmio, h);
+	return add_hook(vm, vm->mmio, &vm->nmmio, h);
 }
 
 static unsigned ept_prot(unsigned prot)

@@ -146,7 +146,8 @@ void vcpu_load(struct vcpu *v);
 void vcpu_put(struct vcpu *v);
 
 /* mmio.c: MMIO and port hooks */
-const struct io_hook *find_hook(const struct io_hook *h, unsigned n, uint64_t addr, unsigned size);
+const struct io_hook *find_hook(const struct io_hook *h, const unsigned *count, uint64_t addr,
+			       unsigned size);
 int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct vm_exit *x);
 int mmio_to_caller(struct vcpu *v, struct vm_exit *x);
 void mmio_complete(struct vcpu *v, const struct vm_exit *x);
