@@ -203,6 +203,19 @@ int64_t hc_vcpu_stats(struct hc_ctx *c)
 	return HV_STAT_COUNT;
 }
 
+/* HC_VCPU_DEBUG (vm, id, control, buf): KVM_SET_GUEST_DEBUG with DR0-7 at buf. */
+int64_t hc_vcpu_debug(struct hc_ctx *c)
+{
+	uint64_t dr[8];
+
+	if (c->arg[2] >> 32)
+		return -EINVAL;
+	if ((c->arg[3] & 7) || !dom0_owns_range(c->arg[3], sizeof(dr)))
+		return -EFAULT;
+	__builtin_memcpy(dr, phys_to_virt(c->arg[3]), sizeof(dr));
+	return vcpu_set_guest_debug(c->target, (uint32_t)c->arg[2], dr);
+}
+
 /* HC_VM_DIRTY (vm, op, gpa, npages, bitmap) */
 int64_t hc_vm_dirty(struct hc_ctx *c)
 {

@@ -11,7 +11,7 @@
 #include "spinlock.h"
 #include "vm.h"
 
-_Static_assert(HV_EXIT_INTERNAL == (int)VMEXIT_INTERNAL, "exit kinds match the ABI");
+_Static_assert(HV_EXIT_DEBUG == (int)VMEXIT_DEBUG, "exit kinds match the ABI");
 _Static_assert(HV_PROT_R == VM_R && HV_PROT_W == VM_W && HV_PROT_X == VM_X, "protections");
 
 #define MSR_APIC_BASE 0x1b
@@ -186,6 +186,11 @@ static void to_abi(const struct vm_exit *x, struct hv_exit *e)
 		e->string = x->io.string;
 		e->rep = x->io.rep;
 		e->data = x->io.data;
+	} else if (x->kind == VMEXIT_DEBUG) {
+		e->port = (uint16_t)x->dbg.exception;
+		e->data = x->dbg.dr6;
+		e->gpa = x->dbg.pc;
+		e->qual = x->dbg.dr7;
 	} else if (x->kind == VMEXIT_MMIO) {
 		e->gpa = x->mem.gpa;
 		e->write = x->mem.write;

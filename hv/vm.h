@@ -46,6 +46,7 @@ enum vm_exit_kind {
 	VMEXIT_WAIT_SIPI,   /* INIT received: vcpu_run answers -EBUSY until vcpu_sipi() */
 	VMEXIT_FAIL_ENTRY,  /* VM entry failed: fail */
 	VMEXIT_INTERNAL,    /* an exit the hypervisor does not handle: fail */
+	VMEXIT_DEBUG,	    /* a debug event for the caller (vcpu_set_guest_debug): dbg */
 };
 
 struct vm_exit {
@@ -76,6 +77,10 @@ struct vm_exit {
 		struct {
 			uint64_t code; /* hardware entry-failure reason or instruction error */
 		} fail;
+		struct {
+			unsigned exception; /* 1 (#DB, single step) or 3 (#BP) */
+			uint64_t pc, dr6, dr7;
+		} dbg;
 	};
 };
 
@@ -203,6 +208,8 @@ void vcpu_get_debugregs(struct vcpu *v, uint64_t dr[6]); /* DR0-3, DR6, DR7 */
 int vcpu_set_debugregs(struct vcpu *v, const uint64_t dr[6]);
 void vcpu_translate(struct vcpu *v, struct hv_translate *t);
 bool vcpu_irq_queued(struct vcpu *v);
+/* KVM_SET_GUEST_DEBUG: control HV_DBG_*, dr[0-3] and dr[7]; -EINVAL, -EBUSY (injection). */
+int vcpu_set_guest_debug(struct vcpu *v, uint32_t control, const uint64_t dr[8]);
 void vcpu_get_stats(struct vcpu *v, uint64_t out[HV_STAT_COUNT]);
 
 /* Counters kept for every VM exit reason on this vCPU. */

@@ -46,6 +46,7 @@ enum hv_hypercall {
 	HC_DEV_ATTR = 18,	/* (vm, dev, op | group << 8, attr, buf) -> 0 or -errno */
 	HC_VM_DIRTY = 19,	/* (vm, op, gpa, npages, bitmap): enum hv_dirty_op */
 	HC_VCPU_STATS = 20,	/* (vm, id, buf, count) -> HV_STAT_COUNT; works while it runs */
+	HC_VCPU_DEBUG = 21,	/* (vm, id, control, buf): HV_DBG_*, u64 DR0-7 at buf */
 	HC_COUNT
 };
 
@@ -82,6 +83,15 @@ enum hv_info {
 /* Dirty logging of the pages of a range: start, stop, or fetch-and-reset the bitmap (one bit
  * per page, ALIGN(npages, 64) / 8 bytes at `bitmap`). */
 enum hv_dirty_op { HV_DIRTY_START = 0, HV_DIRTY_STOP = 1, HV_DIRTY_FETCH = 2 };
+
+/* HC_VCPU_DEBUG control bits: KVM_GUESTDBG_*'s values. */
+#define HV_DBG_ENABLE	  0x1
+#define HV_DBG_SINGLESTEP 0x2
+#define HV_DBG_SW_BP	  0x10000
+#define HV_DBG_HW_BP	  0x20000
+#define HV_DBG_INJECT_DB  0x40000
+#define HV_DBG_INJECT_BP  0x80000
+#define HV_DBG_ALL	  0xf0003
 
 /* Device attribute operations (HC_DEV_ATTR): the u64 value is at `buf` in dom0's memory. */
 enum hv_dev_op { HV_DEV_HAS = 0, HV_DEV_GET = 1, HV_DEV_SET = 2 };
@@ -127,6 +137,7 @@ enum hv_exit_kind {
 	HV_EXIT_WAIT_SIPI,
 	HV_EXIT_FAIL_ENTRY,
 	HV_EXIT_INTERNAL,
+	HV_EXIT_DEBUG, /* data: DR6, gpa: linear PC, qual: DR7, port: the exception (1 or 3) */
 };
 
 /* General registers, in the order of struct kvm_regs. */

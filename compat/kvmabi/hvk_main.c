@@ -39,6 +39,10 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_DEVICE_CTRL:
 	case KVM_CAP_HV_DEVICES:
 		return 1;
+	case KVM_CAP_SET_GUEST_DEBUG:
+		return 1;
+	case KVM_CAP_SET_GUEST_DEBUG2:
+		return HV_DBG_ALL; /* the KVM_GUESTDBG_* flags that work */
 	case KVM_CAP_XSAVE2:
 		return 4096; /* the kvm_xsave size: no component past AVX is offered */
 	case KVM_CAP_NR_VCPUS:

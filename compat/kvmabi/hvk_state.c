@@ -362,6 +362,25 @@ static long interrupt(struct hvk_vcpu *vc, struct kvm_interrupt __user *user)
 	return fixed(vc, HV_STATE_IRQ, user, sizeof(irq), true);
 }
 
+/* KVM_SET_GUEST_DEBUG: flags as KVM's, DR0-3 and DR7 for hardware breakpoints. */
+static long guest_debug(struct hvk_vcpu *vc, struct kvm_guest_debug __user *user)
+{
+	struct kvm_guest_debug dbg;
+	u64 *buf;
+	long rc;
+
+	BUILD_BUG_ON(KVM_GUESTDBG_USE_HW_BP != HV_DBG_HW_BP || KVM_GUESTDBG_INJECT_BP != HV_DBG_INJECT_BP);
+	if (copy_from_user(&dbg, user, sizeof(dbg)))
+		return -EFAULT;
+	buf = hvk_buf_alloc(PAGE_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	memcpy(buf, dbg.arch.debugreg, sizeof(dbg.arch.debugreg));
+	rc = hv_call(HC_VCPU_DEBUG, vc->vm->handle, vc->id, dbg.control, virt_to_phys(buf), 0);
+	hvk_buf_free(buf, PAGE_SIZE);
+	return rc;
+}
+
 /* KVM_TRANSLATE: the linear address goes in, the rest comes out. */
 static long translate(struct hvk_vcpu *vc, struct kvm_translation __user *user)
 {
@@ -472,6 +491,8 @@ long hvk_state_ioctl(struct hvk_vcpu *vc, unsigned int ioctl, void __user *argp)
 		return hvk_vcpu_set(vc, HV_STATE_NMI, NULL, 0);
 	case KVM_TRANSLATE:
 		return translate(vc, argp);
+	case KVM_SET_GUEST_DEBUG:
+		return guest_debug(vc, argp);
 	case KVM_SET_SIGNAL_MASK:
 		return signal_mask(vc, argp);
 	case KVM_GET_SREGS2:

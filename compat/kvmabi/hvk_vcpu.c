@@ -110,6 +110,13 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 		return 0;
 	case HV_EXIT_MMIO:
 		return fill_mmio(vc, e);
+	case HV_EXIT_DEBUG:
+		run->exit_reason = KVM_EXIT_DEBUG;
+		run->debug.arch.exception = e->port;
+		run->debug.arch.pc = e->gpa;
+		run->debug.arch.dr6 = e->data;
+		run->debug.arch.dr7 = e->qual;
+		return 0;
 	case HV_EXIT_INTR_WINDOW:
 		run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
 		return 0;

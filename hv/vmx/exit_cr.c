@@ -103,6 +103,20 @@ int handle_cr(struct vcpu *v, struct vm_exit *x)
 	return EXIT_RESUME;
 }
 
+/* The guest's DR7: in the VMCS, unless the debugger's breakpoints are there (debug.c). */
+uint64_t guest_dr7(struct vcpu *v)
+{
+	return v->dbg_ctl & HV_DBG_HW_BP ? v->guest_dr7 : vmread(VMCS_GUEST_DR7);
+}
+
+void set_guest_dr7(struct vcpu *v, uint64_t val)
+{
+	if (v->dbg_ctl & HV_DBG_HW_BP)
+		v->guest_dr7 = val;
+	else
+		vmwrite(VMCS_GUEST_DR7, val);
+}
+
 /* MOV DR: DR0-3 and DR6 are kept per vCPU, DR7 in the VMCS; DR4/5 alias 6/7 unless CR4.DE. */
 int handle_dr(struct vcpu *v, struct vm_exit *x)
 {
@@ -122,16 +136,15 @@ int handle_dr(struct vcpu *v, struct vm_exit *x)
 		return EXIT_RESUME;
 	}
 	if (from)
-		set_guest_gpr(v, reg,
-			      dr < 4	? v->dr[dr]
-			      : dr == 6 ? v->dr6
-					: vmread(VMCS_GUEST_DR7));
+		set_guest_gpr(v, reg, dr < 4 ? v->dr[dr] : dr == 6 ? v->dr6 : guest_dr7(v));
 	else if (dr < 4)
 		v->dr[dr] = val;
 	else if (dr == 6)
 		v->dr6 = (val & 0x1e00f) | 0xffff0ff0;
 	else
-		vmwrite(VMCS_GUEST_DR7, (val & 0xffff2fff) | 0x400);
+		set_guest_dr7(v, (val & 0xffff2fff) | 0x400);
+	if (!from)
+		debug_enter(v); /* a breakpoint set now works now */
 	vcpu_skip_insn(v);
 	return EXIT_RESUME;
 }

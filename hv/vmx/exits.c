@@ -73,6 +73,8 @@ static int handle_exception_nmi(struct vcpu *v, struct vm_exit *x)
 			v->id);
 		return EXIT_RESUME;
 	}
+	if (debug_exception(v, info & 0xff, x))
+		return EXIT_TO_CALLER;
 	x->exc.vector = info & 0xff;
 	x->exc.has_error = info & INTR_INFO_ERROR_CODE;
 	x->exc.error = x->exc.has_error ? (uint32_t)vmread(VMCS_EXIT_INTR_ERROR) : 0;
@@ -149,6 +151,7 @@ static int handle_entry_failure(struct vcpu *v, struct vm_exit *x)
 
 static const exit_handler handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EXCEPTION_NMI] = handle_exception_nmi,
+	[EXIT_REASON_MTF] = handle_mtf,
 	[EXIT_REASON_EXTERNAL_INTR] = handle_external_intr,
 	[EXIT_REASON_TRIPLE_FAULT] = handle_triple_fault,
 	[EXIT_REASON_INIT] = handle_init,

@@ -134,6 +134,7 @@ static void prepare_entry(struct vcpu *v)
 		invept(INVEPT_SINGLE, v->vm->eptp);
 	}
 	events_inject(v);
+	debug_prepare_entry(v);
 }
 
 static void entry_failed(struct vcpu *v, struct vm_exit *x)
@@ -160,6 +161,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 		mmio_complete(v, x);
 	__builtin_memset(x, 0, sizeof(*x));
 	guest_msrs_load(v);
+	debug_enter(v);
 	host_xcr0 = fpu_enter(v);
 	arm_timer(v);
 	while (action == EXIT_RESUME) {
@@ -169,6 +171,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 			break;
 		}
 		v->launched = v->ran = true;
+		debug_after_exit(v);
 		events_save_idt_vectoring(v);
 		action = vmx_handle_exit(v, x);
 	}
@@ -177,6 +180,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 		       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
 			 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 	fpu_leave(v, host_xcr0);
+	debug_leave(v);
 	guest_msrs_put(v);
 	vcpu_put(v);
 	return 0;
@@ -215,6 +219,8 @@ int vcpu_set_regs(struct vcpu *v, const struct vcpu_regs *r)
 	const uint64_t *in = &r->rax;
 
 	with_vmcs(v, true);
+	if (vmread(VMCS_GUEST_RIP) != r->rip) /* the caller moved on: drop the I/O it left open */
+		v->io_pending = v->mmio_pending = false;
 	for (unsigned i = 0; i < 16; i++)
 		v->gprs.r[regs_order[i]] = in[i];
 	vmwrite(VMCS_GUEST_RSP, r->rsp);
@@ -253,7 +259,7 @@ void vcpu_intercept_exceptions(struct vcpu *v, uint32_t bitmap)
 {
 	v->exc_intercept = bitmap;
 	with_vmcs(v, true);
-	vmwrite(VMCS_EXCEPTION_BITMAP, bitmap);
+	vmwrite(VMCS_EXCEPTION_BITMAP, bitmap | debug_exceptions(v));
 	with_vmcs(v, false);
 }
 

@@ -132,7 +132,7 @@ void vcpu_get_debugregs(struct vcpu *v, uint64_t dr[6])
 	__builtin_memcpy(dr, v->dr, sizeof(v->dr));
 	dr[4] = v->dr6;
 	vcpu_load(v);
-	dr[5] = vmread(VMCS_GUEST_DR7);
+	dr[5] = guest_dr7(v);
 	vcpu_put(v);
 }
 
@@ -146,7 +146,7 @@ int vcpu_set_debugregs(struct vcpu *v, const uint64_t dr[6])
 	__builtin_memcpy(v->dr, dr, sizeof(v->dr));
 	v->dr6 = d6; /* kept as given, as KVM does */
 	vcpu_load(v);
-	vmwrite(VMCS_GUEST_DR7, d7);
+	set_guest_dr7(v, d7);
 	vcpu_put(v);
 	return 0;
 }

@@ -60,6 +60,11 @@ struct vm {
 	struct dirty_range dirty[VM_MAX_DIRTY];
 };
 
+struct dr_save {
+	bool loaded;
+	uint64_t dr[5]; /* DR0-3, DR6 of whoever had the CPU */
+};
+
 struct pending_exc {
 	bool valid;
 	uint32_t info; /* VM-entry interruption information */
@@ -91,6 +96,10 @@ struct vcpu {
 	uint64_t xcr0;
 	struct guest_msrs msrs;
 	uint64_t dr[4], dr6;
+	uint32_t dbg_ctl;		/* KVM_SET_GUEST_DEBUG's HV_DBG_* */
+	bool dbg_tf;			/* RFLAGS.TF is the hypervisor's, for a single step */
+	struct dr_save host_dr;		/* while the vCPU's DR0-3/DR6 are in the CPU */
+	uint64_t dbg_dr[4], guest_dr7; /* the debugger's DR0-3; the guest's DR7 meanwhile */
 	uint64_t apic_base, misc_enable, mtrr_def_type, ucode_rev;
 	uint8_t tpr; /* CR8 */
 	/* event state */
@@ -152,6 +161,15 @@ int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct v
 int mmio_to_caller(struct vcpu *v, struct vm_exit *x);
 void mmio_complete(struct vcpu *v, const struct vm_exit *x);
 
+/* debug.c: hardware debug registers around runs, and the debugger's exits */
+void debug_enter(struct vcpu *v);
+void debug_prepare_entry(struct vcpu *v);
+void debug_after_exit(struct vcpu *v);
+void debug_leave(struct vcpu *v);
+uint32_t debug_exceptions(struct vcpu *v);
+bool debug_exception(struct vcpu *v, unsigned vector, struct vm_exit *x);
+int handle_mtf(struct vcpu *v, struct vm_exit *x);
+
 /* dirty.c */
 bool dirty_write_fault(struct vm *vm, uint64_t gpa);
 void vm_dirty_free(struct vm *vm);
@@ -166,6 +184,8 @@ int handle_io(struct vcpu *v, struct vm_exit *x);
 void io_complete(struct vcpu *v, const struct vm_exit *x);
 int handle_cr(struct vcpu *v, struct vm_exit *x);
 int handle_dr(struct vcpu *v, struct vm_exit *x);
+uint64_t guest_dr7(struct vcpu *v);
+void set_guest_dr7(struct vcpu *v, uint64_t val);
 uint64_t guest_gpr(struct vcpu *v, unsigned reg);
 void set_guest_gpr(struct vcpu *v, unsigned reg, uint64_t val);
 int handle_rdmsr(struct vcpu *v, struct vm_exit *x);

@@ -41,10 +41,21 @@ __asm__(".pushsection .rodata\n"
 	/* writes to pages 1 and 3 of the logged slot (DS base LOG_GPA), halt, page 1 again */
 	"g_dirty: movb $1, 0x1000; movb $2, 0x3000; hlt; movb $3, 0x1000; hlt\n"
 	"g_dirty_end:\n"
+	/* a breakpoint instruction, and three NOPs for single steps and breakpoints */
+	"g_int3: nop; int3; hlt\n"
+	"g_int3_end:\n"
+	"g_nops: nop; nop; nop; hlt\n"
+	"g_nops_end:\n"
+	/* the guest's own instruction breakpoint on its HLT: its #DB handler is g_handler */
+	"g_hwbp: mov $(0x1000 + g_hwbp_hlt - g_hwbp), %eax; mov %eax, %db0\n"
+	"  mov $1, %eax; mov %eax, %db7; nop\n"
+	"g_hwbp_hlt: hlt\n"
+	"g_hwbp_end:\n"
 	".code64\n"
 	".popsection\n");
 extern const uint8_t g_state[], g_state_end[], g_irq[], g_irq_end[], g_handler[],
-	g_handler_end[], g_dirty[], g_dirty_end[];
+	g_handler_end[], g_dirty[], g_dirty_end[], g_int3[], g_int3_end[], g_nops[], g_nops_end[],
+	g_hwbp[], g_hwbp_end[], g_hwbp_hlt[];
 
 struct vmx {
 	int kvm, vm, vcpu;
@@ -247,6 +258,8 @@ static void debug_and_mp(struct vmx *x)
 	d.dr7 = 0x400;
 	d.flags = 1;
 	check("KVM_SET_DEBUGREGS flags", io(x->vcpu, KVM_SET_DEBUGREGS, (uintptr_t)&d), -EINVAL);
+	d = (struct kvm_debugregs){.dr6 = 0xffff0ff0, .dr7 = 0x400};
+	check("KVM_SET_DEBUGREGS: no breakpoint", io(x->vcpu, KVM_SET_DEBUGREGS, (uintptr_t)&d), 0);
 	check("KVM_GET_MP_STATE", io(x->vcpu, KVM_GET_MP_STATE, (uintptr_t)&mp), 0);
 	check("runnable without an in-kernel LAPIC", mp.mp_state, KVM_MP_STATE_RUNNABLE);
 	mp.mp_state = KVM_MP_STATE_HALTED;
@@ -384,6 +397,67 @@ static void signal_mask(struct vmx *x)
 	sigprocmask(SIG_UNBLOCK, &block, NULL);
 }
 
+static long debug_exit(struct vmx *x, unsigned exception)
+{
+	long rc = io(x->vcpu, KVM_RUN, 0);
+
+	if (rc || x->run->exit_reason != KVM_EXIT_DEBUG || x->run->debug.arch.exception != exception)
+		return rc ? rc : -1000 - x->run->exit_reason;
+	return (long)x->run->debug.arch.pc;
+}
+
+static long set_debug(struct vmx *x, uint32_t control, uint64_t dr0, uint64_t dr7)
+{
+	struct kvm_guest_debug d = {.control = control, .arch.debugreg = {dr0, 0, 0, 0, 0, 0, 0, dr7}};
+
+	return io(x->vcpu, KVM_SET_GUEST_DEBUG, (uintptr_t)&d);
+}
+
+/* KVM_SET_GUEST_DEBUG: software breakpoints, single steps, the debugger's hardware breakpoints;
+ * and the guest's own hardware breakpoint reaching its own #DB handler. */
+static void guest_debug(struct vmx *x)
+{
+	struct kvm_debugregs off = {.dr6 = 0xffff0ff0, .dr7 = 0x400};
+	struct kvm_vcpu_events ev;
+	uint16_t ivt[2] = {0x1100, 0};
+
+	check("KVM_CAP_SET_GUEST_DEBUG", io(x->kvm, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG), 1);
+	check("KVM_SET_GUEST_DEBUG unknown flag", set_debug(x, KVM_GUESTDBG_ENABLE | 0x100, 0, 0),
+	      -EINVAL);
+	load(x, g_int3, g_int3_end);
+	check("enable software breakpoints",
+	      set_debug(x, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_SW_BP, 0, 0), 0);
+	check("KVM_EXIT_DEBUG #BP at the INT3", debug_exit(x, 3), 0x1001);
+	load(x, g_nops, g_nops_end);
+	check("single step", set_debug(x, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP, 0, 0), 0);
+	check("first step", debug_exit(x, 1), 0x1001);
+	check("DR6 says single step", (long)(x->run->debug.arch.dr6 >> 14 & 1), 1);
+	check("second step", debug_exit(x, 1), 0x1002);
+	load(x, g_nops, g_nops_end);
+	check("the debugger's breakpoint at 0x1002",
+	      set_debug(x, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, 0x1002, 0x401), 0);
+	check("KVM_EXIT_DEBUG #DB at it", debug_exit(x, 1), 0x1002);
+	check("DR6 says breakpoint 0", (long)(x->run->debug.arch.dr6 & 0xf), 1);
+	check("debugging off", set_debug(x, 0, 0, 0), 0);
+	check("the guest runs on to HLT", io(x->vcpu, KVM_RUN, 0) * 100 + x->run->exit_reason,
+	      KVM_EXIT_HLT);
+	memcpy(x->ram + 1 * 4, ivt, 4); /* the guest's #DB handler */
+	memcpy(x->ram + 0x1100, g_handler, g_handler_end - g_handler);
+	load(x, g_hwbp, g_hwbp_end);
+	check("the guest's own breakpoint reaches its #DB handler", run_to_out(x, PORT_IRQ),
+	      VECTOR_IRQ);
+	check("the guest's DR0 as it set it", io(x->vcpu, KVM_GET_DEBUGREGS, (uintptr_t)&off) ? -1 :
+	      (long)off.db[0], 0x1000 + (g_hwbp_hlt - g_hwbp));
+	off = (struct kvm_debugregs){.dr6 = 0xffff0ff0, .dr7 = 0x400};
+	check("breakpoints off", io(x->vcpu, KVM_SET_DEBUGREGS, (uintptr_t)&off), 0);
+	io(x->vcpu, KVM_GET_VCPU_EVENTS, (uintptr_t)&ev);
+	ev.exception.injected = 1, ev.exception.nr = 6;
+	io(x->vcpu, KVM_SET_VCPU_EVENTS, (uintptr_t)&ev);
+	check("inject #BP while #UD waits", set_debug(x, KVM_GUESTDBG_INJECT_BP, 0, 0), -EBUSY);
+	ev.exception.injected = 0;
+	io(x->vcpu, KVM_SET_VCPU_EVENTS, (uintptr_t)&ev);
+}
+
 static long dirty_bits(struct vmx *x, unsigned slot)
 {
 	uint64_t bitmap = ~0ULL;
@@ -443,7 +517,7 @@ static void stats(struct vmx *x)
 	check("io_exits is cumulative", !strcmp(d->name, "io_exits") &&
 						d->flags == KVM_STATS_TYPE_CUMULATIVE, 1);
 	check("data", pread(fd, data, sizeof(data), h.data_offset), sizeof(data));
-	check("io_exits: the guests' four OUTs", (long)data[1], 4);
+	check("io_exits: the guests' five OUTs", (long)data[1], 5);
 	check("exits: more than those", data[0] > data[1], 1);
 	check("VM header", pread(vfd, &h, sizeof(h), 0), sizeof(h));
 	check("VM data", pread(vfd, data + 4, 8, h.data_offset + 8), 8);
@@ -503,6 +577,7 @@ int main(void)
 	events(&x);
 	interrupt_window(&x);
 	signal_mask(&x);
+	guest_debug(&x);
 	dirty_log(&x);
 	stats(&x);
 	max_vcpu_id(x.kvm);

@@ -1,0 +1,167 @@
+/*
+ * Debug registers in hardware, and debugging a guest from outside (KVM_SET_GUEST_DEBUG).
+ * MOV DR always exits, so DR0-3 and DR6 are kept per vCPU; they are loaded into the CPU around
+ * a run only while the DR7 in force enables a breakpoint: the guest's own, or the debugger's
+ * (HV_DBG_HW_BP), which then hides the guest's DR7 in guest_dr7. Single-stepping uses the
+ * monitor trap flag where the CPU has it; elsewhere RFLAGS.TF, set around each entry and taken
+ * away at each exit, as KVM does (a guest's PUSHF could see it).
+ */
+#include "../errno.h"
+#include "insn.h"
+#include "vmx.h"
+#include "vmx_vm.h"
+
+#define DR7_ENABLES 0xffULL
+#define DR6_BS	    (1ULL << 14)
+#define DR6_FIXED   0xffff0ff0ULL
+#define VEC_DB	    1
+#define VEC_BP	    3
+#define RFLAGS_TF   (1ULL << 8)
+#define BLOCK_STI   (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)
+
+static bool use_mtf(void)
+{
+	return vmx_caps.proc.may1 & PROC_MTF;
+}
+
+/* Before each entry: the trap flag of a single step (entry requires a pending BS under STI). */
+void debug_prepare_entry(struct vcpu *v)
+{
+	uint64_t rflags;
+
+	if (!(v->dbg_ctl & HV_DBG_SINGLESTEP) || use_mtf())
+		return;
+	rflags = vmread(VMCS_GUEST_RFLAGS);
+	if (rflags & RFLAGS_TF)
+		return; /* the guest's own */
+	vmwrite(VMCS_GUEST_RFLAGS, rflags | RFLAGS_TF);
+	v->dbg_tf = true;
+	if (vmread(VMCS_GUEST_INTERRUPTIBILITY) & BLOCK_STI)
+		vmwrite(VMCS_GUEST_PENDING_DBG, vmread(VMCS_GUEST_PENDING_DBG) | DR6_BS);
+}
+
+/* After each exit: the trap flag the hypervisor set goes away before anyone reads RFLAGS. */
+void debug_after_exit(struct vcpu *v)
+{
+	if (!v->dbg_tf)
+		return;
+	vmwrite(VMCS_GUEST_RFLAGS, vmread(VMCS_GUEST_RFLAGS) & ~RFLAGS_TF);
+	v->dbg_tf = false;
+}
+
+static uint64_t read_dr(unsigned n)
+{
+	uint64_t v = 0;
+
+	switch (n) {
+	case 0: __asm__ volatile("mov %%db0, %0" : "=r"(v)); break;
+	case 1: __asm__ volatile("mov %%db1, %0" : "=r"(v)); break;
+	case 2: __asm__ volatile("mov %%db2, %0" : "=r"(v)); break;
+	case 3: __asm__ volatile("mov %%db3, %0" : "=r"(v)); break;
+	default: __asm__ volatile("mov %%db6, %0" : "=r"(v)); break;
+	}
+	return v;
+}
+
+static void write_dr(unsigned n, uint64_t v)
+{
+	switch (n) {
+	case 0: __asm__ volatile("mov %0, %%db0" : : "r"(v)); break;
+	case 1: __asm__ volatile("mov %0, %%db1" : : "r"(v)); break;
+	case 2: __asm__ volatile("mov %0, %%db2" : : "r"(v)); break;
+	case 3: __asm__ volatile("mov %0, %%db3" : : "r"(v)); break;
+	default: __asm__ volatile("mov %0, %%db6" : : "r"(v)); break;
+	}
+}
+
+/*
+ * Before a run, and when the guest changes a debug register while it runs (VMCS loaded): the
+ * breakpoints in force go into the CPU, whoever had it saved first.
+ */
+void debug_enter(struct vcpu *v)
+{
+	const uint64_t *dr = v->dbg_ctl & HV_DBG_HW_BP ? v->dbg_dr : v->dr;
+
+	if (!v->host_dr.loaded && !(vmread(VMCS_GUEST_DR7) & DR7_ENABLES))
+		return;
+	for (unsigned i = 0; i < 5; i++) {
+		if (!v->host_dr.loaded)
+			v->host_dr.dr[i] = read_dr(i);
+		write_dr(i, i < 4 ? dr[i] : v->dr6);
+	}
+	v->host_dr.loaded = true;
+}
+
+void debug_leave(struct vcpu *v)
+{
+	if (!v->host_dr.loaded)
+		return;
+	if (!(v->dbg_ctl & HV_DBG_HW_BP))
+		v->dr6 = read_dr(4); /* a #DB the guest took itself updated it */
+	for (unsigned i = 0; i < 5; i++)
+		write_dr(i, v->host_dr.dr[i]);
+	v->host_dr.loaded = false;
+}
+
+/* KVM_SET_GUEST_DEBUG. dr: DR0-3, then (index 7) the debugger's DR7. */
+int vcpu_set_guest_debug(struct vcpu *v, uint32_t ctl, const uint64_t dr[8])
+{
+	bool was_hw = v->dbg_ctl & HV_DBG_HW_BP;
+	uint32_t proc;
+
+	if ((ctl & ~HV_DBG_ALL) || (dr[7] >> 32))
+		return -EINVAL;
+	if ((ctl & (HV_DBG_INJECT_DB | HV_DBG_INJECT_BP)) && v->exc.valid)
+		return -EBUSY;
+	if (ctl & (HV_DBG_INJECT_DB | HV_DBG_INJECT_BP))
+		vcpu_queue_exception(v, ctl & HV_DBG_INJECT_DB ? VEC_DB : VEC_BP, false, 0);
+	ctl = ctl & HV_DBG_ENABLE ? ctl & ~(HV_DBG_INJECT_DB | HV_DBG_INJECT_BP) : 0;
+	vcpu_load(v);
+	if (!was_hw && (ctl & HV_DBG_HW_BP))
+		v->guest_dr7 = vmread(VMCS_GUEST_DR7);
+	if (was_hw && !(ctl & HV_DBG_HW_BP))
+		vmwrite(VMCS_GUEST_DR7, v->guest_dr7);
+	__builtin_memcpy(v->dbg_dr, dr, sizeof(v->dbg_dr));
+	if (ctl & HV_DBG_HW_BP)
+		vmwrite(VMCS_GUEST_DR7, dr[7]);
+	v->dbg_ctl = ctl;
+	vmwrite(VMCS_EXCEPTION_BITMAP, v->exc_intercept | debug_exceptions(v));
+	proc = (uint32_t)vmread(VMCS_PROC_CTLS) & ~PROC_MTF;
+	vmwrite(VMCS_PROC_CTLS, proc | (ctl & HV_DBG_SINGLESTEP && use_mtf() ? PROC_MTF : 0));
+	vcpu_put(v);
+	return 0;
+}
+
+/* The exceptions the debugger takes: #BP for software breakpoints, #DB for the rest. */
+uint32_t debug_exceptions(struct vcpu *v)
+{
+	return (v->dbg_ctl & HV_DBG_SW_BP ? 1u << VEC_BP : 0) |
+	       (v->dbg_ctl & (HV_DBG_HW_BP | HV_DBG_SINGLESTEP) ? 1u << VEC_DB : 0);
+}
+
+static int debug_exit(struct vm_exit *x, unsigned exception, uint64_t dr6)
+{
+	x->kind = VMEXIT_DEBUG;
+	x->dbg.exception = exception;
+	x->dbg.dr6 = dr6 | DR6_FIXED;
+	x->dbg.dr7 = vmread(VMCS_GUEST_DR7);
+	x->dbg.pc = vmread(VMCS_SEG_BASE(1)) + vmread(VMCS_GUEST_RIP); /* linear, as KVM's */
+	return EXIT_TO_CALLER;
+}
+
+/* An intercepted #DB or #BP: the debugger's (true, *x filled) or the guest's own. */
+bool debug_exception(struct vcpu *v, unsigned vector, struct vm_exit *x)
+{
+	if (!(debug_exceptions(v) >> vector & 1))
+		return false;
+	debug_exit(x, vector, vector == VEC_DB ? vmread(VMCS_EXIT_QUALIFICATION) & 0x600f : 0);
+	return true;
+}
+
+/* Monitor trap flag: one instruction done while single-stepping. */
+int handle_mtf(struct vcpu *v, struct vm_exit *x)
+{
+	if (!(v->dbg_ctl & HV_DBG_SINGLESTEP))
+		return EXIT_RESUME;
+	return debug_exit(x, VEC_DB, DR6_BS);
+}
