@@ -137,7 +137,8 @@ static int64_t set_nmi(struct vcpu *v, const void *buf, uint32_t n)
 
 static int64_t translate(struct vcpu *v, void *buf, uint32_t n)
 {
-	struct hv_translate t = {.linear_address = ((volatile struct hv_translate *)buf)->linear_address};
+	struct hv_translate t = {.linear_address =
+					 ((volatile struct hv_translate *)buf)->linear_address};
 
 	(void)n;
 	vcpu_translate(v, &t);

@@ -36,8 +36,9 @@ int64_t hc_claim(struct hc_ctx *c, bool vcpu)
 	c->target = NULL;
 	if (!c->vm)
 		rc = -EBADF;
-	else if (vcpu && !(c->target = c->arg[1] < VM_MAX_VCPUS ?
-					       vm_get_vcpu(c->vm, (unsigned)c->arg[1]) : NULL))
+	else if (vcpu &&
+		 !(c->target = c->arg[1] < VM_MAX_VCPUS ? vm_get_vcpu(c->vm, (unsigned)c->arg[1])
+							: NULL))
 		rc = -EINVAL;
 	else if (vcpu && !vcpu_try_claim(c->target))
 		rc = -EBUSY;

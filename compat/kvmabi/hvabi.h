@@ -21,18 +21,18 @@
  * dom0's own memory (-EFAULT otherwise); VM handles come from HC_VM_CREATE (-EBADF otherwise).
  */
 enum hv_hypercall {
-	HC_ABI_VERSION = 0, /* () -> HV_ABI_VERSION */
-	HC_NOP = 1,	    /* () -> 0; the cheapest round trip, for measurements */
-	HC_VM_CREATE = 2,   /* () -> handle >= 0, -ENOMEM, -ENOSPC */
-	HC_VM_DESTROY = 3,  /* (vm) -> 0 */
-	HC_VM_MAP = 4,	    /* (vm, gpa, list, nframes, prot): map the frames whose numbers (u64)
-			       are in the page at `list`, at consecutive GPAs; prot HV_PROT_* */
-	HC_VCPU_CREATE = 5, /* (vm, id) -> 0, -EEXIST, -EINVAL */
-	HC_VCPU_RUN = 6,    /* (vm, id, exit, in_data, flags) -> 0 and a struct hv_exit written at
-			       `exit`; in_data completes an IN the previous run stopped at;
-			       flags: HV_RUN_IRQ_WINDOW */
-	HC_VCPU_GET_REGS = 7,	/* (vm, id, regs) -> 0: struct hv_regs written at `regs` */
-	HC_VCPU_SET_REGS = 8,	/* (vm, id, regs) -> 0 */
+	HC_ABI_VERSION = 0,   /* () -> HV_ABI_VERSION */
+	HC_NOP = 1,	      /* () -> 0; the cheapest round trip, for measurements */
+	HC_VM_CREATE = 2,     /* () -> handle >= 0, -ENOMEM, -ENOSPC */
+	HC_VM_DESTROY = 3,    /* (vm) -> 0 */
+	HC_VM_MAP = 4,	      /* (vm, gpa, list, nframes, prot): map the frames whose numbers (u64)
+				 are in the page at `list`, at consecutive GPAs; prot HV_PROT_* */
+	HC_VCPU_CREATE = 5,   /* (vm, id) -> 0, -EEXIST, -EINVAL */
+	HC_VCPU_RUN = 6,      /* (vm, id, exit, in_data, flags) -> 0 and a struct hv_exit written at
+				 `exit`; in_data completes an IN the previous run stopped at;
+				 flags: HV_RUN_IRQ_WINDOW */
+	HC_VCPU_GET_REGS = 7, /* (vm, id, regs) -> 0: struct hv_regs written at `regs` */
+	HC_VCPU_SET_REGS = 8, /* (vm, id, regs) -> 0 */
 	HC_VCPU_GET_SREGS = 9,	/* (vm, id, sregs) -> 0: struct hv_sregs written at `sregs` */
 	HC_VCPU_SET_SREGS = 10, /* (vm, id, sregs) -> 0, -EINVAL for state the CPU refuses */
 	HC_VM_UNMAP = 11,	/* (vm, gpa, nframes) -> 0: the VM no longer reaches those frames */
@@ -65,8 +65,8 @@ enum hv_state {
 	HV_STATE_DEBUGREGS = 6, /* u64 db[4], dr6, dr7 (struct kvm_debugregs without flags) */
 	/* 7: reserved for the multiprocessing state (with the in-hypervisor LAPIC) */
 	/* 8: unused (statistics come from HC_VCPU_STATS) */
-	HV_STATE_IRQ = 9,	/* SET only: u32 vector to inject (KVM_INTERRUPT) */
-	HV_STATE_NMI = 10,	/* SET only: count 0 (KVM_NMI) */
+	HV_STATE_IRQ = 9,	 /* SET only: u32 vector to inject (KVM_INTERRUPT) */
+	HV_STATE_NMI = 10,	 /* SET only: count 0 (KVM_NMI) */
 	HV_STATE_TRANSLATE = 11, /* GET: struct hv_translate, linear_address in, the rest out */
 	HV_STATE_COUNT
 };
@@ -113,8 +113,14 @@ struct hv_translate {
 
 /* HV_STATE_STATS counters, in this order. */
 enum hv_stat {
-	HV_STAT_EXITS, HV_STAT_IO_EXITS, HV_STAT_MMIO_EXITS, HV_STAT_HLT_EXITS,
-	HV_STAT_CPUID_EXITS, HV_STAT_MSR_EXITS, HV_STAT_IRQ_EXITS, HV_STAT_EPT_EXITS,
+	HV_STAT_EXITS,
+	HV_STAT_IO_EXITS,
+	HV_STAT_MMIO_EXITS,
+	HV_STAT_HLT_EXITS,
+	HV_STAT_CPUID_EXITS,
+	HV_STAT_MSR_EXITS,
+	HV_STAT_IRQ_EXITS,
+	HV_STAT_EPT_EXITS,
 	HV_STAT_COUNT
 };
 

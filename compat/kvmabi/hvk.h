@@ -35,7 +35,7 @@ struct hvk_vm {
 	struct kref ref;
 	long handle;
 	struct mm_struct *mm;
-	struct mutex lock; /* vCPU and device creation, capabilities */
+	struct mutex lock;		/* vCPU and device creation, capabilities */
 	struct rw_semaphore slots_lock; /* KVM_RUN reads, slot changes write */
 	struct hvk_slot slots[HVK_MAX_SLOTS];
 	struct hvk_vcpu *vcpus[HVK_MAX_VCPUS];

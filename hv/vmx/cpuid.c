@@ -136,8 +136,9 @@ static const struct vm_cpuid_entry *add(struct cpuid_list *l, uint32_t leaf, uin
 	uint32_t reg[4];
 
 	filtered(leaf, sub, false, reg);
-	*e = (struct vm_cpuid_entry){leaf, sub, indexed ? VM_CPUID_INDEXED : 0,
-				     reg[EAX], reg[EBX], reg[ECX], reg[EDX], {0}};
+	*e = (struct vm_cpuid_entry){leaf,     sub,	 indexed ? VM_CPUID_INDEXED : 0,
+				     reg[EAX], reg[EBX], reg[ECX],
+				     reg[EDX], {0}};
 	l->n++;
 	return e;
 }
@@ -172,7 +173,8 @@ static void add_basic(struct cpuid_list *l, uint32_t leaf)
 unsigned vm_cpuid_supported(struct vm_cpuid_entry *out, unsigned max)
 {
 	struct cpuid_list l = {out, 0, max};
-	uint32_t top = MIN(cpuid(0, 0).eax, 0x1fu), ext = MIN(cpuid(0x80000000, 0).eax, 0x80000021u);
+	uint32_t top = MIN(cpuid(0, 0).eax, 0x1fu),
+		 ext = MIN(cpuid(0x80000000, 0).eax, 0x80000021u);
 
 	for (uint32_t leaf = 0; leaf <= top; leaf++)
 		add_basic(&l, leaf);
@@ -321,10 +323,9 @@ uint64_t vcpu_xcr0_allowed(struct vcpu *v)
 static uint64_t cr4_of(uint32_t l1c, uint32_t l7b, uint32_t l7c)
 {
 	static const struct {
-		uint8_t cr4_bit, leaf7, reg, bit; /* reg: 0 leaf 1 ECX, 1 leaf 7 EBX, 2 leaf 7 ECX */
-	} deps[] = {{11, 1, 2, 2},  {12, 1, 2, 16}, {13, 0, 0, 5},  {14, 0, 0, 6},
-		    {16, 1, 1, 0},  {17, 0, 0, 17}, {18, 0, 0, 26}, {20, 1, 1, 7},
-		    {21, 1, 1, 20}, {22, 1, 2, 3}};
+		uint8_t cr4_bit, reg, bit; /* reg: 0 leaf 1 ECX, 1 leaf 7 EBX, 2 leaf 7 ECX */
+	} deps[] = {{11, 2, 2},	 {12, 2, 16}, {13, 0, 5}, {14, 0, 6},  {16, 1, 0},
+		    {17, 0, 17}, {18, 0, 26}, {20, 1, 7}, {21, 1, 20}, {22, 2, 3}};
 	const uint32_t regs[3] = {l1c, l7b, l7c};
 	uint64_t cr4 = 0x7ff; /* VME to OSXMMEXCPT: every x86-64 CPU has them */
 

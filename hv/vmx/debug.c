@@ -54,11 +54,21 @@ static uint64_t read_dr(unsigned n)
 	uint64_t v = 0;
 
 	switch (n) {
-	case 0: __asm__ volatile("mov %%db0, %0" : "=r"(v)); break;
-	case 1: __asm__ volatile("mov %%db1, %0" : "=r"(v)); break;
-	case 2: __asm__ volatile("mov %%db2, %0" : "=r"(v)); break;
-	case 3: __asm__ volatile("mov %%db3, %0" : "=r"(v)); break;
-	default: __asm__ volatile("mov %%db6, %0" : "=r"(v)); break;
+	case 0:
+		__asm__ volatile("mov %%db0, %0" : "=r"(v));
+		break;
+	case 1:
+		__asm__ volatile("mov %%db1, %0" : "=r"(v));
+		break;
+	case 2:
+		__asm__ volatile("mov %%db2, %0" : "=r"(v));
+		break;
+	case 3:
+		__asm__ volatile("mov %%db3, %0" : "=r"(v));
+		break;
+	default:
+		__asm__ volatile("mov %%db6, %0" : "=r"(v));
+		break;
 	}
 	return v;
 }
@@ -66,11 +76,21 @@ static uint64_t read_dr(unsigned n)
 static void write_dr(unsigned n, uint64_t v)
 {
 	switch (n) {
-	case 0: __asm__ volatile("mov %0, %%db0" : : "r"(v)); break;
-	case 1: __asm__ volatile("mov %0, %%db1" : : "r"(v)); break;
-	case 2: __asm__ volatile("mov %0, %%db2" : : "r"(v)); break;
-	case 3: __asm__ volatile("mov %0, %%db3" : : "r"(v)); break;
-	default: __asm__ volatile("mov %0, %%db6" : : "r"(v)); break;
+	case 0:
+		__asm__ volatile("mov %0, %%db0" : : "r"(v));
+		break;
+	case 1:
+		__asm__ volatile("mov %0, %%db1" : : "r"(v));
+		break;
+	case 2:
+		__asm__ volatile("mov %0, %%db2" : : "r"(v));
+		break;
+	case 3:
+		__asm__ volatile("mov %0, %%db3" : : "r"(v));
+		break;
+	default:
+		__asm__ volatile("mov %0, %%db6" : : "r"(v));
+		break;
 	}
 }
 
@@ -127,7 +147,7 @@ int vcpu_set_guest_debug(struct vcpu *v, uint32_t ctl, const uint64_t dr[8])
 	v->dbg_ctl = ctl;
 	vmwrite(VMCS_EXCEPTION_BITMAP, v->exc_intercept | debug_exceptions(v));
 	proc = (uint32_t)vmread(VMCS_PROC_CTLS) & ~PROC_MTF;
-	vmwrite(VMCS_PROC_CTLS, proc | (ctl & HV_DBG_SINGLESTEP && use_mtf() ? PROC_MTF : 0));
+	vmwrite(VMCS_PROC_CTLS, proc | ((ctl & HV_DBG_SINGLESTEP) && use_mtf() ? PROC_MTF : 0));
 	vcpu_put(v);
 	return 0;
 }
@@ -135,8 +155,8 @@ int vcpu_set_guest_debug(struct vcpu *v, uint32_t ctl, const uint64_t dr[8])
 /* The exceptions the debugger takes: #BP for software breakpoints, #DB for the rest. */
 uint32_t debug_exceptions(struct vcpu *v)
 {
-	return (v->dbg_ctl & HV_DBG_SW_BP ? 1u << VEC_BP : 0) |
-	       (v->dbg_ctl & (HV_DBG_HW_BP | HV_DBG_SINGLESTEP) ? 1u << VEC_DB : 0);
+	return ((v->dbg_ctl & HV_DBG_SW_BP) ? 1u << VEC_BP : 0) |
+	       ((v->dbg_ctl & (HV_DBG_HW_BP | HV_DBG_SINGLESTEP)) ? 1u << VEC_DB : 0);
 }
 
 static int debug_exit(struct vm_exit *x, unsigned exception, uint64_t dr6)

@@ -89,8 +89,8 @@ int vm_dirty_fetch(struct vm *vm, uint64_t gpa, uint64_t *out, uint64_t bytes)
 		d->bits[w] = 0;
 		for (unsigned b = 0; bits && b < 64 && !rc; b++)
 			if (bits >> b & 1)
-				rc = ept_protect(&vm->ept, d->gpa + (w * 64 + b) * PAGE_SIZE, PAGE_SIZE,
-						 EPT_R | EPT_X);
+				rc = ept_protect(&vm->ept, d->gpa + (w * 64 + b) * PAGE_SIZE,
+						 PAGE_SIZE, EPT_R | EPT_X);
 	}
 	vm->ept_gen++; /* every vCPU flushes before it enters again */
 	spin_unlock(&vm->lock);

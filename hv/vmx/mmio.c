@@ -13,7 +13,7 @@
 #define AR_DB	 (1u << 14)
 
 const struct io_hook *find_hook(const struct io_hook *h, const unsigned *count, uint64_t addr,
-			       unsigned size)
+				unsigned size)
 {
 	unsigned n = __atomic_load_n(count, __ATOMIC_ACQUIRE); /* see add_hook */
 
@@ -162,7 +162,8 @@ int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct v
 
 	__builtin_memcpy(regs, v->gprs.r, sizeof(regs));
 	regs[GPR_RSP] = vmread(VMCS_GUEST_RSP);
-	if (x86_decode(bytes, n, guest_mode(), &in) || !find_hook(h, &(const unsigned){1}, gpa, in.mem_size)) {
+	if (x86_decode(bytes, n, guest_mode(), &in) ||
+	    !find_hook(h, &(const unsigned){1}, gpa, in.mem_size)) {
 		pr_warn("mmio: vCPU %u: cannot emulate the access to %#llx at RIP %#llx", v->id,
 			(unsigned long long)gpa, (unsigned long long)vmread(VMCS_GUEST_RIP));
 		x->kind = VMEXIT_MMIO;

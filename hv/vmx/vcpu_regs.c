@@ -118,9 +118,8 @@ int vcpu_set_events(struct vcpu *v, const struct hv_events *in)
 	v->irq_pending = e.irq_injected ? e.irq_nr : -1;
 	v->nmi_pending = e.nmi_pending;
 	vcpu_load(v);
-	intr = (uint32_t)vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~(INTERRUPTIBILITY_STI |
-								   INTERRUPTIBILITY_MOV_SS |
-								   INTERRUPTIBILITY_NMI);
+	intr = (uint32_t)vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+	       ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS | INTERRUPTIBILITY_NMI);
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
 		intr | e.interrupt_shadow | (e.nmi_masked ? INTERRUPTIBILITY_NMI : 0));
 	vcpu_put(v);

@@ -87,18 +87,18 @@ struct vcpu {
 	uint16_t vpid;
 	uint64_t vmcs;
 	bool launched;
-	bool ran;	       /* has entered the guest at least once */
-	volatile bool claimed; /* a hypercall is using it (vcpu_try_claim) */
+	bool ran;		   /* has entered the guest at least once */
+	volatile bool claimed;	   /* a hypercall is using it (vcpu_try_claim) */
 	struct cpuid_table *cpuid; /* KVM_SET_CPUID2's table, or NULL */
-	bool pinned;  /* never moves: the VMCS stays loaded on its CPU */
-	int last_cpu; /* CPU that last ran it, -1 never */
+	bool pinned;		   /* never moves: the VMCS stays loaded on its CPU */
+	int last_cpu;		   /* CPU that last ran it, -1 never */
 	uint64_t flushed_gen;
 	uint64_t xcr0;
 	struct guest_msrs msrs;
 	uint64_t dr[4], dr6;
-	uint32_t dbg_ctl;		/* KVM_SET_GUEST_DEBUG's HV_DBG_* */
-	bool dbg_tf;			/* RFLAGS.TF is the hypervisor's, for a single step */
-	struct dr_save host_dr;		/* while the vCPU's DR0-3/DR6 are in the CPU */
+	uint32_t dbg_ctl;	       /* KVM_SET_GUEST_DEBUG's HV_DBG_* */
+	bool dbg_tf;		       /* RFLAGS.TF is the hypervisor's, for a single step */
+	struct dr_save host_dr;	       /* while the vCPU's DR0-3/DR6 are in the CPU */
 	uint64_t dbg_dr[4], guest_dr7; /* the debugger's DR0-3; the guest's DR7 meanwhile */
 	uint64_t apic_base, misc_enable, mtrr_def_type, ucode_rev;
 	uint8_t tpr; /* CR8 */
@@ -156,7 +156,7 @@ void vcpu_put(struct vcpu *v);
 
 /* mmio.c: MMIO and port hooks */
 const struct io_hook *find_hook(const struct io_hook *h, const unsigned *count, uint64_t addr,
-			       unsigned size);
+				unsigned size);
 int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct vm_exit *x);
 int mmio_to_caller(struct vcpu *v, struct vm_exit *x);
 void mmio_complete(struct vcpu *v, const struct vm_exit *x);

@@ -81,7 +81,8 @@ static int vm_with_guest(int kvm, struct vmx *x, const uint8_t *code, const uint
 	if (x->vcpu < 0 || x->run == MAP_FAILED || io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s))
 		return -1;
 	s.cs.base = 0, s.cs.selector = 0;
-	return io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s) || io(x->vcpu, KVM_SET_REGS, (uintptr_t)&regs);
+	return io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s) ||
+	       io(x->vcpu, KVM_SET_REGS, (uintptr_t)&regs);
 }
 
 static void vm_close(struct vmx *x)
@@ -143,7 +144,8 @@ static void attr_rules(int dev)
 	check("SET IRQ 99", set(dev, HV_UART_GRP_CONFIG, HV_UART_CFG_IRQ, 99), -EINVAL);
 	check("SET IRQ 4", set(dev, HV_UART_GRP_CONFIG, HV_UART_CFG_IRQ, 4), 0);
 	check("GET IRQ", get(dev, HV_UART_GRP_CONFIG, HV_UART_CFG_IRQ), 4);
-	check("SET the read-only level", set(dev, HV_UART_GRP_CONFIG, HV_UART_CFG_LEVEL, 1), -EPERM);
+	check("SET the read-only level", set(dev, HV_UART_GRP_CONFIG, HV_UART_CFG_LEVEL, 1),
+	      -EPERM);
 	check("GET the line's RX", get(dev, HV_UART_GRP_LINE, HV_UART_LINE_RX), -EPERM);
 	check("SET the line's TX", set(dev, HV_UART_GRP_LINE, HV_UART_LINE_TX, 'x'), -EPERM);
 	check("SET IER bit 4", set(dev, HV_UART_GRP_REGS, HV_UART_REG_IER, 0x10), -EINVAL);
@@ -161,8 +163,8 @@ static void other_process(int dev)
 	if (pid == 0)
 		_exit(get(dev, HV_UART_GRP_CONFIG, HV_UART_CFG_BASE) == -EIO ? 0 : 1);
 	waitpid(pid, &status, 0);
-	check("device ioctl from another process gives EIO", WIFEXITED(status) && !WEXITSTATUS(status),
-	      1);
+	check("device ioctl from another process gives EIO",
+	      WIFEXITED(status) && !WEXITSTATUS(status), 1);
 }
 
 /* The guest talks to the UART; only its OUT to port 0x10 and its HLT come out here. */

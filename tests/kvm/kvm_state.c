@@ -53,9 +53,9 @@ __asm__(".pushsection .rodata\n"
 	"g_hwbp_end:\n"
 	".code64\n"
 	".popsection\n");
-extern const uint8_t g_state[], g_state_end[], g_irq[], g_irq_end[], g_handler[],
-	g_handler_end[], g_dirty[], g_dirty_end[], g_int3[], g_int3_end[], g_nops[], g_nops_end[],
-	g_hwbp[], g_hwbp_end[], g_hwbp_hlt[];
+extern const uint8_t g_state[], g_state_end[], g_irq[], g_irq_end[], g_handler[], g_handler_end[],
+	g_dirty[], g_dirty_end[], g_int3[], g_int3_end[], g_nops[], g_nops_end[], g_hwbp[],
+	g_hwbp_end[], g_hwbp_hlt[];
 
 struct vmx {
 	int kvm, vm, vcpu;
@@ -120,8 +120,8 @@ static void supported_cpuid(struct vmx *x)
 	}
 	check("leaf 0x40000000 has the hypervisor's signature", !strcmp(sig, "uHVuHVuHVuHV"), 1);
 	e = find_leaf(1);
-	check("leaf 1: hypervisor bit on, VMX off", e ? (long)(e->ecx >> 31) * 10 + (e->ecx >> 5 & 1) : -1,
-	      10);
+	check("leaf 1: hypervisor bit on, VMX off",
+	      e ? (long)(e->ecx >> 31) * 10 + (e->ecx >> 5 & 1) : -1, 10);
 	e = find_leaf(7);
 	check("leaf 7 is indexed", e ? (long)e->flags : -1, KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
 	check("KVM_GET_SUPPORTED_CPUID bad pointer", io(x->kvm, KVM_GET_SUPPORTED_CPUID, 16),
@@ -198,7 +198,8 @@ static void msrs(struct vmx *x)
 	check("LSTAR read back", m.e[1].data == 0xffffffff81000000ULL, 1);
 	check("KVM_GET_MSRS with 256 entries", io(x->vcpu, KVM_GET_MSRS, (uintptr_t)&big), -E2BIG);
 	m.head.nmsrs = 1;
-	m.e[0] = (struct kvm_msr_entry){.index = 0x1b, .data = 0xfee00c00}; /* x2APIC: not offered */
+	m.e[0] =
+		(struct kvm_msr_entry){.index = 0x1b, .data = 0xfee00c00}; /* x2APIC: not offered */
 	check("KVM_SET_MSRS x2APIC mode", io(x->vcpu, KVM_SET_MSRS, (uintptr_t)&m), 0);
 }
 
@@ -229,7 +230,8 @@ static void extended_state(struct vmx *x)
 	xs.region[6] = 0x1f80;
 	check("KVM_SET_XSAVE", io(x->vcpu, KVM_SET_XSAVE, (uintptr_t)&xs), 0);
 	check("KVM_GET_XCRS", io(x->vcpu, KVM_GET_XCRS, (uintptr_t)&xcrs), 0);
-	check("XCR0 at reset", xcrs.nr_xcrs * 100 + xcrs.xcrs[0].xcr + (long)xcrs.xcrs[0].value, 101);
+	check("XCR0 at reset", xcrs.nr_xcrs * 100 + xcrs.xcrs[0].xcr + (long)xcrs.xcrs[0].value,
+	      101);
 	xcrs.xcrs[0].value = 2; /* SSE without x87 */
 	check("KVM_SET_XCRS SSE alone", io(x->vcpu, KVM_SET_XCRS, (uintptr_t)&xcrs), -EINVAL);
 	xcrs.xcrs[0].value = 3;
@@ -267,8 +269,8 @@ static void debug_and_mp(struct vmx *x)
 	mp.mp_state = KVM_MP_STATE_RUNNABLE;
 	check("KVM_SET_MP_STATE runnable", io(x->vcpu, KVM_SET_MP_STATE, (uintptr_t)&mp), 0);
 	check("KVM_TRANSLATE", io(x->vcpu, KVM_TRANSLATE, (uintptr_t)&t), 0);
-	check("real mode: linear is physical", (long)t.physical_address * 1000 + t.valid * 100 +
-						       t.writeable * 10 + t.usermode,
+	check("real mode: linear is physical",
+	      (long)t.physical_address * 1000 + t.valid * 100 + t.writeable * 10 + t.usermode,
 	      0x1234L * 1000 + 110);
 }
 
@@ -298,8 +300,8 @@ static void guest_sees_state(struct vmx *x)
 	check("guest XMM0", run_to_out(x, PORT_DATA), 0x12345678);
 	check("KVM_RUN to HLT", io(x->vcpu, KVM_RUN, 0), 0);
 	check("exit HLT", x->run->exit_reason, KVM_EXIT_HLT);
-	check("KVM_SET_CPUID2 after KVM_RUN, the same", io(x->vcpu, KVM_SET_CPUID2, (uintptr_t)&cpuid),
-	      0);
+	check("KVM_SET_CPUID2 after KVM_RUN, the same",
+	      io(x->vcpu, KVM_SET_CPUID2, (uintptr_t)&cpuid), 0);
 	cpuid.e[0].ebx ^= 1;
 	check("KVM_SET_CPUID2 after KVM_RUN, another",
 	      io(x->vcpu, KVM_SET_CPUID2, (uintptr_t)&cpuid), -EINVAL);
@@ -378,7 +380,8 @@ static void signal_mask(struct vmx *x)
 	uint64_t bits = 1ULL << (SIGUSR1 - 1);
 	sigset_t block;
 
-	check("KVM_SET_SIGNAL_MASK len 4", io(x->vcpu, KVM_SET_SIGNAL_MASK, (uintptr_t)&m), -EINVAL);
+	check("KVM_SET_SIGNAL_MASK len 4", io(x->vcpu, KVM_SET_SIGNAL_MASK, (uintptr_t)&m),
+	      -EINVAL);
 	sigemptyset(&block);
 	sigaddset(&block, SIGUSR1);
 	sigprocmask(SIG_BLOCK, &block, NULL);
@@ -401,14 +404,16 @@ static long debug_exit(struct vmx *x, unsigned exception)
 {
 	long rc = io(x->vcpu, KVM_RUN, 0);
 
-	if (rc || x->run->exit_reason != KVM_EXIT_DEBUG || x->run->debug.arch.exception != exception)
+	if (rc || x->run->exit_reason != KVM_EXIT_DEBUG ||
+	    x->run->debug.arch.exception != exception)
 		return rc ? rc : -1000 - x->run->exit_reason;
 	return (long)x->run->debug.arch.pc;
 }
 
 static long set_debug(struct vmx *x, uint32_t control, uint64_t dr0, uint64_t dr7)
 {
-	struct kvm_guest_debug d = {.control = control, .arch.debugreg = {dr0, 0, 0, 0, 0, 0, 0, dr7}};
+	struct kvm_guest_debug d = {.control = control,
+				    .arch.debugreg = {dr0, 0, 0, 0, 0, 0, 0, dr7}};
 
 	return io(x->vcpu, KVM_SET_GUEST_DEBUG, (uintptr_t)&d);
 }
@@ -421,7 +426,8 @@ static void guest_debug(struct vmx *x)
 	struct kvm_vcpu_events ev;
 	uint16_t ivt[2] = {0x1100, 0};
 
-	check("KVM_CAP_SET_GUEST_DEBUG", io(x->kvm, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG), 1);
+	check("KVM_CAP_SET_GUEST_DEBUG", io(x->kvm, KVM_CHECK_EXTENSION, KVM_CAP_SET_GUEST_DEBUG),
+	      1);
 	check("KVM_SET_GUEST_DEBUG unknown flag", set_debug(x, KVM_GUESTDBG_ENABLE | 0x100, 0, 0),
 	      -EINVAL);
 	load(x, g_int3, g_int3_end);
@@ -446,8 +452,9 @@ static void guest_debug(struct vmx *x)
 	load(x, g_hwbp, g_hwbp_end);
 	check("the guest's own breakpoint reaches its #DB handler", run_to_out(x, PORT_IRQ),
 	      VECTOR_IRQ);
-	check("the guest's DR0 as it set it", io(x->vcpu, KVM_GET_DEBUGREGS, (uintptr_t)&off) ? -1 :
-	      (long)off.db[0], 0x1000 + (g_hwbp_hlt - g_hwbp));
+	check("the guest's DR0 as it set it",
+	      io(x->vcpu, KVM_GET_DEBUGREGS, (uintptr_t)&off) ? -1 : (long)off.db[0],
+	      0x1000 + (g_hwbp_hlt - g_hwbp));
 	off = (struct kvm_debugregs){.dr6 = 0xffff0ff0, .dr7 = 0x400};
 	check("breakpoints off", io(x->vcpu, KVM_SET_DEBUGREGS, (uintptr_t)&off), 0);
 	io(x->vcpu, KVM_GET_VCPU_EVENTS, (uintptr_t)&ev);
@@ -514,8 +521,8 @@ static void stats(struct vmx *x)
 	check("vCPU id string", !strncmp(id, "kvm-", 4) && strstr(id, "/vcpu-0") != NULL, 1);
 	check("descriptors", pread(fd, desc, sizeof(desc), h.desc_offset), sizeof(desc));
 	d = (struct kvm_stats_desc *)(desc + sizeof(*d) + 48); /* the second: io_exits */
-	check("io_exits is cumulative", !strcmp(d->name, "io_exits") &&
-						d->flags == KVM_STATS_TYPE_CUMULATIVE, 1);
+	check("io_exits is cumulative",
+	      !strcmp(d->name, "io_exits") && d->flags == KVM_STATS_TYPE_CUMULATIVE, 1);
 	check("data", pread(fd, data, sizeof(data), h.data_offset), sizeof(data));
 	check("io_exits: the guests' five OUTs", (long)data[1], 5);
 	check("exits: more than those", data[0] > data[1], 1);
