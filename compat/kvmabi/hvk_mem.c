@@ -86,11 +86,57 @@ static bool overlaps(struct hvk_vm *vm, unsigned int slot, u64 gpa, u64 size)
 	return false;
 }
 
-/* KVM's rules: aligned and sized in pages; size 0 deletes; a slot's range cannot overlap. */
+/* A flags-only change: dirty logging starts or stops; the mapping stays. */
+static long set_logging(struct hvk_vm *vm, struct hvk_slot *s, u32 flags)
+{
+	bool was = logged(s);
+	long rc = 0;
+
+	s->flags = flags;
+	if (logged(s) && !was)
+		rc = hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_START, s->gpa, s->npages, 0);
+	else if (!logged(s) && was)
+		rc = hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_STOP, s->gpa, 0, 0);
+	if (rc)
+		s->flags ^= KVM_MEM_LOG_DIRTY_PAGES;
+	return rc;
+}
+
+/* A slot is created, moved, deleted or has its flags changed; the rest is KVM's -EINVAL. */
+static long change_slot(struct hvk_vm *vm, unsigned int id,
+			const struct kvm_userspace_memory_region *r)
+{
+	struct hvk_slot *s = &vm->slots[id], n;
+	long rc;
+
+	if (!r->memory_size) {
+		rc = s->pages ? 0 : -EINVAL; /* deleting nothing */
+		slot_release(vm, s);
+		return rc;
+	}
+	if (s->pages && (r->userspace_addr != s->uaddr || r->memory_size != s->size ||
+			 ((r->flags ^ s->flags) & KVM_MEM_READONLY)))
+		return -EINVAL; /* no resize, no new backing, READONLY fixed */
+	if (s->pages && r->guest_phys_addr == s->gpa)
+		return r->flags == s->flags ? 0 : set_logging(vm, s, r->flags);
+	if (overlaps(vm, id, r->guest_phys_addr, r->memory_size))
+		return -EEXIST;
+	n = (struct hvk_slot){.gpa = r->guest_phys_addr,
+			      .size = r->memory_size,
+			      .uaddr = r->userspace_addr,
+			      .flags = r->flags,
+			      .npages = r->memory_size >> PAGE_SHIFT};
+	slot_release(vm, s); /* created, or moved: mapped anew */
+	rc = slot_map(vm, &n);
+	if (!rc)
+		*s = n;
+	return rc;
+}
+
+/* KVM's checks on the request, then the change while no vCPU of the VM runs. */
 long hvk_set_memory_region(struct hvk_vm *vm, void __user *argp)
 {
 	struct kvm_userspace_memory_region r;
-	struct hvk_slot *s, n;
 	long rc;
 
 	if (copy_from_user(&r, argp, sizeof(r)))
@@ -104,24 +150,8 @@ long hvk_set_memory_region(struct hvk_vm *vm, void __user *argp)
 	if (r.guest_phys_addr + r.memory_size < r.guest_phys_addr ||
 	    !access_ok((void __user *)(unsigned long)r.userspace_addr, r.memory_size))
 		return -EINVAL;
-	s = &vm->slots[r.slot];
 	down_write(&vm->slots_lock);
-	if (!r.memory_size) {
-		slot_release(vm, s);
-		up_write(&vm->slots_lock);
-		return 0;
-	}
-	if (overlaps(vm, r.slot, r.guest_phys_addr, r.memory_size)) {
-		up_write(&vm->slots_lock);
-		return -EEXIST;
-	}
-	n = (struct hvk_slot){ .gpa = r.guest_phys_addr, .size = r.memory_size,
-			       .uaddr = r.userspace_addr, .flags = r.flags,
-			       .npages = r.memory_size >> PAGE_SHIFT };
-	slot_release(vm, s); /* a changed slot is replaced as a whole */
-	rc = slot_map(vm, &n);
-	if (!rc)
-		*s = n;
+	rc = change_slot(vm, r.slot, &r);
 	up_write(&vm->slots_lock);
 	return rc;
 }
@@ -158,7 +188,8 @@ long hvk_get_dirty_log(struct hvk_vm *vm, void __user *argp)
 	if (!buf)
 		goto out;
 	rc = logged(s) ? hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_FETCH, s->gpa, s->npages,
-				 virt_to_phys(buf)) : 0;
+				 virt_to_phys(buf))
+		       : 0;
 	if (!rc && copy_to_user(log.dirty_bitmap, buf, bytes))
 		rc = -EFAULT;
 	hvk_buf_free(buf, PAGE_ALIGN(bytes));

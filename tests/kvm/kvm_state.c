@@ -41,6 +41,9 @@ __asm__(".pushsection .rodata\n"
 	/* writes to pages 1 and 3 of the logged slot (DS base LOG_GPA), halt, page 1 again */
 	"g_dirty: movb $1, 0x1000; movb $2, 0x3000; hlt; movb $3, 0x1000; hlt\n"
 	"g_dirty_end:\n"
+	/* the byte at DS:0 to PORT_DATA */
+	"g_read: mov 0x0, %al; out %al, $0x20; hlt\n"
+	"g_read_end:\n"
 	/* a breakpoint instruction, and three NOPs for single steps and breakpoints */
 	"g_int3: nop; int3; hlt\n"
 	"g_int3_end:\n"
@@ -55,7 +58,7 @@ __asm__(".pushsection .rodata\n"
 	".popsection\n");
 extern const uint8_t g_state[], g_state_end[], g_irq[], g_irq_end[], g_handler[], g_handler_end[],
 	g_dirty[], g_dirty_end[], g_int3[], g_int3_end[], g_nops[], g_nops_end[], g_hwbp[],
-	g_hwbp_end[], g_hwbp_hlt[];
+	g_hwbp_end[], g_hwbp_hlt[], g_read[], g_read_end[];
 
 struct vmx {
 	int kvm, vm, vcpu;
@@ -96,7 +99,7 @@ static long run_to_out(struct vmx *x, unsigned port)
 	long rc = io(x->vcpu, KVM_RUN, 0);
 
 	if (rc || x->run->exit_reason != KVM_EXIT_IO || x->run->io.port != port)
-		return -1000 - x->run->exit_reason;
+		return -1000 - (long)x->run->exit_reason;
 	return x->run->io.size == 4 ? *(uint32_t *)((uint8_t *)x->run + x->run->io.data_offset)
 				    : ((uint8_t *)x->run)[x->run->io.data_offset];
 }
@@ -406,7 +409,7 @@ static long debug_exit(struct vmx *x, unsigned exception)
 
 	if (rc || x->run->exit_reason != KVM_EXIT_DEBUG ||
 	    x->run->debug.arch.exception != exception)
-		return rc ? rc : -1000 - x->run->exit_reason;
+		return rc ? rc : -1000 - (long)x->run->exit_reason;
 	return (long)x->run->debug.arch.pc;
 }
 
@@ -505,6 +508,59 @@ static void dirty_log(struct vmx *x)
 	check("the write landed", x->log[0x1000], 3);
 }
 
+static long slot(struct vmx *x, uint32_t id, uint32_t flags, uint64_t gpa, uint64_t size, void *mem)
+{
+	struct kvm_userspace_memory_region r = {id, flags, gpa, size, (uintptr_t)mem};
+
+	return io(x->vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&r);
+}
+
+/* The byte the guest reads at gpa (DS base there), or -1000 - the exit reason. */
+static long guest_reads(struct vmx *x, uint64_t gpa)
+{
+	struct kvm_sregs s;
+	long rc;
+
+	load(x, g_read, g_read_end);
+	io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s);
+	s.ds.base = gpa, s.ds.selector = gpa >> 4;
+	io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s);
+	rc = run_to_out(x, PORT_DATA);
+	if (rc == -1000 - KVM_EXIT_MMIO) { /* complete the read, as a VMM must, to the HLT */
+		x->run->mmio.data[0] = 0xee;
+		check("the MMIO read completes", run_to_out(x, PORT_DATA), 0xee);
+		check("then HLT", io(x->vcpu, KVM_RUN, 0) * 100 + x->run->exit_reason,
+		      KVM_EXIT_HLT);
+	}
+	return rc;
+}
+
+/* KVM's slot changes: create, move, flags only, delete; never resize or rebind. */
+static void memory_rules(struct vmx *x)
+{
+	uint8_t *mem =
+		mmap(NULL, 0x3000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	mem[0] = 0x5a;
+	check("delete an empty slot", slot(x, 5, 0, 0, 0, NULL), -EINVAL);
+	check("create slot 2 at 0x40000", slot(x, 2, 0, 0x40000, 0x2000, mem), 0);
+	check("the guest reads it", guest_reads(x, 0x40000), 0x5a);
+	check("resize", slot(x, 2, 0, 0x40000, 0x3000, mem), -EINVAL);
+	check("other user memory", slot(x, 2, 0, 0x40000, 0x2000, mem + 0x1000), -EINVAL);
+	check("READONLY on", slot(x, 2, KVM_MEM_READONLY, 0x40000, 0x2000, mem), -EINVAL);
+	check("the same again", slot(x, 2, 0, 0x40000, 0x2000, mem), 0);
+	check("flags only: dirty logging on",
+	      slot(x, 2, KVM_MEM_LOG_DIRTY_PAGES, 0x40000, 0x2000, mem), 0);
+	check("its log", dirty_bits(x, 2), 0);
+	check("move onto slot 0", slot(x, 2, 0, 0x8000, 0x2000, mem), -EEXIST);
+	check("move to 0x50000", slot(x, 2, 0, 0x50000, 0x2000, mem), 0);
+	check("the guest reads it there", guest_reads(x, 0x50000), 0x5a);
+	check("and not at 0x40000", guest_reads(x, 0x40000), -1000 - KVM_EXIT_MMIO);
+	check("delete", slot(x, 2, 0, 0x50000, 0, mem), 0);
+	check("deleted: MMIO there", guest_reads(x, 0x50000), -1000 - KVM_EXIT_MMIO);
+	munmap(mem, 0x3000);
+}
+
 static void stats(struct vmx *x)
 {
 	struct kvm_stats_header h;
@@ -585,8 +641,9 @@ int main(void)
 	interrupt_window(&x);
 	signal_mask(&x);
 	guest_debug(&x);
-	dirty_log(&x);
 	stats(&x);
+	dirty_log(&x);
+	memory_rules(&x);
 	max_vcpu_id(x.kvm);
 	munmap(x.run, 2 * 4096);
 	close(x.vcpu);
