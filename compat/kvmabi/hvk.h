@@ -14,6 +14,7 @@
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
 #include <linux/signal.h>
+#include <linux/spinlock.h>
 
 #include "hvabi.h"
 
@@ -46,6 +47,8 @@ struct hvk_vm {
 	 * neither, but the ioctls keep KVM's checks and answers.
 	 */
 	u64 tss_addr, identity_map_addr;
+	spinlock_t ioevent_lock; /* KVM_IOEVENTFD's list, read on the exits */
+	struct list_head ioeventfds;
 };
 
 struct hvk_vcpu {
@@ -86,6 +89,11 @@ long hvk_dev_state_ioctl(unsigned int ioctl, void __user *argp);
 
 /* hvk_dev.c */
 long hvk_create_device(struct hvk_vm *vm, void __user *argp);
+
+/* hvk_ioeventfd.c */
+long hvk_ioeventfd(struct hvk_vm *vm, void __user *argp);
+bool hvk_ioeventfd_write(struct hvk_vm *vm, bool pio, u64 addr, u32 len, u64 val);
+void hvk_ioeventfd_release(struct hvk_vm *vm);
 
 /* hvk_stats.c */
 long hvk_vm_stats_fd(struct hvk_vm *vm);

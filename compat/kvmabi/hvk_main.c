@@ -40,6 +40,9 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_HV_DEVICES:
 		return 1;
 	case KVM_CAP_SET_GUEST_DEBUG:
+	case KVM_CAP_IOEVENTFD:
+	case KVM_CAP_IOEVENTFD_NO_LENGTH:
+	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
 		return 1;
 	case KVM_CAP_SET_GUEST_DEBUG2:
 		return HV_DBG_ALL; /* the KVM_GUESTDBG_* flags that work */
@@ -76,6 +79,7 @@ static void vm_free(struct kref *ref)
 		if (vm->vcpus[i])
 			hvk_vcpu_free(vm->vcpus[i]);
 	hvk_slots_release(vm);
+	hvk_ioeventfd_release(vm);
 	hv_call(HC_VM_DESTROY, vm->handle, 0, 0, 0, 0);
 	mmdrop(vm->mm);
 	kfree(vm);
@@ -148,6 +152,8 @@ static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		return enable_cap(vm, (void __user *)arg);
 	case KVM_CREATE_DEVICE:
 		return hvk_create_device(vm, (void __user *)arg);
+	case KVM_IOEVENTFD:
+		return hvk_ioeventfd(vm, (void __user *)arg);
 	case KVM_GET_STATS_FD:
 		return hvk_vm_stats_fd(vm);
 	case KVM_SET_TSS_ADDR:
@@ -193,6 +199,8 @@ static long create_vm(unsigned long type)
 	kref_init(&vm->ref);
 	mutex_init(&vm->lock);
 	init_rwsem(&vm->slots_lock);
+	spin_lock_init(&vm->ioevent_lock);
+	INIT_LIST_HEAD(&vm->ioeventfds);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
 	fd = anon_inode_getfd("kvm-vm", &vm_fops, vm, O_RDWR | O_CLOEXEC);

@@ -96,6 +96,8 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 
 	switch (e->kind) {
 	case HV_EXIT_IO:
+		if (!e->in && !e->string && hvk_ioeventfd_write(vc->vm, true, e->port, e->size, e->data))
+			return 1; /* signalled: the OUT completes on the way back in */
 		fill_io(vc, e);
 		return 0;
 	case HV_EXIT_HLT:
@@ -109,6 +111,8 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 		run->fail_entry.hardware_entry_failure_reason = e->reason;
 		return 0;
 	case HV_EXIT_MMIO:
+		if (e->write && e->size && hvk_ioeventfd_write(vc->vm, false, e->gpa, e->size, e->data))
+			return 1;
 		return fill_mmio(vc, e);
 	case HV_EXIT_DEBUG:
 		run->exit_reason = KVM_EXIT_DEBUG;

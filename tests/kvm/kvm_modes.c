@@ -1,0 +1,240 @@
+/*
+ * kvm_modes: guests in protected and long mode, set up from user space as a VMM does (GDT,
+ * page tables, KVM_SET_SREGS), doing port I/O, MMIO writes and reads of each width, and HLT;
+ * then KVM_IOEVENTFD on a port and on an MMIO address, with its rules. Ends with "N passed,
+ * N failed".
+ */
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "kvm_util.h"
+
+#define RAM_SIZE 0x10000
+#define CODE	 0x1000
+#define GDT	 0x3000
+#define PML4	 0x4000 /* then the PDPT and PD: the first 2 MiB identity-mapped */
+#define STACK	 0x8000
+#define MMIO	 0x100000 /* no RAM there */
+
+__asm__(".pushsection .rodata\n"
+	".code32\n"
+	"g_pm: mov $0x55, %al; out %al, $0x10\n"
+	"  movl $0x12345678, 0x100000\n"
+	"  movw 0x100004, %bx; movzwl %bx, %eax; out %eax, $0x12\n"
+	"  hlt\n"
+	"g_pm_end:\n"
+	".code64\n"
+	"g_lm: mov $0x66, %al; out %al, $0x10\n"
+	"  movabs $0x1122334455667788, %rax; movq %rax, 0x100000\n"
+	"  movq 0x100008, %rbx; mov %ebx, %eax; out %eax, $0x12\n"
+	"  shr $32, %rbx; mov %ebx, %eax; out %eax, $0x12\n"
+	"  movb $1, 0x100010; movw $2, 0x100010; movl $3, 0x100010; movl $4, 0x100010\n"
+	"  outb %al, $0x14; outb %al, $0x14\n"
+	"  hlt\n"
+	"g_lm_end:\n"
+	".popsection\n");
+extern const uint8_t g_pm[], g_pm_end[], g_lm[], g_lm_end[];
+
+struct vmx {
+	int kvm, vm, vcpu;
+	uint8_t *ram;
+	struct kvm_run *run;
+};
+
+static int vm_open(struct vmx *x)
+{
+	struct kvm_userspace_memory_region r = {.memory_size = RAM_SIZE};
+
+	x->vm = io(x->kvm, KVM_CREATE_VM, 0);
+	x->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	r.userspace_addr = (uintptr_t)x->ram;
+	if (x->vm < 0 || io(x->vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&r))
+		return -1;
+	x->vcpu = io(x->vm, KVM_CREATE_VCPU, 0);
+	x->run = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, x->vcpu, 0);
+	return x->vcpu < 0 || x->run == MAP_FAILED ? -1 : 0;
+}
+
+static void vm_close(struct vmx *x)
+{
+	munmap(x->run, 2 * 4096);
+	munmap(x->ram, RAM_SIZE);
+	close(x->vcpu);
+	close(x->vm);
+}
+
+static struct kvm_segment flat(uint16_t sel, uint8_t type, int l)
+{
+	return (struct kvm_segment){.base = 0,
+				    .limit = 0xffffffff,
+				    .selector = sel,
+				    .type = type,
+				    .present = 1,
+				    .s = 1,
+				    .db = !l,
+				    .l = l,
+				    .g = 1};
+}
+
+/* Flat segments described in a GDT too (as a guest reloading them would find them). */
+static int enter_mode(struct vmx *x, int long_mode, const uint8_t *code, const uint8_t *end)
+{
+	uint64_t *gdt = (uint64_t *)(x->ram + GDT), *pt = (uint64_t *)(x->ram + PML4);
+	struct kvm_regs r = {.rip = CODE, .rsp = STACK, .rflags = 2};
+	struct kvm_sregs s;
+
+	memcpy(x->ram + CODE, code, end - code);
+	gdt[1] = long_mode ? 0x00af9b000000ffffULL : 0x00cf9b000000ffffULL;
+	gdt[2] = 0x00cf93000000ffffULL;
+	pt[0] = (PML4 + 0x1000) | 3;   /* PML4[0] -> PDPT */
+	pt[512] = (PML4 + 0x2000) | 3; /* PDPT[0] -> PD */
+	pt[1024] = 0x83;	       /* PD[0]: 2 MiB at 0, present, writable, large */
+	if (io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s))
+		return -1;
+	s.cs = flat(8, 0xb, long_mode);
+	s.ds = s.es = s.fs = s.gs = s.ss = flat(16, 0x3, 0);
+	s.gdt = (struct kvm_dtable){.base = GDT, .limit = 23};
+	s.cr0 = 0x11 | (long_mode ? 0x80000000 : 0); /* PE, ET, and PG for long mode */
+	s.cr3 = long_mode ? PML4 : 0;
+	s.cr4 = long_mode ? 0x20 : 0;	/* PAE */
+	s.efer = long_mode ? 0x500 : 0; /* LME, LMA */
+	return io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s) ||
+	       io(x->vcpu, KVM_SET_REGS, (uintptr_t)&r);
+}
+
+static long run(struct vmx *x)
+{
+	long rc = io(x->vcpu, KVM_RUN, 0);
+
+	return rc ? rc : x->run->exit_reason;
+}
+
+static long out_value(struct vmx *x)
+{
+	uint8_t *d = (uint8_t *)x->run + x->run->io.data_offset;
+	uint32_t v = 0;
+
+	memcpy(&v, d, x->run->io.size);
+	return x->run->io.direction == KVM_EXIT_IO_OUT ? (long)v : -1;
+}
+
+static void mmio_read(struct vmx *x, const char *what, uint64_t gpa, unsigned len, uint64_t val)
+{
+	check(what, run(x), KVM_EXIT_MMIO);
+	check("... its address, length, direction",
+	      (long)(x->run->mmio.phys_addr - gpa) * 100 + x->run->mmio.len * 10 +
+		      x->run->mmio.is_write,
+	      len * 10);
+	memcpy(x->run->mmio.data, &val, len);
+}
+
+static void protected_mode(struct vmx *x)
+{
+	uint32_t w;
+
+	check("protected mode set up", enter_mode(x, 0, g_pm, g_pm_end), 0);
+	check("port OUT", run(x), KVM_EXIT_IO);
+	check("its port and value", x->run->io.port * 1000L + out_value(x), 0x10 * 1000L + 0x55);
+	check("MMIO write", run(x), KVM_EXIT_MMIO);
+	memcpy(&w, x->run->mmio.data, 4);
+	check("... 4 bytes at 1 MiB", (long)x->run->mmio.phys_addr * 10 + x->run->mmio.len,
+	      MMIO * 10L + 4);
+	check("... its value", w, 0x12345678);
+	mmio_read(x, "MMIO read of 2 bytes", MMIO + 4, 2, 0xbeef);
+	check("the guest got it", run(x) == KVM_EXIT_IO ? out_value(x) : -1, 0xbeef);
+	check("HLT", run(x), KVM_EXIT_HLT);
+}
+
+static void long_mode(struct vmx *x)
+{
+	uint64_t q;
+
+	check("long mode set up", enter_mode(x, 1, g_lm, g_lm_end), 0);
+	check("port OUT", run(x), KVM_EXIT_IO);
+	check("its value", out_value(x), 0x66);
+	check("MMIO write of 8 bytes", run(x), KVM_EXIT_MMIO);
+	memcpy(&q, x->run->mmio.data, 8);
+	check("... its length", x->run->mmio.len, 8);
+	check("... its value", q == 0x1122334455667788ULL, 1);
+	mmio_read(x, "MMIO read of 8 bytes", MMIO + 8, 8, 0xa1b2c3d4e5f60718ULL);
+	check("low half", run(x) == KVM_EXIT_IO ? out_value(x) : -1, 0xe5f60718);
+	check("high half", run(x) == KVM_EXIT_IO ? out_value(x) : -1, 0xa1b2c3d4);
+}
+
+static long ioeventfd(int vm, uint64_t addr, uint32_t len, int fd, uint32_t flags, uint64_t data)
+{
+	struct kvm_ioeventfd e = {
+		.datamatch = data, .addr = addr, .len = len, .fd = fd, .flags = flags};
+
+	return io(vm, KVM_IOEVENTFD, (uintptr_t)&e);
+}
+
+static uint64_t drain(int fd)
+{
+	uint64_t n = 0;
+
+	return read(fd, &n, 8) == 8 ? n : 0;
+}
+
+/*
+ * The long-mode guest goes on: byte, word and two dword writes to MMIO+0x10, then two OUTs to
+ * port 0x14. An MMIO ioeventfd for dword 4 takes only the last write; a port one takes both OUTs.
+ */
+static void ioeventfds(struct vmx *x)
+{
+	int efd = eventfd(0, EFD_NONBLOCK), pfd = eventfd(0, EFD_NONBLOCK);
+	uint32_t match = KVM_IOEVENTFD_FLAG_DATAMATCH;
+
+	check("KVM_CAP_IOEVENTFD", io(x->kvm, KVM_CHECK_EXTENSION, KVM_CAP_IOEVENTFD), 1);
+	check("length 3", ioeventfd(x->vm, MMIO + 0x10, 3, efd, 0, 0), -EINVAL);
+	check("unknown flag", ioeventfd(x->vm, MMIO + 0x10, 4, efd, 1 << 7, 0), -EINVAL);
+	check("datamatch with length 0", ioeventfd(x->vm, MMIO + 0x10, 0, efd, match, 0), -EINVAL);
+	check("not an eventfd", ioeventfd(x->vm, MMIO + 0x10, 4, 0, 0, 0), -EINVAL);
+	check("closed fd", ioeventfd(x->vm, MMIO + 0x10, 4, 999, 0, 0), -EBADF);
+	check("MMIO dword == 4", ioeventfd(x->vm, MMIO + 0x10, 4, efd, match, 4), 0);
+	check("the same again", ioeventfd(x->vm, MMIO + 0x10, 4, efd, match, 4), -EEXIST);
+	check("port 0x14, any byte", ioeventfd(x->vm, 0x14, 1, pfd, KVM_IOEVENTFD_FLAG_PIO, 0), 0);
+	check("deassign one never assigned",
+	      ioeventfd(x->vm, 0x15, 1, pfd, KVM_IOEVENTFD_FLAG_PIO | KVM_IOEVENTFD_FLAG_DEASSIGN,
+			0),
+	      -ENOENT);
+	check("byte write reaches user space", run(x), KVM_EXIT_MMIO);
+	check("word write reaches user space", run(x) * 10 + x->run->mmio.len,
+	      KVM_EXIT_MMIO * 10 + 2);
+	check("dword 3 reaches user space", run(x) * 10 + x->run->mmio.data[0],
+	      KVM_EXIT_MMIO * 10 + 3);
+	check("dword 4 and both OUTs are taken: next exit HLT", run(x), KVM_EXIT_HLT);
+	check("the MMIO eventfd fired once", (long)drain(efd), 1);
+	check("the port eventfd twice", (long)drain(pfd), 2);
+	check("deassign",
+	      ioeventfd(x->vm, 0x14, 1, pfd, KVM_IOEVENTFD_FLAG_PIO | KVM_IOEVENTFD_FLAG_DEASSIGN,
+			0),
+	      0);
+	close(efd);
+	close(pfd);
+}
+
+int main(void)
+{
+	struct vmx x = {.kvm = open("/dev/kvm", O_RDWR)};
+	long frames = hv_free_frames();
+
+	test_name = "kvm_modes";
+	check("open /dev/kvm", x.kvm >= 0, 1);
+	if (x.kvm < 0)
+		return summary();
+	check("VM", vm_open(&x), 0);
+	protected_mode(&x);
+	vm_close(&x);
+	check("another VM", vm_open(&x), 0);
+	long_mode(&x);
+	ioeventfds(&x);
+	vm_close(&x);
+	check("every hypervisor frame back after close", hv_free_frames(), frames);
+	return summary();
+}
