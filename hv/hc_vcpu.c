@@ -146,7 +146,42 @@ static int64_t translate(struct vcpu *v, void *buf, uint32_t n)
 	return 1;
 }
 
+static int64_t get_mp(struct vcpu *v, void *buf, uint32_t n)
+{
+	(void)n;
+	*(uint32_t *)buf = vcpu_mp_state(v);
+	return 1;
+}
+
+static int64_t set_mp(struct vcpu *v, const void *buf, uint32_t n)
+{
+	(void)n;
+	return vcpu_set_mp_state(v, *(const volatile uint32_t *)buf);
+}
+
+static int64_t get_lapic(struct vcpu *v, void *buf, uint32_t n)
+{
+	uint8_t page[1024];
+	int rc = vcpu_lapic_state(v, page, false);
+
+	(void)n;
+	if (!rc)
+		__builtin_memcpy(buf, page, sizeof(page));
+	return rc ? rc : 1;
+}
+
+static int64_t set_lapic(struct vcpu *v, const void *buf, uint32_t n)
+{
+	uint8_t page[1024];
+
+	(void)n;
+	__builtin_memcpy(page, buf, sizeof(page));
+	return vcpu_lapic_state(v, page, true);
+}
+
 static const struct state_kind kinds[HV_STATE_COUNT] = {
+	[HV_STATE_MP] = {4, 1, get_mp, set_mp},
+	[HV_STATE_LAPIC] = {1024, 1, get_lapic, set_lapic},
 	[HV_STATE_CPUID] = {sizeof(struct vm_cpuid_entry), VM_CPUID_MAX, get_cpuid, set_cpuid},
 	[HV_STATE_MSRS] = {sizeof(struct msr_entry), 1024, get_msrs, set_msrs},
 	[HV_STATE_XSAVE] = {4096, 1, get_xsave, set_xsave},
@@ -215,6 +250,49 @@ int64_t hc_vcpu_debug(struct hc_ctx *c)
 		return -EFAULT;
 	__builtin_memcpy(dr, phys_to_virt(c->arg[3]), sizeof(dr));
 	return vcpu_set_guest_debug(c->target, (uint32_t)c->arg[2], dr);
+}
+
+/* HC_IRQCHIP (vm, op, a, b, buf): the u64 or state at buf is dom0's, checked here. */
+int64_t hc_irqchip(struct hc_ctx *c)
+{
+	static const uint16_t buf_size[HV_IRQCHIP_OPS] = {
+		[HV_IRQCHIP_LINE] = 8,	[HV_IRQCHIP_MSI] = 8,	    [HV_IRQCHIP_GET] = 216,
+		[HV_IRQCHIP_SET] = 216, [HV_IRQCHIP_PIT_GET] = 112, [HV_IRQCHIP_PIT_SET] = 112,
+	};
+	uint64_t op = c->arg[1], a = c->arg[2], b = c->arg[3], pa = c->arg[4], wake = 0;
+	uint8_t state[216];
+	int64_t rc;
+
+	if (op >= HV_IRQCHIP_OPS)
+		return -EINVAL;
+	if (buf_size[op] && ((pa & 7) || !dom0_owns_range(pa, buf_size[op])))
+		return -EFAULT;
+	if (op == HV_IRQCHIP_SET || op == HV_IRQCHIP_PIT_SET)
+		__builtin_memcpy(state, phys_to_virt(pa), buf_size[op]);
+	switch (op) {
+	case HV_IRQCHIP_CREATE:
+		return vm_irqchip_create(c->vm);
+	case HV_IRQCHIP_PIT:
+		return vm_pit_create(c->vm);
+	case HV_IRQCHIP_LINE:
+		rc = a > 0xffffffffULL ? -EINVAL : vm_irq_line(c->vm, (unsigned)a, b != 0, &wake);
+		break;
+	case HV_IRQCHIP_MSI:
+		rc = b >> 32 ? -EINVAL : vm_signal_msi(c->vm, a, (uint32_t)b, &wake);
+		break;
+	case HV_IRQCHIP_GET:
+	case HV_IRQCHIP_SET:
+		rc = a > 2 ? -EINVAL
+			   : vm_irqchip_state(c->vm, (unsigned)a, state, op == HV_IRQCHIP_SET);
+		break;
+	default:
+		rc = vm_pit_state(c->vm, state, op == HV_IRQCHIP_PIT_SET);
+	}
+	if (rc >= 0 && (op == HV_IRQCHIP_LINE || op == HV_IRQCHIP_MSI))
+		*(uint64_t *)phys_to_virt(pa) = wake;
+	if (rc >= 0 && (op == HV_IRQCHIP_GET || op == HV_IRQCHIP_PIT_GET))
+		__builtin_memcpy(phys_to_virt(pa), state, buf_size[op]);
+	return rc;
 }
 
 /* HC_VM_DIRTY (vm, op, gpa, npages, bitmap) */

@@ -179,7 +179,9 @@ static void to_abi(const struct vm_exit *x, struct hv_exit *e)
 			      .reason = x->reason,
 			      .qual = x->qual,
 			      .rflags = x->rflags,
-			      .irq_ready = x->irq_ready};
+			      .irq_ready = x->irq_ready,
+			      .wake = x->wake,
+			      .wake_tsc = x->wake_tsc};
 	if (x->kind == VMEXIT_IO) {
 		e->port = x->io.port;
 		e->size = x->io.size;

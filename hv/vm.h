@@ -31,7 +31,7 @@ struct io_hook {
 	bool (*write)(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, uint64_t val);
 	void *ctx;
 };
-#define VM_MAX_HOOKS 8
+#define VM_MAX_HOOKS 16
 
 enum vm_exit_kind {
 	VMEXIT_NONE,
@@ -51,11 +51,13 @@ enum vm_exit_kind {
 
 struct vm_exit {
 	enum vm_exit_kind kind;
-	uint64_t answer; /* set by the caller before the next run: the IN or MMIO-read value */
-	uint32_t reason; /* architectural exit reason */
-	uint64_t qual;	 /* architectural exit qualification */
-	uint64_t rflags; /* at the exit */
-	bool irq_ready;	 /* the guest could take an interrupt now */
+	uint64_t answer;   /* set by the caller before the next run: the IN or MMIO-read value */
+	uint32_t reason;   /* architectural exit reason */
+	uint64_t qual;	   /* architectural exit qualification */
+	uint64_t rflags;   /* at the exit */
+	bool irq_ready;	   /* the guest could take an interrupt now */
+	uint64_t wake;	   /* halted vCPUs (bit per id) this run made runnable: wake them */
+	uint64_t wake_tsc; /* VMEXIT_HLT of a halted vCPU: when its next timer fires (~0) */
 	union {
 		struct {
 			uint16_t port;
@@ -189,6 +191,21 @@ void vm_set_kvm_rules(struct vm *vm);
 
 /* The MSRs a guest can read and write (KVM_GET_MSR_INDEX_LIST): writes up to max, returns all. */
 unsigned vm_msr_index_list(uint32_t *out, unsigned max);
+
+/*
+ * The in-hypervisor irqchip (irqchip.c): PICs, IOAPIC, a local APIC per vCPU, and the PIT.
+ * Lines and MSIs report in *wake the halted vCPUs they made runnable (bit per id).
+ */
+int vm_irqchip_create(struct vm *vm);
+int vm_pit_create(struct vm *vm);
+bool vm_has_irqchip(struct vm *vm);
+int vm_irq_line(struct vm *vm, unsigned gsi, int level, uint64_t *wake);
+int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data, uint64_t *wake);
+int vm_irqchip_state(struct vm *vm, unsigned chip, void *buf, bool set); /* KVM_GET/SET_IRQCHIP */
+int vm_pit_state(struct vm *vm, void *buf, bool set);			 /* kvm_pit_state2 */
+int vcpu_lapic_state(struct vcpu *v, void *buf, bool set);		 /* kvm_lapic_state */
+unsigned vcpu_mp_state(struct vcpu *v);
+int vcpu_set_mp_state(struct vcpu *v, unsigned state);
 
 /* Feature MSRs (KVM_GET_MSR_FEATURE_INDEX_LIST) and their values; false: no such MSR. */
 unsigned vm_feature_msr_list(uint32_t *out, unsigned max);

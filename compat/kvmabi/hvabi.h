@@ -47,6 +47,7 @@ enum hv_hypercall {
 	HC_VM_DIRTY = 19,	/* (vm, op, gpa, npages, bitmap): enum hv_dirty_op */
 	HC_VCPU_STATS = 20,	/* (vm, id, buf, count) -> HV_STAT_COUNT; works while it runs */
 	HC_VCPU_DEBUG = 21,	/* (vm, id, control, buf): HV_DBG_*, u64 DR0-7 at buf */
+	HC_IRQCHIP = 22,	/* (vm, op, arg, arg2, buf) -> per op (enum hv_irqchip_op) */
 	HC_COUNT
 };
 
@@ -63,11 +64,12 @@ enum hv_state {
 	HV_STATE_XCR0 = 4,	/* u64 */
 	HV_STATE_EVENTS = 5,	/* struct hv_events */
 	HV_STATE_DEBUGREGS = 6, /* u64 db[4], dr6, dr7 (struct kvm_debugregs without flags) */
-	/* 7: reserved for the multiprocessing state (with the in-hypervisor LAPIC) */
+	HV_STATE_MP = 7,	/* u32 HV_MP_* (any but RUNNABLE needs the irqchip) */
 	/* 8: unused (statistics come from HC_VCPU_STATS) */
 	HV_STATE_IRQ = 9,	 /* SET only: u32 vector to inject (KVM_INTERRUPT) */
 	HV_STATE_NMI = 10,	 /* SET only: count 0 (KVM_NMI) */
 	HV_STATE_TRANSLATE = 11, /* GET: struct hv_translate, linear_address in, the rest out */
+	HV_STATE_LAPIC = 12,	 /* 1024 bytes: struct kvm_lapic_state (needs the irqchip) */
 	HV_STATE_COUNT
 };
 #define HV_STATE_MAX_BYTES 16384
@@ -83,6 +85,28 @@ enum hv_info {
 /* Dirty logging of the pages of a range: start, stop, or fetch-and-reset the bitmap (one bit
  * per page, ALIGN(npages, 64) / 8 bytes at `bitmap`). */
 enum hv_dirty_op { HV_DIRTY_START = 0, HV_DIRTY_STOP = 1, HV_DIRTY_FETCH = 2 };
+
+/*
+ * HC_IRQCHIP operations on a VM's in-hypervisor interrupt controllers. Those that raise an
+ * interrupt write at buf (u64) the halted vCPUs they made runnable (bit per id), for dom0 to
+ * wake; state moves in KVM's layouts (kvm_pic_state, kvm_ioapic_state, kvm_pit_state2).
+ */
+enum hv_irqchip_op {
+	HV_IRQCHIP_CREATE = 0,	/* () -> 0, -EEXIST, -EINVAL after a vCPU */
+	HV_IRQCHIP_LINE = 1,	/* (gsi, level, wake) -> 1 */
+	HV_IRQCHIP_MSI = 2,	/* (address, data, wake) -> 1, -EINVAL for a bad address */
+	HV_IRQCHIP_GET = 3,	/* (chip 0-2, 0, buf) */
+	HV_IRQCHIP_SET = 4,	/* (chip 0-2, 0, buf) */
+	HV_IRQCHIP_PIT = 5,	/* () -> 0: create the PIT */
+	HV_IRQCHIP_PIT_GET = 6, /* (0, 0, buf) */
+	HV_IRQCHIP_PIT_SET = 7, /* (0, 0, buf) */
+	HV_IRQCHIP_OPS
+};
+
+/* Multiprocessing states (HV_STATE_MP): KVM_MP_STATE_*'s values. */
+#define HV_MP_RUNNABLE	    0
+#define HV_MP_INIT_RECEIVED 2
+#define HV_MP_HALTED	    3
 
 /* HC_VCPU_DEBUG control bits: KVM_GUESTDBG_*'s values. */
 #define HV_DBG_ENABLE	  0x1
@@ -189,6 +213,8 @@ struct hv_exit {
 	unsigned long long rflags; /* at the exit */
 	unsigned char irq_ready;   /* an IRQ could be injected now (IF, no shadow, none queued) */
 	unsigned char pad2[7];
+	unsigned long long wake;     /* halted vCPUs (bit per id) this run made runnable */
+	unsigned long long wake_tsc; /* HLT of a halted vCPU: the TSC at its next timer (~0) */
 };
 
 #ifdef __KERNEL__

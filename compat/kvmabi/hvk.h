@@ -15,6 +15,7 @@
 #include <linux/rwsem.h>
 #include <linux/signal.h>
 #include <linux/spinlock.h>
+#include <linux/wait.h>
 
 #include "hvabi.h"
 
@@ -47,6 +48,7 @@ struct hvk_vm {
 	 * neither, but the ioctls keep KVM's checks and answers.
 	 */
 	u64 tss_addr, identity_map_addr;
+	bool irqchip, pit;	 /* KVM_CREATE_IRQCHIP, KVM_CREATE_PIT2 done */
 	spinlock_t ioevent_lock; /* KVM_IOEVENTFD's list, read on the exits */
 	struct list_head ioeventfds;
 };
@@ -60,7 +62,9 @@ struct hvk_vcpu {
 	/* the last exit was an IN or an MMIO read: its data comes back on the next KVM_RUN */
 	enum { NOTHING, IO_IN, MMIO_READ } pending;
 	u8 pending_size;
-	bool has_sigmask; /* KVM_SET_SIGNAL_MASK: blocked while KVM_RUN runs */
+	bool has_sigmask;     /* KVM_SET_SIGNAL_MASK: blocked while KVM_RUN runs */
+	wait_queue_head_t wq; /* halted (irqchip): woken by whoever made it runnable */
+	bool kicked;
 	sigset_t sigmask;
 };
 
@@ -89,6 +93,10 @@ long hvk_dev_state_ioctl(unsigned int ioctl, void __user *argp);
 
 /* hvk_dev.c */
 long hvk_create_device(struct hvk_vm *vm, void __user *argp);
+
+/* hvk_irqchip.c */
+long hvk_irqchip_vm_ioctl(struct hvk_vm *vm, unsigned int ioctl, void __user *argp);
+void hvk_wake(struct hvk_vm *vm, u64 mask);
 
 /* hvk_ioeventfd.c */
 long hvk_ioeventfd(struct hvk_vm *vm, void __user *argp);

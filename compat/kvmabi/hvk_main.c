@@ -40,6 +40,12 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_HV_DEVICES:
 		return 1;
 	case KVM_CAP_SET_GUEST_DEBUG:
+	case KVM_CAP_IRQCHIP:
+	case KVM_CAP_IRQ_INJECT_STATUS:
+	case KVM_CAP_PIT2:
+	case KVM_CAP_PIT_STATE2:
+	case KVM_CAP_SIGNAL_MSI:
+	case KVM_CAP_TSC_DEADLINE_TIMER:
 	case KVM_CAP_IOEVENTFD:
 	case KVM_CAP_IOEVENTFD_NO_LENGTH:
 	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
@@ -154,6 +160,16 @@ static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		return hvk_create_device(vm, (void __user *)arg);
 	case KVM_IOEVENTFD:
 		return hvk_ioeventfd(vm, (void __user *)arg);
+	case KVM_CREATE_IRQCHIP:
+	case KVM_IRQ_LINE:
+	case KVM_IRQ_LINE_STATUS:
+	case KVM_GET_IRQCHIP:
+	case KVM_SET_IRQCHIP:
+	case KVM_SIGNAL_MSI:
+	case KVM_CREATE_PIT2:
+	case KVM_GET_PIT2:
+	case KVM_SET_PIT2:
+		return hvk_irqchip_vm_ioctl(vm, ioctl, (void __user *)arg);
 	case KVM_GET_STATS_FD:
 		return hvk_vm_stats_fd(vm);
 	case KVM_SET_TSS_ADDR:

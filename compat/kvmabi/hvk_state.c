@@ -337,18 +337,22 @@ static long debugregs(struct hvk_vcpu *vc, struct kvm_debugregs __user *user, bo
 }
 
 /*
- * Without an in-hypervisor local APIC a vCPU is always runnable (HLT exits to user space), and
- * KVM then refuses any other state.
+ * Without the irqchip a vCPU is always runnable (HLT exits to user space) and KVM refuses any
+ * other state; with it, the hypervisor knows halted and waiting-for-SIPI vCPUs.
  */
-static long mp_state(struct kvm_mp_state __user *user, bool set)
+static long mp_state(struct hvk_vcpu *vc, struct kvm_mp_state __user *user, bool set)
 {
 	struct kvm_mp_state s = {KVM_MP_STATE_RUNNABLE};
 
-	if (!set)
-		return copy_to_user(user, &s, sizeof(s)) ? -EFAULT : 0;
-	if (copy_from_user(&s, user, sizeof(s)))
+	if (set && copy_from_user(&s, user, sizeof(s)))
 		return -EFAULT;
-	return s.mp_state == KVM_MP_STATE_RUNNABLE ? 0 : -EINVAL;
+	if (set && !vc->vm->irqchip)
+		return s.mp_state == KVM_MP_STATE_RUNNABLE ? 0 : -EINVAL;
+	if (set)
+		return fixed(vc, HV_STATE_MP, user, sizeof(s), true);
+	if (!vc->vm->irqchip)
+		return copy_to_user(user, &s, sizeof(s)) ? -EFAULT : 0;
+	return fixed(vc, HV_STATE_MP, user, sizeof(s), false);
 }
 
 static long interrupt(struct hvk_vcpu *vc, struct kvm_interrupt __user *user)
@@ -482,11 +486,15 @@ long hvk_state_ioctl(struct hvk_vcpu *vc, unsigned int ioctl, void __user *argp)
 	case KVM_SET_DEBUGREGS:
 		return debugregs(vc, argp, true);
 	case KVM_GET_MP_STATE:
-		return mp_state(argp, false);
+		return mp_state(vc, argp, false);
 	case KVM_SET_MP_STATE:
-		return mp_state(argp, true);
-	case KVM_INTERRUPT:
-		return interrupt(vc, argp);
+		return mp_state(vc, argp, true);
+	case KVM_INTERRUPT: /* with the irqchip, interrupts come through it (KVM: ENXIO) */
+		return vc->vm->irqchip ? -ENXIO : interrupt(vc, argp);
+	case KVM_GET_LAPIC:
+		return vc->vm->irqchip ? fixed(vc, HV_STATE_LAPIC, argp, 1024, false) : -EINVAL;
+	case KVM_SET_LAPIC:
+		return vc->vm->irqchip ? fixed(vc, HV_STATE_LAPIC, argp, 1024, true) : -EINVAL;
 	case KVM_NMI:
 		return hvk_vcpu_set(vc, HV_STATE_NMI, NULL, 0);
 	case KVM_TRANSLATE:

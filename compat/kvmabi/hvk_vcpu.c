@@ -3,7 +3,9 @@
  * vCPU fds: KVM_RUN (the hypervisor's exits turned into struct kvm_run), the general and
  * segment registers, the mmap()ed run pages. The other register families are in hvk_state.c.
  */
+#include <asm/tsc.h>
 #include <linux/anon_inodes.h>
+#include <linux/math64.h>
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
@@ -89,6 +91,21 @@ static long fill_mmio(struct hvk_vcpu *vc, const struct hv_exit *e)
 	return 0;
 }
 
+/* Sleeps until woken (an interrupt for this vCPU), its next timer (TSC wake), or a signal. */
+static long vcpu_halt(struct hvk_vcpu *vc, u64 wake_tsc)
+{
+	ktime_t timeout = KTIME_MAX;
+	u64 now = rdtsc();
+
+	if (wake_tsc != ~0ULL)
+		timeout = wake_tsc > now ? ns_to_ktime(mul_u64_u32_div(wake_tsc - now, 1000000,
+								       tsc_khz)) : 0;
+	if (timeout)
+		wait_event_interruptible_hrtimeout(vc->wq, READ_ONCE(vc->kicked), timeout);
+	WRITE_ONCE(vc->kicked, false);
+	return 1; /* run again: the loop sees a signal first */
+}
+
 /* Turns the hypervisor's exit into struct kvm_run; 1 means run again, else the ioctl result. */
 static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 {
@@ -101,6 +118,8 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 		fill_io(vc, e);
 		return 0;
 	case HV_EXIT_HLT:
+		if (vc->vm->irqchip)
+			return vcpu_halt(vc, e->wake_tsc); /* KVM keeps a halted vCPU in the kernel */
 		run->exit_reason = KVM_EXIT_HLT;
 		return 0;
 	case HV_EXIT_SHUTDOWN:
@@ -151,8 +170,15 @@ static long vcpu_run(struct hvk_vcpu *vc)
 		rc = hv_call(HC_VCPU_RUN, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), in_data,
 			     READ_ONCE(run->request_interrupt_window) ? HV_RUN_IRQ_WINDOW : 0);
 		up_read(&vc->vm->slots_lock);
+		if (rc == -EBUSY && vc->vm->irqchip) { /* waiting for a SIPI: as halted */
+			vcpu_halt(vc, ~0ULL);
+			rc = 1;
+			continue;
+		}
 		if (rc)
 			return rc;
+		if (hv_exit_of(vc)->wake)
+			hvk_wake(vc->vm, hv_exit_of(vc)->wake);
 		vc->pending = NOTHING; /* the access completed: its data went in */
 		in_data = 0;
 		run->if_flag = !!(hv_exit_of(vc)->rflags & X86_EFLAGS_IF);
@@ -294,6 +320,7 @@ long hvk_create_vcpu(struct hvk_vm *vm, unsigned long id)
 	vc->vm = vm;
 	vc->id = id;
 	mutex_init(&vc->lock);
+	init_waitqueue_head(&vc->wq);
 	kref_get(&vm->ref);
 	fd = anon_inode_getfd("kvm-vcpu", &vcpu_fops, vc, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {

@@ -15,14 +15,22 @@
 #define NO_DEADLINE (~0ULL)
 
 /* APIC delivery modes (ICR, redirection entries, MSI data) */
-enum { DM_FIXED = 0, DM_LOWEST = 1, DM_SMI = 2, DM_NMI = 4, DM_INIT = 5, DM_STARTUP = 6, DM_EXTINT = 7 };
+enum {
+	DM_FIXED = 0,
+	DM_LOWEST = 1,
+	DM_SMI = 2,
+	DM_NMI = 4,
+	DM_INIT = 5,
+	DM_STARTUP = 6,
+	DM_EXTINT = 7
+};
 /* ICR destination shorthands */
 enum { SH_NONE = 0, SH_SELF = 1, SH_ALL = 2, SH_OTHERS = 3 };
 
 /* An interrupt message as an IOAPIC redirection entry, an MSI or an IPI carries it. */
 struct apic_msg {
-	uint32_t dest;	   /* physical APIC id (0xff: broadcast), or a logical destination */
-	uint32_t source;   /* the sender's APIC id (IPIs, for the shorthands) */
+	uint32_t dest;	 /* physical APIC id (0xff: broadcast), or a logical destination */
+	uint32_t source; /* the sender's APIC id (IPIs, for the shorthands) */
 	uint8_t vector;
 	uint8_t delivery;  /* DM_* */
 	uint8_t shorthand; /* SH_* (IPIs only) */

@@ -178,6 +178,8 @@ unsigned vm_cpuid_supported(struct vm_cpuid_entry *out, unsigned max)
 
 	for (uint32_t leaf = 0; leaf <= top; leaf++)
 		add_basic(&l, leaf);
+	if (l.n > 1 && max > 1 && out[1].function == 1)
+		out[1].ecx |= 1u << 21; /* x2APIC: the in-hypervisor local APIC has it */
 	add(&l, HV_CPUID_LEAF, 0, false);
 	add(&l, HV_CPUID_LEAF + 1, 0, false);
 	for (uint32_t leaf = 0x80000000; leaf <= ext; leaf++)
@@ -306,6 +308,15 @@ static void dynamic_bits(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r
 	} else if (leaf == 0xd && sub == 0 && reg[EAX]) {
 		reg[EBX] = xsave_size(v->xcr0); /* the size for the components enabled now */
 	}
+}
+
+/* Whether the vCPU's CPUID (as it answers now) has a bit: reg 0-3 = EAX-EDX of leaf.0. */
+bool vcpu_cpuid_has(struct vcpu *v, uint32_t leaf, unsigned reg, uint32_t bit)
+{
+	uint32_t r[4];
+
+	answer(v, leaf, 0, r);
+	return reg < 4 && (r[reg] & bit);
 }
 
 /* What a vCPU may enable in XCR0: the CPU's offer, within its CPUID when KVM's rules apply. */

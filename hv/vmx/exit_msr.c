@@ -169,7 +169,10 @@ static void write_special(struct vcpu *v, uint32_t msr, uint64_t val, bool host)
 bool vcpu_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
 	const struct msr_desc *d = find(msr);
+	bool ok;
 
+	if (irqchip_msr(v, msr, val, false, &ok))
+		return ok;
 	if (!d)
 		return false;
 	if (is_swapped(d) && v->msrs.loaded)
@@ -185,7 +188,10 @@ bool vcpu_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 bool vcpu_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, bool host)
 {
 	const struct msr_desc *d = find(msr);
+	bool ok;
 
+	if (irqchip_msr(v, msr, &val, true, &ok))
+		return ok;
 	if (!d || msr == MSR_MTRR_CAP || (d->valid && !d->valid(v, val)))
 		return false;
 	if (d->loc == IN_VMCS)

@@ -29,9 +29,15 @@ static int to_caller(struct vm_exit *x, enum vm_exit_kind kind)
 	return EXIT_TO_CALLER;
 }
 
+/* With an irqchip the vCPU halts until an interrupt: in dom0 when nothing is pending. */
 static int handle_hlt(struct vcpu *v, struct vm_exit *x)
 {
 	vcpu_skip_insn(v);
+	if (v->lapic) {
+		v->halted = true;
+		if (!irqchip_halted(v, &x->wake_tsc))
+			return EXIT_RESUME;
+	}
 	return to_caller(x, VMEXIT_HLT);
 }
 
@@ -51,7 +57,7 @@ static int handle_external_intr(struct vcpu *v, struct vm_exit *x)
 
 static int handle_intr_window(struct vcpu *v, struct vm_exit *x)
 {
-	if (!v->want_irq_window)
+	if (!v->want_irq_window || v->irq_window_internal)
 		return EXIT_RESUME; /* a queued interrupt is injected on the way back in */
 	v->want_irq_window = false;
 	return to_caller(x, VMEXIT_INTR_WINDOW);
@@ -94,9 +100,11 @@ static int handle_sipi(struct vcpu *v, struct vm_exit *x)
 	return EXIT_RESUME;
 }
 
+/* The run budget is used up; or, with an irqchip, a timer is due or it is time to look. */
 static int handle_preempt(struct vcpu *v, struct vm_exit *x)
 {
-	(void)v;
+	if (v->lapic && !v->timeout)
+		return EXIT_RESUME;
 	return to_caller(x, VMEXIT_TIMEOUT);
 }
 
@@ -144,7 +152,9 @@ static int handle_entry_failure(struct vcpu *v, struct vm_exit *x)
 {
 	pr_err("vmx: VM entry of vCPU %u failed: reason %u, qualification %llu", v->id,
 	       x->reason & 0xffff, (unsigned long long)x->qual);
-	vmcs_dump_guest();
+	if (!v->failure_dumped) /* the state once per vCPU: a VMM retrying cannot flood the log */
+		vmcs_dump_guest();
+	v->failure_dumped = true;
 	x->fail.code = x->reason & 0xffff;
 	return to_caller(x, VMEXIT_FAIL_ENTRY);
 }

@@ -22,6 +22,8 @@ void vcpu_load(struct vcpu *v)
 {
 	struct percpu *c = this_cpu();
 
+	v->loads++;
+
 	if (c->vmx->current_vmcs != v->vmcs) {
 		if (vmptrld(v->vmcs))
 			panic("vmx: VMPTRLD of vCPU %u failed", v->id);
@@ -42,8 +44,8 @@ void vcpu_load(struct vcpu *v)
  */
 void vcpu_put(struct vcpu *v)
 {
-	if (v->pinned)
-		return;
+	if (--v->loads || v->pinned)
+		return; /* still in use by an outer load (a run loading state mid-exit) */
 	vmclear(v->vmcs);
 	this_cpu()->vmx->current_vmcs = 0;
 	v->launched = false;
@@ -73,12 +75,13 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
 	fpu_init_area(v->fpu);
 	v->vpid = vpid_alloc();
 	v->vmcs = frame_alloc(&hv_frames);
-	if (!v->vpid || !v->vmcs || vmcs_init(v)) {
+	if (!v->vpid || !v->vmcs || vmcs_init(v) || irqchip_vcpu_init(v)) {
 		vcpu_destroy(v);
 		return NULL;
 	}
 	vm->vcpus[id] = v;
 	vm->nvcpus++;
+	v->loads = 1; /* vmcs_init made it current */
 	vcpu_put(v);
 	return v;
 }
@@ -86,6 +89,7 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
 void vcpu_destroy(struct vcpu *v)
 {
 	vcpu_cpuid_free(v);
+	irqchip_vcpu_free(v);
 	if (v->vmcs) {
 		vmclear(v->vmcs);
 		if (this_cpu()->vmx->current_vmcs == v->vmcs)
@@ -133,8 +137,20 @@ static void prepare_entry(struct vcpu *v)
 		v->flushed_gen = v->vm->ept_gen;
 		invept(INVEPT_SINGLE, v->vm->eptp);
 	}
+	irqchip_prepare_entry(v);
 	events_inject(v);
 	debug_prepare_entry(v);
+}
+
+/* The preemption timer for this entry (an irqchip's next timer, or a kick to look). */
+void vcpu_arm_preempt(struct vcpu *v, uint64_t tsc_cycles)
+{
+	uint32_t pin = (uint32_t)vmread(VMCS_PIN_CTLS);
+
+	if (!vmx_caps.preempt_timer || v->timeout)
+		return; /* the run budget of vcpu_set_timeout owns the timer */
+	vmwrite(VMCS_PIN_CTLS, pin | PIN_PREEMPT_TIMER);
+	vmwrite(VMCS_PREEMPT_TIMER, preempt_value(tsc_cycles));
 }
 
 static void entry_failed(struct vcpu *v, struct vm_exit *x)
@@ -144,7 +160,9 @@ static void entry_failed(struct vcpu *v, struct vm_exit *x)
 	x->fail.code = vmread(VMCS_INSN_ERROR);
 	pr_err("vmx: VM entry of vCPU %u failed: VM-instruction error %llu", v->id,
 	       (unsigned long long)x->fail.code);
-	vmcs_dump_guest();
+	if (!v->failure_dumped)
+		vmcs_dump_guest();
+	v->failure_dumped = true;
 }
 
 int vcpu_run(struct vcpu *v, struct vm_exit *x)
@@ -152,9 +170,22 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 	int action = EXIT_RESUME;
 	uint64_t host_xcr0;
 
-	if (v->wait_sipi)
-		return -EBUSY;
 	vcpu_load(v);
+	if (v->lapic)
+		irqchip_requests(v);
+	if (v->wait_sipi) {
+		vcpu_put(v);
+		return -EBUSY;
+	}
+	if (v->halted && irqchip_halted(v, &x->wake_tsc)) { /* still nothing to wake it */
+		uint64_t wake_tsc = x->wake_tsc;
+		__builtin_memset(x, 0, sizeof(*x));
+		x->kind = VMEXIT_HLT;
+		x->wake_tsc = wake_tsc;
+		x->wake = irqchip_take_wake(v->vm);
+		vcpu_put(v);
+		return 0;
+	}
 	if (v->io_pending)
 		io_complete(v, x);
 	if (v->mmio_pending)
@@ -179,6 +210,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 	x->irq_ready = (x->rflags & RFLAGS_IF) && v->irq_pending < 0 &&
 		       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
 			 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	x->wake = irqchip_take_wake(v->vm);
 	fpu_leave(v, host_xcr0);
 	debug_leave(v);
 	guest_msrs_put(v);

@@ -107,6 +107,7 @@ void vm_destroy(struct vm *vm)
 		if (vm->vcpus[i])
 			vcpu_destroy(vm->vcpus[i]);
 	vm_dirty_free(vm);
+	vm_irqchip_free(vm);
 	if (vm->ept.root) {
 		invept(INVEPT_SINGLE, vm->eptp);
 		ept_destroy(&vm->ept);

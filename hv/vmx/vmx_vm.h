@@ -38,6 +38,9 @@ struct guest_gprs {
 
 #define VM_MAX_DIRTY 32
 
+struct irqchip;
+struct vlapic;
+
 /* A range of guest-physical pages whose writes are logged (dirty.c). */
 struct dirty_range {
 	uint64_t gpa, npages;
@@ -58,6 +61,7 @@ struct vm {
 	unsigned nvcpus;
 	bool kvm_rules; /* dom0's KVM made it: CPUID from the vCPU's table only */
 	struct dirty_range dirty[VM_MAX_DIRTY];
+	struct irqchip *irqchip; /* KVM_CREATE_IRQCHIP's models, or NULL */
 };
 
 struct dr_save {
@@ -87,6 +91,8 @@ struct vcpu {
 	uint16_t vpid;
 	uint64_t vmcs;
 	bool launched;
+	unsigned loads;		   /* vcpu_load nesting: the VMCS is cleared at the outermost put */
+	bool failure_dumped;	   /* an entry failure's state was printed (only the first is) */
 	bool ran;		   /* has entered the guest at least once */
 	volatile bool claimed;	   /* a hypercall is using it (vcpu_try_claim) */
 	struct cpuid_table *cpuid; /* KVM_SET_CPUID2's table, or NULL */
@@ -96,9 +102,14 @@ struct vcpu {
 	uint64_t xcr0;
 	struct guest_msrs msrs;
 	uint64_t dr[4], dr6;
-	uint32_t dbg_ctl;	       /* KVM_SET_GUEST_DEBUG's HV_DBG_* */
-	bool dbg_tf;		       /* RFLAGS.TF is the hypervisor's, for a single step */
-	struct dr_save host_dr;	       /* while the vCPU's DR0-3/DR6 are in the CPU */
+	uint32_t dbg_ctl;	/* KVM_SET_GUEST_DEBUG's HV_DBG_* */
+	bool dbg_tf;		/* RFLAGS.TF is the hypervisor's, for a single step */
+	struct dr_save host_dr; /* while the vCPU's DR0-3/DR6 are in the CPU */
+	/* with an irqchip: its local APIC, and what other vCPUs asked of it (irqchip.c) */
+	struct vlapic *lapic;
+	bool halted, irq_window_internal;
+	volatile bool req_init, req_nmi;
+	volatile uint16_t req_sipi;    /* 0x100 | vector */
 	uint64_t dbg_dr[4], guest_dr7; /* the debugger's DR0-3; the guest's DR7 meanwhile */
 	uint64_t apic_base, misc_enable, mtrr_def_type, ucode_rev;
 	uint8_t tpr; /* CR8 */
@@ -169,6 +180,18 @@ void debug_leave(struct vcpu *v);
 uint32_t debug_exceptions(struct vcpu *v);
 bool debug_exception(struct vcpu *v, unsigned vector, struct vm_exit *x);
 int handle_mtf(struct vcpu *v, struct vm_exit *x);
+
+/* irqchip.c */
+int irqchip_vcpu_init(struct vcpu *v);
+void irqchip_vcpu_free(struct vcpu *v);
+void irqchip_prepare_entry(struct vcpu *v);
+void irqchip_requests(struct vcpu *v);
+bool irqchip_halted(struct vcpu *v, uint64_t *wake_tsc);
+uint64_t irqchip_take_wake(struct vm *vm);
+bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok);
+void vm_irqchip_free(struct vm *vm);
+void vcpu_arm_preempt(struct vcpu *v, uint64_t tsc_cycles);
+bool vcpu_cpuid_has(struct vcpu *v, uint32_t leaf, unsigned reg, uint32_t bit);
 
 /* dirty.c */
 bool dirty_write_fault(struct vm *vm, uint64_t gpa);

@@ -49,8 +49,7 @@ static void system_ioctls(int kvm)
 	check("KVM_CREATE_VM type 1", io(kvm, KVM_CREATE_VM, 1), -EINVAL);
 	check("KVM_CHECK_EXTENSION user memory", io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY),
 	      1);
-	check("KVM_CHECK_EXTENSION irqchip (not yet)",
-	      io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP), 0);
+	check("KVM_CHECK_EXTENSION irqchip", io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP), 1);
 	check("KVM_GET_VCPU_MMAP_SIZE", io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0), 2 * 4096);
 	msr_index_list(kvm);
 }

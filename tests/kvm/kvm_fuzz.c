@@ -5,7 +5,8 @@
  * MSR values, bad pointers (NULL, kernel, unmapped, read-only, straddling into a read-only
  * page), huge counts, closed and wrong-type fds; guests run random code.
  *
- * Phases, each bounded in time (dom0's clock):
+ * Phases, each bounded by a number of calls and by time (dom0's clock crawls in Bochs, so there
+ * the count ends them; the whole test takes about 20 s of Bochs there):
  *   1. one thread, table-driven, replayable from the seed;
  *   2. racing threads on the same fds: KVM_RUN in one while others change memory slots, set
  *      registers, close and reopen fds, create vCPUs and devices, read stats, close VM fds;
@@ -14,12 +15,16 @@
  * started, and no VM entry may have failed (the hypervisor must refuse bad state at the ioctl);
  * dom0 and the hypervisor must still be alive to print the result.
  *
- * kvm_fuzz [seed [seconds per phase]]: the seed is printed, so a failure can be replayed.
+ * kvm_fuzz [seed [seconds per phase]]: the seed is printed, so a failure can be replayed (phase 1
+ * exactly; the racing phases as far as thread timing allows). A failed VM entry prints the vCPU's
+ * state and, in phase 1, the state ioctls that led to it.
  */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -30,20 +35,21 @@
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "../../compat/kvmabi/hv_devices.h"
 #include "kvm_util.h"
 
 #define DEFAULT_SEED 20240611
-#define DEFAULT_SECS 6
+#define DEFAULT_SECS 3
+#define CALLS	     2400 /* per thread and phase, at most */
 #define PAGE	     4096
 #define BUF_RW	     (3 * PAGE) /* each thread's argument buffer, then a read-only page */
 #define GUEST_SIZE   (256 * 1024)
 #define MAX_FDS	     12 /* per kind */
 #define THREADS	     5
 #define KILLS	     3
-#define TICK_US	     5000 /* workers get SIGUSR1 this often: KVM_RUN returns EINTR */
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -137,6 +143,7 @@ static uint8_t *guest;	  /* shared, writable: what memory slots map */
 static uint8_t *guest_ro; /* read-only: slots over it cannot be pinned for writing */
 static uint8_t *hole;	  /* unmapped */
 static __thread uint8_t *buf;
+static __thread const char *doing = "setup"; /* the op running, for a crash report */
 
 static uint8_t *map_buffer(void)
 {
@@ -155,39 +162,39 @@ static uint8_t *map_buffer(void)
 
 /* Instructions worth meeting in random guest code (real mode or otherwise). */
 static const char *const snippets[] = {
-	"\xeb\xfe",		/* jmp $ */
-	"\xf4",			/* hlt */
-	"\x0f\x01\xd1",		/* xsetbv */
-	"\x0f\x30",		/* wrmsr */
-	"\x0f\x32",		/* rdmsr */
-	"\x0f\xa2",		/* cpuid */
-	"\xe6\x80",		/* out 0x80, al */
-	"\xe4\x71",		/* in al, 0x71 */
-	"\x66\xef",		/* out dx, eax */
-	"\x0f\x22\xc0",		/* mov cr0, eax */
-	"\x0f\x22\xe0",		/* mov cr4, eax */
-	"\x0f\x22\xd8",		/* mov cr3, eax */
-	"\x0f\x23\xf8",		/* mov dr7, eax */
-	"\x0f\x01\xc1",		/* vmcall */
-	"\xcc",			/* int3 */
-	"\xcd\x0d",		/* int 0x0d */
-	"\x0f\x0b",		/* ud2 */
-	"\xfb",			/* sti */
-	"\xfa",			/* cli */
-	"\x0f\x01\x10",		/* lgdt [bx+si] */
-	"\x0f\x00\xd8",		/* ltr ax */
-	"\x0f\x09",		/* wbinvd */
-	"\x0f\x01\xf9",		/* rdtscp */
-	"\x0f\xae\x28",		/* xrstor [bx+si] */
-	"\xf3\xa4",		/* rep movsb */
-	"\xf3\x6c",		/* rep insb */
-	"\xa3\x00\xf0",		/* mov [0xf000], ax */
-	"\x8e\xd0",		/* mov ss, ax */
-	"\x9d",			/* popf */
-	"\xcf",			/* iret */
-	"\x0f\x01\xd8",		/* vmrun */
-	"\x0f\x78\xc0",		/* vmread */
-	"\x0f\xc7\x30",		/* vmptrld */
+	"\xeb\xfe",	/* jmp $ */
+	"\xf4",		/* hlt */
+	"\x0f\x01\xd1", /* xsetbv */
+	"\x0f\x30",	/* wrmsr */
+	"\x0f\x32",	/* rdmsr */
+	"\x0f\xa2",	/* cpuid */
+	"\xe6\x80",	/* out 0x80, al */
+	"\xe4\x71",	/* in al, 0x71 */
+	"\x66\xef",	/* out dx, eax */
+	"\x0f\x22\xc0", /* mov cr0, eax */
+	"\x0f\x22\xe0", /* mov cr4, eax */
+	"\x0f\x22\xd8", /* mov cr3, eax */
+	"\x0f\x23\xf8", /* mov dr7, eax */
+	"\x0f\x01\xc1", /* vmcall */
+	"\xcc",		/* int3 */
+	"\xcd\x0d",	/* int 0x0d */
+	"\x0f\x0b",	/* ud2 */
+	"\xfb",		/* sti */
+	"\xfa",		/* cli */
+	"\x0f\x01\x10", /* lgdt [bx+si] */
+	"\x0f\x00\xd8", /* ltr ax */
+	"\x0f\x09",	/* wbinvd */
+	"\x0f\x01\xf9", /* rdtscp */
+	"\x0f\xae\x28", /* xrstor [bx+si] */
+	"\xf3\xa4",	/* rep movsb */
+	"\xf3\x6c",	/* rep insb */
+	"\xa3\x00\xf0", /* mov [0xf000], ax */
+	"\x8e\xd0",	/* mov ss, ax */
+	"\x9d",		/* popf */
+	"\xcf",		/* iret */
+	"\x0f\x01\xd8", /* vmrun */
+	"\x0f\x78\xc0", /* vmread */
+	"\x0f\xc7\x30", /* vmptrld */
 };
 
 /* Random bytes, with instructions sprinkled in and sometimes a spin loop at the start. */
@@ -208,7 +215,6 @@ static void scribble(uint8_t *p, size_t n)
 /* ---- fds: a pool per kind, shared by the threads ---- */
 
 enum kind { SYS, VM, VCPU, DEV, STATS, KINDS, NONE = KINDS };
-static const char *const kind_names[] = {"sys", "vm", "vcpu", "dev", "stats"};
 
 static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct {
@@ -319,13 +325,14 @@ static void learn_system(int kvm)
 		nsupported = cp.c.nent;
 		memcpy(supported, cp.e, nsupported * sizeof(supported[0]));
 	}
-	printf("kvm_fuzz: %u MSRs, %u feature MSRs, %u CPUID entries\n", nmsr_index,
-	       nfeature_index, nsupported);
+	printf("kvm_fuzz: %u MSRs, %u feature MSRs, %u CPUID entries\n", nmsr_index, nfeature_index,
+	       nsupported);
 }
 
 /* ---- argument generators: each fills the thread's buffer (or not) and returns the arg ---- */
 
 typedef unsigned long (*gen_fn)(int fd);
+typedef long (*act_fn)(int fd);
 
 static unsigned long arg_buf(void)
 {
@@ -335,8 +342,8 @@ static unsigned long arg_buf(void)
 /* A count: small, just past a limit, or huge. */
 static uint32_t count(uint32_t sane)
 {
-	static const uint32_t big[] = {255, 256, 257, 511, 512, 1024, 0x10000, 0x40000000,
-				       0x7fffffff, 0x80000000, 0xffffffff};
+	static const uint32_t big[] = {255,	256,	    257,	511,	    512,       1024,
+				       0x10000, 0x40000000, 0x7fffffff, 0x80000000, 0xffffffff};
 
 	if (one_in(4))
 		return big[rnd() % ARRAY_SIZE(big)];
@@ -414,7 +421,8 @@ static uint32_t some_msr(int features)
 		return feature_index[rnd() % nfeature_index];
 	if (nmsr_index && one_in(2))
 		return msr_index[rnd() % nmsr_index];
-	return one_in(3) ? (uint32_t)rval() : interesting_msrs[rnd() % ARRAY_SIZE(interesting_msrs)];
+	return one_in(3) ? (uint32_t)rval()
+			 : interesting_msrs[rnd() % ARRAY_SIZE(interesting_msrs)];
 }
 
 static unsigned long msrs(int features)
@@ -467,20 +475,13 @@ static unsigned long gen_set_cpuid(int fd)
 /* A guest-physical address: low memory, the reset vector, just under 4 GiB, or absurd. */
 static uint64_t some_gpa(void)
 {
-	static const uint64_t a[] = {0,
-				     0x1000,
-				     0xa0000,
-				     0xf0000,
-				     0x100000,
-				     0xfee00000,
-				     0xfffc0000,
-				     0xffff0000,
-				     0xfffff000,
-				     0x100000000ULL,
-				     1ULL << 39,
-				     1ULL << 46,
-				     1ULL << 52,
-				     0xfffffffffffff000ULL};
+	static const uint64_t a[] = {0,		 0x1000,
+				     0xa0000,	 0xf0000,
+				     0x100000,	 0xfee00000,
+				     0xfffc0000, 0xffff0000,
+				     0xfffff000, 0x100000000ULL,
+				     1ULL << 39, 1ULL << 46,
+				     1ULL << 52, 0xfffffffffffff000ULL};
 
 	if (one_in(2))
 		return a[rnd() % ARRAY_SIZE(a)];
@@ -512,8 +513,12 @@ static uint64_t some_uaddr(uint64_t size)
 
 static unsigned long gen_memory_region(int fd)
 {
-	static const uint32_t flags[] = {0, KVM_MEM_LOG_DIRTY_PAGES, KVM_MEM_READONLY,
-					 KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY, 4, 0x80000000};
+	static const uint32_t flags[] = {0,
+					 KVM_MEM_LOG_DIRTY_PAGES,
+					 KVM_MEM_READONLY,
+					 KVM_MEM_LOG_DIRTY_PAGES | KVM_MEM_READONLY,
+					 4,
+					 0x80000000};
 	struct kvm_userspace_memory_region *r = (void *)buf;
 
 	(void)fd;
@@ -652,10 +657,10 @@ static void some_segment(struct kvm_segment *s)
 /* Segment and control registers with the fields a VM entry checks changed on purpose. */
 static void mutate_sregs(struct kvm_sregs *s)
 {
-	static const uint64_t cr0[] = {0x10, 0x11, 0x60000010, 0x80000011, 0x80000010, 0x80050033,
-				       0x20000010, 0x40000010, 0x31};
-	static const uint64_t cr4[] = {0, 0x20, 0x620, 0x2000, 0x1000, 0x20000, 0x40000, 0x80000,
-				       0x800000, 0x1000000, 0x3ff7ff};
+	static const uint64_t cr0[] = {0x10,	   0x11,       0x60000010, 0x80000011, 0x80000010,
+				       0x80050033, 0x20000010, 0x40000010, 0x31};
+	static const uint64_t cr4[] = {0,	0x20,	 0x620,	   0x2000,    0x1000,  0x20000,
+				       0x40000, 0x80000, 0x800000, 0x1000000, 0x3ff7ff};
 	static const uint64_t efer[] = {0, 0x100, 0x400, 0x500, 0xd01, 0x800, 0x1, 0x2000};
 
 	for (int k = 1 + (int)(rnd() % 3); k > 0; k--) {
@@ -882,8 +887,8 @@ static unsigned long bad_pointer(void)
 
 /* ---- actions that are more than one ioctl ---- */
 
-static long exits[64];		 /* KVM_RUN's exit reasons */
-static long entry_failures;	 /* KVM_EXIT_FAIL_ENTRY: the hypervisor took state it should refuse */
+static long exits[64];	    /* KVM_RUN's exit reasons */
+static long entry_failures; /* KVM_EXIT_FAIL_ENTRY: the hypervisor took state it should refuse */
 static long calls_ok, calls_err; /* every ioctl and action */
 static int sequential;		 /* phase 1: one thread, keep the history of state changes */
 
@@ -912,8 +917,9 @@ static void dump_vcpu(int fd)
 		for (int i = 0; i < 8; i++, seg++)
 			printf("kvm_fuzz:   %s sel %x base %llx limit %x type %u p %u dpl %u db %u "
 			       "s %u l %u g %u unusable %u\n",
-			       segs[i], seg->selector, seg->base, seg->limit, seg->type, seg->present,
-			       seg->dpl, seg->db, seg->s, seg->l, seg->g, seg->unusable);
+			       segs[i], seg->selector, seg->base, seg->limit, seg->type,
+			       seg->present, seg->dpl, seg->db, seg->s, seg->l, seg->g,
+			       seg->unusable);
 		printf("kvm_fuzz:   gdt %llx/%x idt %llx/%x\n", s.gdt.base, s.gdt.limit, s.idt.base,
 		       s.idt.limit);
 	}
@@ -1032,7 +1038,8 @@ static long act_stats_read(int fd)
 	void *p = one_in(6) ? (void *)bad_pointer() : buf;
 
 	if (size > BUF_RW && p == buf && one_in(2))
-		size = BUF_RW; /* else the kernel stops at the file's end, or faults at the RO page */
+		size = BUF_RW; /* else the kernel stops at the file's end, or faults at the RO page
+				*/
 	switch (rnd() % 4) {
 	case 0:
 		return read(fd, p, size);
@@ -1087,20 +1094,21 @@ static long act_guest_memory(int fd)
 /* A child inherits the fds: every call there must fail (the VM belongs to our mm). */
 static long act_fork_use(int fd)
 {
-	pid_t pid = fork();
-	int status;
+	enum kind k[20];
+	int f[20], status;
+	pid_t pid;
 
+	for (int i = 0; i < 20; i++) /* before fork(): the child must not take pool_lock */
+		f[i] = pool_pick(k[i] = (enum kind)(rnd() % KINDS));
+	pid = fork();
 	if (pid == 0) {
 		for (int i = 0; i < 20; i++) {
-			enum kind k = (enum kind)(rnd() % KINDS);
-			int f = pool_pick(k);
-
-			if (k == VCPU)
-				ioctl(f, one_in(2) ? KVM_RUN : KVM_GET_REGS, buf);
-			else if (k == VM)
-				ioctl(f, one_in(2) ? KVM_CREATE_VCPU : KVM_GET_STATS_FD, 1);
+			if (k[i] == VCPU)
+				ioctl(f[i], one_in(2) ? KVM_RUN : KVM_GET_REGS, buf);
+			else if (k[i] == VM)
+				ioctl(f[i], one_in(2) ? KVM_CREATE_VCPU : KVM_GET_STATS_FD, 1);
 			else
-				ioctl(f, KVM_SET_DEVICE_ATTR, gen_device_attr(f));
+				ioctl(f[i], KVM_SET_DEVICE_ATTR, gen_device_attr(f[i]));
 		}
 		_exit(0);
 	}
@@ -1116,14 +1124,21 @@ struct op {
 	const char *name;
 	enum kind on;	   /* the fd it wants */
 	unsigned long req; /* the ioctl, or 0 for an action */
-	gen_fn gen;	   /* the argument, or the action */
+	gen_fn gen;	   /* the argument */
+	act_fn act;	   /* or the action, instead of one ioctl */
 	enum kind makes;   /* the kind of fd a success returns */
 	enum role role;	   /* the racing thread that favours it */
 	int sets;	   /* changes vCPU state (phase 1 keeps a history) */
 };
 
-#define IOCTL(on, req, gen, makes, role, sets) {#req, on, req, gen, makes, role, sets}
-#define ACTION(on, fn, role)		       {#fn, on, 0, fn, NONE, role, 0}
+#define IOCTL(k, rq, g, mk, rl, st)                                                            \
+	{                                                                                      \
+		.name = #rq, .on = k, .req = rq, .gen = g, .makes = mk, .role = rl, .sets = st \
+	}
+#define ACTION(k, fn, rl)                                                  \
+	{                                                                  \
+		.name = #fn, .on = k, .act = fn, .makes = NONE, .role = rl \
+	}
 
 static const struct op ops[] = {
 	/* /dev/kvm */
@@ -1210,10 +1225,10 @@ static unsigned long random_request(const struct op *op)
 /* The signal that ends KVM_RUN must stay deliverable whatever mask the fuzzer sets. */
 static void keep_wakeup(unsigned long req, unsigned long arg)
 {
-	if (req == KVM_SET_SIGNAL_MASK && arg >= (unsigned long)buf &&
-	    arg + 16 <= (unsigned long)buf + BUF_RW)
-		((struct kvm_signal_mask *)arg)->sigset[(SIGUSR1 - 1) / 8] &=
-			(uint8_t)~(1u << ((SIGUSR1 - 1) % 8));
+	uint8_t *b = (uint8_t *)arg + offsetof(struct kvm_signal_mask, sigset) + (SIGUSR1 - 1) / 8;
+
+	if (req == KVM_SET_SIGNAL_MASK && b >= buf && b < buf + BUF_RW)
+		*b &= (uint8_t) ~(1u << ((SIGUSR1 - 1) % 8));
 }
 
 static void record(const struct op *op, int fd, unsigned long arg)
@@ -1223,8 +1238,8 @@ static void record(const struct op *op, int fd, unsigned long arg)
 	history[k].fd = fd;
 	history[k].name = op->name;
 	memset(history[k].arg, 0, sizeof(history[k].arg));
-	if (arg >= (unsigned long)buf && arg + 64 <= (unsigned long)buf + BUF_RW)
-		memcpy(history[k].arg, (void *)arg, 64);
+	if (arg >= (unsigned long)buf && arg - (unsigned long)buf <= BUF_RW + PAGE - 64)
+		memcpy(history[k].arg, (void *)arg, 64); /* the buffer or its read-only page */
 }
 
 static void one_call(const struct op *op)
@@ -1233,8 +1248,9 @@ static void one_call(const struct op *op)
 	unsigned long req, arg;
 	long r;
 
-	if (!op->req) {
-		r = op->gen(fd);
+	doing = op->name;
+	if (op->act) {
+		r = op->act(fd);
 	} else {
 		req = random_request(op);
 		arg = one_in(8) ? bad_pointer() : op->gen(fd);
@@ -1248,15 +1264,27 @@ static void one_call(const struct op *op)
 			if (req != KVM_CREATE_DEVICE)
 				pool_add(op->makes, (int)r);
 			else if (arg == (unsigned long)buf &&
-				 !(((struct kvm_create_device *)buf)->flags & KVM_CREATE_DEVICE_TEST))
+				 !(((struct kvm_create_device *)buf)->flags &
+				   KVM_CREATE_DEVICE_TEST))
 				pool_add(DEV, (int)((struct kvm_create_device *)buf)->fd);
 		}
 	}
 	__atomic_add_fetch(r < 0 ? &calls_err : &calls_ok, 1, __ATOMIC_RELAXED);
 }
 
+static const struct op *find_op(unsigned long req, act_fn act)
+{
+	for (unsigned int i = 0; i < ARRAY_SIZE(ops); i++)
+		if (ops[i].req == req && ops[i].act == act)
+			return &ops[i];
+	abort();
+}
+
+/* An op for a thread of that role: mostly its own; alone, guests run one call in six. */
 static const struct op *pick_op(enum role role)
 {
+	if (role == ANY && one_in(6))
+		return find_op(0, act_run);
 	for (;;) {
 		const struct op *op = &ops[rnd() % ARRAY_SIZE(ops)];
 
@@ -1280,7 +1308,22 @@ static void on_wakeup(int sig)
 	(void)sig;
 }
 
-/* The threads that get SIGUSR1 every tick, while they are there. */
+/* A crash of the fuzzer itself says where it was. */
+static void on_crash(int sig, siginfo_t *si, void *uc)
+{
+	const greg_t *g = ((ucontext_t *)uc)->uc_mcontext.gregs;
+	char line[200];
+	int n = snprintf(line, sizeof(line),
+			 "kvm_fuzz: signal %d at %p during %s (rip %llx rsp %llx, seed %llu)\n",
+			 sig, si->si_addr, doing, (unsigned long long)g[REG_RIP],
+			 (unsigned long long)g[REG_RSP], (unsigned long long)seed);
+
+	if (write(1, line, (size_t)n) < 0)
+		_exit(3);
+	_exit(3);
+}
+
+/* The threads that get SIGUSR1 whenever the ticker runs, while they are there. */
 static pthread_mutex_t workers_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_t workers[THREADS + 1];
 static int working[THREADS + 1], ticking;
@@ -1294,7 +1337,7 @@ static void *ticker(void *unused)
 			if (working[i])
 				pthread_kill(workers[i], SIGUSR1);
 		pthread_mutex_unlock(&workers_lock);
-		usleep(TICK_US);
+		sched_yield(); /* not usleep(): dom0's clock crawls in Bochs */
 	}
 	return NULL;
 }
@@ -1318,6 +1361,7 @@ struct worker {
 	int slot;
 	enum role role;
 	double until;
+	long calls; /* at most */
 	pthread_t thread;
 };
 
@@ -1328,7 +1372,11 @@ static void *work(void *p)
 	rng = seed ^ (0x9e3779b97f4a7c15ULL * (uint64_t)(w->slot + 1));
 	buf = map_buffer();
 	start_working(w->slot);
-	while (now() < w->until) {
+	for (long n = 0; n < w->calls && now() < w->until; n += 16) {
+		if (w->slot <= 1 && n % 512 == 0) { /* progress, in case something hangs */
+			printf("kvm_fuzz: %.1f s left, %ld calls\n", w->until - now(), n);
+			fflush(stdout);
+		}
 		for (int i = 0; i < 16; i++)
 			one_call(pick_op(w->role));
 		if (w->role == CHAOS && one_in(8)) { /* a VM fd closed, maybe mid-run */
@@ -1371,7 +1419,7 @@ static void seed_pools(int kvm)
 /* Phase 1: this thread alone. */
 static void phase_sequential(int kvm, double secs)
 {
-	struct worker w = {.slot = 0, .role = ANY, .until = now() + secs};
+	struct worker w = {.slot = 0, .role = ANY, .until = now() + secs, .calls = CALLS};
 
 	sequential = 1;
 	seed_pools(kvm);
@@ -1388,7 +1436,8 @@ static void phase_racing(int kvm, double secs)
 
 	seed_pools(kvm);
 	for (int i = 0; i < THREADS; i++) {
-		w[i] = (struct worker){.slot = 1 + i, .role = roles[i], .until = now() + secs};
+		w[i] = (struct worker){
+			.slot = 1 + i, .role = roles[i], .until = now() + secs, .calls = CALLS / 3};
 		pthread_create(&w[i].thread, NULL, work, &w[i]);
 	}
 	for (int i = 0; i < THREADS; i++)
@@ -1406,7 +1455,8 @@ static void *child_churn(void *unused)
 	rng = seed ^ 0x5bd1e995;
 	buf = map_buffer();
 	for (;;) {
-		one_call(&ops[11 + rnd() % 2]); /* memory regions and dirty logs */
+		one_call(find_op(KVM_SET_USER_MEMORY_REGION, NULL));
+		one_call(find_op(KVM_GET_DIRTY_LOG, NULL));
 		ioctl(spin_dev, KVM_SET_DEVICE_ATTR, gen_device_attr(spin_dev));
 		pool_add(STATS, (int)ioctl(spin_vcpu, KVM_GET_STATS_FD, 0));
 		act_stats_read(pool_pick(STATS));
@@ -1461,7 +1511,8 @@ static int phase_kill(int kvm)
 		}
 		close(p[1]);
 		if (pid > 0 && read(p[0], &c, 1) == 1) {
-			usleep((useconds_t)(20000 + rnd() % 200000));
+			for (int k = 50 + (int)(rnd() % 500); k > 0; k--)
+				sched_yield(); /* the child runs its guest meanwhile */
 			kill(pid, SIGKILL);
 		}
 		close(p[0]);
@@ -1486,6 +1537,10 @@ int main(int argc, char **argv)
 	printf("kvm_fuzz: seed %llu, %.1f s per phase, %d racing threads\n",
 	       (unsigned long long)seed, secs, THREADS);
 	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_sigaction = on_crash;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGSEGV, &sa, NULL);
+	sigaction(SIGBUS, &sa, NULL);
 	guest = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	guest_ro = mmap(NULL, 0x10000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	hole = mmap(NULL, 0x10000, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);

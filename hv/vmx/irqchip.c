@@ -1,0 +1,613 @@
+/*
+ * The in-hypervisor irqchip of a VM (KVM_CREATE_IRQCHIP): the 8259 pair, the IOAPIC and a local
+ * APIC per vCPU, wired as KVM wires them: GSI n drives IOAPIC pin n and, below 16, PIC line n;
+ * the PIC's output reaches the local APICs through LINT0 (ExtINT). KVM_CREATE_PIT2 adds the
+ * 8254 on GSI 0. One lock per VM serializes every model. A vCPU takes its interrupts at its
+ * next entry: a running one exits at least every KICK_NS to look; a halted one waits in dom0
+ * until its next timer or until the hypercall that made it runnable wakes it (wake masks).
+ */
+#include "../devices/ioapic.h"
+#include "../devices/lapic.h" /* struct vlapic */
+#include "../devices/pic.h"
+#include "../devices/pit.h"
+#include "../errno.h"
+#include "../frames.h"
+#include "../mm.h"
+#include "../tsc.h"
+#include "../x86.h"
+#include "insn.h"
+#include "vmx.h"
+#include "vmx_vm.h"
+
+#define LAPIC_BASE   0xfee00000ULL
+#define LAPIC_SIZE   0x1000
+#define KICK_NS	     1000000ULL /* a running vCPU looks for new interrupts at least this often */
+#define RFLAGS_IF    (1ULL << 9)
+#define NGSI	     IOAPIC_PINS
+#define MSR_APICB    0x1b
+#define MSR_TSC_DL   0x6e0
+#define CPUID_X2APIC (1u << 21)
+
+struct irqchip {
+	spinlock_t lock;
+	struct vm *vm;
+	uint64_t tsc0; /* the VM clock's zero */
+	struct irq_env env;
+	struct pic pic;
+	struct ioapic ioapic;
+	struct pit pit;
+	bool has_pit;
+	uint32_t user_lines, pit_lines; /* GSI input levels: from KVM_IRQ_LINE, from the PIT */
+	uint64_t wake;			/* halted vCPUs made runnable: dom0 must wake them */
+};
+
+/* ---- time ---- */
+
+/* Split so that no product overflows 64 bits for decades of uptime at any TSC rate. */
+static uint64_t tsc_to_ns(uint64_t tsc)
+{
+	return tsc / tsc_khz * 1000000 + tsc % tsc_khz * 1000000 / tsc_khz;
+}
+
+static uint64_t ns_to_tsc(uint64_t ns)
+{
+	return ns / 1000000 * tsc_khz + ns % 1000000 * tsc_khz / 1000000;
+}
+
+static uint64_t now_ns(void *ctx)
+{
+	struct irqchip *c = ctx;
+
+	return tsc_to_ns(rdtsc() - c->tsc0);
+}
+
+/* ---- routing ---- */
+
+static struct irqchip *chip_of(struct vm *vm)
+{
+	return vm->irqchip;
+}
+
+static void wake(struct irqchip *c, struct vcpu *v)
+{
+	if (v->halted || v->wait_sipi)
+		c->wake |= 1ULL << v->id;
+}
+
+/* A message to the local APICs it names; INIT, SIPI and NMI wait as requests for the target. */
+static void deliver(void *ctx, const struct apic_msg *m)
+{
+	struct irqchip *c = ctx;
+	bool lowest_done = false;
+
+	for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
+		struct vcpu *v = c->vm->vcpus[i];
+		if (!v || !v->lapic || !vlapic_matches(v->lapic, m) || lowest_done)
+			continue;
+		switch (m->delivery) {
+		case DM_LOWEST:
+			lowest_done = true; /* the first match takes it */
+					    /* fall through */
+		case DM_FIXED:
+			vlapic_set_irr(v->lapic, m->vector, m->level);
+			break;
+		case DM_NMI:
+			v->req_nmi = true;
+			break;
+		case DM_INIT:
+			v->req_init |= m->assert;
+			break;
+		case DM_STARTUP:
+			v->req_sipi = 0x100 | m->vector;
+			break;
+		default:
+			continue; /* SMI, ExtINT: not delivered as messages */
+		}
+		wake(c, v);
+	}
+}
+
+static void eoi(void *ctx, uint8_t vector)
+{
+	struct irqchip *c = ctx;
+
+	ioapic_eoi(&c->ioapic, vector, &c->env);
+}
+
+/* GSI n: IOAPIC pin n and (n < 16) PIC line n; the inputs of a line are ORed. */
+static void route(struct irqchip *c, unsigned gsi)
+{
+	int level = ((c->user_lines | c->pit_lines) >> gsi) & 1;
+
+	if (gsi < 16) {
+		pic_set_irq(&c->pic, gsi, level);
+		if (c->vm->vcpus[0])
+			wake(c, c->vm->vcpus[0]); /* the PIC's output goes to the BSP */
+	}
+	/* as KVM, a line's level means asserted whatever the pin's polarity */
+	level ^= !!(c->ioapic.redir[gsi] & IOAPIC_RTE_LOW);
+	ioapic_set_irq(&c->ioapic, gsi, level, &c->env);
+}
+
+static void set_irq(void *ctx, unsigned gsi, int level)
+{
+	struct irqchip *c = ctx;
+
+	if (gsi >= NGSI)
+		return;
+	c->pit_lines = (c->pit_lines & ~(1u << gsi)) | ((uint32_t) !!level << gsi);
+	route(c, gsi);
+}
+
+/* ---- guest accesses ---- */
+
+static bool lapic_mmio(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, uint64_t *val,
+		       bool write)
+{
+	struct irqchip *c = ctx;
+	uint32_t off = (uint32_t)(addr - LAPIC_BASE);
+
+	if (!v->lapic || size != 4 || (off & 0xf)) {
+		if (!write)
+			*val = 0; /* as KVM: only aligned dwords reach the registers */
+		return true;
+	}
+	spin_lock(&c->lock);
+	if (write)
+		vlapic_write(v->lapic, off, (uint32_t)*val, &c->env);
+	else
+		*val = vlapic_read(v->lapic, off, &c->env);
+	spin_unlock(&c->lock);
+	return true;
+}
+
+static bool lapic_r(void *ctx, struct vcpu *v, uint64_t a, unsigned s, uint64_t *val)
+{
+	return lapic_mmio(ctx, v, a, s, val, false);
+}
+
+static bool lapic_w(void *ctx, struct vcpu *v, uint64_t a, unsigned s, uint64_t val)
+{
+	return lapic_mmio(ctx, v, a, s, &val, true);
+}
+
+static bool ioapic_r(void *ctx, struct vcpu *v, uint64_t a, unsigned s, uint64_t *val)
+{
+	struct irqchip *c = ctx;
+
+	(void)v, (void)s;
+	spin_lock(&c->lock);
+	*val = ioapic_mmio_read(&c->ioapic, a - c->ioapic.base);
+	spin_unlock(&c->lock);
+	return true;
+}
+
+static bool ioapic_w(void *ctx, struct vcpu *v, uint64_t a, unsigned s, uint64_t val)
+{
+	struct irqchip *c = ctx;
+
+	(void)v, (void)s;
+	spin_lock(&c->lock);
+	ioapic_mmio_write(&c->ioapic, a - c->ioapic.base, (uint32_t)val, &c->env);
+	spin_unlock(&c->lock);
+	return true;
+}
+
+static bool pic_r(void *ctx, struct vcpu *v, uint64_t port, unsigned s, uint64_t *val)
+{
+	struct irqchip *c = ctx;
+
+	(void)v, (void)s;
+	spin_lock(&c->lock);
+	*val = pic_port_read(&c->pic, (uint16_t)port);
+	spin_unlock(&c->lock);
+	return true;
+}
+
+static bool pic_w(void *ctx, struct vcpu *v, uint64_t port, unsigned s, uint64_t val)
+{
+	struct irqchip *c = ctx;
+
+	(void)v, (void)s;
+	spin_lock(&c->lock);
+	pic_port_write(&c->pic, (uint16_t)port, (uint8_t)val);
+	spin_unlock(&c->lock);
+	return true;
+}
+
+static bool pit_r(void *ctx, struct vcpu *v, uint64_t port, unsigned s, uint64_t *val)
+{
+	struct irqchip *c = ctx;
+
+	(void)v, (void)s;
+	spin_lock(&c->lock);
+	*val = pit_port_read(&c->pit, (uint16_t)port, &c->env);
+	spin_unlock(&c->lock);
+	return true;
+}
+
+static bool pit_w(void *ctx, struct vcpu *v, uint64_t port, unsigned s, uint64_t val)
+{
+	struct irqchip *c = ctx;
+
+	(void)v, (void)s;
+	spin_lock(&c->lock);
+	pit_port_write(&c->pit, (uint16_t)port, (uint8_t)val, &c->env);
+	spin_unlock(&c->lock);
+	return true;
+}
+
+/* x2APIC, APIC base and TSC deadline MSRs: handled (true, *ok the result) or not ours. */
+bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok)
+{
+	struct irqchip *c = chip_of(v->vm);
+
+	if (!c || !v->lapic || !(msr == MSR_APICB || msr == MSR_TSC_DL || (msr >> 8) == 8))
+		return false;
+	spin_lock(&c->lock);
+	if (msr == MSR_APICB)
+		*ok = write ? !vlapic_set_base(v->lapic, *val,
+					       vcpu_cpuid_has(v, 1, 2, CPUID_X2APIC))
+			    : (*val = v->lapic->apic_base, true);
+	else if (msr == MSR_TSC_DL && write)
+		vlapic_set_tsc_deadline(v->lapic, *val,
+					*val ? tsc_to_ns(*val - vmread(VMCS_TSC_OFFSET) - c->tsc0)
+					     : 0),
+			*ok = true;
+	else if (msr == MSR_TSC_DL)
+		*val = vlapic_get_tsc_deadline(v->lapic), *ok = true;
+	else
+		*ok = !(write ? vlapic_msr_write(v->lapic, msr, *val, &c->env)
+			      : vlapic_msr_read(v->lapic, msr, val, &c->env));
+	spin_unlock(&c->lock);
+	return true;
+}
+
+/* ---- creation ---- */
+
+static const struct {
+	uint16_t base, len;
+} pic_ports[] = {{0x20, 2}, {0xa0, 2}, {0x4d0, 2}};
+
+int vm_irqchip_create(struct vm *vm)
+{
+	uint64_t pa;
+	struct irqchip *c;
+	int rc = 0;
+
+	if (vm->irqchip)
+		return -EEXIST;
+	if (vm->nvcpus)
+		return -EINVAL; /* as KVM: before the first vCPU */
+	pa = frames_alloc_contig(&hv_frames, ALIGN_UP(sizeof(*c), PAGE_SIZE) / PAGE_SIZE, 1);
+	if (!pa)
+		return -ENOMEM;
+	c = phys_to_virt(pa);
+	*c = (struct irqchip){.vm = vm, .tsc0 = rdtsc()};
+	c->env = (struct irq_env){c, now_ns, deliver, eoi, set_irq};
+	pic_reset(&c->pic);
+	ioapic_reset(&c->ioapic, IOAPIC_DEFAULT_BASE);
+	for (unsigned i = 0; i < ARRAY_SIZE(pic_ports) && !rc; i++)
+		rc = vm_add_pio_hook(vm, &(struct io_hook){pic_ports[i].base, pic_ports[i].len,
+							   pic_r, pic_w, c});
+	if (!rc)
+		rc = vm_add_mmio_hook(
+			vm, &(struct io_hook){LAPIC_BASE, LAPIC_SIZE, lapic_r, lapic_w, c});
+	if (!rc)
+		rc = vm_add_mmio_hook(vm, &(struct io_hook){IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE,
+							    ioapic_r, ioapic_w, c});
+	vm->irqchip = c; /* freed with the VM even when a hook failed */
+	return rc;
+}
+
+int vm_pit_create(struct vm *vm)
+{
+	struct irqchip *c = chip_of(vm);
+	int rc;
+
+	if (!c)
+		return -ENOENT;
+	if (c->has_pit)
+		return -EEXIST;
+	spin_lock(&c->lock);
+	pit_reset(&c->pit, &c->env);
+	spin_unlock(&c->lock);
+	rc = vm_add_pio_hook(vm, &(struct io_hook){0x40, 4, pit_r, pit_w, c});
+	if (!rc)
+		rc = vm_add_pio_hook(vm, &(struct io_hook){0x61, 1, pit_r, pit_w, c});
+	c->has_pit = !rc;
+	return rc;
+}
+
+void vm_irqchip_free(struct vm *vm)
+{
+	if (vm->irqchip)
+		frames_free_contig(&hv_frames, virt_to_phys(vm->irqchip),
+				   ALIGN_UP(sizeof(struct irqchip), PAGE_SIZE) / PAGE_SIZE);
+	vm->irqchip = NULL;
+}
+
+/* A new vCPU of a VM with an irqchip gets its local APIC (vCPU 0 is the BSP). */
+int irqchip_vcpu_init(struct vcpu *v)
+{
+	uint64_t pa;
+
+	if (!v->vm->irqchip)
+		return 0;
+	pa = frames_alloc_contig(&hv_frames, ALIGN_UP(sizeof(struct vlapic), PAGE_SIZE) / PAGE_SIZE,
+				 1);
+	if (!pa)
+		return -ENOMEM;
+	v->lapic = phys_to_virt(pa);
+	vlapic_reset(v->lapic, v->id, v->id == 0);
+	return 0;
+}
+
+void irqchip_vcpu_free(struct vcpu *v)
+{
+	if (v->lapic)
+		frames_free_contig(&hv_frames, virt_to_phys(v->lapic),
+				   ALIGN_UP(sizeof(struct vlapic), PAGE_SIZE) / PAGE_SIZE);
+	v->lapic = NULL;
+}
+
+/* ---- lines from dom0 ---- */
+
+/* KVM_IRQ_LINE: 1 when delivered or coalesced is unknown here, as KVM answers without status. */
+int vm_irq_line(struct vm *vm, unsigned gsi, int level, uint64_t *wake_mask)
+{
+	struct irqchip *c = chip_of(vm);
+
+	if (!c)
+		return -ENXIO;
+	if (gsi >= NGSI)
+		return -EINVAL;
+	spin_lock(&c->lock);
+	c->user_lines = (c->user_lines & ~(1u << gsi)) | ((uint32_t) !!level << gsi);
+	route(c, gsi);
+	*wake_mask = c->wake;
+	c->wake = 0;
+	spin_unlock(&c->lock);
+	return 1;
+}
+
+int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data, uint64_t *wake_mask)
+{
+	struct irqchip *c = chip_of(vm);
+	struct apic_msg m;
+
+	if (!c)
+		return -ENXIO;
+	if (!msi_to_msg(addr, data, &m))
+		return -EINVAL;
+	spin_lock(&c->lock);
+	deliver(c, &m);
+	*wake_mask = c->wake;
+	c->wake = 0;
+	spin_unlock(&c->lock);
+	return 1;
+}
+
+/* ---- state ---- */
+
+/* KVM_GET/SET_IRQCHIP: chip 0 and 1 the PICs (16 bytes), 2 the IOAPIC (216 bytes). */
+int vm_irqchip_state(struct vm *vm, unsigned chip, void *buf, bool set)
+{
+	struct irqchip *c = chip_of(vm);
+	int rc = 0;
+
+	if (!c)
+		return -ENXIO;
+	if (chip > 2)
+		return -EINVAL;
+	spin_lock(&c->lock);
+	if (chip < 2 && set)
+		rc = pic_set_state(&c->pic, chip, buf);
+	else if (chip < 2)
+		pic_get_state(&c->pic, chip, buf);
+	else if (set)
+		rc = ioapic_set_state(&c->ioapic, buf);
+	else
+		ioapic_get_state(&c->ioapic, buf);
+	spin_unlock(&c->lock);
+	return rc ? -EINVAL : 0;
+}
+
+int vm_pit_state(struct vm *vm, void *buf, bool set)
+{
+	struct irqchip *c = chip_of(vm);
+	int rc = 0;
+
+	if (!c || !c->has_pit)
+		return -ENXIO;
+	spin_lock(&c->lock);
+	if (set)
+		rc = pit_set_state(&c->pit, buf, &c->env);
+	else
+		pit_get_state(&c->pit, buf, &c->env);
+	spin_unlock(&c->lock);
+	return rc ? -EINVAL : 0;
+}
+
+int vcpu_lapic_state(struct vcpu *v, void *buf, bool set)
+{
+	struct irqchip *c = chip_of(v->vm);
+	int rc = 0;
+
+	if (!c || !v->lapic)
+		return -ENXIO;
+	spin_lock(&c->lock);
+	if (set)
+		rc = vlapic_set_state(v->lapic, buf, &c->env);
+	else
+		vlapic_get_state(v->lapic, buf, &c->env);
+	spin_unlock(&c->lock);
+	return rc ? -EINVAL : 0;
+}
+
+bool vm_has_irqchip(struct vm *vm)
+{
+	return vm->irqchip != NULL;
+}
+
+/* ---- entries and halts ---- */
+
+static bool irq_open(void)
+{
+	return (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+	       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+		 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
+/* INIT, SIPI and NMI requests other vCPUs left for this one (VMCS loaded). */
+void irqchip_requests(struct vcpu *v)
+{
+	struct irqchip *c = chip_of(v->vm);
+
+	if (v->req_init) {
+		v->req_init = false;
+		vcpu_init_signal(v);
+		spin_lock(&c->lock);
+		vlapic_init_signal(v->lapic); /* the INIT state; the base is kept */
+		spin_unlock(&c->lock);
+	}
+	if (v->req_sipi && v->wait_sipi)
+		vcpu_sipi(v, (uint8_t)v->req_sipi);
+	v->req_sipi = 0;
+	if (v->req_nmi) {
+		v->req_nmi = false;
+		vcpu_queue_nmi(v);
+		v->halted = false;
+	}
+}
+
+/* The next timer of this vCPU (and the PIT's, for the BSP), in ns; NO_DEADLINE for none. */
+static uint64_t next_ns(struct irqchip *c, struct vcpu *v)
+{
+	uint64_t n = vlapic_next_ns(v->lapic);
+
+	if (v->id == 0 && c->has_pit)
+		n = MIN(n, pit_next_ns(&c->pit));
+	return n;
+}
+
+static void tick(struct irqchip *c, struct vcpu *v)
+{
+	uint64_t now = now_ns(c);
+
+	if (vlapic_next_ns(v->lapic) <= now)
+		vlapic_tick(v->lapic, &c->env);
+	if (v->id == 0 && c->has_pit && pit_next_ns(&c->pit) <= now)
+		pit_tick(&c->pit, &c->env);
+}
+
+/* The interrupt this vCPU should take now, acknowledged at its controller; -1 for none. */
+static int take_irq(struct irqchip *c, struct vcpu *v)
+{
+	int vec = vlapic_pending(v->lapic);
+
+	if (vec >= 0) {
+		vlapic_ack(v->lapic, (uint8_t)vec);
+		return vec;
+	}
+	if (vlapic_accepts_extint(v->lapic) && pic_intr(&c->pic))
+		return pic_ack(&c->pic);
+	return -1;
+}
+
+static bool irq_waiting(struct irqchip *c, struct vcpu *v)
+{
+	return vlapic_pending(v->lapic) >= 0 ||
+	       (vlapic_accepts_extint(v->lapic) && pic_intr(&c->pic));
+}
+
+/*
+ * Before each entry (VMCS loaded): requests, due timers, and an interrupt the guest can take
+ * now; one it cannot take yet waits for the interrupt window. The preemption timer then bounds
+ * the run by the next timer and KICK_NS.
+ */
+void irqchip_prepare_entry(struct vcpu *v)
+{
+	struct irqchip *c = chip_of(v->vm);
+	uint64_t next, now;
+
+	if (!c || !v->lapic)
+		return;
+	irqchip_requests(v);
+	spin_lock(&c->lock);
+	tick(c, v);
+	v->irq_window_internal = false;
+	if (v->irq_pending < 0 && !v->exc.valid && irq_waiting(c, v)) {
+		if (irq_open())
+			v->irq_pending = take_irq(c, v);
+		else
+			v->irq_window_internal = true;
+	}
+	now = now_ns(c);
+	next = MIN(next_ns(c, v), now + KICK_NS);
+	spin_unlock(&c->lock);
+	vcpu_arm_preempt(v, ns_to_tsc(next > now ? next - now : 0));
+}
+
+/*
+ * HLT with an irqchip: the vCPU halts until an interrupt it can take (or NMI, INIT). Returns
+ * true when it stays halted; *wake_tsc is then when its next timer fires (~0: none).
+ */
+bool irqchip_halted(struct vcpu *v, uint64_t *wake_tsc)
+{
+	struct irqchip *c = chip_of(v->vm);
+	bool stay;
+	uint64_t next;
+
+	if (v->req_init || v->req_nmi || v->nmi_pending)
+		v->halted = false;
+	spin_lock(&c->lock);
+	tick(c, v);
+	if (v->halted && (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) && irq_waiting(c, v))
+		v->halted = false;
+	stay = v->halted;
+	next = next_ns(c, v);
+	spin_unlock(&c->lock);
+	*wake_tsc = next == NO_DEADLINE ? ~0ULL : c->tsc0 + ns_to_tsc(next);
+	return stay;
+}
+
+/* Halted vCPUs this vCPU's exits made runnable (dom0 wakes them); then forgotten. */
+uint64_t irqchip_take_wake(struct vm *vm)
+{
+	struct irqchip *c = chip_of(vm);
+	uint64_t w;
+
+	if (!c || !c->wake)
+		return 0;
+	spin_lock(&c->lock);
+	w = c->wake;
+	c->wake = 0;
+	spin_unlock(&c->lock);
+	return w;
+}
+
+/* KVM_GET_MP_STATE with an irqchip. */
+unsigned vcpu_mp_state(struct vcpu *v)
+{
+	return v->wait_sipi ? HV_MP_INIT_RECEIVED : v->halted ? HV_MP_HALTED : HV_MP_RUNNABLE;
+}
+
+int vcpu_set_mp_state(struct vcpu *v, unsigned s)
+{
+	if (!v->lapic)
+		return s == HV_MP_RUNNABLE ? 0 : -EINVAL;
+	switch (s) {
+	case HV_MP_RUNNABLE:
+		v->halted = v->wait_sipi = false;
+		return 0;
+	case HV_MP_HALTED:
+		v->halted = true;
+		return 0;
+	case HV_MP_INIT_RECEIVED:
+		v->wait_sipi = true;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
