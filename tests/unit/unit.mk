@@ -7,7 +7,7 @@ UNIT_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefine
 	-fno-sanitize-recover=all -Ihv
 UNIT_LIBS := -lcmocka
 
-TESTS := printf mb2 frames acpi cmdline logring x86dec ept vmxcaps pvh uart16550 pit ioapic pic
+TESTS := printf mb2 frames acpi cmdline logring x86dec ept vmxcaps pvh uart16550 pit ioapic pic lapic
 
 # hv sources under test, per test binary (never hv/string.c: it would clash with libc)
 hv_printf := hv/printf.c
@@ -21,6 +21,7 @@ hv_ept := hv/vmx/ept.c
 hv_vmxcaps := hv/vmx/caps.c hv/printf.c
 hv_pvh := hv/pvh.c hv/printf.c
 hv_uart16550 := hv/devices/uart16550.c
+hv_lapic := hv/devices/lapic.c
 hv_ioapic := hv/devices/ioapic.c
 hv_pic := hv/devices/pic.c
 hv_pit := hv/devices/pit.c
