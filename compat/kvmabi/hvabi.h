@@ -105,6 +105,7 @@ enum hv_irqchip_op {
 
 /* Multiprocessing states (HV_STATE_MP): KVM_MP_STATE_*'s values. */
 #define HV_MP_RUNNABLE	    0
+#define HV_MP_UNINITIALIZED 1
 #define HV_MP_INIT_RECEIVED 2
 #define HV_MP_HALTED	    3
 

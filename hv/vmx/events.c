@@ -84,7 +84,9 @@ void events_inject(struct vcpu *v)
 	if (v->exc.valid) {
 		uint8_t vec = v->exc.info & 0xff;
 		uint32_t info = v->exc.info;
-		if ((info & INTR_TYPE_MASK) == INTR_TYPE_HW_EXCEPTION && !exc_has_error(vec))
+		/* no error code where the vector has none, nor in real mode (as KVM delivers) */
+		if ((info & INTR_TYPE_MASK) == INTR_TYPE_HW_EXCEPTION &&
+		    (!exc_has_error(vec) || !(guest_cr0() & 1)))
 			info &= ~INTR_INFO_ERROR_CODE;
 		inject(info, v->exc.error, v->exc.insn_len);
 		v->exc.valid = false;

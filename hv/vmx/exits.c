@@ -45,6 +45,9 @@ static int handle_triple_fault(struct vcpu *v, struct vm_exit *x)
 {
 	pr_info("vmx: vCPU %u triple fault at RIP %#llx", v->id,
 		(unsigned long long)vmread(VMCS_GUEST_RIP));
+	if (!v->failure_dumped) /* the state once per vCPU, as for failed entries */
+		vcpu_report(v);
+	v->failure_dumped = true;
 	return to_caller(x, VMEXIT_SHUTDOWN);
 }
 

@@ -340,6 +340,7 @@ int irqchip_vcpu_init(struct vcpu *v)
 		return -ENOMEM;
 	v->lapic = phys_to_virt(pa);
 	vlapic_reset(v->lapic, v->id, v->id == 0);
+	v->wait_sipi = v->mp_uninit = v->id != 0; /* as KVM: APs wait for INIT and SIPI */
 	return 0;
 }
 
@@ -465,7 +466,7 @@ void irqchip_requests(struct vcpu *v)
 	struct irqchip *c = chip_of(v->vm);
 
 	if (v->req_init) {
-		v->req_init = false;
+		v->req_init = v->mp_uninit = false;
 		vcpu_init_signal(v);
 		spin_lock(&c->lock);
 		vlapic_init_signal(v->lapic); /* the INIT state; the base is kept */
@@ -590,13 +591,16 @@ uint64_t irqchip_take_wake(struct vm *vm)
 /* KVM_GET_MP_STATE with an irqchip. */
 unsigned vcpu_mp_state(struct vcpu *v)
 {
-	return v->wait_sipi ? HV_MP_INIT_RECEIVED : v->halted ? HV_MP_HALTED : HV_MP_RUNNABLE;
+	if (v->wait_sipi)
+		return v->mp_uninit ? HV_MP_UNINITIALIZED : HV_MP_INIT_RECEIVED;
+	return v->halted ? HV_MP_HALTED : HV_MP_RUNNABLE;
 }
 
 int vcpu_set_mp_state(struct vcpu *v, unsigned s)
 {
 	if (!v->lapic)
 		return s == HV_MP_RUNNABLE ? 0 : -EINVAL;
+	v->mp_uninit = false;
 	switch (s) {
 	case HV_MP_RUNNABLE:
 		v->halted = v->wait_sipi = false;
@@ -604,8 +608,10 @@ int vcpu_set_mp_state(struct vcpu *v, unsigned s)
 	case HV_MP_HALTED:
 		v->halted = true;
 		return 0;
+	case HV_MP_UNINITIALIZED:
 	case HV_MP_INIT_RECEIVED:
 		v->wait_sipi = true;
+		v->mp_uninit = s == HV_MP_UNINITIALIZED;
 		return 0;
 	default:
 		return -EINVAL;

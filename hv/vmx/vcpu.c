@@ -133,6 +133,8 @@ static void arm_timer(struct vcpu *v)
 /* Before each entry: a pending flush after unmaps, then events. */
 static void prepare_entry(struct vcpu *v)
 {
+	if (v->state_changed)
+		vcpu_fix_entry_state(v);
 	if (v->flushed_gen != v->vm->ept_gen) {
 		v->flushed_gen = v->vm->ept_gen;
 		invept(INVEPT_SINGLE, v->vm->eptp);
@@ -258,6 +260,7 @@ int vcpu_set_regs(struct vcpu *v, const struct vcpu_regs *r)
 	vmwrite(VMCS_GUEST_RSP, r->rsp);
 	vmwrite(VMCS_GUEST_RIP, r->rip);
 	vmwrite(VMCS_GUEST_RFLAGS, (r->rflags & 0x3f7fd7) | 0x2); /* reserved bits as hardware */
+	v->state_changed = true;
 	with_vmcs(v, false);
 	return 0;
 }

@@ -122,6 +122,7 @@ int vcpu_set_events(struct vcpu *v, const struct hv_events *in)
 	       ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS | INTERRUPTIBILITY_NMI);
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
 		intr | e.interrupt_shadow | (e.nmi_masked ? INTERRUPTIBILITY_NMI : 0));
+	v->state_changed = true;
 	vcpu_put(v);
 	return 0;
 }

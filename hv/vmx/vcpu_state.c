@@ -14,6 +14,8 @@
 #define EFER_LMA    (1ULL << 10)
 #define EFER_NXE    (1ULL << 11)
 #define AR_UNUSABLE (1u << 16)
+#define RFLAGS_IF   (1ULL << 9)
+#define RFLAGS_VM   (1ULL << 17)
 
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
 
@@ -78,6 +80,11 @@ int vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s)
 	return 0;
 }
 
+static bool canonical(uint64_t a)
+{
+	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
+}
+
 /* Checks what hardware would refuse at entry, so that a bad value gets -EINVAL, not a failed entry.
  */
 static bool sregs_valid(struct vcpu *v, const struct vcpu_sregs *s)
@@ -94,6 +101,9 @@ static bool sregs_valid(struct vcpu *v, const struct vcpu_sregs *s)
 		return false;
 	if (s->cr4 & (~vcpu_cr4_allowed(v) | (1ULL << 13)))
 		return false; /* a bit this vCPU lacks, or VMXE (no nested VMX) */
+	if (!canonical(s->fs.base) || !canonical(s->gs.base) || !canonical(s->tr.base) ||
+	    !canonical(s->ldt.base) || !canonical(s->gdt.base) || !canonical(s->idt.base))
+		return false; /* VM entry checks these whatever the mode */
 	return !((s->cr0 >> 32) || (s->cr4 >> 32) || (s->cr3 >> 52));
 }
 
@@ -122,8 +132,32 @@ int vcpu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s)
 	vmwrite(VMCS_GUEST_EFER, s->efer);
 	vmcs_set_entry_ia32e(v, s->efer & EFER_LMA);
 	v->gprs.cr2 = s->cr2;
+	v->state_changed = true;
 	vcpu_put(v);
 	return 0;
+}
+
+/*
+ * Before the first entry after the caller changed registers: what the CPU could never hold
+ * itself, made as KVM makes it (a 32-bit RIP outside 64-bit code, no VM86 outside protected
+ * mode, MOV SS blocking over STI's, no STI blocking with IF clear) rather than a failed entry.
+ */
+void vcpu_fix_entry_state(struct vcpu *v)
+{
+	uint64_t efer = vmread(VMCS_GUEST_EFER), rflags = vmread(VMCS_GUEST_RFLAGS);
+	uint32_t cs_ar = (uint32_t)vmread(VMCS_SEG_AR(SEG_CS));
+	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+
+	v->state_changed = false;
+	if (!((efer & EFER_LMA) && (cs_ar & (1u << 13))))
+		vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) & 0xffffffffULL);
+	if ((rflags & RFLAGS_VM) && (!(guest_cr0() & CR0_PE) || (efer & EFER_LMA)))
+		vmwrite(VMCS_GUEST_RFLAGS, rflags &= ~RFLAGS_VM);
+	if (intr & INTERRUPTIBILITY_MOV_SS)
+		intr &= ~(uint64_t)INTERRUPTIBILITY_STI;
+	if (!(rflags & RFLAGS_IF))
+		intr &= ~(uint64_t)INTERRUPTIBILITY_STI;
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr);
 }
 
 static struct vm_segment flat(uint16_t sel, uint8_t type, bool code64, bool big)

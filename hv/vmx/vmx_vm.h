@@ -93,6 +93,7 @@ struct vcpu {
 	bool launched;
 	unsigned loads;		   /* vcpu_load nesting: the VMCS is cleared at the outermost put */
 	bool failure_dumped;	   /* an entry failure's state was printed (only the first is) */
+	bool state_changed;  /* the caller set registers: vcpu_fix_entry_state before entry */
 	bool ran;		   /* has entered the guest at least once */
 	volatile bool claimed;	   /* a hypercall is using it (vcpu_try_claim) */
 	struct cpuid_table *cpuid; /* KVM_SET_CPUID2's table, or NULL */
@@ -108,6 +109,7 @@ struct vcpu {
 	/* with an irqchip: its local APIC, and what other vCPUs asked of it (irqchip.c) */
 	struct vlapic *lapic;
 	bool halted, irq_window_internal;
+	bool mp_uninit; /* waiting for INIT as well as SIPI (an AP never started) */
 	volatile bool req_init, req_nmi;
 	volatile uint16_t req_sipi;    /* 0x100 | vector */
 	uint64_t dbg_dr[4], guest_dr7; /* the debugger's DR0-3; the guest's DR7 meanwhile */
@@ -154,6 +156,9 @@ uint64_t vmcs_cr0_guest_fixed(uint64_t cr0);
 uint64_t vmcs_cr4_guest_fixed(uint64_t cr4);
 uint64_t guest_cr0(void);
 uint64_t guest_cr4(void);
+
+/* vcpu_state.c */
+void vcpu_fix_entry_state(struct vcpu *v);
 
 /* events.c */
 void events_inject(struct vcpu *v);

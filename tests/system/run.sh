@@ -238,11 +238,7 @@ case_bochs_dom0_bzimage() {
 # The tests that must pass: extend this list as /dev/kvm grows. Every other test only has to
 # report a verdict (pass, fail or skip) in the table.
 SELFTESTS_REQUIRED="kvm_create_max_vcpus kvm_binary_stats_test x86_64/get_msr_index_features
-	x86_64/max_vcpuid_cap_test"
-# Required, but blocked until the in-hypervisor irqchip exists (issue 6): set_sregs_test's CR4
-# half passes, then its second half builds a VM with vm_create_with_one_vcpu(), whose library
-# calls KVM_CREATE_IRQCHIP. It must fail exactly there; when the irqchip lands, move it up.
-SELFTESTS_BLOCKED_BY_IRQCHIP="x86_64/set_sregs_test"
+	x86_64/max_vcpuid_cap_test x86_64/set_sregs_test"
 
 # The initramfs with the selftests is ~70 MB and is unpacked into RAM next to its own copy;
 # the tests then map guest memory: 1 GiB of machine memory.
@@ -265,9 +261,6 @@ case_bochs_dom0_selftests() {
 	expect_regex "^selftests: [0-9]+ pass, [0-9]+ fail, [0-9]+ skip"
 	for t in $SELFTESTS_REQUIRED; do
 		expect_regex "^selftest: $t pass "
-	done
-	for t in $SELFTESTS_BLOCKED_BY_IRQCHIP; do
-		expect_regex "^selftest: $t fail exit 254: KVM_CREATE_IRQCHIP failed"
 	done
 	expect_fixed "dom0: test selftests: PASS"
 	expect_poweroff_by_dom0
