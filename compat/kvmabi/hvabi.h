@@ -10,7 +10,7 @@
 #ifndef HVABI_H
 #define HVABI_H
 
-#define HV_ABI_VERSION 1
+#define HV_ABI_VERSION 2
 
 /* CPUID leaf 0x40000000: EAX = highest hypervisor leaf, EBX:ECX:EDX = this signature. */
 #define HV_CPUID_LEAF	   0x40000000
@@ -102,6 +102,8 @@ enum hv_irqchip_op {
 	HV_IRQCHIP_PIT_SET = 7, /* (0, 0, buf) */
 	HV_IRQCHIP_OPS
 };
+
+#define HV_IRQCHIP_GSIS 24 /* IOAPIC pins; PIC lines are GSIs 0-15 */
 
 /* Multiprocessing states (HV_STATE_MP): KVM_MP_STATE_*'s values. */
 #define HV_MP_RUNNABLE	    0

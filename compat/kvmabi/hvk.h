@@ -51,6 +51,7 @@ struct hvk_vm {
 	bool irqchip, pit;	 /* KVM_CREATE_IRQCHIP, KVM_CREATE_PIT2 done */
 	spinlock_t ioevent_lock; /* KVM_IOEVENTFD's list, read on the exits */
 	struct list_head ioeventfds;
+	struct list_head irqfds; /* KVM_IRQFD's, under ioevent_lock too */
 };
 
 struct hvk_vcpu {
@@ -97,6 +98,11 @@ long hvk_create_device(struct hvk_vm *vm, void __user *argp);
 /* hvk_irqchip.c */
 long hvk_irqchip_vm_ioctl(struct hvk_vm *vm, unsigned int ioctl, void __user *argp);
 void hvk_wake(struct hvk_vm *vm, u64 mask);
+void hvk_irq_pulse(struct hvk_vm *vm, u32 gsi);
+
+/* hvk_irqfd.c */
+long hvk_irqfd(struct hvk_vm *vm, void __user *argp);
+void hvk_irqfd_release(struct hvk_vm *vm);
 
 /* hvk_ioeventfd.c */
 long hvk_ioeventfd(struct hvk_vm *vm, void __user *argp);

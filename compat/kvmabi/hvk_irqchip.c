@@ -44,6 +44,13 @@ static long irqchip_op(struct hvk_vm *vm, unsigned int op, u64 a, u64 b, void *b
 	return rc;
 }
 
+/* An edge on a GSI (irqfds): high then low. */
+void hvk_irq_pulse(struct hvk_vm *vm, u32 gsi)
+{
+	irqchip_op(vm, HV_IRQCHIP_LINE, gsi, 1, NULL, 0, false);
+	irqchip_op(vm, HV_IRQCHIP_LINE, gsi, 0, NULL, 0, false);
+}
+
 static long create_irqchip(struct hvk_vm *vm)
 {
 	long rc;

@@ -42,6 +42,7 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_SET_GUEST_DEBUG:
 	case KVM_CAP_IRQCHIP:
 	case KVM_CAP_IRQ_INJECT_STATUS:
+	case KVM_CAP_IRQFD:
 	case KVM_CAP_PIT2:
 	case KVM_CAP_PIT_STATE2:
 	case KVM_CAP_SIGNAL_MSI:
@@ -86,6 +87,7 @@ static void vm_free(struct kref *ref)
 			hvk_vcpu_free(vm->vcpus[i]);
 	hvk_slots_release(vm);
 	hvk_ioeventfd_release(vm);
+	hvk_irqfd_release(vm);
 	hv_call(HC_VM_DESTROY, vm->handle, 0, 0, 0, 0);
 	mmdrop(vm->mm);
 	kfree(vm);
@@ -160,6 +162,8 @@ static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		return hvk_create_device(vm, (void __user *)arg);
 	case KVM_IOEVENTFD:
 		return hvk_ioeventfd(vm, (void __user *)arg);
+	case KVM_IRQFD:
+		return hvk_irqfd(vm, (void __user *)arg);
 	case KVM_CREATE_IRQCHIP:
 	case KVM_IRQ_LINE:
 	case KVM_IRQ_LINE_STATUS:
@@ -217,6 +221,7 @@ static long create_vm(unsigned long type)
 	init_rwsem(&vm->slots_lock);
 	spin_lock_init(&vm->ioevent_lock);
 	INIT_LIST_HEAD(&vm->ioeventfds);
+	INIT_LIST_HEAD(&vm->irqfds);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
 	fd = anon_inode_getfd("kvm-vm", &vm_fops, vm, O_RDWR | O_CLOEXEC);

@@ -29,6 +29,13 @@ int handle_ept_violation(struct vcpu *v, struct vm_exit *x)
 			vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
 	if (x->mem.write && dirty_write_fault(v->vm, x->mem.gpa))
 		return EXIT_RESUME; /* logged, and writable again: the write re-executes */
+	if (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID) {
+		/* delivering an event touched memory that is not RAM (an IDT or stack in MMIO):
+		 * nothing to emulate, as KVM reports it (KVM_INTERNAL_ERROR_DELIVERY_EV) */
+		x->kind = VMEXIT_INTERNAL;
+		x->fail.code = EXIT_REASON_EPT_VIOLATION;
+		return EXIT_TO_CALLER;
+	}
 	x->kind = VMEXIT_MMIO;
 	if (x->mem.fetch)
 		return EXIT_TO_CALLER;

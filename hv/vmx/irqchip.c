@@ -19,9 +19,12 @@
 #include "vmx.h"
 #include "vmx_vm.h"
 
-#define LAPIC_BASE   0xfee00000ULL
-#define LAPIC_SIZE   0x1000
-#define KICK_NS	     1000000ULL /* a running vCPU looks for new interrupts at least this often */
+#define LAPIC_BASE 0xfee00000ULL
+#define LAPIC_SIZE 0x1000
+#define KICK_NS	   1000000ULL /* a running vCPU looks for new interrupts at least this often */
+/* ...and runs at least this long: a timer set too short (or late) must not starve the host's
+ * interrupts with back-to-back preemption-timer exits */
+#define MIN_RUN_NS   20000ULL
 #define RFLAGS_IF    (1ULL << 9)
 #define NGSI	     IOAPIC_PINS
 #define MSR_APICB    0x1b
@@ -547,7 +550,7 @@ void irqchip_prepare_entry(struct vcpu *v)
 	now = now_ns(c);
 	next = MIN(next_ns(c, v), now + KICK_NS);
 	spin_unlock(&c->lock);
-	vcpu_arm_preempt(v, ns_to_tsc(next > now ? next - now : 0));
+	vcpu_arm_preempt(v, ns_to_tsc(next > now + MIN_RUN_NS ? next - now : MIN_RUN_NS));
 }
 
 /*

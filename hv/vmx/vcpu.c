@@ -15,6 +15,7 @@ void vpid_free(uint16_t id);
 void vcpu_destroy(struct vcpu *v);
 
 #define RFLAGS_IF  (1ULL << 9)
+#define MAX_HANDLED_EXITS 4096
 #define VCPU_PAGES (ALIGN_UP(sizeof(struct vcpu), PAGE_SIZE) / PAGE_SIZE)
 
 /* Makes v's VMCS current on this CPU (its host state matching this CPU). */
@@ -170,6 +171,7 @@ static void entry_failed(struct vcpu *v, struct vm_exit *x)
 int vcpu_run(struct vcpu *v, struct vm_exit *x)
 {
 	int action = EXIT_RESUME;
+	unsigned handled = 0; /* exits handled here in a row: bounded, so the caller runs too */
 	uint64_t host_xcr0;
 
 	vcpu_load(v);
@@ -207,6 +209,10 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 		debug_after_exit(v);
 		events_save_idt_vectoring(v);
 		action = vmx_handle_exit(v, x);
+		if (action == EXIT_RESUME && ++handled == MAX_HANDLED_EXITS) {
+			x->kind = VMEXIT_INTR; /* as if the host had an interrupt: it runs, then us */
+			action = EXIT_TO_CALLER;
+		}
 	}
 	x->rflags = vmread(VMCS_GUEST_RFLAGS);
 	x->irq_ready = (x->rflags & RFLAGS_IF) && v->irq_pending < 0 &&

@@ -21,8 +21,8 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
 
 static uint32_t seg_ar(const struct vm_segment *s)
 {
-	if (s->unusable)
-		return AR_UNUSABLE;
+	if (s->unusable || !(s->present & 1))
+		return AR_UNUSABLE; /* as KVM: a segment not present is not usable */
 	return (s->type & 0xf) | (s->s & 1) << 4 | (s->dpl & 3) << 5 | (s->present & 1) << 7 |
 	       (s->avl & 1) << 12 | (s->l & 1) << 13 | (s->db & 1) << 14 | (s->g & 1) << 15;
 }

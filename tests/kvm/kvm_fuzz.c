@@ -1242,6 +1242,9 @@ static void record(const struct op *op, int fd, unsigned long arg)
 		memcpy(history[k].arg, (void *)arg, 64); /* the buffer or its read-only page */
 }
 
+static long trace_from = -1; /* KVM_FUZZ_TRACE=N: print every call from the Nth on */
+static long ncalls;
+
 static void one_call(const struct op *op)
 {
 	int fd = pool_pick(op->on);
@@ -1249,6 +1252,10 @@ static void one_call(const struct op *op)
 	long r;
 
 	doing = op->name;
+	if (trace_from >= 0 && __atomic_add_fetch(&ncalls, 1, __ATOMIC_RELAXED) >= trace_from) {
+		printf("kvm_fuzz: call %ld: %s on fd %d\n", ncalls, op->name, fd);
+		fflush(stdout);
+	}
 	if (op->act) {
 		r = op->act(fd);
 	} else {
@@ -1546,6 +1553,8 @@ int main(int argc, char **argv)
 	hole = mmap(NULL, 0x10000, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	munmap(hole, 0x10000);
 	scribble(guest, GUEST_SIZE);
+	if (getenv("KVM_FUZZ_TRACE"))
+		trace_from = atol(getenv("KVM_FUZZ_TRACE"));
 	kvm = open("/dev/kvm", O_RDWR);
 	if (kvm < 0) {
 		perror("/dev/kvm");

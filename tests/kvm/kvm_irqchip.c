@@ -10,6 +10,7 @@
 #include <pthread.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
@@ -36,6 +37,9 @@ __asm__(".pushsection .rodata\n"
 	"  mov $0x52, %al; out %al, $0x52\n"
 	"2: hlt; cmpb $0, 0x601; je 2b\n"
 	"  mov $0x53, %al; out %al, $0x53\n"
+	"  movb $0, 0x601\n"
+	"3: hlt; cmpb $0, 0x601; je 3b\n"
+	"  mov $0x54, %al; out %al, $0x54\n"
 	"  cli; hlt\n"
 	"g_h40: movb $1, 0x600; mov $0x50, %al; out %al, $0x50; movl $0, 0xfee000b0; iret\n"
 	"g_h45: movb $1, 0x601; mov $0x55, %al; out %al, $0x55; movl $0, 0xfee000b0; iret\n"
@@ -133,6 +137,40 @@ static void *raise_line(void *arg)
 	return NULL;
 }
 
+static void *signal_eventfd(void *arg)
+{
+	struct timespec ts = {0, 50 * 1000 * 1000};
+	uint64_t one = 1;
+
+	nanosleep(&ts, NULL);
+	check("eventfd signalled", write(*(int *)arg, &one, 8), 8);
+	return NULL;
+}
+
+/* An irqfd on GSI 5: the eventfd's signal is the pin's edge. */
+static void irqfd(struct vmx *x)
+{
+	int efd = eventfd(0, 0);
+	struct kvm_irqfd f = {.fd = efd, .gsi = 5};
+	pthread_t t;
+
+	f.flags = KVM_IRQFD_FLAG_RESAMPLE;
+	check("KVM_IRQFD with resampling", io(x->vm, KVM_IRQFD, (uintptr_t)&f), -EINVAL);
+	f.flags = 0;
+	f.gsi = 24;
+	check("KVM_IRQFD GSI 24", io(x->vm, KVM_IRQFD, (uintptr_t)&f), -EINVAL);
+	f.gsi = 5;
+	check("KVM_IRQFD GSI 5", io(x->vm, KVM_IRQFD, (uintptr_t)&f), 0);
+	check("the same eventfd again", io(x->vm, KVM_IRQFD, (uintptr_t)&f), -EBUSY);
+	pthread_create(&t, NULL, signal_eventfd, &efd);
+	check("the irqfd wakes the halted vCPU into its handler", run_out(x), 0x55);
+	pthread_join(t, NULL);
+	check("and the guest goes on", run_out(x), 0x54);
+	f.flags = KVM_IRQFD_FLAG_DEASSIGN;
+	check("KVM_IRQFD deassign", io(x->vm, KVM_IRQFD, (uintptr_t)&f), 0);
+	close(efd);
+}
+
 static void guest(struct vmx *x)
 {
 	struct kvm_lapic_state lapic;
@@ -156,6 +194,7 @@ static void guest(struct vmx *x)
 	check("KVM_IRQ_LINE wakes the halted vCPU into its handler", run_out(x), 0x55);
 	pthread_join(t, NULL);
 	check("and the guest goes on", run_out(x), 0x53);
+	irqfd(x);
 	check("KVM_SET_LAPIC", io(x->vcpu, KVM_SET_LAPIC, (uintptr_t)&lapic), 0);
 }
 
