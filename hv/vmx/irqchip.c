@@ -124,7 +124,7 @@ static void route(struct irqchip *c, unsigned gsi)
 
 	if (gsi < 16) {
 		pic_set_irq(&c->pic, gsi, level);
-		if (c->vm->vcpus[0])
+		if (c->vm->vcpus[0] && pic_intr(&c->pic))
 			wake(c, c->vm->vcpus[0]); /* the PIC's output goes to the BSP */
 	}
 	/* as KVM, a line's level means asserted whatever the pin's polarity */

@@ -85,6 +85,37 @@ static bool canonical(uint64_t a)
 	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
 
+static bool usable(const struct vm_segment *g)
+{
+	return !g->unusable && (g->present & 1);
+}
+
+/*
+ * The segment checks of VM entry that no mode can satisfy (KVM lets them through to a failed
+ * entry; here KVM_SET_SREGS refuses them): CS a usable code or data segment, TR a usable TSS,
+ * an LDT a system segment, 32-bit bases for CS, SS, DS and ES, limits that fit G.
+ */
+static bool segments_valid(const struct vcpu_sregs *s)
+{
+	const struct vm_segment *low[] = {&s->cs, &s->ss, &s->ds, &s->es};
+	const struct vm_segment *all[] = {&s->cs, &s->ss, &s->ds, &s->es,
+					  &s->fs, &s->gs, &s->tr, &s->ldt};
+
+	if (!usable(&s->cs) || !s->cs.s || !usable(&s->tr) || s->tr.s ||
+	    (s->tr.type != 3 && s->tr.type != 11))
+		return false;
+	if (usable(&s->ldt) && (s->ldt.s || s->ldt.type != 2))
+		return false;
+	for (unsigned i = 0; i < ARRAY_SIZE(low); i++)
+		if (usable(low[i]) && (low[i]->base >> 32))
+			return false;
+	for (unsigned i = 0; i < ARRAY_SIZE(all); i++) /* a limit the granularity can express */
+		if (usable(all[i]) && ((all[i]->g && (all[i]->limit & 0xfff) != 0xfff) ||
+				       (!all[i]->g && (all[i]->limit >> 20))))
+			return false;
+	return true;
+}
+
 /* Checks what hardware would refuse at entry, so that a bad value gets -EINVAL, not a failed entry.
  */
 static bool sregs_valid(struct vcpu *v, const struct vcpu_sregs *s)
@@ -101,6 +132,8 @@ static bool sregs_valid(struct vcpu *v, const struct vcpu_sregs *s)
 		return false;
 	if (s->cr4 & (~vcpu_cr4_allowed(v) | (1ULL << 13)))
 		return false; /* a bit this vCPU lacks, or VMXE (no nested VMX) */
+	if (!segments_valid(s))
+		return false;
 	if (!canonical(s->fs.base) || !canonical(s->gs.base) || !canonical(s->tr.base) ||
 	    !canonical(s->ldt.base) || !canonical(s->gdt.base) || !canonical(s->idt.base))
 		return false; /* VM entry checks these whatever the mode */

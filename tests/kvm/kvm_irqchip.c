@@ -132,6 +132,7 @@ static void *raise_line(void *arg)
 
 	nanosleep(&ts, NULL); /* the vCPU is halted in KVM_RUN by now */
 	check("KVM_IRQ_LINE_STATUS pin 5 high", io(x->vm, KVM_IRQ_LINE_STATUS, (uintptr_t)&l), 0);
+	l.irq = 5; /* KVM_IRQ_LINE_STATUS wrote its status over it */
 	l.level = 0;
 	check("KVM_IRQ_LINE pin 5 low", io(x->vm, KVM_IRQ_LINE, (uintptr_t)&l), 0);
 	return NULL;
