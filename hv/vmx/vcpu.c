@@ -14,9 +14,9 @@ uint16_t vpid_alloc(void);
 void vpid_free(uint16_t id);
 void vcpu_destroy(struct vcpu *v);
 
-#define RFLAGS_IF  (1ULL << 9)
+#define RFLAGS_IF	  (1ULL << 9)
 #define MAX_HANDLED_EXITS 4096
-#define VCPU_PAGES (ALIGN_UP(sizeof(struct vcpu), PAGE_SIZE) / PAGE_SIZE)
+#define VCPU_PAGES	  (ALIGN_UP(sizeof(struct vcpu), PAGE_SIZE) / PAGE_SIZE)
 
 /* Makes v's VMCS current on this CPU (its host state matching this CPU). */
 void vcpu_load(struct vcpu *v)
@@ -210,7 +210,8 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 		events_save_idt_vectoring(v);
 		action = vmx_handle_exit(v, x);
 		if (action == EXIT_RESUME && ++handled == MAX_HANDLED_EXITS) {
-			x->kind = VMEXIT_INTR; /* as if the host had an interrupt: it runs, then us */
+			x->kind =
+				VMEXIT_INTR; /* as if the host had an interrupt: it runs, then us */
 			action = EXIT_TO_CALLER;
 		}
 	}

@@ -93,7 +93,7 @@ struct vcpu {
 	bool launched;
 	unsigned loads;		   /* vcpu_load nesting: the VMCS is cleared at the outermost put */
 	bool failure_dumped;	   /* an entry failure's state was printed (only the first is) */
-	bool state_changed;  /* the caller set registers: vcpu_fix_entry_state before entry */
+	bool state_changed;	   /* the caller set registers: vcpu_fix_entry_state before entry */
 	bool ran;		   /* has entered the guest at least once */
 	volatile bool claimed;	   /* a hypercall is using it (vcpu_try_claim) */
 	struct cpuid_table *cpuid; /* KVM_SET_CPUID2's table, or NULL */
