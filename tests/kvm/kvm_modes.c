@@ -29,7 +29,8 @@ __asm__(".pushsection .rodata\n"
 	"  hlt\n"
 	"g_pm_end:\n"
 	".code64\n"
-	"g_lm: mov $0x66, %al; out %al, $0x10\n"
+	"g_lm: movabs $0x0123456789abcdef, %rdi; mov $0x1000, %dx; in %dx, %al\n"
+	"  mov $0x66, %al; out %al, $0x10\n"
 	"  movabs $0x1122334455667788, %rax; movq %rax, 0x100000\n"
 	"  movq 0x100008, %rbx; mov %ebx, %eax; out %eax, $0x12\n"
 	"  shr $32, %rbx; mov %ebx, %eax; out %eax, $0x12\n"
@@ -152,9 +153,17 @@ static void protected_mode(struct vmx *x)
 
 static void long_mode(struct vmx *x)
 {
+	struct kvm_regs r;
 	uint64_t q;
 
 	check("long mode set up", enter_mode(x, 1, g_lm, g_lm_end), 0);
+	check("IN from port 0x1000 (a selftests ucall)", run(x) * 100000 + x->run->io.port,
+	      KVM_EXIT_IO * 100000 + 0x1000);
+	check("KVM_GET_REGS at it", io(x->vcpu, KVM_GET_REGS, (uintptr_t)&r), 0);
+	check("RDI as the guest set it", r.rdi == 0x0123456789abcdefULL, 1);
+	x->run->immediate_exit = 1;
+	check("KVM_RUN with immediate_exit completes it", io(x->vcpu, KVM_RUN, 0), -EINTR);
+	x->run->immediate_exit = 0;
 	check("port OUT", run(x), KVM_EXIT_IO);
 	check("its value", out_value(x), 0x66);
 	check("MMIO write of 8 bytes", run(x), KVM_EXIT_MMIO);
