@@ -3,6 +3,7 @@
 #include "../log.h"
 #include "../mm.h"
 #include "../panic.h"
+#include "../tsc.h"
 #include "insn.h"
 #include "vmx.h"
 #include "vmx_vm.h"
@@ -99,6 +100,7 @@ void vcpu_destroy(struct vcpu *v);
 void vm_set_kvm_rules(struct vm *vm)
 {
 	vm->kvm_rules = true;
+	vm->tsc_offset = -rdtsc(); /* as KVM: the guest's TSC starts at 0 */
 }
 
 void vm_destroy(struct vm *vm)

@@ -114,7 +114,7 @@ static const struct {
 	[VM_GUEST] = {PIN_EXT_INTR | PIN_NMI_EXIT | PIN_VIRTUAL_NMI,
 		      PROC_HLT_EXIT | PROC_IO_BITMAP | PROC_MSR_BITMAP | PROC_SECONDARY |
 			      PROC_CR8_LOAD | PROC_CR8_STORE | PROC_MOV_DR_EXIT | PROC_MWAIT_EXIT |
-			      PROC_MONITOR_EXIT | PROC_RDPMC_EXIT},
+			      PROC_MONITOR_EXIT | PROC_RDPMC_EXIT | PROC_TSC_OFFSET},
 	[VM_DOM0] = {0, PROC_IO_BITMAP | PROC_MSR_BITMAP | PROC_SECONDARY},
 };
 
@@ -144,7 +144,7 @@ static void init_controls(struct vcpu *v)
 	must_write(VMCS_EPTP, v->vm->eptp);
 	must_write(VMCS_VPID, v->vpid);
 	must_write(VMCS_LINK_POINTER, ~0ULL);
-	must_write(VMCS_TSC_OFFSET, 0);
+	must_write(VMCS_TSC_OFFSET, v->vm->tsc_offset); /* a guest's TSC counts from its VM's birth */
 	/* the hypervisor owns these bits; the guest sees its own values in the read shadows */
 	must_write(VMCS_CR0_MASK, CR0_PE | CR0_PG | CR0_NE | CR0_CD | CR0_NW);
 	must_write(VMCS_CR4_MASK, ~vcpu_cr4_allowed(v) | vmx_caps.cr4_fixed0);

@@ -62,6 +62,7 @@ struct vm {
 	bool kvm_rules; /* dom0's KVM made it: CPUID from the vCPU's table only */
 	struct dirty_range dirty[VM_MAX_DIRTY];
 	struct irqchip *irqchip; /* KVM_CREATE_IRQCHIP's models, or NULL */
+	uint64_t tsc_offset;	 /* guest TSC - host TSC for new vCPUs */
 };
 
 struct dr_save {
