@@ -54,7 +54,9 @@ static const struct cpuid_filter filters[] = {
 /* Leaves a guest gets as zeros: thermal/power, performance monitoring, processor trace. */
 static bool zero_leaf(uint32_t leaf, bool dom0)
 {
-	return leaf == 0x14 || (!dom0 && (leaf == 6 || leaf == 0xa));
+	/* 0x15/0x16: the TSC and bus rates of the model, not of this machine (Bochs runs the TSC at
+	 * its own speed): without them Linux measures the TSC against the PIT */
+	return leaf == 0x14 || leaf == 0x15 || leaf == 0x16 || (!dom0 && (leaf == 6 || leaf == 0xa));
 }
 
 /*
