@@ -26,6 +26,8 @@ __asm__(".pushsection .rodata\n"
 	"g_pm: mov $0x55, %al; out %al, $0x10\n"
 	"  movl $0x12345678, 0x100000\n"
 	"  movw 0x100004, %bx; movzwl %bx, %eax; out %eax, $0x12\n"
+	"  mov 0x400000 + 700 * 4096, %eax; out %eax, $0x12\n" /* page 700 of a 4 MiB slot */
+	"  mov 0x400000 + 1023 * 4096 + 8, %eax; out %eax, $0x12\n"
 	"  hlt\n"
 	"g_pm_end:\n"
 	".code64\n"
@@ -134,6 +136,20 @@ static void mmio_read(struct vmx *x, const char *what, uint64_t gpa, unsigned le
 	memcpy(x->run->mmio.data, &val, len);
 }
 
+/* A slot of more than one mapping hypercall (512 frames): every page where the host has it. */
+static void big_slot(struct vmx *x)
+{
+	uint32_t *mem =
+		mmap(NULL, 4 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct kvm_userspace_memory_region r = {1, 0, 0x400000, 4 << 20, (uintptr_t)mem};
+
+	for (unsigned p = 0; p < 1024; p++)
+		mem[p * 1024] = p, mem[p * 1024 + 2] = p + 0x10000;
+	check("a 4 MiB slot", io(x->vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&r), 0);
+	check("page 700 as the host wrote it", run(x) == KVM_EXIT_IO ? out_value(x) : -1, 700);
+	check("page 1023 too", run(x) == KVM_EXIT_IO ? out_value(x) : -1, 1023 + 0x10000);
+}
+
 static void protected_mode(struct vmx *x)
 {
 	uint32_t w;
@@ -148,6 +164,7 @@ static void protected_mode(struct vmx *x)
 	check("... its value", w, 0x12345678);
 	mmio_read(x, "MMIO read of 2 bytes", MMIO + 4, 2, 0xbeef);
 	check("the guest got it", run(x) == KVM_EXIT_IO ? out_value(x) : -1, 0xbeef);
+	big_slot(x);
 	check("HLT", run(x), KVM_EXIT_HLT);
 }
 
