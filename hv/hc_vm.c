@@ -222,8 +222,12 @@ int64_t hc_vcpu_run(struct hc_ctx *c)
 
 	if (rc)
 		return rc;
-	if (c->arg[4] & ~(uint64_t)HV_RUN_IRQ_WINDOW)
+	if (c->arg[4] & ~(uint64_t)(HV_RUN_IRQ_WINDOW | HV_RUN_COMPLETE_ONLY))
 		return -EINVAL;
+	if (c->arg[4] & HV_RUN_COMPLETE_ONLY) {
+		vcpu_complete_io(v, &x);
+		return 0;
+	}
 	vcpu_request_irq_window(v, c->arg[4] & HV_RUN_IRQ_WINDOW);
 	rc = vcpu_run(v, &x);
 	if (!rc)

@@ -152,6 +152,8 @@ int vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s);
 int vcpu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s);
 /* Flat segments for a mode; for VCPU_LONG64, cr3 must point at the guest's page tables. */
 int vcpu_set_mode(struct vcpu *v, enum vcpu_mode mode, uint64_t rip, uint64_t rsp, uint64_t cr3);
+/* Completes the port or MMIO access the last exit left open (x->answer: its data), no more. */
+void vcpu_complete_io(struct vcpu *v, struct vm_exit *x);
 /* Runs until an exit for the caller. Returns 0 (see *x), or -EBUSY while waiting for a SIPI. */
 int vcpu_run(struct vcpu *v, struct vm_exit *x);
 

@@ -202,7 +202,8 @@ struct hv_sregs {
 };
 
 /* HC_VCPU_RUN flags: exit with HV_EXIT_INTR_WINDOW as soon as the guest can take an IRQ. */
-#define HV_RUN_IRQ_WINDOW 1
+#define HV_RUN_IRQ_WINDOW    1
+#define HV_RUN_COMPLETE_ONLY 2 /* finish the I/O the last exit left open, then return */
 
 /* What HC_VCPU_RUN reports: why the vCPU stopped. */
 struct hv_exit {

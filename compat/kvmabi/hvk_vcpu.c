@@ -151,6 +151,17 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 	}
 }
 
+/* immediate_exit: finish the I/O the last exit left open; the exit reason stays as it was. */
+static long complete_io(struct hvk_vcpu *vc, unsigned long in_data)
+{
+	long rc = hv_call(HC_VCPU_RUN, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), in_data,
+			  HV_RUN_COMPLETE_ONLY);
+
+	if (!rc)
+		vc->pending = NOTHING;
+	return rc ? rc : -EINTR;
+}
+
 static long vcpu_run(struct hvk_vcpu *vc)
 {
 	struct kvm_run *run = run_of(vc);
@@ -162,10 +173,12 @@ static long vcpu_run(struct hvk_vcpu *vc)
 	else if (vc->pending == MMIO_READ)
 		memcpy(&in_data, run->mmio.data, vc->pending_size);
 	do {
-		if (READ_ONCE(run->immediate_exit) || signal_pending(current)) {
+		if (signal_pending(current)) {
 			run->exit_reason = KVM_EXIT_INTR;
 			return -EINTR;
 		}
+		if (READ_ONCE(run->immediate_exit)) /* as KVM: the open I/O completes first */
+			return complete_io(vc, in_data);
 		down_read(&vc->vm->slots_lock);
 		rc = hv_call(HC_VCPU_RUN, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), in_data,
 			     READ_ONCE(run->request_interrupt_window) ? HV_RUN_IRQ_WINDOW : 0);

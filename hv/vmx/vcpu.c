@@ -168,6 +168,16 @@ static void entry_failed(struct vcpu *v, struct vm_exit *x)
 	v->failure_dumped = true;
 }
 
+void vcpu_complete_io(struct vcpu *v, struct vm_exit *x)
+{
+	vcpu_load(v);
+	if (v->io_pending)
+		io_complete(v, x);
+	if (v->mmio_pending)
+		mmio_complete(v, x);
+	vcpu_put(v);
+}
+
 int vcpu_run(struct vcpu *v, struct vm_exit *x)
 {
 	int action = EXIT_RESUME;

@@ -181,6 +181,10 @@ static void long_mode(struct vmx *x)
 	x->run->immediate_exit = 1;
 	check("KVM_RUN with immediate_exit completes it", io(x->vcpu, KVM_RUN, 0), -EINTR);
 	x->run->immediate_exit = 0;
+	check("the exit stays as it was", x->run->exit_reason, KVM_EXIT_IO);
+	q = r.rip;
+	io(x->vcpu, KVM_GET_REGS, (uintptr_t)&r);
+	check("RIP past the IN", (long)(r.rip - q), 1);
 	check("port OUT", run(x), KVM_EXIT_IO);
 	check("its value", out_value(x), 0x66);
 	check("MMIO write of 8 bytes", run(x), KVM_EXIT_MMIO);
