@@ -56,7 +56,8 @@ static bool zero_leaf(uint32_t leaf, bool dom0)
 {
 	/* 0x15/0x16: the TSC and bus rates of the model, not of this machine (Bochs runs the TSC at
 	 * its own speed): without them Linux measures the TSC against the PIT */
-	return leaf == 0x14 || leaf == 0x15 || leaf == 0x16 || (!dom0 && (leaf == 6 || leaf == 0xa));
+	return leaf == 0x14 || leaf == 0x15 || leaf == 0x16 ||
+	       (!dom0 && (leaf == 6 || leaf == 0xa));
 }
 
 /*

@@ -106,7 +106,7 @@ static int handle_sipi(struct vcpu *v, struct vm_exit *x)
 /* The run budget is used up; or, with an irqchip, a timer is due or it is time to look. */
 static int handle_preempt(struct vcpu *v, struct vm_exit *x)
 {
-	if (v->lapic && !v->timeout)
+	if (v->lapic && !v->timeout && vcpu_slice_left(v))
 		return EXIT_RESUME;
 	return to_caller(x, VMEXIT_TIMEOUT);
 }

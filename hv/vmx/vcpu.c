@@ -16,6 +16,7 @@ void vcpu_destroy(struct vcpu *v);
 
 #define RFLAGS_IF	  (1ULL << 9)
 #define MAX_HANDLED_EXITS 4096
+#define RUN_SLICE_US	  4000
 #define VCPU_PAGES	  (ALIGN_UP(sizeof(struct vcpu), PAGE_SIZE) / PAGE_SIZE)
 
 /* Makes v's VMCS current on this CPU (its host state matching this CPU). */
@@ -119,16 +120,31 @@ static uint64_t preempt_value(uint64_t tsc)
  * The run budget: the preemption timer is loaded once per vcpu_run and saved on every exit,
  * so exits handled inside the hypervisor do not renew it. Both controls go together.
  */
+/*
+ * A run of a KVM guest (dom0's) hands back at least every RUN_SLICE_US, whatever the guest
+ * does: dom0 schedules and takes signals then, even where its own timer cannot end the run
+ * (Bochs times the TSC-deadline timer on the guest's offset TSC while a guest runs).
+ */
+uint64_t vcpu_slice_left(struct vcpu *v)
+{
+	uint64_t used = rdtsc() - v->run_start, slice = tsc_khz * RUN_SLICE_US / 1000;
+
+	if (!v->vm->kvm_rules || v->timeout)
+		return ~0ULL;
+	return used < slice ? slice - used : 0;
+}
+
 static void arm_timer(struct vcpu *v)
 {
 	uint32_t pin = (uint32_t)vmread(VMCS_PIN_CTLS), exit = (uint32_t)vmread(VMCS_EXIT_CTLS);
-	bool on = v->timeout && vmx_caps.preempt_timer;
+	uint64_t budget = v->timeout ? v->timeout : vcpu_slice_left(v);
+	bool on = budget != ~0ULL && vmx_caps.preempt_timer;
 
 	vmwrite(VMCS_PIN_CTLS, on ? pin | PIN_PREEMPT_TIMER : pin & ~PIN_PREEMPT_TIMER);
 	if (vmx_caps.exit.may1 & EXIT_SAVE_PREEMPT)
 		vmwrite(VMCS_EXIT_CTLS, on ? exit | EXIT_SAVE_PREEMPT : exit & ~EXIT_SAVE_PREEMPT);
 	if (on)
-		vmwrite(VMCS_PREEMPT_TIMER, preempt_value(v->timeout));
+		vmwrite(VMCS_PREEMPT_TIMER, preempt_value(budget));
 }
 
 /* Before each entry: a pending flush after unmaps, then events. */
@@ -153,7 +169,7 @@ void vcpu_arm_preempt(struct vcpu *v, uint64_t tsc_cycles)
 	if (!vmx_caps.preempt_timer || v->timeout)
 		return; /* the run budget of vcpu_set_timeout owns the timer */
 	vmwrite(VMCS_PIN_CTLS, pin | PIN_PREEMPT_TIMER);
-	vmwrite(VMCS_PREEMPT_TIMER, preempt_value(tsc_cycles));
+	vmwrite(VMCS_PREEMPT_TIMER, preempt_value(MIN(tsc_cycles, vcpu_slice_left(v))));
 }
 
 static void entry_failed(struct vcpu *v, struct vm_exit *x)
@@ -185,6 +201,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 	uint64_t host_xcr0;
 
 	vcpu_load(v);
+	v->run_start = rdtsc();
 	if (v->lapic)
 		irqchip_requests(v);
 	if (v->wait_sipi) {

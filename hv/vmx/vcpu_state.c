@@ -1,5 +1,6 @@
 /* Segment and control register state of a vCPU: get/set, mode presets, INIT and SIPI. */
 #include "../errno.h"
+#include "../x86.h"
 #include "insn.h"
 #include "vmx.h"
 #include "vmx_vm.h"
@@ -10,6 +11,7 @@
 #define CR0_CD	    (1ULL << 30)
 #define CR0_PG	    (1ULL << 31)
 #define CR4_PAE	    (1ULL << 5)
+#define CR4_PCIDE   (1ULL << 17)
 #define EFER_LME    (1ULL << 8)
 #define EFER_LMA    (1ULL << 10)
 #define EFER_NXE    (1ULL << 11)
@@ -80,6 +82,12 @@ int vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s)
 	return 0;
 }
 
+/* Physical-address width: CR3 may not point above it. */
+static unsigned maxphyaddr(void)
+{
+	return cpuid(0x80000008, 0).eax & 0xff;
+}
+
 static bool canonical(uint64_t a)
 {
 	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
@@ -137,7 +145,9 @@ static bool sregs_valid(struct vcpu *v, const struct vcpu_sregs *s)
 	if (!canonical(s->fs.base) || !canonical(s->gs.base) || !canonical(s->tr.base) ||
 	    !canonical(s->ldt.base) || !canonical(s->gdt.base) || !canonical(s->idt.base))
 		return false; /* VM entry checks these whatever the mode */
-	return !((s->cr0 >> 32) || (s->cr4 >> 32) || (s->cr3 >> 52));
+	if ((s->cr4 & CR4_PCIDE) && !lma)
+		return false; /* PCIDs exist only in IA-32e mode */
+	return !((s->cr0 >> 32) || (s->cr4 >> 32) || (s->cr3 >> maxphyaddr()));
 }
 
 int vcpu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s)

@@ -94,6 +94,7 @@ struct vcpu {
 	bool launched;
 	unsigned loads;		   /* vcpu_load nesting: the VMCS is cleared at the outermost put */
 	bool failure_dumped;	   /* an entry failure's state was printed (only the first is) */
+	uint64_t run_start;	   /* TSC when the current vcpu_run began */
 	bool state_changed;	   /* the caller set registers: vcpu_fix_entry_state before entry */
 	bool ran;		   /* has entered the guest at least once */
 	volatile bool claimed;	   /* a hypercall is using it (vcpu_try_claim) */
@@ -197,6 +198,7 @@ uint64_t irqchip_take_wake(struct vm *vm);
 bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok);
 void vm_irqchip_free(struct vm *vm);
 void vcpu_arm_preempt(struct vcpu *v, uint64_t tsc_cycles);
+uint64_t vcpu_slice_left(struct vcpu *v);
 bool vcpu_cpuid_has(struct vcpu *v, uint32_t leaf, unsigned reg, uint32_t bit);
 
 /* dirty.c */
