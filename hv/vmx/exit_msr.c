@@ -192,7 +192,9 @@ bool vcpu_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, bool host)
 
 	if (irqchip_msr(v, msr, &val, true, &ok))
 		return ok;
-	if (!d || msr == MSR_MTRR_CAP || (d->valid && !d->valid(v, val)))
+	if (msr == MSR_MTRR_CAP) /* read-only: a restore may write back what it read */
+		return host && val == read_special(v, msr);
+	if (!d || (d->valid && !d->valid(v, val)))
 		return false;
 	if (d->loc == IN_VMCS)
 		vmwrite(d->field, val);
