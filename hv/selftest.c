@@ -162,7 +162,7 @@ static const struct test tests[] = {
 	  OS(0xe3, 'c'),
 	  O(0xe0, 4, 0),
 	  O(0xe0, 4, (uint32_t)-ENOSYS),
-	  O(0xe0, 4, 1),
+	  O(0xe0, 4, HV_ABI_VERSION),
 	  O(0xe0, 4, (uint32_t)-EPERM),
 	  {HLT, 0, 0, 0, 0, NULL},
 	  O(0xe1, 1, 0x77),

@@ -145,8 +145,6 @@ static bool sregs_valid(struct vcpu *v, const struct vcpu_sregs *s)
 	if (!canonical(s->fs.base) || !canonical(s->gs.base) || !canonical(s->tr.base) ||
 	    !canonical(s->ldt.base) || !canonical(s->gdt.base) || !canonical(s->idt.base))
 		return false; /* VM entry checks these whatever the mode */
-	if ((s->cr4 & CR4_PCIDE) && !lma)
-		return false; /* PCIDs exist only in IA-32e mode */
 	return !((s->cr0 >> 32) || (s->cr4 >> 32) || (s->cr3 >> maxphyaddr()));
 }
 
@@ -201,6 +199,8 @@ void vcpu_fix_entry_state(struct vcpu *v)
 	if (!(rflags & RFLAGS_IF))
 		intr &= ~(uint64_t)INTERRUPTIBILITY_STI;
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr);
+	if (!(efer & EFER_LMA)) /* PCIDs exist only in IA-32e mode; the guest's shadow keeps it */
+		vmwrite(VMCS_GUEST_CR4, vmread(VMCS_GUEST_CR4) & ~CR4_PCIDE);
 }
 
 static struct vm_segment flat(uint16_t sel, uint8_t type, bool code64, bool big)
