@@ -118,7 +118,8 @@ enum hv_irqchip_op {
 #define HV_DBG_HW_BP	  0x20000
 #define HV_DBG_INJECT_DB  0x40000
 #define HV_DBG_INJECT_BP  0x80000
-#define HV_DBG_ALL	  0xf0003
+#define HV_DBG_BLOCKIRQ	  0x100000 /* no interrupt is injected while debugging */
+#define HV_DBG_ALL	  0x1f0003
 
 /* Device attribute operations (HC_DEV_ATTR): the u64 value is at `buf` in dom0's memory. */
 enum hv_dev_op { HV_DEV_HAS = 0, HV_DEV_GET = 1, HV_DEV_SET = 2 };

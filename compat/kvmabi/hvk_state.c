@@ -373,7 +373,9 @@ static long guest_debug(struct hvk_vcpu *vc, struct kvm_guest_debug __user *user
 	u64 *buf;
 	long rc;
 
-	BUILD_BUG_ON(KVM_GUESTDBG_USE_HW_BP != HV_DBG_HW_BP || KVM_GUESTDBG_INJECT_BP != HV_DBG_INJECT_BP);
+	BUILD_BUG_ON(KVM_GUESTDBG_USE_HW_BP != HV_DBG_HW_BP ||
+		     KVM_GUESTDBG_INJECT_BP != HV_DBG_INJECT_BP ||
+		     KVM_GUESTDBG_BLOCKIRQ != HV_DBG_BLOCKIRQ);
 	if (copy_from_user(&dbg, user, sizeof(dbg)))
 		return -EFAULT;
 	buf = hvk_buf_alloc(PAGE_SIZE);

@@ -99,6 +99,8 @@ void events_inject(struct vcpu *v)
 	} else if (v->nmi_pending) {
 		nmi_wait = true;
 		irq_wait |= v->irq_pending >= 0;
+	} else if (v->dbg_ctl & HV_DBG_BLOCKIRQ) {
+		irq_wait = false; /* KVM_GUESTDBG_BLOCKIRQ: interrupts wait until debugging ends */
 	} else if (v->irq_pending >= 0 && !irq_blocked()) {
 		inject(INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)v->irq_pending, 0, 0);
 		v->irq_pending = -1;

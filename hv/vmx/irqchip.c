@@ -541,7 +541,8 @@ void irqchip_prepare_entry(struct vcpu *v)
 	spin_lock(&c->lock);
 	tick(c, v);
 	v->irq_window_internal = false;
-	if (v->irq_pending < 0 && !v->exc.valid && irq_waiting(c, v)) {
+	if (v->irq_pending < 0 && !v->exc.valid && !(v->dbg_ctl & HV_DBG_BLOCKIRQ) &&
+	    irq_waiting(c, v)) {
 		if (irq_open())
 			v->irq_pending = take_irq(c, v);
 		else

@@ -442,6 +442,11 @@ static void guest_debug(struct vmx *x)
 	check("first step", debug_exit(x, 1), 0x1001);
 	check("DR6 says single step", (long)(x->run->debug.arch.dr6 >> 14 & 1), 1);
 	check("second step", debug_exit(x, 1), 0x1002);
+	check("single step with interrupts blocked",
+	      set_debug(x, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP | KVM_GUESTDBG_BLOCKIRQ, 0,
+			0),
+	      0);
+	check("third step", debug_exit(x, 1), 0x1003);
 	load(x, g_nops, g_nops_end);
 	check("the debugger's breakpoint at 0x1002",
 	      set_debug(x, KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_USE_HW_BP, 0x1002, 0x401), 0);
