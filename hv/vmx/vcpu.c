@@ -184,13 +184,19 @@ static void entry_failed(struct vcpu *v, struct vm_exit *x)
 	v->failure_dumped = true;
 }
 
-void vcpu_complete_io(struct vcpu *v, struct vm_exit *x)
+/* The port or MMIO access the last exit handed to the caller, completed (VMCS loaded). */
+static void finish_io(struct vcpu *v, struct vm_exit *x)
 {
-	vcpu_load(v);
 	if (v->io_pending)
 		io_complete(v, x);
 	if (v->mmio_pending)
 		mmio_complete(v, x);
+}
+
+void vcpu_complete_io(struct vcpu *v, struct vm_exit *x)
+{
+	vcpu_load(v);
+	finish_io(v, x);
 	vcpu_put(v);
 }
 
@@ -217,10 +223,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 		vcpu_put(v);
 		return 0;
 	}
-	if (v->io_pending)
-		io_complete(v, x);
-	if (v->mmio_pending)
-		mmio_complete(v, x);
+	finish_io(v, x);
 	__builtin_memset(x, 0, sizeof(*x));
 	guest_msrs_load(v);
 	debug_enter(v);
