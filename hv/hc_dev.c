@@ -2,6 +2,7 @@
  * Device instances of dom0's VMs (KVM_CREATE_DEVICE and the attribute ioctls). A device lives
  * as long as its VM, as in KVM; its handle is its index among the VM's devices.
  */
+#include "../compat/kvmabi/hv_devices.h"
 #include "../compat/kvmabi/hvabi.h"
 #include "devices/device.h"
 #include "dom0.h"
@@ -58,29 +59,48 @@ int64_t hc_dev_create(struct hc_ctx *c)
 	return rc;
 }
 
-/* (vm, dev, op | group << 8, attr, buf): the u64 value at buf in dom0's memory. */
+/* A value of HV_IRQ_GRP_STATE: `size` bytes at dom0's pa, copied once either way. */
+static int blob_attr(struct dev_inst *d, uint64_t op, uint64_t attr, uint64_t pa, size_t size)
+{
+	uint8_t buf[1024];
+	int rc;
+
+	if (op == HV_DEV_SET)
+		__builtin_memcpy(buf, phys_to_virt(pa), size);
+	rc = d->ops->blob(d->state, attr, buf, op == HV_DEV_SET);
+	if (!rc && op == HV_DEV_GET)
+		__builtin_memcpy(phys_to_virt(pa), buf, size);
+	return rc;
+}
+
+/*
+ * (vm, dev, op | group << 8, attr, buf): the value at buf in dom0's memory, a u64 or (for a
+ * type's HV_IRQ_GRP_STATE) a blob. HV_DEV_HAS answers the value's size in bytes.
+ */
 int64_t hc_dev_attr(struct hc_ctx *c)
 {
 	uint64_t dev = c->arg[1], op = c->arg[2] & 0xff, attr = c->arg[3], *val;
 	uint32_t group = (uint32_t)(c->arg[2] >> 8);
 	struct dev_inst *d;
+	size_t size;
 	uint64_t v;
 	int rc;
 
-	if (dev >= HV_MAX_DEVICES || (c->arg[2] >> 40))
+	if (dev >= HV_MAX_DEVICES || (c->arg[2] >> 40) || op > HV_DEV_SET)
 		return -EINVAL;
 	d = &devs[c->arg[0]][dev];
 	if (!__atomic_load_n(&d->ops, __ATOMIC_ACQUIRE))
 		return -ENODEV;
+	size = group == HV_IRQ_GRP_STATE && d->ops->blob ? d->ops->blob_size : 8;
 	if (op == HV_DEV_HAS)
-		return d->ops->has_attr(d->state, group, attr);
-	if ((c->arg[4] & 7) || !dom0_owns_range(c->arg[4], 8))
+		return (rc = d->ops->has_attr(d->state, group, attr)) ? rc : (int64_t)size;
+	if ((c->arg[4] & 7) || !dom0_owns_range(c->arg[4], size))
 		return -EFAULT;
+	if (size != 8)
+		return blob_attr(d, op, attr, c->arg[4], size);
 	val = phys_to_virt(c->arg[4]);
 	if (op == HV_DEV_SET)
 		return d->ops->set_attr(d->state, d->vm, group, attr, *(volatile uint64_t *)val);
-	if (op != HV_DEV_GET)
-		return -EINVAL;
 	rc = d->ops->get_attr(d->state, group, attr, &v);
 	if (!rc)
 		*val = v;

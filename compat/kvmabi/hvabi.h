@@ -10,7 +10,7 @@
 #ifndef HVABI_H
 #define HVABI_H
 
-#define HV_ABI_VERSION 2
+#define HV_ABI_VERSION 3
 
 /* CPUID leaf 0x40000000: EAX = highest hypervisor leaf, EBX:ECX:EDX = this signature. */
 #define HV_CPUID_LEAF	   0x40000000
@@ -121,7 +121,10 @@ enum hv_irqchip_op {
 #define HV_DBG_BLOCKIRQ	  0x100000 /* no interrupt is injected while debugging */
 #define HV_DBG_ALL	  0x1f0003
 
-/* Device attribute operations (HC_DEV_ATTR): the u64 value is at `buf` in dom0's memory. */
+/*
+ * Device attribute operations (HC_DEV_ATTR): the value is at `buf` in dom0's memory, a u64 or,
+ * for some groups (hv_devices.h), a struct. HV_DEV_HAS answers the value's size in bytes.
+ */
 enum hv_dev_op { HV_DEV_HAS = 0, HV_DEV_GET = 1, HV_DEV_SET = 2 };
 #define HV_MAX_DEVICES 16 /* per VM */
 

@@ -8,34 +8,45 @@
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
+#include "hv_devices.h"
 #include "hvk.h"
 
 struct hvk_device {
 	struct hvk_vm *vm;
 	long handle; /* the hypervisor's, within the VM */
-	u64 *val;    /* a bounce word for attribute values */
+	void *val;   /* a bounce page for attribute values */
 };
 
-/* KVM_SET/GET/HAS_DEVICE_ATTR: the value is a u64 at attr.addr (EFAULT before any effect). */
+/*
+ * KVM_SET/GET/HAS_DEVICE_ATTR: the value at attr.addr is a u64 or a struct; the hypervisor says
+ * its size. EFAULT comes before any effect.
+ */
 static long device_attr(struct hvk_device *d, unsigned int ioctl, void __user *argp)
 {
-	u64 __user *uaddr;
+	void __user *uaddr;
 	struct kvm_device_attr a;
 	unsigned int op;
-	long rc;
+	long rc, size;
 
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
 	uaddr = u64_to_user_ptr(a.addr);
-	op = ioctl == KVM_HAS_DEVICE_ATTR ? HV_DEV_HAS :
-	     ioctl == KVM_GET_DEVICE_ATTR ? HV_DEV_GET : HV_DEV_SET;
-	if (op == HV_DEV_SET && get_user(*d->val, uaddr))
+	op = ioctl == KVM_HAS_DEVICE_ATTR   ? HV_DEV_HAS
+	     : ioctl == KVM_GET_DEVICE_ATTR ? HV_DEV_GET
+					    : HV_DEV_SET;
+	size = hv_call(HC_DEV_ATTR, d->vm->handle, d->handle, HV_DEV_HAS | ((u64)a.group << 8),
+		       a.attr, 0);
+	if (size < 0 || op == HV_DEV_HAS)
+		return min(size, 0L);
+	if (size > PAGE_SIZE)
+		return -EIO;
+	if (op == HV_DEV_SET && copy_from_user(d->val, uaddr, size))
 		return -EFAULT;
-	if (op == HV_DEV_GET && put_user(0, uaddr)) /* writable: a read may consume state */
+	if (op == HV_DEV_GET && clear_user(uaddr, size)) /* writable: a read may consume state */
 		return -EFAULT;
 	rc = hv_call(HC_DEV_ATTR, d->vm->handle, d->handle, op | ((u64)a.group << 8), a.attr,
 		     virt_to_phys(d->val));
-	if (!rc && op == HV_DEV_GET && put_user(*d->val, uaddr))
+	if (!rc && op == HV_DEV_GET && copy_to_user(uaddr, d->val, size))
 		return -EFAULT;
 	return rc;
 }
@@ -51,7 +62,7 @@ static long device_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 	case KVM_SET_DEVICE_ATTR:
 	case KVM_GET_DEVICE_ATTR:
 	case KVM_HAS_DEVICE_ATTR:
-		mutex_lock(&d->vm->lock); /* one bounce word per device */
+		mutex_lock(&d->vm->lock); /* one bounce page per device */
 		rc = device_attr(d, ioctl, (void __user *)arg);
 		mutex_unlock(&d->vm->lock);
 		return rc;
@@ -95,13 +106,17 @@ long hvk_create_device(struct hvk_vm *vm, void __user *argp)
 	d = kzalloc(sizeof(*d), GFP_KERNEL);
 	if (!d)
 		return -ENOMEM;
-	d->val = (u64 *)get_zeroed_page(GFP_KERNEL);
+	d->val = (void *)get_zeroed_page(GFP_KERNEL);
 	if (!d->val) {
 		kfree(d);
 		return -ENOMEM;
 	}
 	mutex_lock(&vm->lock);
 	h = hv_call(HC_DEV_CREATE, vm->handle, cd.type, test, 0, 0);
+	if (h >= 0 && !test && cd.type >= KVM_DEV_TYPE_HV_PIC && cd.type <= KVM_DEV_TYPE_HV_PIT)
+		vm->irqchip = true; /* a handle on KVM_CREATE_IRQCHIP's models, made or found */
+	if (h >= 0 && !test && cd.type == KVM_DEV_TYPE_HV_PIT)
+		vm->pit = true;
 	mutex_unlock(&vm->lock);
 	if (h < 0 || test) {
 		free_page((unsigned long)d->val);

@@ -2,7 +2,7 @@
 #include "device.h"
 
 static const struct dev_ops *const models[] = {
-	&uart16550_ops,
+	&uart16550_ops, &pic_dev_ops, &ioapic_dev_ops, &lapic_dev_ops, &pit_dev_ops,
 };
 
 const struct dev_ops *dev_find_type(uint32_t type)

@@ -23,11 +23,16 @@ struct dev_ops {
 	int (*has_attr)(void *dev, uint32_t group, uint64_t attr);
 	int (*get_attr)(void *dev, uint32_t group, uint64_t attr, uint64_t *val);
 	int (*set_attr)(void *dev, struct vm *vm, uint32_t group, uint64_t attr, uint64_t val);
+	/* Group HV_IRQ_GRP_STATE when set: its values are blob_size bytes at buf, not u64s. */
+	int (*blob)(void *dev, uint64_t attr, void *buf, bool set);
+	uint16_t blob_size;
 };
 
 /* The model for a type, or NULL (-ENODEV for the caller). */
 const struct dev_ops *dev_find_type(uint32_t type);
 
 extern const struct dev_ops uart16550_ops;
+/* hv/vmx/irqchip_dev.c: the irqchip's models */
+extern const struct dev_ops pic_dev_ops, ioapic_dev_ops, lapic_dev_ops, pit_dev_ops;
 
 #endif

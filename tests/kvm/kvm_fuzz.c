@@ -575,7 +575,7 @@ static unsigned long gen_create_device(int fd)
 
 	(void)fd;
 	d->type = one_in(3) ? (uint32_t)(one_in(2) ? rval() : rnd() % 16)
-			    : KVM_DEV_TYPE_HV_UART16550 + (one_in(6) ? 1 : 0);
+			    : KVM_DEV_TYPE_HV_UART16550 + (uint32_t)(rnd() % 6);
 	d->flags = one_in(4) ? (one_in(2) ? KVM_CREATE_DEVICE_TEST : (uint32_t)rval()) : 0;
 	d->fd = (uint32_t)rnd();
 	return arg_buf();

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../compat/kvmabi/hv_devices.h"
 #include "kvm_util.h"
 
 #define RAM_SIZE 0x10000
@@ -43,10 +44,21 @@ __asm__(".pushsection .rodata\n"
 	"  cli; hlt\n"
 	"g_h40: movb $1, 0x600; mov $0x50, %al; out %al, $0x50; movl $0, 0xfee000b0; iret\n"
 	"g_h45: movb $1, 0x601; mov $0x55, %al; out %al, $0x55; movl $0, 0xfee000b0; iret\n"
+	/* periodic APIC timer and IOAPIC pin 6, programmed once; OUT the tick count after each */
+	"g_tick: movl $0x1ff, 0xfee000f0\n"
+	"  movl $0x0b, 0xfee003e0\n"
+	"  movl $0x20041, 0xfee00320\n"			     /* LVT timer: vector 0x41, periodic */
+	"  movl $500000, 0xfee00380\n"			     /* every 500 us */
+	"  movl $0x1c, 0xfec00000; movl $0x46, 0xfec00010\n" /* pin 6 low: vector 0x46, edge */
+	"  movl $0x1d, 0xfec00000; movl $0, 0xfec00010\n"
+	"  sti\n"
+	"4: hlt; mov 0x610, %eax; out %eax, $0x56; jmp 4b\n"
+	"g_h41: incl 0x610; movl $0, 0xfee000b0; iret\n"
+	"g_h46: mov $0x57, %al; out %al, $0x57; movl $0, 0xfee000b0; iret\n"
 	"g_apic_end:\n"
 	".code64\n"
 	".popsection\n");
-extern const uint8_t g_apic[], g_apic_end[], g_h40[], g_h45[];
+extern const uint8_t g_apic[], g_apic_end[], g_h40[], g_h45[], g_tick[], g_h41[], g_h46[];
 
 struct vmx {
 	int kvm, vm, vcpu;
@@ -73,9 +85,10 @@ static void idt_gate(struct vmx *x, unsigned vec, const uint8_t *handler)
 	g[1] = (off & 0xffff0000) | 0x8e00; /* present, 32-bit interrupt gate */
 }
 
-static int protected_mode(struct vmx *x)
+/* The guest in flat protected mode, starting at `start` (a label in g_apic). */
+static int protected_mode(struct vmx *x, const uint8_t *start)
 {
-	struct kvm_regs r = {.rip = CODE, .rsp = STACK, .rflags = 2};
+	struct kvm_regs r = {.rip = CODE + (start - g_apic), .rsp = STACK, .rflags = 2};
 	uint64_t *gdt = (uint64_t *)(x->ram + GDT);
 	struct kvm_sregs s;
 
@@ -84,6 +97,8 @@ static int protected_mode(struct vmx *x)
 	gdt[2] = 0x00cf93000000ffffULL;
 	idt_gate(x, 0x40, g_h40);
 	idt_gate(x, 0x45, g_h45);
+	idt_gate(x, 0x41, g_h41);
+	idt_gate(x, 0x46, g_h46);
 	if (io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s))
 		return -1;
 	s.cs = (struct kvm_segment){0, 0xffffffff, 8, 0xb, 1, 0, 1, 1, 0, 1, 0, 0, 0};
@@ -181,7 +196,7 @@ static void guest(struct vmx *x)
 
 	check("KVM_INTERRUPT with the irqchip", io(x->vcpu, KVM_INTERRUPT, (uintptr_t)&irq),
 	      -ENXIO);
-	check("protected mode", protected_mode(x), 0);
+	check("protected mode", protected_mode(x, g_apic), 0);
 	check("the APIC timer's handler runs (the vCPU slept in dom0)", run_out(x), 0x50);
 	check("back from the handler", run_out(x), 0x51);
 	check("IOAPIC pin 5 routed", run_out(x), 0x52);
@@ -199,10 +214,199 @@ static void guest(struct vmx *x)
 	check("KVM_SET_LAPIC", io(x->vcpu, KVM_SET_LAPIC, (uintptr_t)&lapic), 0);
 }
 
+/* ---- the same controllers as device types (hv_devices.h) ---- */
+
+static int chip_dev(int vm, uint32_t type, uint32_t flags, long *rc)
+{
+	struct kvm_create_device cd = {.type = type, .fd = 12345, .flags = flags};
+
+	*rc = io(vm, KVM_CREATE_DEVICE, (uintptr_t)&cd);
+	return (int)cd.fd;
+}
+
+static long dev_attr(int dev, unsigned long req, uint32_t group, uint64_t attr, void *val)
+{
+	struct kvm_device_attr a = {.group = group, .attr = attr, .addr = (uintptr_t)val};
+
+	return io(dev, req, (uintptr_t)&a);
+}
+
+static long config(int dev, uint64_t attr)
+{
+	uint64_t v = 0;
+	long rc = dev_attr(dev, KVM_GET_DEVICE_ATTR, HV_IRQ_GRP_CONFIG, attr, &v);
+
+	return rc ? rc : (long)v;
+}
+
+/* RAM (a copy of `from`, if given) and vCPU 0 in x->vm. */
+static int add_ram_vcpu(struct vmx *x, const uint8_t *from)
+{
+	struct kvm_userspace_memory_region r = {.memory_size = RAM_SIZE};
+
+	x->ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (from)
+		memcpy(x->ram, from, RAM_SIZE);
+	r.userspace_addr = (uintptr_t)x->ram;
+	if (io(x->vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&r))
+		return -1;
+	x->vcpu = io(x->vm, KVM_CREATE_VCPU, 0);
+	x->run = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, x->vcpu, 0);
+	return x->vcpu < 0 || x->run == MAP_FAILED ? -1 : 0;
+}
+
+static void drop_vm(struct vmx *x)
+{
+	munmap(x->run, 2 * 4096);
+	munmap(x->ram, RAM_SIZE);
+	close(x->vcpu);
+	close(x->vm);
+}
+
+static void device_rules(int kvm)
+{
+	int vm = io(kvm, KVM_CREATE_VM, 0), ioapic, pit, lapic, vcpu;
+	uint8_t state[1024];
+	long rc;
+
+	chip_dev(vm, KVM_DEV_TYPE_HV_PIT, 0, &rc);
+	check("PIT device without the irqchip", rc, -ENXIO);
+	chip_dev(vm, KVM_DEV_TYPE_HV_LAPIC, KVM_CREATE_DEVICE_TEST, &rc);
+	check("KVM_CREATE_DEVICE_TEST LAPIC", rc, 0);
+	check("... made no irqchip", io(vm, KVM_CREATE_IRQCHIP, 0), 0);
+	close(vm);
+	vm = io(kvm, KVM_CREATE_VM, 0);
+	ioapic = chip_dev(vm, KVM_DEV_TYPE_HV_IOAPIC, 0, &rc);
+	check("IOAPIC device", rc, 0);
+	chip_dev(vm, KVM_DEV_TYPE_HV_IOAPIC, 0, &rc);
+	check("a second IOAPIC device", rc, -EEXIST);
+	check("KVM_CREATE_IRQCHIP after it", io(vm, KVM_CREATE_IRQCHIP, 0), -EEXIST);
+	check("IOAPIC base", config(ioapic, HV_IRQ_CFG_BASE), 0xfec00000L);
+	check("IOAPIC pins", config(ioapic, HV_IRQ_CFG_PINS), 24);
+	check("IOAPIC has no GSI attribute", config(ioapic, HV_IRQ_CFG_GSI), -ENXIO);
+	check("setting the base", dev_attr(ioapic, KVM_SET_DEVICE_ATTR, 1, 0, state), -EPERM);
+	check("HAS group 9", dev_attr(ioapic, KVM_HAS_DEVICE_ATTR, 9, 0, NULL), -ENXIO);
+	check("HAS state 0", dev_attr(ioapic, KVM_HAS_DEVICE_ATTR, 2, 0, NULL), 0);
+	check("HAS state 1", dev_attr(ioapic, KVM_HAS_DEVICE_ATTR, 2, 1, NULL), -ENXIO);
+	check("state to a bad address", dev_attr(ioapic, KVM_GET_DEVICE_ATTR, 2, 0, (void *)8),
+	      -EFAULT);
+	pit = chip_dev(vm, KVM_DEV_TYPE_HV_PIT, 0, &rc);
+	check("PIT device", rc, 0);
+	check("KVM_CREATE_PIT2 after it", io(vm, KVM_CREATE_PIT2, (uintptr_t)state), -EEXIST);
+	check("PIT GSI", config(pit, HV_IRQ_CFG_GSI), 0);
+	check("PIT state", dev_attr(pit, KVM_GET_DEVICE_ATTR, 2, 0, state), 0);
+	check("PIT state back", dev_attr(pit, KVM_SET_DEVICE_ATTR, 2, 0, state), 0);
+	lapic = chip_dev(vm, KVM_DEV_TYPE_HV_LAPIC, 0, &rc);
+	check("LAPIC device", rc, 0);
+	check("LAPIC state of a vCPU not there", dev_attr(lapic, KVM_HAS_DEVICE_ATTR, 2, 0, NULL),
+	      -ENXIO);
+	vcpu = io(vm, KVM_CREATE_VCPU, 0);
+	check("LAPIC state of vCPU 0", dev_attr(lapic, KVM_GET_DEVICE_ATTR, 2, 0, state), 0);
+	check("... its id", state[0x23], 0);
+	close(vcpu);
+	close(vm);
+	vm = io(kvm, KVM_CREATE_VM, 0);
+	vcpu = io(vm, KVM_CREATE_VCPU, 0);
+	chip_dev(vm, KVM_DEV_TYPE_HV_PIC, 0, &rc);
+	check("PIC device after a vCPU", rc, -EBUSY);
+	close(vcpu);
+	close(vm);
+	close(lapic);
+	close(pit);
+	close(ioapic);
+}
+
+static long next_tick(struct vmx *x)
+{
+	long port = run_out(x);
+
+	return port == 0x56 ? *(uint32_t *)((uint8_t *)x->run + x->run->io.data_offset) : -port;
+}
+
+/*
+ * A guest whose APIC timer ticks and whose IOAPIC routes pin 6 is saved through the device
+ * attributes, restored into a fresh VM whose controllers are devices, and carries on there.
+ */
+static void save_restore(int kvm)
+{
+	struct vmx a = {.vm = io(kvm, KVM_CREATE_VM, 0)}, b = {0};
+	uint8_t lapic[1024], ioapic[216], pic[2][16];
+	struct kvm_irq_level line = {.irq = 6, .level = 1};
+	struct kvm_regs regs;
+	struct kvm_sregs sregs;
+	int dev[3], devb[3];
+	long rc, n = 0, saved;
+
+	check("KVM_CREATE_IRQCHIP", io(a.vm, KVM_CREATE_IRQCHIP, 0), 0);
+	if (add_ram_vcpu(&a, NULL) || protected_mode(&a, g_tick)) {
+		check("VM A", -1, 0);
+		return;
+	}
+	for (int i = 0; i < 100 && n < 3; i++)
+		n = next_tick(&a);
+	check("the guest counts its APIC timer ticks", n >= 3, 1);
+	a.run->immediate_exit = 1; /* as a VMM before saving: the OUT completes */
+	check("KVM_RUN with immediate_exit", io(a.vcpu, KVM_RUN, 0), -EINTR);
+	dev[0] = chip_dev(a.vm, KVM_DEV_TYPE_HV_LAPIC, 0, &rc);
+	check("LAPIC device on KVM_CREATE_IRQCHIP's", rc, 0);
+	dev[1] = chip_dev(a.vm, KVM_DEV_TYPE_HV_IOAPIC, 0, &rc);
+	dev[2] = chip_dev(a.vm, KVM_DEV_TYPE_HV_PIC, 0, &rc);
+	check("LAPIC saved", dev_attr(dev[0], KVM_GET_DEVICE_ATTR, 2, 0, lapic), 0);
+	check("... its LVT timer as the guest set it", *(uint32_t *)(lapic + 0x320), 0x20041);
+	check("IOAPIC saved", dev_attr(dev[1], KVM_GET_DEVICE_ATTR, 2, 0, ioapic), 0);
+	check("... pin 6", ((struct kvm_ioapic_state *)ioapic)->redirtbl[6].bits & 0x1ffff, 0x46);
+	check("PICs saved",
+	      dev_attr(dev[2], KVM_GET_DEVICE_ATTR, 2, 0, pic[0]) +
+		      dev_attr(dev[2], KVM_GET_DEVICE_ATTR, 2, 1, pic[1]),
+	      0);
+	check("registers saved",
+	      io(a.vcpu, KVM_GET_REGS, (uintptr_t)&regs) +
+		      io(a.vcpu, KVM_GET_SREGS, (uintptr_t)&sregs),
+	      0);
+	saved = *(uint32_t *)(a.ram + 0x610);
+	b.vm = io(kvm, KVM_CREATE_VM, 0);
+	devb[0] = chip_dev(b.vm, KVM_DEV_TYPE_HV_LAPIC, 0, &rc);
+	check("a fresh VM: LAPIC device", rc, 0);
+	devb[1] = chip_dev(b.vm, KVM_DEV_TYPE_HV_IOAPIC, 0, &rc);
+	check("IOAPIC device", rc, 0);
+	devb[2] = chip_dev(b.vm, KVM_DEV_TYPE_HV_PIC, 0, &rc);
+	check("PIC device", rc, 0);
+	rc = add_ram_vcpu(&b, a.ram);
+	for (int i = 0; i < 3; i++)
+		close(dev[i]);
+	drop_vm(&a); /* the restored guest runs alone */
+	if (rc) {
+		check("VM B", -1, 0);
+		return;
+	}
+	check("LAPIC restored", dev_attr(devb[0], KVM_SET_DEVICE_ATTR, 2, 0, lapic), 0);
+	check("IOAPIC restored", dev_attr(devb[1], KVM_SET_DEVICE_ATTR, 2, 0, ioapic), 0);
+	check("PICs restored",
+	      dev_attr(devb[2], KVM_SET_DEVICE_ATTR, 2, 0, pic[0]) +
+		      dev_attr(devb[2], KVM_SET_DEVICE_ATTR, 2, 1, pic[1]),
+	      0);
+	check("registers restored",
+	      io(b.vcpu, KVM_SET_SREGS, (uintptr_t)&sregs) +
+		      io(b.vcpu, KVM_SET_REGS, (uintptr_t)&regs),
+	      0);
+	n = next_tick(&b);
+	printf("kvm_irqchip: ticks %ld when saved, %ld at the first exit after restore\n", saved,
+	       n);
+	check("the restored guest carries on: its timer ticks on", n > saved, 1);
+	check("KVM_IRQ_LINE 6 high", io(b.vm, KVM_IRQ_LINE, (uintptr_t)&line), 0);
+	line.level = 0;
+	check("KVM_IRQ_LINE 6 low", io(b.vm, KVM_IRQ_LINE, (uintptr_t)&line), 0);
+	for (int i = 0; i < 10 && (rc = run_out(&b)) == 0x56; i++)
+		;
+	check("pin 6 reaches the handler the guest routed it to", rc, 0x57);
+	for (int i = 0; i < 3; i++)
+		close(devb[i]);
+	drop_vm(&b);
+}
+
 int main(void)
 {
 	struct vmx x = {.kvm = open("/dev/kvm", O_RDWR)};
-	struct kvm_userspace_memory_region r = {.memory_size = RAM_SIZE};
 	long frames = hv_free_frames();
 
 	test_name = "kvm_irqchip";
@@ -210,18 +414,14 @@ int main(void)
 	if (x.kvm < 0)
 		return summary();
 	rules(x.kvm);
+	device_rules(x.kvm);
 	x.vm = io(x.kvm, KVM_CREATE_VM, 0);
 	check("KVM_CREATE_IRQCHIP", io(x.vm, KVM_CREATE_IRQCHIP, 0), 0);
-	x.ram = mmap(NULL, RAM_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	r.userspace_addr = (uintptr_t)x.ram;
-	check("RAM", io(x.vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&r), 0);
-	x.vcpu = io(x.vm, KVM_CREATE_VCPU, 0);
-	x.run = mmap(NULL, 2 * 4096, PROT_READ | PROT_WRITE, MAP_SHARED, x.vcpu, 0);
+	check("RAM and vCPU", add_ram_vcpu(&x, NULL), 0);
 	if (x.vcpu >= 0 && x.run != MAP_FAILED)
 		guest(&x);
-	munmap(x.run, 2 * 4096);
-	close(x.vcpu);
-	close(x.vm);
+	drop_vm(&x);
+	save_restore(x.kvm);
 	check("every hypervisor frame back after close", hv_free_frames(), frames);
 	return summary();
 }

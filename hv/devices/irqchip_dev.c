@@ -1,0 +1,116 @@
+/*
+ * The irqchip's models as KVM_CREATE_DEVICE types (hv_devices.h): each device is a handle on
+ * the VM's controllers in hv/vmx/irqchip.c, which the first of them or KVM_CREATE_IRQCHIP makes.
+ */
+#include "../../compat/kvmabi/hv_devices.h"
+#include "../errno.h"
+#include "../vm.h"
+#include "device.h"
+
+enum chip_kind { K_PIC, K_IOAPIC, K_LAPIC, K_PIT };
+
+struct chipdev {
+	struct vm *vm;
+	enum chip_kind kind;
+};
+
+#define NONE (~0ULL)
+
+/* HV_IRQ_GRP_CONFIG's values by kind: base, pins, GSI */
+static const uint64_t config[][3] = {
+	[K_PIC] = {0x20, 16, NONE},
+	[K_IOAPIC] = {0xfec00000, 24, NONE},
+	[K_LAPIC] = {0xfee00000, 2, NONE},
+	[K_PIT] = {0x40, NONE, 0},
+};
+
+static int attach(void *dev, struct vm *vm, enum chip_kind kind)
+{
+	int rc = kind == K_PIT ? vm_pit_create(vm) : vm_irqchip_create(vm);
+
+	*(struct chipdev *)dev = (struct chipdev){vm, kind};
+	if (rc == -EEXIST)
+		return 0; /* KVM_CREATE_IRQCHIP's, or a sibling device's */
+	return rc == -EINVAL ? -EBUSY : rc == -ENOENT ? -ENXIO : rc;
+}
+
+static int create_pic(void *d, struct vm *vm)
+{
+	return attach(d, vm, K_PIC);
+}
+
+static int create_ioapic(void *d, struct vm *vm)
+{
+	return attach(d, vm, K_IOAPIC);
+}
+
+static int create_lapic(void *d, struct vm *vm)
+{
+	return attach(d, vm, K_LAPIC);
+}
+
+static int create_pit(void *d, struct vm *vm)
+{
+	return attach(d, vm, K_PIT);
+}
+
+/* HV_IRQ_GRP_STATE: the model's state in KVM's layout. */
+static int blob(void *dev, uint64_t attr, void *buf, bool set)
+{
+	struct chipdev *d = dev;
+	struct vcpu *v;
+
+	switch (d->kind) {
+	case K_PIC:
+		return attr > 1 ? -ENXIO : vm_irqchip_state(d->vm, (unsigned)attr, buf, set);
+	case K_IOAPIC:
+		return attr ? -ENXIO : vm_irqchip_state(d->vm, 2, buf, set);
+	case K_LAPIC:
+		v = attr < VM_MAX_VCPUS ? vm_get_vcpu(d->vm, (unsigned)attr) : NULL;
+		return v ? vcpu_lapic_state(v, buf, set) : -ENXIO;
+	default:
+		return attr ? -ENXIO : vm_pit_state(d->vm, buf, set);
+	}
+}
+
+static int get_attr(void *dev, uint32_t group, uint64_t attr, uint64_t *val)
+{
+	struct chipdev *d = dev;
+
+	if (group != HV_IRQ_GRP_CONFIG || attr > HV_IRQ_CFG_GSI || config[d->kind][attr] == NONE)
+		return -ENXIO;
+	*val = config[d->kind][attr];
+	return 0;
+}
+
+static int has_attr(void *dev, uint32_t group, uint64_t attr)
+{
+	uint64_t scratch[128];
+
+	if (group == HV_IRQ_GRP_STATE)
+		return blob(dev, attr, scratch, false);
+	return get_attr(dev, group, attr, scratch);
+}
+
+static int set_attr(void *dev, struct vm *vm, uint32_t group, uint64_t attr, uint64_t val)
+{
+	(void)vm, (void)val;
+	return has_attr(dev, group, attr) ?: -EPERM;
+}
+
+#define CHIP_DEV(n, t, c, bytes)                                  \
+	const struct dev_ops n = {.name = #n,                     \
+				  .type = t,                      \
+				  .single = true,                 \
+				  .size = sizeof(struct chipdev), \
+				  .create = c,                    \
+				  .has_attr = has_attr,           \
+				  .get_attr = get_attr,           \
+				  .set_attr = set_attr,           \
+				  .blob = blob,                   \
+				  .blob_size = bytes}
+
+CHIP_DEV(pic_dev_ops, KVM_DEV_TYPE_HV_PIC, create_pic, 16);
+CHIP_DEV(ioapic_dev_ops, KVM_DEV_TYPE_HV_IOAPIC, create_ioapic, 216);
+CHIP_DEV(lapic_dev_ops, KVM_DEV_TYPE_HV_LAPIC, create_lapic, 1024);
+CHIP_DEV(pit_dev_ops, KVM_DEV_TYPE_HV_PIT, create_pit, 112);
