@@ -274,6 +274,8 @@ int64_t hc_irqchip(struct hc_ctx *c)
 		return vm_irqchip_create(c->vm);
 	case HV_IRQCHIP_PIT:
 		return vm_pit_create(c->vm);
+	case HV_IRQCHIP_BOOT_CPU:
+		return vm_set_boot_cpu(c->vm, a);
 	case HV_IRQCHIP_LINE:
 		rc = a > 0xffffffffULL ? -EINVAL : vm_irq_line(c->vm, (unsigned)a, b != 0, &wake);
 		break;

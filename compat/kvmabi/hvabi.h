@@ -100,6 +100,7 @@ enum hv_irqchip_op {
 	HV_IRQCHIP_PIT = 5,	/* () -> 0: create the PIT */
 	HV_IRQCHIP_PIT_GET = 6, /* (0, 0, buf) */
 	HV_IRQCHIP_PIT_SET = 7, /* (0, 0, buf) */
+	HV_IRQCHIP_BOOT_CPU = 8, /* (id) -> 0, -EBUSY once a vCPU exists (KVM_SET_BOOT_CPU_ID) */
 	HV_IRQCHIP_OPS
 };
 

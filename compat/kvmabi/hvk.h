@@ -48,6 +48,7 @@ struct hvk_vm {
 	 * neither, but the ioctls keep KVM's checks and answers.
 	 */
 	u64 tss_addr, identity_map_addr;
+	unsigned long nr_mmu_pages; /* KVM_SET_NR_MMU_PAGES's; 0: never set */
 	bool irqchip, pit;	 /* KVM_CREATE_IRQCHIP, KVM_CREATE_PIT2 done */
 	spinlock_t ioevent_lock; /* KVM_IOEVENTFD's list, read on the exits */
 	struct list_head ioeventfds;
@@ -91,6 +92,8 @@ long hvk_state_ioctl(struct hvk_vcpu *vc, unsigned int ioctl, void __user *argp)
 long hvk_vcpu_get(struct hvk_vcpu *vc, unsigned int kind, void *buf, unsigned int n);
 long hvk_vcpu_set(struct hvk_vcpu *vc, unsigned int kind, void *buf, unsigned int n);
 long hvk_dev_state_ioctl(unsigned int ioctl, void __user *argp);
+long hvk_get_events(struct hvk_vcpu *vc, struct kvm_vcpu_events *ev);
+long hvk_set_events(struct hvk_vcpu *vc, const struct kvm_vcpu_events *ev);
 
 /* hvk_dev.c */
 long hvk_create_device(struct hvk_vm *vm, void __user *argp);

@@ -178,6 +178,8 @@ long hvk_irqchip_vm_ioctl(struct hvk_vm *vm, unsigned int ioctl, void __user *ar
 		return pit_state(vm, argp, false);
 	case KVM_SET_PIT2:
 		return pit_state(vm, argp, true);
+	case KVM_SET_BOOT_CPU_ID: /* the hypervisor says EBUSY once a vCPU exists */
+		return irqchip_op(vm, HV_IRQCHIP_BOOT_CPU, (unsigned long)argp, 0, NULL, 0, false);
 	default:
 		return -ENOTTY;
 	}

@@ -38,7 +38,11 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_BINARY_STATS_FD:
 	case KVM_CAP_DEVICE_CTRL:
 	case KVM_CAP_HV_DEVICES:
+	case KVM_CAP_MMU_SHADOW_CACHE_CONTROL:
+	case KVM_CAP_SET_BOOT_CPU_ID:
 		return 1;
+	case KVM_CAP_SYNC_REGS:
+		return KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
 	case KVM_CAP_SET_GUEST_DEBUG:
 	case KVM_CAP_IRQCHIP:
 	case KVM_CAP_IRQ_INJECT_STATUS:
@@ -143,6 +147,20 @@ static long enable_cap(struct hvk_vm *vm, void __user *argp)
 	return rc;
 }
 
+/*
+ * KVM_SET_NR_MMU_PAGES: KVM's limit on shadow page-table pages, which with EPT (as here) bounds
+ * nothing; the value is kept and read back as KVM keeps it.
+ */
+static long nr_mmu_pages(struct hvk_vm *vm, unsigned long n, bool set)
+{
+	if (!set)
+		return vm->nr_mmu_pages ? vm->nr_mmu_pages : 64;
+	if (n < 64) /* KVM_MIN_ALLOC_MMU_PAGES */
+		return -EINVAL;
+	WRITE_ONCE(vm->nr_mmu_pages, n);
+	return 0;
+}
+
 static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 {
 	struct hvk_vm *vm = f->private_data;
@@ -173,6 +191,7 @@ static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 	case KVM_CREATE_PIT2:
 	case KVM_GET_PIT2:
 	case KVM_SET_PIT2:
+	case KVM_SET_BOOT_CPU_ID:
 		return hvk_irqchip_vm_ioctl(vm, ioctl, (void __user *)arg);
 	case KVM_GET_STATS_FD:
 		return hvk_vm_stats_fd(vm);
@@ -182,6 +201,9 @@ static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		return set_identity_map_addr(vm, (void __user *)arg);
 	case KVM_CHECK_EXTENSION:
 		return hvk_check_extension(vm, arg);
+	case KVM_SET_NR_MMU_PAGES:
+	case KVM_GET_NR_MMU_PAGES:
+		return nr_mmu_pages(vm, arg, ioctl == KVM_SET_NR_MMU_PAGES);
 	default:
 		return -ENOTTY;
 	}

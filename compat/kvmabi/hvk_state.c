@@ -246,7 +246,8 @@ static long xcrs(struct hvk_vcpu *vc, struct kvm_xcrs __user *user, bool set)
 
 /* ---- events, debug registers, multiprocessing state ---- */
 
-static long get_events(struct hvk_vcpu *vc, struct kvm_vcpu_events __user *user)
+/* KVM_GET_VCPU_EVENTS into a kernel buffer (also KVM_SYNC_X86_EVENTS) */
+long hvk_get_events(struct hvk_vcpu *vc, struct kvm_vcpu_events *out)
 {
 	struct kvm_vcpu_events ev = {};
 	struct hv_events *e = hvk_buf_alloc(PAGE_SIZE);
@@ -266,24 +267,31 @@ static long get_events(struct hvk_vcpu *vc, struct kvm_vcpu_events __user *user)
 		ev.nmi.pending = e->nmi_pending;
 		ev.nmi.masked = e->nmi_masked;
 		ev.flags = KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM; /* never in SMM */
-		rc = copy_to_user(user, &ev, sizeof(ev)) ? -EFAULT : 0;
+		*out = ev;
+		rc = 0;
 	}
 	hvk_buf_free(e, PAGE_SIZE);
 	return rc;
+}
+
+static long get_events(struct hvk_vcpu *vc, struct kvm_vcpu_events __user *user)
+{
+	struct kvm_vcpu_events ev;
+	long rc = hvk_get_events(vc, &ev);
+
+	return rc ? rc : copy_to_user(user, &ev, sizeof(ev)) ? -EFAULT : 0;
 }
 
 #define EVENT_FLAGS (KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR | \
 		     KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM)
 
 /* KVM's checks; state a flag does not mark valid stays as it is. SMM is not offered. */
-static long set_events(struct hvk_vcpu *vc, struct kvm_vcpu_events __user *user)
+long hvk_set_events(struct hvk_vcpu *vc, const struct kvm_vcpu_events *evp)
 {
-	struct kvm_vcpu_events ev;
+	struct kvm_vcpu_events ev = *evp;
 	struct hv_events *e;
 	long rc;
 
-	if (copy_from_user(&ev, user, sizeof(ev)))
-		return -EFAULT;
 	if ((ev.flags & ~EVENT_FLAGS) ||
 	    ((ev.flags & KVM_VCPUEVENT_VALID_SMM) && (ev.smi.smm || ev.smi.pending)) ||
 	    ((ev.exception.injected || ev.exception.pending) &&
@@ -481,8 +489,11 @@ long hvk_state_ioctl(struct hvk_vcpu *vc, unsigned int ioctl, void __user *argp)
 		return xcrs(vc, argp, true);
 	case KVM_GET_VCPU_EVENTS:
 		return get_events(vc, argp);
-	case KVM_SET_VCPU_EVENTS:
-		return set_events(vc, argp);
+	case KVM_SET_VCPU_EVENTS: {
+		struct kvm_vcpu_events ev;
+
+		return copy_from_user(&ev, argp, sizeof(ev)) ? -EFAULT : hvk_set_events(vc, &ev);
+	}
 	case KVM_GET_DEBUGREGS:
 		return debugregs(vc, argp, false);
 	case KVM_SET_DEBUGREGS:

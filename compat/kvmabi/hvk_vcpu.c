@@ -202,17 +202,70 @@ static long vcpu_run(struct hvk_vcpu *vc)
 	return rc;
 }
 
+/* One register file between a kernel buffer and the hypervisor, in KVM's layout. */
+static long regs_k(struct hvk_vcpu *vc, unsigned int nr, void *regs, size_t len, bool set)
+{
+	void *buf = page_address(vc->hv_page);
+	long rc;
+
+	if (set)
+		memcpy(buf, regs, len);
+	rc = hv_call(nr, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), 0, 0);
+	if (!rc && !set)
+		memcpy(regs, buf, len);
+	return rc;
+}
+
+#define SYNC_ALL (KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS)
+
+/* KVM_CAP_SYNC_REGS: the sets marked dirty in kvm_run go in before the run, as KVM does. */
+static long sync_in(struct hvk_vcpu *vc, struct kvm_run *run)
+{
+	u64 dirty = READ_ONCE(run->kvm_dirty_regs);
+	long rc = 0;
+
+	if ((dirty | READ_ONCE(run->kvm_valid_regs)) & ~SYNC_ALL)
+		return -EINVAL;
+	if (dirty & KVM_SYNC_X86_REGS)
+		rc = regs_k(vc, HC_VCPU_SET_REGS, &run->s.regs.regs, sizeof(run->s.regs.regs), true);
+	if (!rc && (dirty & KVM_SYNC_X86_SREGS))
+		rc = regs_k(vc, HC_VCPU_SET_SREGS, &run->s.regs.sregs, sizeof(run->s.regs.sregs),
+			    true);
+	if (!rc && (dirty & KVM_SYNC_X86_EVENTS))
+		rc = hvk_set_events(vc, &run->s.regs.events);
+	if (!rc)
+		run->kvm_dirty_regs = 0;
+	return rc ? -EINVAL : 0;
+}
+
+/* ...and the sets asked for in kvm_valid_regs come back after it. */
+static void sync_out(struct hvk_vcpu *vc, struct kvm_run *run)
+{
+	u64 valid = READ_ONCE(run->kvm_valid_regs);
+
+	if (valid & KVM_SYNC_X86_REGS)
+		regs_k(vc, HC_VCPU_GET_REGS, &run->s.regs.regs, sizeof(run->s.regs.regs), false);
+	if (valid & KVM_SYNC_X86_SREGS)
+		regs_k(vc, HC_VCPU_GET_SREGS, &run->s.regs.sregs, sizeof(run->s.regs.sregs), false);
+	if (valid & KVM_SYNC_X86_EVENTS)
+		hvk_get_events(vc, &run->s.regs.events);
+}
+
 /* KVM_SET_SIGNAL_MASK's mask is in force only while KVM_RUN runs. */
 static long vcpu_run_masked(struct hvk_vcpu *vc)
 {
 	sigset_t old;
 	long rc;
 
-	if (!vc->has_sigmask)
-		return vcpu_run(vc);
-	sigprocmask(SIG_SETMASK, &vc->sigmask, &old);
+	rc = sync_in(vc, run_of(vc));
+	if (rc)
+		return rc;
+	if (vc->has_sigmask)
+		sigprocmask(SIG_SETMASK, &vc->sigmask, &old);
 	rc = vcpu_run(vc);
-	sigprocmask(SIG_SETMASK, &old, NULL);
+	if (vc->has_sigmask)
+		sigprocmask(SIG_SETMASK, &old, NULL);
+	sync_out(vc, run_of(vc));
 	return rc;
 }
 
@@ -220,13 +273,16 @@ static long vcpu_run_masked(struct hvk_vcpu *vc)
 static long vcpu_regs(struct hvk_vcpu *vc, unsigned int nr, void __user *argp, size_t len,
 		      bool set)
 {
-	void *buf = page_address(vc->hv_page);
+	union {
+		struct kvm_regs r;
+		struct kvm_sregs s;
+	} buf;
 	long rc;
 
-	if (set && copy_from_user(buf, argp, len))
+	if (set && copy_from_user(&buf, argp, len))
 		return -EFAULT;
-	rc = hv_call(nr, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), 0, 0);
-	if (!rc && !set && copy_to_user(argp, buf, len))
+	rc = regs_k(vc, nr, &buf, len, set);
+	if (!rc && !set && copy_to_user(argp, &buf, len))
 		return -EFAULT;
 	return rc;
 }

@@ -14,6 +14,7 @@
 #define DR7_ENABLES 0xffULL
 #define DR6_BS	    (1ULL << 14)
 #define DR6_FIXED   0xffff0ff0ULL
+#define DR6_BD	    (1ULL << 13)
 #define VEC_DB	    1
 #define VEC_BP	    3
 #define RFLAGS_TF   (1ULL << 8)
@@ -176,6 +177,21 @@ bool debug_exception(struct vcpu *v, unsigned vector, struct vm_exit *x)
 		return false;
 	debug_exit(x, vector, vector == VEC_DB ? vmread(VMCS_EXIT_QUALIFICATION) & 0x600f : 0);
 	return true;
+}
+
+/*
+ * MOV DR while DR7.GD is set: the exit took precedence over the #DB the instruction raises.
+ * The debugger's (KVM_GUESTDBG_USE_HW_BP) goes to it, as in KVM; otherwise the guest takes it
+ * with DR6.BD set and DR7.GD clear, as the CPU delivers it.
+ */
+int debug_general_detect(struct vcpu *v, struct vm_exit *x)
+{
+	if (v->dbg_ctl & HV_DBG_HW_BP)
+		return debug_exit(x, VEC_DB, DR6_BD);
+	v->dr6 |= DR6_BD;
+	vmwrite(VMCS_GUEST_DR7, vmread(VMCS_GUEST_DR7) & ~DR7_GD);
+	vcpu_queue_exception(v, VEC_DB, false, 0);
+	return EXIT_RESUME;
 }
 
 /* Monitor trap flag: one instruction done while single-stepping. */

@@ -124,6 +124,8 @@ int handle_dr(struct vcpu *v, struct vm_exit *x)
 	bool from = (x->qual >> 4) & 1;
 	uint64_t val = from ? 0 : guest_gpr(v, reg);
 
+	if (vmread(VMCS_GUEST_DR7) & DR7_GD)
+		return debug_general_detect(v, x);
 	if (dr == 4 || dr == 5) {
 		if (guest_cr4() & CR4_DE) {
 			vcpu_inject_ud(v);

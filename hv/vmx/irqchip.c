@@ -124,8 +124,10 @@ static void route(struct irqchip *c, unsigned gsi)
 
 	if (gsi < 16) {
 		pic_set_irq(&c->pic, gsi, level);
-		if (c->vm->vcpus[0] && pic_intr(&c->pic))
-			wake(c, c->vm->vcpus[0]); /* the PIC's output goes to the BSP */
+		struct vcpu *bsp = c->vm->vcpus[c->vm->bsp_id];
+
+		if (bsp && pic_intr(&c->pic))
+			wake(c, bsp); /* the PIC's output goes to the BSP */
 	}
 	/* as KVM, a line's level means asserted whatever the pin's polarity */
 	level ^= !!(c->ioapic.redir[gsi] & IOAPIC_RTE_LOW);
@@ -342,8 +344,8 @@ int irqchip_vcpu_init(struct vcpu *v)
 	if (!pa)
 		return -ENOMEM;
 	v->lapic = phys_to_virt(pa);
-	vlapic_reset(v->lapic, v->id, v->id == 0);
-	v->wait_sipi = v->mp_uninit = v->id != 0; /* as KVM: APs wait for INIT and SIPI */
+	vlapic_reset(v->lapic, v->id, v->id == v->vm->bsp_id);
+	v->wait_sipi = v->mp_uninit = v->id != v->vm->bsp_id; /* APs wait for INIT and SIPI */
 	return 0;
 }
 
@@ -449,6 +451,17 @@ int vcpu_lapic_state(struct vcpu *v, void *buf, bool set)
 	return rc ? -EINVAL : 0;
 }
 
+/* KVM_SET_BOOT_CPU_ID: which vCPU is the BSP; only before the first vCPU, as in KVM. */
+int vm_set_boot_cpu(struct vm *vm, uint64_t id)
+{
+	if (vm->nvcpus)
+		return -EBUSY;
+	if (id >= VM_MAX_VCPUS)
+		return -EINVAL;
+	vm->bsp_id = (unsigned)id;
+	return 0;
+}
+
 bool vm_has_irqchip(struct vm *vm)
 {
 	return vm->irqchip != NULL;
@@ -490,7 +503,7 @@ static uint64_t next_ns(struct irqchip *c, struct vcpu *v)
 {
 	uint64_t n = vlapic_next_ns(v->lapic);
 
-	if (v->id == 0 && c->has_pit)
+	if (v->id == c->vm->bsp_id && c->has_pit)
 		n = MIN(n, pit_next_ns(&c->pit));
 	return n;
 }
@@ -501,7 +514,7 @@ static void tick(struct irqchip *c, struct vcpu *v)
 
 	if (vlapic_next_ns(v->lapic) <= now)
 		vlapic_tick(v->lapic, &c->env);
-	if (v->id == 0 && c->has_pit && pit_next_ns(&c->pit) <= now)
+	if (v->id == c->vm->bsp_id && c->has_pit && pit_next_ns(&c->pit) <= now)
 		pit_tick(&c->pit, &c->env);
 }
 

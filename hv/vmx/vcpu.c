@@ -70,7 +70,7 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
 	v->last_cpu = -1;
 	v->irq_pending = -1;
 	v->xcr0 = 1;
-	v->apic_base = 0xfee00000 | (1u << 11) | (id == 0 ? 1u << 8 : 0);
+	v->apic_base = 0xfee00000 | (1u << 11) | (id == vm->bsp_id ? 1u << 8 : 0);
 	v->misc_enable = 1; /* fast strings */
 	v->ucode_rev = UCODE_REV_DEFAULT;
 	v->dr6 = 0xffff0ff0;

@@ -267,7 +267,7 @@ void vcpu_init_signal(struct vcpu *v)
 	v->nmi_pending = false;
 	v->irq_pending = -1;
 	v->io_pending = false;
-	v->wait_sipi = v->id != 0;
+	v->wait_sipi = v->id != v->vm->bsp_id;
 }
 
 void vcpu_sipi(struct vcpu *v, uint8_t vector)

@@ -59,6 +59,7 @@ struct vm {
 	spinlock_t lock;
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	unsigned nvcpus;
+	unsigned bsp_id; /* KVM_SET_BOOT_CPU_ID's, before any vCPU; 0 by default */
 	bool kvm_rules; /* dom0's KVM made it: CPUID from the vCPU's table only */
 	struct dirty_range dirty[VM_MAX_DIRTY];
 	struct irqchip *irqchip; /* KVM_CREATE_IRQCHIP's models, or NULL */
@@ -187,6 +188,8 @@ void debug_leave(struct vcpu *v);
 uint32_t debug_exceptions(struct vcpu *v);
 bool debug_exception(struct vcpu *v, unsigned vector, struct vm_exit *x);
 int handle_mtf(struct vcpu *v, struct vm_exit *x);
+int debug_general_detect(struct vcpu *v, struct vm_exit *x); /* MOV DR under DR7.GD */
+#define DR7_GD (1ULL << 13)
 
 /* irqchip.c */
 int irqchip_vcpu_init(struct vcpu *v);
