@@ -590,6 +590,11 @@ bool irqchip_halted(struct vcpu *v, uint64_t *wake_tsc)
 	return stay;
 }
 
+bool irqchip_wake_pending(struct vm *vm)
+{
+	return vm->irqchip && __atomic_load_n(&vm->irqchip->wake, __ATOMIC_RELAXED);
+}
+
 /* Halted vCPUs this vCPU's exits made runnable (dom0 wakes them); then forgotten. */
 uint64_t irqchip_take_wake(struct vm *vm)
 {

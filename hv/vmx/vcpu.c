@@ -239,9 +239,11 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 		debug_after_exit(v);
 		events_save_idt_vectoring(v);
 		action = vmx_handle_exit(v, x);
-		if (action == EXIT_RESUME && ++handled == MAX_HANDLED_EXITS) {
-			x->kind =
-				VMEXIT_INTR; /* as if the host had an interrupt: it runs, then us */
+		/* as if the host had an interrupt: it runs (and wakes the vCPUs this one made
+		 * runnable at once), then us */
+		if (action == EXIT_RESUME &&
+		    (++handled == MAX_HANDLED_EXITS || irqchip_wake_pending(v->vm))) {
+			x->kind = VMEXIT_INTR;
 			action = EXIT_TO_CALLER;
 		}
 	}

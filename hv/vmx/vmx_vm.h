@@ -60,7 +60,7 @@ struct vm {
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	unsigned nvcpus;
 	unsigned bsp_id; /* KVM_SET_BOOT_CPU_ID's, before any vCPU; 0 by default */
-	bool kvm_rules; /* dom0's KVM made it: CPUID from the vCPU's table only */
+	bool kvm_rules;	 /* dom0's KVM made it: CPUID from the vCPU's table only */
 	struct dirty_range dirty[VM_MAX_DIRTY];
 	struct irqchip *irqchip; /* KVM_CREATE_IRQCHIP's models, or NULL */
 	uint64_t tsc_offset;	 /* guest TSC - host TSC for new vCPUs */
@@ -198,6 +198,7 @@ void irqchip_prepare_entry(struct vcpu *v);
 void irqchip_requests(struct vcpu *v);
 bool irqchip_halted(struct vcpu *v, uint64_t *wake_tsc);
 uint64_t irqchip_take_wake(struct vm *vm);
+bool irqchip_wake_pending(struct vm *vm); /* halted vCPUs wait for dom0 to wake them */
 bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok);
 void vm_irqchip_free(struct vm *vm);
 void vcpu_arm_preempt(struct vcpu *v, uint64_t tsc_cycles);

@@ -76,39 +76,23 @@ static long run_out(struct vmx *x)
 						  : -1000 - (long)x->run->exit_reason;
 }
 
-static void idt_gate(struct vmx *x, unsigned vec, const uint8_t *handler)
+static uint32_t at(const uint8_t *label)
 {
-	uint32_t off = CODE + (uint32_t)(handler - g_apic);
-	uint32_t *g = (uint32_t *)(x->ram + IDT + vec * 8);
-
-	g[0] = (off & 0xffff) | (8u << 16);
-	g[1] = (off & 0xffff0000) | 0x8e00; /* present, 32-bit interrupt gate */
+	return CODE + (uint32_t)(label - g_apic);
 }
 
 /* The guest in flat protected mode, starting at `start` (a label in g_apic). */
 static int protected_mode(struct vmx *x, const uint8_t *start)
 {
-	struct kvm_regs r = {.rip = CODE + (start - g_apic), .rsp = STACK, .rflags = 2};
-	uint64_t *gdt = (uint64_t *)(x->ram + GDT);
-	struct kvm_sregs s;
+	static const struct {
+		unsigned vec;
+		const uint8_t *handler;
+	} gates[] = {{0x40, g_h40}, {0x45, g_h45}, {0x41, g_h41}, {0x46, g_h46}};
 
 	memcpy(x->ram + CODE, g_apic, g_apic_end - g_apic);
-	gdt[1] = 0x00cf9b000000ffffULL;
-	gdt[2] = 0x00cf93000000ffffULL;
-	idt_gate(x, 0x40, g_h40);
-	idt_gate(x, 0x45, g_h45);
-	idt_gate(x, 0x41, g_h41);
-	idt_gate(x, 0x46, g_h46);
-	if (io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s))
-		return -1;
-	s.cs = (struct kvm_segment){0, 0xffffffff, 8, 0xb, 1, 0, 1, 1, 0, 1, 0, 0, 0};
-	s.ds = (struct kvm_segment){0, 0xffffffff, 16, 0x3, 1, 0, 1, 1, 0, 1, 0, 0, 0};
-	s.es = s.fs = s.gs = s.ss = s.ds;
-	s.gdt = (struct kvm_dtable){.base = GDT, .limit = 23};
-	s.idt = (struct kvm_dtable){.base = IDT, .limit = 0x7ff};
-	s.cr0 = 0x11;
-	return io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s) ||
-	       io(x->vcpu, KVM_SET_REGS, (uintptr_t)&r);
+	for (unsigned i = 0; i < 4; i++)
+		idt_gate32(x->ram, IDT, gates[i].vec, at(gates[i].handler));
+	return flat32(x->vcpu, x->ram, GDT, IDT, at(start), STACK);
 }
 
 static void rules(int kvm)

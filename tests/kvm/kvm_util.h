@@ -3,6 +3,8 @@
 #define KVM_UTIL_H
 
 #include <errno.h>
+#include <linux/kvm.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <sys/ioctl.h>
 
@@ -30,6 +32,39 @@ static inline int summary(void)
 {
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed ? 1 : 0;
+}
+
+/*
+ * Flat 32-bit protected mode for a vCPU, as a VMM sets it up: a GDT at `gdt` in guest RAM (code
+ * selector 8, data 16, base 0, 4 GiB), an IDT at `idt` (gates from idt_gate32), CR0.PE.
+ */
+static inline int flat32(int vcpu, uint8_t *ram, uint32_t gdt, uint32_t idt, uint32_t rip,
+			 uint32_t rsp)
+{
+	struct kvm_regs r = {.rip = rip, .rsp = rsp, .rflags = 2};
+	uint64_t *g = (uint64_t *)(ram + gdt);
+	struct kvm_sregs s;
+
+	g[1] = 0x00cf9b000000ffffULL;
+	g[2] = 0x00cf93000000ffffULL;
+	if (ioctl(vcpu, KVM_GET_SREGS, &s))
+		return -1;
+	s.cs = (struct kvm_segment){0, 0xffffffff, 8, 0xb, 1, 0, 1, 1, 0, 1, 0, 0, 0};
+	s.ds = (struct kvm_segment){0, 0xffffffff, 16, 0x3, 1, 0, 1, 1, 0, 1, 0, 0, 0};
+	s.es = s.fs = s.gs = s.ss = s.ds;
+	s.gdt = (struct kvm_dtable){.base = gdt, .limit = 23};
+	s.idt = (struct kvm_dtable){.base = idt, .limit = 0x7ff};
+	s.cr0 = 0x11;
+	return ioctl(vcpu, KVM_SET_SREGS, &s) || ioctl(vcpu, KVM_SET_REGS, &r) ? -1 : 0;
+}
+
+/* A 32-bit interrupt gate for `vec` to `handler` (code selector 8). */
+static inline void idt_gate32(uint8_t *ram, uint32_t idt, unsigned vec, uint32_t handler)
+{
+	uint32_t *g = (uint32_t *)(ram + idt + vec * 8);
+
+	g[0] = (handler & 0xffff) | (8u << 16);
+	g[1] = (handler & 0xffff0000) | 0x8e00;
 }
 
 /* The hypervisor's free frames, through the kvm_hv module (for leak checks); -1 if unknown. */
