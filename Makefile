@@ -87,7 +87,7 @@ $(DOM0)/%.ko: tests/kvm/%.c compat/kvmabi/hvabi.h $(DOM0)/vmlinux
 	$(dom0_module)
 
 # KVM API tests: static programs run in dom0 against /dev/kvm
-DOM0_KVM_TESTS := kvm_basic kvm_fuzz kvm_state kvm_device kvm_bench kvm_modes kvm_irqchip
+DOM0_KVM_TESTS := kvm_basic kvm_fuzz kvm_state kvm_device kvm_bench kvm_modes kvm_irqchip kvm_smp
 $(DOM0)/%: tests/kvm/%.c tests/kvm/kvm_util.h compat/kvmabi/hv_devices.h
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<

@@ -12,6 +12,8 @@
 #include "../devices/pit.h"
 #include "../errno.h"
 #include "../frames.h"
+#include "../lapic.h"
+#include "../percpu.h"
 #include "../mm.h"
 #include "../tsc.h"
 #include "../x86.h"
@@ -19,9 +21,10 @@
 #include "vmx.h"
 #include "vmx_vm.h"
 
-#define LAPIC_BASE 0xfee00000ULL
-#define LAPIC_SIZE 0x1000
-#define KICK_NS	   1000000ULL /* a running vCPU looks for new interrupts at least this often */
+#define LAPIC_BASE  0xfee00000ULL
+#define LAPIC_SIZE  0x1000
+#define KICK_NS	    1000000ULL /* a running vCPU looks for new interrupts at least this often */
+#define KICK_VECTOR 0xf2
 /* ...and runs at least this long: a timer set too short (or late) must not starve the host's
  * interrupts with back-to-back preemption-timer exits */
 #define MIN_RUN_NS   20000ULL
@@ -71,10 +74,20 @@ static struct irqchip *chip_of(struct vm *vm)
 	return vm->irqchip;
 }
 
+/*
+ * A vCPU with something new to take: dom0 wakes it if it is halted; one in guest mode on another
+ * CPU is kicked out with an IPI so that it looks now. The vector is the one KVM kicks with
+ * (Linux's POSTED_INTR_VECTOR): dom0's kernel, which gets it when the vCPU has left guest mode,
+ * only acknowledges it.
+ */
 static void wake(struct irqchip *c, struct vcpu *v)
 {
+	int cpu = __atomic_load_n(&v->guest_cpu, __ATOMIC_SEQ_CST);
+
 	if (v->halted || v->wait_sipi)
 		c->wake |= 1ULL << v->id;
+	else if (cpu >= 0 && (unsigned)cpu != this_cpu()->index)
+		lapic_send_ipi(cpus[cpu]->apic_id, ICR_FIXED | KICK_VECTOR);
 }
 
 /* A message to the local APICs it names; INIT, SIPI and NMI wait as requests for the target. */

@@ -67,7 +67,7 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
 	__builtin_memset(v, 0, sizeof(*v));
 	v->vm = vm;
 	v->id = id;
-	v->last_cpu = -1;
+	v->last_cpu = v->guest_cpu = -1;
 	v->irq_pending = -1;
 	v->xcr0 = 1;
 	v->apic_base = 0xfee00000 | (1u << 11) | (id == vm->bsp_id ? 1u << 8 : 0);
@@ -229,6 +229,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 	debug_enter(v);
 	host_xcr0 = fpu_enter(v);
 	arm_timer(v);
+	__atomic_store_n(&v->guest_cpu, (int)this_cpu()->index, __ATOMIC_SEQ_CST);
 	while (action == EXIT_RESUME) {
 		prepare_entry(v);
 		if (vmx_enter(&v->gprs, v->launched)) {
@@ -247,6 +248,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 			action = EXIT_TO_CALLER;
 		}
 	}
+	__atomic_store_n(&v->guest_cpu, -1, __ATOMIC_RELEASE);
 	x->rflags = vmread(VMCS_GUEST_RFLAGS);
 	x->irq_ready = (x->rflags & RFLAGS_IF) && v->irq_pending < 0 &&
 		       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &

@@ -102,6 +102,7 @@ struct vcpu {
 	struct cpuid_table *cpuid; /* KVM_SET_CPUID2's table, or NULL */
 	bool pinned;		   /* never moves: the VMCS stays loaded on its CPU */
 	int last_cpu;		   /* CPU that last ran it, -1 never */
+	int guest_cpu;		   /* CPU it is in guest mode on (or about to be), -1 none */
 	uint64_t flushed_gen;
 	uint64_t xcr0;
 	struct guest_msrs msrs;
