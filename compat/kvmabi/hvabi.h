@@ -92,14 +92,14 @@ enum hv_dirty_op { HV_DIRTY_START = 0, HV_DIRTY_STOP = 1, HV_DIRTY_FETCH = 2 };
  * wake; state moves in KVM's layouts (kvm_pic_state, kvm_ioapic_state, kvm_pit_state2).
  */
 enum hv_irqchip_op {
-	HV_IRQCHIP_CREATE = 0,	/* () -> 0, -EEXIST, -EINVAL after a vCPU */
-	HV_IRQCHIP_LINE = 1,	/* (gsi, level, wake) -> 1 */
-	HV_IRQCHIP_MSI = 2,	/* (address, data, wake) -> 1, -EINVAL for a bad address */
-	HV_IRQCHIP_GET = 3,	/* (chip 0-2, 0, buf) */
-	HV_IRQCHIP_SET = 4,	/* (chip 0-2, 0, buf) */
-	HV_IRQCHIP_PIT = 5,	/* () -> 0: create the PIT */
-	HV_IRQCHIP_PIT_GET = 6, /* (0, 0, buf) */
-	HV_IRQCHIP_PIT_SET = 7, /* (0, 0, buf) */
+	HV_IRQCHIP_CREATE = 0,	 /* () -> 0, -EEXIST, -EINVAL after a vCPU */
+	HV_IRQCHIP_LINE = 1,	 /* (gsi, level, wake) -> 1 */
+	HV_IRQCHIP_MSI = 2,	 /* (address, data, wake) -> 1, -EINVAL for a bad address */
+	HV_IRQCHIP_GET = 3,	 /* (chip 0-2, 0, buf) */
+	HV_IRQCHIP_SET = 4,	 /* (chip 0-2, 0, buf) */
+	HV_IRQCHIP_PIT = 5,	 /* () -> 0: create the PIT */
+	HV_IRQCHIP_PIT_GET = 6,	 /* (0, 0, buf) */
+	HV_IRQCHIP_PIT_SET = 7,	 /* (0, 0, buf) */
 	HV_IRQCHIP_BOOT_CPU = 8, /* (id) -> 0, -EBUSY once a vCPU exists (KVM_SET_BOOT_CPU_ID) */
 	HV_IRQCHIP_OPS
 };
