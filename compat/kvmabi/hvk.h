@@ -49,8 +49,8 @@ struct hvk_vm {
 	 */
 	u64 tss_addr, identity_map_addr;
 	unsigned long nr_mmu_pages; /* KVM_SET_NR_MMU_PAGES's; 0: never set */
-	bool irqchip, pit;	 /* KVM_CREATE_IRQCHIP, KVM_CREATE_PIT2 done */
-	spinlock_t ioevent_lock; /* KVM_IOEVENTFD's list, read on the exits */
+	bool irqchip, pit;	    /* KVM_CREATE_IRQCHIP, KVM_CREATE_PIT2 done */
+	spinlock_t ioevent_lock;    /* KVM_IOEVENTFD's list, read on the exits */
 	struct list_head ioeventfds;
 	struct list_head irqfds; /* KVM_IRQFD's, under ioevent_lock too */
 };
