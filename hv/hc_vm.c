@@ -188,6 +188,7 @@ static void to_abi(const struct vm_exit *x, struct hv_exit *e)
 		e->in = x->io.in;
 		e->string = x->io.string;
 		e->rep = x->io.rep;
+		e->count = x->io.count;
 		e->data = x->io.data;
 	} else if (x->kind == VMEXIT_DEBUG) {
 		e->port = (uint16_t)x->dbg.exception;
@@ -218,10 +219,11 @@ int64_t hc_vcpu_run(struct hc_ctx *c)
 	struct vm_exit x = {.answer = c->arg[3]};
 	struct vcpu *v;
 	void *out;
-	int rc = target(c, sizeof(struct hv_exit), &v, &out);
+	int rc = target(c, HV_IO_DATA + HV_IO_DATA_MAX, &v, &out);
 
 	if (rc)
 		return rc;
+	x.strdata = (uint8_t *)out + HV_IO_DATA;
 	if (c->arg[4] & ~(uint64_t)(HV_RUN_IRQ_WINDOW | HV_RUN_COMPLETE_ONLY))
 		return -EINVAL;
 	if (c->arg[4] & HV_RUN_COMPLETE_ONLY) {

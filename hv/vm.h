@@ -52,6 +52,7 @@ enum vm_exit_kind {
 struct vm_exit {
 	enum vm_exit_kind kind;
 	uint64_t answer;   /* set by the caller before the next run: the IN or MMIO-read value */
+	uint8_t *strdata;  /* HV_IO_DATA_MAX bytes of the caller's for string I/O elements */
 	uint32_t reason;   /* architectural exit reason */
 	uint64_t qual;	   /* architectural exit qualification */
 	uint64_t rflags;   /* at the exit */
@@ -63,7 +64,8 @@ struct vm_exit {
 			uint16_t port;
 			uint8_t size; /* 1, 2 or 4 */
 			bool in, string, rep;
-			uint64_t data; /* OUT: the value; IN: the caller stores the value here */
+			uint16_t count; /* elements: a string form's are at strdata */
+			uint64_t data;	/* OUT: the value; IN: the caller stores the value here */
 		} io;
 		struct {
 			uint64_t gpa, gla;

@@ -10,7 +10,7 @@
 #ifndef HVABI_H
 #define HVABI_H
 
-#define HV_ABI_VERSION 3
+#define HV_ABI_VERSION 4
 
 /* CPUID leaf 0x40000000: EAX = highest hypervisor leaf, EBX:ECX:EDX = this signature. */
 #define HV_CPUID_LEAF	   0x40000000
@@ -29,7 +29,8 @@ enum hv_hypercall {
 				 are in the page at `list`, at consecutive GPAs; prot HV_PROT_* */
 	HC_VCPU_CREATE = 5,   /* (vm, id) -> 0, -EEXIST, -EINVAL */
 	HC_VCPU_RUN = 6,      /* (vm, id, exit, in_data, flags) -> 0 and a struct hv_exit written at
-				 `exit`; in_data completes an IN the previous run stopped at;
+				 `exit`, a page (HV_IO_DATA); in_data completes an IN the previous
+				 run stopped at;
 				 flags: HV_RUN_IRQ_WINDOW */
 	HC_VCPU_GET_REGS = 7, /* (vm, id, regs) -> 0: struct hv_regs written at `regs` */
 	HC_VCPU_SET_REGS = 8, /* (vm, id, regs) -> 0 */
@@ -211,6 +212,14 @@ struct hv_sregs {
 #define HV_RUN_COMPLETE_ONLY 2 /* finish the I/O the last exit left open, then return */
 
 /* What HC_VCPU_RUN reports: why the vCPU stopped. */
+/*
+ * HC_VCPU_RUN's page holds the exit record at 0 and a string I/O's elements at HV_IO_DATA: an
+ * OUTS's for dom0 to take, an INS's from dom0 before the run that completes it. A REP string
+ * exit moves up to HV_IO_DATA_MAX bytes, within one guest page, as KVM batches them.
+ */
+#define HV_IO_DATA     2048
+#define HV_IO_DATA_MAX 2048
+
 struct hv_exit {
 	unsigned int kind;   /* enum hv_exit_kind */
 	unsigned int reason; /* the architectural exit reason */
@@ -221,7 +230,9 @@ struct hv_exit {
 	unsigned char size, in, string, rep, write, pad;
 	unsigned long long rflags; /* at the exit */
 	unsigned char irq_ready;   /* an IRQ could be injected now (IF, no shadow, none queued) */
-	unsigned char pad2[7];
+	unsigned char pad2;
+	unsigned short count; /* IO: elements; a string form's are at HV_IO_DATA in the page */
+	unsigned int pad3;
 	unsigned long long wake;     /* halted vCPUs (bit per id) this run made runnable */
 	unsigned long long wake_tsc; /* HLT of a halted vCPU: the TSC at its next timer (~0) */
 };

@@ -38,6 +38,12 @@ static struct kvm_run *run_of(struct hvk_vcpu *vc)
 	return page_address(vc->run_page[0]);
 }
 
+/* A string I/O's elements, between the hypervisor and the pio page */
+static u8 *hv_data_of(struct hvk_vcpu *vc)
+{
+	return (u8 *)page_address(vc->hv_page) + HV_IO_DATA;
+}
+
 static u8 *pio_of(struct hvk_vcpu *vc)
 {
 	return page_address(vc->run_page[1]);
@@ -64,12 +70,14 @@ static void fill_io(struct hvk_vcpu *vc, const struct hv_exit *e)
 	run->io.direction = e->in ? KVM_EXIT_IO_IN : KVM_EXIT_IO_OUT;
 	run->io.size = e->size;
 	run->io.port = e->port;
-	run->io.count = 1; /* string forms come one element per exit */
+	run->io.count = e->count; /* a REP string form's several, as KVM batches them */
 	run->io.data_offset = PAGE_SIZE;
 	if (!e->in)
-		memcpy(pio_of(vc), &e->data, e->size);
+		memcpy(pio_of(vc), e->string ? hv_data_of(vc) : (void *)&e->data,
+		       e->count * e->size);
 	vc->pending = e->in ? IO_IN : NOTHING;
 	vc->pending_size = e->size;
+	vc->pending_count = e->count;
 }
 
 /* A decoded access to memory the VM has no RAM at: user space performs it. */
@@ -170,6 +178,8 @@ static long vcpu_run(struct hvk_vcpu *vc)
 
 	if (vc->pending == IO_IN)
 		memcpy(&in_data, pio_of(vc), vc->pending_size);
+	if (vc->pending == IO_IN && vc->pending_count > 1)
+		memcpy(hv_data_of(vc), pio_of(vc), vc->pending_count * vc->pending_size);
 	else if (vc->pending == MMIO_READ)
 		memcpy(&in_data, run->mmio.data, vc->pending_size);
 	do {

@@ -1,8 +1,10 @@
 /*
  * Port I/O exits: decode port, size, direction and string/REP form; hand the access to the
- * caller; complete it on the next run. String forms move one element per exit through the
- * guest's own segments and page tables, exactly as the CPU would, faulting where it would.
+ * caller; complete it on the next run. String forms go through the guest's own segments and
+ * page tables, faulting where the CPU would; a REP form moves as many elements per exit as stay
+ * in the guest page of the first (and fit the caller's buffer), as KVM batches them.
  */
+#include "../../compat/kvmabi/hvabi.h"
 #include "../errno.h"
 #include "insn.h"
 #include "vmx_vm.h"
@@ -47,6 +49,17 @@ static int string_gpa(struct vcpu *v, bool in, uint32_t info, uint64_t *gpa)
 
 static void store_in(struct vcpu *v, unsigned size, uint64_t data);
 
+/* Elements this exit moves: one, or for a forward REP all that stay in the first's page. */
+static unsigned batch(struct vcpu *v, const struct vm_exit *x, uint32_t info)
+{
+	uint64_t gla = string_gla(v, x->io.in, info), n = (4096 - (gla & 0xfff)) / x->io.size;
+
+	if (!x->io.rep || !x->strdata || (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_DF) || !n)
+		return 1;
+	n = MIN(n, v->gprs.r[GPR_RCX] & addr_mask(info));
+	return (unsigned)MIN(n, (uint64_t)(HV_IO_DATA_MAX / x->io.size));
+}
+
 /* A port an in-hypervisor hook owns: completed here (a refused access reads all ones). */
 static int hooked_io(struct vcpu *v, const struct io_hook *h, struct vm_exit *x)
 {
@@ -89,6 +102,7 @@ int handle_io(struct vcpu *v, struct vm_exit *x)
 		}
 		return EXIT_RESUME; /* #PF queued */
 	}
+	x->io.count = (uint16_t)(x->io.string ? batch(v, x, info) : 1);
 	if (!x->io.in) {
 		uint64_t d = 0;
 		if (x->io.string)
@@ -96,7 +110,10 @@ int handle_io(struct vcpu *v, struct vm_exit *x)
 		else
 			d = v->gprs.r[GPR_RAX];
 		x->io.data = d & (size == 4 ? 0xffffffffULL : (1ULL << (8 * size)) - 1);
+		if (x->io.string && x->strdata)
+			vm_read(v->vm, gpa, x->strdata, x->io.count * size);
 	}
+	v->io_count = x->io.count;
 	v->io_pending = true;
 	v->io_qual = q;
 	v->io_insn_info = info;
@@ -126,14 +143,20 @@ void io_complete(struct vcpu *v, const struct vm_exit *x)
 	v->io_pending = false;
 	if (QUAL_STRING(q)) {
 		int64_t step = (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_DF) ? -(int64_t)size : size;
-		if (QUAL_IN(q) && !string_gpa(v, true, v->io_insn_info, &gpa))
-			vm_write(v->vm, gpa, &x->answer, size);
-		v->gprs.r[reg] = (v->gprs.r[reg] & ~mask) | ((v->gprs.r[reg] + step) & mask);
+		/* the count may have changed since the exit (KVM_SET_REGS): never more than it */
+		uint64_t n = QUAL_REP(q) ? MIN(v->io_count, v->gprs.r[GPR_RCX] & mask) : 1;
+		const void *in = v->io_count > 1 ? x->strdata : (void *)&x->answer;
+		if (!in)
+			n = MIN(n, 1), in = &x->answer;
+		if (QUAL_IN(q) && n && !string_gpa(v, true, v->io_insn_info, &gpa))
+			vm_write(v->vm, gpa, in, n * size);
+		v->gprs.r[reg] =
+			(v->gprs.r[reg] & ~mask) | ((v->gprs.r[reg] + step * (int64_t)n) & mask);
 		if (QUAL_REP(q)) {
-			uint64_t rcx = (v->gprs.r[GPR_RCX] - 1) & mask;
+			uint64_t rcx = (v->gprs.r[GPR_RCX] - n) & mask;
 			v->gprs.r[GPR_RCX] = (v->gprs.r[GPR_RCX] & ~mask) | rcx;
-			again = rcx !=
-				0; /* the CPU re-executes the instruction for the next element */
+			/* the CPU re-executes the instruction for the next elements */
+			again = rcx != 0;
 		}
 	} else if (QUAL_IN(q)) {
 		store_in(v, size, x->answer);

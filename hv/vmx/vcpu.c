@@ -224,7 +224,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 		return 0;
 	}
 	finish_io(v, x);
-	__builtin_memset(x, 0, sizeof(*x));
+	*x = (struct vm_exit){.strdata = x->strdata}; /* the caller's buffer stays */
 	guest_msrs_load(v);
 	debug_enter(v);
 	host_xcr0 = fpu_enter(v);

@@ -131,6 +131,7 @@ struct vcpu {
 	bool io_pending;
 	uint64_t io_qual;
 	uint32_t io_insn_info, io_insn_len;
+	uint16_t io_count; /* elements the open string I/O moves */
 	/* an MMIO access handed to the caller, decoded (x86dec.h), completed on the next run */
 	bool mmio_pending;
 	uint8_t mmio_insn[24]; /* struct x86_insn, kept opaque here */
