@@ -64,7 +64,7 @@ struct hvk_vcpu {
 	/* the last exit was an IN or an MMIO read: its data comes back on the next KVM_RUN */
 	enum { NOTHING, IO_IN, MMIO_READ } pending;
 	u8 pending_size;
-	u16 pending_count; /* elements of a string IN */
+	u16 pending_count;    /* elements of a string IN */
 	bool has_sigmask;     /* KVM_SET_SIGNAL_MASK: blocked while KVM_RUN runs */
 	wait_queue_head_t wq; /* halted (irqchip): woken by whoever made it runnable */
 	bool kicked;
