@@ -28,6 +28,9 @@ enum { TIMER_ONESHOT = 0, TIMER_PERIODIC = 1, TIMER_TSC = 2 };
 
 /* Register attributes: readable, writable, writable in xAPIC mode only, xAPIC/x2APIC only. */
 enum { RD = 1, WR = 2, WR1 = 4, X1 = 8, X2 = 16 };
+#define ICR_BUSY	0x1000u	    /* delivery status: reads 0 here, ignored when written */
+#define X2_ICR_RESERVED 0xfff32000u /* x2APIC ICR bits 31:20, 17:16 and 13: #GP when set */
+
 struct reg_info {
 	uint8_t flags;
 	uint32_t mask; /* writable bits (xAPIC); in x2APIC other bits but `ro` are #GP */
@@ -48,7 +51,7 @@ static const struct reg_info reg_table[64] = {
 	[0x0f] = {RD | WR, 0x3ff, 0},
 	[0x28] = {RD | WR, 0xff, 0}, /* ESR: a write latches, its value is ignored */
 	[0x2f] = {RD | WR, 0x107ff, LVT_STATUS},
-	[0x30] = {RD | WR, 0xccfff, 0},
+	[0x30] = {RD | WR, ~ICR_BUSY, 0}, /* kept as written, as KVM keeps it */
 	[0x31] = {RD | WR | X1, 0xff000000, 0},
 	[0x32] = {RD | WR, 0x700ff, LVT_STATUS},
 	[0x33] = {RD | WR, 0x107ff, LVT_STATUS},
@@ -497,7 +500,7 @@ int vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t val, const struct 
 	if (!x2_reg(l, msr, WR, &r))
 		return -1;
 	if (off == REG_ICR) { /* one 64-bit register: destination in 63:32 */
-		if ((uint32_t)val & ~r.mask)
+		if ((uint32_t)val & X2_ICR_RESERVED)
 			return -1;
 		set(l, REG_ICR2, (uint32_t)(val >> 32));
 		reg_write(l, REG_ICR, (uint32_t)val, env);

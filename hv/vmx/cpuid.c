@@ -233,13 +233,29 @@ static bool table_valid(const struct cpuid_table *t)
 	return va == 0 || va == 48 || va == 57;
 }
 
-static bool same_table(const struct cpuid_table *a, const struct cpuid_table *b)
+static void dynamic_bits(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t reg[4]);
+
+/* An entry as the guest reads it now: KVM updates its table the same way as state changes. */
+static void live_entry(struct vcpu *v, const struct vm_cpuid_entry *e, uint32_t reg[4])
 {
+	reg[EAX] = e->eax, reg[EBX] = e->ebx, reg[ECX] = e->ecx, reg[EDX] = e->edx;
+	dynamic_bits(v, e->function, e->index, reg);
+}
+
+/* The same model: equal entries once the bits that follow the state are applied (VMCS loaded). */
+static bool same_table(struct vcpu *v, const struct cpuid_table *a, const struct cpuid_table *b)
+{
+	uint32_t ra[4], rb[4];
+
 	if (!a || a->n != b->n)
 		return false;
-	for (unsigned i = 0; i < a->n; i++)
-		if (__builtin_memcmp(&a->e[i], &b->e[i], offsetof(struct vm_cpuid_entry, pad)))
+	for (unsigned i = 0; i < a->n; i++) {
+		live_entry(v, &a->e[i], ra);
+		live_entry(v, &b->e[i], rb);
+		if (a->e[i].function != b->e[i].function || a->e[i].index != b->e[i].index ||
+		    a->e[i].flags != b->e[i].flags || __builtin_memcmp(ra, rb, sizeof(ra)))
 			return false;
+	}
 	return true;
 }
 
@@ -258,8 +274,10 @@ int vcpu_set_cpuid(struct vcpu *v, const struct vm_cpuid_entry *e, unsigned n)
 	t = phys_to_virt(pa);
 	t->n = n;
 	__builtin_memcpy(t->e, e, n * sizeof(*e));
-	if (!table_valid(t) || (v->ran && !same_table(v->cpuid, t)))
+	vcpu_load(v);
+	if (!table_valid(t) || (v->ran && !same_table(v, v->cpuid, t)))
 		rc = -EINVAL; /* after KVM_RUN only the same model may be set again, as in KVM */
+	vcpu_put(v);
 	if (rc) {
 		frames_free_contig(&hv_frames, pa, TABLE_FRAMES);
 		return rc;
@@ -272,11 +290,19 @@ int vcpu_set_cpuid(struct vcpu *v, const struct vm_cpuid_entry *e, unsigned n)
 	return 0;
 }
 
+/* KVM_GET_CPUID2: the entries as the guest reads them now (OSXSAVE, XSAVE sizes), as KVM's. */
 unsigned vcpu_get_cpuid(struct vcpu *v, struct vm_cpuid_entry *out, unsigned max)
 {
 	unsigned n = v->cpuid ? v->cpuid->n : 0;
+	uint32_t r[4];
 
 	__builtin_memcpy(out, v->cpuid ? v->cpuid->e : out, MIN(n, max) * sizeof(*out));
+	vcpu_load(v);
+	for (unsigned i = 0; i < MIN(n, max); i++) {
+		live_entry(v, &out[i], r);
+		out[i].eax = r[EAX], out[i].ebx = r[EBX], out[i].ecx = r[ECX], out[i].edx = r[EDX];
+	}
+	vcpu_put(v);
 	return n;
 }
 
