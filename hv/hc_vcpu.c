@@ -265,6 +265,11 @@ int64_t hc_irqchip(struct hc_ctx *c)
 
 	if (op >= HV_IRQCHIP_OPS)
 		return -EINVAL;
+	if (op == HV_IRQCHIP_ROUTING) /* a list: its own size */
+		return a > HV_MAX_ROUTES ? -EINVAL
+		       : a && ((pa & 7) || !dom0_owns_range(pa, a * sizeof(struct hv_irq_route)))
+			       ? -EFAULT
+			       : vm_irq_routing(c->vm, phys_to_virt(pa), (unsigned)a);
 	if (buf_size[op] && ((pa & 7) || !dom0_owns_range(pa, buf_size[op])))
 		return -EFAULT;
 	if (op == HV_IRQCHIP_SET || op == HV_IRQCHIP_PIT_SET)

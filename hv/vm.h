@@ -203,6 +203,8 @@ unsigned vm_msr_index_list(uint32_t *out, unsigned max);
 int vm_irqchip_create(struct vm *vm);
 int vm_pit_create(struct vm *vm);
 int vm_set_boot_cpu(struct vm *vm, uint64_t id);
+struct hv_irq_route;
+int vm_irq_routing(struct vm *vm, const struct hv_irq_route *r, unsigned n);
 bool vm_has_irqchip(struct vm *vm);
 int vm_irq_line(struct vm *vm, unsigned gsi, int level, uint64_t *wake);
 int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data, uint64_t *wake);

@@ -102,10 +102,26 @@ enum hv_irqchip_op {
 	HV_IRQCHIP_PIT_GET = 6,	 /* (0, 0, buf) */
 	HV_IRQCHIP_PIT_SET = 7,	 /* (0, 0, buf) */
 	HV_IRQCHIP_BOOT_CPU = 8, /* (id) -> 0, -EBUSY once a vCPU exists (KVM_SET_BOOT_CPU_ID) */
+	HV_IRQCHIP_ROUTING = 9,	 /* (n, 0, buf): n struct hv_irq_route (KVM_SET_GSI_ROUTING) */
 	HV_IRQCHIP_OPS
 };
 
-#define HV_IRQCHIP_GSIS 24 /* IOAPIC pins; PIC lines are GSIs 0-15 */
+#define HV_IRQCHIP_GSIS 24 /* IOAPIC pins; PIC lines are GSIs 0-15 by default */
+
+/*
+ * A GSI's route (KVM_SET_GSI_ROUTING replaces them all; until then GSI n goes to IOAPIC pin n and,
+ * below 16, PIC pin n): to an irqchip pin (chip 0 and 1 the PICs, pins 0-7; 2 the IOAPIC, pins
+ * 0-23) or an MSI. A GSI may have one route per chip, or one MSI.
+ */
+#define HV_MAX_ROUTES	 256 /* and GSIs below it */
+#define HV_ROUTE_IRQCHIP 1
+#define HV_ROUTE_MSI	 2
+struct hv_irq_route {
+	unsigned int gsi;
+	unsigned char type, chip, pin, pad;
+	unsigned int msi_data;
+	unsigned long long msi_addr;
+};
 
 /* Multiprocessing states (HV_STATE_MP): KVM_MP_STATE_*'s values. */
 #define HV_MP_RUNNABLE	    0

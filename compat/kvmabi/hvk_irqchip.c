@@ -82,6 +82,53 @@ static long irq_line(struct hvk_vm *vm, struct kvm_irq_level __user *user, bool 
 	return 0;
 }
 
+/* One KVM routing entry in the hypervisor's form; false for what KVM refuses or is not offered. */
+static bool route_of(const struct kvm_irq_routing_entry *e, struct hv_irq_route *r)
+{
+	*r = (struct hv_irq_route){.gsi = e->gsi, .type = e->type};
+	if (e->flags)
+		return false; /* KVM_MSI_VALID_DEVID: no ITS here */
+	if (e->type == KVM_IRQ_ROUTING_IRQCHIP && e->u.irqchip.irqchip <= 2 &&
+	    e->u.irqchip.pin < HV_IRQCHIP_GSIS) {
+		r->chip = e->u.irqchip.irqchip;
+		r->pin = e->u.irqchip.pin;
+		return true;
+	}
+	r->type = HV_ROUTE_MSI;
+	r->msi_addr = ((u64)e->u.msi.address_hi << 32) | e->u.msi.address_lo;
+	r->msi_data = e->u.msi.data;
+	return e->type == KVM_IRQ_ROUTING_MSI;
+}
+
+/* KVM_SET_GSI_ROUTING: the hypervisor checks the table as KVM does and takes it whole. */
+static long set_routing(struct hvk_vm *vm, struct kvm_irq_routing __user *user)
+{
+	struct kvm_irq_routing_entry e;
+	struct kvm_irq_routing head;
+	struct hv_irq_route *r;
+	long rc = 0;
+	u32 i;
+
+	if (copy_from_user(&head, user, sizeof(head)))
+		return -EFAULT;
+	if (!vm->irqchip)
+		return -EINVAL;
+	if (head.flags || head.nr > HV_MAX_ROUTES)
+		return -EINVAL;
+	r = hvk_buf_alloc(HV_MAX_ROUTES * sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	for (i = 0; i < head.nr && !rc; i++)
+		if (copy_from_user(&e, &user->entries[i], sizeof(e)))
+			rc = -EFAULT;
+		else if (!route_of(&e, &r[i]))
+			rc = -EINVAL;
+	if (!rc)
+		rc = hv_call(HC_IRQCHIP, vm->handle, HV_IRQCHIP_ROUTING, head.nr, 0, virt_to_phys(r));
+	hvk_buf_free(r, HV_MAX_ROUTES * sizeof(*r));
+	return rc;
+}
+
 static long signal_msi(struct hvk_vm *vm, struct kvm_msi __user *user)
 {
 	struct kvm_msi m;
@@ -178,6 +225,8 @@ long hvk_irqchip_vm_ioctl(struct hvk_vm *vm, unsigned int ioctl, void __user *ar
 		return pit_state(vm, argp, false);
 	case KVM_SET_PIT2:
 		return pit_state(vm, argp, true);
+	case KVM_SET_GSI_ROUTING:
+		return set_routing(vm, argp);
 	case KVM_SET_BOOT_CPU_ID: /* the hypervisor says EBUSY once a vCPU exists */
 		return irqchip_op(vm, HV_IRQCHIP_BOOT_CPU, (unsigned long)argp, 0, NULL, 0, false);
 	default:

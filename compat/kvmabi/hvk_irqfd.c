@@ -137,7 +137,7 @@ long hvk_irqfd(struct hvk_vm *vm, void __user *argp)
 		return -EINVAL; /* KVM_IRQFD_FLAG_RESAMPLE: not offered */
 	if (a.flags & KVM_IRQFD_FLAG_DEASSIGN)
 		return deassign(vm, &a);
-	if (!vm->irqchip || a.gsi >= HV_IRQCHIP_GSIS)
+	if (!vm->irqchip || a.gsi >= HV_MAX_ROUTES)
 		return -EINVAL;
 	return assign(vm, &a);
 }

@@ -41,6 +41,8 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_MMU_SHADOW_CACHE_CONTROL:
 	case KVM_CAP_SET_BOOT_CPU_ID:
 		return 1;
+	case KVM_CAP_IRQ_ROUTING:
+		return HV_MAX_ROUTES; /* as KVM: how many routes (QEMU takes it for the GSI count) */
 	case KVM_CAP_SYNC_REGS:
 		return KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
 	case KVM_CAP_SET_GUEST_DEBUG:
@@ -192,6 +194,7 @@ static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 	case KVM_GET_PIT2:
 	case KVM_SET_PIT2:
 	case KVM_SET_BOOT_CPU_ID:
+	case KVM_SET_GSI_ROUTING:
 		return hvk_irqchip_vm_ioctl(vm, ioctl, (void __user *)arg);
 	case KVM_GET_STATS_FD:
 		return hvk_vm_stats_fd(vm);

@@ -6,6 +6,7 @@
  * next entry: a running one exits at least every KICK_NS to look; a halted one waits in dom0
  * until its next timer or until the hypercall that made it runnable wakes it (wake masks).
  */
+#include "../../compat/kvmabi/hvabi.h"
 #include "../devices/ioapic.h"
 #include "../devices/lapic.h" /* struct vlapic */
 #include "../devices/pic.h"
@@ -43,8 +44,11 @@ struct irqchip {
 	struct ioapic ioapic;
 	struct pit pit;
 	bool has_pit;
-	uint32_t user_lines, pit_lines; /* GSI input levels: from KVM_IRQ_LINE, from the PIT */
-	uint64_t wake;			/* halted vCPUs made runnable: dom0 must wake them */
+	/* pin levels (PIC 0-15, IOAPIC 16-39) from dom0's lines and from the devices, ORed */
+	uint64_t levels[2];
+	unsigned nroutes;
+	struct hv_irq_route routes[HV_MAX_ROUTES];
+	uint64_t wake; /* halted vCPUs made runnable: dom0 must wake them */
 };
 
 /* ---- time ---- */
@@ -130,31 +134,101 @@ static void eoi(void *ctx, uint8_t vector)
 	ioapic_eoi(&c->ioapic, vector, &c->env);
 }
 
-/* GSI n: IOAPIC pin n and (n < 16) PIC line n; the inputs of a line are ORed. */
-static void route(struct irqchip *c, unsigned gsi)
+enum { SRC_USER, SRC_DEVICE };
+
+/* A source's level on one pin; the pin sees the OR of its sources. */
+static void pin_level(struct irqchip *c, unsigned src, unsigned chip, unsigned pin, int level)
 {
-	int level = ((c->user_lines | c->pit_lines) >> gsi) & 1;
+	unsigned bit = chip < 2 ? chip * 8 + pin : 16 + pin;
+	struct vcpu *bsp = c->vm->vcpus[c->vm->bsp_id];
 
-	if (gsi < 16) {
-		pic_set_irq(&c->pic, gsi, level);
-		struct vcpu *bsp = c->vm->vcpus[c->vm->bsp_id];
-
+	c->levels[src] = (c->levels[src] & ~(1ULL << bit)) | ((uint64_t) !!level << bit);
+	level = ((c->levels[SRC_USER] | c->levels[SRC_DEVICE]) >> bit) & 1;
+	if (chip < 2) {
+		pic_set_irq(&c->pic, bit, level);
 		if (bsp && pic_intr(&c->pic))
 			wake(c, bsp); /* the PIC's output goes to the BSP */
+		return;
 	}
 	/* as KVM, a line's level means asserted whatever the pin's polarity */
-	level ^= !!(c->ioapic.redir[gsi] & IOAPIC_RTE_LOW);
-	ioapic_set_irq(&c->ioapic, gsi, level, &c->env);
+	level ^= !!(c->ioapic.redir[pin] & IOAPIC_RTE_LOW);
+	ioapic_set_irq(&c->ioapic, pin, level, &c->env);
+}
+
+/* A GSI's level reaches every route it has; an MSI route fires when it is raised. */
+static void gsi_level(struct irqchip *c, unsigned src, unsigned gsi, int level)
+{
+	struct apic_msg m;
+
+	for (unsigned i = 0; i < c->nroutes; i++) {
+		const struct hv_irq_route *r = &c->routes[i];
+		if (r->gsi != gsi)
+			continue;
+		if (r->type == HV_ROUTE_IRQCHIP)
+			pin_level(c, src, r->chip, r->pin, level);
+		else if (level && msi_to_msg(r->msi_addr, r->msi_data, &m))
+			deliver(c, &m);
+	}
 }
 
 static void set_irq(void *ctx, unsigned gsi, int level)
 {
-	struct irqchip *c = ctx;
+	gsi_level(ctx, SRC_DEVICE, gsi, level);
+}
 
-	if (gsi >= NGSI)
-		return;
-	c->pit_lines = (c->pit_lines & ~(1u << gsi)) | ((uint32_t) !!level << gsi);
-	route(c, gsi);
+/* KVM's default routes: GSI n to IOAPIC pin n and, below 16, to PIC pin n. */
+static void default_routes(struct irqchip *c)
+{
+	c->nroutes = 0;
+	for (unsigned gsi = 0; gsi < NGSI; gsi++) {
+		struct hv_irq_route r = {.gsi = gsi, .type = HV_ROUTE_IRQCHIP, .chip = 2};
+
+		r.pin = (uint8_t)gsi;
+		c->routes[c->nroutes++] = r;
+		r.chip = (uint8_t)(gsi / 8), r.pin = gsi % 8;
+		if (gsi < 16)
+			c->routes[c->nroutes++] = r;
+	}
+}
+
+static bool route_valid(const struct hv_irq_route *r, const struct hv_irq_route *set, unsigned n)
+{
+	if (r->gsi >= HV_MAX_ROUTES) /* an MSI's address is checked when it fires, as in KVM */
+		return false;
+	if (r->type != HV_ROUTE_MSI &&
+	    (r->type != HV_ROUTE_IRQCHIP || r->chip > 2 || r->pin >= (r->chip < 2 ? 8 : NGSI)))
+		return false;
+	for (unsigned i = 0; i < n; i++) /* as KVM: one route per chip, or one MSI, per GSI */
+		if (set[i].gsi == r->gsi && (r->type == HV_ROUTE_MSI ||
+					     set[i].type == HV_ROUTE_MSI || set[i].chip == r->chip))
+			return false;
+	return true;
+}
+
+/* KVM_SET_GSI_ROUTING: the whole table, checked first (dom0's copy at `in`). */
+int vm_irq_routing(struct vm *vm, const struct hv_irq_route *in, unsigned n)
+{
+	struct irqchip *c = chip_of(vm);
+	static struct hv_irq_route t[HV_MAX_ROUTES]; /* under routing_lock */
+	static spinlock_t routing_lock;
+	int rc = 0;
+
+	if (!c)
+		return -ENXIO;
+	if (n > HV_MAX_ROUTES)
+		return -EINVAL;
+	spin_lock(&routing_lock);
+	__builtin_memcpy(t, in, n * sizeof(*t));
+	for (unsigned i = 0; i < n && !rc; i++)
+		rc = route_valid(&t[i], t, i) ? 0 : -EINVAL;
+	if (!rc) {
+		spin_lock(&c->lock);
+		__builtin_memcpy(c->routes, t, n * sizeof(*t));
+		c->nroutes = n;
+		spin_unlock(&c->lock);
+	}
+	spin_unlock(&routing_lock);
+	return rc;
 }
 
 /* ---- guest accesses ---- */
@@ -305,6 +379,7 @@ int vm_irqchip_create(struct vm *vm)
 	c->env = (struct irq_env){c, now_ns, deliver, eoi, set_irq};
 	pic_reset(&c->pic);
 	ioapic_reset(&c->ioapic, IOAPIC_DEFAULT_BASE);
+	default_routes(c);
 	for (unsigned i = 0; i < ARRAY_SIZE(pic_ports) && !rc; i++)
 		rc = vm_add_pio_hook(vm, &(struct io_hook){pic_ports[i].base, pic_ports[i].len,
 							   pic_r, pic_w, c});
@@ -372,18 +447,15 @@ void irqchip_vcpu_free(struct vcpu *v)
 
 /* ---- lines from dom0 ---- */
 
-/* KVM_IRQ_LINE: 1 when delivered or coalesced is unknown here, as KVM answers without status. */
+/* KVM_IRQ_LINE: 1 (delivered or coalesced is not tracked). */
 int vm_irq_line(struct vm *vm, unsigned gsi, int level, uint64_t *wake_mask)
 {
 	struct irqchip *c = chip_of(vm);
 
 	if (!c)
 		return -ENXIO;
-	if (gsi >= NGSI)
-		return -EINVAL;
-	spin_lock(&c->lock);
-	c->user_lines = (c->user_lines & ~(1u << gsi)) | ((uint32_t) !!level << gsi);
-	route(c, gsi);
+	spin_lock(&c->lock); /* a GSI without routes raises nothing, as in KVM */
+	gsi_level(c, SRC_USER, gsi, level);
 	*wake_mask = c->wake;
 	c->wake = 0;
 	spin_unlock(&c->lock);

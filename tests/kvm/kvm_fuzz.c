@@ -399,6 +399,27 @@ static unsigned long gen_random_bytes(int fd)
 	return arg_buf();
 }
 
+/* KVM_SET_GSI_ROUTING: entries mostly of the two kinds offered, GSIs and pins near the limits */
+static unsigned long gen_routing(int fd)
+{
+	struct kvm_irq_routing *r = (void *)buf;
+	unsigned max = (BUF_RW - sizeof(*r)) / sizeof(r->entries[0]);
+
+	(void)fd;
+	rbytes(buf, BUF_RW);
+	r->nr = one_in(8) ? (uint32_t)rval() : (uint32_t)(rnd() % (max + 1));
+	r->flags = one_in(8) ? (uint32_t)rval() : 0;
+	for (unsigned i = 0; i < max; i++) {
+		struct kvm_irq_routing_entry *e = &r->entries[i];
+		e->gsi = one_in(4) ? (uint32_t)rval() : (uint32_t)(rnd() % 260);
+		e->type = one_in(5) ? (uint32_t)rval() : 1 + (uint32_t)(rnd() % 2);
+		e->flags = one_in(6) ? (uint32_t)rval() : 0;
+		if (e->type == KVM_IRQ_ROUTING_IRQCHIP)
+			e->u.irqchip.irqchip = rnd() % 4, e->u.irqchip.pin = rnd() % 26;
+	}
+	return arg_buf();
+}
+
 static unsigned long gen_msr_list(int fd)
 {
 	(void)fd;
@@ -1165,6 +1186,7 @@ static const struct op ops[] = {
 	IOCTL(VM, KVM_CREATE_IRQCHIP, gen_zero, NONE, ANY, 0),
 	IOCTL(VM, KVM_IRQ_LINE, gen_random_bytes, NONE, ANY, 0),
 	IOCTL(VM, KVM_IRQFD, gen_random_bytes, NONE, ANY, 0),
+	IOCTL(VM, KVM_SET_GSI_ROUTING, gen_routing, NONE, ANY, 0),
 	IOCTL(VM, KVM_GET_CLOCK, gen_random_bytes, NONE, ANY, 0),
 	/* vCPU fds */
 	ACTION(VCPU, act_run, RUNNER),

@@ -118,7 +118,7 @@ static void rules(int kvm)
 	check("IOAPIC base", (long)chip.chip.ioapic.base_address, 0xfec00000L);
 	check("pin 5 masked at reset", chip.chip.ioapic.redirtbl[5].fields.mask, 1);
 	line.irq = 24;
-	check("KVM_IRQ_LINE GSI 24", io(vm, KVM_IRQ_LINE, (uintptr_t)&line), -EINVAL);
+	check("KVM_IRQ_LINE GSI 24 (no route: nothing)", io(vm, KVM_IRQ_LINE, (uintptr_t)&line), 0);
 	check("KVM_GET_PIT2 without a PIT", io(vm, KVM_GET_PIT2, (uintptr_t)&chip), -ENXIO);
 	close(vm);
 }
@@ -157,8 +157,8 @@ static void irqfd(struct vmx *x)
 	f.flags = KVM_IRQFD_FLAG_RESAMPLE;
 	check("KVM_IRQFD with resampling", io(x->vm, KVM_IRQFD, (uintptr_t)&f), -EINVAL);
 	f.flags = 0;
-	f.gsi = 24;
-	check("KVM_IRQFD GSI 24", io(x->vm, KVM_IRQFD, (uintptr_t)&f), -EINVAL);
+	f.gsi = 256;
+	check("KVM_IRQFD GSI 256", io(x->vm, KVM_IRQFD, (uintptr_t)&f), -EINVAL);
 	f.gsi = 5;
 	check("KVM_IRQFD GSI 5", io(x->vm, KVM_IRQFD, (uintptr_t)&f), 0);
 	check("the same eventfd again", io(x->vm, KVM_IRQFD, (uintptr_t)&f), -EBUSY);
@@ -300,6 +300,67 @@ static void device_rules(int kvm)
 	close(ioapic);
 }
 
+static struct {
+	struct kvm_irq_routing head;
+	struct kvm_irq_routing_entry e[4];
+} rt;
+
+static long set_routes(int vm, unsigned n)
+{
+	rt.head.nr = n;
+	return io(vm, KVM_SET_GSI_ROUTING, (uintptr_t)&rt);
+}
+
+static struct kvm_irq_routing_entry pin_route(uint32_t gsi, uint32_t chip, uint32_t pin)
+{
+	return (struct kvm_irq_routing_entry){
+		.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP, .u.irqchip = {chip, pin}};
+}
+
+/* Lines of the running guest through KVM_SET_GSI_ROUTING: an irqchip pin and an MSI. */
+static void routing(struct vmx *x)
+{
+	struct kvm_irq_level l = {.irq = 30, .level = 1};
+	long rc;
+
+	check("KVM_CAP_IRQ_ROUTING", io(x->vm, KVM_CHECK_EXTENSION, KVM_CAP_IRQ_ROUTING), 256);
+	rt.e[0] = pin_route(30, 3, 0);
+	check("routing to chip 3", set_routes(x->vm, 1), -EINVAL);
+	rt.e[0] = pin_route(30, 0, 8);
+	check("routing to PIC pin 8", set_routes(x->vm, 1), -EINVAL);
+	rt.e[0] = pin_route(30, 2, 6);
+	rt.e[1] = pin_route(30, 2, 7);
+	check("GSI 30 to two IOAPIC pins", set_routes(x->vm, 2), -EINVAL);
+	rt.e[1] = (struct kvm_irq_routing_entry){.gsi = 31,
+						 .type = KVM_IRQ_ROUTING_MSI,
+						 .u.msi = {.address_lo = 0xfee00000, .data = 0x46}};
+	rt.e[1].flags = KVM_MSI_VALID_DEVID;
+	check("an MSI route with a device id", set_routes(x->vm, 2), -EINVAL);
+	rt.e[1].flags = 0;
+	rt.e[2] = rt.e[1];
+	check("GSI 31 to two MSIs", set_routes(x->vm, 3), -EINVAL);
+	rt.e[2] = pin_route(256, 2, 6);
+	check("GSI 256", set_routes(x->vm, 3), -EINVAL);
+	check("GSI 30 to IOAPIC pin 6, GSI 31 to an MSI", set_routes(x->vm, 2), 0);
+	check("KVM_IRQ_LINE 30 high", io(x->vm, KVM_IRQ_LINE, (uintptr_t)&l), 0);
+	l.level = 0;
+	io(x->vm, KVM_IRQ_LINE, (uintptr_t)&l);
+	for (int i = 0; i < 10 && (rc = run_out(x)) == 0x56; i++)
+		;
+	check("GSI 30 reaches the guest's handler through pin 6", rc, 0x57);
+	l = (struct kvm_irq_level){.irq = 31, .level = 1};
+	check("KVM_IRQ_LINE 31 high", io(x->vm, KVM_IRQ_LINE, (uintptr_t)&l), 0);
+	for (int i = 0; i < 10 && (rc = run_out(x)) == 0x56; i++)
+		;
+	check("GSI 31's MSI reaches it", rc, 0x57);
+	l = (struct kvm_irq_level){.irq = 6, .level = 1};
+	io(x->vm, KVM_IRQ_LINE, (uintptr_t)&l); /* GSI 6 has no route now */
+	l.level = 0;
+	io(x->vm, KVM_IRQ_LINE, (uintptr_t)&l);
+	check("GSI 6 without a route raises nothing: the next exit is a tick", run_out(x), 0x56);
+	check("no routes at all", set_routes(x->vm, 0), 0);
+}
+
 static long next_tick(struct vmx *x)
 {
 	long port = run_out(x);
@@ -383,6 +444,7 @@ static void save_restore(int kvm)
 	for (int i = 0; i < 10 && (rc = run_out(&b)) == 0x56; i++)
 		;
 	check("pin 6 reaches the handler the guest routed it to", rc, 0x57);
+	routing(&b);
 	for (int i = 0; i < 3; i++)
 		close(devb[i]);
 	drop_vm(&b);
