@@ -281,6 +281,8 @@ int64_t hc_irqchip(struct hc_ctx *c)
 		return vm_pit_create(c->vm);
 	case HV_IRQCHIP_BOOT_CPU:
 		return vm_set_boot_cpu(c->vm, a);
+	case HV_IRQCHIP_RESAMPLE:
+		return vm_irq_resample(c->vm, a, b != 0);
 	case HV_IRQCHIP_LINE:
 		rc = a > 0xffffffffULL ? -EINVAL : vm_irq_line(c->vm, (unsigned)a, b != 0, &wake);
 		break;

@@ -181,7 +181,8 @@ static void to_abi(const struct vm_exit *x, struct hv_exit *e)
 			      .rflags = x->rflags,
 			      .irq_ready = x->irq_ready,
 			      .wake = x->wake,
-			      .wake_tsc = x->wake_tsc};
+			      .wake_tsc = x->wake_tsc,
+			      .resampled = x->resampled};
 	if (x->kind == VMEXIT_IO) {
 		e->port = x->io.port;
 		e->size = x->io.size;

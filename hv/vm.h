@@ -51,14 +51,15 @@ enum vm_exit_kind {
 
 struct vm_exit {
 	enum vm_exit_kind kind;
-	uint64_t answer;   /* set by the caller before the next run: the IN or MMIO-read value */
-	uint8_t *strdata;  /* HV_IO_DATA_MAX bytes of the caller's for string I/O elements */
-	uint32_t reason;   /* architectural exit reason */
-	uint64_t qual;	   /* architectural exit qualification */
-	uint64_t rflags;   /* at the exit */
-	bool irq_ready;	   /* the guest could take an interrupt now */
-	uint64_t wake;	   /* halted vCPUs (bit per id) this run made runnable: wake them */
-	uint64_t wake_tsc; /* VMEXIT_HLT of a halted vCPU: when its next timer fires (~0) */
+	uint64_t answer;    /* set by the caller before the next run: the IN or MMIO-read value */
+	uint8_t *strdata;   /* HV_IO_DATA_MAX bytes of the caller's for string I/O elements */
+	uint32_t reason;    /* architectural exit reason */
+	uint64_t qual;	    /* architectural exit qualification */
+	uint64_t rflags;    /* at the exit */
+	bool irq_ready;	    /* the guest could take an interrupt now */
+	uint64_t wake;	    /* halted vCPUs (bit per id) this run made runnable: wake them */
+	uint64_t resampled; /* resampling GSIs (bit per GSI) EOIed: signal their irqfds */
+	uint64_t wake_tsc;  /* VMEXIT_HLT of a halted vCPU: when its next timer fires (~0) */
 	union {
 		struct {
 			uint16_t port;
@@ -203,6 +204,7 @@ unsigned vm_msr_index_list(uint32_t *out, unsigned max);
 int vm_irqchip_create(struct vm *vm);
 int vm_pit_create(struct vm *vm);
 int vm_set_boot_cpu(struct vm *vm, uint64_t id);
+int vm_irq_resample(struct vm *vm, uint64_t gsi, bool on);
 struct hv_irq_route;
 int vm_irq_routing(struct vm *vm, const struct hv_irq_route *r, unsigned n);
 bool vm_has_irqchip(struct vm *vm);

@@ -10,7 +10,7 @@
 #ifndef HVABI_H
 #define HVABI_H
 
-#define HV_ABI_VERSION 4
+#define HV_ABI_VERSION 5
 
 /* CPUID leaf 0x40000000: EAX = highest hypervisor leaf, EBX:ECX:EDX = this signature. */
 #define HV_CPUID_LEAF	   0x40000000
@@ -93,16 +93,17 @@ enum hv_dirty_op { HV_DIRTY_START = 0, HV_DIRTY_STOP = 1, HV_DIRTY_FETCH = 2 };
  * wake; state moves in KVM's layouts (kvm_pic_state, kvm_ioapic_state, kvm_pit_state2).
  */
 enum hv_irqchip_op {
-	HV_IRQCHIP_CREATE = 0,	 /* () -> 0, -EEXIST, -EINVAL after a vCPU */
-	HV_IRQCHIP_LINE = 1,	 /* (gsi, level, wake) -> 1 */
-	HV_IRQCHIP_MSI = 2,	 /* (address, data, wake) -> 1, -EINVAL for a bad address */
-	HV_IRQCHIP_GET = 3,	 /* (chip 0-2, 0, buf) */
-	HV_IRQCHIP_SET = 4,	 /* (chip 0-2, 0, buf) */
-	HV_IRQCHIP_PIT = 5,	 /* () -> 0: create the PIT */
-	HV_IRQCHIP_PIT_GET = 6,	 /* (0, 0, buf) */
-	HV_IRQCHIP_PIT_SET = 7,	 /* (0, 0, buf) */
-	HV_IRQCHIP_BOOT_CPU = 8, /* (id) -> 0, -EBUSY once a vCPU exists (KVM_SET_BOOT_CPU_ID) */
-	HV_IRQCHIP_ROUTING = 9,	 /* (n, 0, buf): n struct hv_irq_route (KVM_SET_GSI_ROUTING) */
+	HV_IRQCHIP_CREATE = 0,	  /* () -> 0, -EEXIST, -EINVAL after a vCPU */
+	HV_IRQCHIP_LINE = 1,	  /* (gsi, level, wake) -> 1 */
+	HV_IRQCHIP_MSI = 2,	  /* (address, data, wake) -> 1, -EINVAL for a bad address */
+	HV_IRQCHIP_GET = 3,	  /* (chip 0-2, 0, buf) */
+	HV_IRQCHIP_SET = 4,	  /* (chip 0-2, 0, buf) */
+	HV_IRQCHIP_PIT = 5,	  /* () -> 0: create the PIT */
+	HV_IRQCHIP_PIT_GET = 6,	  /* (0, 0, buf) */
+	HV_IRQCHIP_PIT_SET = 7,	  /* (0, 0, buf) */
+	HV_IRQCHIP_BOOT_CPU = 8,  /* (id) -> 0, -EBUSY once a vCPU exists (KVM_SET_BOOT_CPU_ID) */
+	HV_IRQCHIP_ROUTING = 9,	  /* (n, 0, buf): n struct hv_irq_route (KVM_SET_GSI_ROUTING) */
+	HV_IRQCHIP_RESAMPLE = 10, /* (gsi < 64, on): an EOI lowers it and reports it (resampled) */
 	HV_IRQCHIP_OPS
 };
 
@@ -249,8 +250,9 @@ struct hv_exit {
 	unsigned char pad2;
 	unsigned short count; /* IO: elements; a string form's are at HV_IO_DATA in the page */
 	unsigned int pad3;
-	unsigned long long wake;     /* halted vCPUs (bit per id) this run made runnable */
-	unsigned long long wake_tsc; /* HLT of a halted vCPU: the TSC at its next timer (~0) */
+	unsigned long long wake;      /* halted vCPUs (bit per id) this run made runnable */
+	unsigned long long wake_tsc;  /* HLT of a halted vCPU: the TSC at its next timer (~0) */
+	unsigned long long resampled; /* GSIs (bit per GSI) of resampling irqfds EOIed */
 };
 
 #ifdef __KERNEL__

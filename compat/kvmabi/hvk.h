@@ -106,6 +106,7 @@ void hvk_irq_pulse(struct hvk_vm *vm, u32 gsi);
 
 /* hvk_irqfd.c */
 long hvk_irqfd(struct hvk_vm *vm, void __user *argp);
+void hvk_irqfd_resampled(struct hvk_vm *vm, u64 gsis);
 void hvk_irqfd_release(struct hvk_vm *vm);
 
 /* hvk_ioeventfd.c */

@@ -2,7 +2,9 @@
 /*
  * KVM_IRQFD: an eventfd whose signal raises a GSI of the in-hypervisor irqchip (a pulse: high,
  * then low, as KVM injects a non-resampling irqfd). The eventfd's wait queue calls us in atomic
- * context; the hypercall is made from a work item. Resampling is not offered.
+ * context; the hypercall is made from a work item. A resampling irqfd (GSIs below 64) holds the
+ * GSI high instead; the guest's EOI at the IOAPIC lowers it in the hypervisor, and the exit
+ * that reports it here signals the resamplefd, as KVM's do.
  */
 #include <linux/eventfd.h>
 #include <linux/file.h>
@@ -17,6 +19,7 @@ struct hvk_irqfd {
 	struct list_head link;
 	struct hvk_vm *vm;
 	struct eventfd_ctx *ctx;
+	struct eventfd_ctx *resample; /* KVM_IRQFD_FLAG_RESAMPLE's, or NULL */
 	u32 gsi;
 	wait_queue_entry_t wait;
 	poll_table pt;
@@ -28,7 +31,10 @@ static void irqfd_inject(struct work_struct *work)
 {
 	struct hvk_irqfd *f = container_of(work, struct hvk_irqfd, inject);
 
-	hvk_irq_pulse(f->vm, f->gsi);
+	if (f->resample)
+		hv_call(HC_IRQCHIP, f->vm->handle, HV_IRQCHIP_LINE, f->gsi, 1, 0);
+	else
+		hvk_irq_pulse(f->vm, f->gsi);
 }
 
 /* Called by the eventfd with its wait-queue lock held: consume the count, inject later. */
@@ -60,7 +66,36 @@ static void irqfd_free(struct hvk_irqfd *f)
 	eventfd_ctx_remove_wait_queue(f->ctx, &f->wait, &cnt);
 	flush_work(&f->inject);
 	eventfd_ctx_put(f->ctx);
+	if (f->resample)
+		eventfd_ctx_put(f->resample);
 	kfree(f);
+}
+
+/* The last resampling irqfd of a GSI went: the GSI stops being resampled and drops. */
+static void resample_off(struct hvk_vm *vm, u32 gsi)
+{
+	struct hvk_irqfd *p;
+	bool other = false;
+
+	spin_lock(&vm->ioevent_lock);
+	list_for_each_entry(p, &vm->irqfds, link) other |= p->resample && p->gsi == gsi;
+	spin_unlock(&vm->ioevent_lock);
+	if (other)
+		return;
+	hv_call(HC_IRQCHIP, vm->handle, HV_IRQCHIP_RESAMPLE, gsi, 0, 0);
+	hv_call(HC_IRQCHIP, vm->handle, HV_IRQCHIP_LINE, gsi, 0, 0);
+}
+
+/* An exit reported resampling GSIs the guest EOIed: their resamplefds are signalled. */
+void hvk_irqfd_resampled(struct hvk_vm *vm, u64 gsis)
+{
+	struct hvk_irqfd *p;
+
+	spin_lock(&vm->ioevent_lock);
+	list_for_each_entry(p, &vm->irqfds, link)
+		if (p->resample && p->gsi < 64 && (gsis >> p->gsi & 1))
+			eventfd_signal(p->resample, 1);
+	spin_unlock(&vm->ioevent_lock);
 }
 
 static long assign(struct hvk_vm *vm, struct kvm_irqfd *a)
@@ -84,6 +119,18 @@ static long assign(struct hvk_vm *vm, struct kvm_irqfd *a)
 	}
 	f->vm = vm;
 	f->gsi = a->gsi;
+	if (a->flags & KVM_IRQFD_FLAG_RESAMPLE) {
+		f->resample = eventfd_ctx_fdget(a->resamplefd);
+		rc = IS_ERR(f->resample) ? PTR_ERR(f->resample)
+					 : hv_call(HC_IRQCHIP, vm->handle, HV_IRQCHIP_RESAMPLE,
+						   a->gsi, 1, 0);
+		if (rc) {
+			if (!IS_ERR(f->resample))
+				eventfd_ctx_put(f->resample);
+			eventfd_ctx_put(f->ctx);
+			goto out;
+		}
+	}
 	INIT_WORK(&f->inject, irqfd_inject);
 	init_waitqueue_func_entry(&f->wait, irqfd_wakeup);
 	init_poll_funcptr(&f->pt, irqfd_queue);
@@ -94,6 +141,10 @@ static long assign(struct hvk_vm *vm, struct kvm_irqfd *a)
 		list_add_tail(&f->link, &vm->irqfds);
 	spin_unlock(&vm->ioevent_lock);
 	if (rc) {
+		if (f->resample) {
+			eventfd_ctx_put(f->resample);
+			resample_off(vm, f->gsi);
+		}
 		eventfd_ctx_put(f->ctx);
 		goto out;
 	}
@@ -122,8 +173,12 @@ static long deassign(struct hvk_vm *vm, struct kvm_irqfd *a)
 		list_del(&found->link);
 	spin_unlock(&vm->ioevent_lock);
 	eventfd_ctx_put(ctx);
-	if (found)
+	if (found && found->resample) {
 		irqfd_free(found);
+		resample_off(vm, a->gsi);
+	} else if (found) {
+		irqfd_free(found);
+	}
 	return 0;
 }
 
@@ -133,8 +188,8 @@ long hvk_irqfd(struct hvk_vm *vm, void __user *argp)
 
 	if (copy_from_user(&a, argp, sizeof(a)))
 		return -EFAULT;
-	if (a.flags & ~KVM_IRQFD_FLAG_DEASSIGN)
-		return -EINVAL; /* KVM_IRQFD_FLAG_RESAMPLE: not offered */
+	if (a.flags & ~(KVM_IRQFD_FLAG_DEASSIGN | KVM_IRQFD_FLAG_RESAMPLE))
+		return -EINVAL;
 	if (a.flags & KVM_IRQFD_FLAG_DEASSIGN)
 		return deassign(vm, &a);
 	if (!vm->irqchip || a.gsi >= HV_MAX_ROUTES)

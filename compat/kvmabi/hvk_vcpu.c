@@ -202,6 +202,8 @@ static long vcpu_run(struct hvk_vcpu *vc)
 			return rc;
 		if (hv_exit_of(vc)->wake)
 			hvk_wake(vc->vm, hv_exit_of(vc)->wake);
+		if (hv_exit_of(vc)->resampled)
+			hvk_irqfd_resampled(vc->vm, hv_exit_of(vc)->resampled);
 		vc->pending = NOTHING; /* the access completed: its data went in */
 		in_data = 0;
 		run->if_flag = !!(hv_exit_of(vc)->rflags & X86_EFLAGS_IF);

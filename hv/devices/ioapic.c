@@ -85,6 +85,8 @@ void ioapic_eoi(struct ioapic *io, uint8_t vector, const struct irq_env *env)
 		    !(*e & IOAPIC_RTE_RIRR))
 			continue;
 		*e &= ~IOAPIC_RTE_RIRR;
+		if (env->ack)
+			env->ack(env->ctx, pin);
 		service_level(io, pin, env);
 	}
 }

@@ -48,6 +48,9 @@ struct irq_env {
 	void (*eoi)(void *ctx, uint8_t vector);
 	/* a source line changed (the PIT's output on GSI 0): routed to the PIC and IOAPIC */
 	void (*set_irq)(void *ctx, unsigned gsi, int level);
+	/* optional: an IOAPIC pin's level interrupt was EOIed; called before the pin is looked at
+	 * again (KVM's ack notifiers, for resampling irqfds) */
+	void (*ack)(void *ctx, unsigned pin);
 };
 
 #endif

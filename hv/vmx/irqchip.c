@@ -48,7 +48,8 @@ struct irqchip {
 	uint64_t levels[2];
 	unsigned nroutes;
 	struct hv_irq_route routes[HV_MAX_ROUTES];
-	uint64_t wake; /* halted vCPUs made runnable: dom0 must wake them */
+	uint64_t wake;		      /* halted vCPUs made runnable: dom0 must wake them */
+	uint64_t resample, resampled; /* GSIs of resampling irqfds; those EOIed, for dom0 */
 };
 
 /* ---- time ---- */
@@ -174,6 +175,36 @@ static void gsi_level(struct irqchip *c, unsigned src, unsigned gsi, int level)
 static void set_irq(void *ctx, unsigned gsi, int level)
 {
 	gsi_level(ctx, SRC_DEVICE, gsi, level);
+}
+
+/* An EOI of an IOAPIC pin: a resampling GSI routed there is lowered, and dom0 told (as KVM). */
+static void ack(void *ctx, unsigned pin)
+{
+	struct irqchip *c = ctx;
+
+	for (unsigned i = 0; i < c->nroutes; i++) {
+		const struct hv_irq_route *r = &c->routes[i];
+		if (r->type == HV_ROUTE_IRQCHIP && r->chip == 2 && r->pin == pin && r->gsi < 64 &&
+		    (c->resample >> r->gsi & 1)) {
+			gsi_level(c, SRC_USER, r->gsi, 0);
+			c->resampled |= 1ULL << r->gsi;
+		}
+	}
+}
+
+/* KVM_IRQFD_FLAG_RESAMPLE on a GSI (below 64), or no more. */
+int vm_irq_resample(struct vm *vm, uint64_t gsi, bool on)
+{
+	struct irqchip *c = chip_of(vm);
+
+	if (!c)
+		return -ENXIO;
+	if (gsi >= 64)
+		return -EINVAL;
+	spin_lock(&c->lock);
+	c->resample = (c->resample & ~(1ULL << gsi)) | ((uint64_t)on << gsi);
+	spin_unlock(&c->lock);
+	return 0;
 }
 
 /* KVM's default routes: GSI n to IOAPIC pin n and, below 16, to PIC pin n. */
@@ -376,7 +407,7 @@ int vm_irqchip_create(struct vm *vm)
 		return -ENOMEM;
 	c = phys_to_virt(pa);
 	*c = (struct irqchip){.vm = vm, .tsc0 = rdtsc()};
-	c->env = (struct irq_env){c, now_ns, deliver, eoi, set_irq};
+	c->env = (struct irq_env){c, now_ns, deliver, eoi, set_irq, ack};
 	pic_reset(&c->pic);
 	ioapic_reset(&c->ioapic, IOAPIC_DEFAULT_BASE);
 	default_routes(c);
@@ -677,22 +708,22 @@ bool irqchip_halted(struct vcpu *v, uint64_t *wake_tsc)
 
 bool irqchip_wake_pending(struct vm *vm)
 {
-	return vm->irqchip && __atomic_load_n(&vm->irqchip->wake, __ATOMIC_RELAXED);
+	return vm->irqchip && (__atomic_load_n(&vm->irqchip->wake, __ATOMIC_RELAXED) |
+			       __atomic_load_n(&vm->irqchip->resampled, __ATOMIC_RELAXED));
 }
 
-/* Halted vCPUs this vCPU's exits made runnable (dom0 wakes them); then forgotten. */
-uint64_t irqchip_take_wake(struct vm *vm)
+/* What dom0 must act on, then forgotten: halted vCPUs made runnable, resampling GSIs EOIed. */
+void irqchip_take_wake(struct vm *vm, struct vm_exit *x)
 {
 	struct irqchip *c = chip_of(vm);
-	uint64_t w;
 
-	if (!c || !c->wake)
-		return 0;
+	if (!c || !(c->wake | c->resampled))
+		return;
 	spin_lock(&c->lock);
-	w = c->wake;
-	c->wake = 0;
+	x->wake = c->wake;
+	x->resampled = c->resampled;
+	c->wake = c->resampled = 0;
 	spin_unlock(&c->lock);
-	return w;
 }
 
 /* KVM_GET_MP_STATE with an irqchip. */

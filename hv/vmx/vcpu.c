@@ -219,7 +219,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 		__builtin_memset(x, 0, sizeof(*x));
 		x->kind = VMEXIT_HLT;
 		x->wake_tsc = wake_tsc;
-		x->wake = irqchip_take_wake(v->vm);
+		irqchip_take_wake(v->vm, x);
 		vcpu_put(v);
 		return 0;
 	}
@@ -253,7 +253,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 	x->irq_ready = (x->rflags & RFLAGS_IF) && v->irq_pending < 0 &&
 		       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
 			 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
-	x->wake = irqchip_take_wake(v->vm);
+	irqchip_take_wake(v->vm, x);
 	fpu_leave(v, host_xcr0);
 	debug_leave(v);
 	guest_msrs_put(v);

@@ -199,7 +199,7 @@ void irqchip_vcpu_free(struct vcpu *v);
 void irqchip_prepare_entry(struct vcpu *v);
 void irqchip_requests(struct vcpu *v);
 bool irqchip_halted(struct vcpu *v, uint64_t *wake_tsc);
-uint64_t irqchip_take_wake(struct vm *vm);
+void irqchip_take_wake(struct vm *vm, struct vm_exit *x);
 bool irqchip_wake_pending(struct vm *vm); /* halted vCPUs wait for dom0 to wake them */
 bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok);
 void vm_irqchip_free(struct vm *vm);

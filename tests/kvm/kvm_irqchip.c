@@ -155,7 +155,9 @@ static void irqfd(struct vmx *x)
 	pthread_t t;
 
 	f.flags = KVM_IRQFD_FLAG_RESAMPLE;
-	check("KVM_IRQFD with resampling", io(x->vm, KVM_IRQFD, (uintptr_t)&f), -EINVAL);
+	f.resamplefd = 12345;
+	check("KVM_IRQFD resampling with a bad resamplefd", io(x->vm, KVM_IRQFD, (uintptr_t)&f),
+	      -EBADF);
 	f.flags = 0;
 	f.gsi = 256;
 	check("KVM_IRQFD GSI 256", io(x->vm, KVM_IRQFD, (uintptr_t)&f), -EINVAL);
@@ -317,6 +319,42 @@ static struct kvm_irq_routing_entry pin_route(uint32_t gsi, uint32_t chip, uint3
 		.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP, .u.irqchip = {chip, pin}};
 }
 
+/*
+ * A resampling irqfd on a level-triggered pin: its signal holds GSI 7 high until the guest's
+ * EOI, which lowers it (no second interrupt) and signals the resamplefd.
+ */
+static void resample(struct vmx *x)
+{
+	int efd = eventfd(0, 0), rfd = eventfd(0, EFD_NONBLOCK);
+	struct kvm_irqfd f = {
+		.fd = efd, .gsi = 7, .flags = KVM_IRQFD_FLAG_RESAMPLE, .resamplefd = rfd};
+	struct kvm_irqchip chip = {.chip_id = KVM_IRQCHIP_IOAPIC};
+	uint64_t one = 1, got = 0;
+	long rc;
+
+	check("KVM_CAP_IRQFD_RESAMPLE", io(x->vm, KVM_CHECK_EXTENSION, KVM_CAP_IRQFD_RESAMPLE), 1);
+	rt.e[0] = pin_route(7, 2, 7);
+	check("GSI 7 to IOAPIC pin 7", set_routes(x->vm, 1), 0);
+	io(x->vm, KVM_GET_IRQCHIP, (uintptr_t)&chip);
+	chip.chip.ioapic.redirtbl[7].bits = 0x8046; /* level, vector 0x46, APIC 0 */
+	check("pin 7 level-triggered (KVM_SET_IRQCHIP)",
+	      io(x->vm, KVM_SET_IRQCHIP, (uintptr_t)&chip), 0);
+	check("KVM_IRQFD with resampling", io(x->vm, KVM_IRQFD, (uintptr_t)&f), 0);
+	check("eventfd signalled", write(efd, &one, 8), 8);
+	for (int i = 0; i < 10 && (rc = run_out(x)) == 0x56; i++)
+		;
+	check("the level interrupt reaches the guest's handler", rc, 0x57);
+	check("after its EOI no second one: the next exit is a tick", run_out(x), 0x56);
+	check("the resamplefd was signalled", read(rfd, &got, 8), 8);
+	check("... once", (long)got, 1);
+	io(x->vm, KVM_GET_IRQCHIP, (uintptr_t)&chip);
+	check("pin 7: remote IRR clear", chip.chip.ioapic.redirtbl[7].fields.remote_irr, 0);
+	f.flags = KVM_IRQFD_FLAG_DEASSIGN;
+	check("KVM_IRQFD deassign", io(x->vm, KVM_IRQFD, (uintptr_t)&f), 0);
+	close(efd);
+	close(rfd);
+}
+
 /* Lines of the running guest through KVM_SET_GSI_ROUTING: an irqchip pin and an MSI. */
 static void routing(struct vmx *x)
 {
@@ -359,6 +397,7 @@ static void routing(struct vmx *x)
 	io(x->vm, KVM_IRQ_LINE, (uintptr_t)&l);
 	check("GSI 6 without a route raises nothing: the next exit is a tick", run_out(x), 0x56);
 	check("no routes at all", set_routes(x->vm, 0), 0);
+	resample(x);
 }
 
 static long next_tick(struct vmx *x)

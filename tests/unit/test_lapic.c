@@ -41,7 +41,7 @@ static void fake_eoi(void *ctx, uint8_t vector)
 	eois[neois++] = vector;
 }
 
-static const struct irq_env env = {NULL, fake_now, fake_deliver, fake_eoi, NULL};
+static const struct irq_env env = {NULL, fake_now, fake_deliver, fake_eoi, NULL, NULL};
 static struct vlapic L;
 
 static int setup(void **state)
