@@ -8,6 +8,7 @@
 #include "errno.h"
 #include "hypercall.h"
 #include "mm.h"
+#include "tsc.h"
 #include "vm.h"
 
 struct msr_entry { /* struct kvm_msr_entry */
@@ -302,6 +303,24 @@ int64_t hc_irqchip(struct hc_ctx *c)
 	if (rc >= 0 && (op == HV_IRQCHIP_GET || op == HV_IRQCHIP_PIT_GET))
 		__builtin_memcpy(phys_to_virt(pa), state, buf_size[op]);
 	return rc;
+}
+
+/* HC_VM_CLOCK (vm, set, ns, buf): KVM_SET_CLOCK, or KVM_GET_CLOCK's ns and host TSC at buf. */
+int64_t hc_vm_clock(struct hc_ctx *c)
+{
+	uint64_t *out, tsc;
+
+	if (c->arg[1]) {
+		vm_set_clock(c->vm, c->arg[2]);
+		return 0;
+	}
+	if ((c->arg[3] & 7) || !dom0_owns_range(c->arg[3], 16))
+		return -EFAULT;
+	out = phys_to_virt(c->arg[3]);
+	tsc = rdtsc();
+	out[0] = vm_clock_ns(c->vm, tsc);
+	out[1] = tsc;
+	return 0;
 }
 
 /* HC_VM_DIRTY (vm, op, gpa, npages, bitmap) */

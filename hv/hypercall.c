@@ -50,6 +50,7 @@ static const struct hypercall hypercalls[HC_COUNT] = {
 	[HC_VCPU_STATS] = {hc_vcpu_stats, HC_DOM0, HC_ON_VM},
 	[HC_VCPU_DEBUG] = {hc_vcpu_debug, HC_DOM0, HC_ON_VCPU},
 	[HC_IRQCHIP] = {hc_irqchip, HC_DOM0, HC_ON_VM},
+	[HC_VM_CLOCK] = {hc_vm_clock, HC_DOM0, HC_ON_VM},
 	[HC_VM_DIRTY] = {hc_vm_dirty, HC_DOM0, HC_ON_VM},
 	[HC_DEV_CREATE] = {hc_dev_create, HC_DOM0, HC_ON_VM},
 	[HC_DEV_ATTR] = {hc_dev_attr, HC_DOM0, HC_ON_VM},

@@ -41,6 +41,7 @@ int64_t hc_sys_info(struct hc_ctx *c);
 int64_t hc_vcpu_stats(struct hc_ctx *c);
 int64_t hc_vcpu_debug(struct hc_ctx *c);
 int64_t hc_irqchip(struct hc_ctx *c);
+int64_t hc_vm_clock(struct hc_ctx *c);
 int64_t hc_vm_dirty(struct hc_ctx *c);
 /* hc_dev.c: in-hypervisor devices */
 int64_t hc_dev_create(struct hc_ctx *c);

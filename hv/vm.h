@@ -204,6 +204,9 @@ unsigned vm_msr_index_list(uint32_t *out, unsigned max);
 int vm_irqchip_create(struct vm *vm);
 int vm_pit_create(struct vm *vm);
 int vm_set_boot_cpu(struct vm *vm, uint64_t id);
+/* kvmclock: the VM clock in ns when the host TSC reads tsc; set it to read ns now */
+uint64_t vm_clock_ns(struct vm *vm, uint64_t tsc);
+void vm_set_clock(struct vm *vm, uint64_t ns);
 int vm_irq_resample(struct vm *vm, uint64_t gsi, bool on);
 struct hv_irq_route;
 int vm_irq_routing(struct vm *vm, const struct hv_irq_route *r, unsigned n);

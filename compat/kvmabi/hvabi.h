@@ -49,6 +49,7 @@ enum hv_hypercall {
 	HC_VCPU_STATS = 20,	/* (vm, id, buf, count) -> HV_STAT_COUNT; works while it runs */
 	HC_VCPU_DEBUG = 21,	/* (vm, id, control, buf): HV_DBG_*, u64 DR0-7 at buf */
 	HC_IRQCHIP = 22,	/* (vm, op, arg, arg2, buf) -> per op (enum hv_irqchip_op) */
+	HC_VM_CLOCK = 23,	/* (vm, set, ns, buf): kvmclock; get: u64 ns, host TSC at buf */
 	HC_COUNT
 };
 

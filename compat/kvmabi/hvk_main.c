@@ -16,6 +16,8 @@
 #include "hv_devices.h"
 #include "hvk.h"
 
+#define CLOCK_FLAGS (KVM_CLOCK_TSC_STABLE | KVM_CLOCK_REALTIME | KVM_CLOCK_HOST_TSC)
+
 /* What works, and nothing else: KVM_CHECK_EXTENSION on /dev/kvm and on a VM fd. */
 long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 {
@@ -40,7 +42,12 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_HV_DEVICES:
 	case KVM_CAP_MMU_SHADOW_CACHE_CONTROL:
 	case KVM_CAP_SET_BOOT_CPU_ID:
+	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS: /* a slot of size 0 deletes it */
+	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
+	case KVM_CAP_INTERNAL_ERROR_DATA: /* internal.ndata and data[] are filled */
 		return 1;
+	case KVM_CAP_ADJUST_CLOCK:
+		return CLOCK_FLAGS;
 	case KVM_CAP_IRQ_ROUTING:
 		return HV_MAX_ROUTES; /* as KVM: how many routes (QEMU takes it for the GSI count) */
 	case KVM_CAP_SYNC_REGS:
@@ -164,6 +171,39 @@ static long nr_mmu_pages(struct hvk_vm *vm, unsigned long n, bool set)
 	return 0;
 }
 
+/* KVM_GET/SET_CLOCK: kvmclock, kept by the hypervisor; realtime pairs it with dom0's clock. */
+static long vm_clock(struct hvk_vm *vm, struct kvm_clock_data __user *user, bool set)
+{
+	struct kvm_clock_data d;
+	u64 *buf;
+	long rc;
+
+	if (set) {
+		if (copy_from_user(&d, user, sizeof(d)))
+			return -EFAULT;
+		if (d.flags & ~CLOCK_FLAGS)
+			return -EINVAL;
+		if ((d.flags & KVM_CLOCK_REALTIME) && ktime_get_real_ns() > d.realtime)
+			d.clock += ktime_get_real_ns() - d.realtime; /* as KVM: the time since */
+		return hv_call(HC_VM_CLOCK, vm->handle, 1, d.clock, 0, 0);
+	}
+	buf = hvk_buf_alloc(PAGE_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	memset(&d, 0, sizeof(d));
+	preempt_disable(); /* the three readings as close together as can be */
+	rc = hv_call(HC_VM_CLOCK, vm->handle, 0, 0, virt_to_phys(buf), 0);
+	d.realtime = ktime_get_real_ns();
+	preempt_enable();
+	d.clock = buf[0];
+	d.host_tsc = buf[1];
+	d.flags = CLOCK_FLAGS;
+	hvk_buf_free(buf, PAGE_SIZE);
+	if (rc)
+		return rc;
+	return copy_to_user(user, &d, sizeof(d)) ? -EFAULT : 0;
+}
+
 static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 {
 	struct hvk_vm *vm = f->private_data;
@@ -205,6 +245,9 @@ static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		return set_identity_map_addr(vm, (void __user *)arg);
 	case KVM_CHECK_EXTENSION:
 		return hvk_check_extension(vm, arg);
+	case KVM_GET_CLOCK:
+	case KVM_SET_CLOCK:
+		return vm_clock(vm, (void __user *)arg, ioctl == KVM_SET_CLOCK);
 	case KVM_SET_NR_MMU_PAGES:
 	case KVM_GET_NR_MMU_PAGES:
 		return nr_mmu_pages(vm, arg, ioctl == KVM_SET_NR_MMU_PAGES);

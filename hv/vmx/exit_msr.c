@@ -171,7 +171,7 @@ bool vcpu_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	const struct msr_desc *d = find(msr);
 	bool ok;
 
-	if (irqchip_msr(v, msr, val, false, &ok))
+	if (irqchip_msr(v, msr, val, false, &ok) || kvmclock_msr(v, msr, val, false, &ok))
 		return ok;
 	if (!d)
 		return false;
@@ -190,7 +190,7 @@ bool vcpu_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, bool host)
 	const struct msr_desc *d = find(msr);
 	bool ok;
 
-	if (irqchip_msr(v, msr, &val, true, &ok))
+	if (irqchip_msr(v, msr, &val, true, &ok) || kvmclock_msr(v, msr, &val, true, &ok))
 		return ok;
 	if (msr == MSR_MTRR_CAP) /* read-only: a restore may write back what it read */
 		return host && val == read_special(v, msr);

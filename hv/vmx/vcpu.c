@@ -157,6 +157,7 @@ static void prepare_entry(struct vcpu *v)
 		invept(INVEPT_SINGLE, v->vm->eptp);
 	}
 	irqchip_prepare_entry(v);
+	kvmclock_prepare_entry(v);
 	events_inject(v);
 	debug_prepare_entry(v);
 }

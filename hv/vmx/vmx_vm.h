@@ -59,8 +59,10 @@ struct vm {
 	spinlock_t lock;
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	unsigned nvcpus;
-	unsigned bsp_id; /* KVM_SET_BOOT_CPU_ID's, before any vCPU; 0 by default */
-	bool kvm_rules;	 /* dom0's KVM made it: CPUID from the vCPU's table only */
+	unsigned bsp_id;      /* KVM_SET_BOOT_CPU_ID's, before any vCPU; 0 by default */
+	int64_t clock_offset; /* kvmclock: the VM clock minus the host TSC's nanoseconds */
+	uint32_t clock_gen;   /* bumped by KVM_SET_CLOCK: pvclock pages are rewritten */
+	bool kvm_rules;	      /* dom0's KVM made it: CPUID from the vCPU's table only */
 	struct dirty_range dirty[VM_MAX_DIRTY];
 	struct irqchip *irqchip; /* KVM_CREATE_IRQCHIP's models, or NULL */
 	uint64_t tsc_offset;	 /* guest TSC - host TSC for new vCPUs */
@@ -102,6 +104,8 @@ struct vcpu {
 	struct cpuid_table *cpuid; /* KVM_SET_CPUID2's table, or NULL */
 	bool pinned;		   /* never moves: the VMCS stays loaded on its CPU */
 	int last_cpu;		   /* CPU that last ran it, -1 never */
+	uint64_t pvclock;	   /* MSR_KVM_SYSTEM_TIME_NEW: the page's GPA, bit 0 enabled */
+	uint32_t clock_gen;	   /* the VM clock generation its page was written for */
 	int guest_cpu;		   /* CPU it is in guest mode on (or about to be), -1 none */
 	uint64_t flushed_gen;
 	uint64_t xcr0;
@@ -191,6 +195,9 @@ uint32_t debug_exceptions(struct vcpu *v);
 bool debug_exception(struct vcpu *v, unsigned vector, struct vm_exit *x);
 int handle_mtf(struct vcpu *v, struct vm_exit *x);
 int debug_general_detect(struct vcpu *v, struct vm_exit *x); /* MOV DR under DR7.GD */
+/* kvmclock.c */
+void kvmclock_prepare_entry(struct vcpu *v);
+bool kvmclock_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok);
 #define DR7_GD (1ULL << 13)
 
 /* irqchip.c */

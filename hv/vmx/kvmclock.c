@@ -1,0 +1,83 @@
+/*
+ * kvmclock, as KVM offers it: a VM clock in nanoseconds (KVM_GET/SET_CLOCK) that runs with the
+ * host's TSC, and per vCPU the pvclock page the guest registers with MSR_KVM_SYSTEM_TIME_NEW,
+ * from which it reads that clock with RDTSC alone. The page is rewritten when the guest
+ * registers it and, before the next entry, whenever the VM clock is set.
+ */
+#include "../errno.h"
+#include "../tsc.h"
+#include "../x86.h"
+#include "insn.h"
+#include "vmx.h"
+#include "vmx_vm.h"
+
+#define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
+#define PVCLOCK_TSC_STABLE	1
+
+struct pvclock {
+	uint32_t version, pad0;
+	uint64_t tsc_timestamp, system_time;
+	uint32_t tsc_to_system_mul;
+	int8_t tsc_shift;
+	uint8_t flags, pad[2];
+};
+
+_Static_assert(sizeof(struct pvclock) == 32, "struct pvclock_vcpu_time_info");
+
+static uint64_t host_ns(uint64_t tsc)
+{
+	return tsc / tsc_khz * 1000000 + tsc % tsc_khz * 1000000 / tsc_khz;
+}
+
+/* The VM clock when the host TSC reads `tsc`. */
+uint64_t vm_clock_ns(struct vm *vm, uint64_t tsc)
+{
+	return host_ns(tsc) + (uint64_t)__atomic_load_n(&vm->clock_offset, __ATOMIC_RELAXED);
+}
+
+/* KVM_SET_CLOCK: the clock reads `ns` now; every vCPU's page follows at its next entry. */
+void vm_set_clock(struct vm *vm, uint64_t ns)
+{
+	__atomic_store_n(&vm->clock_offset, (int64_t)(ns - host_ns(rdtsc())), __ATOMIC_RELAXED);
+	__atomic_add_fetch(&vm->clock_gen, 1, __ATOMIC_RELEASE);
+}
+
+/* The guest's pvclock page for now (VMCS loaded): ns = system_time + scaled TSC delta. */
+static void write_page(struct vcpu *v)
+{
+	uint64_t tsc = rdtsc(), scale = (1000000ULL << 32) / tsc_khz; /* 32.32 ns per cycle */
+	struct pvclock p = {.flags = PVCLOCK_TSC_STABLE};
+
+	v->clock_gen = __atomic_load_n(&v->vm->clock_gen, __ATOMIC_ACQUIRE);
+	while (scale >> 32)
+		scale >>= 1, p.tsc_shift++; /* the guest shifts the delta left as much */
+	p.tsc_to_system_mul = (uint32_t)scale;
+	p.tsc_timestamp = tsc + vmread(VMCS_TSC_OFFSET);
+	p.system_time = vm_clock_ns(v->vm, tsc);
+	vm_read(v->vm, v->pvclock & ~1ULL, &p.version, 4);
+	p.version = (p.version + 2) & ~1u; /* even: not being updated (the guest is not running) */
+	vm_write(v->vm, v->pvclock & ~1ULL, &p, sizeof(p));
+}
+
+void kvmclock_prepare_entry(struct vcpu *v)
+{
+	if ((v->pvclock & 1) &&
+	    v->clock_gen != __atomic_load_n(&v->vm->clock_gen, __ATOMIC_RELAXED))
+		write_page(v);
+}
+
+/* MSR_KVM_SYSTEM_TIME_NEW of a KVM VM: handled (true, *ok the result) or not ours. */
+bool kvmclock_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok)
+{
+	if (msr != MSR_KVM_SYSTEM_TIME_NEW || !v->vm->kvm_rules)
+		return false;
+	*ok = true;
+	if (!write) {
+		*val = v->pvclock;
+		return true;
+	}
+	v->pvclock = *val;
+	if (*val & 1)
+		write_page(v);
+	return true;
+}
