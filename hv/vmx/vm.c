@@ -100,7 +100,7 @@ void vcpu_destroy(struct vcpu *v);
 void vm_set_kvm_rules(struct vm *vm)
 {
 	vm->kvm_rules = true;
-	vm_set_clock(vm, 0); /* kvmclock starts at 0, as KVM's */
+	vm_set_clock(vm, 0);	   /* kvmclock starts at 0, as KVM's */
 	vm->tsc_offset = -rdtsc(); /* as KVM: the guest's TSC starts at 0 */
 }
 
