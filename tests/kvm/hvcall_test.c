@@ -36,7 +36,7 @@ static long run(long vm, struct hv_exit *e, phys_addr_t e_pa)
 /* Real mode at 0x1000 set through the register hypercalls: IN, OUT of what came in, HLT. */
 static int registers(struct page *ram, struct page *list, struct page *ex, struct page *scratch)
 {
-	static const u8 code[] = { 0xe4, 0x11, 0xe6, 0x10, 0xf4 }; /* in $0x11; out $0x10; hlt */
+	static const u8 code[] = {0xe4, 0x11, 0xe6, 0x10, 0xf4}; /* in $0x11; out $0x10; hlt */
 	struct hv_sregs *s = page_address(scratch);
 	struct hv_regs *r = page_address(scratch);
 	struct hv_exit *e = page_address(ex);
@@ -75,7 +75,7 @@ static int registers(struct page *ram, struct page *list, struct page *ex, struc
 
 static int exercise(struct page *ram, struct page *list, struct page *ex)
 {
-	static const u8 code[] = { 0xb0, 0x42, 0xe6, 0x10, 0xf4 }; /* mov $0x42,%al; out; hlt */
+	static const u8 code[] = {0xb0, 0x42, 0xe6, 0x10, 0xf4}; /* mov $0x42,%al; out; hlt */
 	struct hv_exit *e = page_address(ex);
 	u64 *pfn = page_address(list);
 	int fails = 0;

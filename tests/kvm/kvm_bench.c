@@ -247,27 +247,6 @@ static struct figures figures_at(const uint8_t *ram, unsigned off)
 	return (struct figures){w[0] | (uint64_t)w[1] << 32, w[2]};
 }
 
-struct ap {
-	int vcpu;
-	long rc;
-	struct kvm_run *run;
-};
-
-/* vCPU 1's thread: KVM_RUN until the signal that ends it (EINTR, KVM_EXIT_INTR). */
-static void *ap_thread(void *arg)
-{
-	struct ap *ap = arg;
-
-	while ((ap->rc = io(ap->vcpu, KVM_RUN, 0)) == 0)
-		;
-	return NULL;
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-}
-
 /* The irqchip cases: a VM with the in-hypervisor irqchip and two vCPUs. */
 static void irq_bench(int kvm, long iters, long base)
 {
@@ -275,9 +254,9 @@ static void irq_bench(int kvm, long iters, long base)
 	struct kvm_mp_state runnable = {KVM_MP_STATE_RUNNABLE};
 	int vm = io(kvm, KVM_CREATE_VM, 0), bsp;
 	long mmap_size = io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = {.sa_handler = interrupt_only};
 	struct kvm_run *run;
-	struct ap ap = {0};
+	struct vcpu_thread ap = {0};
 	struct figures t, i, sp;
 	struct kvm_regs regs;
 	uint8_t *ram;
@@ -294,14 +273,14 @@ static void irq_bench(int kvm, long iters, long base)
 	r.userspace_addr = (uintptr_t)ram;
 	check("RAM", io(vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&r), 0);
 	bsp = io(vm, KVM_CREATE_VCPU, 0);
-	ap.vcpu = io(vm, KVM_CREATE_VCPU, 1);
+	ap.fd = io(vm, KVM_CREATE_VCPU, 1);
 	run = mmap(NULL, mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, bsp, 0);
 	check("vCPU 0 in protected mode", flat32(bsp, ram, GDT, IDT, IRQ_AT(g_irq), 0x8000), 0);
-	check("vCPU 1 in protected mode", flat32(ap.vcpu, ram, GDT, IDT, IRQ_AT(g_ap), 0x7000), 0);
-	check("vCPU 1 runnable", io(ap.vcpu, KVM_SET_MP_STATE, (uintptr_t)&runnable), 0);
+	check("vCPU 1 in protected mode", flat32(ap.fd, ram, GDT, IDT, IRQ_AT(g_ap), 0x7000), 0);
+	check("vCPU 1 runnable", io(ap.fd, KVM_SET_MP_STATE, (uintptr_t)&runnable), 0);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGALRM, &sa, NULL);
-	pthread_create(&th, NULL, ap_thread, &ap);
+	pthread_create(&th, NULL, vcpu_thread_run, &ap);
 	alarm(120); /* a hang becomes a failure that says where */
 	rc = io(bsp, KVM_RUN, 0);
 	alarm(0);
@@ -327,7 +306,7 @@ static void irq_bench(int kvm, long iters, long base)
 	       (unsigned long long)(sp.sum / iters - base));
 	munmap(run, mmap_size);
 	munmap(ram, RAM_SIZE);
-	close(ap.vcpu);
+	close(ap.fd);
 	close(bsp);
 	close(vm);
 }

@@ -80,25 +80,6 @@ static uint32_t at(const uint8_t *label)
 	return CODE + (uint32_t)(label - g_bsp);
 }
 
-struct vcpu1 {
-	int fd;
-	long rc;
-};
-
-static void *vcpu1_thread(void *arg)
-{
-	struct vcpu1 *v = arg;
-
-	while ((v->rc = io(v->fd, KVM_RUN, 0)) == 0)
-		;
-	return NULL;
-}
-
-static void on_signal(int sig)
-{
-	(void)sig;
-}
-
 static long out_port(int vcpu, struct kvm_run *run, uint8_t *data)
 {
 	long rc = io(vcpu, KVM_RUN, 0);
@@ -148,10 +129,10 @@ static void setup_ram(uint8_t *ram)
 int main(void)
 {
 	struct kvm_userspace_memory_region r = {.memory_size = RAM_SIZE};
-	struct sigaction sa = {.sa_handler = on_signal};
+	struct sigaction sa = {.sa_handler = interrupt_only};
 	int kvm = open("/dev/kvm", O_RDWR), vm, vcpu0;
 	long frames = hv_free_frames(), mmap_size;
-	struct vcpu1 v1 = {0};
+	struct vcpu_thread v1 = {0};
 	struct timespec t0, t1;
 	struct kvm_run *run;
 	struct kvm_sregs s;
@@ -181,8 +162,8 @@ int main(void)
 	check("vCPU 0 paging on", io(vcpu0, KVM_SET_SREGS, (uintptr_t)&s), 0);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGALRM, &sa, NULL);
-	pthread_create(&th, NULL, vcpu1_thread, &v1); /* it waits for INIT and SIPI */
-	alarm(60);				      /* a hang becomes a failure */
+	pthread_create(&th, NULL, vcpu_thread_run, &v1); /* it waits for INIT and SIPI */
+	alarm(60);					 /* a hang becomes a failure */
 	rc = out_port(vcpu0, run, &data);
 	check("vCPU 0 reads virtual 0x400000 (after vCPU 1 started)", rc, 0x10);
 	check("... frame A", data, 'A');

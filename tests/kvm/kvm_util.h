@@ -67,6 +67,27 @@ static inline void idt_gate32(uint8_t *ram, uint32_t idt, unsigned vec, uint32_t
 	g[1] = (handler & 0xffff0000) | 0x8e00;
 }
 
+/* A vCPU run by a thread of its own: KVM_RUN until it fails (a signal ends it with EINTR). */
+struct vcpu_thread {
+	int fd;
+	long rc;
+};
+
+static inline void *vcpu_thread_run(void *arg)
+{
+	struct vcpu_thread *t = arg;
+
+	while ((t->rc = io(t->fd, KVM_RUN, 0)) == 0)
+		;
+	return NULL;
+}
+
+/* A handler that does nothing: the signal only interrupts KVM_RUN. */
+static inline void interrupt_only(int sig)
+{
+	(void)sig;
+}
+
 /* The hypervisor's free frames, through the kvm_hv module (for leak checks); -1 if unknown. */
 static inline long hv_free_frames(void)
 {
