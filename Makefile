@@ -19,7 +19,7 @@ HV_OBJS := $(patsubst %,$(BUILD)/%.o,$(HV_SRCS)) $(BUILD)/guests/blobs.S.o
 GUESTS := $(basename $(notdir $(wildcard guests/selftest/*.S)))
 GUEST_BINS := $(GUESTS:%=$(BUILD)/guests/%.bin)
 
-.PHONY: all iso run test check size fuzz fuzz-short unit system bench boottime dom0 clean format \
+.PHONY: all iso run test check size fuzz fuzz-short unit system bench boottime dom0 clean format test-qemu \
 	test-upstream
 all: $(BUILD)/hv.elf
 
@@ -114,6 +114,11 @@ $(DOM0)/initramfs-selftests.cpio: $(DOM0_INITRAMFS_DEPS) $(DOM0)/selftests-dir
 # the selftests system case alone (builds what it needs, prints the per-test table)
 test-upstream: $(BUILD)/hv.elf
 	tests/system/run.sh bochs_dom0_selftests
+
+# Debian's QEMU in dom0 booting a small Linux guest (scripts/qemu-in-dom0.sh); not part of
+# make test until it passes (issue 6: where it stops is in the script's output)
+test-qemu: $(BUILD)/hv.elf
+	scripts/qemu-in-dom0.sh
 
 iso: $(BUILD)/hv.iso
 $(BUILD)/hv.iso: $(BUILD)/hv.elf $(DOM0)/vmlinux $(DOM0)/initramfs.cpio scripts/mkiso.sh FORCE

@@ -46,6 +46,8 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
 	case KVM_CAP_INTERNAL_ERROR_DATA: /* internal.ndata and data[] are filled */
 		return 1;
+	case KVM_CAP_MCE:
+		return 32; /* banks, as KVM_MAX_MCE_BANKS */
 	case KVM_CAP_ADJUST_CLOCK:
 		return CLOCK_FLAGS;
 	case KVM_CAP_IRQ_ROUTING:
@@ -340,6 +342,8 @@ static long dev_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		return arg ? -EINVAL : HVK_RUN_PAGES * PAGE_SIZE;
 	case KVM_GET_MSR_INDEX_LIST:
 		return get_msr_index_list((struct kvm_msr_list __user *)arg);
+	case KVM_X86_GET_MCE_CAP_SUPPORTED: /* MCG_CTL_P, MCG_SER_P, as KVM's */
+		return put_user((u64)(1 << 8 | 1 << 24), (u64 __user *)arg) ? -EFAULT : 0;
 	default:
 		return hvk_dev_state_ioctl(ioctl, (void __user *)arg);
 	}

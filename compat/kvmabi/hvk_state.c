@@ -131,6 +131,10 @@ static long msrs(struct kvm_msrs __user *user, bool set, long (*call)(void *buf,
 		    -EFAULT : call(buf, head.nmsrs, set, ctx);
 	if (n > head.nmsrs)
 		n = -EIO;
+	if (n >= 0 && n < head.nmsrs) /* as KVM's report_ignored_msrs: say which */
+		pr_warn_ratelimited("kvm_hv: KVM_%s_MSRS stops at MSR %#x (data %#llx)\n",
+				    set ? "SET" : "GET", ((struct kvm_msr_entry *)buf)[n].index,
+				    ((struct kvm_msr_entry *)buf)[n].data);
 	if (n > 0 && !set && copy_to_user(user->entries, buf, n * sizeof(struct kvm_msr_entry)))
 		n = -EFAULT;
 	hvk_buf_free(buf, len);
@@ -516,6 +520,12 @@ long hvk_state_ioctl(struct hvk_vcpu *vc, unsigned int ioctl, void __user *argp)
 		return guest_debug(vc, argp);
 	case KVM_SET_SIGNAL_MASK:
 		return signal_mask(vc, argp);
+	case KVM_SET_VAPIC_ADDR:
+		return fixed(vc, HV_STATE_VAPIC, argp, sizeof(u64), true);
+	case KVM_X86_SETUP_MCE:
+		return fixed(vc, HV_STATE_MCE_CAP, argp, sizeof(u64), true);
+	case KVM_X86_SET_MCE:
+		return fixed(vc, HV_STATE_MCE, argp, sizeof(struct kvm_x86_mce), true);
 	case KVM_GET_SREGS2:
 		return sregs2(vc, argp, false);
 	case KVM_SET_SREGS2:

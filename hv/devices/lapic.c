@@ -155,6 +155,14 @@ uint8_t vlapic_ppr(const struct vlapic *l)
 	return (uint8_t)get(l, REG_PPR);
 }
 
+uint32_t vlapic_vapic_word(const struct vlapic *l)
+{
+	int isr = vec_highest(l, REG_ISR), irr = vec_highest(l, REG_IRR);
+
+	return (get(l, REG_TPR) & 0xff) | (uint32_t)((isr < 0 ? 0 : isr) & 0xf0) << 8 |
+	       (uint32_t)(irr < 0 ? 0 : irr) << 24;
+}
+
 static void update_ppr(struct vlapic *l)
 {
 	uint32_t tpr = get(l, REG_TPR);

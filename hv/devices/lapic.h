@@ -74,6 +74,8 @@ bool vlapic_accepts_extint(const struct vlapic *l);
 uint32_t vlapic_id(const struct vlapic *l);
 /* The processor priority (PPR), for lowest-priority arbitration. */
 uint8_t vlapic_ppr(const struct vlapic *l);
+/* KVM's VAPIC word (KVM_SET_VAPIC_ADDR): TPR, highest ISR class << 8, highest IRR << 24 */
+uint32_t vlapic_vapic_word(const struct vlapic *l);
 
 /*
  * The LINT0 (pin 0) or LINT1 (pin 1) input changed to `level`, through its LVT entry (active

@@ -75,6 +75,38 @@ static bool mtrr_type_ok(struct vcpu *v, uint64_t val)
 	return !(val & ~0xcffULL);
 }
 
+/* The MTRRs: kept as written (memory types follow EPT, as KVM's do without DMA devices). */
+static const uint16_t mtrr_fixed[11] = {0x250, 0x258, 0x259, 0x268, 0x269, 0x26a,
+					0x26b, 0x26c, 0x26d, 0x26e, 0x26f};
+
+static int mtrr_slot(uint32_t msr)
+{
+	if (msr >= 0x200 && msr < 0x210)
+		return 11 + (int)(msr - 0x200);
+	for (int i = 0; i < 11; i++)
+		if (mtrr_fixed[i] == msr)
+			return i;
+	return -1;
+}
+
+static bool mem_type_ok(uint64_t t)
+{
+	return t == 0 || t == 1 || t == 4 || t == 5 || t == 6;
+}
+
+static bool mtrr_ok(int slot, uint64_t val)
+{
+	if (slot < 11) {
+		for (int i = 0; i < 8; i++)
+			if (!mem_type_ok((val >> (8 * i)) & 0xff))
+				return false;
+		return true;
+	}
+	if ((slot - 11) % 2) /* a mask: valid bit 11, address bits below 52 */
+		return !(val & 0xfff00000000007ffULL);
+	return mem_type_ok(val & 0xff) && !(val & 0xfff0000000000f00ULL);
+}
+
 static bool apic_base_ok(struct vcpu *v, uint64_t val)
 {
 	(void)v;
@@ -141,8 +173,8 @@ static uint64_t read_special(struct vcpu *v, uint32_t msr)
 		return vmread(VMCS_GUEST_EFER);
 	case MSR_UCODE_REV:
 		return v->ucode_rev;
-	default: /* MTRRcap: no variable or fixed MTRRs offered */
-		return 0;
+	default: /* MTRRcap: as KVM's, 8 variable ranges, the fixed ones and write-combining */
+		return 0x508;
 	}
 }
 
@@ -171,8 +203,13 @@ bool vcpu_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	const struct msr_desc *d = find(msr);
 	bool ok;
 
-	if (irqchip_msr(v, msr, val, false, &ok) || kvmclock_msr(v, msr, val, false, &ok))
+	if (irqchip_msr(v, msr, val, false, &ok) || kvmclock_msr(v, msr, val, false, &ok) ||
+	    mce_msr(v, msr, val, false, true, &ok))
 		return ok;
+	if (mtrr_slot(msr) >= 0) {
+		*val = v->mtrr[mtrr_slot(msr)];
+		return true;
+	}
 	if (!d)
 		return false;
 	if (is_swapped(d) && v->msrs.loaded)
@@ -190,8 +227,15 @@ bool vcpu_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, bool host)
 	const struct msr_desc *d = find(msr);
 	bool ok;
 
-	if (irqchip_msr(v, msr, &val, true, &ok) || kvmclock_msr(v, msr, &val, true, &ok))
+	if (irqchip_msr(v, msr, &val, true, &ok) || kvmclock_msr(v, msr, &val, true, &ok) ||
+	    mce_msr(v, msr, &val, true, host, &ok))
 		return ok;
+	if (mtrr_slot(msr) >= 0 && mtrr_ok(mtrr_slot(msr), val)) {
+		v->mtrr[mtrr_slot(msr)] = val;
+		return true;
+	}
+	if (mtrr_slot(msr) >= 0)
+		return false;
 	if (msr == MSR_MTRR_CAP) /* read-only: a restore may write back what it read */
 		return host && val == read_special(v, msr);
 	if (!d || (d->valid && !d->valid(v, val)))

@@ -567,6 +567,19 @@ int vcpu_lapic_state(struct vcpu *v, void *buf, bool set)
 	return rc ? -EINVAL : 0;
 }
 
+/* KVM_SET_VAPIC_ADDR: where TPR, ISR and IRR are mirrored around runs (0: nowhere). */
+int vcpu_set_vapic(struct vcpu *v, uint64_t gpa)
+{
+	uint32_t probe;
+
+	if (!v->lapic)
+		return -EINVAL;
+	if (gpa && vm_read(v->vm, gpa, &probe, 4))
+		return -EINVAL; /* as KVM: it must be guest memory */
+	v->vapic = gpa;
+	return 0;
+}
+
 /* KVM_SET_BOOT_CPU_ID: which vCPU is the BSP; only before the first vCPU, as in KVM. */
 int vm_set_boot_cpu(struct vm *vm, uint64_t id)
 {
@@ -663,11 +676,14 @@ void irqchip_prepare_entry(struct vcpu *v)
 {
 	struct irqchip *c = chip_of(v->vm);
 	uint64_t next, now;
+	uint32_t word;
 
 	if (!c || !v->lapic)
 		return;
 	irqchip_requests(v);
 	spin_lock(&c->lock);
+	if (v->vapic && !vm_read(v->vm, v->vapic, &word, 1)) /* the guest's TPR there */
+		vlapic_write(v->lapic, 0x80, word & 0xff, &c->env);
 	tick(c, v);
 	v->irq_window_internal = false;
 	if (v->irq_pending < 0 && !v->exc.valid && !(v->dbg_ctl & HV_DBG_BLOCKIRQ) &&
@@ -679,7 +695,10 @@ void irqchip_prepare_entry(struct vcpu *v)
 	}
 	now = now_ns(c);
 	next = MIN(next_ns(c, v), now + KICK_NS);
+	word = vlapic_vapic_word(v->lapic);
 	spin_unlock(&c->lock);
+	if (v->vapic)
+		vm_write(v->vm, v->vapic, &word, 4);
 	vcpu_arm_preempt(v, ns_to_tsc(next > now + MIN_RUN_NS ? next - now : MIN_RUN_NS));
 }
 

@@ -11,6 +11,8 @@
 #include "vmx.h"
 #include "vmx_vm.h"
 
+#define MSR_KVM_WALL_CLOCK	0x11
+#define MSR_KVM_SYSTEM_TIME	0x12 /* the first kvmclock's: the same page */
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
 #define PVCLOCK_TSC_STABLE	1
 
@@ -66,10 +68,23 @@ void kvmclock_prepare_entry(struct vcpu *v)
 		write_page(v);
 }
 
-/* MSR_KVM_SYSTEM_TIME_NEW of a KVM VM: handled (true, *ok the result) or not ours. */
+/*
+ * The kvmclock MSRs of a KVM VM: handled (true, *ok the result) or not ours. The wall clock's
+ * GPA is only kept (for save and restore): the hypervisor has no time of day to write there.
+ */
 bool kvmclock_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok)
 {
-	if (msr != MSR_KVM_SYSTEM_TIME_NEW || !v->vm->kvm_rules)
+	if (!v->vm->kvm_rules)
+		return false;
+	if (msr == MSR_KVM_WALL_CLOCK) {
+		*ok = true;
+		if (write)
+			v->wall_clock = *val;
+		else
+			*val = v->wall_clock;
+		return true;
+	}
+	if (msr != MSR_KVM_SYSTEM_TIME_NEW && msr != MSR_KVM_SYSTEM_TIME)
 		return false;
 	*ok = true;
 	if (!write) {

@@ -70,6 +70,7 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
 	v->last_cpu = v->guest_cpu = -1;
 	v->irq_pending = -1;
 	v->xcr0 = 1;
+	v->mcg_cap = VCPU_MCE_BANKS; /* as KVM's before KVM_X86_SETUP_MCE */
 	v->apic_base = 0xfee00000 | (1u << 11) | (id == vm->bsp_id ? 1u << 8 : 0);
 	v->misc_enable = 1; /* fast strings */
 	v->ucode_rev = UCODE_REV_DEFAULT;
@@ -214,6 +215,12 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 	if (v->wait_sipi) {
 		vcpu_put(v);
 		return -EBUSY;
+	}
+	if (v->req_shutdown) { /* as a triple fault */
+		*x = (struct vm_exit){.kind = VMEXIT_SHUTDOWN, .strdata = x->strdata};
+		v->req_shutdown = false;
+		vcpu_put(v);
+		return 0;
 	}
 	if (v->halted && irqchip_halted(v, &x->wake_tsc)) { /* still nothing to wake it */
 		uint64_t wake_tsc = x->wake_tsc;

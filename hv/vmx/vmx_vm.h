@@ -88,6 +88,8 @@ struct guest_msrs {
 	bool loaded;
 };
 
+#define VCPU_MCE_BANKS 32 /* KVM_MAX_MCE_BANKS */
+
 struct vcpu {
 	struct guest_gprs gprs; /* first: the entry code addresses it */
 	struct vm *vm;
@@ -106,6 +108,7 @@ struct vcpu {
 	int last_cpu;		   /* CPU that last ran it, -1 never */
 	uint64_t pvclock;	   /* MSR_KVM_SYSTEM_TIME_NEW: the page's GPA, bit 0 enabled */
 	uint32_t clock_gen;	   /* the VM clock generation its page was written for */
+	uint64_t wall_clock;	   /* MSR_KVM_WALL_CLOCK, kept */
 	int guest_cpu;		   /* CPU it is in guest mode on (or about to be), -1 none */
 	uint64_t flushed_gen;
 	uint64_t xcr0;
@@ -122,7 +125,11 @@ struct vcpu {
 	volatile uint16_t req_sipi;    /* 0x100 | vector */
 	uint64_t dbg_dr[4], guest_dr7; /* the debugger's DR0-3; the guest's DR7 meanwhile */
 	uint64_t apic_base, misc_enable, mtrr_def_type, ucode_rev;
-	uint8_t tpr; /* CR8 */
+	uint64_t mtrr[27]; /* the 11 fixed-range MTRRs, then 8 variable base/mask pairs */
+	uint64_t mcg_cap, mcg_status, mcg_ctl, mce_banks[4 * VCPU_MCE_BANKS]; /* mce.c */
+	uint64_t vapic;	   /* KVM_SET_VAPIC_ADDR's GPA, or 0 */
+	bool req_shutdown; /* KVM_X86_SET_MCE could not deliver: the next run shuts down */
+	uint8_t tpr;	   /* CR8 */
 	/* event state */
 	struct pending_exc exc;
 	bool nmi_pending;
@@ -195,6 +202,10 @@ uint32_t debug_exceptions(struct vcpu *v);
 bool debug_exception(struct vcpu *v, unsigned vector, struct vm_exit *x);
 int handle_mtf(struct vcpu *v, struct vm_exit *x);
 int debug_general_detect(struct vcpu *v, struct vm_exit *x); /* MOV DR under DR7.GD */
+/* mce.c */
+int vcpu_setup_mce(struct vcpu *v, uint64_t cap);
+int vcpu_set_mce(struct vcpu *v, const void *kvm_x86_mce);
+bool mce_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool host, bool *ok);
 /* kvmclock.c */
 void kvmclock_prepare_entry(struct vcpu *v);
 bool kvmclock_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok);

@@ -319,6 +319,8 @@ static struct kvm_irq_routing_entry pin_route(uint32_t gsi, uint32_t chip, uint3
 		.gsi = gsi, .type = KVM_IRQ_ROUTING_IRQCHIP, .u.irqchip = {chip, pin}};
 }
 
+static void vapic(struct vmx *x);
+
 /*
  * A resampling irqfd on a level-triggered pin: its signal holds GSI 7 high until the guest's
  * EOI, which lowers it (no second interrupt) and signals the resamplefd.
@@ -353,6 +355,28 @@ static void resample(struct vmx *x)
 	check("KVM_IRQFD deassign", io(x->vm, KVM_IRQFD, (uintptr_t)&f), 0);
 	close(efd);
 	close(rfd);
+	vapic(x);
+}
+
+/* KVM_SET_VAPIC_ADDR: the guest's TPR is taken from there around runs, and mirrored back. */
+static void vapic(struct vmx *x)
+{
+	struct kvm_vapic_addr va = {.vapic_addr = 0x100000};
+	struct kvm_lapic_state lapic;
+
+	check("KVM_SET_VAPIC_ADDR outside RAM", io(x->vcpu, KVM_SET_VAPIC_ADDR, (uintptr_t)&va),
+	      -EINVAL);
+	va.vapic_addr = 0x700;
+	check("KVM_SET_VAPIC_ADDR", io(x->vcpu, KVM_SET_VAPIC_ADDR, (uintptr_t)&va), 0);
+	x->ram[0x700] = 0x20;
+	check("a run", run_out(x), 0x56);
+	check("KVM_GET_LAPIC", io(x->vcpu, KVM_GET_LAPIC, (uintptr_t)&lapic), 0);
+	check("TPR from the VAPIC page", lapic.regs[0x80], 0x20);
+	check("... and back there", x->ram[0x700], 0x20);
+	x->ram[0x700] = 0;
+	check("a run", run_out(x), 0x56);
+	va.vapic_addr = 0;
+	check("KVM_SET_VAPIC_ADDR 0: off", io(x->vcpu, KVM_SET_VAPIC_ADDR, (uintptr_t)&va), 0);
 }
 
 /* Lines of the running guest through KVM_SET_GSI_ROUTING: an irqchip pin and an MSI. */

@@ -208,6 +208,64 @@ static void guest_cpuid(struct vmx *x)
 	check("the guest's CPUID answers as KVM_GET_CPUID2 says, for every entry", wrong, 0);
 }
 
+static long msr_rw(struct vmx *x, unsigned long req, uint32_t index, uint64_t *data)
+{
+	struct {
+		struct kvm_msrs head;
+		struct kvm_msr_entry e;
+	} m = {.head.nmsrs = 1, .e = {.index = index, .data = *data}};
+	long rc = io(x->vcpu, req, (uintptr_t)&m);
+
+	*data = m.e.data;
+	return rc;
+}
+
+/* MTRRs, machine-check MSRs and KVM_X86_SETUP_MCE, the kvmclock MSRs: as KVM keeps them. */
+static void platform_msrs(struct vmx *x)
+{
+	uint64_t v = 0, cap = 0;
+	struct kvm_x86_mce mce = {.status = 1ULL << 63, .bank = 12};
+
+	check("MTRRcap: 8 variable, fixed, WC",
+	      msr_rw(x, KVM_GET_MSRS, 0xfe, &v) == 1 ? (long)v : -1, 0x508);
+	v = 0x0606060606060606ULL;
+	check("MTRRfix64K_00000 write-back", msr_rw(x, KVM_SET_MSRS, 0x250, &v), 1);
+	v = 0;
+	msr_rw(x, KVM_GET_MSRS, 0x250, &v);
+	check("... reads back", v == 0x0606060606060606ULL, 1);
+	v = 2; /* a reserved memory type */
+	check("MTRRphysBase0 of type 2", msr_rw(x, KVM_SET_MSRS, 0x200, &v), 0);
+	check("KVM_CAP_MCE: 32 banks", io(x->kvm, KVM_CHECK_EXTENSION, KVM_CAP_MCE), 32);
+	check("KVM_X86_GET_MCE_CAP_SUPPORTED",
+	      io(x->kvm, KVM_X86_GET_MCE_CAP_SUPPORTED, (uintptr_t)&cap) ?: (long)cap, 0x1000100);
+	v = 0;
+	check("MCG_CAP before KVM_X86_SETUP_MCE: 32 banks",
+	      msr_rw(x, KVM_GET_MSRS, 0x179, &v) == 1 ? (long)v : -1, 32);
+	cap = 0x100;
+	check("KVM_X86_SETUP_MCE with no bank", io(x->vcpu, KVM_X86_SETUP_MCE, (uintptr_t)&cap),
+	      -EINVAL);
+	cap = 0x10a; /* MCG_CTL_P, 10 banks */
+	check("KVM_X86_SETUP_MCE", io(x->vcpu, KVM_X86_SETUP_MCE, (uintptr_t)&cap), 0);
+	check("MCG_CAP as set", msr_rw(x, KVM_GET_MSRS, 0x179, &v) == 1 ? (long)v : -1, 0x10a);
+	check("MCG_CTL all ones", msr_rw(x, KVM_GET_MSRS, 0x17b, &v) == 1 ? (long)v : 0, -1);
+	v = 1;
+	check("MC0_CTL of 1", msr_rw(x, KVM_SET_MSRS, 0x400, &v), 0);
+	check("MC10_CTL (no such bank)", msr_rw(x, KVM_GET_MSRS, 0x428, &v), 0);
+	check("KVM_X86_SET_MCE to bank 12", io(x->vcpu, KVM_X86_SET_MCE, (uintptr_t)&mce), -EINVAL);
+	mce.bank = 1, mce.addr = 0x1234; /* a corrected error: only the bank records it */
+	check("KVM_X86_SET_MCE", io(x->vcpu, KVM_X86_SET_MCE, (uintptr_t)&mce), 0);
+	check("MC1_ADDR", msr_rw(x, KVM_GET_MSRS, 0x406, &v) == 1 ? (long)v : -1, 0x1234);
+	v = 0x5001; /* MSR_KVM_SYSTEM_TIME_NEW: enabled at a page of RAM */
+	check("MSR_KVM_SYSTEM_TIME_NEW", msr_rw(x, KVM_SET_MSRS, 0x4b564d01, &v), 1);
+	check("... the pvclock page's system time is set",
+	      *(uint64_t *)(x->ram + 0x5010) != 0 || *(uint32_t *)(x->ram + 0x5018) != 0, 1);
+	v = 0;
+	msr_rw(x, KVM_SET_MSRS, 0x4b564d01, &v);
+	v = 0x7000;
+	check("KVM_SET_VAPIC_ADDR without an irqchip",
+	      io(x->vcpu, KVM_SET_VAPIC_ADDR, (uintptr_t)&v), -EINVAL);
+}
+
 static void msrs(struct vmx *x)
 {
 	struct {
@@ -695,6 +753,7 @@ int main(void)
 	dirty_log(&x);
 	memory_rules(&x);
 	guest_cpuid(&x); /* after stats: its exits are not counted there */
+	platform_msrs(&x);
 	max_vcpu_id(x.kvm);
 	munmap(x.run, 2 * 4096);
 	close(x.vcpu);

@@ -1,0 +1,10 @@
+#!/bin/sh
+# Debian's unmodified qemu-system-x86_64 in dom0 on /dev/kvm, default in-kernel irqchip, booting
+# the dom0 kernel as a guest with a one-line init (only in the initramfs scripts/qemu-in-dom0.sh
+# builds). Passes when the guest's init prints its marker.
+[ -x /usr/bin/qemu-system-x86_64 ] || { echo "qemu: not in this initramfs"; exit 1; }
+/usr/bin/qemu-system-x86_64 -accel kvm -nographic -m 64 -nic none -no-reboot \
+	-kernel /guest/bzImage -initrd /guest/guest.cpio -append "console=ttyS0 panic=-1" 2>&1 |
+	tee /tmp/qemu.out
+echo "qemu: exit status of qemu-system-x86_64 above"
+grep -q "^qemu-guest: init ran" /tmp/qemu.out
