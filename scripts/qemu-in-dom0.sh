@@ -2,7 +2,8 @@
 # make test-qemu: Debian's qemu-system-x86_64 (with every library it loads and its firmware) in
 # the dom0 initramfs, run under the hypervisor in Bochs against /dev/kvm; the guest is the dom0
 # kernel (bzImage) with guests/qemu/init. Prints QEMU's output and ends "qemu-in-dom0: PASS" when
-# the guest's init printed its marker. Needs the qemu-system-x86 package.
+# the guest's init printed its marker. Needs the qemu-system-x86 package. QEMU_EXTRA=a,b adds
+# arguments to QEMU's command line (QEMU_EXTRA=-trace,kvm_* shows its KVM ioctls).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 qemu=/usr/bin/qemu-system-x86_64
@@ -26,7 +27,7 @@ scripts/dom0-initramfs.sh "$out/initramfs.cpio" build/dom0/kvm_hv.ko:lib/modules
 	build/dom0/hvlog:bin/hvlog "$bz:guest/bzImage" "$out/guest.cpio:guest/guest.cpio" \
 	"${pairs[@]}" || exit 1
 tests/system/boot.sh --out "$out/boot" --megs 1024 --timeout 900 --cmdline "poweroff" \
-	--module build/dom0/vmlinux "console=ttyS0,115200 quiet panic=-1 tsc=reliable no_timer_check nowatchdog dom0test=qemu" \
+	--module build/dom0/vmlinux "console=ttyS0,115200 quiet panic=-1 tsc=reliable no_timer_check nowatchdog dom0test=qemu ${QEMU_EXTRA:+qemu.extra=$QEMU_EXTRA}" \
 	--module "$out/initramfs.cpio" initrd
 tr -d '\r' <"$out/boot/serial.log" | sed -n '/^dom0: test qemu/,$!p' | grep -v '^boot:\|^mem:' | tail -n 40
 if tr -d '\r' <"$out/boot/serial.log" | grep -q '^dom0: test qemu: PASS'; then

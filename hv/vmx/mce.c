@@ -22,7 +22,7 @@ int vcpu_setup_mce(struct vcpu *v, uint64_t cap)
 	if (!banks || banks > VCPU_MCE_BANKS || (cap & ~MCE_CAP_OK))
 		return -EINVAL;
 	v->mcg_cap = cap;
-	v->mcg_ctl = cap & MCG_CTL_P ? ~0ULL : 0;
+	v->mcg_ctl = (cap & MCG_CTL_P) ? ~0ULL : 0;
 	for (unsigned i = 0; i < banks; i++)
 		v->mce_banks[4 * i] = ~0ULL;
 	return 0;
@@ -61,7 +61,7 @@ int vcpu_set_mce(struct vcpu *v, const void *buf)
 	if (((v->mcg_cap & MCG_CTL_P) && v->mcg_ctl != ~0ULL) || bank[0] != ~0ULL)
 		return 0;
 	if (!(m.status & MCI_STATUS_UC)) {
-		m.status |= bank[1] & MCI_STATUS_VAL ? MCI_STATUS_OVER : 0;
+		m.status |= (bank[1] & MCI_STATUS_VAL) ? MCI_STATUS_OVER : 0;
 		bank[1] = m.status, bank[2] = m.addr, bank[3] = m.misc;
 		return 0;
 	}
@@ -73,7 +73,7 @@ int vcpu_set_mce(struct vcpu *v, const void *buf)
 	vcpu_put(v);
 	if (!v->req_shutdown) {
 		v->mcg_status = m.mcg_status;
-		bank[1] = m.status | (bank[1] & MCI_STATUS_VAL ? MCI_STATUS_OVER : 0);
+		bank[1] = m.status | ((bank[1] & MCI_STATUS_VAL) ? MCI_STATUS_OVER : 0);
 		bank[2] = m.addr, bank[3] = m.misc;
 	}
 	return 0;

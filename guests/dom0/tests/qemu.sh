@@ -2,8 +2,11 @@
 # Debian's unmodified qemu-system-x86_64 in dom0 on /dev/kvm, default in-kernel irqchip, booting
 # the dom0 kernel as a guest with a one-line init (only in the initramfs scripts/qemu-in-dom0.sh
 # builds). Passes when the guest's init prints its marker.
+# qemu.extra=a,b on dom0's command line adds arguments (e.g. qemu.extra=-trace,kvm_*).
 [ -x /usr/bin/qemu-system-x86_64 ] || { echo "qemu: not in this initramfs"; exit 1; }
-/usr/bin/qemu-system-x86_64 -accel kvm -nographic -m 64 -nic none -no-reboot \
+extra=$(sed -n 's/.*qemu\.extra=\([^ ]*\).*/\1/p' /proc/cmdline | tr , ' ')
+# shellcheck disable=SC2086 # (extra is a list of arguments)
+/usr/bin/qemu-system-x86_64 -accel kvm -nographic -m 64 -nic none -no-reboot $extra \
 	-kernel /guest/bzImage -initrd /guest/guest.cpio -append "console=ttyS0 panic=-1" 2>&1 |
 	tee /tmp/qemu.out
 echo "qemu: exit status of qemu-system-x86_64 above"
