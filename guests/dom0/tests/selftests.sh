@@ -27,8 +27,7 @@ limits() {
 	memslot_perf_test) echo "30 -l 1 -r 1" ;;
 	# (it computes its vCPU count as 3/4 of the CPUs before reading -c: fails on one CPU)
 	max_guest_memory_test) echo "30 -c 1 -m 1 -s 1" ;;
-	kvm_create_max_vcpus | hardware_disable_test | rseq_test) echo 30 ;;
-	set_memory_region_test) echo 90 ;; # (about 30 s in Bochs: too close to 30)
+	kvm_create_max_vcpus | hardware_disable_test | rseq_test | set_memory_region_test) echo 30 ;;
 	x86_64/xapic_ipi_test) echo "20 -s 2" ;;
 	*) echo $DEFAULT_LIMIT ;;
 	esac
