@@ -67,6 +67,13 @@ while read -r name; do
 	# after the assertion report on stderr
 	timeout "$limit" "$dir/$name" "$@" >$out 2>$err </dev/null
 	rc=$?
+	# timeout ends the test, not the children it forked (hardware_disable_test's keep making VMs
+	# and starve the tests after it): end every process of it
+	for p in /proc/[0-9]*; do
+		case "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" in
+		"$dir/$name "*) kill -9 "${p#/proc/}" 2>/dev/null ;;
+		esac
+	done
 	case $rc in
 	0) verdict=pass pass=$((pass + 1)) why=$(cat $out $err | reason) ;;
 	4) verdict=skip skip=$((skip + 1)) why=$(cat $err $out | reason) ;;
