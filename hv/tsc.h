@@ -14,6 +14,17 @@ static inline uint64_t rdtsc(void)
 	return ((uint64_t)hi << 32) | lo;
 }
 
+/* TSC cycles and nanoseconds, split so that no product overflows for decades at any rate. */
+static inline uint64_t tsc_to_ns(uint64_t tsc)
+{
+	return tsc / tsc_khz * 1000000 + tsc % tsc_khz * 1000000 / tsc_khz;
+}
+
+static inline uint64_t ns_to_tsc(uint64_t ns)
+{
+	return ns / 1000000 * tsc_khz + ns % 1000000 * tsc_khz / 1000000;
+}
+
 void tsc_calibrate(void);
 void udelay(uint64_t us);
 

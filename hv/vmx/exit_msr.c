@@ -107,6 +107,21 @@ static bool mtrr_ok(int slot, uint64_t val)
 	return mem_type_ok(val & 0xff) && !(val & 0xfff0000000000f00ULL);
 }
 
+/* An MTRR: handled (true, *ok the result) or not one. */
+static bool mtrr_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok)
+{
+	int slot = mtrr_slot(msr);
+
+	if (slot < 0)
+		return false;
+	*ok = !write || mtrr_ok(slot, *val);
+	if (!write)
+		*val = v->mtrr[slot];
+	else if (*ok)
+		v->mtrr[slot] = *val;
+	return true;
+}
+
 static bool apic_base_ok(struct vcpu *v, uint64_t val)
 {
 	(void)v;
@@ -204,12 +219,8 @@ bool vcpu_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	bool ok;
 
 	if (irqchip_msr(v, msr, val, false, &ok) || kvmclock_msr(v, msr, val, false, &ok) ||
-	    mce_msr(v, msr, val, false, true, &ok))
+	    mce_msr(v, msr, val, false, true, &ok) || mtrr_msr(v, msr, val, false, &ok))
 		return ok;
-	if (mtrr_slot(msr) >= 0) {
-		*val = v->mtrr[mtrr_slot(msr)];
-		return true;
-	}
 	if (!d)
 		return false;
 	if (is_swapped(d) && v->msrs.loaded)
@@ -228,14 +239,8 @@ bool vcpu_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, bool host)
 	bool ok;
 
 	if (irqchip_msr(v, msr, &val, true, &ok) || kvmclock_msr(v, msr, &val, true, &ok) ||
-	    mce_msr(v, msr, &val, true, host, &ok))
+	    mce_msr(v, msr, &val, true, host, &ok) || mtrr_msr(v, msr, &val, true, &ok))
 		return ok;
-	if (mtrr_slot(msr) >= 0 && mtrr_ok(mtrr_slot(msr), val)) {
-		v->mtrr[mtrr_slot(msr)] = val;
-		return true;
-	}
-	if (mtrr_slot(msr) >= 0)
-		return false;
 	if (msr == MSR_MTRR_CAP) /* read-only: a restore may write back what it read */
 		return host && val == read_special(v, msr);
 	if (!d || (d->valid && !d->valid(v, val)))

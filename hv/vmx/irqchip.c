@@ -54,17 +54,6 @@ struct irqchip {
 
 /* ---- time ---- */
 
-/* Split so that no product overflows 64 bits for decades of uptime at any TSC rate. */
-static uint64_t tsc_to_ns(uint64_t tsc)
-{
-	return tsc / tsc_khz * 1000000 + tsc % tsc_khz * 1000000 / tsc_khz;
-}
-
-static uint64_t ns_to_tsc(uint64_t ns)
-{
-	return ns / 1000000 * tsc_khz + ns % 1000000 * tsc_khz / 1000000;
-}
-
 static uint64_t now_ns(void *ctx)
 {
 	struct irqchip *c = ctx;

@@ -26,21 +26,16 @@ struct pvclock {
 
 _Static_assert(sizeof(struct pvclock) == 32, "struct pvclock_vcpu_time_info");
 
-static uint64_t host_ns(uint64_t tsc)
-{
-	return tsc / tsc_khz * 1000000 + tsc % tsc_khz * 1000000 / tsc_khz;
-}
-
 /* The VM clock when the host TSC reads `tsc`. */
 uint64_t vm_clock_ns(struct vm *vm, uint64_t tsc)
 {
-	return host_ns(tsc) + (uint64_t)__atomic_load_n(&vm->clock_offset, __ATOMIC_RELAXED);
+	return tsc_to_ns(tsc) + (uint64_t)__atomic_load_n(&vm->clock_offset, __ATOMIC_RELAXED);
 }
 
 /* KVM_SET_CLOCK: the clock reads `ns` now; every vCPU's page follows at its next entry. */
 void vm_set_clock(struct vm *vm, uint64_t ns)
 {
-	__atomic_store_n(&vm->clock_offset, (int64_t)(ns - host_ns(rdtsc())), __ATOMIC_RELAXED);
+	__atomic_store_n(&vm->clock_offset, (int64_t)(ns - tsc_to_ns(rdtsc())), __ATOMIC_RELAXED);
 	__atomic_add_fetch(&vm->clock_gen, 1, __ATOMIC_RELEASE);
 }
 

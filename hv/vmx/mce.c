@@ -60,22 +60,19 @@ int vcpu_set_mce(struct vcpu *v, const void *buf)
 	bank = &v->mce_banks[4 * m.bank];
 	if (((v->mcg_cap & MCG_CTL_P) && v->mcg_ctl != ~0ULL) || bank[0] != ~0ULL)
 		return 0;
-	if (!(m.status & MCI_STATUS_UC)) {
-		m.status |= (bank[1] & MCI_STATUS_VAL) ? MCI_STATUS_OVER : 0;
-		bank[1] = m.status, bank[2] = m.addr, bank[3] = m.misc;
-		return 0;
-	}
-	vcpu_load(v);
-	if ((v->mcg_status & MCG_STATUS_MCIP) || !(guest_cr4() & CR4_MCE))
-		v->req_shutdown = true;
-	else
-		vcpu_queue_exception(v, VEC_MC, false, 0);
-	vcpu_put(v);
-	if (!v->req_shutdown) {
+	if (m.status & MCI_STATUS_UC) {
+		vcpu_load(v);
+		if ((v->mcg_status & MCG_STATUS_MCIP) || !(guest_cr4() & CR4_MCE))
+			v->req_shutdown = true;
+		else
+			vcpu_queue_exception(v, VEC_MC, false, 0);
+		vcpu_put(v);
+		if (v->req_shutdown)
+			return 0;
 		v->mcg_status = m.mcg_status;
-		bank[1] = m.status | ((bank[1] & MCI_STATUS_VAL) ? MCI_STATUS_OVER : 0);
-		bank[2] = m.addr, bank[3] = m.misc;
 	}
+	bank[1] = m.status | ((bank[1] & MCI_STATUS_VAL) ? MCI_STATUS_OVER : 0);
+	bank[2] = m.addr, bank[3] = m.misc;
 	return 0;
 }
 

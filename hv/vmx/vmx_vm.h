@@ -203,8 +203,6 @@ bool debug_exception(struct vcpu *v, unsigned vector, struct vm_exit *x);
 int handle_mtf(struct vcpu *v, struct vm_exit *x);
 int debug_general_detect(struct vcpu *v, struct vm_exit *x); /* MOV DR under DR7.GD */
 /* mce.c */
-int vcpu_setup_mce(struct vcpu *v, uint64_t cap);
-int vcpu_set_mce(struct vcpu *v, const void *kvm_x86_mce);
 bool mce_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool host, bool *ok);
 /* kvmclock.c */
 void kvmclock_prepare_entry(struct vcpu *v);
