@@ -102,7 +102,7 @@ long hvk_create_device(struct hvk_vm *vm, void __user *argp);
 /* hvk_irqchip.c */
 long hvk_irqchip_vm_ioctl(struct hvk_vm *vm, unsigned int ioctl, void __user *argp);
 void hvk_wake(struct hvk_vm *vm, u64 mask);
-void hvk_irq_pulse(struct hvk_vm *vm, u32 gsi);
+void hvk_irq_level(struct hvk_vm *vm, u32 gsi, int level);
 
 /* hvk_irqfd.c */
 long hvk_irqfd(struct hvk_vm *vm, void __user *argp);

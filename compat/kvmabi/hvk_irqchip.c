@@ -44,11 +44,10 @@ static long irqchip_op(struct hvk_vm *vm, unsigned int op, u64 a, u64 b, void *b
 	return rc;
 }
 
-/* An edge on a GSI (irqfds): high then low. */
-void hvk_irq_pulse(struct hvk_vm *vm, u32 gsi)
+/* A GSI's level from an irqfd; the halted vCPUs it makes runnable are woken. */
+void hvk_irq_level(struct hvk_vm *vm, u32 gsi, int level)
 {
-	irqchip_op(vm, HV_IRQCHIP_LINE, gsi, 1, NULL, 0, false);
-	irqchip_op(vm, HV_IRQCHIP_LINE, gsi, 0, NULL, 0, false);
+	irqchip_op(vm, HV_IRQCHIP_LINE, gsi, level, NULL, 0, false);
 }
 
 static long create_irqchip(struct hvk_vm *vm)

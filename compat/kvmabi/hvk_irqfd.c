@@ -31,10 +31,9 @@ static void irqfd_inject(struct work_struct *work)
 {
 	struct hvk_irqfd *f = container_of(work, struct hvk_irqfd, inject);
 
-	if (f->resample)
-		hv_call(HC_IRQCHIP, f->vm->handle, HV_IRQCHIP_LINE, f->gsi, 1, 0);
-	else
-		hvk_irq_pulse(f->vm, f->gsi);
+	hvk_irq_level(f->vm, f->gsi, 1);
+	if (!f->resample) /* an edge: high, then low */
+		hvk_irq_level(f->vm, f->gsi, 0);
 }
 
 /* Called by the eventfd with its wait-queue lock held: consume the count, inject later. */
@@ -83,7 +82,7 @@ static void resample_off(struct hvk_vm *vm, u32 gsi)
 	if (other)
 		return;
 	hv_call(HC_IRQCHIP, vm->handle, HV_IRQCHIP_RESAMPLE, gsi, 0, 0);
-	hv_call(HC_IRQCHIP, vm->handle, HV_IRQCHIP_LINE, gsi, 0, 0);
+	hvk_irq_level(vm, gsi, 0);
 }
 
 /* An exit reported resampling GSIs the guest EOIed: their resamplefds are signalled. */
