@@ -15,13 +15,16 @@
 #define MSR_VMX_LAST	    0x491
 
 /* COM1's data port: dom0's bytes go out through the console, so lines never interleave. */
-static bool com1_write(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t val)
+static bool com1_io(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t *val,
+		    bool write)
 {
 	(void)ctx, (void)v, (void)size;
-	if (inb(COM1 + 3) & 0x80) /* divisor latch: not data */
-		outb((uint16_t)port, (uint8_t)val);
+	if (!write)
+		*val = inb((uint16_t)port);
+	else if (inb(COM1 + 3) & 0x80) /* divisor latch: not data */
+		outb((uint16_t)port, (uint8_t)*val);
 	else
-		log_dom0_putc((char)val);
+		log_dom0_putc((char)*val);
 	return true;
 }
 
@@ -50,25 +53,18 @@ static bool icr_emulate(uint32_t lo)
 	return true;
 }
 
-static bool lapic_read_hook(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, uint64_t *val)
-{
-	(void)ctx, (void)v;
-	if (size != 4 || (addr & 15))
-		return false;
-	*val = lapic_read((uint32_t)(addr - d0.lapic));
-	return true;
-}
-
-static bool lapic_write_hook(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, uint64_t val)
+static bool lapic_hook(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, uint64_t *val,
+		       bool write)
 {
 	uint32_t reg = (uint32_t)(addr - d0.lapic);
 
 	(void)ctx, (void)v;
 	if (size != 4 || (addr & 15))
 		return false;
-	if (reg == LAPIC_ICR_LO && icr_emulate((uint32_t)val))
-		return true;
-	lapic_write(reg, (uint32_t)val);
+	if (!write)
+		*val = lapic_read(reg);
+	else if (reg != LAPIC_ICR_LO || !icr_emulate((uint32_t)*val))
+		lapic_write(reg, (uint32_t)*val);
 	return true;
 }
 
@@ -83,29 +79,27 @@ static __noreturn void dom0_reset(uint64_t port, uint64_t val)
 	hv_stop(false, "dom0 asked for a reset");
 }
 
-static bool port_read(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t *val)
-{
-	(void)ctx, (void)v, (void)size;
-	*val = inb((uint16_t)port);
-	return true;
-}
-
 /* 0xcf9 with RST_CPU, or the keyboard controller's pulse-reset command 0xfe. */
-static bool reset_write(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t val)
+static bool reset_io(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t *val,
+		     bool write)
 {
 	(void)ctx, (void)v, (void)size;
-	if ((port == 0xcf9 && (val & 4)) || (port == 0x64 && (val & 0xff) == 0xfe))
-		dom0_reset(port, val);
-	outb((uint16_t)port, (uint8_t)val);
+	if (!write) {
+		*val = inb((uint16_t)port);
+		return true;
+	}
+	if ((port == 0xcf9 && (*val & 4)) || (port == 0x64 && (*val & 0xff) == 0xfe))
+		dom0_reset(port, *val);
+	outb((uint16_t)port, (uint8_t)*val);
 	return true;
 }
 
 void dom0_setup_vm(void)
 {
-	struct io_hook com1 = {COM1, 1, port_read, com1_write, NULL};
-	struct io_hook kbc = {0x64, 1, port_read, reset_write, NULL};
-	struct io_hook rcr = {0xcf9, 1, port_read, reset_write, NULL};
-	struct io_hook apic = {d0.lapic, PAGE_SIZE, lapic_read_hook, lapic_write_hook, NULL};
+	struct io_hook com1 = {COM1, 1, com1_io, NULL};
+	struct io_hook kbc = {0x64, 1, reset_io, NULL};
+	struct io_hook rcr = {0xcf9, 1, reset_io, NULL};
+	struct io_hook apic = {d0.lapic, PAGE_SIZE, lapic_hook, NULL};
 
 	d0.vm = vm_create(VM_DOM0);
 	if (!d0.vm)

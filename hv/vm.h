@@ -27,8 +27,8 @@ enum vm_kind { VM_GUEST, VM_DOM0 };
  */
 struct io_hook {
 	uint64_t base, len;
-	bool (*read)(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, uint64_t *val);
-	bool (*write)(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, uint64_t val);
+	bool (*access)(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, uint64_t *val,
+		       bool write);
 	void *ctx;
 };
 #define VM_MAX_HOOKS 16

@@ -196,10 +196,12 @@ static void port_write(struct uart *u, unsigned off, uint8_t val)
 }
 
 /* Wider accesses are consecutive byte accesses, low byte first, as an ISA bus splits them. */
-static bool pio(struct uart *u, uint64_t port, unsigned size, uint64_t *val, bool write)
+static bool pio(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t *val, bool write)
 {
+	struct uart *u = ctx;
 	uint64_t in = 0;
 
+	(void)v;
 	if (size > 8)
 		return false;
 	spin_lock(&u->lock);
@@ -215,18 +217,6 @@ static bool pio(struct uart *u, uint64_t port, unsigned size, uint64_t *val, boo
 	if (!write)
 		*val = in;
 	return true;
-}
-
-static bool pio_read(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t *val)
-{
-	(void)v;
-	return pio(ctx, port, size, val, false);
-}
-
-static bool pio_write(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t val)
-{
-	(void)v;
-	return pio(ctx, port, size, &val, true);
 }
 
 /* The zeroed state is the reset state: LSR's THRE and TEMT and MSR's inputs are derived. */
@@ -304,7 +294,7 @@ static int uart_get_attr(void *dev, uint32_t group, uint64_t attr, uint64_t *val
 
 static int set_base(struct uart *u, struct vm *vm, uint64_t val)
 {
-	struct io_hook h = {.base = val, .len = 8, .read = pio_read, .write = pio_write, .ctx = u};
+	struct io_hook h = {.base = val, .len = 8, .access = pio, .ctx = u};
 	int rc;
 
 	spin_lock(&u->lock); /* not held while adding the hook: hook dispatch may hold a VM lock */

@@ -63,15 +63,11 @@ static unsigned batch(struct vcpu *v, const struct vm_exit *x, uint32_t info)
 /* A port an in-hypervisor hook owns: completed here (a refused access reads all ones). */
 static int hooked_io(struct vcpu *v, const struct io_hook *h, struct vm_exit *x)
 {
-	uint64_t val = ~0ULL;
+	uint64_t val = x->io.in ? ~0ULL : v->gprs.r[GPR_RAX] & ((1ULL << (8 * x->io.size)) - 1);
 
-	if (x->io.in) {
-		h->read(h->ctx, v, x->io.port, x->io.size, &val);
+	h->access(h->ctx, v, x->io.port, x->io.size, &val, !x->io.in);
+	if (x->io.in)
 		store_in(v, x->io.size, val);
-	} else {
-		h->write(h->ctx, v, x->io.port, x->io.size,
-			 v->gprs.r[GPR_RAX] & ((1ULL << (8 * x->io.size)) - 1));
-	}
 	vcpu_skip_insn(v);
 	return EXIT_RESUME;
 }

@@ -253,98 +253,48 @@ int vm_irq_routing(struct vm *vm, const struct hv_irq_route *in, unsigned n)
 
 /* ---- guest accesses ---- */
 
-static bool lapic_mmio(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, uint64_t *val,
-		       bool write)
+/* The local APIC's and the IOAPIC's MMIO (only aligned dwords reach the LAPIC, as in KVM). */
+static bool chip_mmio(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, uint64_t *val,
+		      bool write)
 {
 	struct irqchip *c = ctx;
-	uint32_t off = (uint32_t)(addr - LAPIC_BASE);
+	uint32_t off = (uint32_t)(addr - LAPIC_BASE), w = (uint32_t)*val;
+	bool lapic = addr >= LAPIC_BASE;
 
-	if (!v->lapic || size != 4 || (off & 0xf)) {
-		if (!write)
-			*val = 0; /* as KVM: only aligned dwords reach the registers */
+	if (lapic && (!v->lapic || size != 4 || (off & 0xf))) {
+		*val = write ? *val : 0;
 		return true;
 	}
 	spin_lock(&c->lock);
-	if (write)
-		vlapic_write(v->lapic, off, (uint32_t)*val, &c->env);
-	else
+	if (lapic && write)
+		vlapic_write(v->lapic, off, w, &c->env);
+	else if (lapic)
 		*val = vlapic_read(v->lapic, off, &c->env);
+	else if (write)
+		ioapic_mmio_write(&c->ioapic, addr - c->ioapic.base, w, &c->env);
+	else
+		*val = ioapic_mmio_read(&c->ioapic, addr - c->ioapic.base);
 	spin_unlock(&c->lock);
 	return true;
 }
 
-static bool lapic_r(void *ctx, struct vcpu *v, uint64_t a, unsigned s, uint64_t *val)
-{
-	return lapic_mmio(ctx, v, a, s, val, false);
-}
-
-static bool lapic_w(void *ctx, struct vcpu *v, uint64_t a, unsigned s, uint64_t val)
-{
-	return lapic_mmio(ctx, v, a, s, &val, true);
-}
-
-static bool ioapic_r(void *ctx, struct vcpu *v, uint64_t a, unsigned s, uint64_t *val)
+/* The PICs' ports, and the PIT's with port 0x61. */
+static bool chip_pio(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t *val,
+		     bool write)
 {
 	struct irqchip *c = ctx;
+	bool pit = (port & ~3ULL) == 0x40 || port == 0x61;
 
-	(void)v, (void)s;
+	(void)v, (void)size;
 	spin_lock(&c->lock);
-	*val = ioapic_mmio_read(&c->ioapic, a - c->ioapic.base);
-	spin_unlock(&c->lock);
-	return true;
-}
-
-static bool ioapic_w(void *ctx, struct vcpu *v, uint64_t a, unsigned s, uint64_t val)
-{
-	struct irqchip *c = ctx;
-
-	(void)v, (void)s;
-	spin_lock(&c->lock);
-	ioapic_mmio_write(&c->ioapic, a - c->ioapic.base, (uint32_t)val, &c->env);
-	spin_unlock(&c->lock);
-	return true;
-}
-
-static bool pic_r(void *ctx, struct vcpu *v, uint64_t port, unsigned s, uint64_t *val)
-{
-	struct irqchip *c = ctx;
-
-	(void)v, (void)s;
-	spin_lock(&c->lock);
-	*val = pic_port_read(&c->pic, (uint16_t)port);
-	spin_unlock(&c->lock);
-	return true;
-}
-
-static bool pic_w(void *ctx, struct vcpu *v, uint64_t port, unsigned s, uint64_t val)
-{
-	struct irqchip *c = ctx;
-
-	(void)v, (void)s;
-	spin_lock(&c->lock);
-	pic_port_write(&c->pic, (uint16_t)port, (uint8_t)val);
-	spin_unlock(&c->lock);
-	return true;
-}
-
-static bool pit_r(void *ctx, struct vcpu *v, uint64_t port, unsigned s, uint64_t *val)
-{
-	struct irqchip *c = ctx;
-
-	(void)v, (void)s;
-	spin_lock(&c->lock);
-	*val = pit_port_read(&c->pit, (uint16_t)port, &c->env);
-	spin_unlock(&c->lock);
-	return true;
-}
-
-static bool pit_w(void *ctx, struct vcpu *v, uint64_t port, unsigned s, uint64_t val)
-{
-	struct irqchip *c = ctx;
-
-	(void)v, (void)s;
-	spin_lock(&c->lock);
-	pit_port_write(&c->pit, (uint16_t)port, (uint8_t)val, &c->env);
+	if (pit && write)
+		pit_port_write(&c->pit, (uint16_t)port, (uint8_t)*val, &c->env);
+	else if (pit)
+		*val = pit_port_read(&c->pit, (uint16_t)port, &c->env);
+	else if (write)
+		pic_port_write(&c->pic, (uint16_t)port, (uint8_t)*val);
+	else
+		*val = pic_port_read(&c->pic, (uint16_t)port);
 	spin_unlock(&c->lock);
 	return true;
 }
@@ -401,14 +351,13 @@ int vm_irqchip_create(struct vm *vm)
 	ioapic_reset(&c->ioapic, IOAPIC_DEFAULT_BASE);
 	default_routes(c);
 	for (unsigned i = 0; i < ARRAY_SIZE(pic_ports) && !rc; i++)
-		rc = vm_add_pio_hook(vm, &(struct io_hook){pic_ports[i].base, pic_ports[i].len,
-							   pic_r, pic_w, c});
+		rc = vm_add_pio_hook(
+			vm, &(struct io_hook){pic_ports[i].base, pic_ports[i].len, chip_pio, c});
+	if (!rc)
+		rc = vm_add_mmio_hook(vm, &(struct io_hook){LAPIC_BASE, LAPIC_SIZE, chip_mmio, c});
 	if (!rc)
 		rc = vm_add_mmio_hook(
-			vm, &(struct io_hook){LAPIC_BASE, LAPIC_SIZE, lapic_r, lapic_w, c});
-	if (!rc)
-		rc = vm_add_mmio_hook(vm, &(struct io_hook){IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE,
-							    ioapic_r, ioapic_w, c});
+			vm, &(struct io_hook){IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE, chip_mmio, c});
 	vm->irqchip = c; /* freed with the VM even when a hook failed */
 	return rc;
 }
@@ -425,9 +374,9 @@ int vm_pit_create(struct vm *vm)
 	spin_lock(&c->lock);
 	pit_reset(&c->pit, &c->env);
 	spin_unlock(&c->lock);
-	rc = vm_add_pio_hook(vm, &(struct io_hook){0x40, 4, pit_r, pit_w, c});
+	rc = vm_add_pio_hook(vm, &(struct io_hook){0x40, 4, chip_pio, c});
 	if (!rc)
-		rc = vm_add_pio_hook(vm, &(struct io_hook){0x61, 1, pit_r, pit_w, c});
+		rc = vm_add_pio_hook(vm, &(struct io_hook){0x61, 1, chip_pio, c});
 	c->has_pit = !rc;
 	return rc;
 }

@@ -65,20 +65,21 @@ static bool perform(struct vcpu *v, const struct io_hook *h, uint64_t gpa,
 		    const struct x86_insn *in, uint64_t *regs)
 {
 	uint64_t val = 0, mask = in->mem_size == 8 ? ~0ULL : (1ULL << (8 * in->mem_size)) - 1;
+	uint64_t reg = x86_reg_read(regs, in, in->mem_size), imm = in->imm & mask;
 
 	switch (in->op) {
 	case X86_STORE_REG:
-		return h->write(h->ctx, v, gpa, in->mem_size, x86_reg_read(regs, in, in->mem_size));
+		return h->access(h->ctx, v, gpa, in->mem_size, &reg, true);
 	case X86_STORE_IMM:
-		return h->write(h->ctx, v, gpa, in->mem_size, in->imm & mask);
+		return h->access(h->ctx, v, gpa, in->mem_size, &imm, true);
 	case X86_XCHG:
-		if (!h->read(h->ctx, v, gpa, in->mem_size, &val) ||
-		    !h->write(h->ctx, v, gpa, in->mem_size, x86_reg_read(regs, in, in->mem_size)))
+		if (!h->access(h->ctx, v, gpa, in->mem_size, &val, false) ||
+		    !h->access(h->ctx, v, gpa, in->mem_size, &reg, true))
 			return false;
 		x86_reg_write(regs, in, val & mask);
 		return true;
 	default:
-		if (!h->read(h->ctx, v, gpa, in->mem_size, &val))
+		if (!h->access(h->ctx, v, gpa, in->mem_size, &val, false))
 			return false;
 		val &= mask;
 		if (in->op == X86_LOAD_SX)

@@ -75,14 +75,16 @@ static uint8_t in(unsigned off)
 {
 	uint64_t v = 0xdead;
 
-	assert_true(hook.read(hook.ctx, NULL, BASE + off, 1, &v));
+	assert_true(hook.access(hook.ctx, NULL, BASE + off, 1, &v, false));
 	assert_true(v <= 0xff);
 	return (uint8_t)v;
 }
 
-static void out(unsigned off, uint8_t v)
+static void out(unsigned off, uint8_t b)
 {
-	assert_true(hook.write(hook.ctx, NULL, BASE + off, 1, v));
+	uint64_t v = b;
+
+	assert_true(hook.access(hook.ctx, NULL, BASE + off, 1, &v, true));
 }
 
 static uint64_t get_on(void *d, uint32_t group, uint64_t attr)
@@ -356,14 +358,17 @@ static void test_wide_access(void **state)
 	(void)state;
 	out(1, 0x05);
 	assert_int_equal(set(LINE, HV_UART_LINE_RX, 'x'), 0);
-	assert_true(hook.read(hook.ctx, NULL, BASE, 2, &v)); /* RBR then IER */
+	assert_true(hook.access(hook.ctx, NULL, BASE, 2, &v, false)); /* RBR then IER */
 	assert_int_equal(v, 0x0578);
-	assert_true(hook.read(hook.ctx, NULL, BASE + 7, 2, &v)); /* SCR, then off the end */
+	assert_true(
+		hook.access(hook.ctx, NULL, BASE + 7, 2, &v, false)); /* SCR, then off the end */
 	assert_int_equal(v, 0xff00);
-	assert_true(hook.write(hook.ctx, NULL, BASE + 6, 4, 0x44332211)); /* MSR ignored, SCR */
+	v = 0x44332211;
+	assert_true(hook.access(hook.ctx, NULL, BASE + 6, 4, &v, true)); /* MSR ignored, SCR */
 	assert_int_equal(in(7), 0x22);
 	assert_int_equal(in(6), 0xb0);
-	assert_true(hook.write(hook.ctx, NULL, BASE, 2, 0x0141)); /* THR 'A', IER 1 */
+	v = 0x0141;
+	assert_true(hook.access(hook.ctx, NULL, BASE, 2, &v, true)); /* THR 'A', IER 1 */
 	assert_int_equal(tx(), 'A');
 	assert_int_equal(in(1), 0x01);
 }
@@ -439,25 +444,23 @@ static void test_base_errors(void **state)
 static void compare_guest_view(void *a, void *b)
 {
 	static const uint8_t seq[] = {1, 3, 4, 7, 2, 2, 5, 5, 6, 6, 2, 0, 2};
-	struct io_hook ha = hook, hb = hook;
+	uint64_t lcr = 0x03, t = 'T';
 
-	ha.ctx = a;
-	hb.ctx = b;
 	assert_int_equal(get_on(a, CFG, HV_UART_CFG_LEVEL), 1);
 	assert_int_equal(get_on(b, CFG, HV_UART_CFG_LEVEL), 1);
 	for (unsigned i = 0; i < sizeof(seq); i++) {
 		uint64_t va, vb;
 
-		assert_true(ha.read(a, NULL, BASE + seq[i], 1, &va));
-		assert_true(hb.read(b, NULL, BASE + seq[i], 1, &vb));
+		assert_true(hook.access(a, NULL, BASE + seq[i], 1, &va, false));
+		assert_true(hook.access(b, NULL, BASE + seq[i], 1, &vb, false));
 		assert_int_equal(va, vb);
 	}
 	assert_int_equal(get_on(a, CFG, HV_UART_CFG_LEVEL), get_on(b, CFG, HV_UART_CFG_LEVEL));
 	/* a transmission and the interrupt it raises */
-	assert_true(ha.write(a, NULL, BASE + 3, 1, 0x03));
-	assert_true(hb.write(b, NULL, BASE + 3, 1, 0x03));
-	assert_true(ha.write(a, NULL, BASE, 1, 'T'));
-	assert_true(hb.write(b, NULL, BASE, 1, 'T'));
+	assert_true(hook.access(a, NULL, BASE + 3, 1, &lcr, true));
+	assert_true(hook.access(b, NULL, BASE + 3, 1, &lcr, true));
+	assert_true(hook.access(a, NULL, BASE, 1, &t, true));
+	assert_true(hook.access(b, NULL, BASE, 1, &t, true));
 	assert_int_equal(get_on(a, CFG, HV_UART_CFG_LEVEL), 1);
 	assert_int_equal(get_on(b, CFG, HV_UART_CFG_LEVEL), 1);
 	assert_int_equal(get_on(a, LINE, HV_UART_LINE_TX), 'T');
