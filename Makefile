@@ -13,7 +13,11 @@ HV_ASFLAGS := -g -Werror -MMD -MP -D__ASSEMBLY__
 HV_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
 
 HV_SRCS := $(wildcard boot/*.S) $(wildcard hv/*.c hv/*.S hv/vmx/*.c hv/vmx/*.S hv/devices/*.c)
-HV_OBJS := $(patsubst %,$(BUILD)/%.o,$(HV_SRCS)) $(BUILD)/guests/blobs.S.o
+HV_OBJS := $(patsubst %,$(BUILD)/%.o,$(HV_SRCS))
+# hv-test.elf: the same hypervisor plus its boot-time self-tests and benchmark (command line
+# selftest, bench) and their guests; hv.elf, the image users boot, has none of them
+TEST_OBJS := $(BUILD)/tests/hv/selftest.c.o $(BUILD)/guests/blobs.S.o
+$(BUILD)/tests/hv/selftest.c.o: HV_CFLAGS += -Ihv
 
 # self-test guests: flat binaries loaded at guest-physical 0x1000, linked into the image
 GUESTS := $(basename $(notdir $(wildcard guests/selftest/*.S)))
@@ -21,7 +25,7 @@ GUEST_BINS := $(GUESTS:%=$(BUILD)/guests/%.bin)
 
 .PHONY: all iso run test check size fuzz fuzz-short unit system bench boottime dom0 clean format test-qemu \
 	test-upstream
-all: $(BUILD)/hv.elf
+all: $(BUILD)/hv.elf $(BUILD)/hv-test.elf
 
 $(BUILD)/%.c.o: %.c
 	@mkdir -p $(dir $@)
@@ -51,6 +55,10 @@ $(BUILD)/guests/blobs.S.o: $(BUILD)/guests/blobs.S
 $(BUILD)/hv.elf: $(HV_OBJS) boot/hv.ld
 	@echo "  LD      $@"
 	$(Q)$(LD) $(HV_LDFLAGS) -T boot/hv.ld -o $@ $(HV_OBJS)
+
+$(BUILD)/hv-test.elf: $(HV_OBJS) $(TEST_OBJS) boot/hv.ld
+	@echo "  LD      $@"
+	$(Q)$(LD) $(HV_LDFLAGS) -T boot/hv.ld -o $@ $(HV_OBJS) $(TEST_OBJS)
 
 # dom0: the kernel is built once per configuration, cached outside the clone (scripts/dom0-kernel.sh)
 DOM0 := $(BUILD)/dom0
@@ -137,13 +145,13 @@ fuzz:
 fuzz-short:
 	$(MAKE) -f tests/fuzz/fuzz.mk BUILD=$(BUILD) run FUZZ_SECONDS=10
 
-system: $(BUILD)/hv.elf
+system: $(BUILD)/hv.elf $(BUILD)/hv-test.elf
 	tests/system/run.sh
 
 check:
 	scripts/check.sh
 
-bench: $(BUILD)/hv.elf
+bench: $(BUILD)/hv-test.elf
 	scripts/bench.sh
 
 boottime: $(BUILD)/hv.elf dom0

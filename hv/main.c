@@ -194,9 +194,12 @@ void hv_main(uint32_t magic, uint32_t mbi_pa)
 	crash_test(boot_info.cmdline);
 	start_virtualization();
 	pr_info("hv: boot complete");
-	if (cmdline_has(boot_info.cmdline, "selftest"))
+	if ((cmdline_has(boot_info.cmdline, "selftest") && !selftest_run) ||
+	    (cmdline_has(boot_info.cmdline, "bench") && !bench_run))
+		pr_warn("hv: selftest and bench are in build/hv-test.elf, not this image");
+	if (cmdline_has(boot_info.cmdline, "selftest") && selftest_run)
 		selftest_run();
-	if (cmdline_has(boot_info.cmdline, "bench"))
+	if (cmdline_has(boot_info.cmdline, "bench") && bench_run)
 		bench_run();
 	dom0_boot(&boot_info);
 }

@@ -5,8 +5,8 @@ struct dec {
 	const uint8_t *b;
 	size_t n, pos;
 	enum x86_mode mode;
-	bool opsize_override, addr_override;
-	uint8_t rex;
+	bool opsize_override, addr_override, rep;
+	uint8_t rex, seg;
 };
 
 static int next(struct dec *d, uint8_t *v)
@@ -40,6 +40,9 @@ static bool is_legacy_prefix(uint8_t p)
 	       p == 0x2e || p == 0x36 || p == 0x3e || p == 0x64 || p == 0x65;
 }
 
+/* ES, CS, SS, DS, FS, GS overrides, in the hardware's segment order */
+static const uint8_t seg_prefix[] = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65};
+
 /* Legacy prefixes, then REX (64-bit mode only, and only right before the opcode). */
 static int prefixes(struct dec *d, uint8_t *op)
 {
@@ -49,6 +52,9 @@ static int prefixes(struct dec *d, uint8_t *op)
 		if (is_legacy_prefix(*op)) {
 			d->opsize_override |= *op == 0x66;
 			d->addr_override |= *op == 0x67;
+			d->rep |= *op == 0xf2 || *op == 0xf3;
+			for (uint8_t i = 0; i < sizeof(seg_prefix); i++)
+				d->seg = *op == seg_prefix[i] ? i : d->seg;
 			d->rex = 0;
 			continue;
 		}
@@ -133,12 +139,17 @@ static int two_byte(struct dec *d, struct x86_insn *out)
 	return modrm(d, &out->reg);
 }
 
+static uint8_t address_size(const struct dec *d)
+{
+	return d->mode == X86_MODE64   ? (d->addr_override ? 4 : 8)
+	       : d->mode == X86_MODE32 ? (d->addr_override ? 2 : 4)
+				       : (d->addr_override ? 4 : 2);
+}
+
 /* moffs forms A0-A3: the address is an immediate of the address size. */
 static int moffs(struct dec *d, uint8_t op, struct x86_insn *out)
 {
-	unsigned asz = d->mode == X86_MODE64   ? (d->addr_override ? 4 : 8)
-		       : d->mode == X86_MODE32 ? (d->addr_override ? 2 : 4)
-					       : (d->addr_override ? 4 : 2);
+	unsigned asz = address_size(d);
 
 	out->op = op < 0xa2 ? X86_LOAD : X86_STORE_REG;
 	out->opsize = out->mem_size = (op & 1) ? (uint8_t)operand_size(d) : 1;
@@ -175,6 +186,16 @@ static int one_byte(struct dec *d, uint8_t op, struct x86_insn *out)
 	case 0xa2:
 	case 0xa3:
 		return moffs(d, op, out);
+	case 0xa4: /* MOVS */
+	case 0xa5:
+	case 0xaa: /* STOS */
+	case 0xab:
+		out->op = op < 0xaa ? X86_MOVS : X86_STOS;
+		out->opsize = out->mem_size = (op & 1) ? (uint8_t)operand_size(d) : 1;
+		out->rep = d->rep;
+		out->addr_size = address_size(d);
+		out->seg = d->seg; /* reg 0: STOS stores the accumulator */
+		return 0;
 	case 0x0f:
 		return two_byte(d, out);
 	default:
@@ -184,7 +205,7 @@ static int one_byte(struct dec *d, uint8_t op, struct x86_insn *out)
 
 int x86_decode(const uint8_t *bytes, size_t n, enum x86_mode mode, struct x86_insn *out)
 {
-	struct dec d = {.b = bytes, .n = n, .mode = mode};
+	struct dec d = {.b = bytes, .n = n, .mode = mode, .seg = 3 /* DS */};
 	uint8_t op;
 
 	*out = (struct x86_insn){0};

@@ -1,7 +1,8 @@
 /*
- * A small x86 decoder for the instructions that touch MMIO: the MOV family, MOVZX/MOVSX and
- * XCHG. The EPT violation already gives the address; this finds the length, the operand size,
- * the direction and the register or immediate. Pure code; fuzzed on the host.
+ * A small x86 decoder for the instructions that touch MMIO: the MOV family, MOVZX/MOVSX, XCHG
+ * and the string stores and moves (STOS, MOVS) firmware clears and copies with. The EPT violation
+ * already gives the address; this finds the length, the operand size, the direction and the
+ * register or immediate. Pure code; fuzzed on the host.
  */
 #ifndef HV_X86DEC_H
 #define HV_X86DEC_H
@@ -19,15 +20,20 @@ enum x86_op {
 	X86_LOAD_ZX,   /* register <- memory, zero-extended from mem_size to opsize */
 	X86_LOAD_SX,   /* register <- memory, sign-extended from mem_size to opsize */
 	X86_XCHG,      /* both */
+	X86_STOS,      /* ES:[rDI] <- accumulator, then rDI steps */
+	X86_MOVS,      /* ES:[rDI] <- seg:[rSI], then both step */
 };
 
 struct x86_insn {
 	enum x86_op op;
-	uint8_t len;	  /* bytes, prefixes included */
-	uint8_t opsize;	  /* register operand size: 1, 2, 4 or 8 */
-	uint8_t mem_size; /* bytes read or written in memory */
-	uint8_t reg;	  /* register number 0-15 (hardware order) */
-	bool high_byte;	  /* AH, CH, DH or BH: bits 15:8 of register reg - 4 */
+	uint8_t len;	   /* bytes, prefixes included */
+	uint8_t opsize;	   /* register operand size: 1, 2, 4 or 8 */
+	uint8_t mem_size;  /* bytes read or written in memory */
+	uint8_t reg;	   /* register number 0-15 (hardware order) */
+	bool high_byte;	   /* AH, CH, DH or BH: bits 15:8 of register reg - 4 */
+	bool rep;	   /* STOS, MOVS: REP (F2 or F3) */
+	uint8_t addr_size; /* STOS, MOVS: 2, 4 or 8 */
+	uint8_t seg;	   /* MOVS: the source's segment (ES 0, CS 1, SS 2, DS 3, FS 4, GS 5) */
 	uint64_t imm;
 };
 

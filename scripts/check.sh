@@ -17,14 +17,14 @@ gate() {
 	fi
 }
 mkdir -p build
-srcs=$(git ls-files 'hv/*.c' 'boot/*.c')
+srcs=$(git ls-files 'hv/*.c' 'boot/*.c' 'tests/hv/*.c')
 gate cppcheck cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
 	--std=c11 --inline-suppr -Ihv -D__x86_64__ --suppress=missingIncludeSystem $srcs
 # kernel code (a module: MODULE_LICENSE) follows the kernel's style, checked by checkpatch below
 kernel_c=$(git grep -l MODULE_LICENSE -- 'tests/kvm/*.c' 'compat/*.c')
 user_c=$(git ls-files 'tests/kvm/*.[ch]' | grep -vxF "$kernel_c")
 gate clang-format clang-format --dry-run --Werror \
-	$(git ls-files 'hv/*.[ch]' 'boot/*.[ch]' 'tests/unit/*.[ch]' 'tests/fuzz/*.[ch]' 'compat/*.h') \
+	$(git ls-files 'hv/*.[ch]' 'boot/*.[ch]' 'tests/hv/*.[ch]' 'tests/unit/*.[ch]' 'tests/fuzz/*.[ch]' 'compat/*.h') \
 	$user_c
 
 # dom0 kernel code follows the kernel's style: checkpatch from Debian's linux-source-6.1

@@ -1,16 +1,20 @@
 /*
  * MMIO accesses to ranges an in-hypervisor hook owns: fetch the instruction through the
- * guest's paging, decode it (hv/x86dec.c), perform it through the hook, advance RIP.
+ * guest's paging, decode it (hv/x86dec.c), perform it through the hook, advance RIP. A string
+ * instruction (STOS, MOVS) moves one element per exit: its pointers and count step, and under
+ * REP it re-executes until RCX runs out, elements in RAM at native speed.
  */
 #include "../log.h"
 #include "../x86dec.h"
 #include "insn.h"
 #include "vmx_vm.h"
 
-#define CR0_PE	 1ULL
-#define EFER_LMA (1ULL << 10)
-#define AR_L	 (1u << 13)
-#define AR_DB	 (1u << 14)
+#define CR0_PE	  1ULL
+#define EFER_LMA  (1ULL << 10)
+#define AR_L	  (1u << 13)
+#define AR_DB	  (1u << 14)
+#define RFLAGS_DF (1ULL << 10)
+#define VEC_PF	  14
 
 const struct io_hook *find_hook(const struct io_hook *h, const unsigned *count, uint64_t addr,
 				unsigned size)
@@ -53,6 +57,56 @@ static size_t fetch(struct vcpu *v, uint8_t *buf)
 	return got;
 }
 
+static uint64_t size_mask(unsigned size)
+{
+	return size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
+/* rSI or rDI of a string operand, as the CPU updates it (a 32-bit result clears the upper half) */
+static void addr_step(uint64_t *r, unsigned size, uint64_t delta)
+{
+	*r = size == 4 ? (uint32_t)(*r + delta)
+		       : (*r & ~size_mask(size)) | ((*r + delta) & size_mask(size));
+}
+
+/* One element done: the pointers (and RCX under REP) step; true when the instruction is over. */
+static bool string_step(const struct x86_insn *in, uint64_t *r)
+{
+	uint64_t d =
+		(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_DF) ? -(uint64_t)in->mem_size : in->mem_size;
+
+	addr_step(&r[GPR_RDI], in->addr_size, d);
+	if (in->op == X86_MOVS)
+		addr_step(&r[GPR_RSI], in->addr_size, d);
+	if (in->rep)
+		addr_step(&r[GPR_RCX], in->addr_size, ~0ULL);
+	return !in->rep || !(r[GPR_RCX] & size_mask(in->addr_size));
+}
+
+/*
+ * MOVS's operand in RAM: the source read when the destination is MMIO (to_mmio), else the
+ * destination written with what the MMIO source gave. 0, 1 with a #PF queued, -1 not RAM.
+ */
+static int movs_ram(struct vcpu *v, const struct x86_insn *in, const uint64_t *r, bool to_mmio,
+		    uint64_t *val)
+{
+	unsigned seg = to_mmio ? in->seg : 0; /* ES, CS, SS and DS are flat in 64-bit mode */
+	uint64_t lin = (guest_mode() == X86_MODE64 && seg < 4 ? 0 : vmread(VMCS_SEG_BASE(seg))) +
+		       (r[to_mmio ? GPR_RSI : GPR_RDI] & size_mask(in->addr_size)),
+		 gpa;
+	uint32_t err;
+	int rc = gva_to_gpa(v, lin, !to_mmio, &gpa, &err);
+
+	if (rc == 1 && !to_mmio) {
+		v->gprs.cr2 = lin;
+		vcpu_queue_exception(v, VEC_PF, true, err);
+	}
+	if (!rc && (to_mmio ? vm_read(v->vm, gpa, val, in->mem_size)
+			    : vm_write(v->vm, gpa, val, in->mem_size)))
+		rc = -1;
+	return rc;
+}
+
 static uint64_t sign_extend(uint64_t v, unsigned size)
 {
 	unsigned shift = 64 - 8 * size;
@@ -62,14 +116,21 @@ static uint64_t sign_extend(uint64_t v, unsigned size)
 
 /* Carries out one decoded access; false when the hook refused it. */
 static bool perform(struct vcpu *v, const struct io_hook *h, uint64_t gpa,
-		    const struct x86_insn *in, uint64_t *regs)
+		    const struct x86_insn *in, uint64_t *regs, bool write)
 {
 	uint64_t val = 0, mask = in->mem_size == 8 ? ~0ULL : (1ULL << (8 * in->mem_size)) - 1;
 	uint64_t reg = x86_reg_read(regs, in, in->mem_size), imm = in->imm & mask;
 
 	switch (in->op) {
 	case X86_STORE_REG:
+	case X86_STOS:
 		return h->access(h->ctx, v, gpa, in->mem_size, &reg, true);
+	case X86_MOVS:
+		if (write)
+			return !movs_ram(v, in, regs, true, &val) &&
+			       h->access(h->ctx, v, gpa, in->mem_size, &val, true);
+		return h->access(h->ctx, v, gpa, in->mem_size, &val, false) &&
+		       !movs_ram(v, in, regs, false, &val);
 	case X86_STORE_IMM:
 		return h->access(h->ctx, v, gpa, in->mem_size, &imm, true);
 	case X86_XCHG:
@@ -118,13 +179,18 @@ int mmio_to_caller(struct vcpu *v, struct vm_exit *x)
 		return EXIT_TO_CALLER; /* len 0: not decoded */
 	__builtin_memcpy(regs, v->gprs.r, sizeof(regs));
 	regs[GPR_RSP] = vmread(VMCS_GUEST_RSP);
-	x->mem.len = in.mem_size;
-	x->mem.write = in.op == X86_STORE_REG || in.op == X86_STORE_IMM;
+	if (in.op != X86_MOVS) /* MOVS: the EPT violation said which side is MMIO */
+		x->mem.write =
+			in.op == X86_STORE_REG || in.op == X86_STORE_IMM || in.op == X86_STOS;
 	x->mem.read = !x->mem.write;
-	if (in.op == X86_STORE_REG)
+	if (x->mem.write && in.op == X86_MOVS && movs_ram(v, &in, regs, true, &x->mem.data))
+		return EXIT_TO_CALLER; /* the source is not RAM either: not emulated */
+	x->mem.len = in.mem_size;
+	if (in.op == X86_STORE_REG || in.op == X86_STOS)
 		x->mem.data = x86_reg_read(regs, &in, in.mem_size);
 	else if (in.op == X86_STORE_IMM)
-		x->mem.data = in.imm & (in.mem_size == 8 ? ~0ULL : (1ULL << (8 * in.mem_size)) - 1);
+		x->mem.data = in.imm & size_mask(in.mem_size);
+	v->mmio_write = x->mem.write;
 	__builtin_memcpy(v->mmio_insn, &in, sizeof(in));
 	v->mmio_pending = true;
 	return EXIT_TO_CALLER;
@@ -136,6 +202,14 @@ void mmio_complete(struct vcpu *v, const struct vm_exit *x)
 
 	__builtin_memcpy(&in, v->mmio_insn, sizeof(in));
 	v->mmio_pending = false;
+	if (in.op == X86_STOS || in.op == X86_MOVS) {
+		uint64_t val = x->answer;
+		if (in.op == X86_MOVS && !v->mmio_write && movs_ram(v, &in, v->gprs.r, false, &val))
+			return; /* #PF queued, or MMIO to MMIO (not done): nothing steps */
+		if (string_step(&in, v->gprs.r))
+			skip(in.len);
+		return;
+	}
 	if (in.op != X86_STORE_REG && in.op != X86_STORE_IMM) {
 		uint64_t val =
 			x->answer & (in.mem_size == 8 ? ~0ULL : (1ULL << (8 * in.mem_size)) - 1);
@@ -170,12 +244,14 @@ int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct v
 		x->kind = VMEXIT_MMIO;
 		return EXIT_TO_CALLER;
 	}
-	if (!perform(v, h, gpa, &in, regs)) {
-		vcpu_inject_gp(v);
+	if (!perform(v, h, gpa, &in, regs, x->mem.write)) {
+		if (!v->exc.valid)
+			vcpu_inject_gp(v);
 		return EXIT_RESUME;
 	}
+	if (in.op < X86_STOS || string_step(&in, regs))
+		skip(in.len);
 	__builtin_memcpy(v->gprs.r, regs, sizeof(regs));
 	vmwrite(VMCS_GUEST_RSP, regs[GPR_RSP]);
-	skip(in.len);
 	return EXIT_RESUME;
 }

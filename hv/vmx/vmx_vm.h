@@ -144,8 +144,8 @@ struct vcpu {
 	uint32_t io_insn_info, io_insn_len;
 	uint16_t io_count; /* elements the open string I/O moves */
 	/* an MMIO access handed to the caller, decoded (x86dec.h), completed on the next run */
-	bool mmio_pending;
-	uint8_t mmio_insn[24]; /* struct x86_insn, kept opaque here */
+	bool mmio_pending, mmio_write; /* mmio_write: MOVS's destination is the MMIO side */
+	uint8_t mmio_insn[24];	       /* struct x86_insn, kept opaque here */
 	/* x87/SSE/AVX state while the vCPU is not running (XSAVE standard format) */
 	uint8_t fpu[FPU_AREA_SIZE] __aligned(64);
 	/* statistics, and the last exits for crash reports */

@@ -1,6 +1,7 @@
 /*
  * kvm_modes: guests in protected and long mode, set up from user space as a VMM does (GDT,
- * page tables, KVM_SET_SREGS), doing port I/O, MMIO writes and reads of each width, and HLT;
+ * page tables, KVM_SET_SREGS), doing port I/O, MMIO writes and reads of each width, string
+ * stores and moves to and from MMIO, and HLT;
  * then KVM_IOEVENTFD on a port and on an MMIO address, with its rules. Ends with "N passed,
  * N failed".
  */
@@ -26,6 +27,12 @@ __asm__(".pushsection .rodata\n"
 	"g_pm: mov $0x55, %al; out %al, $0x10\n"
 	"  movl $0x12345678, 0x100000\n"
 	"  movw 0x100004, %bx; movzwl %bx, %eax; out %eax, $0x12\n"
+	"  cld; mov $0xa5a5a5a5, %eax; mov $0x100020, %edi; mov $3, %ecx; rep stosl\n"
+	"  mov %edi, %eax; out %eax, $0x12\n"
+	"  mov $0x100040, %esi; mov $0x2000, %edi; mov $2, %ecx; rep movsw\n" /* MMIO to RAM */
+	"  mov $0x2000, %esi; mov $0x100050, %edi; movsl\n"		      /* RAM to MMIO */
+	"  std; mov $0x100060, %edi; mov $0x77, %al; stosb; cld\n"
+	"  lea (%esi,%edi), %eax; add %ecx, %eax; out %eax, $0x12\n"
 	"  mov 0x400000 + 700 * 4096, %eax; out %eax, $0x12\n" /* page 700 of a 4 MiB slot */
 	"  mov 0x400000 + 1023 * 4096 + 8, %eax; out %eax, $0x12\n"
 	"  hlt\n"
@@ -136,6 +143,35 @@ static void mmio_read(struct vmx *x, const char *what, uint64_t gpa, unsigned le
 	memcpy(x->run->mmio.data, &val, len);
 }
 
+static void mmio_write(struct vmx *x, const char *what, uint64_t gpa, unsigned len, uint64_t val)
+{
+	uint64_t w = 0;
+
+	check(what, run(x), KVM_EXIT_MMIO);
+	memcpy(&w, x->run->mmio.data, len);
+	check("... its address, length, direction",
+	      (long)(x->run->mmio.phys_addr - gpa) * 100 + x->run->mmio.len * 10 +
+		      x->run->mmio.is_write,
+	      len * 10 + 1);
+	check("... its value", (long)w, (long)val);
+}
+
+/* String instructions on MMIO: one exit per element, pointers and counts stepped as the CPU does.
+ */
+static void strings(struct vmx *x)
+{
+	for (unsigned i = 0; i < 3; i++)
+		mmio_write(x, "rep stosl: an MMIO write per element", MMIO + 0x20 + 4 * i, 4,
+			   0xa5a5a5a5);
+	check("EDI past the three", run(x) == KVM_EXIT_IO ? out_value(x) : -1, MMIO + 0x2c);
+	mmio_read(x, "rep movsw from MMIO", MMIO + 0x40, 2, 0x1111);
+	mmio_read(x, "... its second element", MMIO + 0x42, 2, 0x2222);
+	mmio_write(x, "movsl of them to MMIO", MMIO + 0x50, 4, 0x22221111);
+	mmio_write(x, "stosb with DF set", MMIO + 0x60, 1, 0x77);
+	check("ESI + EDI + ECX after", run(x) == KVM_EXIT_IO ? out_value(x) : -1,
+	      0x2004 + MMIO + 0x5f);
+}
+
 /* A slot of more than one mapping hypercall (512 frames): every page where the host has it. */
 static void big_slot(struct vmx *x)
 {
@@ -164,6 +200,7 @@ static void protected_mode(struct vmx *x)
 	check("... its value", w, 0x12345678);
 	mmio_read(x, "MMIO read of 2 bytes", MMIO + 4, 2, 0xbeef);
 	check("the guest got it", run(x) == KVM_EXIT_IO ? out_value(x) : -1, 0xbeef);
+	strings(x);
 	big_slot(x);
 	check("HLT", run(x), KVM_EXIT_HLT);
 }

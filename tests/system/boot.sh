@@ -11,7 +11,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 emu=bochs cpus=1 megs=512 timeout=120 model=corei7_skylake_x cmdline="" out="" iso=""
-hv="$root/build/hv.elf"
+hv=""
 mods=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -29,6 +29,11 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ -n "$out" ] || { echo "boot.sh: --out DIR is required" >&2; exit 2; }
+# the boot-time self-tests and benchmark are only in the test image
+case " $cmdline " in
+*" selftest "* | *" bench "*) : "${hv:=$root/build/hv-test.elf}" ;;
+*) : "${hv:=$root/build/hv.elf}" ;;
+esac
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 rm -f "$out/serial.log" "$out/bochs.log" "$out/bochs.out"

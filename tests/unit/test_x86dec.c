@@ -216,6 +216,41 @@ static void test_rejected(void **state)
 	assert_int_equal(x86_decode(prefixes, 16, X86_MODE64, &in), -1);
 }
 
+/* STOS and MOVS: element size, REP, address size and the source's segment. */
+static void test_strings(void **state)
+{
+	static const struct {
+		enum x86_mode mode;
+		uint8_t bytes[4], n;
+		enum x86_op op;
+		uint8_t len, size, asz, seg;
+		bool rep;
+	} t[] = {
+		{X86_MODE16, {0x66, 0xf3, 0xab}, 3, X86_STOS, 3, 4, 2, 3, true}, /* rep stosl */
+		{X86_MODE16, {0xaa}, 1, X86_STOS, 1, 1, 2, 3, false},		 /* stosb */
+		{X86_MODE32, {0xf3, 0x67, 0xa5}, 3, X86_MOVS, 3, 4, 2, 3, true}, /* rep addr16 movsl
+										  */
+		{X86_MODE32, {0x26, 0x66, 0xa5}, 3, X86_MOVS, 3, 2, 4, 0, false}, /* es movsw */
+		{X86_MODE64, {0xf3, 0x48, 0xab}, 3, X86_STOS, 3, 8, 8, 3, true},  /* rep stosq */
+		{X86_MODE64, {0x65, 0xf2, 0xa4}, 3, X86_MOVS, 3, 1, 8, 5, true},  /* gs repne movsb
+										   */
+	};
+	struct x86_insn in;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		assert_int_equal(x86_decode(t[i].bytes, t[i].n, t[i].mode, &in), 0);
+		assert_int_equal(in.op, t[i].op);
+		assert_int_equal(in.len, t[i].len);
+		assert_int_equal(in.mem_size, t[i].size);
+		assert_int_equal(in.addr_size, t[i].asz);
+		assert_int_equal(in.seg, t[i].seg);
+		assert_int_equal(in.rep, t[i].rep);
+		assert_int_equal(in.reg, 0);
+		assert_int_equal(x86_decode(t[i].bytes, t[i].n - 1u, t[i].mode, &in), -1);
+	}
+}
+
 static void test_register_access(void **state)
 {
 	uint64_t g[16] = {0};
@@ -240,10 +275,9 @@ static void test_register_access(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vectors),
-		cmocka_unit_test(test_truncated_everywhere),
-		cmocka_unit_test(test_rejected),
-		cmocka_unit_test(test_register_access),
+		cmocka_unit_test(test_vectors),	 cmocka_unit_test(test_truncated_everywhere),
+		cmocka_unit_test(test_rejected), cmocka_unit_test(test_register_access),
+		cmocka_unit_test(test_strings),
 	};
 	return cmocka_run_group_tests_name("x86dec", tests, NULL, NULL);
 }
