@@ -10,11 +10,10 @@
 #include "mm.h"
 #include "spinlock.h"
 #include "vm.h"
+#include "x86.h"
 
 _Static_assert(HV_EXIT_DEBUG == (int)VMEXIT_DEBUG, "exit kinds match the ABI");
 _Static_assert(HV_PROT_R == VM_R && HV_PROT_W == VM_W && HV_PROT_X == VM_X, "protections");
-
-#define MSR_APIC_BASE 0x1b
 
 static struct vm *vms[HV_MAX_VMS];
 static unsigned users[HV_MAX_VMS]; /* hypercalls using the VM now: it cannot be destroyed */
@@ -182,7 +181,9 @@ static void to_abi(const struct vm_exit *x, struct hv_exit *e)
 			      .irq_ready = x->irq_ready,
 			      .wake = x->wake,
 			      .wake_tsc = x->wake_tsc,
-			      .resampled = x->resampled};
+			      .resampled = x->resampled,
+			      .apic_base = x->apic_base,
+			      .cr8 = x->cr8};
 	if (x->kind == VMEXIT_IO) {
 		e->port = x->io.port;
 		e->size = x->io.size;

@@ -3,7 +3,6 @@
 #include "mm.h"
 #include "x86.h"
 
-#define MSR_APIC_BASE	    0x1b
 #define APIC_BASE_X2APIC    (1ULL << 10)
 #define APIC_BASE_ENABLE    (1ULL << 11)
 #define MSR_X2APIC_BASE	    0x800

@@ -60,6 +60,8 @@ struct vm_exit {
 	uint64_t wake;	    /* halted vCPUs (bit per id) this run made runnable: wake them */
 	uint64_t resampled; /* resampling GSIs (bit per GSI) EOIed: signal their irqfds */
 	uint64_t wake_tsc;  /* VMEXIT_HLT of a halted vCPU: when its next timer fires (~0) */
+	uint64_t apic_base; /* at the exit, for kvm_run's apic_base and cr8 */
+	uint8_t cr8;
 	union {
 		struct {
 			uint16_t port;

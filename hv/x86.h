@@ -117,8 +117,9 @@ static inline uint32_t apic_id_self(void)
 	return cpuid(1, 0).ebx >> 24;
 }
 
-#define MSR_EFER    0xC0000080
-#define MSR_FS_BASE 0xC0000100
-#define MSR_GS_BASE 0xC0000101
+#define MSR_EFER      0xC0000080
+#define MSR_FS_BASE   0xC0000100
+#define MSR_GS_BASE   0xC0000101
+#define MSR_APIC_BASE 0x1b
 
 #endif

@@ -12,7 +12,7 @@ make -s all dom0 || exit 1
 bz=$(scripts/dom0-bzimage.sh | tail -n 1)
 out=build/qemu
 rm -rf "$out" && mkdir -p "$out/guest/bin" "$out/guest/proc"
-cp /bin/busybox "$out/guest/bin/" && cp guests/qemu/init "$out/guest/init"
+cp /bin/busybox "$out/guest/bin/" && ln -s busybox "$out/guest/bin/sh" && cp guests/qemu/init "$out/guest/init"
 (cd "$out/guest" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out/guest.cpio"
 # QEMU, the loader and the libraries it links, its option ROMs and SeaBIOS, at their paths
 files=("$qemu" $(ldd $qemu | awk '/=>/ {print $3} !/=>/ {print $1}' | grep '^/'))

@@ -257,6 +257,7 @@ struct hv_exit {
 	unsigned long long wake;      /* halted vCPUs (bit per id) this run made runnable */
 	unsigned long long wake_tsc;  /* HLT of a halted vCPU: the TSC at its next timer (~0) */
 	unsigned long long resampled; /* GSIs (bit per GSI) of resampling irqfds EOIed */
+	unsigned long long apic_base, cr8; /* at the exit (kvm_run's) */
 };
 
 #ifdef __KERNEL__

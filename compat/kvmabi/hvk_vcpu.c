@@ -208,6 +208,8 @@ static long vcpu_run(struct hvk_vcpu *vc)
 		in_data = 0;
 		run->if_flag = !!(hv_exit_of(vc)->rflags & X86_EFLAGS_IF);
 		run->ready_for_interrupt_injection = hv_exit_of(vc)->irq_ready;
+		run->apic_base = hv_exit_of(vc)->apic_base; /* QEMU takes both from every exit */
+		run->cr8 = hv_exit_of(vc)->cr8;
 		rc = translate_exit(vc, hv_exit_of(vc));
 		cond_resched();
 	} while (rc == 1);

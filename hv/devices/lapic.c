@@ -163,6 +163,20 @@ uint32_t vlapic_vapic_word(const struct vlapic *l)
 	       (uint32_t)(irr < 0 ? 0 : irr) << 24;
 }
 
+static void update_ppr(struct vlapic *l);
+
+/* The TPR whatever the mode (CR8 and KVM's VAPIC page reach it too). */
+uint8_t vlapic_tpr(const struct vlapic *l)
+{
+	return (uint8_t)get(l, REG_TPR);
+}
+
+void vlapic_set_tpr(struct vlapic *l, uint8_t tpr)
+{
+	set(l, REG_TPR, tpr);
+	update_ppr(l);
+}
+
 static void update_ppr(struct vlapic *l)
 {
 	uint32_t tpr = get(l, REG_TPR);

@@ -74,6 +74,9 @@ bool vlapic_accepts_extint(const struct vlapic *l);
 uint32_t vlapic_id(const struct vlapic *l);
 /* The processor priority (PPR), for lowest-priority arbitration. */
 uint8_t vlapic_ppr(const struct vlapic *l);
+/* The TPR in any mode: CR8 is its bits 7:4 */
+uint8_t vlapic_tpr(const struct vlapic *l);
+void vlapic_set_tpr(struct vlapic *l, uint8_t tpr);
 /* KVM's VAPIC word (KVM_SET_VAPIC_ADDR): TPR, highest ISR class << 8, highest IRR << 24 */
 uint32_t vlapic_vapic_word(const struct vlapic *l);
 

@@ -69,7 +69,7 @@ static bool mov_to_cr(struct vcpu *v, unsigned cr, uint64_t val)
 	case 8:
 		if (val > 15)
 			return false;
-		v->tpr = (uint8_t)val;
+		vcpu_set_cr8(v, val);
 		return true;
 	default:
 		return false;
@@ -87,7 +87,7 @@ int handle_cr(struct vcpu *v, struct vm_exit *x)
 		ok = mov_to_cr(v, cr, guest_gpr(v, reg));
 		break;
 	case 1: /* MOV from CR: only CR8 exits */
-		set_guest_gpr(v, reg, v->tpr);
+		set_guest_gpr(v, reg, vcpu_cr8(v));
 		break;
 	case 2: /* CLTS */
 		ok = set_cr0(v, cr0 & ~CR0_TS);

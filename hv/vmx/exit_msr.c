@@ -10,7 +10,6 @@
 #include "vmx_vm.h"
 
 #define MSR_TSC		   0x10
-#define MSR_APIC_BASE	   0x1b
 #define MSR_UCODE_REV	   0x8b
 #define MSR_MTRR_CAP	   0xfe
 #define MSR_SYSENTER_CS	   0x174

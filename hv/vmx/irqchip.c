@@ -518,6 +518,33 @@ int vcpu_set_vapic(struct vcpu *v, uint64_t gpa)
 	return 0;
 }
 
+/* CR8: bits 7:4 of the local APIC's TPR with an irqchip (as KVM), else a register of its own. */
+uint8_t vcpu_cr8(struct vcpu *v)
+{
+	struct irqchip *c = chip_of(v->vm);
+	uint8_t tpr;
+
+	if (!c || !v->lapic)
+		return v->tpr;
+	spin_lock(&c->lock);
+	tpr = vlapic_tpr(v->lapic);
+	spin_unlock(&c->lock);
+	return tpr >> 4;
+}
+
+void vcpu_set_cr8(struct vcpu *v, uint64_t cr8)
+{
+	struct irqchip *c = chip_of(v->vm);
+
+	if (!c || !v->lapic) {
+		v->tpr = cr8 & 15;
+		return;
+	}
+	spin_lock(&c->lock);
+	vlapic_set_tpr(v->lapic, (uint8_t)((cr8 & 15) << 4));
+	spin_unlock(&c->lock);
+}
+
 /* KVM_SET_BOOT_CPU_ID: which vCPU is the BSP; only before the first vCPU, as in KVM. */
 int vm_set_boot_cpu(struct vm *vm, uint64_t id)
 {
@@ -621,7 +648,7 @@ void irqchip_prepare_entry(struct vcpu *v)
 	irqchip_requests(v);
 	spin_lock(&c->lock);
 	if (v->vapic && !vm_read(v->vm, v->vapic, &word, 1)) /* the guest's TPR there */
-		vlapic_write(v->lapic, 0x80, word & 0xff, &c->env);
+		vlapic_set_tpr(v->lapic, (uint8_t)word);
 	tick(c, v);
 	v->irq_window_internal = false;
 	if (v->irq_pending < 0 && !v->exc.valid && !(v->dbg_ctl & HV_DBG_BLOCKIRQ) &&

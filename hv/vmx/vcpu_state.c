@@ -76,7 +76,7 @@ int vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s)
 	s->cr2 = v->gprs.cr2;
 	s->cr3 = vmread(VMCS_GUEST_CR3);
 	s->cr4 = guest_cr4();
-	s->cr8 = 0;
+	s->cr8 = vcpu_cr8(v);
 	s->efer = vmread(VMCS_GUEST_EFER);
 	vcpu_put(v);
 	return 0;
@@ -173,6 +173,7 @@ int vcpu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s)
 	vmwrite(VMCS_GUEST_EFER, s->efer);
 	vmcs_set_entry_ia32e(v, s->efer & EFER_LMA);
 	v->gprs.cr2 = s->cr2;
+	vcpu_set_cr8(v, s->cr8); /* as KVM: its bits 3:0 */
 	v->state_changed = true;
 	vcpu_put(v);
 	return 0;

@@ -218,6 +218,8 @@ bool irqchip_halted(struct vcpu *v, uint64_t *wake_tsc);
 void irqchip_take_wake(struct vm *vm, struct vm_exit *x);
 bool irqchip_wake_pending(struct vm *vm); /* halted vCPUs wait for dom0 to wake them */
 bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok);
+uint8_t vcpu_cr8(struct vcpu *v);
+void vcpu_set_cr8(struct vcpu *v, uint64_t cr8); /* bits 3:0 */
 void vm_irqchip_free(struct vm *vm);
 void vcpu_arm_preempt(struct vcpu *v, uint64_t tsc_cycles);
 uint64_t vcpu_slice_left(struct vcpu *v);

@@ -320,6 +320,7 @@ static struct kvm_irq_routing_entry pin_route(uint32_t gsi, uint32_t chip, uint3
 }
 
 static void vapic(struct vmx *x);
+static void cr8_tpr(struct vmx *x);
 
 /*
  * A resampling irqfd on a level-triggered pin: its signal holds GSI 7 high until the guest's
@@ -377,6 +378,28 @@ static void vapic(struct vmx *x)
 	check("a run", run_out(x), 0x56);
 	va.vapic_addr = 0;
 	check("KVM_SET_VAPIC_ADDR 0: off", io(x->vcpu, KVM_SET_VAPIC_ADDR, (uintptr_t)&va), 0);
+	cr8_tpr(x);
+}
+
+/* CR8 is TPR bits 7:4 (KVM_GET/SET_SREGS), and kvm_run reports it and the APIC base. */
+static void cr8_tpr(struct vmx *x)
+{
+	struct kvm_lapic_state lapic;
+	struct kvm_sregs s;
+
+	check("kvm_run's apic_base after an exit", (long)x->run->apic_base, 0xfee00900L);
+	check("kvm_run's cr8: TPR 0", (long)x->run->cr8, 0);
+	check("KVM_GET_LAPIC", io(x->vcpu, KVM_GET_LAPIC, (uintptr_t)&lapic), 0);
+	lapic.regs[0x80] = 0x30;
+	check("KVM_SET_LAPIC with TPR 0x30", io(x->vcpu, KVM_SET_LAPIC, (uintptr_t)&lapic), 0);
+	check("KVM_GET_SREGS", io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s), 0);
+	check("its cr8", (long)s.cr8, 3);
+	s.cr8 = 0x15; /* as KVM: bits 3:0 taken */
+	check("KVM_SET_SREGS with cr8 0x15", io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s), 0);
+	check("KVM_GET_LAPIC", io(x->vcpu, KVM_GET_LAPIC, (uintptr_t)&lapic), 0);
+	check("TPR from cr8", lapic.regs[0x80], 0x50);
+	s.cr8 = 0;
+	check("KVM_SET_SREGS with cr8 0", io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s), 0);
 }
 
 /* Lines of the running guest through KVM_SET_GSI_ROUTING: an irqchip pin and an MSI. */
