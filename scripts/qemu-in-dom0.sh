@@ -3,7 +3,8 @@
 # the dom0 initramfs, run under the hypervisor in Bochs against /dev/kvm; the guest is the dom0
 # kernel (bzImage) with guests/qemu/init. Prints QEMU's output and ends "qemu-in-dom0: PASS" when
 # the guest's init printed its marker. Needs the qemu-system-x86 package. QEMU_EXTRA=a,b adds
-# arguments to QEMU's command line (QEMU_EXTRA=-trace,kvm_* shows its KVM ioctls).
+# arguments to QEMU's command line (QEMU_EXTRA=-trace,kvm_* shows its KVM ioctls). With
+# --initramfs it only builds build/qemu/initramfs.cpio (the system case bochs_dom0_qemu boots it).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 qemu=/usr/bin/qemu-system-x86_64
@@ -26,6 +27,7 @@ done
 scripts/dom0-initramfs.sh "$out/initramfs.cpio" build/dom0/kvm_hv.ko:lib/modules/kvm_hv.ko \
 	build/dom0/hvlog:bin/hvlog "$bz:guest/bzImage" "$out/guest.cpio:guest/guest.cpio" \
 	"${pairs[@]}" || exit 1
+[ "${1:-}" = --initramfs ] && exit 0
 tests/system/boot.sh --out "$out/boot" --megs 1024 --timeout 900 --cmdline "poweroff" \
 	--module build/dom0/vmlinux "console=ttyS0,115200 quiet panic=-1 tsc=reliable no_timer_check nowatchdog dom0test=qemu ${QEMU_EXTRA:+qemu.extra=$QEMU_EXTRA}" \
 	--module "$out/initramfs.cpio" initrd

@@ -238,6 +238,22 @@ case_bochs_dom0_bzimage() {
 	expect_result FAIL
 }
 
+# Debian's unmodified qemu-system-x86_64 in dom0, default in-kernel irqchip, boots a Linux guest
+# (the dom0 kernel) on /dev/kvm to the marker its init prints (scripts/qemu-in-dom0.sh).
+case_bochs_dom0_qemu() {
+	"$root/scripts/qemu-in-dom0.sh" --initramfs >"$case_dir/build.log" 2>&1 || {
+		note "could not build the QEMU initramfs (see $case_dir/build.log)"
+		case_failed=1
+		return
+	}
+	boot --emu bochs --cpus 1 --megs 1024 --timeout 900 --cmdline "poweroff" \
+		--module "$root/build/dom0/vmlinux" "$DOM0_ARGS dom0test=qemu" \
+		--module "$root/build/qemu/initramfs.cpio" initrd
+	expect_fixed "qemu-guest: init ran under"
+	expect_fixed "dom0: test qemu: PASS"
+	expect_poweroff_by_dom0
+}
+
 # --- upstream KVM selftests (Linux 6.1, scripts/kvm-selftests.sh) ---------------------------------
 # The tests that must pass: extend this list as /dev/kvm grows. Every other test only has to
 # report a verdict (pass, fail or skip) in the table.
