@@ -344,6 +344,18 @@ int64_t hc_vm_clock(struct hc_ctx *c)
 	return 0;
 }
 
+/* HC_VM_MSR (vm, op, arg, buf): enum hv_msr_op */
+int64_t hc_vm_msr(struct hc_ctx *c)
+{
+	if (c->arg[1] == HV_MSR_EXITS)
+		return vm_msr_exits(c->vm, c->arg[2]);
+	if (c->arg[1] != HV_MSR_FILTER)
+		return -EINVAL;
+	if ((c->arg[3] & 7) || !dom0_owns_range(c->arg[3], sizeof(struct hv_msr_filter)))
+		return -EFAULT;
+	return vm_msr_filter(c->vm, phys_to_virt(c->arg[3]));
+}
+
 /* HC_VM_DIRTY (vm, op, gpa, npages, bitmap) */
 int64_t hc_vm_dirty(struct hc_ctx *c)
 {

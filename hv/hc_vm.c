@@ -197,6 +197,11 @@ static void to_abi(const struct vm_exit *x, struct hv_exit *e)
 		e->data = x->dbg.dr6;
 		e->gpa = x->dbg.pc;
 		e->qual = x->dbg.dr7;
+	} else if (x->kind == VMEXIT_MSR) {
+		e->qual = x->msr.index;
+		e->write = x->msr.write;
+		e->data = x->msr.data;
+		e->size = (uint8_t)x->msr.reason;
 	} else if (x->kind == VMEXIT_MMIO) {
 		e->gpa = x->mem.gpa;
 		e->write = x->mem.write;
@@ -218,7 +223,7 @@ static int target(struct hc_ctx *c, size_t len, struct vcpu **v, void **buf)
 /* Runs the vCPU on this CPU until an exit for dom0 (the VMCALL handler reloads dom0 after). */
 int64_t hc_vcpu_run(struct hc_ctx *c)
 {
-	struct vm_exit x = {.answer = c->arg[3]};
+	struct vm_exit x = {.answer = c->arg[3], .msr_error = c->arg[4] & HV_RUN_MSR_ERROR};
 	struct vcpu *v;
 	void *out;
 	int rc = target(c, HV_IO_DATA + HV_IO_DATA_MAX, &v, &out);
@@ -226,7 +231,7 @@ int64_t hc_vcpu_run(struct hc_ctx *c)
 	if (rc)
 		return rc;
 	x.strdata = (uint8_t *)out + HV_IO_DATA;
-	if (c->arg[4] & ~(uint64_t)(HV_RUN_IRQ_WINDOW | HV_RUN_COMPLETE_ONLY))
+	if (c->arg[4] & ~(uint64_t)(HV_RUN_IRQ_WINDOW | HV_RUN_COMPLETE_ONLY | HV_RUN_MSR_ERROR))
 		return -EINVAL;
 	if (c->arg[4] & HV_RUN_COMPLETE_ONLY) {
 		vcpu_complete_io(v, &x);

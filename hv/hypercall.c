@@ -52,6 +52,7 @@ static const struct hypercall hypercalls[HC_COUNT] = {
 	[HC_IRQCHIP] = {hc_irqchip, HC_DOM0, HC_ON_VM},
 	[HC_VM_CLOCK] = {hc_vm_clock, HC_DOM0, HC_ON_VM},
 	[HC_VM_DIRTY] = {hc_vm_dirty, HC_DOM0, HC_ON_VM},
+	[HC_VM_MSR] = {hc_vm_msr, HC_DOM0, HC_ON_VM},
 	[HC_DEV_CREATE] = {hc_dev_create, HC_DOM0, HC_ON_VM},
 	[HC_DEV_ATTR] = {hc_dev_attr, HC_DOM0, HC_ON_VM},
 };

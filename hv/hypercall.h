@@ -43,6 +43,7 @@ int64_t hc_vcpu_debug(struct hc_ctx *c);
 int64_t hc_irqchip(struct hc_ctx *c);
 int64_t hc_vm_clock(struct hc_ctx *c);
 int64_t hc_vm_dirty(struct hc_ctx *c);
+int64_t hc_vm_msr(struct hc_ctx *c);
 /* hc_dev.c: in-hypervisor devices */
 int64_t hc_dev_create(struct hc_ctx *c);
 int64_t hc_dev_attr(struct hc_ctx *c);

@@ -47,11 +47,13 @@ enum vm_exit_kind {
 	VMEXIT_FAIL_ENTRY,  /* VM entry failed: fail */
 	VMEXIT_INTERNAL,    /* an exit the hypervisor does not handle: fail */
 	VMEXIT_DEBUG,	    /* a debug event for the caller (vcpu_set_guest_debug): dbg */
+	VMEXIT_MSR,	    /* an RDMSR/WRMSR for the caller (vm_msr_exits): msr */
 };
 
 struct vm_exit {
 	enum vm_exit_kind kind;
-	uint64_t answer;    /* set by the caller before the next run: the IN or MMIO-read value */
+	uint64_t answer;    /* set by the caller before the next run: the IN, MMIO or MSR read */
+	bool msr_error;	    /* ...and for an MSR exit: the access fails (#GP) */
 	uint8_t *strdata;   /* HV_IO_DATA_MAX bytes of the caller's for string I/O elements */
 	uint32_t reason;    /* architectural exit reason */
 	uint64_t qual;	    /* architectural exit qualification */
@@ -81,6 +83,11 @@ struct vm_exit {
 			bool has_error;
 			uint32_t error;
 		} exc;
+		struct {
+			uint32_t index, reason; /* reason: HV_MSR_EXIT_* */
+			uint64_t data;		/* a write's value */
+			bool write;
+		} msr;
 		struct {
 			uint64_t code; /* hardware entry-failure reason or instruction error */
 		} fail;
@@ -205,6 +212,9 @@ unsigned vm_msr_index_list(uint32_t *out, unsigned max);
  */
 int vm_irqchip_create(struct vm *vm);
 int vm_pit_create(struct vm *vm);
+/* KVM_CAP_X86_USER_SPACE_MSR's reasons, KVM_X86_SET_MSR_FILTER (dom0's copy): 0, -EINVAL */
+int vm_msr_exits(struct vm *vm, uint64_t reasons);
+int vm_msr_filter(struct vm *vm, const struct hv_msr_filter *in);
 int vm_set_boot_cpu(struct vm *vm, uint64_t id);
 /* kvmclock: the VM clock in ns when the host TSC reads tsc; set it to read ns now */
 uint64_t vm_clock_ns(struct vm *vm, uint64_t tsc);

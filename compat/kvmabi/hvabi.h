@@ -10,7 +10,7 @@
 #ifndef HVABI_H
 #define HVABI_H
 
-#define HV_ABI_VERSION 5
+#define HV_ABI_VERSION 6
 
 /* CPUID leaf 0x40000000: EAX = highest hypervisor leaf, EBX:ECX:EDX = this signature. */
 #define HV_CPUID_LEAF	   0x40000000
@@ -50,6 +50,7 @@ enum hv_hypercall {
 	HC_VCPU_DEBUG = 21,	/* (vm, id, control, buf): HV_DBG_*, u64 DR0-7 at buf */
 	HC_IRQCHIP = 22,	/* (vm, op, arg, arg2, buf) -> per op (enum hv_irqchip_op) */
 	HC_VM_CLOCK = 23,	/* (vm, set, ns, buf): kvmclock; get: u64 ns, host TSC at buf */
+	HC_VM_MSR = 24,		/* (vm, op, arg, buf) -> 0, -EINVAL, -EFAULT (enum hv_msr_op) */
 	HC_COUNT
 };
 
@@ -198,6 +199,7 @@ enum hv_exit_kind {
 	HV_EXIT_FAIL_ENTRY,
 	HV_EXIT_INTERNAL,
 	HV_EXIT_DEBUG, /* data: DR6, gpa: linear PC, qual: DR7, port: the exception (1 or 3) */
+	HV_EXIT_MSR,   /* qual: the MSR, write, data: WRMSR's value, size: HV_MSR_EXIT_* reason */
 };
 
 /* General registers, in the order of struct kvm_regs. */
@@ -231,6 +233,37 @@ struct hv_sregs {
 /* HC_VCPU_RUN flags: exit with HV_EXIT_INTR_WINDOW as soon as the guest can take an IRQ. */
 #define HV_RUN_IRQ_WINDOW    1
 #define HV_RUN_COMPLETE_ONLY 2 /* finish the I/O the last exit left open, then return */
+#define HV_RUN_MSR_ERROR     4 /* the MSR access HV_EXIT_MSR handed out fails: #GP */
+
+/*
+ * HC_VM_MSR: which guest RDMSR/WRMSR go to dom0's user space (KVM_CAP_X86_USER_SPACE_MSR and
+ * KVM_X86_SET_MSR_FILTER); those it takes come back as HV_EXIT_MSR, answered in_data (a read's
+ * value) and HV_RUN_MSR_ERROR. Without them such an access gets #GP.
+ */
+enum hv_msr_op {
+	HV_MSR_EXITS,  /* arg: the HV_MSR_EXIT_* reasons user space handles */
+	HV_MSR_FILTER, /* buf: struct hv_msr_filter, checked as a whole */
+};
+#define HV_MSR_EXIT_INVAL   1 /* KVM_MSR_EXIT_REASON_*: the MSR refused the access */
+#define HV_MSR_EXIT_UNKNOWN 2 /* there is no such MSR */
+#define HV_MSR_EXIT_FILTER  4 /* the filter denied it */
+#define HV_MSR_RANGES	    16
+#define HV_MSR_BITMAP_MAX   0x600 /* bytes of one range's bitmap (KVM's limit) */
+
+struct hv_msr_filter_head {
+	unsigned int deny;    /* 1: an MSR no range covers is denied (else allowed) */
+	unsigned int nranges; /* ranges in use, the first ones; 0 with deny is refused */
+	struct {
+		unsigned int flags; /* 1 reads, 2 writes, or both (KVM_MSR_FILTER_READ/WRITE) */
+		unsigned int base, nmsrs; /* nmsrs 1 .. HV_MSR_BITMAP_MAX * 8 */
+		unsigned int pad;
+	} range[HV_MSR_RANGES];
+};
+
+struct hv_msr_filter {
+	struct hv_msr_filter_head h;
+	unsigned char bitmap[HV_MSR_RANGES][HV_MSR_BITMAP_MAX]; /* bit set: the access allowed */
+};
 
 /* What HC_VCPU_RUN reports: why the vCPU stopped. */
 /*

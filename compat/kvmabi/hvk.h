@@ -62,7 +62,7 @@ struct hvk_vcpu {
 	struct page *run_page[HVK_RUN_PAGES]; /* mmap()ed by user space */
 	struct page *hv_page; /* exit records and register files exchanged with the hypervisor */
 	/* the last exit was an IN or an MMIO read: its data comes back on the next KVM_RUN */
-	enum { NOTHING, IO_IN, MMIO_READ } pending;
+	enum { NOTHING, IO_IN, MMIO_READ, MSR } pending;
 	u8 pending_size;
 	u16 pending_count;    /* elements of a string IN */
 	bool has_sigmask;     /* KVM_SET_SIGNAL_MASK: blocked while KVM_RUN runs */

@@ -45,6 +45,8 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_DESTROY_MEMORY_REGION_WORKS: /* a slot of size 0 deletes it */
 	case KVM_CAP_JOIN_MEMORY_REGIONS_WORKS:
 	case KVM_CAP_INTERNAL_ERROR_DATA: /* internal.ndata and data[] are filled */
+	case KVM_CAP_X86_USER_SPACE_MSR:
+	case KVM_CAP_X86_MSR_FILTER:
 		return 1;
 	case KVM_CAP_MCE:
 		return 32; /* banks, as KVM_MAX_MCE_BANKS */
@@ -140,7 +142,10 @@ static long set_identity_map_addr(struct hvk_vm *vm, void __user *argp)
 	return rc;
 }
 
-/* KVM_ENABLE_CAP on a VM: KVM_CAP_MAX_VCPU_ID, once (the same value again is fine). */
+/*
+ * KVM_ENABLE_CAP on a VM: KVM_CAP_MAX_VCPU_ID, once (the same value again is fine), and
+ * KVM_CAP_X86_USER_SPACE_MSR (the KVM_MSR_EXIT_REASON_* user space takes).
+ */
 static long enable_cap(struct hvk_vm *vm, void __user *argp)
 {
 	struct kvm_enable_cap cap;
@@ -148,6 +153,8 @@ static long enable_cap(struct hvk_vm *vm, void __user *argp)
 
 	if (copy_from_user(&cap, argp, sizeof(cap)))
 		return -EFAULT;
+	if (!cap.flags && cap.cap == KVM_CAP_X86_USER_SPACE_MSR)
+		return hv_call(HC_VM_MSR, vm->handle, HV_MSR_EXITS, cap.args[0], 0, 0);
 	if (cap.flags || cap.cap != KVM_CAP_MAX_VCPU_ID || cap.args[0] > HVK_MAX_VCPUS)
 		return -EINVAL;
 	mutex_lock(&vm->lock);
@@ -206,6 +213,47 @@ static long vm_clock(struct hvk_vm *vm, struct kvm_clock_data __user *user, bool
 	return copy_to_user(user, &d, sizeof(d)) ? -EFAULT : 0;
 }
 
+/* KVM_X86_SET_MSR_FILTER: KVM's checks, in its order; the ranges with MSRs go over in one page
+ * run, the hypervisor checking them again.
+ */
+static long set_msr_filter(struct hvk_vm *vm, const struct kvm_msr_filter __user *argp)
+{
+	struct kvm_msr_filter f;
+	struct hv_msr_filter *hf;
+	unsigned int i, n = 0;
+	long rc = 0;
+
+	if (copy_from_user(&f, argp, sizeof(f)))
+		return -EFAULT;
+	if (f.flags & ~KVM_MSR_FILTER_DEFAULT_DENY)
+		return -EINVAL;
+	hf = hvk_buf_alloc(sizeof(*hf));
+	if (!hf)
+		return -ENOMEM;
+	hf->h.deny = f.flags & KVM_MSR_FILTER_DEFAULT_DENY;
+	for (i = 0; i < KVM_MSR_FILTER_MAX_RANGES && !rc; i++) {
+		const struct kvm_msr_filter_range *r = &f.ranges[i];
+		size_t bytes = BITS_TO_LONGS(r->nmsrs) * sizeof(long);
+
+		if (!r->nmsrs)
+			continue;
+		if (!r->flags || r->flags & ~(KVM_MSR_FILTER_READ | KVM_MSR_FILTER_WRITE) ||
+		    bytes > KVM_MSR_FILTER_MAX_BITMAP_SIZE)
+			rc = -EINVAL;
+		else if (copy_from_user(hf->bitmap[n], r->bitmap, bytes))
+			rc = -EFAULT;
+		else
+			hf->h.range[n++] = (typeof(hf->h.range[0])){r->flags, r->base, r->nmsrs, 0};
+	}
+	hf->h.nranges = n;
+	if (!n && hf->h.deny)
+		rc = -EINVAL; /* as KVM: deny everything is not a filter */
+	if (!rc)
+		rc = hv_call(HC_VM_MSR, vm->handle, HV_MSR_FILTER, 0, virt_to_phys(hf), 0);
+	hvk_buf_free(hf, sizeof(*hf));
+	return rc;
+}
+
 static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 {
 	struct hvk_vm *vm = f->private_data;
@@ -221,6 +269,8 @@ static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		return hvk_get_dirty_log(vm, (void __user *)arg);
 	case KVM_ENABLE_CAP:
 		return enable_cap(vm, (void __user *)arg);
+	case KVM_X86_SET_MSR_FILTER:
+		return set_msr_filter(vm, (void __user *)arg);
 	case KVM_CREATE_DEVICE:
 		return hvk_create_device(vm, (void __user *)arg);
 	case KVM_IOEVENTFD:

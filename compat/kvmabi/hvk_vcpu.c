@@ -151,6 +151,14 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 	case HV_EXIT_INTR_WINDOW:
 		run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
 		return 0;
+	case HV_EXIT_MSR: /* answered in msr.data and msr.error before the next run */
+		run->exit_reason = e->write ? KVM_EXIT_X86_WRMSR : KVM_EXIT_X86_RDMSR;
+		memset(&run->msr, 0, sizeof(run->msr));
+		run->msr.reason = e->size;
+		run->msr.index = e->qual;
+		run->msr.data = e->data;
+		vc->pending = MSR;
+		return 0;
 	case HV_EXIT_INTR:
 	case HV_EXIT_TIMEOUT:
 		return 1;
@@ -160,10 +168,10 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 }
 
 /* immediate_exit: finish the I/O the last exit left open; the exit reason stays as it was. */
-static long complete_io(struct hvk_vcpu *vc, unsigned long in_data)
+static long complete_io(struct hvk_vcpu *vc, unsigned long in_data, unsigned long flags)
 {
 	long rc = hv_call(HC_VCPU_RUN, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), in_data,
-			  HV_RUN_COMPLETE_ONLY);
+			  flags | HV_RUN_COMPLETE_ONLY);
 
 	if (!rc)
 		vc->pending = NOTHING;
@@ -174,6 +182,7 @@ static long vcpu_run(struct hvk_vcpu *vc)
 {
 	struct kvm_run *run = run_of(vc);
 	unsigned long in_data = 0; /* completes the IN or MMIO read the last exit stopped at */
+	unsigned long done = 0;	   /* ...and HV_RUN_MSR_ERROR for an MSR access that fails */
 	long rc;
 
 	if (vc->pending == IO_IN)
@@ -182,16 +191,20 @@ static long vcpu_run(struct hvk_vcpu *vc)
 		memcpy(hv_data_of(vc), pio_of(vc), vc->pending_count * vc->pending_size);
 	else if (vc->pending == MMIO_READ)
 		memcpy(&in_data, run->mmio.data, vc->pending_size);
+	if (vc->pending == MSR) {
+		in_data = READ_ONCE(run->msr.data);
+		done = READ_ONCE(run->msr.error) ? HV_RUN_MSR_ERROR : 0;
+	}
 	do {
 		if (signal_pending(current)) {
 			run->exit_reason = KVM_EXIT_INTR;
 			return -EINTR;
 		}
 		if (READ_ONCE(run->immediate_exit)) /* as KVM: the open I/O completes first */
-			return complete_io(vc, in_data);
+			return complete_io(vc, in_data, done);
 		down_read(&vc->vm->slots_lock);
 		rc = hv_call(HC_VCPU_RUN, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), in_data,
-			     READ_ONCE(run->request_interrupt_window) ? HV_RUN_IRQ_WINDOW : 0);
+			     done | (READ_ONCE(run->request_interrupt_window) ? HV_RUN_IRQ_WINDOW : 0));
 		up_read(&vc->vm->slots_lock);
 		if (rc == -EBUSY && vc->vm->irqchip) { /* waiting for a SIPI: as halted */
 			vcpu_halt(vc, ~0ULL);
@@ -205,7 +218,7 @@ static long vcpu_run(struct hvk_vcpu *vc)
 		if (hv_exit_of(vc)->resampled)
 			hvk_irqfd_resampled(vc->vm, hv_exit_of(vc)->resampled);
 		vc->pending = NOTHING; /* the access completed: its data went in */
-		in_data = 0;
+		in_data = done = 0;
 		run->if_flag = !!(hv_exit_of(vc)->rflags & X86_EFLAGS_IF);
 		run->ready_for_interrupt_injection = hv_exit_of(vc)->irq_ready;
 		run->apic_base = hv_exit_of(vc)->apic_base; /* QEMU takes both from every exit */

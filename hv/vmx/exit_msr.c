@@ -15,6 +15,7 @@
 #define MSR_SYSENTER_CS	   0x174
 #define MSR_SYSENTER_ESP   0x175
 #define MSR_SYSENTER_EIP   0x176
+#define MSR_POWER_CTL	   0x1fc
 #define MSR_MISC_ENABLE	   0x1a0
 #define MSR_PAT		   0x277
 #define MSR_MTRR_DEF_TYPE  0x2ff
@@ -138,6 +139,7 @@ static const struct msr_desc msrs[] = {
 	{MSR_SYSENTER_ESP, IN_VMCS, VMCS_GUEST_SYSENTER_ESP, canonical},
 	{MSR_SYSENTER_EIP, IN_VMCS, VMCS_GUEST_SYSENTER_EIP, canonical},
 	{MSR_MISC_ENABLE, IN_VCPU, VCPU_FIELD(misc_enable), NULL},
+	{MSR_POWER_CTL, IN_VCPU, VCPU_FIELD(power_ctl), NULL}, /* kept, as KVM keeps it */
 	{MSR_PAT, IN_VMCS, VMCS_GUEST_PAT, pat_ok},
 	{MSR_MTRR_DEF_TYPE, IN_VCPU, VCPU_FIELD(mtrr_def_type), mtrr_type_ok},
 	{MSR_EFER, SPECIAL, 0, efer_ok},
@@ -257,15 +259,16 @@ bool vcpu_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, bool host)
 	return true;
 }
 
+/* Filtered, then handled here; what is refused may go to user space (msr_user.c). */
 int handle_rdmsr(struct vcpu *v, struct vm_exit *x)
 {
+	uint32_t msr = (uint32_t)v->gprs.r[GPR_RCX];
 	uint64_t val;
 
-	(void)x;
-	if (!vcpu_msr_read(v, (uint32_t)v->gprs.r[GPR_RCX], &val)) {
-		vcpu_inject_gp(v);
-		return EXIT_RESUME;
-	}
+	if (!msr_allowed(v->vm, msr, false))
+		return msr_refused(v, x, false, 0, HV_MSR_EXIT_FILTER);
+	if (!vcpu_msr_read(v, msr, &val))
+		return msr_refused(v, x, false, 0, HV_MSR_EXIT_UNKNOWN);
 	v->gprs.r[GPR_RAX] = (uint32_t)val;
 	v->gprs.r[GPR_RDX] = val >> 32;
 	vcpu_skip_insn(v);
@@ -274,13 +277,16 @@ int handle_rdmsr(struct vcpu *v, struct vm_exit *x)
 
 int handle_wrmsr(struct vcpu *v, struct vm_exit *x)
 {
-	uint64_t val = (v->gprs.r[GPR_RDX] << 32) | (uint32_t)v->gprs.r[GPR_RAX];
+	uint64_t val = (v->gprs.r[GPR_RDX] << 32) | (uint32_t)v->gprs.r[GPR_RAX], cur;
+	uint32_t msr = (uint32_t)v->gprs.r[GPR_RCX];
 
-	(void)x;
-	if (!vcpu_msr_write(v, (uint32_t)v->gprs.r[GPR_RCX], val, false))
-		vcpu_inject_gp(v);
-	else
-		vcpu_skip_insn(v);
+	if (!msr_allowed(v->vm, msr, true))
+		return msr_refused(v, x, true, val, HV_MSR_EXIT_FILTER);
+	if (!vcpu_msr_write(v, msr, val, false)) /* an MSR that reads refused the value */
+		return msr_refused(v, x, true, val,
+				   vcpu_msr_read(v, msr, &cur) ? HV_MSR_EXIT_INVAL
+							       : HV_MSR_EXIT_UNKNOWN);
+	vcpu_skip_insn(v);
 	return EXIT_RESUME;
 }
 

@@ -193,6 +193,8 @@ static void finish_io(struct vcpu *v, struct vm_exit *x)
 		io_complete(v, x);
 	if (v->mmio_pending)
 		mmio_complete(v, x);
+	if (v->msr_pending)
+		msr_complete(v, x);
 }
 
 void vcpu_complete_io(struct vcpu *v, struct vm_exit *x)
@@ -305,7 +307,7 @@ int vcpu_set_regs(struct vcpu *v, const struct vcpu_regs *r)
 
 	with_vmcs(v, true);
 	if (vmread(VMCS_GUEST_RIP) != r->rip) /* the caller moved on: drop the I/O it left open */
-		v->io_pending = v->mmio_pending = false;
+		v->io_pending = v->mmio_pending = false, v->msr_pending = 0;
 	for (unsigned i = 0; i < 16; i++)
 		v->gprs.r[regs_order[i]] = in[i];
 	vmwrite(VMCS_GUEST_RSP, r->rsp);

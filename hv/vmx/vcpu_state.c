@@ -267,7 +267,8 @@ void vcpu_init_signal(struct vcpu *v)
 	v->exc.valid = false;
 	v->nmi_pending = false;
 	v->irq_pending = -1;
-	v->io_pending = false;
+	v->io_pending = v->mmio_pending = false;
+	v->msr_pending = 0;
 	v->wait_sipi = v->id != v->vm->bsp_id;
 }
 

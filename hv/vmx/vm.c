@@ -111,6 +111,7 @@ void vm_destroy(struct vm *vm)
 			vcpu_destroy(vm->vcpus[i]);
 	vm_dirty_free(vm);
 	vm_irqchip_free(vm);
+	vm_msr_filter_free(vm);
 	if (vm->ept.root) {
 		invept(INVEPT_SINGLE, vm->eptp);
 		ept_destroy(&vm->ept);

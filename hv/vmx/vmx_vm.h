@@ -64,8 +64,11 @@ struct vm {
 	uint32_t clock_gen;   /* bumped by KVM_SET_CLOCK: pvclock pages are rewritten */
 	bool kvm_rules;	      /* dom0's KVM made it: CPUID from the vCPU's table only */
 	struct dirty_range dirty[VM_MAX_DIRTY];
-	struct irqchip *irqchip; /* KVM_CREATE_IRQCHIP's models, or NULL */
-	uint64_t tsc_offset;	 /* guest TSC - host TSC for new vCPUs */
+	struct irqchip *irqchip;	  /* KVM_CREATE_IRQCHIP's models, or NULL */
+	uint64_t tsc_offset;		  /* guest TSC - host TSC for new vCPUs */
+	uint8_t msr_exits;		  /* HV_MSR_EXIT_* reasons user space takes (msr_user.c) */
+	struct hv_msr_filter *msr_filter; /* KVM_X86_SET_MSR_FILTER's, under msr_lock, or NULL */
+	spinlock_t msr_lock;
 };
 
 struct dr_save {
@@ -124,12 +127,13 @@ struct vcpu {
 	volatile bool req_init, req_nmi;
 	volatile uint16_t req_sipi;    /* 0x100 | vector */
 	uint64_t dbg_dr[4], guest_dr7; /* the debugger's DR0-3; the guest's DR7 meanwhile */
-	uint64_t apic_base, misc_enable, mtrr_def_type, ucode_rev;
+	uint64_t apic_base, misc_enable, mtrr_def_type, ucode_rev, power_ctl;
 	uint64_t mtrr[27]; /* the 11 fixed-range MTRRs, then 8 variable base/mask pairs */
 	uint64_t mcg_cap, mcg_status, mcg_ctl, mce_banks[4 * VCPU_MCE_BANKS]; /* mce.c */
-	uint64_t vapic;	   /* KVM_SET_VAPIC_ADDR's GPA, or 0 */
-	bool req_shutdown; /* KVM_X86_SET_MCE could not deliver: the next run shuts down */
-	uint8_t tpr;	   /* CR8 */
+	uint64_t vapic;	     /* KVM_SET_VAPIC_ADDR's GPA, or 0 */
+	bool req_shutdown;   /* KVM_X86_SET_MCE could not deliver: the next run shuts down */
+	uint8_t tpr;	     /* CR8 */
+	uint8_t msr_pending; /* 1 RDMSR, 2 WRMSR handed to the caller (msr_user.c) */
 	/* event state */
 	struct pending_exc exc;
 	bool nmi_pending;
@@ -219,6 +223,11 @@ void irqchip_take_wake(struct vm *vm, struct vm_exit *x);
 bool irqchip_wake_pending(struct vm *vm); /* halted vCPUs wait for dom0 to wake them */
 bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok);
 uint8_t vcpu_cr8(struct vcpu *v);
+/* msr_user.c */
+bool msr_allowed(struct vm *vm, uint32_t msr, bool write);
+int msr_refused(struct vcpu *v, struct vm_exit *x, bool write, uint64_t val, unsigned reason);
+void msr_complete(struct vcpu *v, const struct vm_exit *x);
+void vm_msr_filter_free(struct vm *vm);
 void vcpu_set_cr8(struct vcpu *v, uint64_t cr8); /* bits 3:0 */
 void vm_irqchip_free(struct vm *vm);
 void vcpu_arm_preempt(struct vcpu *v, uint64_t tsc_cycles);

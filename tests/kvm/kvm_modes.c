@@ -1,7 +1,7 @@
 /*
  * kvm_modes: guests in protected and long mode, set up from user space as a VMM does (GDT,
  * page tables, KVM_SET_SREGS), doing port I/O, MMIO writes and reads of each width, string
- * stores and moves to and from MMIO, and HLT;
+ * stores and moves to and from MMIO, and HLT; MSR accesses for user space (and their filter);
  * then KVM_IOEVENTFD on a port and on an MMIO address, with its rules. Ends with "N passed,
  * N failed".
  */
@@ -37,6 +37,11 @@ __asm__(".pushsection .rodata\n"
 	"  mov 0x400000 + 1023 * 4096 + 8, %eax; out %eax, $0x12\n"
 	"  hlt\n"
 	"g_pm_end:\n"
+	"g_msr: mov $0x474f4f00, %ecx; mov $2, %eax; xor %edx, %edx; wrmsr\n" /* no such MSR */
+	"  rdmsr; out %eax, $0x10; mov %edx, %eax; out %eax, $0x10\n"
+	"  mov $0x174, %ecx; mov $0x33, %eax; wrmsr; rdmsr; out %eax, $0x10\n" /* filtered read */
+	"  mov $0x474f4f00, %ecx; rdmsr; hlt\n" /* answered with an error: #GP, no IDT */
+	"g_msr_end:\n"
 	".code64\n"
 	"g_lm: movabs $0x0123456789abcdef, %rdi; mov $0x1000, %dx; in %dx, %al\n"
 	"  mov $0x66, %al; out %al, $0x10\n"
@@ -48,7 +53,7 @@ __asm__(".pushsection .rodata\n"
 	"  hlt\n"
 	"g_lm_end:\n"
 	".popsection\n");
-extern const uint8_t g_pm[], g_pm_end[], g_lm[], g_lm_end[];
+extern const uint8_t g_pm[], g_pm_end[], g_lm[], g_lm_end[], g_msr[], g_msr_end[];
 
 struct vmx {
 	int kvm, vm, vcpu;
@@ -286,6 +291,61 @@ static void ioeventfds(struct vmx *x)
 	close(pfd);
 }
 
+static long msr_filter(int vm, uint32_t flags, uint32_t rflags, uint32_t base, uint32_t n,
+		       uint8_t *bitmap)
+{
+	struct kvm_msr_filter f = {.flags = flags, .ranges = {{rflags, n, base, bitmap}}};
+
+	return io(vm, KVM_X86_SET_MSR_FILTER, (uintptr_t)&f);
+}
+
+static void msr_exit(struct vmx *x, const char *what, uint32_t reason, uint32_t index, uint32_t why)
+{
+	check(what, run(x), reason);
+	check("... its MSR and reason", (long)x->run->msr.index * 10 + x->run->msr.reason,
+	      (long)index * 10 + why);
+}
+
+/*
+ * KVM_CAP_X86_USER_SPACE_MSR and KVM_X86_SET_MSR_FILTER: the accesses the hypervisor refuses
+ * and those the filter denies come to user space, whose answer (a value, or an error: #GP)
+ * completes them.
+ */
+static void msr_exits(struct vmx *x)
+{
+	struct kvm_enable_cap cap = {.cap = KVM_CAP_X86_USER_SPACE_MSR, .args = {8}};
+	uint8_t deny = 0;
+
+	check("KVM_CAP_X86_USER_SPACE_MSR", io(x->kvm, KVM_CHECK_EXTENSION, cap.cap), 1);
+	check("KVM_CAP_X86_MSR_FILTER", io(x->kvm, KVM_CHECK_EXTENSION, KVM_CAP_X86_MSR_FILTER), 1);
+	check("enable with an unknown reason", io(x->vm, KVM_ENABLE_CAP, (uintptr_t)&cap), -EINVAL);
+	cap.args[0] = KVM_MSR_EXIT_REASON_UNKNOWN | KVM_MSR_EXIT_REASON_FILTER;
+	check("enable unknown and filter", io(x->vm, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);
+	check("filter flag 2", msr_filter(x->vm, 2, 1, 0x174, 1, &deny), -EINVAL);
+	check("deny all, no range", msr_filter(x->vm, 1, 0, 0, 0, NULL), -EINVAL);
+	check("range without flags", msr_filter(x->vm, 0, 0, 0x174, 1, &deny), -EINVAL);
+	check("range flag 4", msr_filter(x->vm, 0, 4, 0x174, 1, &deny), -EINVAL);
+	check("bitmap over 0x600 bytes", msr_filter(x->vm, 0, 1, 0, 0x600 * 8 + 1, &deny), -EINVAL);
+	check("bitmap not readable", msr_filter(x->vm, 0, 1, 0x174, 1, (uint8_t *)8), -EFAULT);
+	check("deny reads of 0x174", msr_filter(x->vm, 0, 1, 0x174, 1, &deny), 0);
+	check("protected mode set up", enter_mode(x, 0, g_msr, g_msr_end), 0);
+	msr_exit(x, "WRMSR of no MSR", KVM_EXIT_X86_WRMSR, 0x474f4f00, KVM_MSR_EXIT_REASON_UNKNOWN);
+	check("... its value", (long)x->run->msr.data, 2);
+	msr_exit(x, "RDMSR of it", KVM_EXIT_X86_RDMSR, 0x474f4f00, KVM_MSR_EXIT_REASON_UNKNOWN);
+	x->run->msr.data = 0x1122334455667788ULL;
+	check("EAX from the answer", run(x) == KVM_EXIT_IO ? out_value(x) : -1, 0x55667788);
+	check("EDX from the answer", run(x) == KVM_EXIT_IO ? out_value(x) : -1, 0x11223344);
+	msr_exit(x, "filtered RDMSR of 0x174 (its write was not)", KVM_EXIT_X86_RDMSR, 0x174,
+		 KVM_MSR_EXIT_REASON_FILTER);
+	x->run->msr.data = 7;
+	check("the answer", run(x) == KVM_EXIT_IO ? out_value(x) : -1, 7);
+	msr_exit(x, "RDMSR again", KVM_EXIT_X86_RDMSR, 0x474f4f00, KVM_MSR_EXIT_REASON_UNKNOWN);
+	x->run->msr.error = 1;
+	check("answered with an error: #GP, and without an IDT a shutdown", run(x),
+	      KVM_EXIT_SHUTDOWN);
+	check("no filter again", msr_filter(x->vm, 0, 0, 0, 0, NULL), 0);
+}
+
 int main(void)
 {
 	struct vmx x = {.kvm = open("/dev/kvm", O_RDWR)};
@@ -301,6 +361,9 @@ int main(void)
 	check("another VM", vm_open(&x), 0);
 	long_mode(&x);
 	ioeventfds(&x);
+	vm_close(&x);
+	check("a third VM", vm_open(&x), 0);
+	msr_exits(&x);
 	vm_close(&x);
 	check("every hypervisor frame back after close", hv_free_frames(), frames);
 	return summary();

@@ -7,7 +7,8 @@ UNIT_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefine
 	-fno-sanitize-recover=all -Ihv
 UNIT_LIBS := -lcmocka
 
-TESTS := printf mb2 frames acpi cmdline logring x86dec ept vmxcaps pvh uart16550 pit ioapic pic lapic
+TESTS := printf mb2 frames acpi cmdline logring x86dec ept vmxcaps pvh uart16550 pit ioapic pic lapic \
+	msr_filter
 
 # hv sources under test, per test binary (never hv/string.c: it would clash with libc)
 hv_printf := hv/printf.c
@@ -25,6 +26,7 @@ hv_lapic := hv/devices/lapic.c
 hv_ioapic := hv/devices/ioapic.c
 hv_pic := hv/devices/pic.c
 hv_pit := hv/devices/pit.c
+hv_msr_filter := hv/msr_filter.c
 
 HV_HEADERS := $(wildcard hv/*.h hv/vmx/*.h hv/devices/*.h compat/kvmabi/*.h)
 BINS := $(patsubst %,$(OUT)/test_%,$(TESTS))

@@ -3,7 +3,8 @@
 # the dom0 kernel as a guest with a one-line init (only in the initramfs scripts/qemu-in-dom0.sh
 # builds). Passes when the guest's init prints its marker.
 # qemu.extra=a,b on dom0's command line adds arguments (e.g. qemu.extra=-trace,kvm_*); with
-# -D,/tmp/qemu.log the trace goes there and its last 80 lines are printed at the end.
+# -D,/tmp/qemu.log the trace goes there: its last 80 lines are printed at the end, and a count of
+# each ioctl number the kvm_*_ioctl trace events saw.
 [ -x /usr/bin/qemu-system-x86_64 ] || { echo "qemu: not in this initramfs"; exit 1; }
 extra=$(sed -n 's/.*qemu\.extra=\([^ ]*\).*/\1/p' /proc/cmdline | tr , ' ')
 # shellcheck disable=SC2086 # (extra is a list of arguments)
@@ -11,5 +12,8 @@ extra=$(sed -n 's/.*qemu\.extra=\([^ ]*\).*/\1/p' /proc/cmdline | tr , ' ')
 	-kernel /guest/bzImage -initrd /guest/guest.cpio -append "console=ttyS0 panic=-1" 2>&1 |
 	tee /tmp/qemu.out
 echo "qemu: exit status of qemu-system-x86_64 above"
-[ -f /tmp/qemu.log ] && tail -n 80 /tmp/qemu.log
+if [ -f /tmp/qemu.log ]; then
+	tail -n 80 /tmp/qemu.log
+	grep -o '^kvm_[a-z]*_ioctl.*type 0x[0-9a-f]*' /tmp/qemu.log | sed 's/cpu_index [0-9]*, //' | sort | uniq -c | sed 's/^/qemu-ioctl: /'
+fi
 grep -q "^qemu-guest: init ran" /tmp/qemu.out
