@@ -10,6 +10,8 @@
 #include "vmx_vm.h"
 
 #define MSR_TSC		   0x10
+#define MSR_TSC_ADJUST	   0x3b
+#define MSR_PERF_CAP	   0x345
 #define MSR_UCODE_REV	   0x8b
 #define MSR_MTRR_CAP	   0xfe
 #define MSR_SYSENTER_CS	   0x174
@@ -132,6 +134,7 @@ static bool apic_base_ok(struct vcpu *v, uint64_t val)
 
 static const struct msr_desc msrs[] = {
 	{MSR_TSC, SPECIAL, 0, NULL},
+	{MSR_TSC_ADJUST, SPECIAL, 0, NULL},
 	{MSR_APIC_BASE, IN_VCPU, VCPU_FIELD(apic_base), apic_base_ok},
 	{MSR_UCODE_REV, SPECIAL, 0, NULL},
 	{MSR_MTRR_CAP, SPECIAL, 0, NULL},
@@ -189,6 +192,8 @@ static uint64_t read_special(struct vcpu *v, uint32_t msr)
 		return vmread(VMCS_GUEST_EFER);
 	case MSR_UCODE_REV:
 		return v->ucode_rev;
+	case MSR_TSC_ADJUST:
+		return v->tsc_adjust;
 	default: /* MTRRcap: as KVM's, 8 variable ranges, the fixed ones and write-combining */
 		return 0x508;
 	}
@@ -201,8 +206,18 @@ static void write_special(struct vcpu *v, uint32_t msr, uint64_t val, bool host)
 			v->ucode_rev = val;
 		return;
 	}
+	/* as KVM: the guest's writes of either move the TSC and TSC_ADJUST together; the host's
+	 * set one of them */
 	if (msr == MSR_TSC) {
+		if (!host)
+			v->tsc_adjust += val - (rdtsc() + vmread(VMCS_TSC_OFFSET));
 		vmwrite(VMCS_TSC_OFFSET, val - rdtsc());
+		return;
+	}
+	if (msr == MSR_TSC_ADJUST) {
+		if (!host)
+			vmwrite(VMCS_TSC_OFFSET, vmread(VMCS_TSC_OFFSET) + val - v->tsc_adjust);
+		v->tsc_adjust = val;
 		return;
 	}
 	if (msr == MSR_EFER) { /* LMA keeps tracking CR0.PG with LME */
@@ -296,6 +311,7 @@ static const struct {
 	uint64_t val;
 } features[] = {
 	{MSR_UCODE_REV, UCODE_REV_DEFAULT},
+	{MSR_PERF_CAP, 0}, /* no PMU is offered: none of its capabilities */
 };
 
 unsigned vm_feature_msr_list(uint32_t *out, unsigned max)

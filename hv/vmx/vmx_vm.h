@@ -127,7 +127,7 @@ struct vcpu {
 	volatile bool req_init, req_nmi;
 	volatile uint16_t req_sipi;    /* 0x100 | vector */
 	uint64_t dbg_dr[4], guest_dr7; /* the debugger's DR0-3; the guest's DR7 meanwhile */
-	uint64_t apic_base, misc_enable, mtrr_def_type, ucode_rev, power_ctl;
+	uint64_t apic_base, misc_enable, mtrr_def_type, ucode_rev, power_ctl, tsc_adjust;
 	uint64_t mtrr[27]; /* the 11 fixed-range MTRRs, then 8 variable base/mask pairs */
 	uint64_t mcg_cap, mcg_status, mcg_ctl, mce_banks[4 * VCPU_MCE_BANKS]; /* mce.c */
 	uint64_t vapic;	     /* KVM_SET_VAPIC_ADDR's GPA, or 0 */

@@ -291,10 +291,11 @@ static void msrs(struct vmx *x)
 
 	check("KVM_GET_MSR_FEATURE_INDEX_LIST with room for 0",
 	      io(x->kvm, KVM_GET_MSR_FEATURE_INDEX_LIST, (uintptr_t)&l), -E2BIG);
-	check("feature MSR count", l.head.nmsrs, 1);
+	check("feature MSR count", l.head.nmsrs, 2);
 	check("KVM_GET_MSR_FEATURE_INDEX_LIST",
 	      io(x->kvm, KVM_GET_MSR_FEATURE_INDEX_LIST, (uintptr_t)&l), 0);
-	check("the feature MSR is IA32_UCODE_REV", l.indices[0], 0x8b);
+	check("the feature MSRs are IA32_UCODE_REV, IA32_PERF_CAPABILITIES",
+	      l.indices[0] * 0x1000L + l.indices[1], 0x8b345L);
 	check("KVM_GET_MSRS on /dev/kvm", io(x->kvm, KVM_GET_MSRS, (uintptr_t)&f), 1);
 	check("microcode revision", (long)f.e[0].data, 0x100000000L);
 	check("KVM_SET_MSRS stops at the unknown MSR", io(x->vcpu, KVM_SET_MSRS, (uintptr_t)&m), 2);
@@ -307,6 +308,14 @@ static void msrs(struct vmx *x)
 	m.e[0] =
 		(struct kvm_msr_entry){.index = 0x1b, .data = 0xfee00c00}; /* x2APIC: not offered */
 	check("KVM_SET_MSRS x2APIC mode", io(x->vcpu, KVM_SET_MSRS, (uintptr_t)&m), 0);
+	m.e[0] = (struct kvm_msr_entry){.index = 0x3b, .data = 1ULL << 40};
+	check("KVM_SET_MSRS TSC_ADJUST", io(x->vcpu, KVM_SET_MSRS, (uintptr_t)&m), 1);
+	m.e[0] = (struct kvm_msr_entry){.index = 0x10};
+	check("KVM_GET_MSRS TSC", io(x->vcpu, KVM_GET_MSRS, (uintptr_t)&m), 1);
+	check("the host's TSC_ADJUST leaves the TSC alone", m.e[0].data < 1ULL << 40, 1);
+	m.e[0] = (struct kvm_msr_entry){.index = 0x3b};
+	check("KVM_GET_MSRS TSC_ADJUST", io(x->vcpu, KVM_GET_MSRS, (uintptr_t)&m), 1);
+	check("... as set", m.e[0].data == 1ULL << 40, 1);
 }
 
 /* XMM0 through KVM_SET_FPU, then the XSAVE image and XCR0 with their checks. */

@@ -14,6 +14,7 @@ extra=$(sed -n 's/.*qemu\.extra=\([^ ]*\).*/\1/p' /proc/cmdline | tr , ' ')
 echo "qemu: exit status of qemu-system-x86_64 above"
 if [ -f /tmp/qemu.log ]; then
 	tail -n 80 /tmp/qemu.log
-	grep -o '^kvm_[a-z]*_ioctl.*type 0x[0-9a-f]*' /tmp/qemu.log | sed 's/cpu_index [0-9]*, //' | sort | uniq -c | sed 's/^/qemu-ioctl: /'
+	grep -o '^kvm_[a-z]*_ioctl.*type 0x[0-9a-f]*' /tmp/qemu.log | sed 's/cpu_index [0-9]*, //' |
+		awk '{ n[$0]++ } END { for (k in n) print "qemu-ioctl:", n[k], k }'
 fi
 grep -q "^qemu-guest: init ran" /tmp/qemu.out
