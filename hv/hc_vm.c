@@ -207,6 +207,7 @@ static void to_abi(const struct vm_exit *x, struct hv_exit *e)
 		e->write = x->mem.write;
 		e->size = x->mem.len;
 		e->data = x->mem.data;
+		e->count = x->mem.insn_len; /* not decoded: its bytes at HV_IO_DATA */
 	}
 }
 

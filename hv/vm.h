@@ -74,8 +74,9 @@ struct vm_exit {
 		} io;
 		struct {
 			uint64_t gpa, gla;
-			uint64_t data; /* a write\'s value */
-			uint8_t len;   /* bytes accessed; 0 when the access was not decoded */
+			uint64_t data;	  /* a write\'s value */
+			uint8_t len;	  /* bytes accessed; 0 when the access was not decoded */
+			uint8_t insn_len; /* ...and then its bytes at strdata (up to 15) */
 			bool read, write, fetch, gla_valid;
 		} mem;
 		struct {

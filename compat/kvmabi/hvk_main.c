@@ -47,6 +47,8 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_INTERNAL_ERROR_DATA: /* internal.ndata and data[] are filled */
 	case KVM_CAP_X86_USER_SPACE_MSR:
 	case KVM_CAP_X86_MSR_FILTER:
+	case KVM_CAP_SMALLER_MAXPHYADDR: /* reserved-bit faults above the guest's width */
+	case KVM_CAP_EXIT_ON_EMULATION_FAILURE: /* always so, with the instruction's bytes */
 		return 1;
 	case KVM_CAP_MCE:
 		return 32; /* banks, as KVM_MAX_MCE_BANKS */
@@ -144,7 +146,8 @@ static long set_identity_map_addr(struct hvk_vm *vm, void __user *argp)
 
 /*
  * KVM_ENABLE_CAP on a VM: KVM_CAP_MAX_VCPU_ID, once (the same value again is fine), and
- * KVM_CAP_X86_USER_SPACE_MSR (the KVM_MSR_EXIT_REASON_* user space takes).
+ * KVM_CAP_X86_USER_SPACE_MSR (the KVM_MSR_EXIT_REASON_* user space takes), and
+ * KVM_CAP_EXIT_ON_EMULATION_FAILURE, which is how every emulation failure ends here anyway.
  */
 static long enable_cap(struct hvk_vm *vm, void __user *argp)
 {
@@ -155,6 +158,8 @@ static long enable_cap(struct hvk_vm *vm, void __user *argp)
 		return -EFAULT;
 	if (!cap.flags && cap.cap == KVM_CAP_X86_USER_SPACE_MSR)
 		return hv_call(HC_VM_MSR, vm->handle, HV_MSR_EXITS, cap.args[0], 0, 0);
+	if (!cap.flags && cap.cap == KVM_CAP_EXIT_ON_EMULATION_FAILURE)
+		return cap.args[0] > 1 ? -EINVAL : 0;
 	if (cap.flags || cap.cap != KVM_CAP_MAX_VCPU_ID || cap.args[0] > HVK_MAX_VCPUS)
 		return -EINVAL;
 	mutex_lock(&vm->lock);

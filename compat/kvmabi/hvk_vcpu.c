@@ -49,16 +49,28 @@ static u8 *pio_of(struct hvk_vcpu *vc)
 	return page_address(vc->run_page[1]);
 }
 
-/* What the hypervisor could not handle, as KVM reports it, with the hypervisor's details. */
-static long internal_error(struct kvm_run *run, const struct hv_exit *e)
+/*
+ * What the hypervisor could not handle, as KVM reports an emulation failure: flags, then the
+ * instruction's bytes where it had them, then the exit's kind, reason, qualification and GPA.
+ */
+static long internal_error(struct hvk_vcpu *vc, const struct hv_exit *e)
 {
+	struct kvm_run *run = run_of(vc);
+	u64 info[4] = {e->kind, e->reason, e->qual, e->gpa};
+	unsigned int n = 1;
+
 	run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
-	run->internal.suberror = KVM_INTERNAL_ERROR_EMULATION;
-	run->internal.ndata = 4;
-	run->internal.data[0] = e->kind;
-	run->internal.data[1] = e->reason;
-	run->internal.data[2] = e->qual;
-	run->internal.data[3] = e->gpa;
+	run->emulation_failure.suberror = KVM_INTERNAL_ERROR_EMULATION;
+	run->emulation_failure.flags = 0;
+	if (e->kind == HV_EXIT_MMIO && e->count && e->count <= sizeof(run->emulation_failure.insn_bytes)) {
+		run->emulation_failure.flags = KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES;
+		run->emulation_failure.insn_size = e->count;
+		memset(run->emulation_failure.insn_bytes, 0, sizeof(run->emulation_failure.insn_bytes));
+		memcpy(run->emulation_failure.insn_bytes, hv_data_of(vc), e->count);
+		n = 3;
+	}
+	memcpy(&run->internal.data[n], info, sizeof(info));
+	run->internal.ndata = n + ARRAY_SIZE(info);
 	return 0;
 }
 
@@ -86,7 +98,7 @@ static long fill_mmio(struct hvk_vcpu *vc, const struct hv_exit *e)
 	struct kvm_run *run = run_of(vc);
 
 	if (!e->size || e->size > sizeof(run->mmio.data))
-		return internal_error(run, e);
+		return internal_error(vc, e);
 	run->exit_reason = KVM_EXIT_MMIO;
 	run->mmio.phys_addr = e->gpa;
 	run->mmio.len = e->size;
@@ -163,7 +175,7 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 	case HV_EXIT_TIMEOUT:
 		return 1;
 	default:
-		return internal_error(run, e);
+		return internal_error(vc, e);
 	}
 }
 

@@ -339,6 +339,19 @@ static void dynamic_bits(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r
 	}
 }
 
+/*
+ * The guest's physical-address width where its CPUID table makes it smaller than the machine's
+ * (KVM_CAP_SMALLER_MAXPHYADDR: 0x80000008 EAX[7:0]); else the machine's.
+ */
+unsigned vcpu_maxphyaddr(struct vcpu *v)
+{
+	unsigned host = cpuid(0x80000008, 0).eax & 0xff;
+	const struct vm_cpuid_entry *e =
+		v->vm->kvm_rules && v->cpuid ? find(v->cpuid, 0x80000008, 0) : NULL;
+
+	return e && (e->eax & 0xff) && (e->eax & 0xff) < host ? e->eax & 0xff : host;
+}
+
 /* Whether the vCPU's CPUID (as it answers now) has a bit: reg 0-3 = EAX-EDX of leaf.0. */
 bool vcpu_cpuid_has(struct vcpu *v, uint32_t leaf, unsigned reg, uint32_t bit)
 {

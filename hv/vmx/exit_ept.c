@@ -37,6 +37,8 @@ int handle_ept_violation(struct vcpu *v, struct vm_exit *x)
 		return EXIT_TO_CALLER;
 	}
 	x->kind = VMEXIT_MMIO;
+	if (x->mem.gla_valid && x->mem.gpa >> vcpu_maxphyaddr(v))
+		return mmio_reserved_gpa(v, x);
 	if (x->mem.fetch)
 		return EXIT_TO_CALLER;
 	h = find_hook(v->vm->mmio, &v->vm->nmmio, x->mem.gpa, 1);

@@ -15,6 +15,11 @@
 #define AR_DB	  (1u << 14)
 #define RFLAGS_DF (1ULL << 10)
 #define VEC_PF	  14
+#define PF_P	  1u
+#define PF_W	  2u
+#define PF_U	  4u
+#define PF_RSVD	  8u
+#define PF_FETCH  16u
 
 const struct io_hook *find_hook(const struct io_hook *h, const unsigned *count, uint64_t addr,
 				unsigned size)
@@ -160,6 +165,37 @@ static void skip(unsigned len)
 
 _Static_assert(sizeof(struct x86_insn) <= sizeof(((struct vcpu *)0)->mmio_insn), "insn fits");
 
+/* An instruction not decoded: the caller gets an emulation failure with its bytes. */
+static int not_decoded(const uint8_t *bytes, size_t n, struct vm_exit *x)
+{
+	x->mem.len = 0;
+	x->mem.insn_len = x->strdata ? (uint8_t)n : 0;
+	if (x->strdata)
+		__builtin_memcpy(x->strdata, bytes, n);
+	return EXIT_TO_CALLER;
+}
+
+/*
+ * A guest page walk reached an address over the vCPU's smaller MAXPHYADDR: on such a CPU those
+ * bits are reserved, so the access takes #PF with RSVD. As in KVM, whose emulator finds that
+ * fault, an instruction that cannot be decoded is an emulation failure for the caller instead.
+ */
+int mmio_reserved_gpa(struct vcpu *v, struct vm_exit *x)
+{
+	uint8_t bytes[X86_MAX_INSN];
+	size_t n = x->mem.fetch ? 0 : fetch(v, bytes);
+	struct x86_insn in;
+
+	if (!x->mem.fetch && x86_decode(bytes, n, guest_mode(), &in))
+		return not_decoded(bytes, n, x);
+	v->gprs.cr2 = x->mem.gla;
+	vcpu_queue_exception(
+		v, VEC_PF, true,
+		PF_P | PF_RSVD | (x->mem.write ? PF_W : 0) | (x->mem.fetch ? PF_FETCH : 0) |
+			((vmread(VMCS_SEG_AR(2)) >> 5 & 3) == 3 ? PF_U : 0)); /* CPL: SS.DPL */
+	return EXIT_RESUME;
+}
+
 /*
  * An access to memory the VM does not have, for the caller (KVM's user space) to perform:
  * decoded here so that x->mem says how many bytes and, for a write, which value. The
@@ -176,7 +212,7 @@ int mmio_to_caller(struct vcpu *v, struct vm_exit *x)
 
 	x->kind = VMEXIT_MMIO;
 	if (x86_decode(bytes, n, guest_mode(), &in) || in.op == X86_XCHG)
-		return EXIT_TO_CALLER; /* len 0: not decoded */
+		return not_decoded(bytes, n, x);
 	__builtin_memcpy(regs, v->gprs.r, sizeof(regs));
 	regs[GPR_RSP] = vmread(VMCS_GUEST_RSP);
 	if (in.op != X86_MOVS) /* MOVS: the EPT violation said which side is MMIO */

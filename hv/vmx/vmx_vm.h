@@ -195,6 +195,7 @@ const struct io_hook *find_hook(const struct io_hook *h, const unsigned *count, 
 				unsigned size);
 int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct vm_exit *x);
 int mmio_to_caller(struct vcpu *v, struct vm_exit *x);
+int mmio_reserved_gpa(struct vcpu *v, struct vm_exit *x);
 void mmio_complete(struct vcpu *v, const struct vm_exit *x);
 
 /* debug.c: hardware debug registers around runs, and the debugger's exits */
@@ -233,6 +234,7 @@ void vm_irqchip_free(struct vm *vm);
 void vcpu_arm_preempt(struct vcpu *v, uint64_t tsc_cycles);
 uint64_t vcpu_slice_left(struct vcpu *v);
 bool vcpu_cpuid_has(struct vcpu *v, uint32_t leaf, unsigned reg, uint32_t bit);
+unsigned vcpu_maxphyaddr(struct vcpu *v);
 
 /* dirty.c */
 bool dirty_write_fault(struct vm *vm, uint64_t gpa);

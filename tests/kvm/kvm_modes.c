@@ -52,8 +52,13 @@ __asm__(".pushsection .rodata\n"
 	"  outb %al, $0x14; outb %al, $0x14\n"
 	"  hlt\n"
 	"g_lm_end:\n"
+	/* over a 36-bit MAXPHYADDR: an instruction not decoded, then a #PF with RSVD */
+	"g_rsv: flds 0x200000; mov 0x200000, %eax; hlt\n"
+	"g_rsv_pf: pop %rax; out %eax, $0x10; mov %cr2, %rax; out %eax, $0x12; hlt\n"
+	"g_rsv_end:\n"
 	".popsection\n");
 extern const uint8_t g_pm[], g_pm_end[], g_lm[], g_lm_end[], g_msr[], g_msr_end[];
+extern const uint8_t g_rsv[], g_rsv_pf[], g_rsv_end[];
 
 struct vmx {
 	int kvm, vm, vcpu;
@@ -346,6 +351,55 @@ static void msr_exits(struct vmx *x)
 	check("no filter again", msr_filter(x->vm, 0, 0, 0, 0, NULL), 0);
 }
 
+/*
+ * KVM_CAP_SMALLER_MAXPHYADDR: with CPUID's 36-bit width, a guest PDE with bit 36 set maps
+ * reserved bits. An access through it takes #PF with P and RSVD; an instruction the hypervisor
+ * does not decode is an emulation failure with its bytes (KVM_CAP_EXIT_ON_EMULATION_FAILURE).
+ */
+static void smaller_maxphyaddr(struct vmx *x)
+{
+	struct {
+		struct kvm_cpuid2 head;
+		struct kvm_cpuid_entry2 e[3];
+	} c = {.head.nent = 3,
+	       .e = {{.function = 0x80000000, .eax = 0x80000008},
+		     {.function = 0x80000001, .edx = 1u << 29},
+		     {.function = 0x80000008, .eax = 36 | 48 << 8}}};
+	struct kvm_enable_cap cap = {.cap = KVM_CAP_EXIT_ON_EMULATION_FAILURE, .args = {1}};
+	uint64_t pf = CODE + (g_rsv_pf - g_rsv), *idt = (uint64_t *)(x->ram + 0x9000);
+	struct kvm_sregs s;
+	struct kvm_regs r;
+
+	check("KVM_CAP_SMALLER_MAXPHYADDR",
+	      io(x->kvm, KVM_CHECK_EXTENSION, KVM_CAP_SMALLER_MAXPHYADDR), 1);
+	check("KVM_CAP_EXIT_ON_EMULATION_FAILURE", io(x->kvm, KVM_CHECK_EXTENSION, cap.cap), 1);
+	check("enable it", io(x->vm, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);
+	cap.args[0] = 2;
+	check("enable it with 2", io(x->vm, KVM_ENABLE_CAP, (uintptr_t)&cap), -EINVAL);
+	check("KVM_SET_CPUID2: 36-bit MAXPHYADDR", io(x->vcpu, KVM_SET_CPUID2, (uintptr_t)&c), 0);
+	check("long mode set up", enter_mode(x, 1, g_rsv, g_rsv_end), 0);
+	((uint64_t *)(x->ram + PML4))[1025] = 1ULL << 36 | 0x200083; /* PD[1] */
+	idt[28] = (pf & 0xffff) | 8 << 16 | 0x8e00ULL << 32 | (pf >> 16 & 0xffff) << 48;
+	idt[29] = pf >> 32; /* the 64-bit gate of #PF */
+	io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s);
+	s.idt = (struct kvm_dtable){.base = 0x9000, .limit = 0xfff};
+	check("an IDT", io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s), 0);
+	check("FLDS there: emulation failure", run(x), KVM_EXIT_INTERNAL_ERROR);
+	check("... its flags: the instruction's bytes", (long)x->run->emulation_failure.flags,
+	      KVM_INTERNAL_ERROR_EMULATION_FLAG_INSTRUCTION_BYTES);
+	check("... FLDS m32 with SIB and disp32: d9 04 25, 7 bytes",
+	      x->run->emulation_failure.insn_size * 0x1000000L +
+		      x->run->emulation_failure.insn_bytes[0] * 0x10000L +
+		      x->run->emulation_failure.insn_bytes[1] * 0x100L +
+		      x->run->emulation_failure.insn_bytes[2],
+	      0x0fd90425L); /* 15 fetched: the instruction and what follows it */
+	io(x->vcpu, KVM_GET_REGS, (uintptr_t)&r);
+	r.rip += 7;
+	io(x->vcpu, KVM_SET_REGS, (uintptr_t)&r);
+	check("MOV there: #PF, error code P|RSVD", run(x) == KVM_EXIT_IO ? out_value(x) : -1, 9);
+	check("... CR2 the linear address", run(x) == KVM_EXIT_IO ? out_value(x) : -1, 0x200000);
+}
+
 int main(void)
 {
 	struct vmx x = {.kvm = open("/dev/kvm", O_RDWR)};
@@ -364,6 +418,9 @@ int main(void)
 	vm_close(&x);
 	check("a third VM", vm_open(&x), 0);
 	msr_exits(&x);
+	vm_close(&x);
+	check("a fourth VM", vm_open(&x), 0);
+	smaller_maxphyaddr(&x);
 	vm_close(&x);
 	check("every hypervisor frame back after close", hv_free_frames(), frames);
 	return summary();
