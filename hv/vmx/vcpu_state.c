@@ -182,7 +182,8 @@ int vcpu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s)
 /*
  * Before the first entry after the caller changed registers: what the CPU could never hold
  * itself, made as KVM makes it (a 32-bit RIP outside 64-bit code, no VM86 outside protected
- * mode, MOV SS blocking over STI's, no STI blocking with IF clear) rather than a failed entry.
+ * mode, MOV SS blocking over STI's, no STI blocking with IF clear) rather than a failed entry;
+ * in VM86 mode the segments are what the CPU loads there (base selector * 16, limit 0xffff).
  */
 void vcpu_fix_entry_state(struct vcpu *v)
 {
@@ -195,6 +196,11 @@ void vcpu_fix_entry_state(struct vcpu *v)
 		vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) & 0xffffffffULL);
 	if ((rflags & RFLAGS_VM) && (!(guest_cr0() & CR0_PE) || (efer & EFER_LMA)))
 		vmwrite(VMCS_GUEST_RFLAGS, rflags &= ~RFLAGS_VM);
+	for (unsigned s = SEG_ES; s <= SEG_GS && (rflags & RFLAGS_VM); s++) {
+		vmwrite(VMCS_SEG_BASE(s), (vmread(VMCS_SEG_SEL(s)) & 0xffff) << 4);
+		vmwrite(VMCS_SEG_LIMIT(s), 0xffff);
+		vmwrite(VMCS_SEG_AR(s), 0xf3); /* present, DPL 3, read/write data, accessed */
+	}
 	if (intr & INTERRUPTIBILITY_MOV_SS)
 		intr &= ~(uint64_t)INTERRUPTIBILITY_STI;
 	if (!(rflags & RFLAGS_IF))
