@@ -114,6 +114,10 @@ int handle_io(struct vcpu *v, struct vm_exit *x)
 	v->io_qual = q;
 	v->io_insn_info = info;
 	v->io_insn_len = (uint32_t)vmread(VMCS_EXIT_INSN_LEN);
+	if (!x->io.string) { /* as KVM's fast PIO: RIP is past IN/OUT while the caller has it */
+		vcpu_skip_insn(v);
+		v->io_insn_len = 0;
+	}
 	x->kind = VMEXIT_IO;
 	return EXIT_TO_CALLER;
 }

@@ -225,13 +225,15 @@ static void long_mode(struct vmx *x)
 	      KVM_EXIT_IO * 100000 + 0x1000);
 	check("KVM_GET_REGS at it", io(x->vcpu, KVM_GET_REGS, (uintptr_t)&r), 0);
 	check("RDI as the guest set it", r.rdi == 0x0123456789abcdefULL, 1);
+	check("RIP already past the IN, as KVM has it (QEMU's vapic counts on it)", (long)r.rip,
+	      CODE + 15);
 	x->run->immediate_exit = 1;
 	check("KVM_RUN with immediate_exit completes it", io(x->vcpu, KVM_RUN, 0), -EINTR);
 	x->run->immediate_exit = 0;
 	check("the exit stays as it was", x->run->exit_reason, KVM_EXIT_IO);
 	q = r.rip;
 	io(x->vcpu, KVM_GET_REGS, (uintptr_t)&r);
-	check("RIP past the IN", (long)(r.rip - q), 1);
+	check("RIP where it was once the IN completed", (long)(r.rip - q), 0);
 	check("port OUT", run(x), KVM_EXIT_IO);
 	check("its value", out_value(x), 0x66);
 	check("MMIO write of 8 bytes", run(x), KVM_EXIT_MMIO);
