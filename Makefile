@@ -171,4 +171,4 @@ clean:
 	rm -rf $(BUILD)
 
 FORCE:
--include $(HV_OBJS:.o=.d)
+-include $(HV_OBJS:.o=.d) $(TEST_OBJS:.o=.d)
