@@ -124,8 +124,7 @@ test-upstream: $(BUILD)/hv.elf
 	tests/system/run.sh bochs_dom0_selftests
 
 # Debian's QEMU in dom0 booting a small Linux guest (scripts/qemu-in-dom0.sh) and printing QEMU's
-# output; the same boot is the optional system case bochs_dom0_qemu (not in make test while
-# QEMU in dom0 still aborts in some runs: see tests/system/run.sh)
+# output; make test runs the same boot as the system case bochs_dom0_qemu
 test-qemu: $(BUILD)/hv.elf
 	scripts/qemu-in-dom0.sh
 

@@ -240,10 +240,7 @@ case_bochs_dom0_bzimage() {
 
 # Debian's unmodified qemu-system-x86_64 in dom0, default in-kernel irqchip, boots a Linux guest
 # (the dom0 kernel) on /dev/kvm to the marker its init prints (scripts/qemu-in-dom0.sh).
-# Optional until dom0's intermittent corruption is found: QEMU in dom0 under the hypervisor
-# aborts in its memory code in some runs (about 1 in 3), with KVM and with TCG alike, and never
-# without the hypervisor (issue 6's note).
-opt_bochs_dom0_qemu() {
+case_bochs_dom0_qemu() {
 	"$root/scripts/qemu-in-dom0.sh" --initramfs >"$case_dir/build.log" 2>&1 || {
 		note "could not build the QEMU initramfs (see $case_dir/build.log)"
 		case_failed=1
