@@ -347,9 +347,18 @@ static void dynamic_bits(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r
  * The guest's physical-address width where its CPUID table makes it smaller than the machine's
  * (KVM_CAP_SMALLER_MAXPHYADDR: 0x80000008 EAX[7:0]); else the machine's.
  */
+unsigned host_maxphyaddr(void)
+{
+	static unsigned bits; /* asked once: CPUID exits cost in a nested run */
+
+	if (!bits)
+		bits = cpuid(0x80000008, 0).eax & 0xff;
+	return bits;
+}
+
 unsigned vcpu_maxphyaddr(struct vcpu *v)
 {
-	unsigned host = cpuid(0x80000008, 0).eax & 0xff;
+	unsigned host = host_maxphyaddr();
 	const struct vm_cpuid_entry *e =
 		v->vm->kvm_rules && v->cpuid ? find(v->cpuid, 0x80000008, 0) : NULL;
 

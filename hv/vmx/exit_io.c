@@ -15,7 +15,6 @@
 #define QUAL_REP(q)    (((q) >> 5) & 1)
 #define QUAL_PORT(q)   ((uint16_t)((q) >> 16))
 #define RFLAGS_DF      (1u << 10)
-#define VEC_PF	       14
 
 /* Address-size mask from the VM-exit instruction information of INS/OUTS. */
 static uint64_t addr_mask(uint32_t info)
@@ -36,15 +35,7 @@ static uint64_t string_gla(struct vcpu *v, bool in, uint32_t info)
 
 static int string_gpa(struct vcpu *v, bool in, uint32_t info, uint64_t *gpa)
 {
-	uint64_t gla = string_gla(v, in, info);
-	uint32_t err;
-	int rc = gva_to_gpa(v, gla, in, gpa, &err);
-
-	if (rc == 1) {
-		v->gprs.cr2 = gla;
-		vcpu_queue_exception(v, VEC_PF, true, err);
-	}
-	return rc;
+	return gva_to_gpa_or_pf(v, string_gla(v, in, info), in, gpa);
 }
 
 static void store_in(struct vcpu *v, unsigned size, uint64_t data);
@@ -113,11 +104,9 @@ int handle_io(struct vcpu *v, struct vm_exit *x)
 	v->io_pending = true;
 	v->io_qual = q;
 	v->io_insn_info = info;
-	v->io_insn_len = (uint32_t)vmread(VMCS_EXIT_INSN_LEN);
-	if (!x->io.string) { /* as KVM's fast PIO: RIP is past IN/OUT while the caller has it */
+	v->io_insn_len = x->io.string ? (uint32_t)vmread(VMCS_EXIT_INSN_LEN) : 0;
+	if (!x->io.string) /* as KVM's fast PIO: RIP is past IN/OUT while the caller has it */
 		vcpu_skip_insn(v);
-		v->io_insn_len = 0;
-	}
 	x->kind = VMEXIT_IO;
 	return EXIT_TO_CALLER;
 }

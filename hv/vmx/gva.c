@@ -12,9 +12,6 @@
 #define PTE_U	  4ULL
 #define PTE_PS	  0x80ULL
 #define ADDR_MASK 0x000ffffffffff000ULL
-#define PF_P	  1u
-#define PF_W	  2u
-#define PF_U	  4u
 
 struct walk {
 	unsigned levels, entry_size;
@@ -76,4 +73,20 @@ fault:
 protection:
 	*pf_error = err | PF_P;
 	return 1;
+}
+
+void vcpu_inject_pf(struct vcpu *v, uint64_t gla, uint32_t error)
+{
+	v->gprs.cr2 = gla;
+	vcpu_queue_exception(v, 14, true, error);
+}
+
+int gva_to_gpa_or_pf(struct vcpu *v, uint64_t gla, bool write, uint64_t *gpa)
+{
+	uint32_t err;
+	int rc = gva_to_gpa(v, gla, write, gpa, &err);
+
+	if (rc == 1)
+		vcpu_inject_pf(v, gla, err);
+	return rc;
 }

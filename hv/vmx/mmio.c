@@ -14,12 +14,6 @@
 #define AR_L	  (1u << 13)
 #define AR_DB	  (1u << 14)
 #define RFLAGS_DF (1ULL << 10)
-#define VEC_PF	  14
-#define PF_P	  1u
-#define PF_W	  2u
-#define PF_U	  4u
-#define PF_RSVD	  8u
-#define PF_FETCH  16u
 
 const struct io_hook *find_hook(const struct io_hook *h, const unsigned *count, uint64_t addr,
 				unsigned size)
@@ -100,12 +94,9 @@ static int movs_ram(struct vcpu *v, const struct x86_insn *in, const uint64_t *r
 		       (r[to_mmio ? GPR_RSI : GPR_RDI] & size_mask(in->addr_size)),
 		 gpa;
 	uint32_t err;
-	int rc = gva_to_gpa(v, lin, !to_mmio, &gpa, &err);
+	int rc = to_mmio ? gva_to_gpa(v, lin, false, &gpa, &err)
+			 : gva_to_gpa_or_pf(v, lin, true, &gpa);
 
-	if (rc == 1 && !to_mmio) {
-		v->gprs.cr2 = lin;
-		vcpu_queue_exception(v, VEC_PF, true, err);
-	}
 	if (!rc && (to_mmio ? vm_read(v->vm, gpa, val, in->mem_size)
 			    : vm_write(v->vm, gpa, val, in->mem_size)))
 		rc = -1;
@@ -123,7 +114,7 @@ static uint64_t sign_extend(uint64_t v, unsigned size)
 static bool perform(struct vcpu *v, const struct io_hook *h, uint64_t gpa,
 		    const struct x86_insn *in, uint64_t *regs, bool write)
 {
-	uint64_t val = 0, mask = in->mem_size == 8 ? ~0ULL : (1ULL << (8 * in->mem_size)) - 1;
+	uint64_t val = 0, mask = size_mask(in->mem_size);
 	uint64_t reg = x86_reg_read(regs, in, in->mem_size), imm = in->imm & mask;
 
 	switch (in->op) {
@@ -188,11 +179,9 @@ int mmio_reserved_gpa(struct vcpu *v, struct vm_exit *x)
 
 	if (!x->mem.fetch && x86_decode(bytes, n, guest_mode(), &in))
 		return not_decoded(bytes, n, x);
-	v->gprs.cr2 = x->mem.gla;
-	vcpu_queue_exception(
-		v, VEC_PF, true,
-		PF_P | PF_RSVD | (x->mem.write ? PF_W : 0) | (x->mem.fetch ? PF_FETCH : 0) |
-			((vmread(VMCS_SEG_AR(2)) >> 5 & 3) == 3 ? PF_U : 0)); /* CPL: SS.DPL */
+	vcpu_inject_pf(v, x->mem.gla,
+		       PF_P | PF_RSVD | (x->mem.write ? PF_W : 0) | (x->mem.fetch ? PF_FETCH : 0) |
+			       (vcpu_cpl() == 3 ? PF_U : 0));
 	return EXIT_RESUME;
 }
 
@@ -247,8 +236,7 @@ void mmio_complete(struct vcpu *v, const struct vm_exit *x)
 		return;
 	}
 	if (in.op != X86_STORE_REG && in.op != X86_STORE_IMM) {
-		uint64_t val =
-			x->answer & (in.mem_size == 8 ? ~0ULL : (1ULL << (8 * in.mem_size)) - 1);
+		uint64_t val = x->answer & size_mask(in.mem_size);
 		if (in.op == X86_LOAD_SX)
 			val = sign_extend(val, in.mem_size);
 		if (in.reg == GPR_RSP && !in.high_byte) {

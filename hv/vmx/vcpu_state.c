@@ -82,12 +82,6 @@ int vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s)
 	return 0;
 }
 
-/* Physical-address width: CR3 may not point above it. */
-static unsigned maxphyaddr(void)
-{
-	return cpuid(0x80000008, 0).eax & 0xff;
-}
-
 static bool canonical(uint64_t a)
 {
 	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
@@ -145,7 +139,7 @@ static bool sregs_valid(struct vcpu *v, const struct vcpu_sregs *s)
 	if (!canonical(s->fs.base) || !canonical(s->gs.base) || !canonical(s->tr.base) ||
 	    !canonical(s->ldt.base) || !canonical(s->gdt.base) || !canonical(s->idt.base))
 		return false; /* VM entry checks these whatever the mode */
-	return !((s->cr0 >> 32) || (s->cr4 >> 32) || (s->cr3 >> maxphyaddr()));
+	return !((s->cr0 >> 32) || (s->cr4 >> 32) || (s->cr3 >> host_maxphyaddr()));
 }
 
 int vcpu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s)

@@ -234,6 +234,7 @@ void vm_irqchip_free(struct vm *vm);
 void vcpu_arm_preempt(struct vcpu *v, uint64_t tsc_cycles);
 uint64_t vcpu_slice_left(struct vcpu *v);
 bool vcpu_cpuid_has(struct vcpu *v, uint32_t leaf, unsigned reg, uint32_t bit);
+unsigned host_maxphyaddr(void); /* the machine's physical-address width */
 unsigned vcpu_maxphyaddr(struct vcpu *v);
 
 /* dirty.c */
@@ -267,6 +268,16 @@ int handle_vmcall(struct vcpu *v, struct vm_exit *x);
  * 1 with *pf_error set when the guest would take a #PF, or -EFAULT when its tables are not RAM.
  */
 int gva_to_gpa(struct vcpu *v, uint64_t gla, bool write, uint64_t *gpa, uint32_t *pf_error);
+/* #PF error code bits */
+#define PF_P	 1u
+#define PF_W	 2u
+#define PF_U	 4u
+#define PF_RSVD	 8u
+#define PF_FETCH 16u
+/* A #PF for the guest at gla (CR2), as the CPU raises it. */
+void vcpu_inject_pf(struct vcpu *v, uint64_t gla, uint32_t error);
+/* gva_to_gpa with the #PF the access takes queued for the guest (returns 1 then). */
+int gva_to_gpa_or_pf(struct vcpu *v, uint64_t gla, bool write, uint64_t *gpa);
 
 /* exit_xsetbv.c: XCR0 switch around runs (returns the previous value, 0 without XSAVE) */
 uint64_t xcr0_switch(uint64_t to);
