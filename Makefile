@@ -68,7 +68,7 @@ $(DOM0)/vmlinux: guests/dom0/dom0.config scripts/dom0-kernel.sh
 	@mkdir -p $(dir $@)
 	kdir=$$(scripts/dom0-kernel.sh | tail -n 1) && echo "$$kdir" > $(DOM0)/kdir && \
 		objcopy --strip-all "$$kdir/vmlinux" $@
-DOM0_TOOLS := hvlog cpucheck
+DOM0_TOOLS := hvlog cpucheck drain
 $(DOM0)/%: guests/dom0/%.c
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
