@@ -13,7 +13,8 @@ make -s all dom0 || exit 1
 bz=$(scripts/dom0-bzimage.sh | tail -n 1)
 out=build/qemu
 rm -rf "$out" && mkdir -p "$out/guest/bin" "$out/guest/proc"
-cp /bin/busybox "$out/guest/bin/" && ln -s busybox "$out/guest/bin/sh" && cp guests/qemu/init "$out/guest/init"
+cp /bin/busybox build/dom0/drain "$out/guest/bin/" && ln -s busybox "$out/guest/bin/sh" &&
+	cp guests/qemu/init "$out/guest/init"
 (cd "$out/guest" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out/guest.cpio"
 # QEMU, the loader and the libraries it links, its option ROMs and SeaBIOS, at their paths
 files=("$qemu" $(ldd $qemu | awk '/=>/ {print $3} !/=>/ {print $1}' | grep '^/'))
@@ -25,7 +26,7 @@ for f in "${files[@]}"; do
 	pairs+=("$out/root$f:${f#/}")
 done
 scripts/dom0-initramfs.sh "$out/initramfs.cpio" build/dom0/kvm_hv.ko:lib/modules/kvm_hv.ko \
-	build/dom0/hvlog:bin/hvlog "$bz:guest/bzImage" "$out/guest.cpio:guest/guest.cpio" \
+	build/dom0/hvlog:bin/hvlog build/dom0/drain:bin/drain "$bz:guest/bzImage" "$out/guest.cpio:guest/guest.cpio" \
 	"${pairs[@]}" || exit 1
 [ "${1:-}" = --initramfs ] && exit 0
 tests/system/boot.sh --out "$out/boot" --megs 1024 --timeout 900 --cmdline "poweroff" \
