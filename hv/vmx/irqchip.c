@@ -518,6 +518,20 @@ int vcpu_set_vapic(struct vcpu *v, uint64_t gpa)
 	return 0;
 }
 
+/*
+ * kvm_run's apic_base and cr8 at an exit, read without the chip's lock: they change only on this
+ * vCPU's thread or by a VM-wide state restore, and either side of such a race is a valid value.
+ */
+void vcpu_exit_apic(struct vcpu *v, struct vm_exit *x)
+{
+	if (!chip_of(v->vm) || !v->lapic) {
+		x->apic_base = v->apic_base, x->cr8 = v->tpr;
+		return;
+	}
+	x->apic_base = v->lapic->apic_base;
+	x->cr8 = vlapic_tpr(v->lapic) >> 4;
+}
+
 /* CR8: bits 7:4 of the local APIC's TPR with an irqchip (as KVM), else a register of its own. */
 uint8_t vcpu_cr8(struct vcpu *v)
 {

@@ -263,8 +263,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 	x->irq_ready = (x->rflags & RFLAGS_IF) && v->irq_pending < 0 &&
 		       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
 			 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
-	vcpu_msr_read(v, MSR_APIC_BASE, &x->apic_base);
-	x->cr8 = vcpu_cr8(v);
+	vcpu_exit_apic(v, x);
 	irqchip_take_wake(v->vm, x);
 	fpu_leave(v, host_xcr0);
 	debug_leave(v);

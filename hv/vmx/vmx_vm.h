@@ -224,6 +224,7 @@ void irqchip_take_wake(struct vm *vm, struct vm_exit *x);
 bool irqchip_wake_pending(struct vm *vm); /* halted vCPUs wait for dom0 to wake them */
 bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok);
 uint8_t vcpu_cr8(struct vcpu *v);
+void vcpu_exit_apic(struct vcpu *v, struct vm_exit *x);
 /* msr_user.c */
 bool msr_allowed(struct vm *vm, uint32_t msr, bool write);
 int msr_refused(struct vcpu *v, struct vm_exit *x, bool write, uint64_t val, unsigned reason);
