@@ -5,6 +5,10 @@
 #include "insn.h"
 #include "vmx_vm.h"
 
+#define KVM_HC_VAPIC_POLL_IRQ 1
+#define KVM_ENOSYS	      1000
+#define KVM_EPERM	      1
+
 typedef int (*exit_handler)(struct vcpu *v, struct vm_exit *x);
 
 void vcpu_skip_insn(struct vcpu *v)
@@ -15,6 +19,18 @@ void vcpu_skip_insn(struct vcpu *v)
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
 		vmread(VMCS_GUEST_INTERRUPTIBILITY) &
 			~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
+/* The code size the vCPU runs at (VMCS loaded). */
+enum x86_mode vcpu_mode(void)
+{
+	uint32_t ar = (uint32_t)vmread(VMCS_SEG_AR(1));
+
+	if (!(vmread(VMCS_GUEST_CR0) & 1)) /* CR0.PE */
+		return X86_MODE16;
+	if ((vmread(VMCS_GUEST_EFER) & (1u << 10)) && (ar & (1u << 13))) /* EFER.LMA, CS.L */
+		return X86_MODE64;
+	return (ar & (1u << 14)) ? X86_MODE32 : X86_MODE16; /* CS.D */
 }
 
 /* CPL is SS.DPL (real mode: 0). */
@@ -126,7 +142,21 @@ static int handle_rdpmc(struct vcpu *v, struct vm_exit *x)
 	return EXIT_RESUME;
 }
 
-int handle_vmcall(struct vcpu *v, struct vm_exit *x)
+/*
+ * KVM's hypercall ABI, for the guests of dom0's KVM: number in RAX (EAX outside 64-bit mode),
+ * result there. No PV feature that needs one is offered, so only the no-op VAPIC poll is known.
+ */
+static void kvm_hypercall(struct vcpu *v)
+{
+	bool op64 = vcpu_mode() == X86_MODE64;
+	uint64_t nr = op64 ? v->gprs.r[GPR_RAX] : (uint32_t)v->gprs.r[GPR_RAX];
+	int64_t ret = vcpu_cpl() ? -KVM_EPERM : nr == KVM_HC_VAPIC_POLL_IRQ ? 0 : -KVM_ENOSYS;
+
+	v->gprs.r[GPR_RAX] = op64 ? (uint64_t)ret : (uint32_t)ret;
+}
+
+/* The hypervisor's own hypercall ABI (hv/hypercall.c), for dom0 and the hypervisor's guests. */
+static void hv_hypercall(struct vcpu *v)
 {
 	struct hc_ctx c = {
 		.vcpu = v,
@@ -136,9 +166,17 @@ int handle_vmcall(struct vcpu *v, struct vm_exit *x)
 			v->gprs.r[GPR_R10], v->gprs.r[GPR_R8], v->gprs.r[GPR_R9]},
 	};
 
-	(void)x;
 	v->gprs.r[GPR_RAX] = (uint64_t)hypercall_dispatch(v->gprs.r[GPR_RAX], &c);
 	vcpu_load(v); /* dom0's control hypercalls may have loaded other vCPUs' VMCSs */
+}
+
+int handle_vmcall(struct vcpu *v, struct vm_exit *x)
+{
+	(void)x;
+	if (v->vm->kvm_rules)
+		kvm_hypercall(v);
+	else
+		hv_hypercall(v);
 	vcpu_skip_insn(v);
 	return EXIT_RESUME;
 }

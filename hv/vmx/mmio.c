@@ -9,10 +9,6 @@
 #include "insn.h"
 #include "vmx_vm.h"
 
-#define CR0_PE	  1ULL
-#define EFER_LMA  (1ULL << 10)
-#define AR_L	  (1u << 13)
-#define AR_DB	  (1u << 14)
 #define RFLAGS_DF (1ULL << 10)
 
 const struct io_hook *find_hook(const struct io_hook *h, const unsigned *count, uint64_t addr,
@@ -25,17 +21,6 @@ const struct io_hook *find_hook(const struct io_hook *h, const unsigned *count, 
 		    size <= h[i].len - (addr - h[i].base))
 			return &h[i];
 	return NULL;
-}
-
-static enum x86_mode guest_mode(void)
-{
-	uint32_t ar = (uint32_t)vmread(VMCS_SEG_AR(1));
-
-	if (!(vmread(VMCS_GUEST_CR0) & CR0_PE))
-		return X86_MODE16;
-	if ((vmread(VMCS_GUEST_EFER) & EFER_LMA) && (ar & AR_L))
-		return X86_MODE64;
-	return (ar & AR_DB) ? X86_MODE32 : X86_MODE16;
 }
 
 /* Reads up to 15 instruction bytes at CS:RIP; returns how many could be read. */
@@ -90,7 +75,7 @@ static int movs_ram(struct vcpu *v, const struct x86_insn *in, const uint64_t *r
 		    uint64_t *val)
 {
 	unsigned seg = to_mmio ? in->seg : 0; /* ES, CS, SS and DS are flat in 64-bit mode */
-	uint64_t lin = (guest_mode() == X86_MODE64 && seg < 4 ? 0 : vmread(VMCS_SEG_BASE(seg))) +
+	uint64_t lin = (vcpu_mode() == X86_MODE64 && seg < 4 ? 0 : vmread(VMCS_SEG_BASE(seg))) +
 		       (r[to_mmio ? GPR_RSI : GPR_RDI] & size_mask(in->addr_size)),
 		 gpa;
 	uint32_t err;
@@ -177,7 +162,7 @@ int mmio_reserved_gpa(struct vcpu *v, struct vm_exit *x)
 	size_t n = x->mem.fetch ? 0 : fetch(v, bytes);
 	struct x86_insn in;
 
-	if (!x->mem.fetch && x86_decode(bytes, n, guest_mode(), &in))
+	if (!x->mem.fetch && x86_decode(bytes, n, vcpu_mode(), &in))
 		return not_decoded(bytes, n, x);
 	vcpu_inject_pf(v, x->mem.gla,
 		       PF_P | PF_RSVD | (x->mem.write ? PF_W : 0) | (x->mem.fetch ? PF_FETCH : 0) |
@@ -200,7 +185,7 @@ int mmio_to_caller(struct vcpu *v, struct vm_exit *x)
 	v->mmio_exits++;
 
 	x->kind = VMEXIT_MMIO;
-	if (x86_decode(bytes, n, guest_mode(), &in) || in.op == X86_XCHG)
+	if (x86_decode(bytes, n, vcpu_mode(), &in) || in.op == X86_XCHG)
 		return not_decoded(bytes, n, x);
 	__builtin_memcpy(regs, v->gprs.r, sizeof(regs));
 	regs[GPR_RSP] = vmread(VMCS_GUEST_RSP);
@@ -261,7 +246,7 @@ int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct v
 
 	__builtin_memcpy(regs, v->gprs.r, sizeof(regs));
 	regs[GPR_RSP] = vmread(VMCS_GUEST_RSP);
-	if (x86_decode(bytes, n, guest_mode(), &in) ||
+	if (x86_decode(bytes, n, vcpu_mode(), &in) ||
 	    !find_hook(h, &(const unsigned){1}, gpa, in.mem_size)) {
 		pr_warn("mmio: vCPU %u: cannot emulate the access to %#llx at RIP %#llx", v->id,
 			(unsigned long long)gpa, (unsigned long long)vmread(VMCS_GUEST_RIP));

@@ -4,6 +4,7 @@
 
 #include "../spinlock.h"
 #include "../vm.h"
+#include "../x86dec.h"
 #include "bits.h"
 #include "ept.h"
 
@@ -246,6 +247,7 @@ void vm_dirty_free(struct vm *vm);
 int vmx_handle_exit(struct vcpu *v, struct vm_exit *x);
 void vcpu_skip_insn(struct vcpu *v);
 unsigned vcpu_cpl(void);
+enum x86_mode vcpu_mode(void);
 
 /* exit_*.c handlers */
 int handle_io(struct vcpu *v, struct vm_exit *x);

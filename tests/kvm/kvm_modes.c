@@ -56,9 +56,20 @@ __asm__(".pushsection .rodata\n"
 	"g_rsv: flds 0x200000; mov 0x200000, %eax; hlt\n"
 	"g_rsv_pf: pop %rax; out %eax, $0x10; mov %cr2, %rax; out %eax, $0x12; hlt\n"
 	"g_rsv_end:\n"
+	/* KVM's hypercall ABI: VAPIC_POLL_IRQ, a number past 32 bits, the hypervisor's own 0 */
+	"g_hc: mov $1, %eax; vmcall; mov %rax, %rbx\n"
+	"  movabs $0x100000001, %rax; vmcall; mov %rax, %rcx\n"
+	"  xor %eax, %eax; vmcall; mov %rax, %rdx; hlt\n"
+	"g_hc3: vmcall; movb %al, 0x100000\n" /* at CPL 3: an MMIO write to stop at */
+	"g_hc_end:\n"
+	".code32\n"
+	"g_hc32: vmcall; mov %eax, %ebx; mov $2, %eax; vmcall; hlt\n"
+	"g_hc32_end:\n"
+	".code64\n"
 	".popsection\n");
 extern const uint8_t g_pm[], g_pm_end[], g_lm[], g_lm_end[], g_msr[], g_msr_end[];
 extern const uint8_t g_rsv[], g_rsv_pf[], g_rsv_end[];
+extern const uint8_t g_hc[], g_hc3[], g_hc_end[], g_hc32[], g_hc32_end[];
 
 struct vmx {
 	int kvm, vm, vcpu;
@@ -402,6 +413,40 @@ static void smaller_maxphyaddr(struct vmx *x)
 	check("... CR2 the linear address", run(x) == KVM_EXIT_IO ? out_value(x) : -1, 0x200000);
 }
 
+/* VMCALL in a guest of /dev/kvm follows KVM's ABI: -KVM_ENOSYS (-1000) for what it does not
+ * know, -KVM_EPERM (-1) above CPL 0, the number and result 32-bit outside 64-bit mode. */
+static void hypercalls(struct vmx *x)
+{
+	uint64_t *pt = (uint64_t *)(x->ram + PML4);
+	struct kvm_sregs s;
+	struct kvm_regs r;
+
+	check("long mode set up", enter_mode(x, 1, g_hc, g_hc_end), 0);
+	check("three VMCALLs, then HLT", run(x), KVM_EXIT_HLT);
+	io(x->vcpu, KVM_GET_REGS, (uintptr_t)&r);
+	check("KVM_HC_VAPIC_POLL_IRQ: 0", (long)r.rbx, 0);
+	check("number 0x100000001: -KVM_ENOSYS", (long)r.rcx, -1000);
+	check("number 0 (the hypervisor's ABI version for its own guests): -KVM_ENOSYS",
+	      (long)r.rdx, -1000);
+	pt[0] |= 4, pt[512] |= 4, pt[1024] |= 4; /* user pages */
+	io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s);
+	s.cs.selector |= 3, s.cs.dpl = 3, s.ss.selector |= 3, s.ss.dpl = 3;
+	r.rip = CODE + (g_hc3 - g_hc), r.rax = 1;
+	check("CPL 3",
+	      io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s) || io(x->vcpu, KVM_SET_REGS, (uintptr_t)&r),
+	      0);
+	check("VMCALL there, then an MMIO write", run(x), KVM_EXIT_MMIO);
+	io(x->vcpu, KVM_GET_REGS, (uintptr_t)&r);
+	check("... RAX: -KVM_EPERM", (long)r.rax, -1);
+	check("protected mode set up", enter_mode(x, 0, g_hc32, g_hc32_end), 0);
+	r = (struct kvm_regs){.rip = CODE, .rsp = STACK, .rflags = 2, .rax = 0xffffffff00000001};
+	io(x->vcpu, KVM_SET_REGS, (uintptr_t)&r);
+	check("two VMCALLs in 32-bit code, then HLT", run(x), KVM_EXIT_HLT);
+	io(x->vcpu, KVM_GET_REGS, (uintptr_t)&r);
+	check("EAX 1 (RAX's high half ignored): VAPIC_POLL_IRQ, 0", (long)r.rbx, 0);
+	check("EAX 2: -KVM_ENOSYS in 32 bits", (long)r.rax, 0xfffffc18);
+}
+
 int main(void)
 {
 	struct vmx x = {.kvm = open("/dev/kvm", O_RDWR)};
@@ -423,6 +468,9 @@ int main(void)
 	vm_close(&x);
 	check("a fourth VM", vm_open(&x), 0);
 	smaller_maxphyaddr(&x);
+	vm_close(&x);
+	check("a fifth VM", vm_open(&x), 0);
+	hypercalls(&x);
 	vm_close(&x);
 	check("every hypervisor frame back after close", hv_free_frames(), frames);
 	return summary();
