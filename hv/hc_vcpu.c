@@ -326,13 +326,14 @@ int64_t hc_irqchip(struct hc_ctx *c)
 	return rc;
 }
 
-/* HC_VM_CLOCK (vm, set, ns, buf): KVM_SET_CLOCK, or KVM_GET_CLOCK's ns and host TSC at buf. */
+/* HC_VM_CLOCK (vm, set, ns, arg): KVM_SET_CLOCK (arg: the time of day), or KVM_GET_CLOCK's ns
+ * and host TSC at buf arg. */
 int64_t hc_vm_clock(struct hc_ctx *c)
 {
 	uint64_t *out, tsc;
 
 	if (c->arg[1]) {
-		vm_set_clock(c->vm, c->arg[2]);
+		vm_set_clock(c->vm, c->arg[2], c->arg[3]);
 		return 0;
 	}
 	if ((c->arg[3] & 7) || !dom0_owns_range(c->arg[3], 16))

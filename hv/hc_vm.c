@@ -65,11 +65,10 @@ int64_t hc_vm_create(struct hc_ctx *c)
 	struct vm *vm;
 	int64_t h = -ENOSPC;
 
-	(void)c;
 	vm = vm_create(VM_GUEST);
 	if (!vm)
 		return -ENOMEM;
-	vm_set_kvm_rules(vm);
+	vm_set_kvm_rules(vm, c->arg[0]);
 	spin_lock(&vms_lock);
 	for (unsigned i = 0; i < HV_MAX_VMS && h < 0; i++)
 		if (!vms[i] && !users[i]) {

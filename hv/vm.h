@@ -202,7 +202,7 @@ unsigned vm_cpuid_supported(struct vm_cpuid_entry *out, unsigned max);
 int vcpu_set_cpuid(struct vcpu *v, const struct vm_cpuid_entry *e, unsigned n);
 unsigned vcpu_get_cpuid(struct vcpu *v, struct vm_cpuid_entry *out, unsigned max);
 /* From now on the VM follows KVM's rules where they differ from the hypervisor's own guests. */
-void vm_set_kvm_rules(struct vm *vm);
+void vm_set_kvm_rules(struct vm *vm, uint64_t realtime);
 
 /* The MSRs a guest can read and write (KVM_GET_MSR_INDEX_LIST): writes up to max, returns all. */
 unsigned vm_msr_index_list(uint32_t *out, unsigned max);
@@ -217,9 +217,10 @@ int vm_pit_create(struct vm *vm);
 int vm_msr_exits(struct vm *vm, uint64_t reasons);
 int vm_msr_filter(struct vm *vm, const struct hv_msr_filter *in);
 int vm_set_boot_cpu(struct vm *vm, uint64_t id);
-/* kvmclock: the VM clock in ns when the host TSC reads tsc; set it to read ns now */
+/* kvmclock: the VM clock in ns when the host TSC reads tsc; set it to read ns now, when the time
+ * of day (ns since 1970, dom0's) is realtime */
 uint64_t vm_clock_ns(struct vm *vm, uint64_t tsc);
-void vm_set_clock(struct vm *vm, uint64_t ns);
+void vm_set_clock(struct vm *vm, uint64_t ns, uint64_t realtime);
 int vm_irq_resample(struct vm *vm, uint64_t gsi, bool on);
 struct hv_irq_route;
 int vm_irq_routing(struct vm *vm, const struct hv_irq_route *r, unsigned n);

@@ -5,12 +5,12 @@
  * VMCALL with RAX = hypercall number, arguments in RDI, RSI, RDX, R10, R8, R9; the result comes
  * back in RAX: 0 or more on success, a negative Linux errno on failure. Unknown numbers return
  * -ENOSYS; a call from CPL > 0 returns -EPERM; control hypercalls from a VM that is not dom0
- * return -EPERM.
+ * return -EPERM. The guests of dom0's KVM get KVM's hypercall ABI instead, not this one.
  */
 #ifndef HVABI_H
 #define HVABI_H
 
-#define HV_ABI_VERSION 6
+#define HV_ABI_VERSION 7
 
 /* CPUID leaf 0x40000000: EAX = highest hypervisor leaf, EBX:ECX:EDX = this signature. */
 #define HV_CPUID_LEAF	   0x40000000
@@ -23,7 +23,7 @@
 enum hv_hypercall {
 	HC_ABI_VERSION = 0,   /* () -> HV_ABI_VERSION */
 	HC_NOP = 1,	      /* () -> 0; the cheapest round trip, for measurements */
-	HC_VM_CREATE = 2,     /* () -> handle >= 0, -ENOMEM, -ENOSPC */
+	HC_VM_CREATE = 2,     /* (time of day in ns) -> handle >= 0, -ENOMEM, -ENOSPC */
 	HC_VM_DESTROY = 3,    /* (vm) -> 0 */
 	HC_VM_MAP = 4,	      /* (vm, gpa, list, nframes, prot): map the frames whose numbers (u64)
 				 are in the page at `list`, at consecutive GPAs; prot HV_PROT_* */
@@ -49,7 +49,8 @@ enum hv_hypercall {
 	HC_VCPU_STATS = 20,	/* (vm, id, buf, count) -> HV_STAT_COUNT; works while it runs */
 	HC_VCPU_DEBUG = 21,	/* (vm, id, control, buf): HV_DBG_*, u64 DR0-7 at buf */
 	HC_IRQCHIP = 22,	/* (vm, op, arg, arg2, buf) -> per op (enum hv_irqchip_op) */
-	HC_VM_CLOCK = 23,	/* (vm, set, ns, buf): kvmclock; get: u64 ns, host TSC at buf */
+	HC_VM_CLOCK = 23,	/* (vm, set, ns, arg): kvmclock; set: arg dom0's time of day (ns);
+				 * get: u64 ns, host TSC at buf arg */
 	HC_VM_MSR = 24,		/* (vm, op, arg, buf) -> 0, -EINVAL, -EFAULT (enum hv_msr_op) */
 	HC_COUNT
 };

@@ -199,7 +199,7 @@ static long vm_clock(struct hvk_vm *vm, struct kvm_clock_data __user *user, bool
 			return -EINVAL;
 		if ((d.flags & KVM_CLOCK_REALTIME) && ktime_get_real_ns() > d.realtime)
 			d.clock += ktime_get_real_ns() - d.realtime; /* as KVM: the time since */
-		return hv_call(HC_VM_CLOCK, vm->handle, 1, d.clock, 0, 0);
+		return hv_call(HC_VM_CLOCK, vm->handle, 1, d.clock, ktime_get_real_ns(), 0);
 	}
 	buf = hvk_buf_alloc(PAGE_SIZE);
 	if (!buf)
@@ -336,7 +336,7 @@ static long create_vm(unsigned long type)
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL);
 	if (!vm)
 		return -ENOMEM;
-	vm->handle = hv_call(HC_VM_CREATE, 0, 0, 0, 0, 0);
+	vm->handle = hv_call(HC_VM_CREATE, ktime_get_real_ns(), 0, 0, 0, 0);
 	if (vm->handle < 0) {
 		fd = vm->handle;
 		kfree(vm);

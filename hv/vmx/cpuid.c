@@ -135,19 +135,53 @@ struct cpuid_list {
 	unsigned n, max;
 };
 
+static const struct vm_cpuid_entry *put(struct cpuid_list *l, const struct vm_cpuid_entry *e)
+{
+	static struct vm_cpuid_entry spare; /* counted but not written: the caller's list is full */
+	struct vm_cpuid_entry *to = l->n < l->max ? &l->out[l->n] : &spare;
+
+	*to = *e;
+	l->n++;
+	return to;
+}
+
 static const struct vm_cpuid_entry *add(struct cpuid_list *l, uint32_t leaf, uint32_t sub,
 					bool indexed)
 {
-	static struct vm_cpuid_entry spare; /* counted but not written: the caller's list is full */
-	struct vm_cpuid_entry *e = l->n < l->max ? &l->out[l->n] : &spare;
 	uint32_t reg[4];
 
 	filtered(leaf, sub, false, reg);
-	*e = (struct vm_cpuid_entry){leaf,     sub,	 indexed ? VM_CPUID_INDEXED : 0,
-				     reg[EAX], reg[EBX], reg[ECX],
-				     reg[EDX], {0}};
-	l->n++;
-	return e;
+	return put(l, &(struct vm_cpuid_entry){leaf,
+					       sub,
+					       indexed ? VM_CPUID_INDEXED : 0,
+					       reg[EAX],
+					       reg[EBX],
+					       reg[ECX],
+					       reg[EDX],
+					       {0}});
+}
+
+/*
+ * KVM's own leaves, as the guests of dom0's KVM know them: its signature, and of its PV features
+ * those that work here: kvmclock in both MSR sets, its stable bit, no I/O delays needed.
+ */
+#define KVM_FEATURE_CLOCKSOURCE		   (1u << 0)
+#define KVM_FEATURE_NOP_IO_DELAY	   (1u << 1)
+#define KVM_FEATURE_CLOCKSOURCE2	   (1u << 3)
+#define KVM_FEATURE_CLOCKSOURCE_STABLE_BIT (1u << 24)
+
+static void add_kvm_leaves(struct cpuid_list *l)
+{
+	struct vm_cpuid_entry sig = {.function = HV_CPUID_LEAF, .eax = HV_CPUID_LEAF + 1};
+
+	__builtin_memcpy(&sig.ebx, "KVMK", 4);
+	__builtin_memcpy(&sig.ecx, "VMKV", 4);
+	__builtin_memcpy(&sig.edx, "M\0\0\0", 4);
+	put(l, &sig);
+	put(l, &(struct vm_cpuid_entry){.function = HV_CPUID_LEAF + 1,
+					.eax = KVM_FEATURE_CLOCKSOURCE | KVM_FEATURE_NOP_IO_DELAY |
+					       KVM_FEATURE_CLOCKSOURCE2 |
+					       KVM_FEATURE_CLOCKSOURCE_STABLE_BIT});
 }
 
 static bool has_subleaves(uint32_t leaf)
@@ -187,8 +221,7 @@ unsigned vm_cpuid_supported(struct vm_cpuid_entry *out, unsigned max)
 		add_basic(&l, leaf);
 	if (l.n > 1 && max > 1 && out[1].function == 1)
 		out[1].ecx |= 1u << 21; /* x2APIC: the in-hypervisor local APIC has it */
-	add(&l, HV_CPUID_LEAF, 0, false);
-	add(&l, HV_CPUID_LEAF + 1, 0, false);
+	add_kvm_leaves(&l);
 	for (uint32_t leaf = 0x80000000; leaf <= ext; leaf++)
 		add(&l, leaf, 0, false);
 	return l.n;

@@ -21,6 +21,7 @@
 #define MSR_MISC_ENABLE	   0x1a0
 #define MSR_PAT		   0x277
 #define MSR_MTRR_DEF_TYPE  0x2ff
+#define MSR_TSC_DEADLINE   0x6e0
 #define MSR_STAR	   0xc0000081
 #define MSR_LSTAR	   0xc0000082
 #define MSR_CSTAR	   0xc0000083
@@ -153,13 +154,24 @@ static const struct msr_desc msrs[] = {
 	{MSR_FS_BASE, IN_VMCS, VMCS_SEG_BASE(4), canonical},
 	{MSR_GS_BASE, IN_VMCS, VMCS_SEG_BASE(5), canonical},
 	{MSR_KERNEL_GS_BASE, IN_VCPU, VCPU_FIELD(msrs.val[MSR_IDX_KGSBASE]), canonical},
+	{MSR_TSC_DEADLINE, SPECIAL, 0, NULL}, /* here only without a local APIC (irqchip.c) */
 };
 
+/* Handled before the table (kvmclock.c, mce.c) and, as in KVM, listed for save and restore. */
+static const uint32_t listed_too[] = {0x11, 0x12, 0x4b564d00, 0x4b564d01, 0x17a, 0x17b};
+
+/* KVM_GET_MSR_INDEX_LIST: every MSR a VM of dom0's KVM has that user space should save. */
 unsigned vm_msr_index_list(uint32_t *out, unsigned max)
 {
-	for (unsigned i = 0; i < ARRAY_SIZE(msrs) && i < max; i++)
-		out[i] = msrs[i].msr;
-	return ARRAY_SIZE(msrs);
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < ARRAY_SIZE(msrs); i++, n++)
+		if (n < max)
+			out[n] = msrs[i].msr;
+	for (unsigned i = 0; i < ARRAY_SIZE(listed_too); i++, n++)
+		if (n < max)
+			out[n] = listed_too[i];
+	return n;
 }
 
 static const struct msr_desc *find(uint32_t msr)
@@ -194,6 +206,8 @@ static uint64_t read_special(struct vcpu *v, uint32_t msr)
 		return v->ucode_rev;
 	case MSR_TSC_ADJUST:
 		return v->tsc_adjust;
+	case MSR_TSC_DEADLINE: /* as KVM's without an in-kernel local APIC */
+		return 0;
 	default: /* MTRRcap: as KVM's, 8 variable ranges, the fixed ones and write-combining */
 		return 0x508;
 	}
@@ -225,7 +239,7 @@ static void write_special(struct vcpu *v, uint32_t msr, uint64_t val, bool host)
 		vmwrite(VMCS_GUEST_EFER, (val & ~EFER_LMA) | lma);
 		return;
 	}
-	(void)v; /* MTRRcap is read-only: caught by the caller */
+	(void)v; /* MTRRcap is read-only: caught by the caller; TSC_DEADLINE's writes dropped */
 }
 
 /* Reads an MSR as the guest would (VMCS loaded); false where the CPU would raise #GP. */

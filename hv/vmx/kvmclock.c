@@ -2,7 +2,9 @@
  * kvmclock, as KVM offers it: a VM clock in nanoseconds (KVM_GET/SET_CLOCK) that runs with the
  * host's TSC, and per vCPU the pvclock page the guest registers with MSR_KVM_SYSTEM_TIME_NEW,
  * from which it reads that clock with RDTSC alone. The page is rewritten when the guest
- * registers it and, before the next entry, whenever the VM clock is set.
+ * registers it and, before the next entry, whenever the VM clock is set. The wall clock the
+ * guest asks for (MSR_KVM_WALL_CLOCK_NEW) is the time of day at which the VM clock read 0, as
+ * dom0 told it when it last set the clock.
  */
 #include "../errno.h"
 #include "../tsc.h"
@@ -11,9 +13,11 @@
 #include "vmx.h"
 #include "vmx_vm.h"
 
-#define MSR_KVM_WALL_CLOCK	0x11
-#define MSR_KVM_SYSTEM_TIME	0x12 /* the first kvmclock's: the same page */
+#define MSR_KVM_WALL_CLOCK	0x11 /* the first kvmclock's: the same as the _NEW ones */
+#define MSR_KVM_SYSTEM_TIME	0x12
+#define MSR_KVM_WALL_CLOCK_NEW	0x4b564d00
 #define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
+#define NSEC_PER_SEC		1000000000ULL
 #define PVCLOCK_TSC_STABLE	1
 
 struct pvclock {
@@ -33,10 +37,26 @@ uint64_t vm_clock_ns(struct vm *vm, uint64_t tsc)
 }
 
 /* KVM_SET_CLOCK: the clock reads `ns` now; every vCPU's page follows at its next entry. */
-void vm_set_clock(struct vm *vm, uint64_t ns)
+void vm_set_clock(struct vm *vm, uint64_t ns, uint64_t realtime)
 {
 	__atomic_store_n(&vm->clock_offset, (int64_t)(ns - tsc_to_ns(rdtsc())), __ATOMIC_RELAXED);
+	__atomic_store_n(&vm->wall_zero, realtime - ns, __ATOMIC_RELAXED);
 	__atomic_add_fetch(&vm->clock_gen, 1, __ATOMIC_RELEASE);
+}
+
+/* struct pvclock_wall_clock at gpa, its version odd while it changes (as KVM writes it). */
+static void write_wall_clock(struct vm *vm, uint64_t gpa)
+{
+	uint64_t zero = __atomic_load_n(&vm->wall_zero, __ATOMIC_RELAXED);
+	uint32_t version, time[2] = {(uint32_t)(zero / NSEC_PER_SEC), zero % NSEC_PER_SEC};
+
+	if (vm_read(vm, gpa, &version, 4))
+		return;
+	version = (version + 1) | 1;
+	vm_write(vm, gpa, &version, 4);
+	vm_write(vm, gpa + 4, time, sizeof(time));
+	version++;
+	vm_write(vm, gpa, &version, 4);
 }
 
 /* The guest's pvclock page for now (VMCS loaded): ns = system_time + scaled TSC delta. */
@@ -63,20 +83,19 @@ void kvmclock_prepare_entry(struct vcpu *v)
 		write_page(v);
 }
 
-/*
- * The kvmclock MSRs of a KVM VM: handled (true, *ok the result) or not ours. The wall clock's
- * GPA is only kept (for save and restore): the hypervisor has no time of day to write there.
- */
+/* The kvmclock MSRs of a KVM VM: handled (true, *ok the result) or not ours. */
 bool kvmclock_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok)
 {
 	if (!v->vm->kvm_rules)
 		return false;
-	if (msr == MSR_KVM_WALL_CLOCK) {
+	if (msr == MSR_KVM_WALL_CLOCK || msr == MSR_KVM_WALL_CLOCK_NEW) {
 		*ok = true;
-		if (write)
-			v->wall_clock = *val;
-		else
-			*val = v->wall_clock;
+		if (!write) {
+			*val = v->vm->wall_clock;
+			return true;
+		}
+		v->vm->wall_clock = *val; /* VM-wide in KVM too */
+		write_wall_clock(v->vm, *val);
 		return true;
 	}
 	if (msr != MSR_KVM_SYSTEM_TIME_NEW && msr != MSR_KVM_SYSTEM_TIME)

@@ -90,8 +90,8 @@ bool mce_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool host,
 		v->mcg_status = *val;
 	else if (msr == MSR_MCG_STATUS)
 		*val = v->mcg_status;
-	else if (msr == MSR_MCG_CTL && !(v->mcg_cap & MCG_CTL_P))
-		*ok = !write || (host && !*val); /* as KVM: absent unless MCG_CTL_P */
+	else if (msr == MSR_MCG_CTL && !(v->mcg_cap & MCG_CTL_P) && (!host || (write && *val)))
+		*ok = false; /* as KVM: absent unless MCG_CTL_P, but to user space's 0 */
 	else if (msr == MSR_MCG_CTL && write)
 		*ok = !*val || *val == ~0ULL, v->mcg_ctl = *ok ? *val : v->mcg_ctl;
 	else if (msr == MSR_MCG_CTL)

@@ -97,11 +97,11 @@ struct vm *vm_create(enum vm_kind kind)
 
 void vcpu_destroy(struct vcpu *v);
 
-void vm_set_kvm_rules(struct vm *vm)
+void vm_set_kvm_rules(struct vm *vm, uint64_t realtime)
 {
 	vm->kvm_rules = true;
-	vm_set_clock(vm, 0);	   /* kvmclock starts at 0, as KVM's */
-	vm->tsc_offset = -rdtsc(); /* as KVM: the guest's TSC starts at 0 */
+	vm_set_clock(vm, 0, realtime); /* kvmclock starts at 0, as KVM's */
+	vm->tsc_offset = -rdtsc();     /* as KVM: the guest's TSC starts at 0 */
 }
 
 void vm_destroy(struct vm *vm)

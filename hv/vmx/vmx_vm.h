@@ -63,6 +63,8 @@ struct vm {
 	unsigned bsp_id;      /* KVM_SET_BOOT_CPU_ID's, before any vCPU; 0 by default */
 	int64_t clock_offset; /* kvmclock: the VM clock minus the host TSC's nanoseconds */
 	uint32_t clock_gen;   /* bumped by KVM_SET_CLOCK: pvclock pages are rewritten */
+	uint64_t wall_zero;   /* kvmclock: the time of day (ns) at which the VM clock read 0 */
+	uint64_t wall_clock;  /* MSR_KVM_WALL_CLOCK(_NEW): where the guest wants it */
 	bool kvm_rules;	      /* dom0's KVM made it: CPUID from the vCPU's table only */
 	struct dirty_range dirty[VM_MAX_DIRTY];
 	struct irqchip *irqchip;	  /* KVM_CREATE_IRQCHIP's models, or NULL */
@@ -112,7 +114,6 @@ struct vcpu {
 	int last_cpu;		   /* CPU that last ran it, -1 never */
 	uint64_t pvclock;	   /* MSR_KVM_SYSTEM_TIME_NEW: the page's GPA, bit 0 enabled */
 	uint32_t clock_gen;	   /* the VM clock generation its page was written for */
-	uint64_t wall_clock;	   /* MSR_KVM_WALL_CLOCK, kept */
 	int guest_cpu;		   /* CPU it is in guest mode on (or about to be), -1 none */
 	uint64_t flushed_gen;
 	uint64_t xcr0;

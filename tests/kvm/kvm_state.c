@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "kvm_util.h"
@@ -123,7 +124,11 @@ static void supported_cpuid(struct vmx *x)
 	if (e) {
 		memcpy(sig, &e->ebx, 4), memcpy(sig + 4, &e->ecx, 4), memcpy(sig + 8, &e->edx, 4);
 	}
-	check("leaf 0x40000000 has the hypervisor's signature", !strcmp(sig, "uHVuHVuHVuHV"), 1);
+	check("leaf 0x40000000 has KVM's signature", !strcmp(sig, "KVMKVMKVM"), 1);
+	check("... and names 0x40000001 its last", e ? (long)e->eax : -1, 0x40000001);
+	e = find_leaf(0x40000001);
+	check("KVM's PV features: CLOCKSOURCE, NOP_IO_DELAY, CLOCKSOURCE2, CLOCKSOURCE_STABLE_BIT",
+	      e ? (long)e->eax : -1, 0x100000b);
 	e = find_leaf(1);
 	check("leaf 1: hypervisor bit on, VMX off",
 	      e ? (long)(e->ecx >> 31) * 10 + (e->ecx >> 5 & 1) : -1, 10);
@@ -220,6 +225,61 @@ static long msr_rw(struct vmx *x, unsigned long req, uint32_t index, uint64_t *d
 	return rc;
 }
 
+/* MSR_KVM_WALL_CLOCK_NEW: the time of day at which kvmclock read 0, written where the guest asks.
+ */
+static void wall_clock(struct vmx *x)
+{
+	struct kvm_clock_data d = {.clock = 5000000000ULL};
+	uint32_t *w = (uint32_t *)(x->ram + 0x6000);
+	struct timespec t;
+	int64_t before, wall;
+	uint64_t v = 0x6000;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	before = t.tv_sec * 1000000000LL + t.tv_nsec;
+	check("KVM_SET_CLOCK to 5 s", io(x->vm, KVM_SET_CLOCK, (uintptr_t)&d), 0);
+	check("MSR_KVM_WALL_CLOCK_NEW at 0x6000", msr_rw(x, KVM_SET_MSRS, 0x4b564d00, &v), 1);
+	check("... its version even, not 0", w[0] && !(w[0] & 1), 1);
+	check("... nanoseconds below a second", w[2] < 1000000000u, 1);
+	wall = w[1] * 1000000000LL + w[2];
+	check("... the time of day 5 s before KVM_SET_CLOCK, to a second",
+	      wall + 5000000000LL - before < 1000000000LL &&
+		      before - wall - 5000000000LL < 1000000000LL,
+	      1);
+	v = 0;
+	check("... and the MSR reads back its address",
+	      msr_rw(x, KVM_GET_MSRS, 0x11, &v) == 1 ? (long)v : -1, 0x6000);
+}
+
+/* As QEMU saves and restores a vCPU: every MSR KVM_GET_MSR_INDEX_LIST names reads, and takes
+ * back what it read. */
+static void listed_msrs(struct vmx *x)
+{
+	struct {
+		struct kvm_msr_list head;
+		uint32_t idx[64];
+	} l = {.head.nmsrs = 64};
+	int unread = 0, unset = 0, kvmclock = 0, deadline = 0;
+
+	check("KVM_GET_MSR_INDEX_LIST", io(x->kvm, KVM_GET_MSR_INDEX_LIST, (uintptr_t)&l), 0);
+	for (unsigned i = 0; i < l.head.nmsrs && i < 64; i++) {
+		uint64_t v = 0;
+
+		kvmclock += l.idx[i] == 0x11 || l.idx[i] == 0x12 || l.idx[i] == 0x4b564d00 ||
+			    l.idx[i] == 0x4b564d01;
+		deadline += l.idx[i] == 0x6e0;
+		if (msr_rw(x, KVM_GET_MSRS, l.idx[i], &v) != 1)
+			unread++, printf("kvm_state: MSR %#x not read\n", l.idx[i]);
+		else if (msr_rw(x, KVM_SET_MSRS, l.idx[i], &v) != 1)
+			unset++, printf("kvm_state: MSR %#x not set to %#llx\n", l.idx[i],
+					(unsigned long long)v);
+	}
+	check("every listed MSR reads", unread, 0);
+	check("... and takes back what it read", unset, 0);
+	check("the four kvmclock MSRs are listed", kvmclock, 4);
+	check("TSC_DEADLINE too (reads 0 without an irqchip, as in KVM)", deadline, 1);
+}
+
 /* MTRRs, machine-check MSRs and KVM_X86_SETUP_MCE, the kvmclock MSRs: as KVM keeps them. */
 static void platform_msrs(struct vmx *x)
 {
@@ -264,6 +324,8 @@ static void platform_msrs(struct vmx *x)
 	v = 0x7000;
 	check("KVM_SET_VAPIC_ADDR without an irqchip",
 	      io(x->vcpu, KVM_SET_VAPIC_ADDR, (uintptr_t)&v), -EINVAL);
+	wall_clock(x);
+	listed_msrs(x);
 }
 
 static void msrs(struct vmx *x)
