@@ -12,7 +12,7 @@ qemu=/usr/bin/qemu-system-x86_64
 make -s all dom0 || exit 1
 bz=$(scripts/dom0-bzimage.sh | tail -n 1)
 out=build/qemu
-rm -rf "$out" && mkdir -p "$out/guest/bin" "$out/guest/proc"
+rm -rf "$out" && mkdir -p "$out/guest/bin" "$out/guest/proc" "$out/guest/sys"
 cp /bin/busybox build/dom0/drain "$out/guest/bin/" && ln -s busybox "$out/guest/bin/sh" &&
 	cp guests/qemu/init "$out/guest/init"
 (cd "$out/guest" && find . | LC_ALL=C sort | cpio -o -H newc --quiet) >"$out/guest.cpio"

@@ -253,6 +253,7 @@ case_bochs_dom0_qemu() {
 		--module "$root/build/dom0/vmlinux" "$DOM0_ARGS dom0test=qemu" \
 		--module "$root/build/qemu/initramfs.cpio" initrd
 	expect_fixed "qemu-guest: init ran under"
+	expect_regex "^qemu-guest: clocksources .*kvm-clock.*, year $(date +%Y)"
 	expect_fixed "dom0: test qemu: PASS"
 	expect_poweroff_by_dom0
 }
