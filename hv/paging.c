@@ -13,7 +13,6 @@
 #define PTE_G	 (1ULL << 8)
 #define PTE_NX	 (1ULL << 63)
 #define PTE_ADDR 0x000FFFFFFFFFF000ULL
-#define CR4_PGE	 (1ULL << 7)
 
 static uint64_t dm_limit = GiB(4); /* the early tables map 4 GiB */
 static uint64_t *kernel_pml4;

@@ -117,6 +117,35 @@ static inline uint32_t apic_id_self(void)
 	return cpuid(1, 0).ebx >> 24;
 }
 
+/* Architectural bits of the control registers, EFER, RFLAGS and XCR0 */
+#define CR0_PE	    (1ULL << 0)
+#define CR0_TS	    (1ULL << 3)
+#define CR0_ET	    (1ULL << 4)
+#define CR0_NE	    (1ULL << 5)
+#define CR0_WP	    (1ULL << 16)
+#define CR0_NW	    (1ULL << 29)
+#define CR0_CD	    (1ULL << 30)
+#define CR0_PG	    (1ULL << 31)
+#define CR4_DE	    (1ULL << 3)
+#define CR4_PSE	    (1ULL << 4)
+#define CR4_PAE	    (1ULL << 5)
+#define CR4_MCE	    (1ULL << 6)
+#define CR4_PGE	    (1ULL << 7)
+#define CR4_VMXE    (1ULL << 13)
+#define CR4_PCIDE   (1ULL << 17)
+#define CR4_OSXSAVE (1ULL << 18)
+#define EFER_SCE    (1ULL << 0)
+#define EFER_LME    (1ULL << 8)
+#define EFER_LMA    (1ULL << 10)
+#define EFER_NXE    (1ULL << 11)
+#define RFLAGS_TF   (1ULL << 8)
+#define RFLAGS_IF   (1ULL << 9)
+#define RFLAGS_DF   (1ULL << 10)
+#define RFLAGS_VM   (1ULL << 17)
+#define XCR0_X87    1ULL
+#define XCR0_SSE    2ULL
+#define XCR0_AVX    4ULL
+
 #define MSR_EFER      0xC0000080
 #define MSR_FS_BASE   0xC0000100
 #define MSR_GS_BASE   0xC0000101

@@ -12,11 +12,6 @@
 #include "vmx.h"
 #include "vmx_vm.h"
 
-#define CR4_OSXSAVE (1ULL << 18)
-#define XCR0_X87    1ULL
-#define XCR0_SSE    2ULL
-#define XCR0_AVX    4ULL
-
 /* Feature bits hidden: per leaf/subleaf, the bits cleared from each register. */
 struct cpuid_filter {
 	uint32_t leaf, sub;

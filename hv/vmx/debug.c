@@ -6,6 +6,7 @@
  * monitor trap flag where the CPU has it; elsewhere RFLAGS.TF, set around each entry and taken
  * away at each exit, as KVM does (a guest's PUSHF could see it).
  */
+#include "../x86.h"
 #include "../errno.h"
 #include "insn.h"
 #include "vmx.h"
@@ -17,7 +18,6 @@
 #define DR6_BD	    (1ULL << 13)
 #define VEC_DB	    1
 #define VEC_BP	    3
-#define RFLAGS_TF   (1ULL << 8)
 #define BLOCK_STI   (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)
 
 static bool use_mtf(void)

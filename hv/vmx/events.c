@@ -1,11 +1,11 @@
 /* Event injection at VM entry: exceptions, then NMIs, then external interrupts, as hardware orders
  * them. */
+#include "../x86.h"
 #include "insn.h"
 #include "vmx_vm.h"
 
-#define RFLAGS_IF (1u << 9)
-#define VEC_UD	  6
-#define VEC_GP	  13
+#define VEC_UD 6
+#define VEC_GP 13
 
 static bool exc_has_error(uint8_t v)
 {

@@ -1,18 +1,8 @@
 /* Control and debug register exits: the bits the hypervisor owns, checked as the CPU would. */
+#include "../x86.h"
 #include "insn.h"
 #include "vmx.h"
 #include "vmx_vm.h"
-
-#define CR0_PE	 (1ULL << 0)
-#define CR0_TS	 (1ULL << 3)
-#define CR0_NW	 (1ULL << 29)
-#define CR0_CD	 (1ULL << 30)
-#define CR0_PG	 (1ULL << 31)
-#define CR4_DE	 (1ULL << 3)
-#define CR4_PAE	 (1ULL << 5)
-#define CR4_VMXE (1ULL << 13)
-#define EFER_LME (1ULL << 8)
-#define EFER_LMA (1ULL << 10)
 
 uint64_t guest_gpr(struct vcpu *v, unsigned reg)
 {

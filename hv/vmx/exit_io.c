@@ -4,6 +4,7 @@
  * page tables, faulting where the CPU would; a REP form moves as many elements per exit as stay
  * in the guest page of the first (and fit the caller's buffer), as KVM batches them.
  */
+#include "../x86.h"
 #include "../../compat/kvmabi/hvabi.h"
 #include "../errno.h"
 #include "insn.h"
@@ -14,7 +15,6 @@
 #define QUAL_STRING(q) (((q) >> 4) & 1)
 #define QUAL_REP(q)    (((q) >> 5) & 1)
 #define QUAL_PORT(q)   ((uint16_t)((q) >> 16))
-#define RFLAGS_DF      (1u << 10)
 
 /* Address-size mask from the VM-exit instruction information of INS/OUTS. */
 static uint64_t addr_mask(uint32_t info)

@@ -27,11 +27,6 @@
 #define MSR_CSTAR	   0xc0000083
 #define MSR_SFMASK	   0xc0000084
 #define MSR_KERNEL_GS_BASE 0xc0000102
-#define EFER_SCE	   (1ULL << 0)
-#define EFER_LME	   (1ULL << 8)
-#define EFER_LMA	   (1ULL << 10)
-#define EFER_NXE	   (1ULL << 11)
-#define CR0_PG		   (1ULL << 31)
 
 enum msr_loc { IN_VMCS, IN_VCPU, SPECIAL };
 

@@ -3,10 +3,6 @@
 #include "insn.h"
 #include "vmx_vm.h"
 
-#define CR4_OSXSAVE (1ULL << 18)
-#define XCR0_X87    1ULL
-#define XCR0_SSE    2ULL
-#define XCR0_AVX    4ULL
 #define XCR0_AVX512 0xe0ULL
 
 bool xcr0_valid(struct vcpu *v, uint64_t val)

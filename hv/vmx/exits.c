@@ -1,5 +1,6 @@
 /* VM-exit dispatch: one table indexed by exit reason; unknown reasons end the run for the caller.
  */
+#include "../x86.h"
 #include "../hypercall.h"
 #include "../log.h"
 #include "insn.h"
@@ -26,9 +27,9 @@ enum x86_mode vcpu_mode(void)
 {
 	uint32_t ar = (uint32_t)vmread(VMCS_SEG_AR(1));
 
-	if (!(vmread(VMCS_GUEST_CR0) & 1)) /* CR0.PE */
+	if (!(vmread(VMCS_GUEST_CR0) & CR0_PE))
 		return X86_MODE16;
-	if ((vmread(VMCS_GUEST_EFER) & (1u << 10)) && (ar & (1u << 13))) /* EFER.LMA, CS.L */
+	if ((vmread(VMCS_GUEST_EFER) & EFER_LMA) && (ar & (1u << 13))) /* CS.L */
 		return X86_MODE64;
 	return (ar & (1u << 14)) ? X86_MODE32 : X86_MODE16; /* CS.D */
 }

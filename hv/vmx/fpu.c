@@ -9,9 +9,8 @@
 #include "vmx.h"
 #include "vmx_vm.h"
 
-#define CR4_OSXSAVE (1ULL << 18)
-#define FCW_INIT    0x37f
-#define MXCSR_INIT  0x1f80
+#define FCW_INIT   0x37f
+#define MXCSR_INIT 0x1f80
 
 static bool use_xsave(void)
 {

@@ -1,12 +1,8 @@
 /* Guest page-table walks (no paging, 32-bit, PAE, 4-level) for emulated accesses. */
+#include "../x86.h"
 #include "insn.h"
 #include "vmx_vm.h"
 
-#define CR0_WP	  (1ULL << 16)
-#define CR0_PG	  (1ULL << 31)
-#define CR4_PSE	  (1ULL << 4)
-#define CR4_PAE	  (1ULL << 5)
-#define EFER_LMA  (1ULL << 10)
 #define PTE_P	  1ULL
 #define PTE_W	  2ULL
 #define PTE_U	  4ULL

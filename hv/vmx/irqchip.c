@@ -29,7 +29,6 @@
 /* ...and runs at least this long: a timer set too short (or late) must not starve the host's
  * interrupts with back-to-back preemption-timer exits */
 #define MIN_RUN_NS   20000ULL
-#define RFLAGS_IF    (1ULL << 9)
 #define NGSI	     IOAPIC_PINS
 #define MSR_APICB    0x1b
 #define MSR_TSC_DL   0x6e0

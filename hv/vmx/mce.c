@@ -3,6 +3,7 @@
  * MCG_STATUS, MCG_CTL and up to 32 banks of CTL/STATUS/ADDR/MISC. Nothing ever reports an
  * error into them; they hold what the guest and its VMM write, with KVM's rules.
  */
+#include "../x86.h"
 #include "../errno.h"
 #include "vmx_vm.h"
 
@@ -41,7 +42,6 @@ _Static_assert(sizeof(struct x86_mce) == 64, "struct kvm_x86_mce");
 #define MCI_STATUS_OVER (1ULL << 62)
 #define MCI_STATUS_UC	(1ULL << 61)
 #define MCG_STATUS_MCIP (1ULL << 2)
-#define CR4_MCE		(1ULL << 6)
 #define VEC_MC		18
 
 /*

@@ -4,12 +4,11 @@
  * instruction (STOS, MOVS) moves one element per exit: its pointers and count step, and under
  * REP it re-executes until RCX runs out, elements in RAM at native speed.
  */
+#include "../x86.h"
 #include "../log.h"
 #include "../x86dec.h"
 #include "insn.h"
 #include "vmx_vm.h"
-
-#define RFLAGS_DF (1ULL << 10)
 
 const struct io_hook *find_hook(const struct io_hook *h, const unsigned *count, uint64_t addr,
 				unsigned size)

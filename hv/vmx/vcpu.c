@@ -14,7 +14,6 @@ uint16_t vpid_alloc(void);
 void vpid_free(uint16_t id);
 void vcpu_destroy(struct vcpu *v);
 
-#define RFLAGS_IF	  (1ULL << 9)
 #define MAX_HANDLED_EXITS 4096
 #define RUN_SLICE_US	  4000
 #define VCPU_PAGES	  (ALIGN_UP(sizeof(struct vcpu), PAGE_SIZE) / PAGE_SIZE)

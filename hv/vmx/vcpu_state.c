@@ -5,19 +5,7 @@
 #include "vmx.h"
 #include "vmx_vm.h"
 
-#define CR0_PE	    (1ULL << 0)
-#define CR0_ET	    (1ULL << 4)
-#define CR0_NW	    (1ULL << 29)
-#define CR0_CD	    (1ULL << 30)
-#define CR0_PG	    (1ULL << 31)
-#define CR4_PAE	    (1ULL << 5)
-#define CR4_PCIDE   (1ULL << 17)
-#define EFER_LME    (1ULL << 8)
-#define EFER_LMA    (1ULL << 10)
-#define EFER_NXE    (1ULL << 11)
 #define AR_UNUSABLE (1u << 16)
-#define RFLAGS_IF   (1ULL << 9)
-#define RFLAGS_VM   (1ULL << 17)
 
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
 

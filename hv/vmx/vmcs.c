@@ -8,12 +8,6 @@
 #include "vmx.h"
 #include "vmx_vm.h"
 
-#define CR0_PE	  (1ULL << 0)
-#define CR0_NE	  (1ULL << 5)
-#define CR0_NW	  (1ULL << 29)
-#define CR0_CD	  (1ULL << 30)
-#define CR0_PG	  (1ULL << 31)
-#define CR4_VMXE  (1ULL << 13)
 #define MSR_PAT	  0x277
 #define PAT_RESET 0x0007040600070406ULL
 

@@ -8,9 +8,6 @@
 #include "../x86.h"
 #include "insn.h"
 
-#define CR4_VMXE    (1ULL << 13)
-#define CR4_OSXSAVE (1ULL << 18)
-
 struct vmx_caps vmx_caps;
 
 /* The MSRs exist only when CPUID says VMX does: reading them otherwise would #GP. */
