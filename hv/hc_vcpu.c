@@ -198,12 +198,20 @@ static int64_t set_vapic(struct vcpu *v, const void *buf, uint32_t n)
 	return vcpu_set_vapic(v, *(const volatile uint64_t *)buf);
 }
 
+static int64_t set_pv_enforce(struct vcpu *v, const void *buf, uint32_t n)
+{
+	(void)n;
+	vcpu_pv_enforce(v, *(const volatile uint64_t *)buf != 0);
+	return 0;
+}
+
 static const struct state_kind kinds[HV_STATE_COUNT] = {
 	[HV_STATE_MP] = {4, 1, get_mp, set_mp},
 	[HV_STATE_LAPIC] = {1024, 1, get_lapic, set_lapic},
 	[HV_STATE_MCE_CAP] = {8, 1, NULL, set_mce_cap},
 	[HV_STATE_MCE] = {64, 1, NULL, set_mce},
 	[HV_STATE_VAPIC] = {8, 1, NULL, set_vapic},
+	[HV_STATE_PV_ENFORCE] = {8, 1, NULL, set_pv_enforce},
 	[HV_STATE_CPUID] = {sizeof(struct vm_cpuid_entry), VM_CPUID_MAX, get_cpuid, set_cpuid},
 	[HV_STATE_MSRS] = {sizeof(struct msr_entry), 1024, get_msrs, set_msrs},
 	[HV_STATE_XSAVE] = {4096, 1, get_xsave, set_xsave},

@@ -70,13 +70,14 @@ enum hv_state {
 	HV_STATE_DEBUGREGS = 6, /* u64 db[4], dr6, dr7 (struct kvm_debugregs without flags) */
 	HV_STATE_MP = 7,	/* u32 HV_MP_* (any but RUNNABLE needs the irqchip) */
 	/* 8: unused (statistics come from HC_VCPU_STATS) */
-	HV_STATE_IRQ = 9,	 /* SET only: u32 vector to inject (KVM_INTERRUPT) */
-	HV_STATE_NMI = 10,	 /* SET only: count 0 (KVM_NMI) */
-	HV_STATE_TRANSLATE = 11, /* GET: struct hv_translate, linear_address in, the rest out */
-	HV_STATE_LAPIC = 12,	 /* 1024 bytes: struct kvm_lapic_state (needs the irqchip) */
-	HV_STATE_MCE_CAP = 13,	 /* set: u64 MCG_CAP (KVM_X86_SETUP_MCE) */
-	HV_STATE_MCE = 14,	 /* set: 64 bytes, struct kvm_x86_mce (KVM_X86_SET_MCE) */
-	HV_STATE_VAPIC = 15,	 /* set: u64 GPA (KVM_SET_VAPIC_ADDR) */
+	HV_STATE_IRQ = 9,	  /* SET only: u32 vector to inject (KVM_INTERRUPT) */
+	HV_STATE_NMI = 10,	  /* SET only: count 0 (KVM_NMI) */
+	HV_STATE_TRANSLATE = 11,  /* GET: struct hv_translate, linear_address in, the rest out */
+	HV_STATE_LAPIC = 12,	  /* 1024 bytes: struct kvm_lapic_state (needs the irqchip) */
+	HV_STATE_MCE_CAP = 13,	  /* set: u64 MCG_CAP (KVM_X86_SETUP_MCE) */
+	HV_STATE_MCE = 14,	  /* set: 64 bytes, struct kvm_x86_mce (KVM_X86_SET_MCE) */
+	HV_STATE_VAPIC = 15,	  /* set: u64 GPA (KVM_SET_VAPIC_ADDR) */
+	HV_STATE_PV_ENFORCE = 16, /* set: u64, KVM_CAP_ENFORCE_PV_FEATURE_CPUID's args[0] */
 	HV_STATE_COUNT
 };
 #define HV_STATE_MAX_BYTES 16384

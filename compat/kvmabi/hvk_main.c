@@ -35,6 +35,8 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_XSAVE:
 	case KVM_CAP_XCRS:
 	case KVM_CAP_ENABLE_CAP_VM:
+	case KVM_CAP_ENABLE_CAP:
+	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:
 	case KVM_CAP_GET_MSR_FEATURES:
 	case KVM_CAP_SREGS2:
 	case KVM_CAP_BINARY_STATS_FD:

@@ -467,6 +467,18 @@ static long sregs2(struct hvk_vcpu *vc, struct kvm_sregs2 __user *user, bool set
 	return rc;
 }
 
+/* KVM_ENABLE_CAP on a vCPU: KVM_CAP_ENFORCE_PV_FEATURE_CPUID only. */
+static long vcpu_enable_cap(struct hvk_vcpu *vc, const struct kvm_enable_cap __user *argp)
+{
+	struct kvm_enable_cap cap;
+
+	if (copy_from_user(&cap, argp, sizeof(cap)))
+		return -EFAULT;
+	if (cap.flags || cap.cap != KVM_CAP_ENFORCE_PV_FEATURE_CPUID)
+		return -EINVAL;
+	return fixed(vc, HV_STATE_PV_ENFORCE, (void __user *)&argp->args[0], sizeof(u64), true);
+}
+
 long hvk_state_ioctl(struct hvk_vcpu *vc, unsigned int ioctl, void __user *argp)
 {
 	switch (ioctl) {
@@ -524,6 +536,8 @@ long hvk_state_ioctl(struct hvk_vcpu *vc, unsigned int ioctl, void __user *argp)
 		return fixed(vc, HV_STATE_VAPIC, argp, sizeof(u64), true);
 	case KVM_X86_SETUP_MCE:
 		return fixed(vc, HV_STATE_MCE_CAP, argp, sizeof(u64), true);
+	case KVM_ENABLE_CAP:
+		return vcpu_enable_cap(vc, argp);
 	case KVM_X86_SET_MCE:
 		return fixed(vc, HV_STATE_MCE, argp, sizeof(struct kvm_x86_mce), true);
 	case KVM_GET_SREGS2:

@@ -160,23 +160,21 @@ static const struct vm_cpuid_entry *add(struct cpuid_list *l, uint32_t leaf, uin
  * KVM's own leaves, as the guests of dom0's KVM know them: its signature, and of its PV features
  * those that work here: kvmclock in both MSR sets, its stable bit, no I/O delays needed.
  */
-#define KVM_FEATURE_CLOCKSOURCE		   (1u << 0)
-#define KVM_FEATURE_NOP_IO_DELAY	   (1u << 1)
-#define KVM_FEATURE_CLOCKSOURCE2	   (1u << 3)
-#define KVM_FEATURE_CLOCKSOURCE_STABLE_BIT (1u << 24)
+#define KVM_SIGNATURE "KVMKVMKVM\0\0\0"
 
 static void add_kvm_leaves(struct cpuid_list *l)
 {
 	struct vm_cpuid_entry sig = {.function = HV_CPUID_LEAF, .eax = HV_CPUID_LEAF + 1};
 
-	__builtin_memcpy(&sig.ebx, "KVMK", 4);
-	__builtin_memcpy(&sig.ecx, "VMKV", 4);
-	__builtin_memcpy(&sig.edx, "M\0\0\0", 4);
+	__builtin_memcpy(&sig.ebx, KVM_SIGNATURE, 4);
+	__builtin_memcpy(&sig.ecx, KVM_SIGNATURE + 4, 4);
+	__builtin_memcpy(&sig.edx, KVM_SIGNATURE + 8, 4);
 	put(l, &sig);
 	put(l, &(struct vm_cpuid_entry){.function = HV_CPUID_LEAF + 1,
-					.eax = KVM_FEATURE_CLOCKSOURCE | KVM_FEATURE_NOP_IO_DELAY |
-					       KVM_FEATURE_CLOCKSOURCE2 |
-					       KVM_FEATURE_CLOCKSOURCE_STABLE_BIT});
+					.eax = 1u << KVM_FEATURE_CLOCKSOURCE |
+					       1u << KVM_FEATURE_NOP_IO_DELAY |
+					       1u << KVM_FEATURE_CLOCKSOURCE2 |
+					       1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT});
 }
 
 static bool has_subleaves(uint32_t leaf)
@@ -400,6 +398,26 @@ bool vcpu_cpuid_has(struct vcpu *v, uint32_t leaf, unsigned reg, uint32_t bit)
 
 	answer(v, leaf, 0, r);
 	return reg < 4 && (r[reg] & bit);
+}
+
+/*
+ * A PV feature works for the guest, or with KVM_CAP_ENFORCE_PV_FEATURE_CPUID only where the
+ * vCPU's CPUID has KVM's signature and the feature's bit at 0x40000001.
+ */
+void vcpu_pv_enforce(struct vcpu *v, bool on)
+{
+	v->pv_enforce = on;
+}
+
+bool vcpu_pv_has(struct vcpu *v, unsigned feature)
+{
+	uint32_t sig[4];
+
+	if (!v->pv_enforce)
+		return true;
+	answer(v, HV_CPUID_LEAF, 0, sig);
+	return !__builtin_memcmp(&sig[EBX], KVM_SIGNATURE, 12) &&
+	       vcpu_cpuid_has(v, HV_CPUID_LEAF + 1, EAX, 1u << feature);
 }
 
 /* What a vCPU may enable in XCR0: the CPU's offer, within its CPUID when KVM's rules apply. */

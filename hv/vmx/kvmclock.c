@@ -89,7 +89,10 @@ bool kvmclock_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool 
 	if (!v->vm->kvm_rules)
 		return false;
 	if (msr == MSR_KVM_WALL_CLOCK || msr == MSR_KVM_WALL_CLOCK_NEW) {
-		*ok = true;
+		*ok = vcpu_pv_has(v, msr == MSR_KVM_WALL_CLOCK ? KVM_FEATURE_CLOCKSOURCE
+							       : KVM_FEATURE_CLOCKSOURCE2);
+		if (!*ok)
+			return true;
 		if (!write) {
 			*val = v->vm->wall_clock;
 			return true;
@@ -100,7 +103,10 @@ bool kvmclock_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool 
 	}
 	if (msr != MSR_KVM_SYSTEM_TIME_NEW && msr != MSR_KVM_SYSTEM_TIME)
 		return false;
-	*ok = true;
+	*ok = vcpu_pv_has(v, msr == MSR_KVM_SYSTEM_TIME ? KVM_FEATURE_CLOCKSOURCE
+							: KVM_FEATURE_CLOCKSOURCE2);
+	if (!*ok)
+		return true;
 	if (!write) {
 		*val = v->pvclock;
 		return true;

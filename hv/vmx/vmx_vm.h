@@ -113,6 +113,7 @@ struct vcpu {
 	bool pinned;		   /* never moves: the VMCS stays loaded on its CPU */
 	int last_cpu;		   /* CPU that last ran it, -1 never */
 	uint64_t pvclock;	   /* MSR_KVM_SYSTEM_TIME_NEW: the page's GPA, bit 0 enabled */
+	bool pv_enforce;	   /* KVM_CAP_ENFORCE_PV_FEATURE_CPUID */
 	uint32_t clock_gen;	   /* the VM clock generation its page was written for */
 	int guest_cpu;		   /* CPU it is in guest mode on (or about to be), -1 none */
 	uint64_t flushed_gen;
@@ -237,6 +238,12 @@ void vm_irqchip_free(struct vm *vm);
 void vcpu_arm_preempt(struct vcpu *v, uint64_t tsc_cycles);
 uint64_t vcpu_slice_left(struct vcpu *v);
 bool vcpu_cpuid_has(struct vcpu *v, uint32_t leaf, unsigned reg, uint32_t bit);
+/* KVM's PV features (bit numbers in CPUID 0x40000001 EAX) */
+#define KVM_FEATURE_CLOCKSOURCE		   0
+#define KVM_FEATURE_NOP_IO_DELAY	   1
+#define KVM_FEATURE_CLOCKSOURCE2	   3
+#define KVM_FEATURE_CLOCKSOURCE_STABLE_BIT 24
+bool vcpu_pv_has(struct vcpu *v, unsigned feature);
 unsigned host_maxphyaddr(void); /* the machine's physical-address width */
 unsigned vcpu_maxphyaddr(struct vcpu *v);
 

@@ -280,6 +280,45 @@ static void listed_msrs(struct vmx *x)
 	check("TSC_DEADLINE too (reads 0 without an irqchip, as in KVM)", deadline, 1);
 }
 
+/* KVM_CAP_ENFORCE_PV_FEATURE_CPUID: kvmclock's MSRs exist only where CPUID offers them (a
+ * second vCPU: the first has run, its CPUID is fixed). */
+static void pv_enforce(struct vmx *x)
+{
+	struct kvm_enable_cap cap = {.cap = KVM_CAP_ENFORCE_PV_FEATURE_CPUID, .args = {1}};
+	struct kvm_cpuid_entry2 *e = find_leaf(0x40000001);
+	uint32_t features = e ? e->eax : 0;
+	struct vmx y = *x;
+	uint64_t v = 0;
+
+	check("KVM_CAP_ENFORCE_PV_FEATURE_CPUID", io(x->kvm, KVM_CHECK_EXTENSION, cap.cap), 1);
+	check("KVM_CAP_ENABLE_CAP (on vCPUs)", io(x->kvm, KVM_CHECK_EXTENSION, KVM_CAP_ENABLE_CAP),
+	      1);
+	cap.flags = 1;
+	check("KVM_ENABLE_CAP with flags", io(x->vcpu, KVM_ENABLE_CAP, (uintptr_t)&cap), -EINVAL);
+	cap.flags = 0, cap.cap = KVM_CAP_X86_DISABLE_EXITS;
+	check("KVM_ENABLE_CAP of a VM's cap on the vCPU",
+	      io(x->vcpu, KVM_ENABLE_CAP, (uintptr_t)&cap), -EINVAL);
+	cap.cap = KVM_CAP_ENFORCE_PV_FEATURE_CPUID;
+	check("enforce on the vCPU", io(x->vcpu, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);
+	check("MSR_KVM_SYSTEM_TIME_NEW with CLOCKSOURCE2 in CPUID",
+	      msr_rw(x, KVM_GET_MSRS, 0x4b564d01, &v), 1);
+	y.vcpu = io(x->vm, KVM_CREATE_VCPU, 5);
+	if (e)
+		e->eax = features & ~(1u << 3);
+	check("vCPU 5 without CLOCKSOURCE2", io(y.vcpu, KVM_SET_CPUID2, (uintptr_t)&cpuid), 0);
+	check("... enforcing", io(y.vcpu, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);
+	check("... MSR_KVM_SYSTEM_TIME_NEW is gone", msr_rw(&y, KVM_GET_MSRS, 0x4b564d01, &v), 0);
+	check("... MSR_KVM_WALL_CLOCK_NEW too", msr_rw(&y, KVM_SET_MSRS, 0x4b564d00, &v), 0);
+	check("... the first kvmclock's stay (CLOCKSOURCE)", msr_rw(&y, KVM_GET_MSRS, 0x12, &v), 1);
+	cap.args[0] = 0;
+	check("enforcement off", io(y.vcpu, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);
+	check("... MSR_KVM_SYSTEM_TIME_NEW is back", msr_rw(&y, KVM_GET_MSRS, 0x4b564d01, &v), 1);
+	io(x->vcpu, KVM_ENABLE_CAP, (uintptr_t)&cap);
+	if (e)
+		e->eax = features;
+	close(y.vcpu);
+}
+
 /* MTRRs, machine-check MSRs and KVM_X86_SETUP_MCE, the kvmclock MSRs: as KVM keeps them. */
 static void platform_msrs(struct vmx *x)
 {
@@ -326,6 +365,7 @@ static void platform_msrs(struct vmx *x)
 	      io(x->vcpu, KVM_SET_VAPIC_ADDR, (uintptr_t)&v), -EINVAL);
 	wall_clock(x);
 	listed_msrs(x);
+	pv_enforce(x);
 }
 
 static void msrs(struct vmx *x)

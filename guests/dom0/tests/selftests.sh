@@ -70,7 +70,7 @@ while read -r name; do
 	# timeout ends the test, not the children it forked (hardware_disable_test's keep making VMs
 	# and starve the tests after it): end every process of it
 	for p in /proc/[0-9]*; do
-		case "$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null)" in
+		case "$(tr '\0' ' ' 2>/dev/null <"$p/cmdline")" in # (stderr first: it may be gone)
 		"$dir/$name "*) kill -9 "${p#/proc/}" 2>/dev/null ;;
 		esac
 	done
