@@ -11,9 +11,10 @@
 # them; *_min are the minima. kvm_run_roundtrip_host_tsc and _host_wallclock are the round trip
 # as the program in dom0 sees it, in TSC cycles and in dom0's CLOCK_MONOTONIC; in Bochs dom0's
 # kernel takes the TSC for 3.5 GHz, so those nanoseconds are about 70 times too few.
-# lapic_timer_roundtrip and ipi_roundtrip are interrupts of the in-hypervisor irqchip (no user
-# space involved); they are printed for one dom0 CPU and for two (there the two vCPU threads of
-# the IPI case can run at once).
+# lapic_timer_roundtrip (and _pv_eoi, with KVM's PV EOI in place of the EOI write) and
+# ipi_roundtrip are interrupts of the in-hypervisor irqchip (no user space involved); they are
+# printed for one dom0 CPU and for two (there the two vCPU threads of the IPI case can run at
+# once).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 out=build/bench

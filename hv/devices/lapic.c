@@ -224,7 +224,7 @@ void vlapic_ack(struct vlapic *l, uint8_t vector)
 	update_ppr(l);
 }
 
-static void eoi(struct vlapic *l, const struct irq_env *env)
+void vlapic_eoi(struct vlapic *l, const struct irq_env *env)
 {
 	int v = vec_highest(l, REG_ISR);
 
@@ -234,6 +234,13 @@ static void eoi(struct vlapic *l, const struct irq_env *env)
 	update_ppr(l);
 	if (vec_test(l, REG_TMR, (unsigned)v))
 		env->eoi(env->ctx, (uint8_t)v);
+}
+
+bool vlapic_eoi_deferrable(const struct vlapic *l)
+{
+	int v = vec_highest(l, REG_ISR);
+
+	return v >= 0 && vec_highest(l, REG_IRR) < 0 && !vec_test(l, REG_TMR, (unsigned)v);
 }
 
 static bool logical_match(const struct vlapic *l, uint32_t dest)
@@ -436,7 +443,7 @@ static void reg_write(struct vlapic *l, unsigned off, uint32_t val, const struct
 	}
 	switch (off) {
 	case REG_EOI:
-		eoi(l, env);
+		vlapic_eoi(l, env);
 		return;
 	case REG_ESR:
 		set(l, REG_ESR, l->esr_pending);

@@ -66,6 +66,13 @@ bool vlapic_set_irr(struct vlapic *l, uint8_t vector, bool level);
 int vlapic_pending(const struct vlapic *l);
 /* The vector was injected: IRR to ISR, PPR raised. */
 void vlapic_ack(struct vlapic *l, uint8_t vector);
+/* An EOI, as a write of the EOI register: the highest in-service vector ends (level: broadcast). */
+void vlapic_eoi(struct vlapic *l, const struct irq_env *env);
+/*
+ * Whether KVM's PV EOI may stand in for the next EOI: an edge-triggered vector in service and
+ * none requested, so the EOI only has to end it, whenever the hypervisor next looks.
+ */
+bool vlapic_eoi_deferrable(const struct vlapic *l);
 /* Whether the message names this APIC (destination, mode, shorthand relative to m->source). */
 bool vlapic_matches(const struct vlapic *l, const struct apic_msg *m);
 /* The PIC's INTR reaches the CPU: APIC hardware-disabled, or LINT0 unmasked as ExtINT. */

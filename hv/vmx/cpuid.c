@@ -158,7 +158,7 @@ static const struct vm_cpuid_entry *add(struct cpuid_list *l, uint32_t leaf, uin
 
 /*
  * KVM's own leaves, as the guests of dom0's KVM know them: its signature, and of its PV features
- * those that work here: kvmclock in both MSR sets, its stable bit, no I/O delays needed.
+ * those that work here: kvmclock in both MSR sets, its stable bit, no I/O delays needed, PV EOI.
  */
 #define KVM_SIGNATURE "KVMKVMKVM\0\0\0"
 
@@ -170,11 +170,11 @@ static void add_kvm_leaves(struct cpuid_list *l)
 	__builtin_memcpy(&sig.ecx, KVM_SIGNATURE + 4, 4);
 	__builtin_memcpy(&sig.edx, KVM_SIGNATURE + 8, 4);
 	put(l, &sig);
-	put(l, &(struct vm_cpuid_entry){.function = HV_CPUID_LEAF + 1,
-					.eax = 1u << KVM_FEATURE_CLOCKSOURCE |
-					       1u << KVM_FEATURE_NOP_IO_DELAY |
-					       1u << KVM_FEATURE_CLOCKSOURCE2 |
-					       1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT});
+	put(l, &(struct vm_cpuid_entry){
+		       .function = HV_CPUID_LEAF + 1,
+		       .eax = 1u << KVM_FEATURE_CLOCKSOURCE | 1u << KVM_FEATURE_NOP_IO_DELAY |
+			      1u << KVM_FEATURE_CLOCKSOURCE2 | 1u << KVM_FEATURE_PV_EOI |
+			      1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT});
 }
 
 static bool has_subleaves(uint32_t leaf)

@@ -153,7 +153,7 @@ static const struct msr_desc msrs[] = {
 };
 
 /* Handled before the table (kvmclock.c, mce.c) and, as in KVM, listed for save and restore. */
-static const uint32_t listed_too[] = {0x11, 0x12, 0x4b564d00, 0x4b564d01, 0x17a, 0x17b};
+static const uint32_t listed_too[] = {0x11, 0x12, 0x4b564d00, 0x4b564d01, 0x4b564d04, 0x17a, 0x17b};
 
 /* KVM_GET_MSR_INDEX_LIST: every MSR a VM of dom0's KVM has that user space should save. */
 unsigned vm_msr_index_list(uint32_t *out, unsigned max)

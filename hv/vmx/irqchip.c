@@ -32,6 +32,7 @@
 #define NGSI	     IOAPIC_PINS
 #define MSR_APICB    0x1b
 #define MSR_TSC_DL   0x6e0
+#define MSR_PV_EOI   0x4b564d04 /* MSR_KVM_PV_EOI_EN */
 #define CPUID_X2APIC (1u << 21)
 
 struct irqchip {
@@ -298,11 +299,29 @@ static bool chip_pio(void *ctx, struct vcpu *v, uint64_t port, unsigned size, ui
 	return true;
 }
 
-/* x2APIC, APIC base and TSC deadline MSRs: handled (true, *ok the result) or not ours. */
+/* MSR_KVM_PV_EOI_EN: disabled, or bit 0 and a 4-byte aligned GPA of the guest's RAM (as KVM). */
+static bool pv_eoi_msr(struct vcpu *v, uint64_t *val, bool write)
+{
+	uint8_t probe;
+
+	if (!vcpu_pv_has(v, KVM_FEATURE_PV_EOI))
+		return false;
+	if (!write)
+		*val = v->pv_eoi;
+	else if ((*val & 2) || ((*val & 1) && vm_read(v->vm, *val & ~3ULL, &probe, 1)))
+		return false;
+	else
+		v->pv_eoi = *val;
+	return true;
+}
+
+/* x2APIC, APIC base, TSC deadline, PV EOI MSRs: handled (true, *ok the result) or not ours. */
 bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok)
 {
 	struct irqchip *c = chip_of(v->vm);
 
+	if (msr == MSR_PV_EOI && v->vm->kvm_rules)
+		return *ok = pv_eoi_msr(v, val, write), true;
 	if (!c || !v->lapic || !(msr == MSR_APICB || msr == MSR_TSC_DL || (msr >> 8) == 8))
 		return false;
 	spin_lock(&c->lock);
@@ -646,6 +665,34 @@ static bool irq_waiting(struct irqchip *c, struct vcpu *v)
 }
 
 /*
+ * KVM's PV EOI: before an entry the guest is told (its flag set) that it may skip the EOI of
+ * the vector in service; after the exit, a flag it cleared is that EOI, one still set is
+ * taken back. So between runs the flag is clear and the local APIC's state complete.
+ */
+static void pv_eoi_offer(struct vcpu *v)
+{
+	uint8_t set = 1;
+
+	v->pv_eoi_set = !vm_write(v->vm, v->pv_eoi & ~3ULL, &set, 1);
+}
+
+void irqchip_pv_eoi_sync(struct vcpu *v)
+{
+	struct irqchip *c = chip_of(v->vm);
+	uint8_t flag = 1, clear = 0;
+
+	v->pv_eoi_set = false;
+	vm_read(v->vm, v->pv_eoi & ~3ULL, &flag, 1);
+	if (flag & 1) {
+		vm_write(v->vm, v->pv_eoi & ~3ULL, &clear, 1);
+		return;
+	}
+	spin_lock(&c->lock);
+	vlapic_eoi(v->lapic, &c->env);
+	spin_unlock(&c->lock);
+}
+
+/*
  * Before each entry (VMCS loaded): requests, due timers, and an interrupt the guest can take
  * now; one it cannot take yet waits for the interrupt window. The preemption timer then bounds
  * the run by the next timer and KICK_NS.
@@ -655,6 +702,7 @@ void irqchip_prepare_entry(struct vcpu *v)
 	struct irqchip *c = chip_of(v->vm);
 	uint64_t next, now;
 	uint32_t word;
+	bool pv_eoi;
 
 	if (!c || !v->lapic)
 		return;
@@ -674,9 +722,12 @@ void irqchip_prepare_entry(struct vcpu *v)
 	now = now_ns(c);
 	next = MIN(next_ns(c, v), now + KICK_NS);
 	word = vlapic_vapic_word(v->lapic);
+	pv_eoi = (v->pv_eoi & 1) && vlapic_eoi_deferrable(v->lapic);
 	spin_unlock(&c->lock);
 	if (v->vapic)
 		vm_write(v->vm, v->vapic, &word, 4);
+	if (pv_eoi)
+		pv_eoi_offer(v);
 	vcpu_arm_preempt(v, ns_to_tsc(next > now + MIN_RUN_NS ? next - now : MIN_RUN_NS));
 }
 

@@ -175,6 +175,8 @@ void vcpu_arm_preempt(struct vcpu *v, uint64_t tsc_cycles)
 
 static void entry_failed(struct vcpu *v, struct vm_exit *x)
 {
+	if (v->pv_eoi_set)
+		irqchip_pv_eoi_sync(v); /* the guest did not run: takes the offer back */
 	x->kind = VMEXIT_FAIL_ENTRY;
 	x->reason = ~0u;
 	x->fail.code = vmread(VMCS_INSN_ERROR);
@@ -246,6 +248,8 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 			break;
 		}
 		v->launched = v->ran = true;
+		if (v->pv_eoi_set)
+			irqchip_pv_eoi_sync(v);
 		debug_after_exit(v);
 		events_save_idt_vectoring(v);
 		action = vmx_handle_exit(v, x);

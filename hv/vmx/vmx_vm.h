@@ -134,6 +134,8 @@ struct vcpu {
 	uint64_t mtrr[27]; /* the 11 fixed-range MTRRs, then 8 variable base/mask pairs */
 	uint64_t mcg_cap, mcg_status, mcg_ctl, mce_banks[4 * VCPU_MCE_BANKS]; /* mce.c */
 	uint64_t vapic;	     /* KVM_SET_VAPIC_ADDR's GPA, or 0 */
+	uint64_t pv_eoi;     /* MSR_KVM_PV_EOI_EN */
+	bool pv_eoi_set;     /* the guest's PV EOI flag was set for this run (irqchip.c) */
 	bool req_shutdown;   /* KVM_X86_SET_MCE could not deliver: the next run shuts down */
 	uint8_t tpr;	     /* CR8 */
 	uint8_t msr_pending; /* 1 RDMSR, 2 WRMSR handed to the caller (msr_user.c) */
@@ -228,6 +230,7 @@ bool irqchip_wake_pending(struct vm *vm); /* halted vCPUs wait for dom0 to wake 
 bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok);
 uint8_t vcpu_cr8(struct vcpu *v);
 void vcpu_exit_apic(struct vcpu *v, struct vm_exit *x);
+void irqchip_pv_eoi_sync(struct vcpu *v); /* after an exit, if pv_eoi_set */
 /* msr_user.c */
 bool msr_allowed(struct vm *vm, uint32_t msr, bool write);
 int msr_refused(struct vcpu *v, struct vm_exit *x, bool write, uint64_t val, unsigned reason);
@@ -242,6 +245,7 @@ bool vcpu_cpuid_has(struct vcpu *v, uint32_t leaf, unsigned reg, uint32_t bit);
 #define KVM_FEATURE_CLOCKSOURCE		   0
 #define KVM_FEATURE_NOP_IO_DELAY	   1
 #define KVM_FEATURE_CLOCKSOURCE2	   3
+#define KVM_FEATURE_PV_EOI		   6
 #define KVM_FEATURE_CLOCKSOURCE_STABLE_BIT 24
 bool vcpu_pv_has(struct vcpu *v, unsigned feature);
 unsigned host_maxphyaddr(void); /* the machine's physical-address width */

@@ -11,6 +11,8 @@
  * and with the in-hypervisor irqchip (KVM_CREATE_IRQCHIP), in a protected-mode guest:
  *   lapic_timer_roundtrip  arm the APIC timer one-shot with a count of 1 and wait until its
  *                          interrupt's handler has run and sent EOI;
+ *   lapic_timer_roundtrip_pv_eoi  the same with KVM's PV EOI (MSR_KVM_PV_EOI_EN): the handler
+ *                          clears a flag in memory instead of writing the EOI register;
  *   ipi_roundtrip          vCPU 0 sends a fixed IPI to vCPU 1 (another dom0 thread, halted) whose
  *                          handler sends one back; vCPU 0 halts until its handler has run;
  *   ipi_roundtrip_spinning the same with vCPU 0 spinning in guest mode while it waits: the IPI
@@ -93,10 +95,11 @@ __asm__(".pushsection .rodata\n"
 extern const uint8_t g_bench[], g_bench_end[];
 
 /*
- * The irqchip cases, in flat 32-bit protected mode (code at IRQ_CODE, results at 0x540 and
- * 0x54c as above, the handlers' flag at 0x600). vCPU 1 runs g_ap: it turns its APIC on, says
- * so at 0x604, and answers each IPI 0x41 with an IPI 0x42; vCPU 0's handler for 0x40 and 0x42
- * sets the flag. Each measured wait halts, so a vCPU waiting sleeps in dom0.
+ * The irqchip cases, in flat 32-bit protected mode (code at IRQ_CODE, results from 0x540 on,
+ * 12 bytes each as above, the handlers' flag at 0x600, the PV EOI flag at 0x700). vCPU 1 runs
+ * g_ap: it turns its APIC on, says so at 0x604, and answers each IPI 0x41 with an IPI 0x42;
+ * vCPU 0's handler for 0x40, 0x42 and 0x43 (with PV EOI) sets the flag. Each measured wait
+ * halts, so a vCPU waiting sleeps in dom0.
  */
 __asm__(".pushsection .rodata\n"
 	".code32\n"
@@ -143,6 +146,25 @@ __asm__(".pushsection .rodata\n"
 	"	decl %ecx\n"
 	"	jnz 4b\n"
 	"	store 0x540\n"
+	"	movl $0x4b564d04, %ecx\n" /* MSR_KVM_PV_EOI_EN: the flag at 0x700 */
+	"	movl $0x701, %eax\n"
+	"	xorl %edx, %edx\n"
+	"	wrmsr\n"
+	"	movl $0x43, 0xfee00320\n" /* LVT timer: vector 0x43, its handler takes the PV EOI */
+	"	start\n"
+	"10:	movb $0, 0x600\n"
+	"	rdtsc\n"
+	"	movl %eax, %ebx\n"
+	"	movl $1, 0xfee00380\n"
+	"	wait_flag\n"
+	"	rdtsc\n"
+	"	acc\n"
+	"	decl %ecx\n"
+	"	jnz 10b\n"
+	"	store 0x564\n"
+	"	movl $0x4b564d04, %ecx\n" /* PV EOI off again */
+	"	xorl %eax, %eax\n"
+	"	wrmsr\n"
 	"7:	pause\n" /* until vCPU 1's APIC is on (a disabled APIC drops fixed IPIs) */
 	"	cmpb $0, 0x604\n"
 	"	je 7b\n"
@@ -175,6 +197,8 @@ __asm__(".pushsection .rodata\n"
 	"	outb %al, $0x10\n"
 	"	hlt\n"
 	"g_flag: movb $1, 0x600; movl $0, 0xfee000b0; iret\n"
+	"g_flag_pv: movb $1, 0x600; btrl $0, 0x700; jc 1f; movl $0, 0xfee000b0\n"
+	"1:	iret\n"
 	"g_ap: movl $0x1ff, 0xfee000f0\n"
 	"	sti\n"
 	"	movb $1, 0x604\n"
@@ -188,7 +212,7 @@ __asm__(".pushsection .rodata\n"
 	".purgem wait_flag\n"
 	".code64\n"
 	".popsection\n");
-extern const uint8_t g_irq[], g_irq_end[], g_flag[], g_ap[], g_pong[];
+extern const uint8_t g_irq[], g_irq_end[], g_flag[], g_flag_pv[], g_ap[], g_pong[];
 #define IRQ_CODE      0x2000
 #define GDT	      0x3000
 #define IDT	      0x5000
@@ -257,7 +281,7 @@ static void irq_bench(int kvm, long iters, long base)
 	struct sigaction sa = {.sa_handler = interrupt_only};
 	struct kvm_run *run;
 	struct vcpu_thread ap = {0};
-	struct figures t, i, sp;
+	struct figures t, pv, i, sp;
 	struct kvm_regs regs;
 	uint8_t *ram;
 	long rc;
@@ -269,6 +293,7 @@ static void irq_bench(int kvm, long iters, long base)
 	memcpy(ram + ITERS, &(uint32_t){iters}, 4);
 	idt_gate32(ram, IDT, 0x40, IRQ_AT(g_flag));
 	idt_gate32(ram, IDT, 0x42, IRQ_AT(g_flag));
+	idt_gate32(ram, IDT, 0x43, IRQ_AT(g_flag_pv));
 	idt_gate32(ram, IDT, 0x41, IRQ_AT(g_pong));
 	r.userspace_addr = (uintptr_t)ram;
 	check("RAM", io(vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&r), 0);
@@ -293,13 +318,17 @@ static void irq_bench(int kvm, long iters, long base)
 	pthread_join(th, NULL);
 	check("a signal ends vCPU 1's KVM_RUN with EINTR", ap.rc, -EINTR);
 	t = figures_at(ram, 0x540);
+	pv = figures_at(ram, 0x564);
 	i = figures_at(ram, 0x54c);
 	sp = figures_at(ram, 0x558);
-	check("timer round trip above the baseline", t.sum / iters > (uint64_t)base, 1);
+	check("timer round trips above the baseline",
+	      t.sum / iters > (uint64_t)base && pv.sum / iters > (uint64_t)base, 1);
 	check("IPI round trips above the baseline",
 	      i.sum / iters > (uint64_t)base && sp.sum / iters > (uint64_t)base, 1);
 	printf("kvm_bench: lapic_timer_roundtrip %llu cycles\n",
 	       (unsigned long long)(t.sum / iters - base));
+	printf("kvm_bench: lapic_timer_roundtrip_pv_eoi %llu cycles\n",
+	       (unsigned long long)(pv.sum / iters - base));
 	printf("kvm_bench: ipi_roundtrip %llu cycles\n",
 	       (unsigned long long)(i.sum / iters - base));
 	printf("kvm_bench: ipi_roundtrip_spinning %llu cycles\n",

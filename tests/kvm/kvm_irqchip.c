@@ -55,10 +55,15 @@ __asm__(".pushsection .rodata\n"
 	"4: hlt; mov 0x610, %eax; out %eax, $0x56; jmp 4b\n"
 	"g_h41: incl 0x610; movl $0, 0xfee000b0; iret\n"
 	"g_h46: mov $0x57, %al; out %al, $0x57; movl $0, 0xfee000b0; iret\n"
+	/* the tick's handler as Linux's with KVM's PV EOI: a set flag at 0x720 stands for the EOI
+	 */
+	"g_h41pv: incl 0x610; btrl $0, 0x720; jc 5f; movl $0, 0xfee000b0; iret\n"
+	"5: incl 0x614; iret\n"
 	"g_apic_end:\n"
 	".code64\n"
 	".popsection\n");
 extern const uint8_t g_apic[], g_apic_end[], g_h40[], g_h45[], g_tick[], g_h41[], g_h46[];
+extern const uint8_t g_h41pv[];
 
 struct vmx {
 	int kvm, vm, vcpu;
@@ -321,6 +326,8 @@ static struct kvm_irq_routing_entry pin_route(uint32_t gsi, uint32_t chip, uint3
 
 static void vapic(struct vmx *x);
 static void cr8_tpr(struct vmx *x);
+static void pv_eoi(struct vmx *x);
+static long next_tick(struct vmx *x);
 
 /*
  * A resampling irqfd on a level-triggered pin: its signal holds GSI 7 high until the guest's
@@ -379,6 +386,7 @@ static void vapic(struct vmx *x)
 	va.vapic_addr = 0;
 	check("KVM_SET_VAPIC_ADDR 0: off", io(x->vcpu, KVM_SET_VAPIC_ADDR, (uintptr_t)&va), 0);
 	cr8_tpr(x);
+	pv_eoi(x);
 }
 
 /* CR8 is TPR bits 7:4 (KVM_GET/SET_SREGS), and kvm_run reports it and the APIC base. */
@@ -400,6 +408,57 @@ static void cr8_tpr(struct vmx *x)
 	check("TPR from cr8", lapic.regs[0x80], 0x50);
 	s.cr8 = 0;
 	check("KVM_SET_SREGS with cr8 0", io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s), 0);
+}
+
+static long pv_eoi_msr(struct vmx *x, unsigned long req, uint64_t *val)
+{
+	struct {
+		struct kvm_msrs head;
+		struct kvm_msr_entry e;
+	} m = {.head.nmsrs = 1, .e = {.index = 0x4b564d04, .data = *val}};
+	long rc = io(x->vcpu, req, (uintptr_t)&m);
+
+	*val = m.e.data;
+	return rc;
+}
+
+/*
+ * KVM's PV EOI (MSR_KVM_PV_EOI_EN): the ticking guest's handler skips the EOI where the flag
+ * is set; the hypervisor ends the vector at the next exit, and ticks go on.
+ */
+static void pv_eoi(struct vmx *x)
+{
+	uint32_t *ticks = (uint32_t *)(x->ram + 0x610), *skipped = ticks + 1, before;
+	struct kvm_lapic_state lapic;
+	uint64_t v = 0x722 | 1;
+	int flag_clear = 1;
+
+	check("MSR_KVM_PV_EOI_EN at an address not 4-byte aligned", pv_eoi_msr(x, KVM_SET_MSRS, &v),
+	      0);
+	v = 0x100000 | 1;
+	check("... outside RAM", pv_eoi_msr(x, KVM_SET_MSRS, &v), 0);
+	v = 0x720 | 1;
+	check("MSR_KVM_PV_EOI_EN at 0x720", pv_eoi_msr(x, KVM_SET_MSRS, &v), 1);
+	v = 0;
+	check("... reads back", pv_eoi_msr(x, KVM_GET_MSRS, &v) == 1 ? (long)v : -1, 0x721);
+	idt_gate32(x->ram, IDT, 0x41, at(g_h41pv));
+	before = *ticks, *skipped = 0;
+	for (int i = 0; i < 5; i++) {
+		check("a tick", next_tick(x) > 0, 1);
+		flag_clear &= x->ram[0x720] == 0;
+	}
+	check("five wake-ups, at least five ticks on", *ticks - before >= 5, 1);
+	check("... EOIs through the flag (not offered where the next tick was already waiting)",
+	      *skipped >= 1 && *skipped <= *ticks - before, 1);
+	before = *skipped;
+	check("... which is clear whenever the vCPU is out", flag_clear, 1);
+	check("KVM_GET_LAPIC", io(x->vcpu, KVM_GET_LAPIC, (uintptr_t)&lapic), 0);
+	check("... ISR empty: the hypervisor ended each", lapic.regs[0x120] & 2, 0);
+	v = 0;
+	check("MSR_KVM_PV_EOI_EN off", pv_eoi_msr(x, KVM_SET_MSRS, &v), 1);
+	idt_gate32(x->ram, IDT, 0x41, at(g_h41));
+	check("a tick after", next_tick(x) > 0, 1);
+	check("... no flag offered", (long)(*skipped - before), 0);
 }
 
 /* Lines of the running guest through KVM_SET_GSI_ROUTING: an irqchip pin and an MSI. */

@@ -127,8 +127,9 @@ static void supported_cpuid(struct vmx *x)
 	check("leaf 0x40000000 has KVM's signature", !strcmp(sig, "KVMKVMKVM"), 1);
 	check("... and names 0x40000001 its last", e ? (long)e->eax : -1, 0x40000001);
 	e = find_leaf(0x40000001);
-	check("KVM's PV features: CLOCKSOURCE, NOP_IO_DELAY, CLOCKSOURCE2, CLOCKSOURCE_STABLE_BIT",
-	      e ? (long)e->eax : -1, 0x100000b);
+	check("KVM's PV features: CLOCKSOURCE, NOP_IO_DELAY, CLOCKSOURCE2, PV_EOI, "
+	      "CLOCKSOURCE_STABLE_BIT",
+	      e ? (long)e->eax : -1, 0x100004b);
 	e = find_leaf(1);
 	check("leaf 1: hypervisor bit on, VMX off",
 	      e ? (long)(e->ecx >> 31) * 10 + (e->ecx >> 5 & 1) : -1, 10);

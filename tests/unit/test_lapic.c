@@ -246,6 +246,32 @@ static void test_eoi_level(void **state)
 	assert_int_equal(eois[1], 0x50);
 }
 
+/* KVM's PV EOI may stand in for the EOI of an edge vector in service with nothing requested. */
+static void test_eoi_deferrable(void **state)
+{
+	(void)state;
+	enable();
+	assert_false(vlapic_eoi_deferrable(&L)); /* nothing in service */
+	vlapic_set_irr(&L, 0x40, false);
+	assert_false(vlapic_eoi_deferrable(&L)); /* requested, not yet in service */
+	vlapic_ack(&L, 0x40);
+	assert_true(vlapic_eoi_deferrable(&L));
+	vlapic_set_irr(&L, 0x30, false); /* a lower one waits for the EOI: not deferred */
+	assert_false(vlapic_eoi_deferrable(&L));
+	assert_int_equal(rd(0x120), 1); /* ISR word 2 bit 0: 0x40 */
+	vlapic_eoi(&L, &env); /* as the hypervisor does it when the guest took the PV EOI */
+	assert_int_equal(rd(0x120), 0);
+	assert_int_equal(vlapic_pending(&L), 0x30);
+	vlapic_ack(&L, 0x30);
+	vlapic_set_irr(&L, 0x50, true); /* nested level vector: its EOI must reach the IOAPIC */
+	vlapic_ack(&L, 0x50);
+	assert_false(vlapic_eoi_deferrable(&L));
+	vlapic_eoi(&L, &env);
+	assert_int_equal(neois, 1);
+	assert_int_equal(eois[0], 0x50);
+	assert_true(vlapic_eoi_deferrable(&L)); /* 0x30, edge, in service again the highest */
+}
+
 static void test_illegal_vector(void **state)
 {
 	(void)state;
@@ -736,12 +762,14 @@ static void test_restore_sanitizes(void **state)
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup(f, setup)
+	/* clang-format off */
 	const struct CMUnitTest tests[] = {
 		T(test_reset),
 		T(test_register_masks),
 		T(test_tpr_ppr),
 		T(test_priority_nesting),
 		T(test_eoi_level),
+		T(test_eoi_deferrable),
 		T(test_illegal_vector),
 		T(test_software_disable),
 		T(test_ipis),
@@ -757,6 +785,7 @@ int main(void)
 		T(test_save_restore),
 		T(test_restore_sanitizes),
 	};
+	/* clang-format on */
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
