@@ -257,6 +257,7 @@ void vcpu_init_signal(struct vcpu *v)
 	v->irq_pending = -1;
 	v->io_pending = v->mmio_pending = false;
 	v->msr_pending = 0;
+	v->pvclock = v->pv_eoi = 0; /* as KVM: no page of the old OS written after INIT */
 	v->wait_sipi = v->id != v->vm->bsp_id;
 }
 

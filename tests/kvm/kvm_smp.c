@@ -126,6 +126,20 @@ static void setup_ram(uint8_t *ram)
 	ram[FRAME_B] = 'B';
 }
 
+/* MSR_KVM_SYSTEM_TIME_NEW and MSR_KVM_PV_EOI_EN of a vCPU: the number of them moved. */
+static long pv_msrs(int vcpu, unsigned long req, uint64_t *val)
+{
+	struct {
+		struct kvm_msrs head;
+		struct kvm_msr_entry e[2];
+	} m = {.head.nmsrs = 2,
+	       .e = {{.index = 0x4b564d01, .data = val[0]}, {.index = 0x4b564d04, .data = val[1]}}};
+	long rc = io(vcpu, req, (uintptr_t)&m);
+
+	val[0] = m.e[0].data, val[1] = m.e[1].data;
+	return rc;
+}
+
 int main(void)
 {
 	struct kvm_userspace_memory_region r = {.memory_size = RAM_SIZE};
@@ -137,6 +151,7 @@ int main(void)
 	struct kvm_run *run;
 	struct kvm_sregs s;
 	uint8_t *ram, data = 0;
+	uint64_t pv[2] = {1, 1};
 	long rc;
 	pthread_t th;
 
@@ -160,6 +175,8 @@ int main(void)
 	s.cr4 |= 0x10;	      /* PSE */
 	s.cr0 |= 0x80000000u; /* PG */
 	check("vCPU 0 paging on", io(vcpu0, KVM_SET_SREGS, (uintptr_t)&s), 0);
+	check("vCPU 1's kvmclock and PV EOI set before INIT",
+	      pv_msrs(v1.fd, KVM_SET_MSRS, (uint64_t[]){0xe001, 0xeff1}), 2);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGALRM, &sa, NULL);
 	pthread_create(&th, NULL, vcpu_thread_run, &v1); /* it waits for INIT and SIPI */
@@ -179,6 +196,8 @@ int main(void)
 	pthread_kill(th, SIGUSR1);
 	pthread_join(th, NULL);
 	check("a signal ends vCPU 1's KVM_RUN (EINTR)", v1.rc, -EINTR);
+	check("INIT turned vCPU 1's kvmclock and PV EOI off, as KVM",
+	      pv_msrs(v1.fd, KVM_GET_MSRS, pv) == 2 && !pv[0] && !pv[1], 1);
 	if (rc != 0x11)
 		where(vcpu0, v1.fd);
 	munmap(run, mmap_size);
