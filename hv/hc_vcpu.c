@@ -123,10 +123,7 @@ static int64_t set_irq(struct vcpu *v, const void *buf, uint32_t n)
 	(void)n;
 	if (vector > 255)
 		return -EINVAL;
-	if (vcpu_irq_queued(v))
-		return -EEXIST;
-	vcpu_queue_irq(v, (uint8_t)vector);
-	return 0;
+	return vcpu_interrupt(v, (uint8_t)vector);
 }
 
 static int64_t set_nmi(struct vcpu *v, const void *buf, uint32_t n)
@@ -307,6 +304,8 @@ int64_t hc_irqchip(struct hc_ctx *c)
 	switch (op) {
 	case HV_IRQCHIP_CREATE:
 		return vm_irqchip_create(c->vm);
+	case HV_IRQCHIP_SPLIT:
+		return vm_irqchip_split(c->vm, a);
 	case HV_IRQCHIP_PIT:
 		return vm_pit_create(c->vm);
 	case HV_IRQCHIP_BOOT_CPU:

@@ -12,7 +12,8 @@
 #include "vm.h"
 #include "x86.h"
 
-_Static_assert(HV_EXIT_DEBUG == (int)VMEXIT_DEBUG, "exit kinds match the ABI");
+_Static_assert(HV_EXIT_DEBUG == (int)VMEXIT_DEBUG && HV_EXIT_IOAPIC_EOI == (int)VMEXIT_IOAPIC_EOI,
+	       "exit kinds match the ABI");
 _Static_assert(HV_PROT_R == VM_R && HV_PROT_W == VM_W && HV_PROT_X == VM_X, "protections");
 
 static struct vm *vms[HV_MAX_VMS];
@@ -191,6 +192,8 @@ static void to_abi(const struct vm_exit *x, struct hv_exit *e)
 		e->rep = x->io.rep;
 		e->count = x->io.count;
 		e->data = x->io.data;
+	} else if (x->kind == VMEXIT_IOAPIC_EOI) {
+		e->port = x->vector;
 	} else if (x->kind == VMEXIT_DEBUG) {
 		e->port = (uint16_t)x->dbg.exception;
 		e->data = x->dbg.dr6;

@@ -48,6 +48,7 @@ enum vm_exit_kind {
 	VMEXIT_INTERNAL,    /* an exit the hypervisor does not handle: fail */
 	VMEXIT_DEBUG,	    /* a debug event for the caller (vcpu_set_guest_debug): dbg */
 	VMEXIT_MSR,	    /* an RDMSR/WRMSR for the caller (vm_msr_exits): msr */
+	VMEXIT_IOAPIC_EOI,  /* split irqchip: user space's IOAPIC must see an EOI: vector */
 };
 
 struct vm_exit {
@@ -64,6 +65,7 @@ struct vm_exit {
 	uint64_t wake_tsc;  /* VMEXIT_HLT of a halted vCPU: when its next timer fires (~0) */
 	uint64_t apic_base; /* at the exit, for kvm_run's apic_base and cr8 */
 	uint8_t cr8;
+	uint8_t vector; /* VMEXIT_IOAPIC_EOI */
 	union {
 		struct {
 			uint16_t port;
@@ -175,6 +177,8 @@ void vcpu_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 void vcpu_queue_nmi(struct vcpu *v);
 /* Injects when RFLAGS.IF allows; until then waits with interrupt-window exiting. */
 void vcpu_queue_irq(struct vcpu *v, uint8_t vector);
+/* KVM_INTERRUPT: queued as above, or with a split irqchip as its ExtINT; -EEXIST, -ENXIO. */
+int vcpu_interrupt(struct vcpu *v, uint8_t vector);
 /* Exit with VMEXIT_INTR_WINDOW as soon as the guest can take an interrupt. */
 void vcpu_request_irq_window(struct vcpu *v, bool on);
 /* Exceptions (bitmap of vectors) that exit with VMEXIT_EXCEPTION instead of reaching the guest. */
@@ -255,6 +259,8 @@ void vcpu_get_debugregs(struct vcpu *v, uint64_t dr[6]); /* DR0-3, DR6, DR7 */
 int vcpu_set_debugregs(struct vcpu *v, const uint64_t dr[6]);
 void vcpu_translate(struct vcpu *v, struct hv_translate *t);
 bool vcpu_irq_queued(struct vcpu *v);
+/* KVM_CAP_SPLIT_IRQCHIP (pins of user space's IOAPIC): -EINVAL, -EEXIST */
+int vm_irqchip_split(struct vm *vm, uint64_t ioapic_pins);
 /* KVM_SET_GUEST_DEBUG: control HV_DBG_*, dr[0-3] and dr[7]; -EINVAL, -EBUSY (injection). */
 int vcpu_set_guest_debug(struct vcpu *v, uint32_t control, const uint64_t dr[8]);
 void vcpu_get_stats(struct vcpu *v, uint64_t out[HV_STAT_COUNT]);

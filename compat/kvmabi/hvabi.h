@@ -10,7 +10,7 @@
 #ifndef HVABI_H
 #define HVABI_H
 
-#define HV_ABI_VERSION 7
+#define HV_ABI_VERSION 8
 
 /* CPUID leaf 0x40000000: EAX = highest hypervisor leaf, EBX:ECX:EDX = this signature. */
 #define HV_CPUID_LEAF	   0x40000000
@@ -111,6 +111,7 @@ enum hv_irqchip_op {
 	HV_IRQCHIP_BOOT_CPU = 8,  /* (id) -> 0, -EBUSY once a vCPU exists (KVM_SET_BOOT_CPU_ID) */
 	HV_IRQCHIP_ROUTING = 9,	  /* (n, 0, buf): n struct hv_irq_route (KVM_SET_GSI_ROUTING) */
 	HV_IRQCHIP_RESAMPLE = 10, /* (gsi < 64, on): an EOI lowers it and reports it (resampled) */
+	HV_IRQCHIP_SPLIT = 11,	  /* (pins) -> 0, -EINVAL, -EEXIST: local APICs only (split) */
 	HV_IRQCHIP_OPS
 };
 
@@ -202,6 +203,7 @@ enum hv_exit_kind {
 	HV_EXIT_INTERNAL,
 	HV_EXIT_DEBUG, /* data: DR6, gpa: linear PC, qual: DR7, port: the exception (1 or 3) */
 	HV_EXIT_MSR,   /* qual: the MSR, write, data: WRMSR's value, size: HV_MSR_EXIT_* reason */
+	HV_EXIT_IOAPIC_EOI, /* port: the vector (split irqchip: for user space's IOAPIC) */
 };
 
 /* General registers, in the order of struct kvm_regs. */

@@ -50,6 +50,7 @@ struct hvk_vm {
 	u64 tss_addr, identity_map_addr;
 	unsigned long nr_mmu_pages; /* KVM_SET_NR_MMU_PAGES's; 0: never set */
 	bool irqchip, pit;	    /* KVM_CREATE_IRQCHIP, KVM_CREATE_PIT2 done */
+	bool split;		    /* the irqchip is KVM_CAP_SPLIT_IRQCHIP's: local APICs only */
 	spinlock_t ioevent_lock;    /* KVM_IOEVENTFD's list, read on the exits */
 	struct list_head ioeventfds;
 	struct list_head irqfds; /* KVM_IRQFD's, under ioevent_lock too */
@@ -101,6 +102,7 @@ long hvk_create_device(struct hvk_vm *vm, void __user *argp);
 
 /* hvk_irqchip.c */
 long hvk_irqchip_vm_ioctl(struct hvk_vm *vm, unsigned int ioctl, void __user *argp);
+long hvk_irqchip_split(struct hvk_vm *vm, u64 ioapic_pins);
 void hvk_wake(struct hvk_vm *vm, u64 mask);
 void hvk_irq_level(struct hvk_vm *vm, u32 gsi, int level);
 

@@ -64,6 +64,19 @@ static long create_irqchip(struct hvk_vm *vm)
 	return rc;
 }
 
+/* KVM_CAP_SPLIT_IRQCHIP: local APICs here, PIC and IOAPIC in user space (the hypervisor checks). */
+long hvk_irqchip_split(struct hvk_vm *vm, u64 ioapic_pins)
+{
+	long rc;
+
+	mutex_lock(&vm->lock);
+	rc = irqchip_op(vm, HV_IRQCHIP_SPLIT, ioapic_pins, 0, NULL, 0, false);
+	if (!rc)
+		vm->irqchip = vm->split = true;
+	mutex_unlock(&vm->lock);
+	return rc;
+}
+
 static long irq_line(struct hvk_vm *vm, struct kvm_irq_level __user *user, bool status)
 {
 	struct kvm_irq_level l;

@@ -193,6 +193,8 @@ long hvk_irqfd(struct hvk_vm *vm, void __user *argp)
 		return deassign(vm, &a);
 	if (!vm->irqchip || a.gsi >= HV_MAX_ROUTES)
 		return -EINVAL;
+	if ((a.flags & KVM_IRQFD_FLAG_RESAMPLE) && vm->split)
+		return -EINVAL; /* as KVM: resampling needs the IOAPIC in the hypervisor */
 	return assign(vm, &a);
 }
 

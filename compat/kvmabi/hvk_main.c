@@ -37,6 +37,7 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_ENABLE_CAP_VM:
 	case KVM_CAP_ENABLE_CAP:
 	case KVM_CAP_ENFORCE_PV_FEATURE_CPUID:
+	case KVM_CAP_SPLIT_IRQCHIP: /* local APICs here; KVM_EXIT_IOAPIC_EOI for user's IOAPIC */
 	case KVM_CAP_GET_MSR_FEATURES:
 	case KVM_CAP_SREGS2:
 	case KVM_CAP_BINARY_STATS_FD:
@@ -162,6 +163,8 @@ static long enable_cap(struct hvk_vm *vm, void __user *argp)
 		return hv_call(HC_VM_MSR, vm->handle, HV_MSR_EXITS, cap.args[0], 0, 0);
 	if (!cap.flags && cap.cap == KVM_CAP_EXIT_ON_EMULATION_FAILURE)
 		return cap.args[0] > 1 ? -EINVAL : 0;
+	if (!cap.flags && cap.cap == KVM_CAP_SPLIT_IRQCHIP)
+		return hvk_irqchip_split(vm, cap.args[0]);
 	if (cap.flags || cap.cap != KVM_CAP_MAX_VCPU_ID || cap.args[0] > HVK_MAX_VCPUS)
 		return -EINVAL;
 	mutex_lock(&vm->lock);

@@ -519,7 +519,7 @@ long hvk_state_ioctl(struct hvk_vcpu *vc, unsigned int ioctl, void __user *argp)
 	case KVM_SET_MP_STATE:
 		return mp_state(vc, argp, true);
 	case KVM_INTERRUPT: /* with the irqchip, interrupts come through it (KVM: ENXIO) */
-		return vc->vm->irqchip ? -ENXIO : interrupt(vc, argp);
+		return vc->vm->irqchip && !vc->vm->split ? -ENXIO : interrupt(vc, argp);
 	case KVM_GET_LAPIC:
 		return vc->vm->irqchip ? fixed(vc, HV_STATE_LAPIC, argp, 1024, false) : -EINVAL;
 	case KVM_SET_LAPIC:

@@ -163,6 +163,10 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 	case HV_EXIT_INTR_WINDOW:
 		run->exit_reason = KVM_EXIT_IRQ_WINDOW_OPEN;
 		return 0;
+	case HV_EXIT_IOAPIC_EOI:
+		run->exit_reason = KVM_EXIT_IOAPIC_EOI;
+		run->eoi.vector = e->port;
+		return 0;
 	case HV_EXIT_MSR: /* answered in msr.data and msr.error before the next run */
 		run->exit_reason = e->write ? KVM_EXIT_X86_WRMSR : KVM_EXIT_X86_RDMSR;
 		memset(&run->msr, 0, sizeof(run->msr));

@@ -29,8 +29,9 @@ static int attach(void *dev, struct vm *vm, enum chip_kind kind)
 	int rc = kind == K_PIT ? vm_pit_create(vm) : vm_irqchip_create(vm);
 
 	*(struct chipdev *)dev = (struct chipdev){vm, kind};
-	if (rc == -EEXIST)
-		return 0; /* KVM_CREATE_IRQCHIP's, or a sibling device's */
+	if (rc == -EEXIST || (rc == -EBUSY && kind == K_LAPIC))
+		return 0; /* KVM_CREATE_IRQCHIP's, a sibling device's, or (LAPIC) a split irqchip's
+			   */
 	return rc == -EINVAL ? -EBUSY : rc == -ENOENT ? -ENXIO : rc;
 }
 

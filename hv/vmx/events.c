@@ -78,7 +78,8 @@ static void inject(uint32_t info, uint32_t error, uint32_t len)
 
 void events_inject(struct vcpu *v)
 {
-	bool nmi_wait = false, irq_wait = v->want_irq_window || v->irq_window_internal;
+	bool nmi_wait = false,
+	     irq_wait = (v->lapic ? v->dm_window : v->want_irq_window) || v->irq_window_internal;
 
 	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
 	if (v->exc.valid) {

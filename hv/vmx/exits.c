@@ -77,7 +77,7 @@ static int handle_external_intr(struct vcpu *v, struct vm_exit *x)
 
 static int handle_intr_window(struct vcpu *v, struct vm_exit *x)
 {
-	if (!v->want_irq_window || v->irq_window_internal)
+	if (!(v->lapic ? v->dm_window : v->want_irq_window) || v->irq_window_internal)
 		return EXIT_RESUME; /* a queued interrupt is injected on the way back in */
 	v->want_irq_window = false;
 	return to_caller(x, VMEXIT_INTR_WINDOW);

@@ -50,6 +50,11 @@ struct irqchip {
 	struct hv_irq_route routes[HV_MAX_ROUTES];
 	uint64_t wake;		      /* halted vCPUs made runnable: dom0 must wake them */
 	uint64_t resample, resampled; /* GSIs of resampling irqfds; those EOIed, for dom0 */
+	/* KVM_CAP_SPLIT_IRQCHIP: only the local APICs here, PIC and IOAPIC in user space, whose
+	 * IOAPIC's routes are the MSI routes of GSIs below ioapic_pins */
+	bool split;
+	uint32_t ioapic_pins;
+	struct vcpu *eoi_from; /* the vCPU whose local APIC is being written (its EOIs) */
 };
 
 /* ---- time ---- */
@@ -117,11 +122,32 @@ static void deliver(void *ctx, const struct apic_msg *m)
 	}
 }
 
+/* Split irqchip: a level-triggered vector that user space's IOAPIC routes to this vCPU (as KVM
+ * finds them: an MSI route of one of its pins with the trigger bit set, aimed at the vCPU). */
+static bool user_ioapic_vector(struct irqchip *c, struct vcpu *v, uint8_t vector)
+{
+	struct apic_msg m;
+
+	for (unsigned i = 0; i < c->nroutes; i++) {
+		const struct hv_irq_route *r = &c->routes[i];
+		if (r->gsi < c->ioapic_pins && r->type == HV_ROUTE_MSI &&
+		    msi_to_msg(r->msi_addr, r->msi_data, &m) && m.level && m.vector == vector &&
+		    vlapic_matches(v->lapic, &m))
+			return true;
+	}
+	return false;
+}
+
+/* A level-triggered EOI: to the IOAPIC, or with a split irqchip to user space's (an exit). */
 static void eoi(void *ctx, uint8_t vector)
 {
 	struct irqchip *c = ctx;
+	struct vcpu *v = c->eoi_from;
 
-	ioapic_eoi(&c->ioapic, vector, &c->env);
+	if (!c->split)
+		ioapic_eoi(&c->ioapic, vector, &c->env);
+	else if (v && user_ioapic_vector(c, v, vector))
+		v->eoi_exit = 0x100 | vector;
 }
 
 enum { SRC_USER, SRC_DEVICE };
@@ -188,8 +214,8 @@ int vm_irq_resample(struct vm *vm, uint64_t gsi, bool on)
 
 	if (!c)
 		return -ENXIO;
-	if (gsi >= 64)
-		return -EINVAL;
+	if (gsi >= 64 || c->split)
+		return -EINVAL; /* split: no IOAPIC here to see the EOI */
 	spin_lock(&c->lock);
 	c->resample = (c->resample & ~(1ULL << gsi)) | ((uint64_t)on << gsi);
 	spin_unlock(&c->lock);
@@ -211,10 +237,13 @@ static void default_routes(struct irqchip *c)
 	}
 }
 
-static bool route_valid(const struct hv_irq_route *r, const struct hv_irq_route *set, unsigned n)
+static bool route_valid(const struct irqchip *c, const struct hv_irq_route *r,
+			const struct hv_irq_route *set, unsigned n)
 {
 	if (r->gsi >= HV_MAX_ROUTES) /* an MSI's address is checked when it fires, as in KVM */
 		return false;
+	if (c->split && r->type != HV_ROUTE_MSI)
+		return false; /* no PIC or IOAPIC here to route to */
 	if (r->type != HV_ROUTE_MSI &&
 	    (r->type != HV_ROUTE_IRQCHIP || r->chip > 2 || r->pin >= (r->chip < 2 ? 8 : NGSI)))
 		return false;
@@ -240,7 +269,7 @@ int vm_irq_routing(struct vm *vm, const struct hv_irq_route *in, unsigned n)
 	spin_lock(&routing_lock);
 	__builtin_memcpy(t, in, n * sizeof(*t));
 	for (unsigned i = 0; i < n && !rc; i++)
-		rc = route_valid(&t[i], t, i) ? 0 : -EINVAL;
+		rc = route_valid(c, &t[i], t, i) ? 0 : -EINVAL;
 	if (!rc) {
 		spin_lock(&c->lock);
 		__builtin_memcpy(c->routes, t, n * sizeof(*t));
@@ -266,6 +295,7 @@ static bool chip_mmio(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, u
 		return true;
 	}
 	spin_lock(&c->lock);
+	c->eoi_from = v;
 	if (lapic && write)
 		vlapic_write(v->lapic, off, w, &c->env);
 	else if (lapic)
@@ -274,6 +304,7 @@ static bool chip_mmio(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, u
 		ioapic_mmio_write(&c->ioapic, addr - c->ioapic.base, w, &c->env);
 	else
 		*val = ioapic_mmio_read(&c->ioapic, addr - c->ioapic.base);
+	c->eoi_from = NULL;
 	spin_unlock(&c->lock);
 	return true;
 }
@@ -337,8 +368,10 @@ bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *
 	else if (msr == MSR_TSC_DL)
 		*val = vlapic_get_tsc_deadline(v->lapic), *ok = true;
 	else
+		c->eoi_from = v,
 		*ok = !(write ? vlapic_msr_write(v->lapic, msr, *val, &c->env)
-			      : vlapic_msr_read(v->lapic, msr, val, &c->env));
+			      : vlapic_msr_read(v->lapic, msr, val, &c->env)),
+		c->eoi_from = NULL;
 	spin_unlock(&c->lock);
 	return true;
 }
@@ -349,35 +382,54 @@ static const struct {
 	uint16_t base, len;
 } pic_ports[] = {{0x20, 2}, {0xa0, 2}, {0x4d0, 2}};
 
-int vm_irqchip_create(struct vm *vm)
+/* The controllers (a split irqchip: the local APICs only), hooked where the guest reaches them. */
+static int chip_create(struct vm *vm, bool split, uint32_t ioapic_pins)
 {
 	uint64_t pa;
 	struct irqchip *c;
 	int rc = 0;
 
-	if (vm->irqchip)
-		return -EEXIST;
-	if (vm->nvcpus)
-		return -EINVAL; /* as KVM: before the first vCPU */
 	pa = frames_alloc_contig(&hv_frames, ALIGN_UP(sizeof(*c), PAGE_SIZE) / PAGE_SIZE, 1);
 	if (!pa)
 		return -ENOMEM;
 	c = phys_to_virt(pa);
-	*c = (struct irqchip){.vm = vm, .tsc0 = rdtsc()};
+	*c = (struct irqchip){
+		.vm = vm, .tsc0 = rdtsc(), .split = split, .ioapic_pins = ioapic_pins};
 	c->env = (struct irq_env){c, now_ns, deliver, eoi, set_irq, ack};
 	pic_reset(&c->pic);
 	ioapic_reset(&c->ioapic, IOAPIC_DEFAULT_BASE);
-	default_routes(c);
-	for (unsigned i = 0; i < ARRAY_SIZE(pic_ports) && !rc; i++)
+	if (!split)
+		default_routes(c); /* split: none, as KVM's */
+	for (unsigned i = 0; i < ARRAY_SIZE(pic_ports) && !rc && !split; i++)
 		rc = vm_add_pio_hook(
 			vm, &(struct io_hook){pic_ports[i].base, pic_ports[i].len, chip_pio, c});
 	if (!rc)
 		rc = vm_add_mmio_hook(vm, &(struct io_hook){LAPIC_BASE, LAPIC_SIZE, chip_mmio, c});
-	if (!rc)
+	if (!rc && !split)
 		rc = vm_add_mmio_hook(
 			vm, &(struct io_hook){IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE, chip_mmio, c});
 	vm->irqchip = c; /* freed with the VM even when a hook failed */
 	return rc;
+}
+
+/* KVM_CREATE_IRQCHIP; -EBUSY where a split irqchip left PIC and IOAPIC to user space. */
+int vm_irqchip_create(struct vm *vm)
+{
+	if (vm->irqchip)
+		return vm->irqchip->split ? -EBUSY : -EEXIST;
+	if (vm->nvcpus)
+		return -EINVAL; /* as KVM: before the first vCPU */
+	return chip_create(vm, false, 0);
+}
+
+/* KVM_CAP_SPLIT_IRQCHIP with the number of user space's IOAPIC pins (KVM's checks, in order). */
+int vm_irqchip_split(struct vm *vm, uint64_t ioapic_pins)
+{
+	if (ioapic_pins > 4096) /* KVM_MAX_IRQ_ROUTES */
+		return -EINVAL;
+	if (vm->irqchip || vm->nvcpus)
+		return -EEXIST;
+	return chip_create(vm, true, (uint32_t)ioapic_pins);
 }
 
 int vm_pit_create(struct vm *vm)
@@ -474,7 +526,7 @@ int vm_irqchip_state(struct vm *vm, unsigned chip, void *buf, bool set)
 	struct irqchip *c = chip_of(vm);
 	int rc = 0;
 
-	if (!c)
+	if (!c || c->split)
 		return -ENXIO;
 	if (chip > 2)
 		return -EINVAL;
@@ -644,6 +696,13 @@ static void tick(struct irqchip *c, struct vcpu *v)
 		pit_tick(&c->pit, &c->env);
 }
 
+/* An ExtINT for the CPU: from the PIC, or with a split irqchip user space's (KVM_INTERRUPT). */
+static bool extint(struct irqchip *c, struct vcpu *v)
+{
+	return vlapic_accepts_extint(v->lapic) &&
+	       (c->split ? v->ext_vector >= 0 : pic_intr(&c->pic));
+}
+
 /* The interrupt this vCPU should take now, acknowledged at its controller; -1 for none. */
 static int take_irq(struct irqchip *c, struct vcpu *v)
 {
@@ -653,15 +712,42 @@ static int take_irq(struct irqchip *c, struct vcpu *v)
 		vlapic_ack(v->lapic, (uint8_t)vec);
 		return vec;
 	}
-	if (vlapic_accepts_extint(v->lapic) && pic_intr(&c->pic))
+	if (!extint(c, v))
+		return -1;
+	if (!c->split)
 		return pic_ack(&c->pic);
-	return -1;
+	vec = v->ext_vector;
+	v->ext_vector = -1;
+	return vec;
 }
 
 static bool irq_waiting(struct irqchip *c, struct vcpu *v)
 {
-	return vlapic_pending(v->lapic) >= 0 ||
-	       (vlapic_accepts_extint(v->lapic) && pic_intr(&c->pic));
+	return vlapic_pending(v->lapic) >= 0 || extint(c, v);
+}
+
+/* KVM_INTERRUPT with a split irqchip: user space's PIC names the ExtINT vector (as KVM). */
+int vcpu_ext_interrupt(struct vcpu *v, uint8_t vector)
+{
+	struct irqchip *c = chip_of(v->vm);
+
+	if (!c->split)
+		return -ENXIO;
+	if (v->ext_vector >= 0)
+		return -EEXIST;
+	v->ext_vector = vector;
+	return 0;
+}
+
+/*
+ * kvm_run's ready_for_interrupt_injection, and whether user space's window request counts: as
+ * KVM, always with the PIC here; split, when its PIC could inject (ExtINT accepted, none held).
+ */
+bool irqchip_dm_ready(struct vcpu *v, bool cpu_ready)
+{
+	struct irqchip *c = chip_of(v->vm);
+
+	return !c->split || (cpu_ready && vlapic_accepts_extint(v->lapic) && v->ext_vector < 0);
 }
 
 /*
@@ -688,7 +774,9 @@ void irqchip_pv_eoi_sync(struct vcpu *v)
 		return;
 	}
 	spin_lock(&c->lock);
+	c->eoi_from = v;
 	vlapic_eoi(v->lapic, &c->env);
+	c->eoi_from = NULL;
 	spin_unlock(&c->lock);
 }
 
@@ -712,6 +800,7 @@ void irqchip_prepare_entry(struct vcpu *v)
 		vlapic_set_tpr(v->lapic, (uint8_t)word);
 	tick(c, v);
 	v->irq_window_internal = false;
+	v->dm_window = c->split && v->want_irq_window && irqchip_dm_ready(v, true);
 	if (v->irq_pending < 0 && !v->exc.valid && !(v->dbg_ctl & HV_DBG_BLOCKIRQ) &&
 	    irq_waiting(c, v)) {
 		if (irq_open())

@@ -67,7 +67,7 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
 	v->vm = vm;
 	v->id = id;
 	v->last_cpu = v->guest_cpu = -1;
-	v->irq_pending = -1;
+	v->irq_pending = v->ext_vector = -1;
 	v->xcr0 = 1;
 	v->mcg_cap = VCPU_MCE_BANKS; /* as KVM's before KVM_X86_SETUP_MCE */
 	v->apic_base = 0xfee00000 | (1u << 11) | (id == vm->bsp_id ? 1u << 8 : 0);
@@ -242,6 +242,13 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 	arm_timer(v);
 	__atomic_store_n(&v->guest_cpu, (int)this_cpu()->index, __ATOMIC_SEQ_CST);
 	while (action == EXIT_RESUME) {
+		if (v->eoi_exit) { /* split irqchip: user space's IOAPIC takes the EOI first */
+			*x = (struct vm_exit){.kind = VMEXIT_IOAPIC_EOI,
+					      .vector = (uint8_t)v->eoi_exit,
+					      .strdata = x->strdata};
+			v->eoi_exit = 0;
+			break;
+		}
 		prepare_entry(v);
 		if (vmx_enter(&v->gprs, v->launched)) {
 			entry_failed(v, x);
@@ -266,6 +273,8 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 	x->irq_ready = (x->rflags & RFLAGS_IF) && v->irq_pending < 0 &&
 		       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
 			 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	if (v->lapic)
+		x->irq_ready = irqchip_dm_ready(v, x->irq_ready);
 	vcpu_exit_apic(v, x);
 	irqchip_take_wake(v->vm, x);
 	fpu_leave(v, host_xcr0);
@@ -338,6 +347,16 @@ void vcpu_queue_nmi(struct vcpu *v)
 void vcpu_queue_irq(struct vcpu *v, uint8_t vector)
 {
 	v->irq_pending = vector;
+}
+
+int vcpu_interrupt(struct vcpu *v, uint8_t vector)
+{
+	if (v->lapic)
+		return vcpu_ext_interrupt(v, vector);
+	if (v->irq_pending >= 0)
+		return -EEXIST;
+	v->irq_pending = vector;
+	return 0;
 }
 
 void vcpu_request_irq_window(struct vcpu *v, bool on)

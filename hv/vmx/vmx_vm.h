@@ -144,6 +144,9 @@ struct vcpu {
 	bool nmi_pending;
 	int irq_pending; /* vector, -1 none */
 	bool want_irq_window;
+	bool dm_window;	    /* split irqchip: user space's window request stands this entry */
+	int16_t ext_vector; /* split irqchip: KVM_INTERRUPT's ExtINT, -1 none */
+	uint16_t eoi_exit;  /* split irqchip: 0x100 | a vector whose EOI user space must see */
 	uint32_t exc_intercept;
 	uint64_t timeout; /* TSC cycles per run, 0: none */
 	bool wait_sipi;
@@ -231,6 +234,8 @@ bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *
 uint8_t vcpu_cr8(struct vcpu *v);
 void vcpu_exit_apic(struct vcpu *v, struct vm_exit *x);
 void irqchip_pv_eoi_sync(struct vcpu *v); /* after an exit, if pv_eoi_set */
+int vcpu_ext_interrupt(struct vcpu *v, uint8_t vector);
+bool irqchip_dm_ready(struct vcpu *v, bool cpu_ready);
 /* msr_user.c */
 bool msr_allowed(struct vm *vm, uint32_t msr, bool write);
 int msr_refused(struct vcpu *v, struct vm_exit *x, bool write, uint64_t val, unsigned reason);

@@ -59,11 +59,23 @@ __asm__(".pushsection .rodata\n"
 	 */
 	"g_h41pv: incl 0x610; btrl $0, 0x720; jc 5f; movl $0, 0xfee000b0; iret\n"
 	"5: incl 0x614; iret\n"
+	/* split irqchip: a level MSI of user space's IOAPIC (0x47), then its PIC's ExtINT (0x48) */
+	"g_split: movl $0x1ff, 0xfee000f0\n"
+	"  movl $0x700, 0xfee00350\n" /* LVT LINT0: ExtINT, unmasked */
+	"  sti\n"
+	"1: hlt; cmpb $0, 0x602; je 1b\n"
+	"  mov $0x58, %al; out %al, $0x58\n"
+	"2: cmpb $0, 0x603; jne 3f; hlt; jmp 2b\n" /* taken at the window, before any HLT */
+	"3: mov $0x59, %al; out %al, $0x59\n"
+	"  movl $1, 0xfec00000\n" /* the IOAPIC's page is user space's */
+	"  cli; hlt\n"
+	"g_h47: movb $1, 0x602; movl $0, 0xfee000b0; iret\n"
+	"g_h48: movb $1, 0x603; iret\n"
 	"g_apic_end:\n"
 	".code64\n"
 	".popsection\n");
 extern const uint8_t g_apic[], g_apic_end[], g_h40[], g_h45[], g_tick[], g_h41[], g_h46[];
-extern const uint8_t g_h41pv[];
+extern const uint8_t g_h41pv[], g_split[], g_h47[], g_h48[];
 
 struct vmx {
 	int kvm, vm, vcpu;
@@ -513,6 +525,80 @@ static long next_tick(struct vmx *x)
 	return port == 0x56 ? *(uint32_t *)((uint8_t *)x->run + x->run->io.data_offset) : -port;
 }
 
+/* KVM_CAP_SPLIT_IRQCHIP's rules: (pins), before vCPUs, once; then no PIC or IOAPIC here. */
+static void split_rules(int kvm)
+{
+	struct kvm_enable_cap cap = {.cap = KVM_CAP_SPLIT_IRQCHIP, .args = {4097}};
+	struct kvm_create_device cd = {.type = KVM_DEV_TYPE_HV_IOAPIC};
+	struct kvm_irqchip chip = {.chip_id = KVM_IRQCHIP_IOAPIC};
+	struct kvm_irqfd f = {.gsi = 5, .flags = KVM_IRQFD_FLAG_RESAMPLE};
+	int vm = io(kvm, KVM_CREATE_VM, 0), vcpu;
+
+	check("KVM_CAP_SPLIT_IRQCHIP", io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_SPLIT_IRQCHIP), 1);
+	check("split with 4097 pins", io(vm, KVM_ENABLE_CAP, (uintptr_t)&cap), -EINVAL);
+	cap.args[0] = 24;
+	vcpu = io(vm, KVM_CREATE_VCPU, 0);
+	check("split after a vCPU", io(vm, KVM_ENABLE_CAP, (uintptr_t)&cap), -EEXIST);
+	close(vcpu);
+	close(vm);
+	vm = io(kvm, KVM_CREATE_VM, 0);
+	check("split with 24 pins", io(vm, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);
+	check("... again", io(vm, KVM_ENABLE_CAP, (uintptr_t)&cap), -EEXIST);
+	check("KVM_CREATE_IRQCHIP then", io(vm, KVM_CREATE_IRQCHIP, 0), -EEXIST);
+	check("KVM_GET_IRQCHIP", io(vm, KVM_GET_IRQCHIP, (uintptr_t)&chip), -ENXIO);
+	rt.e[0] = pin_route(5, KVM_IRQCHIP_IOAPIC, 5);
+	check("a route to an IOAPIC pin", set_routes(vm, 1), -EINVAL);
+	f.fd = eventfd(0, 0), f.resamplefd = eventfd(0, 0);
+	check("a resampling irqfd", io(vm, KVM_IRQFD, (uintptr_t)&f), -EINVAL);
+	close(f.fd), close(f.resamplefd);
+	check("KVM_CREATE_DEVICE IOAPIC", io(vm, KVM_CREATE_DEVICE, (uintptr_t)&cd), -EBUSY);
+	close(vm);
+}
+
+/*
+ * A split irqchip at work: the local APIC here, PIC and IOAPIC as user space's. A level MSI
+ * from "its IOAPIC" (GSI 5) wakes the halted vCPU and its EOI comes out as KVM_EXIT_IOAPIC_EOI;
+ * "its PIC" waits for the interrupt window and injects with KVM_INTERRUPT.
+ */
+static void split_irqchip(int kvm)
+{
+	struct kvm_enable_cap cap = {.cap = KVM_CAP_SPLIT_IRQCHIP, .args = {24}};
+	struct kvm_interrupt irq = {0x48};
+	struct vmx x = {.kvm = kvm, .vm = io(kvm, KVM_CREATE_VM, 0)};
+	pthread_t t;
+
+	check("a split irqchip", io(x.vm, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);
+	check("RAM and vCPU", add_ram_vcpu(&x, NULL), 0);
+	rt.e[0] = (struct kvm_irq_routing_entry){
+		.gsi = 5,
+		.type = KVM_IRQ_ROUTING_MSI,
+		.u.msi = {.address_lo = 0xfee00000, .data = 0x8047}}; /* level, vector 0x47 */
+	check("GSI 5 as the level MSI of IOAPIC pin 5", set_routes(x.vm, 1), 0);
+	idt_gate32(x.ram, IDT, 0x47, CODE + (uint32_t)(g_h47 - g_apic));
+	idt_gate32(x.ram, IDT, 0x48, CODE + (uint32_t)(g_h48 - g_apic));
+	check("protected mode", protected_mode(&x, g_split), 0);
+	pthread_create(&t, NULL, raise_line, &x);
+	check("KVM_RUN: the MSI wakes the halted vCPU, whose EOI exits",
+	      io(x.vcpu, KVM_RUN, 0) ?: (long)x.run->exit_reason, KVM_EXIT_IOAPIC_EOI);
+	pthread_join(t, NULL);
+	check("... for vector 0x47", x.run->eoi.vector, 0x47);
+	check("the guest goes on", run_out(&x), 0x58);
+	check("ready for KVM_INTERRUPT (IF, LINT0 ExtINT)", x.run->ready_for_interrupt_injection,
+	      1);
+	x.run->request_interrupt_window = 1;
+	check("with the window requested", io(x.vcpu, KVM_RUN, 0) ?: (long)x.run->exit_reason,
+	      KVM_EXIT_IRQ_WINDOW_OPEN);
+	x.run->request_interrupt_window = 0;
+	check("KVM_INTERRUPT 0x48 (the PIC's ExtINT)", io(x.vcpu, KVM_INTERRUPT, (uintptr_t)&irq),
+	      0);
+	check("... another before it is taken", io(x.vcpu, KVM_INTERRUPT, (uintptr_t)&irq),
+	      -EEXIST);
+	check("the guest's handler took it", run_out(&x), 0x59);
+	check("the IOAPIC's page: an MMIO exit",
+	      io(x.vcpu, KVM_RUN, 0) ?: (long)x.run->mmio.phys_addr, 0xfec00000L);
+	drop_vm(&x);
+}
+
 /*
  * A guest whose APIC timer ticks and whose IOAPIC routes pin 6 is saved through the device
  * attributes, restored into a fresh VM whose controllers are devices, and carries on there.
@@ -613,6 +699,8 @@ int main(void)
 		guest(&x);
 	drop_vm(&x);
 	save_restore(x.kvm);
+	split_rules(x.kvm);
+	split_irqchip(x.kvm);
 	check("every hypervisor frame back after close", hv_free_frames(), frames);
 	return summary();
 }
