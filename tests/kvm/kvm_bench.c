@@ -123,12 +123,14 @@ __asm__(".pushsection .rodata\n"
 	"	movl %ebp, \\res+4\n"
 	"	movl %edi, \\res+8\n"
 	".endm\n"
-	".macro wait_flag\n" /* halt until a handler set the flag */
-	"2:	cmpb $0, 0x600\n"
+	".macro wait_flag\n" /* halt until a handler set the flag (STI's shadow: no wake missed) */
+	"2:	cli\n"
+	"	cmpb $0, 0x600\n"
 	"	jne 3f\n"
+	"	sti\n"
 	"	hlt\n"
 	"	jmp 2b\n"
-	"3:\n"
+	"3:	sti\n"
 	".endm\n"
 	"g_irq:\n"
 	"	movl $0x1ff, 0xfee000f0\n" /* SVR: APIC on */

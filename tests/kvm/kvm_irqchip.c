@@ -31,16 +31,18 @@ __asm__(".pushsection .rodata\n"
 	"  movl $0x40, 0xfee00320\n"	    /* LVT timer: vector 0x40, one-shot */
 	"  movl $200000, 0xfee00380\n"	    /* initial count: 200 us of the 1 GHz bus */
 	"  sti\n"
-	"1: hlt; cmpb $0, 0x600; je 1b\n"
-	"  mov $0x51, %al; out %al, $0x51\n"
+	/* each wait: the flag looked at with IF clear, then STI; HLT (the interrupt that comes
+	 * in between wakes the HLT: STI's shadow), so no interrupt is missed however early */
+	"1: cli; cmpb $0, 0x600; jne 6f; sti; hlt; jmp 1b\n"
+	"6: sti; mov $0x51, %al; out %al, $0x51\n"
 	"  movl $0x1a, 0xfec00000; movl $0x45, 0xfec00010\n" /* pin 5 low: vector 0x45, edge */
 	"  movl $0x1b, 0xfec00000; movl $0, 0xfec00010\n"    /* pin 5 high: APIC id 0 */
 	"  mov $0x52, %al; out %al, $0x52\n"
-	"2: hlt; cmpb $0, 0x601; je 2b\n"
+	"2: cli; cmpb $0, 0x601; jne 7f; sti; hlt; jmp 2b\n"
+	"7: sti; movb $0, 0x601\n" /* cleared before user space starts the irqfd's thread */
 	"  mov $0x53, %al; out %al, $0x53\n"
-	"  movb $0, 0x601\n"
-	"3: hlt; cmpb $0, 0x601; je 3b\n"
-	"  mov $0x54, %al; out %al, $0x54\n"
+	"3: cli; cmpb $0, 0x601; jne 8f; sti; hlt; jmp 3b\n"
+	"8: sti; mov $0x54, %al; out %al, $0x54\n"
 	"  cli; hlt\n"
 	"g_h40: movb $1, 0x600; mov $0x50, %al; out %al, $0x50; movl $0, 0xfee000b0; iret\n"
 	"g_h45: movb $1, 0x601; mov $0x55, %al; out %al, $0x55; movl $0, 0xfee000b0; iret\n"
@@ -63,10 +65,10 @@ __asm__(".pushsection .rodata\n"
 	"g_split: movl $0x1ff, 0xfee000f0\n"
 	"  movl $0x700, 0xfee00350\n" /* LVT LINT0: ExtINT, unmasked */
 	"  sti\n"
-	"1: hlt; cmpb $0, 0x602; je 1b\n"
-	"  mov $0x58, %al; out %al, $0x58\n"
-	"2: cmpb $0, 0x603; jne 3f; hlt; jmp 2b\n" /* taken at the window, before any HLT */
-	"3: mov $0x59, %al; out %al, $0x59\n"
+	"1: cli; cmpb $0, 0x602; jne 6f; sti; hlt; jmp 1b\n"
+	"6: sti; mov $0x58, %al; out %al, $0x58\n"
+	"2: cli; cmpb $0, 0x603; jne 3f; sti; hlt; jmp 2b\n"
+	"3: sti; mov $0x59, %al; out %al, $0x59\n"
 	"  movl $1, 0xfec00000\n" /* the IOAPIC's page is user space's */
 	"  cli; hlt\n"
 	"g_h47: movb $1, 0x602; movl $0, 0xfee000b0; iret\n"
