@@ -243,19 +243,29 @@ case_bochs_dom0_bzimage() {
 
 # Debian's unmodified qemu-system-x86_64 in dom0, default in-kernel irqchip, boots a Linux guest
 # (the dom0 kernel) on /dev/kvm to the marker its init prints (scripts/qemu-in-dom0.sh).
-case_bochs_dom0_qemu() {
+qemu_boot() { # $1: qemu.extra= for dom0's command line (QEMU's extra arguments), or nothing
 	"$root/scripts/qemu-in-dom0.sh" --initramfs >"$case_dir/build.log" 2>&1 || {
 		note "could not build the QEMU initramfs (see $case_dir/build.log)"
 		case_failed=1
 		return
 	}
 	boot --emu bochs --cpus 1 --megs 1024 --timeout 900 --cmdline "poweroff" \
-		--module "$root/build/dom0/vmlinux" "$DOM0_ARGS dom0test=qemu" \
+		--module "$root/build/dom0/vmlinux" "$DOM0_ARGS dom0test=qemu ${1:-}" \
 		--module "$root/build/qemu/initramfs.cpio" initrd
 	expect_fixed "qemu-guest: init ran under"
 	expect_regex "^qemu-guest: clocksources .*kvm-clock.*, year $(date +%Y)"
 	expect_fixed "dom0: test qemu: PASS"
 	expect_poweroff_by_dom0
+}
+
+case_bochs_dom0_qemu() {
+	qemu_boot
+}
+
+# QEMU's -machine kernel_irqchip=split: its own PIC, IOAPIC and PIT, the local APICs here
+# (QEMU exits when it cannot enable KVM_CAP_SPLIT_IRQCHIP)
+case_bochs_dom0_qemu_split() {
+	qemu_boot qemu.extra=-machine,kernel_irqchip=split
 }
 
 # --- upstream KVM selftests (Linux 6.1, scripts/kvm-selftests.sh) ---------------------------------
