@@ -205,6 +205,19 @@ void vcpu_complete_io(struct vcpu *v, struct vm_exit *x)
 	vcpu_put(v);
 }
 
+/* What every return to the caller reports of the vCPU, as kvm_run does after each KVM_RUN. */
+static void exit_state(struct vcpu *v, struct vm_exit *x)
+{
+	x->rflags = vmread(VMCS_GUEST_RFLAGS);
+	x->irq_ready = (x->rflags & RFLAGS_IF) && v->irq_pending < 0 &&
+		       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+			 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	if (v->lapic)
+		x->irq_ready = irqchip_dm_ready(v, x->irq_ready);
+	vcpu_exit_apic(v, x);
+	irqchip_take_wake(v->vm, x);
+}
+
 int vcpu_run(struct vcpu *v, struct vm_exit *x)
 {
 	int action = EXIT_RESUME;
@@ -226,11 +239,9 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 		return 0;
 	}
 	if (v->halted && irqchip_halted(v, &x->wake_tsc)) { /* still nothing to wake it */
-		uint64_t wake_tsc = x->wake_tsc;
-		__builtin_memset(x, 0, sizeof(*x));
-		x->kind = VMEXIT_HLT;
-		x->wake_tsc = wake_tsc;
-		irqchip_take_wake(v->vm, x);
+		*x = (struct vm_exit){
+			.kind = VMEXIT_HLT, .wake_tsc = x->wake_tsc, .strdata = x->strdata};
+		exit_state(v, x);
 		vcpu_put(v);
 		return 0;
 	}
@@ -269,14 +280,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 		}
 	}
 	__atomic_store_n(&v->guest_cpu, -1, __ATOMIC_RELEASE);
-	x->rflags = vmread(VMCS_GUEST_RFLAGS);
-	x->irq_ready = (x->rflags & RFLAGS_IF) && v->irq_pending < 0 &&
-		       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
-			 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
-	if (v->lapic)
-		x->irq_ready = irqchip_dm_ready(v, x->irq_ready);
-	vcpu_exit_apic(v, x);
-	irqchip_take_wake(v->vm, x);
+	exit_state(v, x);
 	fpu_leave(v, host_xcr0);
 	debug_leave(v);
 	guest_msrs_put(v);

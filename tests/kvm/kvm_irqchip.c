@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -557,17 +558,28 @@ static void split_rules(int kvm)
 	close(vm);
 }
 
+static void *signal_later(void *arg)
+{
+	struct timespec ts = {0, 50 * 1000 * 1000};
+
+	nanosleep(&ts, NULL); /* the vCPU is halted in KVM_RUN by now */
+	pthread_kill(*(pthread_t *)arg, SIGUSR1);
+	return NULL;
+}
+
 /*
  * A split irqchip at work: the local APIC here, PIC and IOAPIC as user space's. A level MSI
  * from "its IOAPIC" (GSI 5) wakes the halted vCPU and its EOI comes out as KVM_EXIT_IOAPIC_EOI;
- * "its PIC" waits for the interrupt window and injects with KVM_INTERRUPT.
+ * "its PIC" waits for the interrupt window, and (as QEMU does) injects with KVM_INTERRUPT into
+ * the halted vCPU after a signal ended its KVM_RUN.
  */
 static void split_irqchip(int kvm)
 {
 	struct kvm_enable_cap cap = {.cap = KVM_CAP_SPLIT_IRQCHIP, .args = {24}};
 	struct kvm_interrupt irq = {0x48};
 	struct vmx x = {.kvm = kvm, .vm = io(kvm, KVM_CREATE_VM, 0)};
-	pthread_t t;
+	struct sigaction sa = {.sa_handler = interrupt_only};
+	pthread_t t, self = pthread_self();
 
 	check("a split irqchip", io(x.vm, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);
 	check("RAM and vCPU", add_ram_vcpu(&x, NULL), 0);
@@ -591,6 +603,14 @@ static void split_irqchip(int kvm)
 	check("with the window requested", io(x.vcpu, KVM_RUN, 0) ?: (long)x.run->exit_reason,
 	      KVM_EXIT_IRQ_WINDOW_OPEN);
 	x.run->request_interrupt_window = 0;
+	sigaction(SIGUSR1, &sa, NULL);
+	for (int i = 0; i < 2; i++) { /* the second time the vCPU is halted from the start */
+		pthread_create(&t, NULL, signal_later, &self);
+		check("KVM_RUN: the vCPU halts; a signal ends it", io(x.vcpu, KVM_RUN, 0), -EINTR);
+		pthread_join(t, NULL);
+		check("... if_flag and ready_for_interrupt_injection",
+		      x.run->if_flag * 10 + x.run->ready_for_interrupt_injection, 11);
+	}
 	check("KVM_INTERRUPT 0x48 (the PIC's ExtINT)", io(x.vcpu, KVM_INTERRUPT, (uintptr_t)&irq),
 	      0);
 	check("... another before it is taken", io(x.vcpu, KVM_INTERRUPT, (uintptr_t)&irq),
