@@ -4,7 +4,6 @@
 
 #include "types.h"
 
-#define LAPIC_ID     0x20
 #define LAPIC_EOI    0xb0
 #define LAPIC_SVR    0xf0
 #define LAPIC_ICR_LO 0x300
@@ -12,7 +11,6 @@
 
 #define ICR_INIT	  (5u << 8)
 #define ICR_STARTUP	  (6u << 8)
-#define ICR_NMI		  (4u << 8)
 #define ICR_FIXED	  (0u << 8)
 #define ICR_LEVEL_ASSERT  (1u << 14)
 #define ICR_TRIGGER_LEVEL (1u << 15)

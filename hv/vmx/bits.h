@@ -14,46 +14,32 @@
 #define PROC_INTR_WINDOW  (1u << 2)
 #define PROC_TSC_OFFSET	  (1u << 3)
 #define PROC_HLT_EXIT	  (1u << 7)
-#define PROC_INVLPG_EXIT  (1u << 9)
 #define PROC_MWAIT_EXIT	  (1u << 10)
 #define PROC_RDPMC_EXIT	  (1u << 11)
-#define PROC_RDTSC_EXIT	  (1u << 12)
-#define PROC_CR3_LOAD	  (1u << 15)
-#define PROC_CR3_STORE	  (1u << 16)
 #define PROC_CR8_LOAD	  (1u << 19)
 #define PROC_CR8_STORE	  (1u << 20)
 #define PROC_TPR_SHADOW	  (1u << 21)
 #define PROC_NMI_WINDOW	  (1u << 22)
 #define PROC_MOV_DR_EXIT  (1u << 23)
-#define PROC_UNCOND_IO	  (1u << 24)
 #define PROC_IO_BITMAP	  (1u << 25)
 #define PROC_MTF	  (1u << 27)
 #define PROC_MSR_BITMAP	  (1u << 28)
 #define PROC_MONITOR_EXIT (1u << 29)
-#define PROC_PAUSE_EXIT	  (1u << 30)
 #define PROC_SECONDARY	  (1u << 31)
 
 /* secondary processor-based controls */
 #define PROC2_VAPIC	   (1u << 0)
 #define PROC2_EPT	   (1u << 1)
-#define PROC2_DESC_EXIT	   (1u << 2)
 #define PROC2_RDTSCP	   (1u << 3)
-#define PROC2_X2APIC	   (1u << 4)
 #define PROC2_VPID	   (1u << 5)
-#define PROC2_WBINVD_EXIT  (1u << 6)
 #define PROC2_UNRESTRICTED (1u << 7)
 #define PROC2_APIC_REG	   (1u << 8)
 #define PROC2_VINTR	   (1u << 9)
-#define PROC2_PAUSE_LOOP   (1u << 10)
-#define PROC2_RDRAND_EXIT  (1u << 11)
 #define PROC2_INVPCID	   (1u << 12)
-#define PROC2_VMFUNC	   (1u << 13)
-#define PROC2_XSAVES	   (1u << 20)
 
 /* VM-exit controls */
 #define EXIT_SAVE_DEBUG	  (1u << 2)
 #define EXIT_HOST_64	  (1u << 9)
-#define EXIT_ACK_INTR	  (1u << 15)
 #define EXIT_SAVE_PAT	  (1u << 18)
 #define EXIT_LOAD_PAT	  (1u << 19)
 #define EXIT_SAVE_EFER	  (1u << 20)
@@ -80,29 +66,19 @@
 #define VPID_CAP_INVVPID_ALL	(1ULL << 42)
 
 /* VMCS fields: 16-bit */
-#define VMCS_VPID	    0x0000
-#define VMCS_GUEST_ES_SEL   0x0800
-#define VMCS_GUEST_CS_SEL   0x0802
-#define VMCS_GUEST_SS_SEL   0x0804
-#define VMCS_GUEST_DS_SEL   0x0806
-#define VMCS_GUEST_FS_SEL   0x0808
-#define VMCS_GUEST_GS_SEL   0x080a
-#define VMCS_GUEST_LDTR_SEL 0x080c
-#define VMCS_GUEST_TR_SEL   0x080e
-#define VMCS_HOST_ES_SEL    0x0c00
-#define VMCS_HOST_CS_SEL    0x0c02
-#define VMCS_HOST_SS_SEL    0x0c04
-#define VMCS_HOST_DS_SEL    0x0c06
-#define VMCS_HOST_FS_SEL    0x0c08
-#define VMCS_HOST_GS_SEL    0x0c0a
-#define VMCS_HOST_TR_SEL    0x0c0c
+#define VMCS_VPID	  0x0000
+#define VMCS_GUEST_ES_SEL 0x0800
+#define VMCS_HOST_ES_SEL  0x0c00
+#define VMCS_HOST_CS_SEL  0x0c02
+#define VMCS_HOST_SS_SEL  0x0c04
+#define VMCS_HOST_DS_SEL  0x0c06
+#define VMCS_HOST_FS_SEL  0x0c08
+#define VMCS_HOST_GS_SEL  0x0c0a
+#define VMCS_HOST_TR_SEL  0x0c0c
 /* 64-bit */
 #define VMCS_IO_BITMAP_A     0x2000
 #define VMCS_IO_BITMAP_B     0x2002
 #define VMCS_MSR_BITMAP	     0x2004
-#define VMCS_EXIT_MSR_STORE  0x2006
-#define VMCS_EXIT_MSR_LOAD   0x2008
-#define VMCS_ENTRY_MSR_LOAD  0x200a
 #define VMCS_TSC_OFFSET	     0x2010
 #define VMCS_EPTP	     0x201a
 #define VMCS_GUEST_PHYS_ADDR 0x2400
@@ -255,9 +231,6 @@ enum vmx_exit_reason {
 #define INTR_TYPE_EXT_INTR     (0u << 8)
 #define INTR_TYPE_NMI	       (2u << 8)
 #define INTR_TYPE_HW_EXCEPTION (3u << 8)
-#define INTR_TYPE_SW_INTR      (4u << 8)
-#define INTR_TYPE_PRIV_SW_EXC  (5u << 8)
-#define INTR_TYPE_SW_EXCEPTION (6u << 8)
 #define INTR_TYPE_MASK	       (7u << 8)
 
 /* guest interruptibility */
@@ -265,9 +238,7 @@ enum vmx_exit_reason {
 #define INTERRUPTIBILITY_MOV_SS (1u << 1)
 #define INTERRUPTIBILITY_NMI	(1u << 3)
 
-#define ACTIVITY_ACTIVE	   0
-#define ACTIVITY_HLT	   1
-#define ACTIVITY_SHUTDOWN  2
-#define ACTIVITY_WAIT_SIPI 3
+#define ACTIVITY_ACTIVE 0
+#define ACTIVITY_HLT	1
 
 #endif
