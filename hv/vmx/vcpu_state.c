@@ -19,10 +19,14 @@ static uint32_t seg_ar(const struct vm_segment *s)
 
 static void write_seg(unsigned idx, const struct vm_segment *s)
 {
+	uint32_t ar = seg_ar(s);
+
 	vmwrite(VMCS_SEG_SEL(idx), s->selector);
 	vmwrite(VMCS_SEG_BASE(idx), s->base);
 	vmwrite(VMCS_SEG_LIMIT(idx), s->limit);
-	vmwrite(VMCS_SEG_AR(idx), seg_ar(s));
+	/* as KVM with unrestricted guest: the accessed bit set (older user space leaves it clear)
+	 */
+	vmwrite(VMCS_SEG_AR(idx), ar | (idx != SEG_LDTR && !(ar & AR_UNUSABLE)));
 }
 
 static void read_seg(unsigned idx, struct vm_segment *s)
@@ -82,14 +86,22 @@ static bool usable(const struct vm_segment *g)
 
 /*
  * The segment checks of VM entry that no mode can satisfy (KVM lets them through to a failed
- * entry; here KVM_SET_SREGS refuses them): CS a usable code or data segment, TR a usable TSS,
- * an LDT a system segment, 32-bit bases for CS, SS, DS and ES, limits that fit G.
+ * entry; here KVM_SET_SREGS refuses them): CS a usable code or data segment, the other usable
+ * ones code or data too (SS read/write data, code readable), TR a usable TSS, an LDT a system
+ * segment, 32-bit bases for CS, SS, DS and ES, limits that fit G.
  */
 static bool segments_valid(const struct vcpu_sregs *s)
 {
 	const struct vm_segment *low[] = {&s->cs, &s->ss, &s->ds, &s->es};
 	const struct vm_segment *all[] = {&s->cs, &s->ss, &s->ds, &s->es,
 					  &s->fs, &s->gs, &s->tr, &s->ldt};
+	const struct vm_segment *data[] = {&s->ss, &s->ds, &s->es, &s->fs, &s->gs};
+
+	for (unsigned i = 0; i < ARRAY_SIZE(data); i++)
+		if (usable(data[i]) && (!data[i]->s || (data[i]->type & 10) == 8))
+			return false; /* a system segment, or code that cannot be read */
+	if (usable(&s->ss) && (s->ss.type | 5) != 7)
+		return false; /* SS: read/write data, accessed or not, expand-down or not */
 
 	if (!usable(&s->cs) || !s->cs.s || !usable(&s->tr) || s->tr.s ||
 	    (s->tr.type != 3 && s->tr.type != 11))
@@ -162,10 +174,34 @@ int vcpu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s)
 }
 
 /*
+ * CS and SS as VM entry wants them (unrestricted guest): a data CS is read/write (type 3); both
+ * DPLs 0 in real mode or with a data CS; else a non-conforming CS at SS's DPL (the CPL), a
+ * conforming one not above.
+ */
+static void fix_cs_ss(bool pe)
+{
+	uint32_t cs = (uint32_t)vmread(VMCS_SEG_AR(SEG_CS)),
+		 ss = (uint32_t)vmread(VMCS_SEG_AR(SEG_SS));
+	uint32_t cs_dpl = cs >> 5 & 3, ss_dpl = ss >> 5 & 3, type = cs & 0xf;
+
+	if (!(type & 8))
+		type = 3;
+	if (!pe || type == 3)
+		cs_dpl = ss_dpl = 0;
+	else if (type & 4)
+		cs_dpl = MIN(cs_dpl, ss_dpl);
+	else
+		cs_dpl = ss_dpl;
+	vmwrite(VMCS_SEG_AR(SEG_CS), (cs & ~0x6fu) | cs_dpl << 5 | type);
+	vmwrite(VMCS_SEG_AR(SEG_SS), (ss & ~0x60u) | ss_dpl << 5);
+}
+
+/*
  * Before the first entry after the caller changed registers: what the CPU could never hold
  * itself, made as KVM makes it (a 32-bit RIP outside 64-bit code, no VM86 outside protected
  * mode, MOV SS blocking over STI's, no STI blocking with IF clear) rather than a failed entry;
- * in VM86 mode the segments are what the CPU loads there (base selector * 16, limit 0xffff).
+ * in VM86 mode the segments are what the CPU loads there (base selector * 16, limit 0xffff),
+ * elsewhere CS and SS as the CPU keeps them.
  */
 void vcpu_fix_entry_state(struct vcpu *v)
 {
@@ -183,6 +219,8 @@ void vcpu_fix_entry_state(struct vcpu *v)
 		vmwrite(VMCS_SEG_LIMIT(s), 0xffff);
 		vmwrite(VMCS_SEG_AR(s), 0xf3); /* present, DPL 3, read/write data, accessed */
 	}
+	if (!(rflags & RFLAGS_VM))
+		fix_cs_ss(guest_cr0() & CR0_PE);
 	if (intr & INTERRUPTIBILITY_MOV_SS)
 		intr &= ~(uint64_t)INTERRUPTIBILITY_STI;
 	if (!(rflags & RFLAGS_IF))

@@ -297,8 +297,9 @@ static const uint32_t interesting_msrs[] = {
 	0x10,	    0x1b,	0x3a,	    0x48,	0x49,	    0xc1,	0x174,
 	0x175,	    0x176,	0x1a0,	    0x1d9,	0x277,	    0x2ff,	0x38f,
 	0x480,	    0x48d,	0x4d0,	    0x6a2,	0x6e0,	    0x800,	0x830,
-	0xd90,	    0xda0,	0x40000000, 0x4b564d00, 0xc0000080, 0xc0000081, 0xc0000082,
-	0xc0000084, 0xc0000100, 0xc0000101, 0xc0000102, 0xc0000103, 0xc0010000, 0xffffffff,
+	0xd90,	    0xda0,	0x40000000, 0x4b564d00, 0x4b564d01, 0x4b564d04, 0x11,
+	0x12,	    0xc0000080, 0xc0000081, 0xc0000082, 0xc0000084, 0xc0000100, 0xc0000101,
+	0xc0000102, 0xc0000103, 0xc0010000, 0xffffffff,
 };
 
 static void learn_system(int kvm)
@@ -582,7 +583,11 @@ static unsigned long gen_enable_cap(int fd)
 
 	(void)fd;
 	memset(c, 0, sizeof(*c));
-	c->cap = one_in(3) ? (uint32_t)gen_cap(fd) : KVM_CAP_MAX_VCPU_ID;
+	static const uint32_t caps[] = {
+		KVM_CAP_MAX_VCPU_ID, KVM_CAP_SPLIT_IRQCHIP, KVM_CAP_X86_USER_SPACE_MSR,
+		KVM_CAP_EXIT_ON_EMULATION_FAILURE, KVM_CAP_ENFORCE_PV_FEATURE_CPUID};
+
+	c->cap = one_in(3) ? (uint32_t)gen_cap(fd) : caps[rnd() % (sizeof(caps) / sizeof(caps[0]))];
 	c->flags = one_in(6) ? (uint32_t)rval() : 0;
 	c->args[0] = one_in(4) ? rval() : rnd() % 70;
 	if (one_in(4))
@@ -1215,6 +1220,7 @@ static const struct op ops[] = {
 	IOCTL(VCPU, KVM_GET_MP_STATE, gen_random_bytes, NONE, STATE, 0),
 	IOCTL(VCPU, KVM_SET_MP_STATE, gen_mp_state, NONE, STATE, 1),
 	IOCTL(VCPU, KVM_INTERRUPT, gen_interrupt, NONE, STATE, 1),
+	IOCTL(VCPU, KVM_ENABLE_CAP, gen_enable_cap, NONE, STATE, 0),
 	IOCTL(VCPU, KVM_NMI, gen_zero, NONE, STATE, 1),
 	IOCTL(VCPU, KVM_TRANSLATE, gen_translate, NONE, STATE, 0),
 	IOCTL(VCPU, KVM_SET_SIGNAL_MASK, gen_signal_mask, NONE, STATE, 0),

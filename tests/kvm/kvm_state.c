@@ -507,6 +507,15 @@ static void sregs2(struct vmx *x)
 	check("KVM_SET_SREGS2", io(x->vcpu, KVM_SET_SREGS2, (uintptr_t)&s2), 0);
 	s.apic_base = 1 << 10; /* x2APIC without xAPIC enabled: invalid */
 	check("KVM_SET_SREGS bad APIC base", io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s), -EINVAL);
+	io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s);
+	s.es.s = 0; /* what no mode can enter with: refused, not a failed entry */
+	check("KVM_SET_SREGS with ES a system segment", io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s),
+	      -EINVAL);
+	s.es.s = 1, s.ss.type = 0xb;
+	check("... SS a code segment", io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s), -EINVAL);
+	s.ss.type = 3, s.ds.type = 9;
+	check("... DS code that cannot be read", io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s),
+	      -EINVAL);
 }
 
 /* What KVM_SET_CPUID2, KVM_SET_MSRS and KVM_SET_FPU set is what the guest runs with. */
