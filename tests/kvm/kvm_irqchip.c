@@ -19,11 +19,12 @@
 #include "../../compat/kvmabi/hv_devices.h"
 #include "kvm_util.h"
 
-#define RAM_SIZE 0x10000
-#define CODE	 0x1000
-#define GDT	 0x3000
-#define IDT	 0x5000
-#define STACK	 0x8000
+#define RAM_SIZE   0x10000
+#define CODE	   0x1000
+#define GDT	   0x3000
+#define IDT	   0x5000
+#define STACK	   0x8000
+#define MSR_PV_EOI 0x4b564d04 /* MSR_KVM_PV_EOI_EN */
 
 __asm__(".pushsection .rodata\n"
 	".code32\n"
@@ -425,18 +426,6 @@ static void cr8_tpr(struct vmx *x)
 	check("KVM_SET_SREGS with cr8 0", io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s), 0);
 }
 
-static long pv_eoi_msr(struct vmx *x, unsigned long req, uint64_t *val)
-{
-	struct {
-		struct kvm_msrs head;
-		struct kvm_msr_entry e;
-	} m = {.head.nmsrs = 1, .e = {.index = 0x4b564d04, .data = *val}};
-	long rc = io(x->vcpu, req, (uintptr_t)&m);
-
-	*val = m.e.data;
-	return rc;
-}
-
 /*
  * KVM's PV EOI (MSR_KVM_PV_EOI_EN): the ticking guest's handler skips the EOI where the flag
  * is set; the hypervisor ends the vector at the next exit, and ticks go on.
@@ -448,14 +437,15 @@ static void pv_eoi(struct vmx *x)
 	uint64_t v = 0x722 | 1;
 	int flag_clear = 1;
 
-	check("MSR_KVM_PV_EOI_EN at an address not 4-byte aligned", pv_eoi_msr(x, KVM_SET_MSRS, &v),
-	      0);
+	check("MSR_KVM_PV_EOI_EN at an address not 4-byte aligned",
+	      msr_io(x->vcpu, KVM_SET_MSRS, MSR_PV_EOI, &v), 0);
 	v = 0x100000 | 1;
-	check("... outside RAM", pv_eoi_msr(x, KVM_SET_MSRS, &v), 0);
+	check("... outside RAM", msr_io(x->vcpu, KVM_SET_MSRS, MSR_PV_EOI, &v), 0);
 	v = 0x720 | 1;
-	check("MSR_KVM_PV_EOI_EN at 0x720", pv_eoi_msr(x, KVM_SET_MSRS, &v), 1);
+	check("MSR_KVM_PV_EOI_EN at 0x720", msr_io(x->vcpu, KVM_SET_MSRS, MSR_PV_EOI, &v), 1);
 	v = 0;
-	check("... reads back", pv_eoi_msr(x, KVM_GET_MSRS, &v) == 1 ? (long)v : -1, 0x721);
+	check("... reads back", msr_io(x->vcpu, KVM_GET_MSRS, MSR_PV_EOI, &v) == 1 ? (long)v : -1,
+	      0x721);
 	idt_gate32(x->ram, IDT, 0x41, at(g_h41pv));
 	before = *ticks, *skipped = 0;
 	for (int i = 0; i < 5; i++) {
@@ -470,7 +460,7 @@ static void pv_eoi(struct vmx *x)
 	check("KVM_GET_LAPIC", io(x->vcpu, KVM_GET_LAPIC, (uintptr_t)&lapic), 0);
 	check("... ISR empty: the hypervisor ended each", lapic.regs[0x120] & 2, 0);
 	v = 0;
-	check("MSR_KVM_PV_EOI_EN off", pv_eoi_msr(x, KVM_SET_MSRS, &v), 1);
+	check("MSR_KVM_PV_EOI_EN off", msr_io(x->vcpu, KVM_SET_MSRS, MSR_PV_EOI, &v), 1);
 	idt_gate32(x->ram, IDT, 0x41, at(g_h41));
 	check("a tick after", next_tick(x) > 0, 1);
 	check("... no flag offered", (long)(*skipped - before), 0);

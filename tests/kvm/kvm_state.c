@@ -214,18 +214,6 @@ static void guest_cpuid(struct vmx *x)
 	check("the guest's CPUID answers as KVM_GET_CPUID2 says, for every entry", wrong, 0);
 }
 
-static long msr_rw(struct vmx *x, unsigned long req, uint32_t index, uint64_t *data)
-{
-	struct {
-		struct kvm_msrs head;
-		struct kvm_msr_entry e;
-	} m = {.head.nmsrs = 1, .e = {.index = index, .data = *data}};
-	long rc = io(x->vcpu, req, (uintptr_t)&m);
-
-	*data = m.e.data;
-	return rc;
-}
-
 /* MSR_KVM_WALL_CLOCK_NEW: the time of day at which kvmclock read 0, written where the guest asks.
  */
 static void wall_clock(struct vmx *x)
@@ -239,7 +227,7 @@ static void wall_clock(struct vmx *x)
 	clock_gettime(CLOCK_REALTIME, &t);
 	before = t.tv_sec * 1000000000LL + t.tv_nsec;
 	check("KVM_SET_CLOCK to 5 s", io(x->vm, KVM_SET_CLOCK, (uintptr_t)&d), 0);
-	check("MSR_KVM_WALL_CLOCK_NEW at 0x6000", msr_rw(x, KVM_SET_MSRS, 0x4b564d00, &v), 1);
+	check("MSR_KVM_WALL_CLOCK_NEW at 0x6000", msr_io(x->vcpu, KVM_SET_MSRS, 0x4b564d00, &v), 1);
 	check("... its version even, not 0", w[0] && !(w[0] & 1), 1);
 	check("... nanoseconds below a second", w[2] < 1000000000u, 1);
 	wall = w[1] * 1000000000LL + w[2];
@@ -249,7 +237,7 @@ static void wall_clock(struct vmx *x)
 	      1);
 	v = 0;
 	check("... and the MSR reads back its address",
-	      msr_rw(x, KVM_GET_MSRS, 0x11, &v) == 1 ? (long)v : -1, 0x6000);
+	      msr_io(x->vcpu, KVM_GET_MSRS, 0x11, &v) == 1 ? (long)v : -1, 0x6000);
 }
 
 /* As QEMU saves and restores a vCPU: every MSR KVM_GET_MSR_INDEX_LIST names reads, and takes
@@ -269,9 +257,9 @@ static void listed_msrs(struct vmx *x)
 		kvmclock += l.idx[i] == 0x11 || l.idx[i] == 0x12 || l.idx[i] == 0x4b564d00 ||
 			    l.idx[i] == 0x4b564d01;
 		deadline += l.idx[i] == 0x6e0;
-		if (msr_rw(x, KVM_GET_MSRS, l.idx[i], &v) != 1)
+		if (msr_io(x->vcpu, KVM_GET_MSRS, l.idx[i], &v) != 1)
 			unread++, printf("kvm_state: MSR %#x not read\n", l.idx[i]);
-		else if (msr_rw(x, KVM_SET_MSRS, l.idx[i], &v) != 1)
+		else if (msr_io(x->vcpu, KVM_SET_MSRS, l.idx[i], &v) != 1)
 			unset++, printf("kvm_state: MSR %#x not set to %#llx\n", l.idx[i],
 					(unsigned long long)v);
 	}
@@ -302,18 +290,21 @@ static void pv_enforce(struct vmx *x)
 	cap.cap = KVM_CAP_ENFORCE_PV_FEATURE_CPUID;
 	check("enforce on the vCPU", io(x->vcpu, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);
 	check("MSR_KVM_SYSTEM_TIME_NEW with CLOCKSOURCE2 in CPUID",
-	      msr_rw(x, KVM_GET_MSRS, 0x4b564d01, &v), 1);
+	      msr_io(x->vcpu, KVM_GET_MSRS, 0x4b564d01, &v), 1);
 	y.vcpu = io(x->vm, KVM_CREATE_VCPU, 5);
 	if (e)
 		e->eax = features & ~(1u << 3);
 	check("vCPU 5 without CLOCKSOURCE2", io(y.vcpu, KVM_SET_CPUID2, (uintptr_t)&cpuid), 0);
 	check("... enforcing", io(y.vcpu, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);
-	check("... MSR_KVM_SYSTEM_TIME_NEW is gone", msr_rw(&y, KVM_GET_MSRS, 0x4b564d01, &v), 0);
-	check("... MSR_KVM_WALL_CLOCK_NEW too", msr_rw(&y, KVM_SET_MSRS, 0x4b564d00, &v), 0);
-	check("... the first kvmclock's stay (CLOCKSOURCE)", msr_rw(&y, KVM_GET_MSRS, 0x12, &v), 1);
+	check("... MSR_KVM_SYSTEM_TIME_NEW is gone", msr_io(y.vcpu, KVM_GET_MSRS, 0x4b564d01, &v),
+	      0);
+	check("... MSR_KVM_WALL_CLOCK_NEW too", msr_io(y.vcpu, KVM_SET_MSRS, 0x4b564d00, &v), 0);
+	check("... the first kvmclock's stay (CLOCKSOURCE)", msr_io(y.vcpu, KVM_GET_MSRS, 0x12, &v),
+	      1);
 	cap.args[0] = 0;
 	check("enforcement off", io(y.vcpu, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);
-	check("... MSR_KVM_SYSTEM_TIME_NEW is back", msr_rw(&y, KVM_GET_MSRS, 0x4b564d01, &v), 1);
+	check("... MSR_KVM_SYSTEM_TIME_NEW is back", msr_io(y.vcpu, KVM_GET_MSRS, 0x4b564d01, &v),
+	      1);
 	io(x->vcpu, KVM_ENABLE_CAP, (uintptr_t)&cap);
 	if (e)
 		e->eax = features;
@@ -327,40 +318,41 @@ static void platform_msrs(struct vmx *x)
 	struct kvm_x86_mce mce = {.status = 1ULL << 63, .bank = 12};
 
 	check("MTRRcap: 8 variable, fixed, WC",
-	      msr_rw(x, KVM_GET_MSRS, 0xfe, &v) == 1 ? (long)v : -1, 0x508);
+	      msr_io(x->vcpu, KVM_GET_MSRS, 0xfe, &v) == 1 ? (long)v : -1, 0x508);
 	v = 0x0606060606060606ULL;
-	check("MTRRfix64K_00000 write-back", msr_rw(x, KVM_SET_MSRS, 0x250, &v), 1);
+	check("MTRRfix64K_00000 write-back", msr_io(x->vcpu, KVM_SET_MSRS, 0x250, &v), 1);
 	v = 0;
-	msr_rw(x, KVM_GET_MSRS, 0x250, &v);
+	msr_io(x->vcpu, KVM_GET_MSRS, 0x250, &v);
 	check("... reads back", v == 0x0606060606060606ULL, 1);
 	v = 2; /* a reserved memory type */
-	check("MTRRphysBase0 of type 2", msr_rw(x, KVM_SET_MSRS, 0x200, &v), 0);
+	check("MTRRphysBase0 of type 2", msr_io(x->vcpu, KVM_SET_MSRS, 0x200, &v), 0);
 	check("KVM_CAP_MCE: 32 banks", io(x->kvm, KVM_CHECK_EXTENSION, KVM_CAP_MCE), 32);
 	check("KVM_X86_GET_MCE_CAP_SUPPORTED",
 	      io(x->kvm, KVM_X86_GET_MCE_CAP_SUPPORTED, (uintptr_t)&cap) ?: (long)cap, 0x1000100);
 	v = 0;
 	check("MCG_CAP before KVM_X86_SETUP_MCE: 32 banks",
-	      msr_rw(x, KVM_GET_MSRS, 0x179, &v) == 1 ? (long)v : -1, 32);
+	      msr_io(x->vcpu, KVM_GET_MSRS, 0x179, &v) == 1 ? (long)v : -1, 32);
 	cap = 0x100;
 	check("KVM_X86_SETUP_MCE with no bank", io(x->vcpu, KVM_X86_SETUP_MCE, (uintptr_t)&cap),
 	      -EINVAL);
 	cap = 0x10a; /* MCG_CTL_P, 10 banks */
 	check("KVM_X86_SETUP_MCE", io(x->vcpu, KVM_X86_SETUP_MCE, (uintptr_t)&cap), 0);
-	check("MCG_CAP as set", msr_rw(x, KVM_GET_MSRS, 0x179, &v) == 1 ? (long)v : -1, 0x10a);
-	check("MCG_CTL all ones", msr_rw(x, KVM_GET_MSRS, 0x17b, &v) == 1 ? (long)v : 0, -1);
+	check("MCG_CAP as set", msr_io(x->vcpu, KVM_GET_MSRS, 0x179, &v) == 1 ? (long)v : -1,
+	      0x10a);
+	check("MCG_CTL all ones", msr_io(x->vcpu, KVM_GET_MSRS, 0x17b, &v) == 1 ? (long)v : 0, -1);
 	v = 1;
-	check("MC0_CTL of 1", msr_rw(x, KVM_SET_MSRS, 0x400, &v), 0);
-	check("MC10_CTL (no such bank)", msr_rw(x, KVM_GET_MSRS, 0x428, &v), 0);
+	check("MC0_CTL of 1", msr_io(x->vcpu, KVM_SET_MSRS, 0x400, &v), 0);
+	check("MC10_CTL (no such bank)", msr_io(x->vcpu, KVM_GET_MSRS, 0x428, &v), 0);
 	check("KVM_X86_SET_MCE to bank 12", io(x->vcpu, KVM_X86_SET_MCE, (uintptr_t)&mce), -EINVAL);
 	mce.bank = 1, mce.addr = 0x1234; /* a corrected error: only the bank records it */
 	check("KVM_X86_SET_MCE", io(x->vcpu, KVM_X86_SET_MCE, (uintptr_t)&mce), 0);
-	check("MC1_ADDR", msr_rw(x, KVM_GET_MSRS, 0x406, &v) == 1 ? (long)v : -1, 0x1234);
+	check("MC1_ADDR", msr_io(x->vcpu, KVM_GET_MSRS, 0x406, &v) == 1 ? (long)v : -1, 0x1234);
 	v = 0x5001; /* MSR_KVM_SYSTEM_TIME_NEW: enabled at a page of RAM */
-	check("MSR_KVM_SYSTEM_TIME_NEW", msr_rw(x, KVM_SET_MSRS, 0x4b564d01, &v), 1);
+	check("MSR_KVM_SYSTEM_TIME_NEW", msr_io(x->vcpu, KVM_SET_MSRS, 0x4b564d01, &v), 1);
 	check("... the pvclock page's system time is set",
 	      *(uint64_t *)(x->ram + 0x5010) != 0 || *(uint32_t *)(x->ram + 0x5018) != 0, 1);
 	v = 0;
-	msr_rw(x, KVM_SET_MSRS, 0x4b564d01, &v);
+	msr_io(x->vcpu, KVM_SET_MSRS, 0x4b564d01, &v);
 	v = 0x7000;
 	check("KVM_SET_VAPIC_ADDR without an irqchip",
 	      io(x->vcpu, KVM_SET_VAPIC_ADDR, (uintptr_t)&v), -EINVAL);

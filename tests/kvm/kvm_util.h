@@ -8,6 +8,20 @@
 #include <stdio.h>
 #include <sys/ioctl.h>
 
+/* KVM_GET_MSRS or KVM_SET_MSRS of one MSR of a vCPU (the value in, and back out): 1, 0 or -errno.
+ */
+static inline long msr_io(int vcpu, unsigned long req, uint32_t index, uint64_t *data)
+{
+	struct {
+		struct kvm_msrs head;
+		struct kvm_msr_entry e;
+	} m = {.head.nmsrs = 1, .e = {.index = index, .data = *data}};
+	long r = ioctl(vcpu, req, &m);
+
+	*data = m.e.data;
+	return r < 0 ? -errno : r;
+}
+
 /* Each test program sets its name; check() counts, and main ends with the summary line. */
 static const char *test_name;
 static int passed, failed;
