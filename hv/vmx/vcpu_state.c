@@ -206,11 +206,10 @@ static void fix_cs_ss(bool pe)
 void vcpu_fix_entry_state(struct vcpu *v)
 {
 	uint64_t efer = vmread(VMCS_GUEST_EFER), rflags = vmread(VMCS_GUEST_RFLAGS);
-	uint32_t cs_ar = (uint32_t)vmread(VMCS_SEG_AR(SEG_CS));
 	uint64_t intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
 
 	v->state_changed = false;
-	if (!((efer & EFER_LMA) && (cs_ar & (1u << 13))))
+	if (vcpu_mode() != X86_MODE64)
 		vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) & 0xffffffffULL);
 	if ((rflags & RFLAGS_VM) && (!(guest_cr0() & CR0_PE) || (efer & EFER_LMA)))
 		vmwrite(VMCS_GUEST_RFLAGS, rflags &= ~RFLAGS_VM);
