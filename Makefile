@@ -12,7 +12,8 @@ HV_CFLAGS := -std=c11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-
 HV_ASFLAGS := -g -Werror -MMD -MP -D__ASSEMBLY__
 HV_LDFLAGS := -nostdlib -static -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments
 
-HV_SRCS := $(wildcard boot/*.S) $(wildcard hv/*.c hv/*.S hv/vmx/*.c hv/vmx/*.S hv/devices/*.c)
+# every floor of hv/ (see scripts/check-floors.py): lib platform devices vmx dom0 hypercall, main.c
+HV_SRCS := $(wildcard boot/*.S) $(wildcard hv/*.c hv/*/*.c hv/*/*.S)
 HV_OBJS := $(patsubst %,$(BUILD)/%.o,$(HV_SRCS))
 # hv-test.elf: the same hypervisor plus its boot-time self-tests and benchmark (command line
 # selftest, bench) and their guests; hv.elf, the image users boot, has none of them

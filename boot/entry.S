@@ -3,7 +3,7 @@
  * Builds early page tables (identity and direct map of 0-4 GiB, image at
  * the top 2 GiB), enters long mode and calls hv_main(magic, info).
  */
-#include "../hv/layout.h"
+#include "../hv/platform/layout.h"
 
 #define PA(x) ((x) - HV_IMAGE_VIRT)
 #define PTE_P_RW 0x3

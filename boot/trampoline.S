@@ -3,7 +3,7 @@
  * protected mode to long mode on a low page table (identity-mapped low 2 MiB plus the image),
  * then calls ap_entry(percpu) on the stack the boot CPU put in the data block at the end.
  */
-#include "../hv/layout.h"
+#include "../hv/platform/layout.h"
 
 #define T(x) (HV_TRAMPOLINE_PA + (x) - trampoline_start)
 

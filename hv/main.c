@@ -1,20 +1,22 @@
 /* hv_main: the boot CPU's path from the assembly entry to a discovered machine. */
-#include "acpi.h"
-#include "cmdline.h"
-#include "console.h"
-#include "cpu.h"
-#include "dom0.h"
-#include "log.h"
-#include "mb2.h"
-#include "mm.h"
-#include "panic.h"
-#include "power.h"
 #include "selftest.h"
-#include "lapic.h"
-#include "smp.h"
-#include "tsc.h"
-#include "virt.h"
-#include "x86.h"
+#include "dom0/dom0.h"
+#include "hypercall/hypercall.h"
+#include "lib/cmdline.h"
+#include "lib/console.h"
+#include "lib/log.h"
+#include "lib/panic.h"
+#include "platform/acpi.h"
+#include "platform/cpu.h"
+#include "platform/lapic.h"
+#include "platform/mb2.h"
+#include "platform/mm.h"
+#include "platform/power.h"
+#include "platform/smp.h"
+#include "platform/tsc.h"
+#include "platform/x86.h"
+#include "vmx/virt.h"
+#include "vmx/vm.h"
 
 struct frame_pool hv_frames;
 static struct boot_info boot_info;
@@ -202,6 +204,7 @@ void hv_main(uint32_t magic, uint32_t mbi_pa)
 	print_machine();
 	crash_test(boot_info.cmdline);
 	start_virtualization();
+	vm_set_hypercall_handler(hypercall_dispatch);
 	pr_info("hv: boot complete");
 	if (cmdline_has(boot_info.cmdline, "selftest"))
 		run_test_entry(selftest_run);

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# make check: cppcheck on hv/ and boot/ with no findings, clang-format clean.
-# Ends with "N passed, N failed" over the two gates.
+# make check: the include floors of hv/ (scripts/check-floors.py), cppcheck on hv/ and boot/ with no
+# findings, clang-format clean, checkpatch on the kernel code. Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 pass=0 fail=0
@@ -17,6 +17,7 @@ gate() {
 	fi
 }
 mkdir -p build
+gate floors scripts/check-floors.py
 srcs=$(git ls-files 'hv/*.c' 'boot/*.c' 'tests/hv/*.c')
 gate cppcheck cppcheck --quiet --error-exitcode=1 --enable=warning,style,performance,portability \
 	--std=c11 --inline-suppr -Ihv -D__x86_64__ --suppress=missingIncludeSystem $srcs

@@ -8,7 +8,7 @@
 #ifndef HV_DEVICE_H
 #define HV_DEVICE_H
 
-#include "../types.h"
+#include "../lib/types.h"
 
 struct vm;
 

@@ -9,7 +9,7 @@
  * Remote IRR is cleared when an entry becomes edge-triggered (it is undefined for edge).
  */
 #include "ioapic.h"
-#include "../errno.h"
+#include "../lib/errno.h"
 
 enum { REG_ID = 0x00, REG_VERSION = 0x01, REG_ARB = 0x02, REG_REDIR = 0x10 };
 enum { MMIO_IOREGSEL = 0x00, MMIO_IOWIN = 0x10 };

@@ -1,5 +1,5 @@
 /*
- * The interrupt controllers and timers of a VM as pure models (lapic.c, ioapic.c, pic.c,
+ * The interrupt controllers and timers of a VM as pure models (vlapic.c, ioapic.c, pic.c,
  * pit.c). Each keeps its state in a struct; where KVM has a save format (KVM_GET/SET_LAPIC,
  * KVM_GET/SET_IRQCHIP, KVM_GET/SET_PIT2) the model converts to and from it exactly. A model
  * reaches the rest of the VM only through struct irq_env, so the unit tests drive it alone.
@@ -10,7 +10,7 @@
 #ifndef HV_IRQ_H
 #define HV_IRQ_H
 
-#include "../types.h"
+#include "../lib/types.h"
 
 #define NO_DEADLINE (~0ULL)
 
@@ -42,7 +42,7 @@ struct apic_msg {
 struct irq_env {
 	void *ctx;
 	uint64_t (*now_ns)(void *ctx);
-	/* a message for the local APICs it names (IOAPIC entries, MSIs, IPIs from lapic.c) */
+	/* a message for the local APICs it names (IOAPIC entries, MSIs, IPIs from vlapic.c) */
 	void (*deliver)(void *ctx, const struct apic_msg *m);
 	/* a level-triggered vector was EOIed at a local APIC (IOAPIC pins clear remote IRR) */
 	void (*eoi)(void *ctx, uint8_t vector);

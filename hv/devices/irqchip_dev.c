@@ -3,8 +3,8 @@
  * the VM's controllers in hv/vmx/irqchip.c, which the first of them or KVM_CREATE_IRQCHIP makes.
  */
 #include "../../compat/kvmabi/hv_devices.h"
-#include "../errno.h"
-#include "../vm.h"
+#include "../lib/errno.h"
+#include "../vmx/vm.h"
 #include "device.h"
 
 enum chip_kind { K_PIC, K_IOAPIC, K_LAPIC, K_PIT };

@@ -12,7 +12,7 @@
  * service are excluded; ISR bits block nothing else.
  */
 #include "pic.h"
-#include "../errno.h"
+#include "../lib/errno.h"
 
 enum { ICW1 = 0x10, ICW1_IC4 = 0x01, ICW1_SNGL = 0x02, OCW3 = 0x08 };
 enum { ICW4_AEOI = 0x02, ICW4_SFNM = 0x10 };

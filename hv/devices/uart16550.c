@@ -13,9 +13,9 @@
  * splits them; bytes past the eight ports read 0xff and ignore writes.
  */
 #include "device.h"
-#include "../errno.h"
-#include "../spinlock.h"
-#include "../vm.h"
+#include "../lib/errno.h"
+#include "../lib/spinlock.h"
+#include "../vmx/vm.h"
 #include "../../compat/kvmabi/hv_devices.h"
 
 enum { IER_RDI = 0x01, IER_THRI = 0x02, IER_RLSI = 0x04, IER_MSI = 0x08, IER_MASK = 0x0f };

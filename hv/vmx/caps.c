@@ -1,6 +1,6 @@
 /* VMX capability decoding. Pure: fed raw MSR values, unit-tested on the host. */
 #include "caps.h"
-#include "../printf.h"
+#include "../lib/printf.h"
 #include "bits.h"
 
 struct requirement {

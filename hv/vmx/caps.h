@@ -2,7 +2,7 @@
 #ifndef HV_VMX_CAPS_H
 #define HV_VMX_CAPS_H
 
-#include "../types.h"
+#include "../lib/types.h"
 
 #define MSR_FEATURE_CONTROL    0x3a
 #define MSR_VMX_BASIC	       0x480

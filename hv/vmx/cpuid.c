@@ -4,10 +4,10 @@
  * The filtered answers are also the list of what guests can be given (KVM_GET_SUPPORTED_CPUID).
  */
 #include "../../compat/kvmabi/hvabi.h"
-#include "../x86.h"
-#include "../errno.h"
-#include "../frames.h"
-#include "../mm.h"
+#include "../platform/x86.h"
+#include "../lib/errno.h"
+#include "../platform/frames.h"
+#include "../platform/mm.h"
 #include "insn.h"
 #include "vmx.h"
 #include "vmx_vm.h"

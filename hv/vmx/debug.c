@@ -6,8 +6,8 @@
  * monitor trap flag where the CPU has it; elsewhere RFLAGS.TF, set around each entry and taken
  * away at each exit, as KVM does (a guest's PUSHF could see it).
  */
-#include "../x86.h"
-#include "../errno.h"
+#include "../platform/x86.h"
+#include "../lib/errno.h"
 #include "insn.h"
 #include "vmx.h"
 #include "vmx_vm.h"

@@ -3,9 +3,9 @@
  * permission; the first write to a page sets its bit and gives the permission back. Fetching
  * the log takes the permission away again from the pages it reports.
  */
-#include "../errno.h"
-#include "../frames.h"
-#include "../mm.h"
+#include "../lib/errno.h"
+#include "../platform/frames.h"
+#include "../platform/mm.h"
 #include "vmx_vm.h"
 
 #define DIRTY_MAX_PAGES (1ULL << 20) /* 4 GiB per range: a 128 KiB bitmap */

@@ -1,6 +1,6 @@
 /* EPT table management. Pure over struct ept_ops; unit-tested on the host. */
 #include "ept.h"
-#include "../errno.h"
+#include "../lib/errno.h"
 
 #define EPTE_LEAF     (1ULL << 7)
 #define EPTE_IPAT     (1ULL << 6)

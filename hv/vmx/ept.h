@@ -2,7 +2,7 @@
 #ifndef HV_VMX_EPT_H
 #define HV_VMX_EPT_H
 
-#include "../types.h"
+#include "../lib/types.h"
 
 #define EPT_R	      1u
 #define EPT_W	      2u

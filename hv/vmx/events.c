@@ -1,6 +1,6 @@
 /* Event injection at VM entry: exceptions, then NMIs, then external interrupts, as hardware orders
  * them. */
-#include "../x86.h"
+#include "../platform/x86.h"
 #include "insn.h"
 #include "vmx_vm.h"
 

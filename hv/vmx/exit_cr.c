@@ -1,7 +1,6 @@
 /* Control and debug register exits: the bits the hypervisor owns, checked as the CPU would. */
-#include "../x86.h"
+#include "../platform/x86.h"
 #include "insn.h"
-#include "vmx.h"
 #include "vmx_vm.h"
 
 uint64_t guest_gpr(struct vcpu *v, unsigned reg)

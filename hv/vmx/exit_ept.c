@@ -1,5 +1,5 @@
 /* EPT violations (memory the VM does not have, or not with that access) and misconfigurations. */
-#include "../log.h"
+#include "../lib/log.h"
 #include "insn.h"
 #include "vmx_vm.h"
 

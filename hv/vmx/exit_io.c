@@ -4,9 +4,8 @@
  * page tables, faulting where the CPU would; a REP form moves as many elements per exit as stay
  * in the guest page of the first (and fit the caller's buffer), as KVM batches them.
  */
-#include "../x86.h"
+#include "../platform/x86.h"
 #include "../../compat/kvmabi/hvabi.h"
-#include "../errno.h"
 #include "insn.h"
 #include "vmx_vm.h"
 

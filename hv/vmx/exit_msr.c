@@ -2,9 +2,9 @@
  * RDMSR/WRMSR exits. Every guest MSR access exits (the bitmap is all ones); this table says
  * which MSRs exist for a guest. Anything else gets #GP, as on a CPU without that MSR.
  */
-#include "../percpu.h"
-#include "../tsc.h"
-#include "../x86.h"
+#include "../platform/percpu.h"
+#include "../platform/tsc.h"
+#include "../platform/x86.h"
 #include "insn.h"
 #include "vmx.h"
 #include "vmx_vm.h"

@@ -1,6 +1,5 @@
 /* XSETBV and the XCR0 switch around guest runs. */
-#include "../x86.h"
-#include "insn.h"
+#include "../platform/x86.h"
 #include "vmx_vm.h"
 
 #define XCR0_AVX512 0xe0ULL

@@ -1,8 +1,8 @@
 /* VM-exit dispatch: one table indexed by exit reason; unknown reasons end the run for the caller.
  */
-#include "../x86.h"
-#include "../hypercall.h"
-#include "../log.h"
+#include "../platform/x86.h"
+#include "../lib/errno.h"
+#include "../lib/log.h"
 #include "insn.h"
 #include "vmx_vm.h"
 
@@ -156,18 +156,25 @@ static void kvm_hypercall(struct vcpu *v)
 	v->gprs.r[GPR_RAX] = op64 ? (uint64_t)ret : (uint32_t)ret;
 }
 
-/* The hypervisor's own hypercall ABI (hv/hypercall.c), for dom0 and the hypervisor's guests. */
+static int64_t (*hypercall_handler)(const struct vmcall *call);
+
+void vm_set_hypercall_handler(int64_t (*handler)(const struct vmcall *call))
+{
+	hypercall_handler = handler;
+}
+
+/* The hypervisor's own hypercall ABI (hv/hypercall/), for dom0 and the hypervisor's guests. */
 static void hv_hypercall(struct vcpu *v)
 {
-	struct hc_ctx c = {
-		.vcpu = v,
+	const struct vmcall call = {
 		.from_dom0 = v->vm->kind == VM_DOM0,
 		.cpl = vcpu_cpl(),
+		.nr = v->gprs.r[GPR_RAX],
 		.arg = {v->gprs.r[GPR_RDI], v->gprs.r[GPR_RSI], v->gprs.r[GPR_RDX],
 			v->gprs.r[GPR_R10], v->gprs.r[GPR_R8], v->gprs.r[GPR_R9]},
 	};
 
-	v->gprs.r[GPR_RAX] = (uint64_t)hypercall_dispatch(v->gprs.r[GPR_RAX], &c);
+	v->gprs.r[GPR_RAX] = (uint64_t)(hypercall_handler ? hypercall_handler(&call) : -ENOSYS);
 	vcpu_load(v); /* dom0's control hypercalls may have loaded other vCPUs' VMCSs */
 }
 

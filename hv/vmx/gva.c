@@ -1,5 +1,5 @@
 /* Guest page-table walks (no paging, 32-bit, PAE, 4-level) for emulated accesses. */
-#include "../x86.h"
+#include "../platform/x86.h"
 #include "insn.h"
 #include "vmx_vm.h"
 

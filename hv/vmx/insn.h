@@ -2,7 +2,7 @@
 #ifndef HV_VMX_INSN_H
 #define HV_VMX_INSN_H
 
-#include "../types.h"
+#include "../lib/types.h"
 
 static inline int vmxon(uint64_t pa)
 {

@@ -5,18 +5,18 @@
  * 8254 on GSI 0. One lock per VM serializes every model. A vCPU takes its interrupts at its
  * next entry: a running one exits at least every KICK_NS to look; a halted one waits in dom0
  * until its next timer or until the hypercall that made it runnable wakes it (wake masks);
- * irqchip_run.c has that side. A split irqchip (KVM_CAP_SPLIT_IRQCHIP) is the local APICs only.
+ * irqchip_run.c has that side, irqchip_state.c what dom0 reads and writes of its state. A split
+ * irqchip (KVM_CAP_SPLIT_IRQCHIP) is the local APICs only.
  */
-#include "../errno.h"
-#include "../frames.h"
-#include "../lapic.h"
-#include "../percpu.h"
-#include "../mm.h"
-#include "../tsc.h"
-#include "../x86.h"
+#include "../lib/errno.h"
+#include "../platform/frames.h"
+#include "../platform/lapic.h"
+#include "../platform/percpu.h"
+#include "../platform/mm.h"
+#include "../platform/tsc.h"
+#include "../platform/x86.h"
 #include "insn.h"
 #include "irqchip_priv.h"
-#include "vmx.h"
 
 /* ---- time ---- */
 
@@ -472,131 +472,4 @@ int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data, uint64_t *wake_ma
 	c->wake = 0;
 	spin_unlock(&c->lock);
 	return 1;
-}
-
-/* ---- state ---- */
-
-/* KVM_GET/SET_IRQCHIP: chip 0 and 1 the PICs (16 bytes), 2 the IOAPIC (216 bytes). */
-int vm_irqchip_state(struct vm *vm, unsigned chip, void *buf, bool set)
-{
-	struct irqchip *c = chip_of(vm);
-	int rc = 0;
-
-	if (!c || c->split)
-		return -ENXIO;
-	if (chip > 2)
-		return -EINVAL;
-	spin_lock(&c->lock);
-	if (chip < 2 && set)
-		rc = pic_set_state(&c->pic, chip, buf);
-	else if (chip < 2)
-		pic_get_state(&c->pic, chip, buf);
-	else if (set)
-		rc = ioapic_set_state(&c->ioapic, buf);
-	else
-		ioapic_get_state(&c->ioapic, buf);
-	spin_unlock(&c->lock);
-	return rc ? -EINVAL : 0;
-}
-
-int vm_pit_state(struct vm *vm, void *buf, bool set)
-{
-	struct irqchip *c = chip_of(vm);
-	int rc = 0;
-
-	if (!c || !c->has_pit)
-		return -ENXIO;
-	spin_lock(&c->lock);
-	if (set)
-		rc = pit_set_state(&c->pit, buf, &c->env);
-	else
-		pit_get_state(&c->pit, buf, &c->env);
-	spin_unlock(&c->lock);
-	return rc ? -EINVAL : 0;
-}
-
-int vcpu_lapic_state(struct vcpu *v, void *buf, bool set)
-{
-	struct irqchip *c = chip_of(v->vm);
-	int rc = 0;
-
-	if (!c || !v->lapic)
-		return -ENXIO;
-	spin_lock(&c->lock);
-	if (set)
-		rc = vlapic_set_state(v->lapic, buf, &c->env);
-	else
-		vlapic_get_state(v->lapic, buf, &c->env);
-	spin_unlock(&c->lock);
-	return rc ? -EINVAL : 0;
-}
-
-/* KVM_SET_VAPIC_ADDR: where TPR, ISR and IRR are mirrored around runs (0: nowhere). */
-int vcpu_set_vapic(struct vcpu *v, uint64_t gpa)
-{
-	uint32_t probe;
-
-	if (!v->lapic)
-		return -EINVAL;
-	if (gpa && vm_read(v->vm, gpa, &probe, 4))
-		return -EINVAL; /* as KVM: it must be guest memory */
-	v->vapic = gpa;
-	return 0;
-}
-
-/*
- * kvm_run's apic_base and cr8 at an exit, read without the chip's lock: they change only on this
- * vCPU's thread or by a VM-wide state restore, and either side of such a race is a valid value.
- */
-void vcpu_exit_apic(struct vcpu *v, struct vm_exit *x)
-{
-	if (!chip_of(v->vm) || !v->lapic) {
-		x->apic_base = v->apic_base, x->cr8 = v->tpr;
-		return;
-	}
-	x->apic_base = v->lapic->apic_base;
-	x->cr8 = vlapic_tpr(v->lapic) >> 4;
-}
-
-/* CR8: bits 7:4 of the local APIC's TPR with an irqchip (as KVM), else a register of its own. */
-uint8_t vcpu_cr8(struct vcpu *v)
-{
-	struct irqchip *c = chip_of(v->vm);
-	uint8_t tpr;
-
-	if (!c || !v->lapic)
-		return v->tpr;
-	spin_lock(&c->lock);
-	tpr = vlapic_tpr(v->lapic);
-	spin_unlock(&c->lock);
-	return tpr >> 4;
-}
-
-void vcpu_set_cr8(struct vcpu *v, uint64_t cr8)
-{
-	struct irqchip *c = chip_of(v->vm);
-
-	if (!c || !v->lapic) {
-		v->tpr = cr8 & 15;
-		return;
-	}
-	spin_lock(&c->lock);
-	vlapic_set_tpr(v->lapic, (uint8_t)((cr8 & 15) << 4));
-	spin_unlock(&c->lock);
-}
-
-/* KVM_SET_BOOT_CPU_ID: which vCPU is the BSP; only before the first vCPU, as in KVM. */
-int vm_set_boot_cpu(struct vm *vm, uint64_t id)
-{
-	if (vm->nvcpus)
-		return -EBUSY;
-	if (id >= VM_MAX_VCPUS)
-		return -EINVAL;
-	vm->bsp_id = (unsigned)id;
-	return 0;
-}
-
-bool vm_has_irqchip(struct vm *vm)
-{
-	return vm->irqchip != NULL;
 }

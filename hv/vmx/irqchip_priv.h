@@ -1,13 +1,14 @@
 /*
- * The irqchip's private parts, shared by irqchip.c (its controllers, routes, lines and state)
- * and irqchip_run.c (what a vCPU takes at each entry, its halts and wake-ups).
+ * The irqchip's private parts, shared by irqchip.c (its controllers, routes and lines),
+ * irqchip_run.c (what a vCPU takes at each entry, its halts and wake-ups) and irqchip_state.c
+ * (its state as dom0 reads and writes it).
  */
 #ifndef HV_VMX_IRQCHIP_PRIV_H
 #define HV_VMX_IRQCHIP_PRIV_H
 
 #include "../../compat/kvmabi/hvabi.h"
 #include "../devices/ioapic.h"
-#include "../devices/lapic.h" /* struct vlapic */
+#include "../devices/vlapic.h" /* struct vlapic */
 #include "../devices/pic.h"
 #include "../devices/pit.h"
 #include "vmx_vm.h"

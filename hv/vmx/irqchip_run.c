@@ -4,12 +4,11 @@
  * user space's ExtINT with a split irqchip; HLT, and the wake masks dom0 gets to wake halted
  * vCPUs with.
  */
-#include "../errno.h"
-#include "../tsc.h"
-#include "../x86.h"
+#include "../lib/errno.h"
+#include "../platform/tsc.h"
+#include "../platform/x86.h"
 #include "insn.h"
 #include "irqchip_priv.h"
-#include "vmx.h"
 
 /* ---- entries and halts ---- */
 

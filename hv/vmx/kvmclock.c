@@ -6,11 +6,8 @@
  * guest asks for (MSR_KVM_WALL_CLOCK_NEW) is the time of day at which the VM clock read 0, as
  * dom0 told it when it last set the clock.
  */
-#include "../errno.h"
-#include "../tsc.h"
-#include "../x86.h"
+#include "../platform/tsc.h"
 #include "insn.h"
-#include "vmx.h"
 #include "vmx_vm.h"
 
 #define MSR_KVM_WALL_CLOCK	0x11 /* the first kvmclock's: the same as the _NEW ones */

@@ -3,8 +3,8 @@
  * MCG_STATUS, MCG_CTL and up to 32 banks of CTL/STATUS/ADDR/MISC. Nothing ever reports an
  * error into them; they hold what the guest and its VMM write, with KVM's rules.
  */
-#include "../x86.h"
-#include "../errno.h"
+#include "../platform/x86.h"
+#include "../lib/errno.h"
 #include "vmx_vm.h"
 
 #define MSR_MCG_CAP    0x179

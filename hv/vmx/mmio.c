@@ -1,12 +1,12 @@
 /*
  * MMIO accesses to ranges an in-hypervisor hook owns: fetch the instruction through the
- * guest's paging, decode it (hv/x86dec.c), perform it through the hook, advance RIP. A string
+ * guest's paging, decode it (x86dec.c), perform it through the hook, advance RIP. A string
  * instruction (STOS, MOVS) moves one element per exit: its pointers and count step, and under
  * REP it re-executes until RCX runs out, elements in RAM at native speed.
  */
-#include "../x86.h"
-#include "../log.h"
-#include "../x86dec.h"
+#include "../platform/x86.h"
+#include "../lib/log.h"
+#include "x86dec.h"
 #include "insn.h"
 #include "vmx_vm.h"
 

@@ -5,10 +5,10 @@
  * on the next run.
  */
 #include "../../compat/kvmabi/hvabi.h"
-#include "../errno.h"
-#include "../frames.h"
-#include "../mm.h"
-#include "../msr_filter.h"
+#include "../lib/errno.h"
+#include "../platform/frames.h"
+#include "../platform/mm.h"
+#include "msr_filter.h"
 #include "vmx_vm.h"
 
 #define FILTER_PAGES (ALIGN_UP(sizeof(struct hv_msr_filter), PAGE_SIZE) / PAGE_SIZE)

@@ -3,10 +3,9 @@
  * MSRs, extended state and XCR0, pending events, debug registers, address translation and
  * exit statistics. Every value from the caller is checked before it can reach the CPU.
  */
-#include "../errno.h"
-#include "../x86.h"
+#include "../lib/errno.h"
+#include "../platform/x86.h"
 #include "insn.h"
-#include "vmx.h"
 #include "vmx_vm.h"
 
 #define XSTATE_BV     512 /* offsets in the XSAVE area */

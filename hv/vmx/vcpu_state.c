@@ -1,8 +1,7 @@
 /* Segment and control register state of a vCPU: get/set, mode presets, INIT and SIPI. */
-#include "../errno.h"
-#include "../x86.h"
+#include "../lib/errno.h"
+#include "../platform/x86.h"
 #include "insn.h"
-#include "vmx.h"
 #include "vmx_vm.h"
 
 #define AR_UNUSABLE (1u << 16)

@@ -1,9 +1,8 @@
 /* VM objects: EPT, I/O and MSR bitmaps, VPIDs, and guest-physical memory access. */
-#include "../errno.h"
-#include "../log.h"
-#include "../mm.h"
-#include "../panic.h"
-#include "../tsc.h"
+#include "../lib/errno.h"
+#include "../lib/log.h"
+#include "../platform/mm.h"
+#include "../platform/tsc.h"
 #include "insn.h"
 #include "vmx.h"
 #include "vmx_vm.h"
@@ -223,17 +222,6 @@ int vm_unmap(struct vm *vm, uint64_t gpa, uint64_t size)
 
 	spin_lock(&vm->lock);
 	rc = ept_unmap(&vm->ept, gpa, size);
-	vm->ept_gen++;
-	spin_unlock(&vm->lock);
-	return rc;
-}
-
-int vm_protect(struct vm *vm, uint64_t gpa, uint64_t size, unsigned prot)
-{
-	int rc;
-
-	spin_lock(&vm->lock);
-	rc = ept_protect(&vm->ept, gpa, size, ept_prot(prot));
 	vm->ept_gen++;
 	spin_unlock(&vm->lock);
 	return rc;

@@ -1,11 +1,11 @@
 /* VMX probing and VMXON. */
 #include "vmx.h"
-#include "../virt.h"
-#include "../log.h"
-#include "../mm.h"
-#include "../panic.h"
-#include "../percpu.h"
-#include "../x86.h"
+#include "virt.h"
+#include "../lib/log.h"
+#include "../platform/mm.h"
+#include "../lib/panic.h"
+#include "../platform/percpu.h"
+#include "../platform/x86.h"
 #include "insn.h"
 
 struct vmx_caps vmx_caps;

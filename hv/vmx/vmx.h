@@ -2,7 +2,7 @@
 #ifndef HV_VMX_VMX_H
 #define HV_VMX_VMX_H
 
-#include "../types.h"
+#include "../lib/types.h"
 #include "caps.h"
 
 #define HOST_SWAPPED_MSRS 5

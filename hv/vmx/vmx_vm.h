@@ -2,9 +2,9 @@
 #ifndef HV_VMX_VM_H
 #define HV_VMX_VM_H
 
-#include "../spinlock.h"
-#include "../vm.h"
-#include "../x86dec.h"
+#include "../lib/spinlock.h"
+#include "vm.h"
+#include "x86dec.h"
 #include "bits.h"
 #include "ept.h"
 

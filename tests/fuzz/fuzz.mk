@@ -10,12 +10,12 @@ FUZZ_CFLAGS := -g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined 
 	-fno-sanitize-recover=all -Ihv
 
 TARGETS := mb2 madt x86dec pvh
-hv_mb2 := hv/mb2.c hv/printf.c
-hv_madt := hv/acpi.c hv/printf.c
-hv_x86dec := hv/x86dec.c
-hv_pvh := hv/pvh.c hv/printf.c
+hv_mb2 := hv/platform/mb2.c hv/lib/printf.c
+hv_madt := hv/platform/acpi.c hv/lib/printf.c
+hv_x86dec := hv/vmx/x86dec.c
+hv_pvh := hv/dom0/pvh.c hv/lib/printf.c
 
-HV_HEADERS := $(wildcard hv/*.h)
+HV_HEADERS := $(wildcard hv/*.h hv/*/*.h)
 BINS := $(patsubst %,$(OUT)/fuzz_%,$(TARGETS))
 
 .PHONY: all run seeds clean

@@ -1,5 +1,5 @@
 /*
- * libFuzzer target: hv/acpi.c. The input is parsed as a MADT (as given, then with a valid
+ * libFuzzer target: hv/platform/acpi.c. The input is parsed as a MADT (as given, then with a valid
  * header forced on it) and is also taken as a small physical memory image mapped at address 0,
  * with an RSDP at offset 0, through which acpi_find_table walks RSDT/XSDT to the tables.
  */
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "acpi.h"
+#include "platform/acpi.h"
 
 #define CHECK(c)                          \
 	do {                              \

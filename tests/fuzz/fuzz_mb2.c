@@ -1,9 +1,9 @@
-/* libFuzzer target: hv/mb2.c's mb2_parse on arbitrary multiboot2 info blocks. */
+/* libFuzzer target: hv/platform/mb2.c's mb2_parse on arbitrary multiboot2 info blocks. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "mb2.h"
+#include "platform/mb2.h"
 
 #define CHECK(c)                          \
 	do {                              \

@@ -1,9 +1,9 @@
-/* libFuzzer target: hv/pvh.c's pvh_parse on arbitrary kernel images. */
+/* libFuzzer target: hv/dom0/pvh.c's pvh_parse on arbitrary kernel images. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "pvh.h"
+#include "dom0/pvh.h"
 
 #define CHECK(c)                          \
 	do {                              \

@@ -1,9 +1,9 @@
-/* libFuzzer target: hv/x86dec.c on arbitrary bytes in all three modes. */
+/* libFuzzer target: hv/vmx/x86dec.c on arbitrary bytes in all three modes. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "x86dec.h"
+#include "vmx/x86dec.h"
 
 #define CHECK(c)                          \
 	do {                              \

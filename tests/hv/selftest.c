@@ -4,18 +4,18 @@
  * runs the whole suite at once; the boot CPU prints TAP. Also the VM leak check and the
  * exit-cost benchmark (`bench`).
  */
-#include "errno.h"
-#include "lapic.h"
-#include "log.h"
-#include "mm.h"
-#include "panic.h"
-#include "printf.h"
+#include "lib/errno.h"
+#include "platform/lapic.h"
+#include "lib/log.h"
+#include "platform/mm.h"
+#include "lib/panic.h"
+#include "lib/printf.h"
 #include "selftest.h"
-#include "smp.h"
-#include "trap.h"
-#include "tsc.h"
-#include "vm.h"
-#include "x86.h"
+#include "platform/smp.h"
+#include "platform/trap.h"
+#include "platform/tsc.h"
+#include "vmx/vm.h"
+#include "platform/x86.h"
 
 #define GUEST_LOAD	0x1000
 #define GUEST_STACK	0x8000

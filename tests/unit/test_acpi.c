@@ -1,4 +1,4 @@
-/* ACPI root-table walk, MADT and FADT parsing (hv/acpi.c) over fake physical memory. */
+/* ACPI root-table walk, MADT and FADT parsing (hv/platform/acpi.c) over fake physical memory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "acpi.h"
+#include "platform/acpi.h"
 
 /* ---- fake physical memory: a low window and one above 4 GiB ---- */
 

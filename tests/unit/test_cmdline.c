@@ -1,4 +1,4 @@
-/* Boot command-line lookup (hv/cmdline.c). */
+/* Boot command-line lookup (hv/lib/cmdline.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "cmdline.h"
+#include "lib/cmdline.h"
 
 /* Looks `key` up with a generous buffer; returns the value or NULL when absent. */
 static const char *get(const char *cl, const char *key)

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "errno.h" /* hv/errno.h through -Ihv */
+#include "lib/errno.h"
 #include "vmx/ept.h"
 
 #define PAGE	     0x1000ULL

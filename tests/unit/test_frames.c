@@ -1,4 +1,4 @@
-/* The physical frame allocator (hv/frames.c) over a fake 64 MiB machine. */
+/* The physical frame allocator (hv/platform/frames.c) over a fake 64 MiB machine. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "frames.h"
+#include "platform/frames.h"
 
 #define MEM_SIZE MiB(64)
 #define NFRAMES	 (MEM_SIZE / FRAME_SIZE)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "errno.h" /* hv/errno.h through -Ihv */
+#include "lib/errno.h"
 #include "devices/ioapic.h"
 
 #define BASE	IOAPIC_DEFAULT_BASE

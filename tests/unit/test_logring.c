@@ -1,4 +1,4 @@
-/* The log ring (hv/logring.c): overwrite-oldest, sequence-addressed reads, tail by lines. */
+/* The log ring (hv/lib/logring.c): overwrite-oldest, sequence-addressed reads, tail by lines. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,7 +6,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "logring.h"
+#include "lib/logring.h"
 
 static char buf[16];
 static struct logring ring;

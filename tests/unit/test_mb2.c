@@ -1,4 +1,4 @@
-/* Multiboot2 info parsing and memory-map sanitizing (hv/mb2.c) on blocks built in memory. */
+/* Multiboot2 info parsing and memory-map sanitizing (hv/platform/mb2.c) on blocks in memory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "mb2.h"
+#include "platform/mb2.h"
 
 /* ---- a small multiboot2 info builder ---- */
 

@@ -1,4 +1,4 @@
-/* The MSR filter (hv/msr_filter.c): KVM_X86_SET_MSR_FILTER's checks and its lookup rules. */
+/* The MSR filter (hv/vmx/msr_filter.c): KVM_X86_SET_MSR_FILTER's checks and its lookup rules. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -6,8 +6,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "errno.h"
-#include "msr_filter.h"
+#include "lib/errno.h"
+#include "vmx/msr_filter.h"
 
 static struct hv_msr_filter f;
 

@@ -1,4 +1,4 @@
-/* fmt_vsnprintf/fmt_snprintf from hv/printf.c, checked against the host's C library. */
+/* fmt_vsnprintf/fmt_snprintf from hv/lib/printf.c, checked against the host's C library. */
 #include <limits.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "printf.h"
+#include "lib/printf.h"
 
 #define BIG 512
 

@@ -1,4 +1,4 @@
-/* vmlinux (ELF64) parsing for the PVH entry (hv/pvh.c) on images built in memory. */
+/* vmlinux (ELF64) parsing for the PVH entry (hv/dom0/pvh.c) on images built in memory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "pvh.h"
+#include "dom0/pvh.h"
 
 /* ---- a small ELF64 image builder ---- */
 

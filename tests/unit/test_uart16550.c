@@ -7,8 +7,8 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "errno.h" /* hv/errno.h through -Ihv */
-#include "vm.h"
+#include "lib/errno.h"
+#include "vmx/vm.h"
 #include "devices/device.h"
 #include "../compat/kvmabi/hv_devices.h"
 

@@ -1,12 +1,12 @@
-/* Unit tests for hv/x86dec.c: lengths, operand sizes and registers of hand-assembled MMIO accesses.
- */
+/* Unit tests for hv/vmx/x86dec.c: lengths, operand sizes and registers of hand-assembled MMIO
+ * accesses. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "x86dec.h"
+#include "vmx/x86dec.h"
 
 struct vec {
 	const char *text;

@@ -7,28 +7,28 @@ UNIT_CFLAGS := -std=c11 -g -O1 -Wall -Wextra -Werror -fsanitize=address,undefine
 	-fno-sanitize-recover=all -Ihv
 UNIT_LIBS := -lcmocka
 
-TESTS := printf mb2 frames acpi cmdline logring x86dec ept vmxcaps pvh uart16550 pit ioapic pic lapic \
+TESTS := printf mb2 frames acpi cmdline logring x86dec ept vmxcaps pvh uart16550 pit ioapic pic vlapic \
 	msr_filter
 
-# hv sources under test, per test binary (never hv/string.c: it would clash with libc)
-hv_printf := hv/printf.c
-hv_mb2 := hv/mb2.c hv/printf.c
-hv_frames := hv/frames.c
-hv_acpi := hv/acpi.c hv/printf.c
-hv_cmdline := hv/cmdline.c
-hv_logring := hv/logring.c
-hv_x86dec := hv/x86dec.c
+# hv sources under test, per test binary (never hv/lib/string.c: it would clash with libc)
+hv_printf := hv/lib/printf.c
+hv_mb2 := hv/platform/mb2.c hv/lib/printf.c
+hv_frames := hv/platform/frames.c
+hv_acpi := hv/platform/acpi.c hv/lib/printf.c
+hv_cmdline := hv/lib/cmdline.c
+hv_logring := hv/lib/logring.c
+hv_x86dec := hv/vmx/x86dec.c
 hv_ept := hv/vmx/ept.c
-hv_vmxcaps := hv/vmx/caps.c hv/printf.c
-hv_pvh := hv/pvh.c hv/printf.c
+hv_vmxcaps := hv/vmx/caps.c hv/lib/printf.c
+hv_pvh := hv/dom0/pvh.c hv/lib/printf.c
 hv_uart16550 := hv/devices/uart16550.c
-hv_lapic := hv/devices/lapic.c
+hv_vlapic := hv/devices/vlapic.c hv/devices/vlapic_timer.c
 hv_ioapic := hv/devices/ioapic.c
 hv_pic := hv/devices/pic.c
 hv_pit := hv/devices/pit.c
-hv_msr_filter := hv/msr_filter.c
+hv_msr_filter := hv/vmx/msr_filter.c
 
-HV_HEADERS := $(wildcard hv/*.h hv/vmx/*.h hv/devices/*.h compat/kvmabi/*.h)
+HV_HEADERS := $(wildcard hv/*.h hv/*/*.h compat/kvmabi/*.h)
 BINS := $(patsubst %,$(OUT)/test_%,$(TESTS))
 
 .PHONY: all run clean

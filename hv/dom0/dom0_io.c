@@ -1,0 +1,128 @@
+/*
+ * What the hypervisor traps for dom0: COM1's data port (console sharing), writes to the local
+ * APIC page (INIT and SIPI for dom0's other vCPUs), the reset ports, the VMX MSRs.
+ */
+#include "dom0_priv.h"
+#include "../platform/lapic.h"
+#include "../lib/log.h"
+#include "../platform/mm.h"
+#include "../lib/panic.h"
+#include "../platform/x86.h"
+
+#define COM1		    0x3f8
+#define MSR_FEATURE_CONTROL 0x3a
+#define MSR_VMX_FIRST	    0x480
+#define MSR_VMX_LAST	    0x491
+
+/* COM1's data port: dom0's bytes go out through the console, so lines never interleave. */
+static bool com1_io(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t *val,
+		    bool write)
+{
+	(void)ctx, (void)v, (void)size;
+	if (!write)
+		*val = inb((uint16_t)port);
+	else if (inb(COM1 + 3) & 0x80) /* divisor latch: not data */
+		outb((uint16_t)port, (uint8_t)*val);
+	else
+		log_dom0_putc((char)*val);
+	return true;
+}
+
+/* INIT and SIPI aimed at a CPU that runs a dom0 vCPU are delivered to that vCPU. */
+static bool icr_emulate(uint32_t lo)
+{
+	uint32_t mode = (lo >> 8) & 7, shorthand = (lo >> 18) & 3,
+		 dest = lapic_read(LAPIC_ICR_HI) >> 24;
+	uint32_t self = this_cpu()->apic_id;
+
+	if (mode != 5 && mode != 6)
+		return false;
+	for (unsigned i = 0; i < ncpus_online; i++) {
+		uint32_t id = cpus[i]->apic_id;
+		bool hit = shorthand == 0   ? id == dest
+			   : shorthand == 1 ? id == self
+			   : shorthand == 2 ? true
+					    : id != self;
+		if (!hit || id == self)
+			continue;
+		if (mode == 5 && (lo & ICR_LEVEL_ASSERT))
+			d0.mbox[i].init = true;
+		else if (mode == 6 && d0.mbox[i].init)
+			d0.mbox[i].sipi = lo & 0xff;
+	}
+	return true;
+}
+
+static bool lapic_hook(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, uint64_t *val,
+		       bool write)
+{
+	uint32_t reg = (uint32_t)(addr - d0.lapic);
+
+	(void)ctx, (void)v;
+	if (size != 4 || (addr & 15))
+		return false;
+	if (!write)
+		*val = lapic_read(reg);
+	else if (reg != LAPIC_ICR_LO || !icr_emulate((uint32_t)*val))
+		lapic_write(reg, (uint32_t)*val);
+	return true;
+}
+
+/* dom0 asking the machine to reset (reboot, or a panic with panic=-1) ends the run here. */
+static __noreturn void dom0_reset(uint64_t port, uint64_t val)
+{
+	log_emergency("\n*** dom0 asked for a reset (port %#llx value %#llx)\n",
+		      (unsigned long long)port, (unsigned long long)val);
+	log_dump_tail(8);
+	if (!hv_poweroff_at_end)
+		outb(0xcf9, 0x06); /* a real machine: do what dom0 asked */
+	hv_stop(false, "dom0 asked for a reset");
+}
+
+/* 0xcf9 with RST_CPU, or the keyboard controller's pulse-reset command 0xfe. */
+static bool reset_io(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t *val,
+		     bool write)
+{
+	(void)ctx, (void)v, (void)size;
+	if (!write) {
+		*val = inb((uint16_t)port);
+		return true;
+	}
+	if ((port == 0xcf9 && (*val & 4)) || (port == 0x64 && (*val & 0xff) == 0xfe))
+		dom0_reset(port, *val);
+	outb((uint16_t)port, (uint8_t)*val);
+	return true;
+}
+
+void dom0_setup_vm(void)
+{
+	struct io_hook com1 = {COM1, 1, com1_io, NULL};
+	struct io_hook kbc = {0x64, 1, reset_io, NULL};
+	struct io_hook rcr = {0xcf9, 1, reset_io, NULL};
+	struct io_hook apic = {d0.lapic, PAGE_SIZE, lapic_hook, NULL};
+
+	d0.vm = vm_create(VM_DOM0);
+	if (!d0.vm)
+		panic("dom0: out of memory");
+	dom0_must(vm_add_pio_hook(d0.vm, &com1), "hooking COM1");
+	dom0_must(vm_add_pio_hook(d0.vm, &kbc), "hooking the keyboard controller");
+	dom0_must(vm_add_pio_hook(d0.vm, &rcr), "hooking the reset control register");
+	dom0_must(vm_add_mmio_hook(d0.vm, &apic), "hooking the local APIC");
+	vm_msr_intercept(d0.vm, MSR_FEATURE_CONTROL, true, true);
+	for (uint32_t m = MSR_VMX_FIRST; m <= MSR_VMX_LAST; m++)
+		vm_msr_intercept(d0.vm, m, true, true);
+}
+
+void dom0_port_passthrough(struct vm_exit *x)
+{
+	uint16_t p = x->io.port;
+
+	if (x->io.in)
+		x->answer = x->io.size == 1 ? inb(p) : x->io.size == 2 ? inw(p) : inl(p);
+	else if (x->io.size == 1)
+		outb(p, (uint8_t)x->io.data);
+	else if (x->io.size == 2)
+		outw(p, (uint16_t)x->io.data);
+	else
+		outl(p, (uint32_t)x->io.data);
+}

@@ -1,0 +1,270 @@
+/*
+ * dom0's memory: the frames it owns (everything the hypervisor does not keep), its kernel and
+ * boot information, and its EPT (identity, with the hypervisor's frames shown as a scratch page).
+ */
+#include "dom0_priv.h"
+#include "../lib/log.h"
+#include "../platform/mm.h"
+#include "../lib/panic.h"
+#include "../lib/printf.h"
+#include "pvh.h"
+
+#define CMDLINE_MAX 1024
+#define E820_MAX    128
+
+bool dom0_owns(uint64_t f)
+{
+	return f < d0.nframes && (d0.owned[f / 64] >> (f % 64)) & 1;
+}
+
+/* Marks every frame wholly or partly in [base, end) as dom0's. */
+void dom0_own(uint64_t base, uint64_t end)
+{
+	for (uint64_t f = base / PAGE_SIZE;
+	     f < ALIGN_UP(end, PAGE_SIZE) / PAGE_SIZE && f < d0.nframes; f++)
+		d0.owned[f / 64] |= 1ULL << (f % 64);
+}
+
+/* The ownership bitmap and the scratch page. */
+void dom0_mem_init(void)
+{
+	uint64_t bytes = ALIGN_UP(hv_frames.nframes / 8, PAGE_SIZE);
+	uint64_t pa = frames_alloc_contig(&hv_frames, bytes / PAGE_SIZE, 1);
+
+	if (!pa)
+		panic("dom0: out of memory");
+	d0.owned = phys_to_virt(pa);
+	d0.nframes = hv_frames.nframes;
+	__builtin_memset(d0.owned, 0, bytes);
+	d0.scratch = frame_alloc_zeroed();
+}
+
+/* Claims the free frames of [lo, hi); those that are not free must be module frames. */
+static void claim_destination(uint64_t lo, uint64_t hi)
+{
+	for (uint64_t pa = ALIGN_DOWN(lo, PAGE_SIZE); pa < hi; pa += PAGE_SIZE)
+		if (frame_is_free(&hv_frames, pa))
+			frames_claim(&hv_frames, pa, 1);
+}
+
+/* Moves modules out of the kernel's way; their old frames go back to the pool. */
+static void relocate_modules(struct boot_info *bi, uint64_t lo, uint64_t hi)
+{
+	for (unsigned i = 0; i < bi->nmods; i++) {
+		struct boot_module *m = &bi->mods[i];
+		uint64_t pages = ALIGN_UP(m->end - m->start, PAGE_SIZE) / PAGE_SIZE, to;
+		if (m->start >= hi || m->end <= lo)
+			continue;
+		to = frames_alloc_contig(&hv_frames, pages ? pages : 1, 1);
+		if (!to)
+			panic("dom0: no room to move module %u out of the kernel's way", i);
+		__builtin_memmove(phys_to_virt(to), phys_to_virt(m->start), m->end - m->start);
+		for (uint64_t p = m->start; p < m->start + pages * PAGE_SIZE; p += PAGE_SIZE)
+			if (p < lo || p >= hi)
+				frame_free(&hv_frames, p);
+		pr_info("dom0: module %u moved from %#llx to %#llx", i,
+			(unsigned long long)m->start, (unsigned long long)to);
+		m->end = to + (m->end - m->start);
+		m->start = to;
+	}
+}
+
+uint32_t dom0_load_kernel(struct boot_info *bi)
+{
+	const struct boot_module *k = &bi->mods[0];
+	struct pvh_image img;
+	char err[PVH_ERR_LEN];
+
+	if (pvh_parse(phys_to_virt(k->start), k->end - k->start, &img, err))
+		panic("%s", err);
+	if (!mb2_range_usable(bi, img.lo, img.hi - img.lo))
+		panic("dom0: kernel wants [%#llx-%#llx), which is not usable RAM",
+		      (unsigned long long)img.lo, (unsigned long long)img.hi);
+	claim_destination(img.lo, img.hi);
+	relocate_modules(bi, img.lo, img.hi);
+	for (unsigned i = 0; i < img.nsegs; i++) {
+		const struct pvh_seg *s = &img.segs[i];
+		uint8_t *dst = phys_to_virt(s->paddr);
+		__builtin_memcpy(dst, (const uint8_t *)phys_to_virt(k->start) + s->offset,
+				 s->filesz);
+		__builtin_memset(dst + s->filesz, 0, s->memsz - s->filesz);
+	}
+	dom0_own(img.lo, img.hi);
+	/* the image itself is no longer needed: its frames become free RAM for dom0 */
+	frames_free_contig(&hv_frames, k->start,
+			   ALIGN_UP(k->end - k->start, PAGE_SIZE) / PAGE_SIZE);
+	pr_info("dom0: kernel [%#llx-%#llx), PVH entry %#x", (unsigned long long)img.lo,
+		(unsigned long long)img.hi, img.entry);
+	return img.entry;
+}
+
+/*
+ * The hypervisor keeps `pool` bytes of the free frames, the highest ones; every other free
+ * frame, and all usable RAM below 1 MiB, becomes dom0's.
+ */
+void dom0_split_memory(const struct boot_info *bi, uint64_t pool)
+{
+	uint64_t keep = pool / PAGE_SIZE, kept = 0, f = hv_frames.nframes;
+
+	if (hv_frames.nfree < 2 * keep)
+		panic("dom0: %llu MiB free is too little to keep %llu MiB for the hypervisor",
+		      (unsigned long long)(hv_frames.nfree >> 8), (unsigned long long)(pool >> 20));
+	while (f-- > 0 && kept < keep)
+		kept += frame_is_free(&hv_frames, f * PAGE_SIZE);
+	for (uint64_t g = 0; g <= f; g++)
+		if (!frames_claim(&hv_frames, g * PAGE_SIZE, 1))
+			dom0_own(g * PAGE_SIZE, (g + 1) * PAGE_SIZE);
+	for (unsigned i = 0; i < bi->nmmap; i++)
+		if (bi->mmap[i].type == MEM_AVAILABLE && bi->mmap[i].base < MiB(1))
+			dom0_own(bi->mmap[i].base, MIN(bi->mmap[i].base + bi->mmap[i].len, MiB(1)));
+	pr_info("dom0: hypervisor keeps %llu MiB above %#llx; dom0 gets the rest",
+		(unsigned long long)(pool >> 20), (unsigned long long)((f + 1) * PAGE_SIZE));
+}
+
+static unsigned add_e820(struct hvm_memmap_entry *e, unsigned n, uint64_t a, uint64_t b,
+			 uint32_t type)
+{
+	if (a >= b)
+		return n;
+	if (n && e[n - 1].type == type && e[n - 1].addr + e[n - 1].size == a) {
+		e[n - 1].size += b - a;
+		return n;
+	}
+	if (n == E820_MAX)
+		panic("dom0: memory map needs more than %u entries", E820_MAX);
+	e[n] = (struct hvm_memmap_entry){a, b - a, type, 0};
+	return n + 1;
+}
+
+/* The loader's map, with usable RAM that is not dom0's turned into reserved. */
+static unsigned build_e820(const struct boot_info *bi, struct hvm_memmap_entry *e)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < bi->nmmap; i++) {
+		const struct mem_range *r = &bi->mmap[i];
+		uint64_t a = r->base, end = r->base + r->len;
+		if (r->type != MEM_AVAILABLE) {
+			n = add_e820(e, n, a, end, r->type);
+			continue;
+		}
+		while (a < end) {
+			uint64_t b = MIN(ALIGN_DOWN(a, PAGE_SIZE) + PAGE_SIZE, end);
+			n = add_e820(e, n, a, b,
+				     dom0_owns(a / PAGE_SIZE) ? MEM_AVAILABLE : MEM_RESERVED);
+			a = b;
+		}
+	}
+	return n;
+}
+
+struct bootinfo {
+	uint8_t rsdp[36] __aligned(16);
+	struct hvm_start_info si;
+	struct hvm_modlist_entry mod;
+	char cmdline[CMDLINE_MAX];
+	struct hvm_memmap_entry e820[E820_MAX];
+};
+
+_Static_assert(sizeof(struct bootinfo) <= BOOTINFO_PAGES * PAGE_SIZE, "boot info pages");
+
+/* Fills the boot information pages at pa (dom0's) once memory is split. */
+uint64_t dom0_build_bootinfo(const struct boot_info *bi, uint64_t pa)
+{
+	struct bootinfo *b = phys_to_virt(pa);
+	const void *log;
+
+	__builtin_memset(b, 0, sizeof(*b));
+	__builtin_memcpy(b->rsdp, bi->rsdp, bi->rsdp_len);
+	log_export(&log);
+	fmt_snprintf(b->cmdline, sizeof(b->cmdline),
+		     "%s hv.log=%#llx hv.image=%#llx-%#llx dom0cpus=%u", bi->mods[0].cmdline,
+		     (unsigned long long)image_to_phys(log), (unsigned long long)HV_LOAD_PHYS,
+		     (unsigned long long)image_to_phys(__image_end), ncpus_online);
+	b->si = (struct hvm_start_info){
+		.magic = HVM_START_MAGIC,
+		.version = 1,
+		.cmdline_paddr = pa + __builtin_offsetof(struct bootinfo, cmdline),
+		.rsdp_paddr = bi->rsdp_len ? pa + __builtin_offsetof(struct bootinfo, rsdp) : 0,
+		.memmap_paddr = pa + __builtin_offsetof(struct bootinfo, e820),
+	};
+	if (bi->nmods > 1) {
+		b->mod = (struct hvm_modlist_entry){bi->mods[1].start,
+						    bi->mods[1].end - bi->mods[1].start, 0, 0};
+		b->si.nr_modules = 1;
+		b->si.modlist_paddr = pa + __builtin_offsetof(struct bootinfo, mod);
+	}
+	b->si.memmap_entries = build_e820(bi, b->e820);
+	for (unsigned i = 0; i < b->si.memmap_entries; i++)
+		pr_debug("dom0:   e820 [%016llx-%016llx) type %u",
+			 (unsigned long long)b->e820[i].addr,
+			 (unsigned long long)(b->e820[i].addr + b->e820[i].size), b->e820[i].type);
+	return pa + __builtin_offsetof(struct bootinfo, si);
+}
+
+void dom0_must(int rc, const char *what)
+{
+	if (rc)
+		panic("dom0: %s failed (%d)", what, rc);
+}
+
+/*
+ * The invariant the design rests on: dom0 reaches its own frames (and the log) as themselves;
+ * every other frame of RAM shows only the scratch page.
+ */
+static void check_ept(const struct boot_info *bi, uint64_t log_pa, uint64_t log_len)
+{
+	for (uint64_t f = 0; f < d0.nframes; f++) {
+		uint64_t pa = f * PAGE_SIZE, hpa = 0;
+		bool self = dom0_owns(f) || (pa >= log_pa && pa < log_pa + log_len);
+		if (!self && !mb2_range_usable(bi, pa, PAGE_SIZE))
+			continue; /* not RAM: device memory passes through */
+		if (vm_gpa_to_hpa(d0.vm, pa, &hpa) || hpa != (self ? pa : d0.scratch))
+			panic("dom0: EPT maps GPA %#llx to %#llx", (unsigned long long)pa,
+			      (unsigned long long)hpa);
+	}
+}
+
+/*
+ * Identity mappings: the machine's address space uncached, then dom0's RAM and the ACPI
+ * ranges write-back; every frame the hypervisor kept shows the scratch page instead.
+ */
+void dom0_build_ept(const struct boot_info *bi)
+{
+	uint64_t top = GiB(64), log_pa, log_len;
+	const void *log;
+
+	for (unsigned i = 0; i < bi->nmmap; i++)
+		top = MAX(top, ALIGN_UP(bi->mmap[i].base + bi->mmap[i].len, GiB(1)));
+	dom0_must(vm_map_mmio(d0.vm, 0, 0, top, VM_RWX), "mapping the address space");
+	for (unsigned i = 0; i < bi->nmmap; i++) {
+		const struct mem_range *r = &bi->mmap[i];
+		uint64_t a = ALIGN_DOWN(r->base, PAGE_SIZE),
+			 end = ALIGN_UP(r->base + r->len, PAGE_SIZE);
+		if (r->type == MEM_ACPI_RECLAIM || r->type == MEM_ACPI_NVS)
+			dom0_must(vm_map(d0.vm, a, a, end - a, VM_RWX), "mapping ACPI memory");
+		if (r->type != MEM_AVAILABLE)
+			continue;
+		for (uint64_t p = a; p < end; p += PAGE_SIZE)
+			dom0_must(dom0_owns(p / PAGE_SIZE)
+					  ? vm_map(d0.vm, p, p, PAGE_SIZE, VM_RWX)
+					  : vm_map(d0.vm, p, d0.scratch, PAGE_SIZE, VM_R | VM_W),
+				  "mapping RAM");
+	}
+	log_len = log_export(&log);
+	log_pa = image_to_phys(log);
+	dom0_must(vm_map(d0.vm, log_pa, log_pa, log_len, VM_R), "exporting the log");
+	check_ept(bi, log_pa, log_len);
+	dom0_must(vm_map_mmio(d0.vm, d0.lapic, d0.lapic, PAGE_SIZE, VM_R),
+		  "mapping the local APIC");
+}
+
+bool dom0_owns_range(uint64_t pa, uint64_t len)
+{
+	if (!d0.owned || !len || pa + len < pa)
+		return false;
+	for (uint64_t f = pa / PAGE_SIZE; f <= (pa + len - 1) / PAGE_SIZE; f++)
+		if (!dom0_owns(f))
+			return false;
+	return true;
+}

@@ -1,0 +1,123 @@
+/*
+ * Device instances of dom0's VMs (KVM_CREATE_DEVICE and the attribute ioctls). A device lives
+ * as long as its VM, as in KVM; its handle is its index among the VM's devices.
+ */
+#include "../../compat/kvmabi/hv_devices.h"
+#include "../../compat/kvmabi/hvabi.h"
+#include "../devices/device.h"
+#include "../dom0/dom0.h"
+#include "../lib/errno.h"
+#include "../platform/frames.h"
+#include "hypercall.h"
+#include "../platform/mm.h"
+#include "../lib/spinlock.h"
+#include "../vmx/vm.h"
+
+struct dev_inst {
+	const struct dev_ops *ops; /* set last: a reader that sees it sees the rest */
+	void *state;
+	struct vm *vm;
+};
+
+static struct dev_inst devs[HV_MAX_VMS][HV_MAX_DEVICES];
+static spinlock_t devs_lock;
+
+static unsigned state_frames(const struct dev_ops *ops)
+{
+	return (unsigned)(ALIGN_UP(ops->size, PAGE_SIZE) / PAGE_SIZE);
+}
+
+/* (vm, type, test): the handle of a new device, or 0 for a test; -ENODEV, -EEXIST, -ENOSPC. */
+int64_t hc_dev_create(struct hc_ctx *c)
+{
+	const struct dev_ops *ops = c->arg[1] >> 32 ? NULL : dev_find_type((uint32_t)c->arg[1]);
+	struct dev_inst *d = devs[c->arg[0]];
+	int64_t rc = -ENOSPC;
+	uint64_t pa;
+
+	if (!ops)
+		return -ENODEV;
+	if (c->arg[2])
+		return 0; /* KVM_CREATE_DEVICE_TEST: the type exists, nothing is made */
+	pa = frames_alloc_contig(&hv_frames, state_frames(ops), 1);
+	if (!pa)
+		return -ENOMEM;
+	__builtin_memset(phys_to_virt(pa), 0, state_frames(ops) * PAGE_SIZE);
+	spin_lock(&devs_lock);
+	for (unsigned i = 0; i < HV_MAX_DEVICES && rc == -ENOSPC; i++)
+		if (d[i].ops == ops && ops->single)
+			rc = -EEXIST;
+	for (unsigned i = 0; i < HV_MAX_DEVICES && rc == -ENOSPC; i++)
+		if (!d[i].ops && !(rc = ops->create(phys_to_virt(pa), c->vm))) {
+			d[i] = (struct dev_inst){NULL, phys_to_virt(pa), c->vm};
+			__atomic_store_n(&d[i].ops, ops, __ATOMIC_RELEASE);
+			rc = i;
+		}
+	spin_unlock(&devs_lock);
+	if (rc < 0)
+		frames_free_contig(&hv_frames, pa, state_frames(ops));
+	return rc;
+}
+
+/* A value of HV_IRQ_GRP_STATE: `size` bytes at dom0's pa, copied once either way. */
+static int blob_attr(struct dev_inst *d, uint64_t op, uint64_t attr, uint64_t pa, size_t size)
+{
+	uint8_t buf[1024];
+	int rc;
+
+	if (op == HV_DEV_SET)
+		__builtin_memcpy(buf, phys_to_virt(pa), size);
+	rc = d->ops->blob(d->state, attr, buf, op == HV_DEV_SET);
+	if (!rc && op == HV_DEV_GET)
+		__builtin_memcpy(phys_to_virt(pa), buf, size);
+	return rc;
+}
+
+/*
+ * (vm, dev, op | group << 8, attr, buf): the value at buf in dom0's memory, a u64 or (for a
+ * type's HV_IRQ_GRP_STATE) a blob. HV_DEV_HAS answers the value's size in bytes.
+ */
+int64_t hc_dev_attr(struct hc_ctx *c)
+{
+	uint64_t dev = c->arg[1], op = c->arg[2] & 0xff, attr = c->arg[3], *val;
+	uint32_t group = (uint32_t)(c->arg[2] >> 8);
+	struct dev_inst *d;
+	size_t size;
+	uint64_t v;
+	int rc;
+
+	if (dev >= HV_MAX_DEVICES || (c->arg[2] >> 40) || op > HV_DEV_SET)
+		return -EINVAL;
+	d = &devs[c->arg[0]][dev];
+	if (!__atomic_load_n(&d->ops, __ATOMIC_ACQUIRE))
+		return -ENODEV;
+	size = group == HV_IRQ_GRP_STATE && d->ops->blob ? d->ops->blob_size : 8;
+	if (op == HV_DEV_HAS)
+		return (rc = d->ops->has_attr(d->state, group, attr)) ? rc : (int64_t)size;
+	if ((c->arg[4] & 7) || !dom0_owns_range(c->arg[4], size))
+		return -EFAULT;
+	if (size != 8)
+		return blob_attr(d, op, attr, c->arg[4], size);
+	val = phys_to_virt(c->arg[4]);
+	if (op == HV_DEV_SET)
+		return d->ops->set_attr(d->state, d->vm, group, attr, *(volatile uint64_t *)val);
+	rc = d->ops->get_attr(d->state, group, attr, &v);
+	if (!rc)
+		*val = v;
+	return rc;
+}
+
+/* The VM is going away (no hypercall uses it): its devices go first. */
+void hc_dev_destroy_all(uint64_t handle, struct vm *vm)
+{
+	struct dev_inst *d = devs[handle];
+
+	for (unsigned i = 0; i < HV_MAX_DEVICES; i++) {
+		if (!d[i].ops)
+			continue;
+		if (d[i].ops->destroy)
+			d[i].ops->destroy(d[i].state, vm);
+		frames_free_contig(&hv_frames, virt_to_phys(d[i].state), state_frames(d[i].ops));
+		d[i] = (struct dev_inst){0};
+	}
+}

@@ -1,0 +1,413 @@
+/*
+ * HC_VCPU_GET/SET: the vCPU state families, one table entry each (layouts in hvabi.h), and
+ * HC_SYS_INFO: the system-wide lists. dom0's buffer is checked here once for the whole call;
+ * what a setter checks it first copies out of dom0's reach.
+ */
+#include "../../compat/kvmabi/hvabi.h"
+#include "../dom0/dom0.h"
+#include "../lib/errno.h"
+#include "hypercall.h"
+#include "../platform/mm.h"
+#include "../platform/tsc.h"
+#include "../vmx/vm.h"
+
+struct msr_entry { /* struct kvm_msr_entry */
+	uint32_t index, reserved;
+	uint64_t data;
+};
+
+struct state_kind {
+	uint32_t elem, max; /* element size, and how many one call may carry */
+	int64_t (*get)(struct vcpu *v, void *buf, uint32_t n);
+	int64_t (*set)(struct vcpu *v, const void *buf, uint32_t n);
+};
+
+static int64_t get_cpuid(struct vcpu *v, void *buf, uint32_t n)
+{
+	return vcpu_get_cpuid(v, buf, n);
+}
+
+static int64_t set_cpuid(struct vcpu *v, const void *buf, uint32_t n)
+{
+	return vcpu_set_cpuid(v, buf, n);
+}
+
+/* KVM_GET/SET_MSRS: entries in order, stopping at the first the vCPU refuses. */
+static int64_t msrs(struct vcpu *v, struct msr_entry *e, uint32_t n, bool set)
+{
+	uint32_t i;
+
+	for (i = 0; i < n; i++) {
+		uint32_t index = e[i].index;
+		uint64_t val = e[i].data;
+		if (set ? !vcpu_set_msr(v, index, val) : !vcpu_get_msr(v, index, &val))
+			break;
+		e[i].data = val;
+	}
+	return i;
+}
+
+static int64_t get_msrs(struct vcpu *v, void *buf, uint32_t n)
+{
+	return msrs(v, buf, n, false);
+}
+
+static int64_t set_msrs(struct vcpu *v, const void *buf, uint32_t n)
+{
+	return msrs(v, (struct msr_entry *)buf, n, true); /* data is written back unchanged */
+}
+
+static int64_t get_xsave(struct vcpu *v, void *buf, uint32_t n)
+{
+	(void)n;
+	vcpu_get_xsave(v, buf);
+	return 1;
+}
+
+static int64_t set_xsave(struct vcpu *v, const void *buf, uint32_t n)
+{
+	(void)n;
+	return vcpu_set_xsave(v, buf);
+}
+
+static int64_t get_xcr0(struct vcpu *v, void *buf, uint32_t n)
+{
+	(void)n;
+	*(uint64_t *)buf = vcpu_get_xcr0(v);
+	return 1;
+}
+
+static int64_t set_xcr0(struct vcpu *v, const void *buf, uint32_t n)
+{
+	(void)n;
+	return vcpu_set_xcr0(v, *(const volatile uint64_t *)buf);
+}
+
+static int64_t get_events(struct vcpu *v, void *buf, uint32_t n)
+{
+	(void)n;
+	vcpu_get_events(v, buf);
+	return 1;
+}
+
+static int64_t set_events(struct vcpu *v, const void *buf, uint32_t n)
+{
+	struct hv_events e;
+
+	(void)n;
+	__builtin_memcpy(&e, buf, sizeof(e));
+	return vcpu_set_events(v, &e);
+}
+
+static int64_t get_debugregs(struct vcpu *v, void *buf, uint32_t n)
+{
+	(void)n;
+	vcpu_get_debugregs(v, buf);
+	return 1;
+}
+
+static int64_t set_debugregs(struct vcpu *v, const void *buf, uint32_t n)
+{
+	uint64_t dr[6];
+
+	(void)n;
+	__builtin_memcpy(dr, buf, sizeof(dr));
+	return vcpu_set_debugregs(v, dr);
+}
+
+/* KVM_INTERRUPT without an in-hypervisor irqchip: one vector waits at a time (-EEXIST). */
+static int64_t set_irq(struct vcpu *v, const void *buf, uint32_t n)
+{
+	uint32_t vector = *(const volatile uint32_t *)buf;
+
+	(void)n;
+	if (vector > 255)
+		return -EINVAL;
+	return vcpu_interrupt(v, (uint8_t)vector);
+}
+
+static int64_t set_nmi(struct vcpu *v, const void *buf, uint32_t n)
+{
+	(void)buf, (void)n;
+	vcpu_queue_nmi(v);
+	return 0;
+}
+
+static int64_t translate(struct vcpu *v, void *buf, uint32_t n)
+{
+	struct hv_translate t = {.linear_address =
+					 ((volatile struct hv_translate *)buf)->linear_address};
+
+	(void)n;
+	vcpu_translate(v, &t);
+	__builtin_memcpy(buf, &t, sizeof(t));
+	return 1;
+}
+
+static int64_t get_mp(struct vcpu *v, void *buf, uint32_t n)
+{
+	(void)n;
+	*(uint32_t *)buf = vcpu_mp_state(v);
+	return 1;
+}
+
+static int64_t set_mp(struct vcpu *v, const void *buf, uint32_t n)
+{
+	(void)n;
+	return vcpu_set_mp_state(v, *(const volatile uint32_t *)buf);
+}
+
+static int64_t get_lapic(struct vcpu *v, void *buf, uint32_t n)
+{
+	uint8_t page[1024];
+	int rc = vcpu_lapic_state(v, page, false);
+
+	(void)n;
+	if (!rc)
+		__builtin_memcpy(buf, page, sizeof(page));
+	return rc ? rc : 1;
+}
+
+static int64_t set_lapic(struct vcpu *v, const void *buf, uint32_t n)
+{
+	uint8_t page[1024];
+
+	(void)n;
+	__builtin_memcpy(page, buf, sizeof(page));
+	return vcpu_lapic_state(v, page, true);
+}
+
+static int64_t set_mce_cap(struct vcpu *v, const void *buf, uint32_t n)
+{
+	(void)n;
+	return vcpu_setup_mce(v, *(const volatile uint64_t *)buf);
+}
+
+static int64_t set_mce(struct vcpu *v, const void *buf, uint32_t n)
+{
+	(void)n;
+	return vcpu_set_mce(v, buf);
+}
+
+static int64_t set_vapic(struct vcpu *v, const void *buf, uint32_t n)
+{
+	(void)n;
+	return vcpu_set_vapic(v, *(const volatile uint64_t *)buf);
+}
+
+static int64_t set_pv_enforce(struct vcpu *v, const void *buf, uint32_t n)
+{
+	(void)n;
+	vcpu_pv_enforce(v, *(const volatile uint64_t *)buf != 0);
+	return 0;
+}
+
+static const struct state_kind kinds[HV_STATE_COUNT] = {
+	[HV_STATE_MP] = {4, 1, get_mp, set_mp},
+	[HV_STATE_LAPIC] = {1024, 1, get_lapic, set_lapic},
+	[HV_STATE_MCE_CAP] = {8, 1, NULL, set_mce_cap},
+	[HV_STATE_MCE] = {64, 1, NULL, set_mce},
+	[HV_STATE_VAPIC] = {8, 1, NULL, set_vapic},
+	[HV_STATE_PV_ENFORCE] = {8, 1, NULL, set_pv_enforce},
+	[HV_STATE_CPUID] = {sizeof(struct vm_cpuid_entry), VM_CPUID_MAX, get_cpuid, set_cpuid},
+	[HV_STATE_MSRS] = {sizeof(struct msr_entry), 1024, get_msrs, set_msrs},
+	[HV_STATE_XSAVE] = {4096, 1, get_xsave, set_xsave},
+	[HV_STATE_XCR0] = {8, 1, get_xcr0, set_xcr0},
+	[HV_STATE_EVENTS] = {sizeof(struct hv_events), 1, get_events, set_events},
+	[HV_STATE_DEBUGREGS] = {48, 1, get_debugregs, set_debugregs},
+	[HV_STATE_IRQ] = {4, 1, NULL, set_irq},
+	[HV_STATE_NMI] = {0, 0, NULL, set_nmi},
+	[HV_STATE_TRANSLATE] = {sizeof(struct hv_translate), 1, translate, NULL},
+};
+
+/* The kind in arg2 and dom0's buffer (arg3, arg4 elements), both checked. */
+static const struct state_kind *kind_of(struct hc_ctx *c, bool set, void **buf)
+{
+	const struct state_kind *k = c->arg[2] < HV_STATE_COUNT ? &kinds[c->arg[2]] : NULL;
+	uint64_t n = c->arg[4], len = k ? n * k->elem : 0;
+
+	if (!k || !(set ? k->set != NULL : k->get != NULL) || n > k->max ||
+	    (k->max == 1 && n != 1) || len > HV_STATE_MAX_BYTES)
+		return NULL;
+	if (len && ((c->arg[3] & 7) || !dom0_owns_range(c->arg[3], len)))
+		return NULL;
+	*buf = len ? phys_to_virt(c->arg[3]) : NULL;
+	return k;
+}
+
+int64_t hc_vcpu_get(struct hc_ctx *c)
+{
+	void *buf;
+	const struct state_kind *k = kind_of(c, false, &buf);
+
+	return k ? k->get(c->target, buf, (uint32_t)c->arg[4]) : -EINVAL;
+}
+
+int64_t hc_vcpu_set(struct hc_ctx *c)
+{
+	void *buf;
+	const struct state_kind *k = kind_of(c, true, &buf);
+
+	return k ? k->set(c->target, buf, (uint32_t)c->arg[4]) : -EINVAL;
+}
+
+/* HC_VCPU_STATS (vm, id, buf, count): not claimed, so it answers while the vCPU runs. */
+int64_t hc_vcpu_stats(struct hc_ctx *c)
+{
+	struct vcpu *v = c->arg[1] < VM_MAX_VCPUS ? vm_get_vcpu(c->vm, (unsigned)c->arg[1]) : NULL;
+	uint64_t s[HV_STAT_COUNT], n = MIN(c->arg[3], (uint64_t)HV_STAT_COUNT);
+
+	if (!v)
+		return -EINVAL;
+	if (n && ((c->arg[2] & 7) || !dom0_owns_range(c->arg[2], n * 8)))
+		return -EFAULT;
+	vcpu_get_stats(v, s);
+	__builtin_memcpy(n ? phys_to_virt(c->arg[2]) : s, s, n * 8);
+	return HV_STAT_COUNT;
+}
+
+/* HC_VCPU_DEBUG (vm, id, control, buf): KVM_SET_GUEST_DEBUG with DR0-7 at buf. */
+int64_t hc_vcpu_debug(struct hc_ctx *c)
+{
+	uint64_t dr[8];
+
+	if (c->arg[2] >> 32)
+		return -EINVAL;
+	if ((c->arg[3] & 7) || !dom0_owns_range(c->arg[3], sizeof(dr)))
+		return -EFAULT;
+	__builtin_memcpy(dr, phys_to_virt(c->arg[3]), sizeof(dr));
+	return vcpu_set_guest_debug(c->target, (uint32_t)c->arg[2], dr);
+}
+
+/* HC_IRQCHIP (vm, op, a, b, buf): the u64 or state at buf is dom0's, checked here. */
+int64_t hc_irqchip(struct hc_ctx *c)
+{
+	static const uint16_t buf_size[HV_IRQCHIP_OPS] = {
+		[HV_IRQCHIP_LINE] = 8,	[HV_IRQCHIP_MSI] = 8,	    [HV_IRQCHIP_GET] = 216,
+		[HV_IRQCHIP_SET] = 216, [HV_IRQCHIP_PIT_GET] = 112, [HV_IRQCHIP_PIT_SET] = 112,
+	};
+	uint64_t op = c->arg[1], a = c->arg[2], b = c->arg[3], pa = c->arg[4], wake = 0;
+	uint8_t state[216];
+	int64_t rc;
+
+	if (op >= HV_IRQCHIP_OPS)
+		return -EINVAL;
+	if (op == HV_IRQCHIP_ROUTING) /* a list: its own size */
+		return a > HV_MAX_ROUTES ? -EINVAL
+		       : a && ((pa & 7) || !dom0_owns_range(pa, a * sizeof(struct hv_irq_route)))
+			       ? -EFAULT
+			       : vm_irq_routing(c->vm, phys_to_virt(pa), (unsigned)a);
+	if (buf_size[op] && ((pa & 7) || !dom0_owns_range(pa, buf_size[op])))
+		return -EFAULT;
+	if (op == HV_IRQCHIP_SET || op == HV_IRQCHIP_PIT_SET)
+		__builtin_memcpy(state, phys_to_virt(pa), buf_size[op]);
+	switch (op) {
+	case HV_IRQCHIP_CREATE:
+		return vm_irqchip_create(c->vm);
+	case HV_IRQCHIP_SPLIT:
+		return vm_irqchip_split(c->vm, a);
+	case HV_IRQCHIP_PIT:
+		return vm_pit_create(c->vm);
+	case HV_IRQCHIP_BOOT_CPU:
+		return vm_set_boot_cpu(c->vm, a);
+	case HV_IRQCHIP_RESAMPLE:
+		return vm_irq_resample(c->vm, a, b != 0);
+	case HV_IRQCHIP_LINE:
+		rc = a > 0xffffffffULL ? -EINVAL : vm_irq_line(c->vm, (unsigned)a, b != 0, &wake);
+		break;
+	case HV_IRQCHIP_MSI:
+		rc = b >> 32 ? -EINVAL : vm_signal_msi(c->vm, a, (uint32_t)b, &wake);
+		break;
+	case HV_IRQCHIP_GET:
+	case HV_IRQCHIP_SET:
+		rc = a > 2 ? -EINVAL
+			   : vm_irqchip_state(c->vm, (unsigned)a, state, op == HV_IRQCHIP_SET);
+		break;
+	default:
+		rc = vm_pit_state(c->vm, state, op == HV_IRQCHIP_PIT_SET);
+	}
+	if (rc >= 0 && (op == HV_IRQCHIP_LINE || op == HV_IRQCHIP_MSI))
+		*(uint64_t *)phys_to_virt(pa) = wake;
+	if (rc >= 0 && (op == HV_IRQCHIP_GET || op == HV_IRQCHIP_PIT_GET))
+		__builtin_memcpy(phys_to_virt(pa), state, buf_size[op]);
+	return rc;
+}
+
+/* HC_VM_CLOCK (vm, set, ns, arg): KVM_SET_CLOCK (arg: the time of day), or KVM_GET_CLOCK's ns
+ * and host TSC at buf arg. */
+int64_t hc_vm_clock(struct hc_ctx *c)
+{
+	uint64_t *out, tsc;
+
+	if (c->arg[1]) {
+		vm_set_clock(c->vm, c->arg[2], c->arg[3]);
+		return 0;
+	}
+	if ((c->arg[3] & 7) || !dom0_owns_range(c->arg[3], 16))
+		return -EFAULT;
+	out = phys_to_virt(c->arg[3]);
+	tsc = rdtsc();
+	out[0] = vm_clock_ns(c->vm, tsc);
+	out[1] = tsc;
+	return 0;
+}
+
+/* HC_VM_MSR (vm, op, arg, buf): enum hv_msr_op */
+int64_t hc_vm_msr(struct hc_ctx *c)
+{
+	if (c->arg[1] == HV_MSR_EXITS)
+		return vm_msr_exits(c->vm, c->arg[2]);
+	if (c->arg[1] != HV_MSR_FILTER)
+		return -EINVAL;
+	if ((c->arg[3] & 7) || !dom0_owns_range(c->arg[3], sizeof(struct hv_msr_filter)))
+		return -EFAULT;
+	return vm_msr_filter(c->vm, phys_to_virt(c->arg[3]));
+}
+
+/* HC_VM_DIRTY (vm, op, gpa, npages, bitmap) */
+int64_t hc_vm_dirty(struct hc_ctx *c)
+{
+	uint64_t gpa = c->arg[2], n = c->arg[3], buf = c->arg[4], bytes = ALIGN_UP(n, 64) / 8;
+
+	switch (c->arg[1]) {
+	case HV_DIRTY_START:
+		return vm_dirty_start(c->vm, gpa, n);
+	case HV_DIRTY_STOP:
+		return vm_dirty_stop(c->vm, gpa);
+	case HV_DIRTY_FETCH:
+		if (n > (1ULL << 20))
+			return -EINVAL;
+		if ((buf & 7) || !dom0_owns_range(buf, bytes))
+			return -EFAULT;
+		return vm_dirty_fetch(c->vm, gpa, phys_to_virt(buf), bytes);
+	default:
+		return -EINVAL;
+	}
+}
+
+/* HC_SYS_INFO (kind, buf, count): the number of entries there are; the first count written. */
+int64_t hc_sys_info(struct hc_ctx *c)
+{
+	static const uint32_t elem[HV_INFO_COUNT] = {
+		[HV_INFO_CPUID] = sizeof(struct vm_cpuid_entry),
+		[HV_INFO_FEATURE_LIST] = 4,
+		[HV_INFO_FEATURE_MSRS] = sizeof(struct msr_entry),
+	};
+	uint64_t kind = c->arg[0], n = c->arg[2];
+	struct msr_entry *e;
+	void *buf;
+	uint32_t i;
+
+	if (!kind || kind >= HV_INFO_COUNT || n * elem[kind] > HV_STATE_MAX_BYTES)
+		return -EINVAL;
+	if (n && ((c->arg[1] & 7) || !dom0_owns_range(c->arg[1], n * elem[kind])))
+		return -EFAULT;
+	buf = n ? phys_to_virt(c->arg[1]) : NULL;
+	if (kind == HV_INFO_CPUID)
+		return vm_cpuid_supported(buf, (unsigned)n);
+	if (kind == HV_INFO_FEATURE_LIST)
+		return vm_feature_msr_list(buf, (unsigned)n);
+	for (i = 0, e = buf; i < n && vm_feature_msr(e[i].index, &e[i].data); i++)
+		;
+	return i;
+}

@@ -1,0 +1,359 @@
+/*
+ * dom0's control hypercalls for VMs: create and destroy them, map dom0's frames into them,
+ * create and run their vCPUs. Trusts nothing: handles, ids, sizes and every address dom0
+ * passes are checked, and dom0 can only hand over frames that are its own.
+ */
+#include "../../compat/kvmabi/hvabi.h"
+#include "../dom0/dom0.h"
+#include "../lib/errno.h"
+#include "hypercall.h"
+#include "../platform/mm.h"
+#include "../lib/spinlock.h"
+#include "../vmx/vm.h"
+#include "../platform/x86.h"
+
+_Static_assert(HV_EXIT_DEBUG == (int)VMEXIT_DEBUG && HV_EXIT_IOAPIC_EOI == (int)VMEXIT_IOAPIC_EOI,
+	       "exit kinds match the ABI");
+_Static_assert(HV_PROT_R == VM_R && HV_PROT_W == VM_W && HV_PROT_X == VM_X, "protections");
+
+static struct vm *vms[HV_MAX_VMS];
+static unsigned users[HV_MAX_VMS]; /* hypercalls using the VM now: it cannot be destroyed */
+static spinlock_t vms_lock;
+#define DYING (~0u) /* users[] of a handle whose VM is being destroyed */
+
+/*
+ * Resolves arg0 (VM handle) and, for HC_ON_VCPU, arg1 (vCPU id) into c->vm and c->target,
+ * claimed for the call: a vCPU serves one hypercall at a time, and a VM in use stays alive,
+ * whatever dom0 does on its other CPUs.
+ */
+int64_t hc_claim(struct hc_ctx *c, bool vcpu)
+{
+	uint64_t h = c->arg[0];
+	int64_t rc = 0;
+
+	spin_lock(&vms_lock);
+	c->vm = h < HV_MAX_VMS ? vms[h] : NULL;
+	c->target = NULL;
+	if (!c->vm)
+		rc = -EBADF;
+	else if (vcpu &&
+		 !(c->target = c->arg[1] < VM_MAX_VCPUS ? vm_get_vcpu(c->vm, (unsigned)c->arg[1])
+							: NULL))
+		rc = -EINVAL;
+	else if (vcpu && !vcpu_try_claim(c->target))
+		rc = -EBUSY;
+	if (rc)
+		c->vm = NULL, c->target = NULL;
+	else
+		users[h]++;
+	spin_unlock(&vms_lock);
+	return rc;
+}
+
+void hc_release(struct hc_ctx *c)
+{
+	if (!c->vm)
+		return;
+	spin_lock(&vms_lock);
+	users[c->arg[0]]--;
+	if (c->target)
+		vcpu_release(c->target);
+	spin_unlock(&vms_lock);
+}
+
+int64_t hc_vm_create(struct hc_ctx *c)
+{
+	struct vm *vm;
+	int64_t h = -ENOSPC;
+
+	vm = vm_create(VM_GUEST);
+	if (!vm)
+		return -ENOMEM;
+	vm_set_kvm_rules(vm, c->arg[0]);
+	spin_lock(&vms_lock);
+	for (unsigned i = 0; i < HV_MAX_VMS && h < 0; i++)
+		if (!vms[i] && !users[i]) {
+			vms[i] = vm;
+			h = i;
+		}
+	spin_unlock(&vms_lock);
+	if (h < 0)
+		vm_destroy(vm);
+	return h;
+}
+
+int64_t hc_free_frames(struct hc_ctx *c)
+{
+	(void)c;
+	return (int64_t)hv_frames.nfree;
+}
+
+int64_t hc_msr_list(struct hc_ctx *c)
+{
+	uint64_t max = c->arg[1];
+
+	if (max > PAGE_SIZE / 4)
+		return -EINVAL;
+	if (max && ((c->arg[0] & 3) || !dom0_owns_range(c->arg[0], max * 4)))
+		return -EFAULT;
+	return vm_msr_index_list(max ? phys_to_virt(c->arg[0]) : NULL, (unsigned)max);
+}
+
+/* Not claimed by the dispatcher: it must find the VM unused, then takes it out. */
+int64_t hc_vm_destroy(struct hc_ctx *c)
+{
+	uint64_t h = c->arg[0];
+	struct vm *vm = NULL;
+	int64_t rc = -EBADF;
+
+	spin_lock(&vms_lock);
+	if (h < HV_MAX_VMS && vms[h] && users[h])
+		rc = -EBUSY;
+	else if (h < HV_MAX_VMS && vms[h])
+		vm = vms[h], vms[h] = NULL, users[h] = DYING, rc = 0;
+	spin_unlock(&vms_lock);
+	if (!vm)
+		return rc;
+	hc_dev_destroy_all(h, vm);
+	vm_destroy(vm);
+	spin_lock(&vms_lock);
+	users[h] = 0; /* the handle may be given out again */
+	spin_unlock(&vms_lock);
+	return 0;
+}
+
+/* Maps the frames dom0 lists (page frame numbers, one page at most) at consecutive GPAs. */
+int64_t hc_vm_map(struct hc_ctx *c)
+{
+	struct vm *vm = c->vm;
+	uint64_t gpa = c->arg[1], list = c->arg[2], n = c->arg[3], prot = c->arg[4];
+	const uint64_t *pfn;
+
+	if (!n || n > HV_MAP_MAX_FRAMES || (gpa & 0xfff) || (list & 7) || !prot || prot > VM_RWX)
+		return -EINVAL;
+	if (!dom0_owns_range(list, n * 8))
+		return -EFAULT;
+	pfn = phys_to_virt(list);
+	for (uint64_t i = 0; i < n; i++)
+		if (pfn[i] >= (1ULL << 40) || !dom0_owns_range(pfn[i] << 12, PAGE_SIZE))
+			return -EFAULT;
+	for (uint64_t i = 0; i < n; i++) {
+		int rc = vm_map(vm, gpa + i * PAGE_SIZE, pfn[i] << 12, PAGE_SIZE, (unsigned)prot);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* After this returns, no CPU can reach the frames through the VM (they may be unpinned). */
+int64_t hc_vm_unmap(struct hc_ctx *c)
+{
+	struct vm *vm = c->vm;
+	uint64_t gpa = c->arg[1], n = c->arg[2];
+
+	if (!n || (gpa & 0xfff) || n > (1ULL << 36) || gpa + n * PAGE_SIZE < gpa)
+		return -EINVAL;
+	return vm_unmap(vm, gpa, n * PAGE_SIZE);
+}
+
+int64_t hc_vcpu_create(struct hc_ctx *c)
+{
+	static spinlock_t create_lock; /* one id, one vCPU, whatever dom0's CPUs race */
+	int64_t rc;
+
+	if (c->arg[1] >= VM_MAX_VCPUS)
+		return -EINVAL;
+	spin_lock(&create_lock);
+	if (vm_get_vcpu(c->vm, (unsigned)c->arg[1]))
+		rc = -EEXIST;
+	else
+		rc = vcpu_create(c->vm, (unsigned)c->arg[1]) ? 0 : -ENOMEM;
+	spin_unlock(&create_lock);
+	return rc;
+}
+
+static void to_abi(const struct vm_exit *x, struct hv_exit *e)
+{
+	*e = (struct hv_exit){.kind = x->kind,
+			      .reason = x->reason,
+			      .qual = x->qual,
+			      .rflags = x->rflags,
+			      .irq_ready = x->irq_ready,
+			      .wake = x->wake,
+			      .wake_tsc = x->wake_tsc,
+			      .resampled = x->resampled,
+			      .apic_base = x->apic_base,
+			      .cr8 = x->cr8};
+	if (x->kind == VMEXIT_IO) {
+		e->port = x->io.port;
+		e->size = x->io.size;
+		e->in = x->io.in;
+		e->string = x->io.string;
+		e->rep = x->io.rep;
+		e->count = x->io.count;
+		e->data = x->io.data;
+	} else if (x->kind == VMEXIT_IOAPIC_EOI) {
+		e->port = x->vector;
+	} else if (x->kind == VMEXIT_DEBUG) {
+		e->port = (uint16_t)x->dbg.exception;
+		e->data = x->dbg.dr6;
+		e->gpa = x->dbg.pc;
+		e->qual = x->dbg.dr7;
+	} else if (x->kind == VMEXIT_MSR) {
+		e->qual = x->msr.index;
+		e->write = x->msr.write;
+		e->data = x->msr.data;
+		e->size = (uint8_t)x->msr.reason;
+	} else if (x->kind == VMEXIT_MMIO) {
+		e->gpa = x->mem.gpa;
+		e->write = x->mem.write;
+		e->size = x->mem.len;
+		e->data = x->mem.data;
+		e->count = x->mem.insn_len; /* not decoded: its bytes at HV_IO_DATA */
+	}
+}
+
+/* The claimed vCPU and dom0's buffer of `len` bytes at arg2, checked. */
+static int target(struct hc_ctx *c, size_t len, struct vcpu **v, void **buf)
+{
+	*v = c->target;
+	if ((c->arg[2] & 7) || !dom0_owns_range(c->arg[2], len))
+		return -EFAULT;
+	*buf = phys_to_virt(c->arg[2]);
+	return 0;
+}
+
+/* Runs the vCPU on this CPU until an exit for dom0 (the VMCALL handler reloads dom0 after). */
+int64_t hc_vcpu_run(struct hc_ctx *c)
+{
+	struct vm_exit x = {.answer = c->arg[3], .msr_error = c->arg[4] & HV_RUN_MSR_ERROR};
+	struct vcpu *v;
+	void *out;
+	int rc = target(c, HV_IO_DATA + HV_IO_DATA_MAX, &v, &out);
+
+	if (rc)
+		return rc;
+	x.strdata = (uint8_t *)out + HV_IO_DATA;
+	if (c->arg[4] & ~(uint64_t)(HV_RUN_IRQ_WINDOW | HV_RUN_COMPLETE_ONLY | HV_RUN_MSR_ERROR))
+		return -EINVAL;
+	if (c->arg[4] & HV_RUN_COMPLETE_ONLY) {
+		vcpu_complete_io(v, &x);
+		return 0;
+	}
+	vcpu_request_irq_window(v, c->arg[4] & HV_RUN_IRQ_WINDOW);
+	rc = vcpu_run(v, &x);
+	if (!rc)
+		to_abi(&x, out);
+	return rc;
+}
+
+_Static_assert(sizeof(struct hv_regs) == sizeof(struct vcpu_regs), "same register order");
+
+int64_t hc_vcpu_get_regs(struct hc_ctx *c)
+{
+	struct vcpu *v;
+	void *buf;
+	int rc = target(c, sizeof(struct hv_regs), &v, &buf);
+
+	return rc ? rc : vcpu_get_regs(v, buf);
+}
+
+int64_t hc_vcpu_set_regs(struct hc_ctx *c)
+{
+	struct vcpu_regs r;
+	struct vcpu *v;
+	void *buf;
+	int rc = target(c, sizeof(struct hv_regs), &v, &buf);
+
+	if (rc)
+		return rc;
+	__builtin_memcpy(&r, buf, sizeof(r)); /* a copy: dom0 may change its page meanwhile */
+	return vcpu_set_regs(v, &r);
+}
+
+static void seg_out(struct hv_segment *o, const struct vm_segment *s)
+{
+	*o = (struct hv_segment){s->base, s->limit, s->selector, s->type, s->present, s->dpl,
+				 s->db,	  s->s,	    s->l,	 s->g,	  s->avl,     s->unusable,
+				 0};
+}
+
+static void seg_in(struct vm_segment *s, const struct hv_segment *o)
+{
+	*s = (struct vm_segment){o->base, o->limit, o->selector, o->type, o->present, o->dpl,
+				 o->db,	  o->s,	    o->l,	 o->g,	  o->avl,     o->unusable};
+}
+
+int64_t hc_vcpu_get_sregs(struct hc_ctx *c)
+{
+	struct vcpu_sregs s;
+	struct hv_sregs *o;
+	struct vcpu *v;
+	int rc = target(c, sizeof(*o), &v, (void **)&o);
+
+	if (rc || (rc = vcpu_get_sregs(v, &s)))
+		return rc;
+	__builtin_memset(o, 0, sizeof(*o));
+	seg_out(&o->cs, &s.cs), seg_out(&o->ds, &s.ds), seg_out(&o->es, &s.es);
+	seg_out(&o->fs, &s.fs), seg_out(&o->gs, &s.gs), seg_out(&o->ss, &s.ss);
+	seg_out(&o->tr, &s.tr), seg_out(&o->ldt, &s.ldt);
+	o->gdt = (struct hv_dtable){s.gdt.base, s.gdt.limit, {0}};
+	o->idt = (struct hv_dtable){s.idt.base, s.idt.limit, {0}};
+	o->cr0 = s.cr0, o->cr2 = s.cr2, o->cr3 = s.cr3, o->cr4 = s.cr4, o->cr8 = s.cr8;
+	o->efer = s.efer;
+	uint64_t base = 0;
+
+	vcpu_get_msr(v, MSR_APIC_BASE, &base);
+	o->apic_base = base;
+	if (vcpu_irq_queued(v)) { /* KVM reports the interrupt it will inject here */
+		struct hv_events e;
+		vcpu_get_events(v, &e);
+		o->interrupt_bitmap[e.irq_nr / 64] = 1ULL << (e.irq_nr % 64);
+	}
+	return 0;
+}
+
+/* As KVM: APIC base first (refused: nothing changes), then the registers, then a pending IRQ. */
+static int64_t set_sregs(struct vcpu *v, const struct vcpu_sregs *s, const struct hv_sregs *in)
+{
+	uint64_t old_base;
+	int rc;
+
+	vcpu_get_msr(v, MSR_APIC_BASE, &old_base);
+	if (!vcpu_set_msr(v, MSR_APIC_BASE, in->apic_base))
+		return -EINVAL;
+	rc = vcpu_set_sregs(v, s);
+	if (rc) {
+		vcpu_set_msr(v, MSR_APIC_BASE, old_base);
+		return rc;
+	}
+	for (unsigned i = 0; i < 256; i++)
+		if (in->interrupt_bitmap[i / 64] >> (i % 64) & 1) {
+			struct hv_events e;
+			vcpu_get_events(v, &e);
+			e.irq_injected = 1, e.irq_nr = (uint8_t)i;
+			return vcpu_set_events(v, &e);
+		}
+	return 0;
+}
+
+int64_t hc_vcpu_set_sregs(struct hc_ctx *c)
+{
+	struct vcpu_sregs s;
+	struct hv_sregs in;
+	struct vcpu *v;
+	void *buf;
+	int rc = target(c, sizeof(in), &v, &buf);
+
+	if (rc)
+		return rc;
+	__builtin_memcpy(&in, buf, sizeof(in));
+	seg_in(&s.cs, &in.cs), seg_in(&s.ds, &in.ds), seg_in(&s.es, &in.es);
+	seg_in(&s.fs, &in.fs), seg_in(&s.gs, &in.gs), seg_in(&s.ss, &in.ss);
+	seg_in(&s.tr, &in.tr), seg_in(&s.ldt, &in.ldt);
+	s.gdt = (struct vm_dtable){in.gdt.base, in.gdt.limit};
+	s.idt = (struct vm_dtable){in.idt.base, in.idt.limit};
+	s.cr0 = in.cr0, s.cr2 = in.cr2, s.cr3 = in.cr3, s.cr4 = in.cr4, s.cr8 = in.cr8;
+	s.efer = in.efer;
+	return set_sregs(v, &s, &in);
+}
