@@ -7,6 +7,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/processor.h>
 
 #include "hvk.h"
 
@@ -16,14 +17,22 @@ static bool logged(const struct hvk_slot *s)
 	return (s->flags & KVM_MEM_LOG_DIRTY_PAGES) && !(s->flags & KVM_MEM_READONLY);
 }
 
+/*
+ * The VM lets go of the slot's frames, then they are unpinned. An unmap the hypervisor refused
+ * would leave the VM reaching them: they stay pinned for good (leaked), never freed under it.
+ */
 static void slot_release(struct hvk_vm *vm, struct hvk_slot *s)
 {
+	long rc;
+
 	if (!s->pages)
 		return;
 	if (logged(s))
 		hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_STOP, s->gpa, 0, 0);
-	hv_call(HC_VM_UNMAP, vm->handle, s->gpa, s->npages, 0, 0);
-	unpin_user_pages(s->pages, s->npages);
+	rc = hv_call(HC_VM_UNMAP, vm->handle, s->gpa, s->npages, 0, 0);
+	if (!WARN(rc, "kvm_hv: unmap of %lu pages at GPA %#llx failed (%ld): pages leaked\n",
+		  s->npages, s->gpa, rc))
+		unpin_user_pages(s->pages, s->npages);
 	kvfree(s->pages);
 	memset(s, 0, sizeof(*s));
 }
@@ -149,6 +158,10 @@ long hvk_set_memory_region(struct hvk_vm *vm, void __user *argp)
 		return -EINVAL;
 	if (r.guest_phys_addr + r.memory_size < r.guest_phys_addr ||
 	    !access_ok((void __user *)(unsigned long)r.userspace_addr, r.memory_size))
+		return -EINVAL;
+	/* as KVM: a slot ends below the guest physical address width (and the EPT's 48 bits) */
+	if (r.memory_size &&
+	    (r.guest_phys_addr + r.memory_size - 1) >> min_t(unsigned int, boot_cpu_data.x86_phys_bits, 48))
 		return -EINVAL;
 	down_write(&vm->slots_lock);
 	rc = change_slot(vm, r.slot, &r);

@@ -3,6 +3,7 @@
  * boot information, and its EPT (identity, with the hypervisor's frames shown as a scratch page).
  */
 #include "dom0_priv.h"
+#include "../lib/errno.h"
 #include "../lib/log.h"
 #include "../platform/mm.h"
 #include "../lib/panic.h"
@@ -267,4 +268,20 @@ bool dom0_owns_range(uint64_t pa, uint64_t len)
 		if (!dom0_owns(f))
 			return false;
 	return true;
+}
+
+int dom0_copy_in(void *dst, uint64_t pa, uint64_t len)
+{
+	if (len && ((pa & 7) || !dom0_owns_range(pa, len)))
+		return -EFAULT;
+	__builtin_memcpy(dst, phys_to_virt(pa), len);
+	return 0;
+}
+
+int dom0_copy_out(uint64_t pa, const void *src, uint64_t len)
+{
+	if (len && ((pa & 7) || !dom0_owns_range(pa, len)))
+		return -EFAULT;
+	__builtin_memcpy(phys_to_virt(pa), src, len);
+	return 0;
 }

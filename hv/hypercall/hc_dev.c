@@ -63,13 +63,12 @@ int64_t hc_dev_create(struct hc_ctx *c)
 static int blob_attr(struct dev_inst *d, uint64_t op, uint64_t attr, uint64_t pa, size_t size)
 {
 	uint8_t buf[1024];
-	int rc;
+	int rc = size > sizeof(buf) ? -EINVAL : dom0_copy_in(buf, pa, size);
 
-	if (op == HV_DEV_SET)
-		__builtin_memcpy(buf, phys_to_virt(pa), size);
-	rc = d->ops->blob(d->state, attr, buf, op == HV_DEV_SET);
+	if (!rc)
+		rc = d->ops->blob(d->state, attr, buf, op == HV_DEV_SET);
 	if (!rc && op == HV_DEV_GET)
-		__builtin_memcpy(phys_to_virt(pa), buf, size);
+		rc = dom0_copy_out(pa, buf, size);
 	return rc;
 }
 
@@ -79,11 +78,10 @@ static int blob_attr(struct dev_inst *d, uint64_t op, uint64_t attr, uint64_t pa
  */
 int64_t hc_dev_attr(struct hc_ctx *c)
 {
-	uint64_t dev = c->arg[1], op = c->arg[2] & 0xff, attr = c->arg[3], *val;
+	uint64_t dev = c->arg[1], op = c->arg[2] & 0xff, attr = c->arg[3], v;
 	uint32_t group = (uint32_t)(c->arg[2] >> 8);
 	struct dev_inst *d;
 	size_t size;
-	uint64_t v;
 	int rc;
 
 	if (dev >= HV_MAX_DEVICES || (c->arg[2] >> 40) || op > HV_DEV_SET)
@@ -94,17 +92,14 @@ int64_t hc_dev_attr(struct hc_ctx *c)
 	size = group == HV_IRQ_GRP_STATE && d->ops->blob ? d->ops->blob_size : 8;
 	if (op == HV_DEV_HAS)
 		return (rc = d->ops->has_attr(d->state, group, attr)) ? rc : (int64_t)size;
-	if ((c->arg[4] & 7) || !dom0_owns_range(c->arg[4], size))
-		return -EFAULT;
 	if (size != 8)
 		return blob_attr(d, op, attr, c->arg[4], size);
-	val = phys_to_virt(c->arg[4]);
+	if ((rc = dom0_copy_in(&v, c->arg[4], 8)))
+		return rc;
 	if (op == HV_DEV_SET)
-		return d->ops->set_attr(d->state, d->vm, group, attr, *(volatile uint64_t *)val);
+		return d->ops->set_attr(d->state, d->vm, group, attr, v);
 	rc = d->ops->get_attr(d->state, group, attr, &v);
-	if (!rc)
-		*val = v;
-	return rc;
+	return rc ? rc : dom0_copy_out(c->arg[4], &v, 8);
 }
 
 /* The VM is going away (no hypercall uses it): its devices go first. */

@@ -80,7 +80,7 @@ static int64_t get_xcr0(struct vcpu *v, void *buf, uint32_t n)
 static int64_t set_xcr0(struct vcpu *v, const void *buf, uint32_t n)
 {
 	(void)n;
-	return vcpu_set_xcr0(v, *(const volatile uint64_t *)buf);
+	return vcpu_set_xcr0(v, *(const uint64_t *)buf);
 }
 
 static int64_t get_events(struct vcpu *v, void *buf, uint32_t n)
@@ -92,11 +92,8 @@ static int64_t get_events(struct vcpu *v, void *buf, uint32_t n)
 
 static int64_t set_events(struct vcpu *v, const void *buf, uint32_t n)
 {
-	struct hv_events e;
-
 	(void)n;
-	__builtin_memcpy(&e, buf, sizeof(e));
-	return vcpu_set_events(v, &e);
+	return vcpu_set_events(v, buf);
 }
 
 static int64_t get_debugregs(struct vcpu *v, void *buf, uint32_t n)
@@ -108,17 +105,14 @@ static int64_t get_debugregs(struct vcpu *v, void *buf, uint32_t n)
 
 static int64_t set_debugregs(struct vcpu *v, const void *buf, uint32_t n)
 {
-	uint64_t dr[6];
-
 	(void)n;
-	__builtin_memcpy(dr, buf, sizeof(dr));
-	return vcpu_set_debugregs(v, dr);
+	return vcpu_set_debugregs(v, buf);
 }
 
 /* KVM_INTERRUPT without an in-hypervisor irqchip: one vector waits at a time (-EEXIST). */
 static int64_t set_irq(struct vcpu *v, const void *buf, uint32_t n)
 {
-	uint32_t vector = *(const volatile uint32_t *)buf;
+	uint32_t vector = *(const uint32_t *)buf;
 
 	(void)n;
 	if (vector > 255)
@@ -135,12 +129,11 @@ static int64_t set_nmi(struct vcpu *v, const void *buf, uint32_t n)
 
 static int64_t translate(struct vcpu *v, void *buf, uint32_t n)
 {
-	struct hv_translate t = {.linear_address =
-					 ((volatile struct hv_translate *)buf)->linear_address};
+	struct hv_translate *t = buf;
 
 	(void)n;
-	vcpu_translate(v, &t);
-	__builtin_memcpy(buf, &t, sizeof(t));
+	*t = (struct hv_translate){.linear_address = t->linear_address};
+	vcpu_translate(v, t);
 	return 1;
 }
 
@@ -154,33 +147,27 @@ static int64_t get_mp(struct vcpu *v, void *buf, uint32_t n)
 static int64_t set_mp(struct vcpu *v, const void *buf, uint32_t n)
 {
 	(void)n;
-	return vcpu_set_mp_state(v, *(const volatile uint32_t *)buf);
+	return vcpu_set_mp_state(v, *(const uint32_t *)buf);
 }
 
 static int64_t get_lapic(struct vcpu *v, void *buf, uint32_t n)
 {
-	uint8_t page[1024];
-	int rc = vcpu_lapic_state(v, page, false);
+	int rc = vcpu_lapic_state(v, buf, false);
 
 	(void)n;
-	if (!rc)
-		__builtin_memcpy(buf, page, sizeof(page));
 	return rc ? rc : 1;
 }
 
 static int64_t set_lapic(struct vcpu *v, const void *buf, uint32_t n)
 {
-	uint8_t page[1024];
-
 	(void)n;
-	__builtin_memcpy(page, buf, sizeof(page));
-	return vcpu_lapic_state(v, page, true);
+	return vcpu_lapic_state(v, (void *)buf, true);
 }
 
 static int64_t set_mce_cap(struct vcpu *v, const void *buf, uint32_t n)
 {
 	(void)n;
-	return vcpu_setup_mce(v, *(const volatile uint64_t *)buf);
+	return vcpu_setup_mce(v, *(const uint64_t *)buf);
 }
 
 static int64_t set_mce(struct vcpu *v, const void *buf, uint32_t n)
@@ -192,13 +179,13 @@ static int64_t set_mce(struct vcpu *v, const void *buf, uint32_t n)
 static int64_t set_vapic(struct vcpu *v, const void *buf, uint32_t n)
 {
 	(void)n;
-	return vcpu_set_vapic(v, *(const volatile uint64_t *)buf);
+	return vcpu_set_vapic(v, *(const uint64_t *)buf);
 }
 
 static int64_t set_pv_enforce(struct vcpu *v, const void *buf, uint32_t n)
 {
 	(void)n;
-	vcpu_pv_enforce(v, *(const volatile uint64_t *)buf != 0);
+	vcpu_pv_enforce(v, *(const uint64_t *)buf != 0);
 	return 0;
 }
 
@@ -220,35 +207,41 @@ static const struct state_kind kinds[HV_STATE_COUNT] = {
 	[HV_STATE_TRANSLATE] = {sizeof(struct hv_translate), 1, translate, NULL},
 };
 
-/* The kind in arg2 and dom0's buffer (arg3, arg4 elements), both checked. */
-static const struct state_kind *kind_of(struct hc_ctx *c, bool set, void **buf)
+/*
+ * HC_VCPU_GET/SET (vm, id, kind, buf, n): the kind's count is bounded before it sizes anything;
+ * dom0's buffer is copied into the CPU's bounce buffer, the handler works on that copy, and a
+ * get's result is copied back.
+ */
+static int64_t vcpu_state(struct hc_ctx *c, bool set)
 {
 	const struct state_kind *k = c->arg[2] < HV_STATE_COUNT ? &kinds[c->arg[2]] : NULL;
-	uint64_t n = c->arg[4], len = k ? n * k->elem : 0;
+	uint64_t n = c->arg[4], len;
+	void *buf = hc_bounce();
+	int64_t rc;
 
-	if (!k || !(set ? k->set != NULL : k->get != NULL) || n > k->max ||
-	    (k->max == 1 && n != 1) || len > HV_STATE_MAX_BYTES)
-		return NULL;
-	if (len && ((c->arg[3] & 7) || !dom0_owns_range(c->arg[3], len)))
-		return NULL;
-	*buf = len ? phys_to_virt(c->arg[3]) : NULL;
-	return k;
+	if (!k || !(set ? k->set != NULL : k->get != NULL) || n > k->max || (k->max == 1 && n != 1))
+		return -EINVAL;
+	len = n * k->elem; /* at most 1024 * 4096: no overflow */
+	if (len > HV_STATE_MAX_BYTES)
+		return -EINVAL;
+	if (!buf)
+		return -ENOMEM;
+	if ((rc = dom0_copy_in(buf, c->arg[3], len)))
+		return rc;
+	rc = set ? k->set(c->target, buf, (uint32_t)n) : k->get(c->target, buf, (uint32_t)n);
+	if (rc >= 0 && !set && dom0_copy_out(c->arg[3], buf, len))
+		rc = -EFAULT;
+	return rc;
 }
 
 int64_t hc_vcpu_get(struct hc_ctx *c)
 {
-	void *buf;
-	const struct state_kind *k = kind_of(c, false, &buf);
-
-	return k ? k->get(c->target, buf, (uint32_t)c->arg[4]) : -EINVAL;
+	return vcpu_state(c, false);
 }
 
 int64_t hc_vcpu_set(struct hc_ctx *c)
 {
-	void *buf;
-	const struct state_kind *k = kind_of(c, true, &buf);
-
-	return k ? k->set(c->target, buf, (uint32_t)c->arg[4]) : -EINVAL;
+	return vcpu_state(c, true);
 }
 
 /* HC_VCPU_STATS (vm, id, buf, count): not claimed, so it answers while the vCPU runs. */
@@ -259,11 +252,8 @@ int64_t hc_vcpu_stats(struct hc_ctx *c)
 
 	if (!v)
 		return -EINVAL;
-	if (n && ((c->arg[2] & 7) || !dom0_owns_range(c->arg[2], n * 8)))
-		return -EFAULT;
 	vcpu_get_stats(v, s);
-	__builtin_memcpy(n ? phys_to_virt(c->arg[2]) : s, s, n * 8);
-	return HV_STAT_COUNT;
+	return dom0_copy_out(c->arg[2], s, n * 8) ?: HV_STAT_COUNT;
 }
 
 /* HC_VCPU_DEBUG (vm, id, control, buf): KVM_SET_GUEST_DEBUG with DR0-7 at buf. */
@@ -273,10 +263,23 @@ int64_t hc_vcpu_debug(struct hc_ctx *c)
 
 	if (c->arg[2] >> 32)
 		return -EINVAL;
-	if ((c->arg[3] & 7) || !dom0_owns_range(c->arg[3], sizeof(dr)))
-		return -EFAULT;
-	__builtin_memcpy(dr, phys_to_virt(c->arg[3]), sizeof(dr));
-	return vcpu_set_guest_debug(c->target, (uint32_t)c->arg[2], dr);
+	return dom0_copy_in(dr, c->arg[3], sizeof(dr))
+		       ?: vcpu_set_guest_debug(c->target, (uint32_t)c->arg[2], dr);
+}
+
+/* KVM_SET_GSI_ROUTING's list of n routes at dom0's pa, copied into the bounce buffer. */
+static int64_t hc_routing(struct hc_ctx *c, uint64_t n, uint64_t pa)
+{
+	void *t = hc_bounce();
+	int64_t rc;
+
+	_Static_assert(HV_MAX_ROUTES * sizeof(struct hv_irq_route) <= HV_STATE_MAX_BYTES, "fits");
+	if (n > HV_MAX_ROUTES)
+		return -EINVAL;
+	if (!t)
+		return -ENOMEM;
+	rc = dom0_copy_in(t, pa, n * sizeof(struct hv_irq_route));
+	return rc ?: vm_irq_routing(c->vm, t, (unsigned)n);
 }
 
 /* HC_IRQCHIP (vm, op, a, b, buf): the u64 or state at buf is dom0's, checked here. */
@@ -293,14 +296,9 @@ int64_t hc_irqchip(struct hc_ctx *c)
 	if (op >= HV_IRQCHIP_OPS)
 		return -EINVAL;
 	if (op == HV_IRQCHIP_ROUTING) /* a list: its own size */
-		return a > HV_MAX_ROUTES ? -EINVAL
-		       : a && ((pa & 7) || !dom0_owns_range(pa, a * sizeof(struct hv_irq_route)))
-			       ? -EFAULT
-			       : vm_irq_routing(c->vm, phys_to_virt(pa), (unsigned)a);
-	if (buf_size[op] && ((pa & 7) || !dom0_owns_range(pa, buf_size[op])))
-		return -EFAULT;
-	if (op == HV_IRQCHIP_SET || op == HV_IRQCHIP_PIT_SET)
-		__builtin_memcpy(state, phys_to_virt(pa), buf_size[op]);
+		return hc_routing(c, a, pa);
+	if ((rc = dom0_copy_in(state, pa, buf_size[op])))
+		return rc;
 	switch (op) {
 	case HV_IRQCHIP_CREATE:
 		return vm_irqchip_create(c->vm);
@@ -326,10 +324,12 @@ int64_t hc_irqchip(struct hc_ctx *c)
 	default:
 		rc = vm_pit_state(c->vm, state, op == HV_IRQCHIP_PIT_SET);
 	}
-	if (rc >= 0 && (op == HV_IRQCHIP_LINE || op == HV_IRQCHIP_MSI))
-		*(uint64_t *)phys_to_virt(pa) = wake;
-	if (rc >= 0 && (op == HV_IRQCHIP_GET || op == HV_IRQCHIP_PIT_GET))
-		__builtin_memcpy(phys_to_virt(pa), state, buf_size[op]);
+	if (rc >= 0 && (op == HV_IRQCHIP_LINE || op == HV_IRQCHIP_MSI) &&
+	    dom0_copy_out(pa, &wake, sizeof(wake)))
+		rc = -EFAULT;
+	else if (rc >= 0 && (op == HV_IRQCHIP_GET || op == HV_IRQCHIP_PIT_GET) &&
+		 dom0_copy_out(pa, state, buf_size[op]))
+		rc = -EFAULT;
 	return rc;
 }
 
@@ -337,19 +337,15 @@ int64_t hc_irqchip(struct hc_ctx *c)
  * and host TSC at buf arg. */
 int64_t hc_vm_clock(struct hc_ctx *c)
 {
-	uint64_t *out, tsc;
+	uint64_t out[2];
 
 	if (c->arg[1]) {
 		vm_set_clock(c->vm, c->arg[2], c->arg[3]);
 		return 0;
 	}
-	if ((c->arg[3] & 7) || !dom0_owns_range(c->arg[3], 16))
-		return -EFAULT;
-	out = phys_to_virt(c->arg[3]);
-	tsc = rdtsc();
-	out[0] = vm_clock_ns(c->vm, tsc);
-	out[1] = tsc;
-	return 0;
+	out[1] = rdtsc();
+	out[0] = vm_clock_ns(c->vm, out[1]);
+	return dom0_copy_out(c->arg[3], out, sizeof(out));
 }
 
 /* HC_VM_MSR (vm, op, arg, buf): enum hv_msr_op */
@@ -393,21 +389,23 @@ int64_t hc_sys_info(struct hc_ctx *c)
 		[HV_INFO_FEATURE_LIST] = 4,
 		[HV_INFO_FEATURE_MSRS] = sizeof(struct msr_entry),
 	};
-	uint64_t kind = c->arg[0], n = c->arg[2];
-	struct msr_entry *e;
-	void *buf;
-	uint32_t i;
+	uint64_t kind = c->arg[0], n = c->arg[2], len;
+	struct msr_entry *e = hc_bounce();
+	int64_t rc;
 
-	if (!kind || kind >= HV_INFO_COUNT || n * elem[kind] > HV_STATE_MAX_BYTES)
-		return -EINVAL;
-	if (n && ((c->arg[1] & 7) || !dom0_owns_range(c->arg[1], n * elem[kind])))
-		return -EFAULT;
-	buf = n ? phys_to_virt(c->arg[1]) : NULL;
+	if (!kind || kind >= HV_INFO_COUNT || n > HV_STATE_MAX_BYTES / elem[kind])
+		return -EINVAL; /* bounded before the multiply */
+	len = n * elem[kind];
+	if (!e)
+		return -ENOMEM;
+	if ((rc = dom0_copy_in(e, c->arg[1], len)))
+		return rc;
 	if (kind == HV_INFO_CPUID)
-		return vm_cpuid_supported(buf, (unsigned)n);
-	if (kind == HV_INFO_FEATURE_LIST)
-		return vm_feature_msr_list(buf, (unsigned)n);
-	for (i = 0, e = buf; i < n && vm_feature_msr(e[i].index, &e[i].data); i++)
-		;
-	return i;
+		rc = vm_cpuid_supported((struct vm_cpuid_entry *)e, (unsigned)n);
+	else if (kind == HV_INFO_FEATURE_LIST)
+		rc = vm_feature_msr_list((uint32_t *)e, (unsigned)n);
+	else
+		for (rc = 0; rc < (int64_t)n && vm_feature_msr(e[rc].index, &e[rc].data); rc++)
+			;
+	return dom0_copy_out(c->arg[1], e, len) ? -EFAULT : rc;
 }

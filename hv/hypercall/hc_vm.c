@@ -91,12 +91,15 @@ int64_t hc_free_frames(struct hc_ctx *c)
 int64_t hc_msr_list(struct hc_ctx *c)
 {
 	uint64_t max = c->arg[1];
+	uint32_t *list = hc_bounce();
+	int64_t n;
 
 	if (max > PAGE_SIZE / 4)
 		return -EINVAL;
-	if (max && ((c->arg[0] & 3) || !dom0_owns_range(c->arg[0], max * 4)))
-		return -EFAULT;
-	return vm_msr_index_list(max ? phys_to_virt(c->arg[0]) : NULL, (unsigned)max);
+	if (!list)
+		return -ENOMEM;
+	n = vm_msr_index_list(list, (unsigned)max);
+	return dom0_copy_out(c->arg[0], list, max * 4) ? -EFAULT : n;
 }
 
 /* Not claimed by the dispatcher: it must find the VM unused, then takes it out. */
@@ -122,54 +125,68 @@ int64_t hc_vm_destroy(struct hc_ctx *c)
 	return 0;
 }
 
-/* Maps the frames dom0 lists (page frame numbers, one page at most) at consecutive GPAs. */
-int64_t hc_vm_map(struct hc_ctx *c)
-{
-	struct vm *vm = c->vm;
-	uint64_t gpa = c->arg[1], list = c->arg[2], n = c->arg[3], prot = c->arg[4];
-	const uint64_t *pfn;
+#define MAP_CHUNK 64 /* frame numbers copied, checked and mapped at a time */
 
-	if (!n || n > HV_MAP_MAX_FRAMES || (gpa & 0xfff) || (list & 7) || !prot || prot > VM_RWX)
-		return -EINVAL;
-	if (!dom0_owns_range(list, n * 8))
-		return -EFAULT;
-	pfn = phys_to_virt(list);
-	for (uint64_t i = 0; i < n; i++)
+/* `k` frames of dom0's list at gpa: copied, the copy checked, then mapped (counted in *mapped). */
+static int map_chunk(struct vm *vm, uint64_t gpa, uint64_t list, uint64_t k, unsigned prot,
+		     uint64_t *mapped)
+{
+	uint64_t pfn[MAP_CHUNK];
+	int rc = dom0_copy_in(pfn, list, k * 8);
+
+	for (uint64_t i = 0; i < k && !rc; i++)
 		if (pfn[i] >= (1ULL << 40) || !dom0_owns_range(pfn[i] << 12, PAGE_SIZE))
-			return -EFAULT;
-	for (uint64_t i = 0; i < n; i++) {
-		int rc = vm_map(vm, gpa + i * PAGE_SIZE, pfn[i] << 12, PAGE_SIZE, (unsigned)prot);
-		if (rc)
-			return rc;
-	}
-	return 0;
+			rc = -EFAULT;
+	for (uint64_t i = 0; i < k && !rc; i++, (*mapped)++)
+		rc = vm_map(vm, gpa + i * PAGE_SIZE, pfn[i] << 12, PAGE_SIZE, prot);
+	return rc;
 }
 
-/* After this returns, no CPU can reach the frames through the VM (they may be unpinned). */
+/*
+ * Maps the frames dom0 lists (page frame numbers, one page at most) at consecutive GPAs, all or
+ * nothing: a failure unmaps what the call mapped (4K leaves: that cannot fail).
+ */
+int64_t hc_vm_map(struct hc_ctx *c)
+{
+	uint64_t gpa = c->arg[1], list = c->arg[2], n = c->arg[3], prot = c->arg[4], done = 0;
+	int rc = 0;
+
+	if (!n || n > HV_MAP_MAX_FRAMES || (gpa & 0xfff) || (list & 7) || !prot || prot > VM_RWX ||
+	    gpa >= VM_GPA_LIMIT || n > (VM_GPA_LIMIT - gpa) / PAGE_SIZE)
+		return -EINVAL;
+	for (uint64_t at = 0; at < n && !rc; at += MAP_CHUNK)
+		rc = map_chunk(c->vm, gpa + at * PAGE_SIZE, list + at * 8,
+			       MIN(n - at, (uint64_t)MAP_CHUNK), (unsigned)prot, &done);
+	if (rc && done)
+		vm_unmap(c->vm, gpa, done * PAGE_SIZE);
+	return rc;
+}
+
+/*
+ * After this returns, no CPU can reach the frames through the VM (they may be unpinned). It
+ * cannot fail for a range HC_VM_MAP mapped: 4K leaves, none at or above VM_GPA_LIMIT.
+ */
 int64_t hc_vm_unmap(struct hc_ctx *c)
 {
-	struct vm *vm = c->vm;
 	uint64_t gpa = c->arg[1], n = c->arg[2];
 
 	if (!n || (gpa & 0xfff) || n > (1ULL << 36) || gpa + n * PAGE_SIZE < gpa)
 		return -EINVAL;
-	return vm_unmap(vm, gpa, n * PAGE_SIZE);
+	if (gpa >= VM_GPA_LIMIT)
+		return 0; /* nothing is mapped there */
+	return vm_unmap(c->vm, gpa, MIN(n * PAGE_SIZE, VM_GPA_LIMIT - gpa));
 }
 
+/* vcpu_create() makes one vCPU per id, whatever dom0's CPUs race. */
 int64_t hc_vcpu_create(struct hc_ctx *c)
 {
-	static spinlock_t create_lock; /* one id, one vCPU, whatever dom0's CPUs race */
-	int64_t rc;
+	unsigned id = (unsigned)c->arg[1];
 
 	if (c->arg[1] >= VM_MAX_VCPUS)
 		return -EINVAL;
-	spin_lock(&create_lock);
-	if (vm_get_vcpu(c->vm, (unsigned)c->arg[1]))
-		rc = -EEXIST;
-	else
-		rc = vcpu_create(c->vm, (unsigned)c->arg[1]) ? 0 : -ENOMEM;
-	spin_unlock(&create_lock);
-	return rc;
+	if (vcpu_create(c->vm, id))
+		return 0;
+	return vm_get_vcpu(c->vm, id) ? -EEXIST : -ENOMEM;
 }
 
 static void to_abi(const struct vm_exit *x, struct hv_exit *e)
@@ -213,26 +230,21 @@ static void to_abi(const struct vm_exit *x, struct hv_exit *e)
 	}
 }
 
-/* The claimed vCPU and dom0's buffer of `len` bytes at arg2, checked. */
-static int target(struct hc_ctx *c, size_t len, struct vcpu **v, void **buf)
-{
-	*v = c->target;
-	if ((c->arg[2] & 7) || !dom0_owns_range(c->arg[2], len))
-		return -EFAULT;
-	*buf = phys_to_virt(c->arg[2]);
-	return 0;
-}
-
-/* Runs the vCPU on this CPU until an exit for dom0 (the VMCALL handler reloads dom0 after). */
+/*
+ * Runs the vCPU on this CPU until an exit for dom0 (the VMCALL handler reloads dom0 after). The
+ * one exception to copying: the exit page at arg2 is written in place, and a string IN's data
+ * there read once, straight into guest memory (nothing checks it, so nothing can change under it).
+ */
 int64_t hc_vcpu_run(struct hc_ctx *c)
 {
 	struct vm_exit x = {.answer = c->arg[3], .msr_error = c->arg[4] & HV_RUN_MSR_ERROR};
-	struct vcpu *v;
-	void *out;
-	int rc = target(c, HV_IO_DATA + HV_IO_DATA_MAX, &v, &out);
+	struct vcpu *v = c->target;
+	struct hv_exit *out;
+	int rc;
 
-	if (rc)
-		return rc;
+	if ((c->arg[2] & 7) || !dom0_owns_range(c->arg[2], HV_IO_DATA + HV_IO_DATA_MAX))
+		return -EFAULT;
+	out = phys_to_virt(c->arg[2]);
 	x.strdata = (uint8_t *)out + HV_IO_DATA;
 	if (c->arg[4] & ~(uint64_t)(HV_RUN_IRQ_WINDOW | HV_RUN_COMPLETE_ONLY | HV_RUN_MSR_ERROR))
 		return -EINVAL;
@@ -251,24 +263,18 @@ _Static_assert(sizeof(struct hv_regs) == sizeof(struct vcpu_regs), "same registe
 
 int64_t hc_vcpu_get_regs(struct hc_ctx *c)
 {
-	struct vcpu *v;
-	void *buf;
-	int rc = target(c, sizeof(struct hv_regs), &v, &buf);
+	struct vcpu_regs r;
+	int rc = vcpu_get_regs(c->target, &r);
 
-	return rc ? rc : vcpu_get_regs(v, buf);
+	return rc ? rc : dom0_copy_out(c->arg[2], &r, sizeof(r));
 }
 
 int64_t hc_vcpu_set_regs(struct hc_ctx *c)
 {
 	struct vcpu_regs r;
-	struct vcpu *v;
-	void *buf;
-	int rc = target(c, sizeof(struct hv_regs), &v, &buf);
+	int rc = dom0_copy_in(&r, c->arg[2], sizeof(r));
 
-	if (rc)
-		return rc;
-	__builtin_memcpy(&r, buf, sizeof(r)); /* a copy: dom0 may change its page meanwhile */
-	return vcpu_set_regs(v, &r);
+	return rc ? rc : vcpu_set_regs(c->target, &r);
 }
 
 static void seg_out(struct hv_segment *o, const struct vm_segment *s)
@@ -286,14 +292,13 @@ static void seg_in(struct vm_segment *s, const struct hv_segment *o)
 
 int64_t hc_vcpu_get_sregs(struct hc_ctx *c)
 {
+	struct vcpu *v = c->target;
+	struct hv_sregs out = {0}, *o = &out;
 	struct vcpu_sregs s;
-	struct hv_sregs *o;
-	struct vcpu *v;
-	int rc = target(c, sizeof(*o), &v, (void **)&o);
+	int rc = vcpu_get_sregs(v, &s);
 
-	if (rc || (rc = vcpu_get_sregs(v, &s)))
+	if (rc)
 		return rc;
-	__builtin_memset(o, 0, sizeof(*o));
 	seg_out(&o->cs, &s.cs), seg_out(&o->ds, &s.ds), seg_out(&o->es, &s.es);
 	seg_out(&o->fs, &s.fs), seg_out(&o->gs, &s.gs), seg_out(&o->ss, &s.ss);
 	seg_out(&o->tr, &s.tr), seg_out(&o->ldt, &s.ldt);
@@ -310,7 +315,7 @@ int64_t hc_vcpu_get_sregs(struct hc_ctx *c)
 		vcpu_get_events(v, &e);
 		o->interrupt_bitmap[e.irq_nr / 64] = 1ULL << (e.irq_nr % 64);
 	}
-	return 0;
+	return dom0_copy_out(c->arg[2], o, sizeof(*o));
 }
 
 /* As KVM: APIC base first (refused: nothing changes), then the registers, then a pending IRQ. */
@@ -341,13 +346,10 @@ int64_t hc_vcpu_set_sregs(struct hc_ctx *c)
 {
 	struct vcpu_sregs s;
 	struct hv_sregs in;
-	struct vcpu *v;
-	void *buf;
-	int rc = target(c, sizeof(in), &v, &buf);
+	int rc = dom0_copy_in(&in, c->arg[2], sizeof(in));
 
 	if (rc)
 		return rc;
-	__builtin_memcpy(&in, buf, sizeof(in));
 	seg_in(&s.cs, &in.cs), seg_in(&s.ds, &in.ds), seg_in(&s.es, &in.es);
 	seg_in(&s.fs, &in.fs), seg_in(&s.gs, &in.gs), seg_in(&s.ss, &in.ss);
 	seg_in(&s.tr, &in.tr), seg_in(&s.ldt, &in.ldt);
@@ -355,5 +357,5 @@ int64_t hc_vcpu_set_sregs(struct hc_ctx *c)
 	s.idt = (struct vm_dtable){in.idt.base, in.idt.limit};
 	s.cr0 = in.cr0, s.cr2 = in.cr2, s.cr3 = in.cr3, s.cr4 = in.cr4, s.cr8 = in.cr8;
 	s.efer = in.efer;
-	return set_sregs(v, &s, &in);
+	return set_sregs(c->target, &s, &in);
 }

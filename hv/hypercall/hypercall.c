@@ -2,6 +2,8 @@
 #include "hypercall.h"
 #include "../../compat/kvmabi/hvabi.h"
 #include "../lib/errno.h"
+#include "../platform/mm.h"
+#include "../platform/percpu.h"
 #include "../vmx/vm.h"
 
 enum hc_perm {
@@ -57,6 +59,18 @@ static const struct hypercall hypercalls[HC_COUNT] = {
 	[HC_DEV_CREATE] = {hc_dev_create, HC_DOM0, HC_ON_VM},
 	[HC_DEV_ATTR] = {hc_dev_attr, HC_DOM0, HC_ON_VM},
 };
+
+void *hc_bounce(void)
+{
+	static void *bounce[MAX_CPUS]; /* a hypercall runs to its end on the CPU that took it */
+	unsigned cpu = this_cpu()->index;
+	uint64_t pa;
+
+	if (!bounce[cpu] &&
+	    (pa = frames_alloc_contig(&hv_frames, HV_STATE_MAX_BYTES / PAGE_SIZE, 1)))
+		bounce[cpu] = phys_to_virt(pa);
+	return bounce[cpu];
+}
 
 int64_t hypercall_dispatch(const struct vmcall *call)
 {

@@ -15,6 +15,10 @@ struct hc_ctx {
 	struct vcpu *target; /* (arg0, arg1) resolved, for calls on a vCPU */
 };
 
+/* This CPU's buffer of HV_STATE_MAX_BYTES for what a call copies in from dom0 and out to it
+ * (dom0_copy_in/out), or NULL when memory is short. */
+void *hc_bounce(void);
+
 /* hc_vm.c: resolve and claim c->vm (and c->target), release after the call */
 int64_t hc_claim(struct hc_ctx *c, bool vcpu);
 void hc_release(struct hc_ctx *c);

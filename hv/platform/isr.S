@@ -80,6 +80,24 @@ isr_common:
 	add $16, %rsp
 	iretq
 
+/*
+ * bool wrmsr_safe(uint32_t msr, uint64_t v): 1, or 0 when the CPU refused the value with a #GP
+ * (trap_handler resumes at wrmsr_fault). For values that come from guests or dom0.
+ */
+	.global wrmsr_safe, wrmsr_insn, wrmsr_fault
+wrmsr_safe:
+	mov %edi, %ecx
+	mov %esi, %eax
+	mov %rsi, %rdx
+	shr $32, %rdx
+wrmsr_insn:
+	wrmsr
+	mov $1, %eax
+	ret
+wrmsr_fault:
+	xor %eax, %eax
+	ret
+
 /* Interrupt vectors 32-255: save the caller-saved registers and call irq_handler(vector). */
 	.balign 8
 	.balign 16

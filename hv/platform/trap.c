@@ -46,8 +46,14 @@ static void dump_regs(const struct trap_frame *f)
 		      (unsigned long long)f->ss, (unsigned long long)f->rflags);
 }
 
+extern const char wrmsr_insn[], wrmsr_fault[];
+
 void trap_handler(struct trap_frame *f)
 {
+	if (f->vector == 13 && f->rip == (uintptr_t)wrmsr_insn) {
+		f->rip = (uintptr_t)wrmsr_fault; /* wrmsr_safe: the value was refused */
+		return;
+	}
 	const char *name =
 		f->vector < 32 && exc_names[f->vector] ? exc_names[f->vector] : "reserved";
 

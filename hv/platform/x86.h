@@ -52,6 +52,10 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 	__asm__ volatile("wrmsr" : : "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
 }
 
+/* WRMSR of a value from a guest or dom0: false where the CPU refused it (#GP), as KVM's
+ * wrmsr_safe. In isr.S, its #GP caught by trap_handler. */
+bool wrmsr_safe(uint32_t msr, uint64_t v);
+
 struct cpuid_regs {
 	uint32_t eax, ebx, ecx, edx;
 };

@@ -38,22 +38,22 @@ int vm_dirty_start(struct vm *vm, uint64_t gpa, uint64_t npages)
 		return -ENOMEM;
 	__builtin_memset(phys_to_virt(pa), 0, n * PAGE_SIZE);
 	spin_lock(&vm->lock);
-	for (unsigned i = 0; i < VM_MAX_DIRTY && !d; i++)
+	for (unsigned i = 0; i < VM_MAX_DIRTY; i++) /* every range for overlaps, the first free */
 		if (vm->dirty[i].bits && gpa < vm->dirty[i].gpa + vm->dirty[i].npages * PAGE_SIZE &&
 		    vm->dirty[i].gpa < gpa + npages * PAGE_SIZE)
 			rc = -EEXIST;
-		else if (!vm->dirty[i].bits)
+		else if (!vm->dirty[i].bits && !d)
 			d = &vm->dirty[i];
-	if (!rc && d) {
+	if (!rc && !d)
+		rc = -ENOSPC;
+	if (!rc && (rc = ept_protect(&vm->ept, gpa, npages * PAGE_SIZE, EPT_R | EPT_X)))
+		ept_protect(&vm->ept, gpa, npages * PAGE_SIZE, EPT_RWX); /* as mapped again */
+	if (!rc)
 		*d = (struct dirty_range){gpa, npages, phys_to_virt(pa)};
-		rc = ept_protect(&vm->ept, gpa, npages * PAGE_SIZE, EPT_R | EPT_X);
-		vm->ept_gen++;
-	}
+	vm->ept_gen++;
 	spin_unlock(&vm->lock);
-	if (!d || rc == -EEXIST) {
+	if (rc) /* nothing stays registered */
 		frames_free_contig(&hv_frames, pa, n);
-		return d ? rc : -ENOSPC;
-	}
 	return rc;
 }
 
@@ -97,7 +97,10 @@ int vm_dirty_fetch(struct vm *vm, uint64_t gpa, uint64_t *out, uint64_t bytes)
 	return rc;
 }
 
-/* A write the EPT refused: true when it was to a logged page, which is now writable. */
+/*
+ * A write the EPT refused: true when it was to a logged page, which is now writable. A page
+ * mapped read-only stays so (ept_protect gives no more than the map did): not a logged write.
+ */
 bool dirty_write_fault(struct vm *vm, uint64_t gpa)
 {
 	struct dirty_range *d;
@@ -106,10 +109,11 @@ bool dirty_write_fault(struct vm *vm, uint64_t gpa)
 
 	spin_lock(&vm->lock);
 	d = find(vm, gpa, true);
-	if (d && !ept_translate(&vm->ept, gpa, &leaf)) {
+	if (d && !ept_protect(&vm->ept, gpa & ~0xfffULL, PAGE_SIZE, EPT_RWX) &&
+	    !ept_translate(&vm->ept, gpa, &leaf) && (leaf.prot & EPT_W)) {
 		uint64_t page = (gpa - d->gpa) / PAGE_SIZE;
 		d->bits[page / 64] |= 1ULL << (page % 64);
-		logged = !ept_protect(&vm->ept, gpa & ~0xfffULL, PAGE_SIZE, EPT_RWX);
+		logged = true;
 	}
 	spin_unlock(&vm->lock);
 	return logged;

@@ -7,6 +7,7 @@
 #define EPTE_MT_SHIFT 3
 #define EPTE_ADDR     0x000FFFFFFFFFF000ULL
 #define EPTE_PROT     7ULL
+#define EPTE_MAPPED   52 /* software bits 54:52: the permissions the leaf was mapped with */
 
 static uint64_t level_size(unsigned level)
 {
@@ -26,7 +27,7 @@ static uint64_t *table(const struct ept *e, uint64_t pa)
 static uint64_t leaf_entry(uint64_t hpa, unsigned prot, unsigned mt, unsigned level)
 {
 	return hpa | (prot & EPTE_PROT) | ((uint64_t)mt << EPTE_MT_SHIFT) | EPTE_IPAT |
-	       (level > 1 ? EPTE_LEAF : 0);
+	       (level > 1 ? EPTE_LEAF : 0) | (uint64_t)(prot & EPTE_PROT) << EPTE_MAPPED;
 }
 
 static bool is_leaf(uint64_t pte, unsigned level)
@@ -194,10 +195,11 @@ static void clear_leaf(uint64_t *pte, unsigned arg)
 	*pte = 0;
 }
 
+/* Never more than the leaf was mapped with: a write-protect undone keeps read-only pages so. */
 static void set_prot(uint64_t *pte, unsigned prot)
 {
 	if (prot & EPT_R)
-		*pte = (*pte & ~EPTE_PROT) | prot;
+		*pte = (*pte & ~EPTE_PROT) | (prot & *pte >> EPTE_MAPPED & EPTE_PROT);
 	else
 		*pte = 0; /* no access at all: not present */
 }

@@ -47,7 +47,8 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned p
 	    unsigned memtype);
 /* Removes mappings in the range (splitting large pages at its edges). 0, -EINVAL or -ENOMEM. */
 int ept_unmap(struct ept *e, uint64_t gpa, uint64_t size);
-/* Changes permissions of the present mappings in the range (0 unmaps). 0, -EINVAL or -ENOMEM. */
+/* Changes permissions of the present mappings in the range (0 unmaps), never beyond those each
+ * was mapped with. 0, -EINVAL or -ENOMEM. */
 int ept_protect(struct ept *e, uint64_t gpa, uint64_t size, unsigned prot);
 /* Walks the tables for gpa. Returns 0 with *leaf filled, or -ENOENT. */
 int ept_translate(const struct ept *e, uint64_t gpa, struct ept_leaf *leaf);

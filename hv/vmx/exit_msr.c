@@ -126,6 +126,12 @@ static bool apic_base_ok(struct vcpu *v, uint64_t val)
 	return !(val & ~0x000ffffffffff900ULL); /* BSP, enable, base (no x2APIC offered) */
 }
 
+static bool sfmask_ok(struct vcpu *v, uint64_t val)
+{
+	(void)v;
+	return !(val >> 32); /* bits 63:32 reserved (SDM vol. 3 "SYSCALL and SYSRET") */
+}
+
 #define VCPU_FIELD(f) ((uint32_t) __builtin_offsetof(struct vcpu, f))
 
 static const struct msr_desc msrs[] = {
@@ -145,7 +151,7 @@ static const struct msr_desc msrs[] = {
 	{MSR_STAR, IN_VCPU, VCPU_FIELD(msrs.val[MSR_IDX_STAR]), NULL},
 	{MSR_LSTAR, IN_VCPU, VCPU_FIELD(msrs.val[MSR_IDX_LSTAR]), canonical},
 	{MSR_CSTAR, IN_VCPU, VCPU_FIELD(msrs.val[MSR_IDX_CSTAR]), canonical},
-	{MSR_SFMASK, IN_VCPU, VCPU_FIELD(msrs.val[MSR_IDX_SFMASK]), NULL},
+	{MSR_SFMASK, IN_VCPU, VCPU_FIELD(msrs.val[MSR_IDX_SFMASK]), sfmask_ok},
 	{MSR_FS_BASE, IN_VMCS, VMCS_SEG_BASE(4), canonical},
 	{MSR_GS_BASE, IN_VMCS, VMCS_SEG_BASE(5), canonical},
 	{MSR_KERNEL_GS_BASE, IN_VCPU, VCPU_FIELD(msrs.val[MSR_IDX_KGSBASE]), canonical},
@@ -237,6 +243,21 @@ static void write_special(struct vcpu *v, uint32_t msr, uint64_t val, bool host)
 	(void)v; /* MTRRcap is read-only: caught by the caller; TSC_DEADLINE's writes dropped */
 }
 
+/*
+ * A syscall MSR's value as the CPU takes it (KVM's wrmsr_safe): live when the guest's are
+ * loaded, else tried and put back. What the CPU refuses is the guest's #GP or the host's error,
+ * never a #GP in root mode when guest_msrs_load() loads it later.
+ */
+static bool cpu_takes(struct vcpu *v, uint32_t msr, uint64_t val)
+{
+	uint64_t old = rdmsr(msr);
+	bool ok = wrmsr_safe(msr, val);
+
+	if (!ok || !v->msrs.loaded)
+		wrmsr(msr, old);
+	return ok;
+}
+
 /* Reads an MSR as the guest would (VMCS loaded); false where the CPU would raise #GP. */
 bool vcpu_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 {
@@ -268,7 +289,7 @@ bool vcpu_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, bool host)
 		return ok;
 	if (msr == MSR_MTRR_CAP) /* read-only: a restore may write back what it read */
 		return host && val == read_special(v, msr);
-	if (!d || (d->valid && !d->valid(v, val)))
+	if (!d || (d->valid && !d->valid(v, val)) || (is_swapped(d) && !cpu_takes(v, msr, val)))
 		return false;
 	if (d->loc == IN_VMCS)
 		vmwrite(d->field, val);
@@ -276,9 +297,7 @@ bool vcpu_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, bool host)
 		*vcpu_slot(v, d) = val;
 	else
 		write_special(v, msr, val, host);
-	if (is_swapped(d) && v->msrs.loaded)
-		wrmsr(msr, val);
-	else if (is_swapped(d) && !host)
+	if (is_swapped(d) && !v->msrs.loaded && !host)
 		guest_msrs_load(v); /* from now on they are switched around this guest's runs */
 	return true;
 }

@@ -368,27 +368,19 @@ static int chip_create(struct vm *vm, bool split, uint32_t ioapic_pins)
 	return rc;
 }
 
-/* KVM_CREATE_IRQCHIP; -EBUSY where a split irqchip left PIC and IOAPIC to user space. */
-int vm_irqchip_create(struct vm *vm)
+/* KVM_CREATE_IRQCHIP (split false) or KVM_CAP_SPLIT_IRQCHIP, KVM's checks in KVM's order. */
+static int irqchip_create(struct vm *vm, bool split, uint64_t ioapic_pins)
 {
-	if (vm->irqchip)
-		return vm->irqchip->split ? -EBUSY : -EEXIST;
-	if (vm->nvcpus)
-		return -EINVAL; /* as KVM: before the first vCPU */
-	return chip_create(vm, false, 0);
-}
-
-/* KVM_CAP_SPLIT_IRQCHIP with the number of user space's IOAPIC pins (KVM's checks, in order). */
-int vm_irqchip_split(struct vm *vm, uint64_t ioapic_pins)
-{
-	if (ioapic_pins > 4096) /* KVM_MAX_IRQ_ROUTES */
+	if (split && ioapic_pins > 4096) /* KVM_MAX_IRQ_ROUTES */
 		return -EINVAL;
+	if (vm->irqchip && !split)
+		return vm->irqchip->split ? -EBUSY : -EEXIST;
 	if (vm->irqchip || vm->nvcpus)
-		return -EEXIST;
-	return chip_create(vm, true, (uint32_t)ioapic_pins);
+		return split ? -EEXIST : -EINVAL; /* before the first vCPU */
+	return chip_create(vm, split, (uint32_t)ioapic_pins);
 }
 
-int vm_pit_create(struct vm *vm)
+static int pit_create(struct vm *vm)
 {
 	struct irqchip *c = chip_of(vm);
 	int rc;
@@ -404,6 +396,37 @@ int vm_pit_create(struct vm *vm)
 	if (!rc)
 		rc = vm_add_pio_hook(vm, &(struct io_hook){0x61, 1, chip_pio, c});
 	c->has_pit = !rc;
+	return rc;
+}
+
+/* One creation at a time per VM (dom0's CPUs may race): split is KVM_CAP_SPLIT_IRQCHIP. */
+int vm_irqchip_create(struct vm *vm)
+{
+	int rc;
+
+	spin_lock(&vm->create_lock);
+	rc = irqchip_create(vm, false, 0);
+	spin_unlock(&vm->create_lock);
+	return rc;
+}
+
+int vm_irqchip_split(struct vm *vm, uint64_t ioapic_pins)
+{
+	int rc;
+
+	spin_lock(&vm->create_lock);
+	rc = irqchip_create(vm, true, ioapic_pins);
+	spin_unlock(&vm->create_lock);
+	return rc;
+}
+
+int vm_pit_create(struct vm *vm)
+{
+	int rc;
+
+	spin_lock(&vm->create_lock);
+	rc = pit_create(vm);
+	spin_unlock(&vm->create_lock);
 	return rc;
 }
 

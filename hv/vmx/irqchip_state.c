@@ -117,10 +117,15 @@ void vcpu_set_cr8(struct vcpu *v, uint64_t cr8)
 /* KVM_SET_BOOT_CPU_ID: which vCPU is the BSP; only before the first vCPU, as in KVM. */
 int vm_set_boot_cpu(struct vm *vm, uint64_t id)
 {
+	int rc = 0;
+
+	spin_lock(&vm->create_lock);
 	if (vm->nvcpus)
-		return -EBUSY;
-	if (id >= VM_MAX_VCPUS)
-		return -EINVAL;
-	vm->bsp_id = (unsigned)id;
-	return 0;
+		rc = -EBUSY;
+	else if (id >= VM_MAX_VCPUS)
+		rc = -EINVAL;
+	else
+		vm->bsp_id = (unsigned)id;
+	spin_unlock(&vm->create_lock);
+	return rc;
 }

@@ -52,13 +52,11 @@ void vcpu_put(struct vcpu *v)
 	v->launched = false;
 }
 
-struct vcpu *vcpu_create(struct vm *vm, unsigned id)
+static struct vcpu *vcpu_new(struct vm *vm, unsigned id)
 {
 	uint64_t pa;
 	struct vcpu *v;
 
-	if (id >= VM_MAX_VCPUS || vm->vcpus[id])
-		return NULL;
 	pa = frames_alloc_contig(&hv_frames, VCPU_PAGES, 1);
 	if (!pa)
 		return NULL;
@@ -85,6 +83,17 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
 	vm->nvcpus++;
 	v->loads = 1; /* vmcs_init made it current */
 	vcpu_put(v);
+	return v;
+}
+
+struct vcpu *vcpu_create(struct vm *vm, unsigned id)
+{
+	struct vcpu *v = NULL;
+
+	spin_lock(&vm->create_lock);
+	if (id < VM_MAX_VCPUS && !vm->vcpus[id])
+		v = vcpu_new(vm, id);
+	spin_unlock(&vm->create_lock);
 	return v;
 }
 

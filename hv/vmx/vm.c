@@ -216,6 +216,8 @@ int vm_map_mmio(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsign
 	return map_typed(vm, gpa, hpa, size, prot, EPT_MT_UC);
 }
 
+_Static_assert(VM_GPA_LIMIT == EPT_GPA_LIMIT, "one limit");
+
 int vm_unmap(struct vm *vm, uint64_t gpa, uint64_t size)
 {
 	int rc;

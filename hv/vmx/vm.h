@@ -14,6 +14,7 @@
 #define VM_W	     2u
 #define VM_X	     4u
 #define VM_RWX	     7u
+#define VM_GPA_LIMIT (1ULL << 48) /* what a VM can map (4-level EPT) */
 
 struct vm;
 struct vcpu;

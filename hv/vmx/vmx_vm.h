@@ -58,6 +58,8 @@ struct vm {
 	uint64_t msr_bitmap;
 	volatile uint64_t ept_gen; /* bumped when mappings shrink: vCPUs flush before entry */
 	spinlock_t lock;
+	spinlock_t create_lock; /* vCPUs, irqchip, PIT, boot CPU: made one at a time, whatever dom0
+				   does */
 	struct vcpu *vcpus[VM_MAX_VCPUS];
 	unsigned nvcpus;
 	unsigned bsp_id;      /* KVM_SET_BOOT_CPU_ID's, before any vCPU; 0 by default */

@@ -105,6 +105,93 @@ static int exercise(struct page *ram, struct page *list, struct page *ex)
 	return fails;
 }
 
+/* A map across 2^48 maps nothing, and the unmap of that range succeeds (issue 14, finding 1). */
+static int map_edge(struct page *list)
+{
+	const unsigned long top = (1ULL << 48) - PAGE_SIZE;
+	long vm = hv_call(HC_VM_CREATE, 0, 0, 0, 0, 0);
+	int fails = 0;
+
+	fails += check("edge: map across 2^48",
+		       hv_call(HC_VM_MAP, vm, top, page_to_phys(list), 2, 7), -EINVAL);
+	fails += check("edge: unmap across 2^48", hv_call(HC_VM_UNMAP, vm, top, 2, 0, 0), 0);
+	fails += check("edge: destroy", hv_call(HC_VM_DESTROY, vm, 0, 0, 0, 0), 0);
+	return fails;
+}
+
+/* A list whose 65th frame is refused after the first chunk was mapped: all of it undone. */
+static int map_all_or_nothing(struct page *ram, struct page *list, struct page *ex)
+{
+	static const u8 code[] = {0xb0, 0x42, 0xe6, 0x10, 0xf4}; /* mov $0x42,%al; out; hlt */
+	struct hv_exit *e = page_address(ex);
+	u64 *pfn = page_address(list);
+	long vm = hv_call(HC_VM_CREATE, 0, 0, 0, 0, 0);
+	int fails = 0, i;
+
+	memcpy(page_address(ram) + 0xff0, code, sizeof(code));
+	for (i = 0; i < 64; i++)
+		pfn[i] = page_to_pfn(ram);
+	pfn[64] = 0x200; /* the hypervisor's first image page */
+	fails += check("all or nothing: map",
+		       hv_call(HC_VM_MAP, vm, 0xfffff000, page_to_phys(list), 65, 7), -EFAULT);
+	fails += check("all or nothing: vcpu", hv_call(HC_VCPU_CREATE, vm, 0, 0, 0, 0), 0);
+	fails += check("all or nothing: run", run(vm, e, page_to_phys(ex)), 0);
+	fails += check("all or nothing: the reset vector is not mapped", e->kind, HV_EXIT_MMIO);
+	fails += check("all or nothing: destroy", hv_call(HC_VM_DESTROY, vm, 0, 0, 0, 0), 0);
+	return fails;
+}
+
+/* A count whose size in bytes wraps (n * 40 = 2^64 + 24) is refused; nothing is written. */
+static int sys_info_overflow(void)
+{
+	struct page *p = alloc_pages(GFP_KERNEL, 1);
+	u8 *next;
+	int fails = 0, i, touched = 0;
+
+	if (!p)
+		return check("overflow: memory", 0, 1);
+	next = page_address(p) + PAGE_SIZE;
+	memset(next, 0xaa, PAGE_SIZE);
+	fails += check("overflow: SYS_INFO count",
+		       hv_call(HC_SYS_INFO, HV_INFO_CPUID, page_to_phys(p) + PAGE_SIZE - 24,
+			       461168601842738791UL, 0, 0), -EINVAL);
+	for (i = 0; i < PAGE_SIZE; i++)
+		touched += next[i] != 0xaa;
+	fails += check("overflow: bytes written past the buffer", touched, 0);
+	__free_pages(p, 1);
+	return fails;
+}
+
+/* Dirty logging of a page mapped read-only: a write stays refused (issue 14, finding 8). */
+static int dirty_readonly(struct page *ram, struct page *list, struct page *ex)
+{
+	/* mov $0x42,%al; mov %al,%cs:0xff80; mov %al,%cs:0xff81; out %al,$0x10; hlt */
+	static const u8 code[] = {0xb0, 0x42, 0x2e, 0xa2, 0x80, 0xff, 0x2e,
+				  0xa2, 0x81, 0xff, 0xe6, 0x10, 0xf4};
+	struct hv_exit *e = page_address(ex);
+	u64 *pfn = page_address(list);
+	long vm = hv_call(HC_VM_CREATE, 0, 0, 0, 0, 0);
+	int fails = 0;
+
+	memcpy(page_address(ram) + 0xff0, code, sizeof(code));
+	pfn[0] = page_to_pfn(ram);
+	fails += check("read-only: map", hv_call(HC_VM_MAP, vm, 0xfffff000, page_to_phys(list), 1,
+						 HV_PROT_R | HV_PROT_X), 0);
+	fails += check("read-only: log it",
+		       hv_call(HC_VM_DIRTY, vm, HV_DIRTY_START, 0xfffff000, 1, 0), 0);
+	fails += check("read-only: vcpu", hv_call(HC_VCPU_CREATE, vm, 0, 0, 0, 0), 0);
+	fails += check("read-only: run", run(vm, e, page_to_phys(ex)), 0);
+	fails += check("read-only: the write exits", e->kind == HV_EXIT_MMIO && e->write, 1);
+	fails += check("read-only: the first at", e->gpa, 0xffffff80);
+	fails += check("read-only: stop logging",
+		       hv_call(HC_VM_DIRTY, vm, HV_DIRTY_STOP, 0xfffff000, 0, 0), 0);
+	fails += check("read-only: run again", run(vm, e, page_to_phys(ex)), 0);
+	fails += check("read-only: the next write exits too", e->kind == HV_EXIT_MMIO && e->write, 1);
+	fails += check("read-only: the second at", e->gpa, 0xffffff81);
+	fails += check("read-only: destroy", hv_call(HC_VM_DESTROY, vm, 0, 0, 0, 0), 0);
+	return fails;
+}
+
 static int __init hvcall_init(void)
 {
 	struct page *ram = alloc_page(GFP_KERNEL | __GFP_ZERO);
@@ -119,6 +206,12 @@ static int __init hvcall_init(void)
 		fails = exercise(ram, list, ex);
 		memset(page_address(ram), 0, PAGE_SIZE);
 		fails += registers(ram, list, ex, scratch);
+		fails += map_edge(list);
+		memset(page_address(ram), 0, PAGE_SIZE);
+		fails += map_all_or_nothing(ram, list, ex);
+		fails += sys_info_overflow();
+		memset(page_address(ram), 0, PAGE_SIZE);
+		fails += dirty_readonly(ram, list, ex);
 		pr_info("hvcall: %s\n", fails ? "FAIL" : "PASS");
 	}
 	if (scratch)

@@ -326,6 +326,19 @@ static void platform_msrs(struct vmx *x)
 	check("... reads back", v == 0x0606060606060606ULL, 1);
 	v = 2; /* a reserved memory type */
 	check("MTRRphysBase0 of type 2", msr_io(x->vcpu, KVM_SET_MSRS, 0x200, &v), 0);
+	/* the syscall MSRs reach the CPU in root mode: what hardware refuses must be refused here
+	 * (IA32_FMASK bits 63:32 are reserved; Bochs would truncate them, real CPUs #GP) */
+	v = 1ULL << 32 | 0x47700;
+	check("FMASK with bit 32", msr_io(x->vcpu, KVM_SET_MSRS, 0xc0000084, &v), 0);
+	v = 0x47700;
+	check("FMASK 0x47700", msr_io(x->vcpu, KVM_SET_MSRS, 0xc0000084, &v), 1);
+	v = 0;
+	msr_io(x->vcpu, KVM_GET_MSRS, 0xc0000084, &v);
+	check("... reads back", (long)v, 0x47700);
+	v = 0x0023001000000000ULL;
+	check("STAR (Linux's)", msr_io(x->vcpu, KVM_SET_MSRS, 0xc0000081, &v), 1);
+	v = 1ULL << 47;
+	check("LSTAR not canonical", msr_io(x->vcpu, KVM_SET_MSRS, 0xc0000082, &v), 0);
 	check("KVM_CAP_MCE: 32 banks", io(x->kvm, KVM_CHECK_EXTENSION, KVM_CAP_MCE), 32);
 	check("KVM_X86_GET_MCE_CAP_SUPPORTED",
 	      io(x->kvm, KVM_X86_GET_MCE_CAP_SUPPORTED, (uintptr_t)&cap) ?: (long)cap, 0x1000100);
@@ -756,6 +769,21 @@ static long guest_reads(struct vmx *x, uint64_t gpa)
 	return rc;
 }
 
+/* As KVM: a slot must end below the guest physical address width (CPUID 0x80000008 EAX[7:0]);
+ * one across 2^48 was half mapped, then its frames freed under the VM. */
+static void slot_width(struct vmx *x, uint8_t *mem)
+{
+	uint32_t a, b, c, d, bits;
+
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(0x80000008), "c"(0));
+	bits = (a & 0xff) < 48 ? (a & 0xff) : 48; /* and the EPT's 48 */
+	check("a slot across 2^48", slot(x, 3, 0, (1ULL << 48) - 0x1000, 0x2000, mem), -EINVAL);
+	check("a slot past the width", slot(x, 3, 0, (1ULL << bits) - 0x1000, 0x2000, mem),
+	      -EINVAL);
+	check("a slot at its end", slot(x, 3, 0, (1ULL << bits) - 0x2000, 0x2000, mem), 0);
+	check("... deleted", slot(x, 3, 0, (1ULL << bits) - 0x2000, 0, mem), 0);
+}
+
 /* KVM's slot changes: create, move, flags only, delete; never resize or rebind. */
 static void memory_rules(struct vmx *x)
 {
@@ -779,6 +807,7 @@ static void memory_rules(struct vmx *x)
 	check("and not at 0x40000", guest_reads(x, 0x40000), -1000 - KVM_EXIT_MMIO);
 	check("delete", slot(x, 2, 0, 0x50000, 0, mem), 0);
 	check("deleted: MMIO there", guest_reads(x, 0x50000), -1000 - KVM_EXIT_MMIO);
+	slot_width(x, mem);
 	munmap(mem, 0x3000);
 }
 

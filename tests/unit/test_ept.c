@@ -180,7 +180,8 @@ static uint64_t raw_entry(const struct ept *e, uint64_t gpa, unsigned level)
 		uint64_t pte = t[(gpa >> (12 + 9 * (l - 1))) & 511];
 
 		if (l == level)
-			return pte;
+			return pte &
+			       ~(7ULL << 52); /* the software bits: see test_protect_never_widens */
 		assert_int_equal(pte & 7, 7); /* non-leaf entries allow everything */
 		assert_int_equal(pte & PTE_LEAF, 0);
 		pa = pte & 0x000ffffffffff000ULL;
@@ -480,7 +481,7 @@ static void test_invalid_args(void **state)
 	expect_none(&e, EPT_GPA_LIMIT);
 	expect_none(&e, ~0ULL);
 	assert_int_equal(ept_protect(&e, EPT_GPA_LIMIT - PAGE, PAGE, EPT_RWX), 0);
-	expect_leaf(&e, EPT_GPA_LIMIT - PAGE, EPT_GPA_LIMIT - PAGE, EPT_RWX, EPT_MT_WB, 1);
+	expect_leaf(&e, EPT_GPA_LIMIT - PAGE, EPT_GPA_LIMIT - PAGE, EPT_R, EPT_MT_WB, 1);
 	assert_int_equal(ept_unmap(&e, EPT_GPA_LIMIT - PAGE, PAGE), 0);
 	expect_none(&e, EPT_GPA_LIMIT - PAGE);
 	/* the failed protect above must not have touched a mapping either */
@@ -654,6 +655,35 @@ static void test_protect_subrange(void **state)
 	expect_leaf(&e, MiB(2) + PAGE, MiB(6) + PAGE, EPT_R | EPT_X, EPT_MT_WB, 1);
 	expect_leaf(&e, MiB(2) + 2 * PAGE, MiB(6) + 2 * PAGE, EPT_RWX, EPT_MT_WB, 1);
 	check_tables(&e);
+	done(&e);
+}
+
+/* Dirty logging's write-protect undone, or a write fault on a logged page, must not make a
+ * page writable that was mapped read-only (a read-only slot, or ROM). */
+static void test_protect_never_widens(void **state)
+{
+	struct ept e;
+
+	(void)state;
+	init(&e, 3);
+	assert_int_equal(ept_map(&e, 0x1000, 0x5000, 2 * PAGE, EPT_R | EPT_X, EPT_MT_WB), 0);
+	assert_int_equal(ept_map(&e, 0x3000, 0x7000, PAGE, EPT_RWX, EPT_MT_WB), 0);
+	assert_int_equal(ept_protect(&e, 0x1000, 3 * PAGE, EPT_R | EPT_X), 0);
+	assert_int_equal(ept_protect(&e, 0x1000, 3 * PAGE, EPT_RWX), 0);
+	expect_leaf(&e, 0x1000, 0x5000, EPT_R | EPT_X, EPT_MT_WB, 1);
+	expect_leaf(&e, 0x2000, 0x6000, EPT_R | EPT_X, EPT_MT_WB, 1);
+	expect_leaf(&e, 0x3000, 0x7000, EPT_RWX, EPT_MT_WB, 1);
+	assert_int_equal(ept_protect(&e, 0x2000, PAGE, EPT_R | EPT_W), 0);
+	expect_leaf(&e, 0x2000, 0x6000, EPT_R, EPT_MT_WB, 1);
+	/* a 2M leaf split by a protect keeps what it was mapped with in every 4K piece */
+	assert_int_equal(ept_map(&e, MiB(2), MiB(8), MiB(2), EPT_R, EPT_MT_WB), 0);
+	assert_int_equal(ept_protect(&e, MiB(2) + PAGE, PAGE, EPT_RWX), 0);
+	expect_leaf(&e, MiB(2) + PAGE, MiB(8) + PAGE, EPT_R, EPT_MT_WB, 1);
+	/* a new map sets the limit anew */
+	assert_int_equal(ept_map(&e, 0x1000, 0x5000, PAGE, EPT_RWX, EPT_MT_WB), 0);
+	assert_int_equal(ept_protect(&e, 0x1000, PAGE, EPT_R), 0);
+	assert_int_equal(ept_protect(&e, 0x1000, PAGE, EPT_RWX), 0);
+	expect_leaf(&e, 0x1000, 0x5000, EPT_RWX, EPT_MT_WB, 1);
 	done(&e);
 }
 
@@ -883,6 +913,7 @@ struct shadow_page {
 	uint64_t hpa;
 	unsigned prot; /* 0: not mapped */
 	unsigned mt;
+	unsigned mapped; /* prot at the map: a protect never gives more */
 };
 
 static struct shadow_page shadow[WIN_PAGES];
@@ -947,7 +978,7 @@ static void apply_random_ops(struct ept *e, unsigned max_level, uint64_t seed, u
 	assert_int_equal(ept_map(e, GiB(1), INIT_HPA, GiB(1), EPT_RWX, EPT_MT_WB), 0);
 	for (uint64_t i = (GiB(1) - WIN_BASE) / PAGE; i < WIN_PAGES; i++)
 		shadow[i] = (struct shadow_page){INIT_HPA + i * PAGE - (GiB(1) - WIN_BASE), EPT_RWX,
-						 EPT_MT_WB};
+						 EPT_MT_WB, EPT_RWX};
 	verify(e, max_level, 0);
 
 	for (unsigned op = 1; op <= nops; op++) {
@@ -978,7 +1009,8 @@ static void apply_random_ops(struct ept *e, unsigned max_level, uint64_t seed, u
 			prot = map_prots[rnd(4)];
 			rc = ept_map(e, gpa, hpa, size, prot, mt);
 			for (uint64_t i = 0; i < size / PAGE; i++)
-				shadow[first + i] = (struct shadow_page){hpa + i * PAGE, prot, mt};
+				shadow[first + i] =
+					(struct shadow_page){hpa + i * PAGE, prot, mt, prot};
 		} else if (kind < 7) {
 			rc = ept_unmap(e, gpa, size);
 			for (uint64_t i = 0; i < size / PAGE; i++)
@@ -988,7 +1020,8 @@ static void apply_random_ops(struct ept *e, unsigned max_level, uint64_t seed, u
 			rc = ept_protect(e, gpa, size, prot);
 			for (uint64_t i = 0; i < size / PAGE; i++)
 				if (shadow[first + i].prot)
-					shadow[first + i].prot = prot;
+					shadow[first + i].prot =
+						prot ? prot & shadow[first + i].mapped : 0;
 		}
 		if (rc)
 			fail_msg("op %u (kind %u) gpa %#llx size %#llx: rc %d", op, kind,
@@ -1045,6 +1078,7 @@ int main(void)
 		TEST(test_unmap_splits_2m),
 		TEST(test_unmap_splits_1g),
 		TEST(test_protect_subrange),
+		TEST(test_protect_never_widens),
 		TEST(test_protect_zero_unmaps),
 		TEST(test_remap_frees_finer_tables),
 		TEST(test_unmap_sparse_large),
