@@ -16,7 +16,6 @@
 #include "platform/tsc.h"
 #include "platform/x86.h"
 #include "vmx/virt.h"
-#include "vmx/vm.h"
 
 struct frame_pool hv_frames;
 static struct boot_info boot_info;
@@ -204,7 +203,7 @@ void hv_main(uint32_t magic, uint32_t mbi_pa)
 	print_machine();
 	crash_test(boot_info.cmdline);
 	start_virtualization();
-	vm_set_hypercall_handler(hypercall_dispatch);
+	hypercall_init();
 	pr_info("hv: boot complete");
 	if (cmdline_has(boot_info.cmdline, "selftest"))
 		run_test_entry(selftest_run);

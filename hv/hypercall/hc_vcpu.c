@@ -224,8 +224,6 @@ static int64_t vcpu_state(struct hc_ctx *c, bool set)
 	len = n * k->elem; /* at most 1024 * 4096: no overflow */
 	if (len > HV_STATE_MAX_BYTES)
 		return -EINVAL;
-	if (!buf)
-		return -ENOMEM;
 	if ((rc = dom0_copy_in(buf, c->arg[3], len)))
 		return rc;
 	rc = set ? k->set(c->target, buf, (uint32_t)n) : k->get(c->target, buf, (uint32_t)n);
@@ -276,8 +274,6 @@ static int64_t hc_routing(struct hc_ctx *c, uint64_t n, uint64_t pa)
 	_Static_assert(HV_MAX_ROUTES * sizeof(struct hv_irq_route) <= HV_STATE_MAX_BYTES, "fits");
 	if (n > HV_MAX_ROUTES)
 		return -EINVAL;
-	if (!t)
-		return -ENOMEM;
 	rc = dom0_copy_in(t, pa, n * sizeof(struct hv_irq_route));
 	return rc ?: vm_irq_routing(c->vm, t, (unsigned)n);
 }
@@ -396,8 +392,6 @@ int64_t hc_sys_info(struct hc_ctx *c)
 	if (!kind || kind >= HV_INFO_COUNT || n > HV_STATE_MAX_BYTES / elem[kind])
 		return -EINVAL; /* bounded before the multiply */
 	len = n * elem[kind];
-	if (!e)
-		return -ENOMEM;
 	if ((rc = dom0_copy_in(e, c->arg[1], len)))
 		return rc;
 	if (kind == HV_INFO_CPUID)

@@ -96,8 +96,6 @@ int64_t hc_msr_list(struct hc_ctx *c)
 
 	if (max > PAGE_SIZE / 4)
 		return -EINVAL;
-	if (!list)
-		return -ENOMEM;
 	n = vm_msr_index_list(list, (unsigned)max);
 	return dom0_copy_out(c->arg[0], list, max * 4) ? -EFAULT : n;
 }

@@ -2,6 +2,7 @@
 #include "hypercall.h"
 #include "../../compat/kvmabi/hvabi.h"
 #include "../lib/errno.h"
+#include "../lib/panic.h"
 #include "../platform/mm.h"
 #include "../platform/percpu.h"
 #include "../vmx/vm.h"
@@ -60,16 +61,23 @@ static const struct hypercall hypercalls[HC_COUNT] = {
 	[HC_DEV_ATTR] = {hc_dev_attr, HC_DOM0, HC_ON_VM},
 };
 
+static void *bounce[MAX_CPUS]; /* a hypercall runs to its end on the CPU that took it */
+
 void *hc_bounce(void)
 {
-	static void *bounce[MAX_CPUS]; /* a hypercall runs to its end on the CPU that took it */
-	unsigned cpu = this_cpu()->index;
-	uint64_t pa;
+	return bounce[this_cpu()->index];
+}
 
-	if (!bounce[cpu] &&
-	    (pa = frames_alloc_contig(&hv_frames, HV_STATE_MAX_BYTES / PAGE_SIZE, 1)))
-		bounce[cpu] = phys_to_virt(pa);
-	return bounce[cpu];
+void hypercall_init(void)
+{
+	for (unsigned i = 0; i < ncpus_online; i++) {
+		uint64_t pa = frames_alloc_contig(&hv_frames, HV_STATE_MAX_BYTES / PAGE_SIZE, 1);
+
+		if (!pa)
+			panic("hc: no memory for the bounce buffers");
+		bounce[i] = phys_to_virt(pa);
+	}
+	vm_set_hypercall_handler(hypercall_dispatch);
 }
 
 int64_t hypercall_dispatch(const struct vmcall *call)

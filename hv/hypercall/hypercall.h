@@ -16,7 +16,7 @@ struct hc_ctx {
 };
 
 /* This CPU's buffer of HV_STATE_MAX_BYTES for what a call copies in from dom0 and out to it
- * (dom0_copy_in/out), or NULL when memory is short. */
+ * (dom0_copy_in/out). */
 void *hc_bounce(void);
 
 /* hc_vm.c: resolve and claim c->vm (and c->target), release after the call */
@@ -52,7 +52,9 @@ int64_t hc_dev_attr(struct hc_ctx *c);
 void hc_dev_destroy_all(uint64_t handle, struct vm *vm);
 
 /* Checks number and permission, then runs the handler. Returns the value for the guest's RAX.
- * main.c registers it with vm_set_hypercall_handler(). */
+ * hypercall_init() registers it with vm_set_hypercall_handler(). */
 int64_t hypercall_dispatch(const struct vmcall *call);
+/* Once every CPU is up: their bounce buffers, and the dispatcher registered for VMCALL exits. */
+void hypercall_init(void);
 
 #endif
