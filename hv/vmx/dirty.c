@@ -52,7 +52,8 @@ int vm_dirty_start(struct vm *vm, uint64_t gpa, uint64_t npages)
 		*d = (struct dirty_range){gpa, npages, phys_to_virt(pa)};
 	vm->ept_gen++;
 	spin_unlock(&vm->lock);
-	if (rc) /* nothing stays registered */
+	vm_shootdown(vm); /* no write misses the log */
+	if (rc)		  /* nothing stays registered */
 		frames_free_contig(&hv_frames, pa, n);
 	return rc;
 }
@@ -92,8 +93,9 @@ int vm_dirty_fetch(struct vm *vm, uint64_t gpa, uint64_t *out, uint64_t bytes)
 				rc = ept_protect(&vm->ept, d->gpa + (w * 64 + b) * PAGE_SIZE,
 						 PAGE_SIZE, EPT_R | EPT_X);
 	}
-	vm->ept_gen++; /* every vCPU flushes before it enters again */
+	vm->ept_gen++;
 	spin_unlock(&vm->lock);
+	vm_shootdown(vm); /* the next write to a reported page is logged again */
 	return rc;
 }
 

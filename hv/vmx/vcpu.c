@@ -161,9 +161,11 @@ static void prepare_entry(struct vcpu *v)
 {
 	if (v->state_changed)
 		vcpu_fix_entry_state(v);
-	if (v->flushed_gen != v->vm->ept_gen) {
-		v->flushed_gen = v->vm->ept_gen;
+	if (v->flushed_gen != v->vm->ept_gen) { /* vm_shootdown() waits for this */
+		uint64_t gen = v->vm->ept_gen;
+
 		invept(INVEPT_SINGLE, v->vm->eptp);
+		__atomic_store_n(&v->flushed_gen, gen, __ATOMIC_RELEASE);
 	}
 	irqchip_prepare_entry(v);
 	kvmclock_prepare_entry(v);

@@ -1,8 +1,11 @@
 /* VM objects: EPT, I/O and MSR bitmaps, VPIDs, and guest-physical memory access. */
 #include "../lib/errno.h"
 #include "../lib/log.h"
+#include "../platform/lapic.h"
 #include "../platform/mm.h"
+#include "../platform/percpu.h"
 #include "../platform/tsc.h"
+#include "../platform/x86.h"
 #include "insn.h"
 #include "vmx.h"
 #include "vmx_vm.h"
@@ -194,6 +197,38 @@ static unsigned ept_prot(unsigned prot)
 	return (prot & VM_R ? EPT_R : 0) | (prot & VM_W ? EPT_W : 0) | (prot & VM_X ? EPT_X : 0);
 }
 
+/*
+ * After a guest VM's mappings shrank (ept_gen bumped, its lock released): every vCPU in guest
+ * mode on another CPU that has not flushed since is kicked out with an IPI, and waited for. Once
+ * this returns, no CPU reaches through the VM what the change took away. dom0's EPT changes
+ * only before dom0 runs.
+ */
+void vm_shootdown(struct vm *vm)
+{
+	uint64_t gen;
+	int me = (int)this_cpu()->index;
+
+	if (vm->kind != VM_GUEST)
+		return;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* the bump before the look at guest_cpu */
+	gen = vm->ept_gen;
+	for (unsigned pass = 0; pass < 2; pass++) /* kick them all, then wait for each */
+		for (unsigned i = 0; i < VM_MAX_VCPUS; i++) {
+			struct vcpu *v = vm->vcpus[i];
+			int cpu;
+
+			while (v && (cpu = __atomic_load_n(&v->guest_cpu, __ATOMIC_SEQ_CST)) >= 0 &&
+			       cpu != me &&
+			       __atomic_load_n(&v->flushed_gen, __ATOMIC_ACQUIRE) < gen) {
+				if (!pass) {
+					lapic_send_ipi(cpus[cpu]->apic_id, ICR_FIXED | KICK_VECTOR);
+					break;
+				}
+				cpu_relax();
+			}
+		}
+}
+
 static int map_typed(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned prot,
 		     unsigned memtype)
 {
@@ -203,6 +238,7 @@ static int map_typed(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, u
 	rc = ept_map(&vm->ept, gpa, hpa, size, ept_prot(prot), memtype);
 	vm->ept_gen++; /* a replaced mapping must not live on in a TLB */
 	spin_unlock(&vm->lock);
+	vm_shootdown(vm);
 	return rc;
 }
 
@@ -226,6 +262,7 @@ int vm_unmap(struct vm *vm, uint64_t gpa, uint64_t size)
 	rc = ept_unmap(&vm->ept, gpa, size);
 	vm->ept_gen++;
 	spin_unlock(&vm->lock);
+	vm_shootdown(vm);
 	return rc;
 }
 

@@ -76,6 +76,13 @@ struct vm {
 	spinlock_t msr_lock;
 };
 
+/* The vector that kicks a vCPU out of guest mode (Linux's POSTED_INTR_VECTOR, as KVM's kicks):
+ * dom0's kernel, which gets it once the vCPU has left, only acknowledges it. */
+#define KICK_VECTOR 0xf2
+
+/* TLB shootdown after a guest VM's mappings shrank (vm.c). */
+void vm_shootdown(struct vm *vm);
+
 struct dr_save {
 	bool loaded;
 	uint64_t dr[5]; /* DR0-3, DR6 of whoever had the CPU */

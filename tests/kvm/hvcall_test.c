@@ -4,8 +4,11 @@
  * guest at the reset vector writes 0x42 to port 0x10 and halts; the results go to the kernel
  * log as "hvcall: ..." lines, ending with PASS or FAIL.
  */
+#include <linux/completion.h>
+#include <linux/delay.h>
 #include <linux/gfp.h>
 #include <linux/io.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
 
@@ -17,14 +20,17 @@ static int check(const char *what, long got, long want)
 	return got != want;
 }
 
-/* Runs the vCPU until an exit other than a host interrupt; in_data answers a pending IN. */
+/*
+ * Runs the vCPU until an exit other than a host interrupt or the end of a run slice; in_data
+ * answers a pending IN.
+ */
 static long run_in(long vm, struct hv_exit *e, phys_addr_t e_pa, unsigned long in_data)
 {
 	long rc;
 
 	do {
 		rc = hv_call(HC_VCPU_RUN, vm, 0, e_pa, in_data, 0);
-	} while (!rc && e->kind == HV_EXIT_INTR);
+	} while (!rc && (e->kind == HV_EXIT_INTR || e->kind == HV_EXIT_TIMEOUT));
 	return rc;
 }
 
@@ -192,6 +198,73 @@ static int dirty_readonly(struct page *ram, struct page *list, struct page *ex)
 	return fails;
 }
 
+struct spin_run {
+	long vm, rc;
+	struct hv_exit *e;
+	phys_addr_t ep;
+	struct completion done;
+};
+
+static int spin_runner(void *arg)
+{
+	struct spin_run *r = arg;
+
+	r->rc = run(r->vm, r->e, r->ep);
+	complete(&r->done);
+	return 0;
+}
+
+/*
+ * A vCPU spins on a page in guest mode on CPU 1 while CPU 0 unmaps it and then writes the frame:
+ * once HC_VM_UNMAP has returned the guest must not see that write (TLB shootdown, finding 5).
+ */
+static int tlb_shootdown(struct page *ram, struct page *list, struct page *ex)
+{
+	/* 1: mov 0x1000,%ax; cmp $0x1111,%ax; je 1b; out %ax,$0x10; hlt */
+	static const u8 code[] = {0xa1, 0x00, 0x10, 0x3d, 0x11, 0x11, 0x74, 0xf8, 0xe7, 0x10, 0xf4};
+	struct page *data = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	struct spin_run r = {.e = page_address(ex), .ep = page_to_phys(ex)};
+	u64 *pfn = page_address(list);
+	struct task_struct *t;
+	int fails = 0;
+
+	if (num_online_cpus() < 2 || !data) {
+		pr_info("hvcall: shootdown: skipped (one CPU)\n");
+		if (data)
+			__free_page(data);
+		return 0;
+	}
+	memcpy(page_address(ram) + 0xff0, code, sizeof(code));
+	*(u16 *)page_address(data) = 0x1111;
+	r.vm = hv_call(HC_VM_CREATE, 0, 0, 0, 0, 0);
+	pfn[0] = page_to_pfn(ram);
+	fails += check("shootdown: map the code",
+		       hv_call(HC_VM_MAP, r.vm, 0xfffff000, page_to_phys(list), 1, 7), 0);
+	pfn[0] = page_to_pfn(data);
+	fails += check("shootdown: map the data",
+		       hv_call(HC_VM_MAP, r.vm, 0x1000, page_to_phys(list), 1, 7), 0);
+	fails += check("shootdown: vcpu", hv_call(HC_VCPU_CREATE, r.vm, 0, 0, 0, 0), 0);
+	init_completion(&r.done);
+	t = kthread_create(spin_runner, &r, "hvcall-spin");
+	if (IS_ERR(t))
+		return fails + check("shootdown: thread", PTR_ERR(t), 0);
+	kthread_bind(t, 1);
+	wake_up_process(t);
+	msleep(20); /* the guest spins on CPU 1 */
+	fails += check("shootdown: unmap", hv_call(HC_VM_UNMAP, r.vm, 0x1000, 1, 0, 0), 0);
+	WRITE_ONCE(*(u16 *)page_address(data), 0x2222);
+	fails += check("shootdown: the run ends",
+		       wait_for_completion_timeout(&r.done, 30 * HZ) > 0, 1);
+	fails += check("shootdown: ... in", r.rc, 0);
+	pr_info("hvcall: shootdown: exit kind %u port %#x data %#llx gpa %#llx\n", r.e->kind,
+		r.e->port, r.e->data, r.e->gpa);
+	fails += check("shootdown: the guest reads unmapped memory, not the old frame",
+		       r.e->kind == HV_EXIT_MMIO ? (long)r.e->gpa : -(long)r.e->data, 0x1000);
+	fails += check("shootdown: destroy", hv_call(HC_VM_DESTROY, r.vm, 0, 0, 0, 0), 0);
+	__free_page(data);
+	return fails;
+}
+
 static int __init hvcall_init(void)
 {
 	struct page *ram = alloc_page(GFP_KERNEL | __GFP_ZERO);
@@ -212,6 +285,8 @@ static int __init hvcall_init(void)
 		fails += sys_info_overflow();
 		memset(page_address(ram), 0, PAGE_SIZE);
 		fails += dirty_readonly(ram, list, ex);
+		memset(page_address(ram), 0, PAGE_SIZE);
+		fails += tlb_shootdown(ram, list, ex);
 		pr_info("hvcall: %s\n", fails ? "FAIL" : "PASS");
 	}
 	if (scratch)
