@@ -21,6 +21,9 @@ struct percpu {
 	void (*volatile work)(void *arg);
 	void *work_arg;
 	volatile bool work_done;
+	/* an NMI or machine check this CPU took for dom0 (in root mode, or in a guest's run):
+	 * dom0's vCPU gets it at its next entry */
+	volatile bool nmi_for_dom0, mce_for_dom0;
 	struct cpu_tables tables;
 };
 

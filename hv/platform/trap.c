@@ -1,5 +1,6 @@
 /* Exceptions taken in the hypervisor are fatal: report everything, then stop this CPU. */
 #include "trap.h"
+#include "percpu.h"
 #include "lapic.h"
 #include "../lib/log.h"
 #include "../lib/panic.h"
@@ -52,6 +53,10 @@ void trap_handler(struct trap_frame *f)
 {
 	if (f->vector == 13 && f->rip == (uintptr_t)wrmsr_insn) {
 		f->rip = (uintptr_t)wrmsr_fault; /* wrmsr_safe: the value was refused */
+		return;
+	}
+	if (f->vector == 2 && ncpus_online) { /* dom0 owns the NMI sources (watchdog, IPIs) */
+		this_cpu()->nmi_for_dom0 = true;
 		return;
 	}
 	const char *name =

@@ -3,6 +3,7 @@
 #include "../platform/x86.h"
 #include "../lib/errno.h"
 #include "../lib/log.h"
+#include "../platform/percpu.h"
 #include "insn.h"
 #include "vmx_vm.h"
 
@@ -94,10 +95,13 @@ static int handle_exception_nmi(struct vcpu *v, struct vm_exit *x)
 {
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
 
-	if ((info & INTR_TYPE_MASK) == INTR_TYPE_NMI) {
-		pr_warn("vmx: physical NMI while vCPU %u ran; the hypervisor has no NMI source",
-			v->id);
-		return EXIT_RESUME;
+	if ((info & INTR_TYPE_MASK) == INTR_TYPE_NMI || (info & 0xff) == VEC_MC) {
+		/* the machine's, not the guest's: dom0 takes it as soon as this run ends */
+		if ((info & 0xff) == VEC_MC)
+			this_cpu()->mce_for_dom0 = true;
+		else
+			this_cpu()->nmi_for_dom0 = true;
+		return to_caller(x, VMEXIT_INTR);
 	}
 	if (debug_exception(v, info & 0xff, x))
 		return EXIT_TO_CALLER;

@@ -72,6 +72,7 @@ static struct vcpu *vcpu_new(struct vm *vm, unsigned id)
 	v->misc_enable = 1; /* fast strings */
 	v->ucode_rev = UCODE_REV_DEFAULT;
 	v->dr6 = 0xffff0ff0;
+	v->exc_intercept = vm->kind == VM_GUEST ? GUEST_EXC_ALWAYS : 0;
 	fpu_init_area(v->fpu);
 	v->vpid = vpid_alloc();
 	v->vmcs = frame_alloc(&hv_frames);
@@ -156,11 +157,26 @@ static void arm_timer(struct vcpu *v)
 		vmwrite(VMCS_PREEMPT_TIMER, preempt_value(budget));
 }
 
+/* NMIs and machine checks the hypervisor took on this CPU are dom0's (it owns their sources). */
+static void dom0_take_host_events(struct vcpu *v)
+{
+	struct percpu *c = this_cpu();
+
+	if (c->nmi_for_dom0)
+		c->nmi_for_dom0 = false, v->nmi_pending = true;
+	if (c->mce_for_dom0) {
+		c->mce_for_dom0 = false;
+		vcpu_queue_exception(v, VEC_MC, false, 0);
+	}
+}
+
 /* Before each entry: a pending flush after unmaps, then events. */
 static void prepare_entry(struct vcpu *v)
 {
 	if (v->state_changed)
 		vcpu_fix_entry_state(v);
+	if (v->vm->kind == VM_DOM0)
+		dom0_take_host_events(v);
 	if (v->flushed_gen != v->vm->ept_gen) { /* vm_shootdown() waits for this */
 		uint64_t gen = v->vm->ept_gen;
 
@@ -381,7 +397,7 @@ void vcpu_request_irq_window(struct vcpu *v, bool on)
 
 void vcpu_intercept_exceptions(struct vcpu *v, uint32_t bitmap)
 {
-	v->exc_intercept = bitmap;
+	v->exc_intercept = bitmap | (v->vm->kind == VM_GUEST ? GUEST_EXC_ALWAYS : 0);
 	with_vmcs(v, true);
 	vmwrite(VMCS_EXCEPTION_BITMAP, bitmap | debug_exceptions(v));
 	with_vmcs(v, false);

@@ -100,7 +100,8 @@ static void init_host_fixed(void)
 /*
  * Execution controls per kind of VM. A guest exits on interrupts, NMIs, HLT and every
  * instruction that touches shared hardware; dom0 owns interrupts, idles with HLT and keeps
- * its TPR and debug registers in the hardware.
+ * its TPR and debug registers in the hardware. Physical NMIs exit both ways: the hypervisor
+ * hands each to dom0 (with virtual-NMI blocking, so one that waits can wait for its window).
  */
 static const struct {
 	uint32_t pin, proc;
@@ -109,7 +110,8 @@ static const struct {
 		      PROC_HLT_EXIT | PROC_IO_BITMAP | PROC_MSR_BITMAP | PROC_SECONDARY |
 			      PROC_CR8_LOAD | PROC_CR8_STORE | PROC_MOV_DR_EXIT | PROC_MWAIT_EXIT |
 			      PROC_MONITOR_EXIT | PROC_RDPMC_EXIT | PROC_TSC_OFFSET},
-	[VM_DOM0] = {0, PROC_IO_BITMAP | PROC_MSR_BITMAP | PROC_SECONDARY},
+	[VM_DOM0] = {PIN_NMI_EXIT | PIN_VIRTUAL_NMI,
+		     PROC_IO_BITMAP | PROC_MSR_BITMAP | PROC_SECONDARY},
 };
 
 static void init_controls(struct vcpu *v)

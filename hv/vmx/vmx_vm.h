@@ -76,6 +76,10 @@ struct vm {
 	spinlock_t msr_lock;
 };
 
+#define VEC_MC 18
+/* Exceptions every guest VM's vCPU intercepts: a machine check is the machine's, for dom0. */
+#define GUEST_EXC_ALWAYS (1u << VEC_MC)
+
 /* The vector that kicks a vCPU out of guest mode (Linux's POSTED_INTR_VECTOR, as KVM's kicks):
  * dom0's kernel, which gets it once the vCPU has left, only acknowledges it. */
 #define KICK_VECTOR 0xf2

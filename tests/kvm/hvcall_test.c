@@ -11,6 +11,8 @@
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <asm/apic.h>
+#include <asm/nmi.h>
 
 #include "hvabi.h"
 
@@ -205,18 +207,51 @@ struct spin_run {
 	struct completion done;
 };
 
+static atomic_t nmi_hits;
+static bool nmi_armed;
+
+static int nmi_counter(unsigned int type, struct pt_regs *regs)
+{
+	if (!READ_ONCE(nmi_armed) || smp_processor_id() != 1)
+		return NMI_DONE;
+	atomic_inc(&nmi_hits);
+	return NMI_HANDLED;
+}
+
+/* An NMI IPI to CPU 1 while its guest runs reaches dom0's handler there (finding 6). */
+static int nmi_to_guest_cpu(void)
+{
+	int i, hits;
+
+	if (register_nmi_handler(NMI_LOCAL, nmi_counter, 0, "hvcall"))
+		return check("nmi: handler", 0, 1);
+	WRITE_ONCE(nmi_armed, true);
+	apic->send_IPI(1, NMI_VECTOR);
+	for (i = 0; i < 10 && !atomic_read(&nmi_hits); i++)
+		msleep(20);
+	WRITE_ONCE(nmi_armed, false);
+	hits = atomic_read(&nmi_hits);
+	unregister_nmi_handler(NMI_LOCAL, "hvcall");
+	return check("nmi: dom0 takes the NMI sent to a CPU that runs a guest", hits, 1);
+}
+
+/* run(), letting RCU and the scheduler in between the runs (the guest spins for long) */
 static int spin_runner(void *arg)
 {
 	struct spin_run *r = arg;
 
-	r->rc = run(r->vm, r->e, r->ep);
+	do {
+		r->rc = hv_call(HC_VCPU_RUN, r->vm, 0, r->ep, 0, 0);
+		cond_resched();
+	} while (!r->rc && (r->e->kind == HV_EXIT_INTR || r->e->kind == HV_EXIT_TIMEOUT));
 	complete(&r->done);
 	return 0;
 }
 
 /*
- * A vCPU spins on a page in guest mode on CPU 1 while CPU 0 unmaps it and then writes the frame:
- * once HC_VM_UNMAP has returned the guest must not see that write (TLB shootdown, finding 5).
+ * A vCPU spins on a page in guest mode on CPU 1: an NMI sent there reaches dom0; then CPU 0
+ * unmaps the page and writes the frame: once HC_VM_UNMAP has returned the guest must not see
+ * that write (TLB shootdown, finding 5).
  */
 static int tlb_shootdown(struct page *ram, struct page *list, struct page *ex)
 {
@@ -251,6 +286,7 @@ static int tlb_shootdown(struct page *ram, struct page *list, struct page *ex)
 	kthread_bind(t, 1);
 	wake_up_process(t);
 	msleep(20); /* the guest spins on CPU 1 */
+	fails += nmi_to_guest_cpu();
 	fails += check("shootdown: unmap", hv_call(HC_VM_UNMAP, r.vm, 0x1000, 1, 0, 0), 0);
 	WRITE_ONCE(*(u16 *)page_address(data), 0x2222);
 	fails += check("shootdown: the run ends",
