@@ -75,7 +75,7 @@ $(DOM0)/%: guests/dom0/%.c
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
 
 # kernel modules for dom0, built against its kernel tree in a scratch copy under build/
-DOM0_MODULES := kvm_hv hvcall_test
+DOM0_MODULES := kvm_hv hvcall_test hvhostile_test
 define dom0_module
 	@rm -rf $(BUILD)/modules/$* && mkdir -p $(BUILD)/modules/$*
 	cp $< compat/kvmabi/hvabi.h $(BUILD)/modules/$*/

@@ -1,6 +1,7 @@
 /*
  * What the hypervisor traps for dom0: COM1's data port (console sharing), writes to the local
- * APIC page (INIT and SIPI for dom0's other vCPUs), the reset ports, the VMX MSRs.
+ * APIC page (INIT and SIPI for dom0's other vCPUs), the reset ports, the VMX MSRs, and writes
+ * of microcode and MTRRs (dropped: they are the firmware's).
  */
 #include "dom0_priv.h"
 #include "../platform/lapic.h"
@@ -13,6 +14,7 @@
 #define MSR_FEATURE_CONTROL 0x3a
 #define MSR_VMX_FIRST	    0x480
 #define MSR_VMX_LAST	    0x491
+#define MSR_UCODE_WRITE	    0x79
 
 /* COM1's data port: dom0's bytes go out through the console, so lines never interleave. */
 static bool com1_io(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t *val,
@@ -111,6 +113,11 @@ void dom0_setup_vm(void)
 	vm_msr_intercept(d0.vm, MSR_FEATURE_CONTROL, true, true);
 	for (uint32_t m = MSR_VMX_FIRST; m <= MSR_VMX_LAST; m++)
 		vm_msr_intercept(d0.vm, m, true, true);
+	/* microcode and the MTRRs stay the firmware's: dom0's writes are dropped (README) */
+	vm_msr_intercept(d0.vm, MSR_UCODE_WRITE, false, true);
+	for (uint32_t m = 0x200; m <= 0x2ff; m++)
+		if (msr_is_mtrr(m))
+			vm_msr_intercept(d0.vm, m, false, true);
 }
 
 void dom0_port_passthrough(struct vm_exit *x)

@@ -13,6 +13,7 @@
 #define MSR_TSC_ADJUST	   0x3b
 #define MSR_PERF_CAP	   0x345
 #define MSR_UCODE_REV	   0x8b
+#define MSR_UCODE_WRITE	   0x79
 #define MSR_MTRR_CAP	   0xfe
 #define MSR_SYSENTER_CS	   0x174
 #define MSR_SYSENTER_ESP   0x175
@@ -85,6 +86,13 @@ static int mtrr_slot(uint32_t msr)
 		if (mtrr_fixed[i] == msr)
 			return i;
 	return -1;
+}
+
+/* Every MTRR a CPU may have: up to 16 variable pairs, the fixed ones, the default type. */
+bool msr_is_mtrr(uint32_t msr)
+{
+	return (msr >= 0x200 && msr < 0x220) || (msr >= 0x268 && msr <= 0x26f) || msr == 0x250 ||
+	       msr == 0x258 || msr == 0x259 || msr == MSR_MTRR_DEF_TYPE;
 }
 
 static bool mem_type_ok(uint64_t t)
@@ -284,6 +292,8 @@ bool vcpu_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, bool host)
 	const struct msr_desc *d = find(msr);
 	bool ok;
 
+	if (msr == MSR_UCODE_WRITE || (v->vm->kind == VM_DOM0 && msr_is_mtrr(msr)))
+		return true; /* microcode loads are ignored (as KVM); dom0's MTRRs too (README) */
 	if (irqchip_msr(v, msr, &val, true, &ok) || kvmclock_msr(v, msr, &val, true, &ok) ||
 	    mce_msr(v, msr, &val, true, host, &ok) || mtrr_msr(v, msr, &val, true, &ok))
 		return ok;

@@ -29,7 +29,7 @@ int gva_to_gpa(struct vcpu *v, uint64_t gla, bool write, uint64_t *gpa, uint32_t
 			 : (cr4 & CR4_PAE) ? 3
 					   : 2,
 			 (cr4 & CR4_PAE) ? 8 : 4, vmread(VMCS_GUEST_CR3)};
-	uint64_t pte = 0;
+	uint64_t pte = 0, rsvd = ADDR_MASK & ~((1ULL << vcpu_maxphyaddr(v)) - 1);
 
 	if (!(cr0 & CR0_PG)) {
 		*gpa = lma ? gla : (uint32_t)gla;
@@ -51,6 +51,8 @@ int gva_to_gpa(struct vcpu *v, uint64_t gla, bool write, uint64_t *gpa, uint32_t
 			return -1;
 		if (!(pte & PTE_P))
 			goto fault;
+		if (w.entry_size == 8 && (pte & rsvd)) /* an address past MAXPHYADDR */
+			goto reserved;
 		if ((write && !(pte & PTE_W) && (user || (cr0 & CR0_WP))) ||
 		    (user && !(pte & PTE_U)))
 			goto protection;
@@ -68,6 +70,9 @@ fault:
 	return 1;
 protection:
 	*pf_error = err | PF_P;
+	return 1;
+reserved:
+	*pf_error = err | PF_P | PF_RSVD;
 	return 1;
 }
 

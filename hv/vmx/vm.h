@@ -133,6 +133,8 @@ struct vm *vm_create(enum vm_kind kind);
 /* Hooks (0, or -ENOSPC when the VM has VM_MAX_HOOKS already). */
 int vm_add_pio_hook(struct vm *vm, const struct io_hook *h);
 int vm_add_mmio_hook(struct vm *vm, const struct io_hook *h);
+/* Every MTRR a CPU may have (dom0's writes to them are dropped: the firmware's stay). */
+bool msr_is_mtrr(uint32_t msr);
 /* dom0 only: let dom0 read and write these MSRs directly (0), or trap them (1). */
 void vm_msr_intercept(struct vm *vm, uint32_t msr, bool read, bool write);
 void vm_destroy(struct vm *vm);

@@ -12,6 +12,8 @@
 #include <linux/mm.h>
 #include <linux/module.h>
 #include <asm/apic.h>
+#include <asm/msr.h>
+#include <asm/mtrr.h>
 #include <asm/nmi.h>
 
 #include "hvabi.h"
@@ -301,6 +303,32 @@ static int tlb_shootdown(struct page *ram, struct page *list, struct page *ex)
 	return fails;
 }
 
+/*
+ * Microcode and MTRRs stay the firmware's: dom0's writes are dropped, without a fault (README,
+ * finding 6). The write goes to an unused variable MTRR, harmless were it applied.
+ */
+static int firmware_msrs(void)
+{
+	u64 cap, mask = 0, base, after;
+	int i, fails = 0;
+
+	fails += check("microcode: a load is dropped", wrmsrl_safe(MSR_IA32_UCODE_WRITE, 0), 0);
+	rdmsrl(MSR_MTRRcap, cap);
+	for (i = 0; i < (cap & 0xff); i++) {
+		rdmsrl(MTRRphysMask_MSR(i), mask);
+		if (!(mask & BIT(11)))
+			break;
+	}
+	if (i == (cap & 0xff))
+		return fails + check("mtrr: an unused pair", 0, 1);
+	rdmsrl(MTRRphysBase_MSR(i), base);
+	fails += check("mtrr: dom0 writes an unused base",
+		       wrmsrl_safe(MTRRphysBase_MSR(i), base ^ BIT(12)), 0);
+	rdmsrl(MTRRphysBase_MSR(i), after);
+	fails += check("mtrr: the firmware's value stays", after == base, 1);
+	return fails;
+}
+
 static int __init hvcall_init(void)
 {
 	struct page *ram = alloc_page(GFP_KERNEL | __GFP_ZERO);
@@ -323,6 +351,7 @@ static int __init hvcall_init(void)
 		fails += dirty_readonly(ram, list, ex);
 		memset(page_address(ram), 0, PAGE_SIZE);
 		fails += tlb_shootdown(ram, list, ex);
+		fails += firmware_msrs();
 		pr_info("hvcall: %s\n", fails ? "FAIL" : "PASS");
 	}
 	if (scratch)

@@ -54,6 +54,7 @@ __asm__(".pushsection .rodata\n"
 	"g_lm_end:\n"
 	/* over a 36-bit MAXPHYADDR: an instruction not decoded, then a #PF with RSVD */
 	"g_rsv: flds 0x200000; mov 0x200000, %eax; hlt\n"
+	"g_rsv_movs: mov $0x100040, %esi; mov $0x200000, %edi; mov $1, %ecx; rep movsw; hlt\n"
 	"g_rsv_pf: pop %rax; out %eax, $0x10; mov %cr2, %rax; out %eax, $0x12; hlt\n"
 	"g_rsv_end:\n"
 	/* KVM's hypercall ABI: VAPIC_POLL_IRQ, a number past 32 bits, the hypervisor's own 0 */
@@ -68,7 +69,7 @@ __asm__(".pushsection .rodata\n"
 	".code64\n"
 	".popsection\n");
 extern const uint8_t g_pm[], g_pm_end[], g_lm[], g_lm_end[], g_msr[], g_msr_end[];
-extern const uint8_t g_rsv[], g_rsv_pf[], g_rsv_end[];
+extern const uint8_t g_rsv[], g_rsv_movs[], g_rsv_pf[], g_rsv_end[];
 extern const uint8_t g_hc[], g_hc3[], g_hc_end[], g_hc32[], g_hc32_end[];
 
 struct vmx {
@@ -410,6 +411,14 @@ static void smaller_maxphyaddr(struct vmx *x)
 	r.rip += 7;
 	io(x->vcpu, KVM_SET_REGS, (uintptr_t)&r);
 	check("MOV there: #PF, error code P|RSVD", run(x) == KVM_EXIT_IO ? out_value(x) : -1, 9);
+	check("... CR2 the linear address", run(x) == KVM_EXIT_IO ? out_value(x) : -1, 0x200000);
+	/* MOVS from MMIO: the hypervisor walks the guest's tables for the RAM side itself */
+	io(x->vcpu, KVM_GET_REGS, (uintptr_t)&r);
+	r.rip = CODE + (g_rsv_movs - g_rsv), r.rsp = STACK;
+	io(x->vcpu, KVM_SET_REGS, (uintptr_t)&r);
+	mmio_read(x, "MOVSW from MMIO to there", MMIO + 0x40, 2, 0x1234);
+	check("... the write: #PF, error code P|W|RSVD", run(x) == KVM_EXIT_IO ? out_value(x) : -1,
+	      11);
 	check("... CR2 the linear address", run(x) == KVM_EXIT_IO ? out_value(x) : -1, 0x200000);
 }
 

@@ -195,6 +195,17 @@ case_bochs_dom0_kvm_fuzz() {
 	expect_poweroff_by_dom0
 }
 
+# hostile dom0 kernel against the hypercalls, from both CPUs, its buffers rewritten meanwhile:
+# the hypervisor stays up and gets every frame back
+case_bochs_dom0_hostile() {
+	dom0_boot 2 hvhostile
+	expect_regex "hvhostile: seed [0-9]+: [0-9]+ calls succeeded, [0-9]+ failed, on 2 CPUs"
+	expect_regex "hvhostile: hypervisor free frames before ([0-9]+) after \\1"
+	expect_fixed "hvhostile: ABI version after: 8"
+	expect_fixed "dom0: test hvhostile: PASS"
+	expect_poweroff_by_dom0
+}
+
 # dom0's console lines and the hypervisor's (sampling dom0 every 20 ms) never break each other, and
 # the burst's tail still queued in the tty when the tests end reaches the port before the power-off
 # (on 2 CPUs, without init's drain, it lost the last 26 lines in 1 run of 2)
