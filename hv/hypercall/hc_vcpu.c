@@ -1,7 +1,7 @@
 /*
  * HC_VCPU_GET/SET: the vCPU state families, one table entry each (layouts in hvabi.h), and
- * HC_SYS_INFO: the system-wide lists. dom0's buffer is checked here once for the whole call;
- * what a setter checks it first copies out of dom0's reach.
+ * HC_SYS_INFO: the system-wide lists. dom0's buffer is copied into this CPU's bounce buffer
+ * once; handlers see only that copy.
  */
 #include "../../compat/kvmabi/hvabi.h"
 #include "../dom0/dom0.h"
@@ -57,134 +57,115 @@ static int64_t set_msrs(struct vcpu *v, const void *buf, uint32_t n)
 	return msrs(v, (struct msr_entry *)buf, n, true); /* data is written back unchanged */
 }
 
-static int64_t get_xsave(struct vcpu *v, void *buf, uint32_t n)
+static int64_t get_xsave(struct vcpu *v, void *buf, uint32_t n __unused)
 {
-	(void)n;
 	vcpu_get_xsave(v, buf);
 	return 1;
 }
 
-static int64_t set_xsave(struct vcpu *v, const void *buf, uint32_t n)
+static int64_t set_xsave(struct vcpu *v, const void *buf, uint32_t n __unused)
 {
-	(void)n;
 	return vcpu_set_xsave(v, buf);
 }
 
-static int64_t get_xcr0(struct vcpu *v, void *buf, uint32_t n)
+static int64_t get_xcr0(struct vcpu *v, void *buf, uint32_t n __unused)
 {
-	(void)n;
 	*(uint64_t *)buf = vcpu_get_xcr0(v);
 	return 1;
 }
 
-static int64_t set_xcr0(struct vcpu *v, const void *buf, uint32_t n)
+static int64_t set_xcr0(struct vcpu *v, const void *buf, uint32_t n __unused)
 {
-	(void)n;
 	return vcpu_set_xcr0(v, *(const uint64_t *)buf);
 }
 
-static int64_t get_events(struct vcpu *v, void *buf, uint32_t n)
+static int64_t get_events(struct vcpu *v, void *buf, uint32_t n __unused)
 {
-	(void)n;
 	vcpu_get_events(v, buf);
 	return 1;
 }
 
-static int64_t set_events(struct vcpu *v, const void *buf, uint32_t n)
+static int64_t set_events(struct vcpu *v, const void *buf, uint32_t n __unused)
 {
-	(void)n;
 	return vcpu_set_events(v, buf);
 }
 
-static int64_t get_debugregs(struct vcpu *v, void *buf, uint32_t n)
+static int64_t get_debugregs(struct vcpu *v, void *buf, uint32_t n __unused)
 {
-	(void)n;
 	vcpu_get_debugregs(v, buf);
 	return 1;
 }
 
-static int64_t set_debugregs(struct vcpu *v, const void *buf, uint32_t n)
+static int64_t set_debugregs(struct vcpu *v, const void *buf, uint32_t n __unused)
 {
-	(void)n;
 	return vcpu_set_debugregs(v, buf);
 }
 
 /* KVM_INTERRUPT without an in-hypervisor irqchip: one vector waits at a time (-EEXIST). */
-static int64_t set_irq(struct vcpu *v, const void *buf, uint32_t n)
+static int64_t set_irq(struct vcpu *v, const void *buf, uint32_t n __unused)
 {
 	uint32_t vector = *(const uint32_t *)buf;
 
-	(void)n;
 	if (vector > 255)
 		return -EINVAL;
 	return vcpu_interrupt(v, (uint8_t)vector);
 }
 
-static int64_t set_nmi(struct vcpu *v, const void *buf, uint32_t n)
+static int64_t set_nmi(struct vcpu *v, const void *buf __unused, uint32_t n __unused)
 {
-	(void)buf, (void)n;
 	vcpu_queue_nmi(v);
 	return 0;
 }
 
-static int64_t translate(struct vcpu *v, void *buf, uint32_t n)
+static int64_t translate(struct vcpu *v, void *buf, uint32_t n __unused)
 {
 	struct hv_translate *t = buf;
 
-	(void)n;
 	*t = (struct hv_translate){.linear_address = t->linear_address};
 	vcpu_translate(v, t);
 	return 1;
 }
 
-static int64_t get_mp(struct vcpu *v, void *buf, uint32_t n)
+static int64_t get_mp(struct vcpu *v, void *buf, uint32_t n __unused)
 {
-	(void)n;
 	*(uint32_t *)buf = vcpu_mp_state(v);
 	return 1;
 }
 
-static int64_t set_mp(struct vcpu *v, const void *buf, uint32_t n)
+static int64_t set_mp(struct vcpu *v, const void *buf, uint32_t n __unused)
 {
-	(void)n;
 	return vcpu_set_mp_state(v, *(const uint32_t *)buf);
 }
 
-static int64_t get_lapic(struct vcpu *v, void *buf, uint32_t n)
+static int64_t get_lapic(struct vcpu *v, void *buf, uint32_t n __unused)
 {
 	int rc = vcpu_lapic_state(v, buf, false);
 
-	(void)n;
 	return rc ? rc : 1;
 }
 
-static int64_t set_lapic(struct vcpu *v, const void *buf, uint32_t n)
+static int64_t set_lapic(struct vcpu *v, const void *buf, uint32_t n __unused)
 {
-	(void)n;
 	return vcpu_lapic_state(v, (void *)buf, true);
 }
 
-static int64_t set_mce_cap(struct vcpu *v, const void *buf, uint32_t n)
+static int64_t set_mce_cap(struct vcpu *v, const void *buf, uint32_t n __unused)
 {
-	(void)n;
 	return vcpu_setup_mce(v, *(const uint64_t *)buf);
 }
 
-static int64_t set_mce(struct vcpu *v, const void *buf, uint32_t n)
+static int64_t set_mce(struct vcpu *v, const void *buf, uint32_t n __unused)
 {
-	(void)n;
 	return vcpu_set_mce(v, buf);
 }
 
-static int64_t set_vapic(struct vcpu *v, const void *buf, uint32_t n)
+static int64_t set_vapic(struct vcpu *v, const void *buf, uint32_t n __unused)
 {
-	(void)n;
 	return vcpu_set_vapic(v, *(const uint64_t *)buf);
 }
 
-static int64_t set_pv_enforce(struct vcpu *v, const void *buf, uint32_t n)
+static int64_t set_pv_enforce(struct vcpu *v, const void *buf, uint32_t n __unused)
 {
-	(void)n;
 	vcpu_pv_enforce(v, *(const uint64_t *)buf != 0);
 	return 0;
 }

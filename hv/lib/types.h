@@ -20,5 +20,6 @@
 #define __printf(a, b) __attribute__((format(printf, a, b)))
 #define __packed       __attribute__((packed))
 #define __aligned(x)   __attribute__((aligned(x)))
+#define __unused       __attribute__((unused)) /* a parameter a table's signature gives */
 
 #endif

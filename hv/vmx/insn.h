@@ -4,29 +4,17 @@
 
 #include "../lib/types.h"
 
-static inline int vmxon(uint64_t pa)
-{
-	uint8_t bad;
-
-	__asm__ volatile("vmxon %1; setna %0" : "=qm"(bad) : "m"(pa) : "cc", "memory");
-	return bad ? -1 : 0;
-}
-
-static inline int vmclear(uint64_t pa)
-{
-	uint8_t bad;
-
-	__asm__ volatile("vmclear %1; setna %0" : "=qm"(bad) : "m"(pa) : "cc", "memory");
-	return bad ? -1 : 0;
-}
-
-static inline int vmptrld(uint64_t pa)
-{
-	uint8_t bad;
-
-	__asm__ volatile("vmptrld %1; setna %0" : "=qm"(bad) : "m"(pa) : "cc", "memory");
-	return bad ? -1 : 0;
-}
+/* vmxon, vmclear, vmptrld: the physical address of a VMXON region or VMCS in memory */
+#define VMX_PA_INSN(insn)                                                                        \
+	static inline int insn(uint64_t pa)                                                      \
+	{                                                                                        \
+		uint8_t bad;                                                                     \
+		__asm__ volatile(#insn " %1; setna %0" : "=qm"(bad) : "m"(pa) : "cc", "memory"); \
+		return bad ? -1 : 0;                                                             \
+	}
+VMX_PA_INSN(vmxon)
+VMX_PA_INSN(vmclear)
+VMX_PA_INSN(vmptrld)
 
 static inline uint64_t vmread(uint64_t field)
 {

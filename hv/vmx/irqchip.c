@@ -210,29 +210,24 @@ static bool route_valid(const struct irqchip *c, const struct hv_irq_route *r,
 	return true;
 }
 
-/* KVM_SET_GSI_ROUTING: the whole table, checked first (dom0's copy at `in`). */
+/* KVM_SET_GSI_ROUTING: the whole table, checked first (`in`: the hypercall's copy of dom0's). */
 int vm_irq_routing(struct vm *vm, const struct hv_irq_route *in, unsigned n)
 {
 	struct irqchip *c = chip_of(vm);
-	static struct hv_irq_route t[HV_MAX_ROUTES]; /* under routing_lock */
-	static spinlock_t routing_lock;
 	int rc = 0;
 
 	if (!c)
 		return -ENXIO;
 	if (n > HV_MAX_ROUTES)
 		return -EINVAL;
-	spin_lock(&routing_lock);
-	__builtin_memcpy(t, in, n * sizeof(*t));
 	for (unsigned i = 0; i < n && !rc; i++)
-		rc = route_valid(c, &t[i], t, i) ? 0 : -EINVAL;
+		rc = route_valid(c, &in[i], in, i) ? 0 : -EINVAL;
 	if (!rc) {
 		spin_lock(&c->lock);
-		__builtin_memcpy(c->routes, t, n * sizeof(*t));
+		__builtin_memcpy(c->routes, in, n * sizeof(*in));
 		c->nroutes = n;
 		spin_unlock(&c->lock);
 	}
-	spin_unlock(&routing_lock);
 	return rc;
 }
 

@@ -52,11 +52,10 @@ static uint32_t mxcsr_mask(void)
 /* Only images XRSTOR takes: known components, standard format, zero reserved header bytes. */
 int vcpu_set_xsave(struct vcpu *v, const void *area)
 {
-	uint8_t copy[FPU_AREA_SIZE] __aligned(64);
+	const uint8_t *copy = area; /* the hypercall's copy of dom0's */
 	uint64_t bv, comp;
 	uint32_t mxcsr;
 
-	__builtin_memcpy(copy, area, sizeof(copy)); /* dom0 cannot change it under the checks */
 	__builtin_memcpy(&bv, copy + XSTATE_BV, 8);
 	__builtin_memcpy(&comp, copy + XCOMP_BV, 8);
 	__builtin_memcpy(&mxcsr, copy + MXCSR, 4);
@@ -65,7 +64,7 @@ int vcpu_set_xsave(struct vcpu *v, const void *area)
 	for (unsigned i = XCOMP_BV + 8; i < XSTATE_BV + 64; i++)
 		if (copy[i])
 			return -EINVAL;
-	__builtin_memcpy(v->fpu, copy, sizeof(copy));
+	__builtin_memcpy(v->fpu, copy, FPU_AREA_SIZE);
 	return 0;
 }
 
