@@ -303,6 +303,60 @@ static int tlb_shootdown(struct page *ram, struct page *list, struct page *ex)
 	return fails;
 }
 
+struct racer {
+	long vm, op, rc;
+	atomic_t go;
+	struct completion done;
+};
+
+/* Creates the irqchip (op 0) or the PIT (op 5) of r->vm once told to go: CPU 1's half. */
+static int create_racer(void *arg)
+{
+	struct racer *r = arg;
+
+	while (!atomic_read(&r->go))
+		cpu_relax();
+	r->rc = hv_call(HC_IRQCHIP, r->vm, r->op, 0, 0, 0);
+	complete(&r->done);
+	return 0;
+}
+
+/* Both CPUs create a VM's irqchip, then its PIT, at once: one wins, the other gets -EEXIST. */
+static int create_race(void)
+{
+	long before = hv_call(HC_FREE_FRAMES, 0, 0, 0, 0, 0), rc, both = 0, lost = 0;
+	struct racer r;
+	int i, op;
+
+	if (num_online_cpus() < 2)
+		return 0;
+	for (i = 0; i < 40; i++) {
+		r.vm = hv_call(HC_VM_CREATE, 0, 0, 0, 0, 0);
+		for (op = 0; op <= HV_IRQCHIP_PIT; op += HV_IRQCHIP_PIT) {
+			struct task_struct *t = kthread_create(create_racer, &r, "hvcall-race");
+
+			if (IS_ERR(t))
+				return check("race: thread", PTR_ERR(t), 0);
+			r.op = op;
+			atomic_set(&r.go, 0);
+			init_completion(&r.done);
+			kthread_bind(t, 1);
+			wake_up_process(t);
+			msleep(20);
+			atomic_set(&r.go, 1);
+			rc = hv_call(HC_IRQCHIP, r.vm, op, 0, 0, 0);
+			wait_for_completion(&r.done);
+			both += !rc && !r.rc;
+			lost += (rc ? rc : r.rc) != -EEXIST;
+		}
+		hv_call(HC_VM_DESTROY, r.vm, 0, 0, 0, 0);
+	}
+	return check("race: both CPUs made the same irqchip or PIT", both, 0) +
+	       check("race: the loser's answer was not -EEXIST", lost, 0) +
+	       check("race: every frame back",
+		     hv_call(HC_FREE_FRAMES, 0, 0, 0, 0, 0) == before, 1);
+}
+
 /*
  * Microcode and MTRRs stay the firmware's: dom0's writes are dropped, without a fault (README,
  * finding 6). The write goes to an unused variable MTRR, harmless were it applied.
@@ -352,6 +406,7 @@ static int __init hvcall_init(void)
 		memset(page_address(ram), 0, PAGE_SIZE);
 		fails += tlb_shootdown(ram, list, ex);
 		fails += firmware_msrs();
+		fails += create_race();
 		pr_info("hvcall: %s\n", fails ? "FAIL" : "PASS");
 	}
 	if (scratch)
