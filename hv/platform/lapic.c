@@ -10,7 +10,12 @@
 #define SVR_SPURIOUS_VECTOR 0xff
 
 static volatile uint32_t *mmio;
-static bool x2apic;
+/* The mode is read at each access: dom0 may leave x2APIC (Linux does without interrupt
+ * remapping), one CPU at a time. */
+static bool x2apic(void)
+{
+	return rdmsr(MSR_APIC_BASE) & APIC_BASE_X2APIC;
+}
 
 uint64_t lapic_base_pa(void)
 {
@@ -21,10 +26,8 @@ void lapic_init(void)
 {
 	uint64_t base = rdmsr(MSR_APIC_BASE);
 
-	if (!mmio) {
-		x2apic = base & APIC_BASE_X2APIC;
+	if (!mmio)
 		mmio = ioremap(lapic_base_pa(), PAGE_SIZE);
-	}
 	if (!(base & APIC_BASE_ENABLE))
 		wrmsr(MSR_APIC_BASE, base | APIC_BASE_ENABLE);
 	lapic_write(LAPIC_SVR, lapic_read(LAPIC_SVR) | SVR_ENABLE | SVR_SPURIOUS_VECTOR);
@@ -32,14 +35,14 @@ void lapic_init(void)
 
 uint32_t lapic_read(uint32_t reg)
 {
-	if (x2apic)
+	if (x2apic())
 		return (uint32_t)rdmsr(MSR_X2APIC_BASE + (reg >> 4));
 	return mmio[reg / 4];
 }
 
 void lapic_write(uint32_t reg, uint32_t v)
 {
-	if (x2apic)
+	if (x2apic())
 		wrmsr(MSR_X2APIC_BASE + (reg >> 4), v);
 	else
 		mmio[reg / 4] = v;
@@ -47,7 +50,7 @@ void lapic_write(uint32_t reg, uint32_t v)
 
 void lapic_send_ipi(uint32_t dest, uint32_t cmd)
 {
-	if (x2apic) {
+	if (x2apic()) {
 		wrmsr(MSR_X2APIC_BASE + (LAPIC_ICR_LO >> 4), ((uint64_t)dest << 32) | cmd);
 		return;
 	}
