@@ -123,38 +123,27 @@ int64_t hc_vm_destroy(struct hc_ctx *c)
 	return 0;
 }
 
-#define MAP_CHUNK 64 /* frame numbers copied, checked and mapped at a time */
-
-/* `k` frames of dom0's list at gpa: copied, the copy checked, then mapped (counted in *mapped). */
-static int map_chunk(struct vm *vm, uint64_t gpa, uint64_t list, uint64_t k, unsigned prot,
-		     uint64_t *mapped)
-{
-	uint64_t pfn[MAP_CHUNK];
-	int rc = dom0_copy_in(pfn, list, k * 8);
-
-	for (uint64_t i = 0; i < k && !rc; i++)
-		if (pfn[i] >= (1ULL << 40) || !dom0_owns_range(pfn[i] << 12, PAGE_SIZE))
-			rc = -EFAULT;
-	for (uint64_t i = 0; i < k && !rc; i++, (*mapped)++)
-		rc = vm_map(vm, gpa + i * PAGE_SIZE, pfn[i] << 12, PAGE_SIZE, prot);
-	return rc;
-}
-
 /*
  * Maps the frames dom0 lists (page frame numbers, one page at most) at consecutive GPAs, all or
- * nothing: a failure unmaps what the call mapped (4K leaves: that cannot fail).
+ * nothing: the list is copied and checked whole before anything changes; if the EPT then runs
+ * out of memory, what the call mapped is unmapped (4K leaves: that cannot fail).
  */
 int64_t hc_vm_map(struct hc_ctx *c)
 {
 	uint64_t gpa = c->arg[1], list = c->arg[2], n = c->arg[3], prot = c->arg[4], done = 0;
-	int rc = 0;
+	uint64_t *pfn = hc_bounce();
+	int rc;
 
 	if (!n || n > HV_MAP_MAX_FRAMES || (gpa & 0xfff) || (list & 7) || !prot || prot > VM_RWX ||
 	    gpa >= VM_GPA_LIMIT || n > (VM_GPA_LIMIT - gpa) / PAGE_SIZE)
 		return -EINVAL;
-	for (uint64_t at = 0; at < n && !rc; at += MAP_CHUNK)
-		rc = map_chunk(c->vm, gpa + at * PAGE_SIZE, list + at * 8,
-			       MIN(n - at, (uint64_t)MAP_CHUNK), (unsigned)prot, &done);
+	rc = dom0_copy_in(pfn, list, n * 8);
+	for (uint64_t i = 0; i < n && !rc; i++)
+		if (pfn[i] >= (1ULL << 40) || !dom0_owns_range(pfn[i] << 12, PAGE_SIZE))
+			rc = -EFAULT;
+	for (; done < n && !rc; done++)
+		rc = vm_map(c->vm, gpa + done * PAGE_SIZE, pfn[done] << 12, PAGE_SIZE,
+			    (unsigned)prot);
 	if (rc && done)
 		vm_unmap(c->vm, gpa, done * PAGE_SIZE);
 	return rc;
@@ -316,20 +305,15 @@ int64_t hc_vcpu_get_sregs(struct hc_ctx *c)
 	return dom0_copy_out(c->arg[2], o, sizeof(*o));
 }
 
-/* As KVM: APIC base first (refused: nothing changes), then the registers, then a pending IRQ. */
+/*
+ * As KVM: the registers checked, then the APIC base (refused: nothing changed yet), then the
+ * registers set (they cannot fail now), then a pending IRQ.
+ */
 static int64_t set_sregs(struct vcpu *v, const struct vcpu_sregs *s, const struct hv_sregs *in)
 {
-	uint64_t old_base;
-	int rc;
-
-	vcpu_get_msr(v, MSR_APIC_BASE, &old_base);
-	if (!vcpu_set_msr(v, MSR_APIC_BASE, in->apic_base))
+	if (!vcpu_sregs_valid(v, s) || !vcpu_set_msr(v, MSR_APIC_BASE, in->apic_base))
 		return -EINVAL;
-	rc = vcpu_set_sregs(v, s);
-	if (rc) {
-		vcpu_set_msr(v, MSR_APIC_BASE, old_base);
-		return rc;
-	}
+	vcpu_set_sregs(v, s);
 	for (unsigned i = 0; i < 256; i++)
 		if (in->interrupt_bitmap[i / 64] >> (i % 64) & 1) {
 			struct hv_events e;

@@ -119,7 +119,7 @@ static bool segments_valid(const struct vcpu_sregs *s)
 
 /* Checks what hardware would refuse at entry, so that a bad value gets -EINVAL, not a failed entry.
  */
-static bool sregs_valid(struct vcpu *v, const struct vcpu_sregs *s)
+bool vcpu_sregs_valid(struct vcpu *v, const struct vcpu_sregs *s)
 {
 	bool lma = s->efer & EFER_LMA;
 
@@ -143,7 +143,7 @@ static bool sregs_valid(struct vcpu *v, const struct vcpu_sregs *s)
 
 int vcpu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s)
 {
-	if (!sregs_valid(v, s))
+	if (!vcpu_sregs_valid(v, s))
 		return -EINVAL;
 	vcpu_load(v);
 	write_seg(SEG_CS, &s->cs);

@@ -177,6 +177,7 @@ int vcpu_get_regs(struct vcpu *v, struct vcpu_regs *r);
 int vcpu_set_regs(struct vcpu *v, const struct vcpu_regs *r);
 int vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s);
 int vcpu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s);
+bool vcpu_sregs_valid(struct vcpu *v, const struct vcpu_sregs *s); /* what set would refuse */
 /* Flat segments for a mode; for VCPU_LONG64, cr3 must point at the guest's page tables. */
 int vcpu_set_mode(struct vcpu *v, enum vcpu_mode mode, uint64_t rip, uint64_t rsp, uint64_t cr3);
 /* Completes the port or MMIO access the last exit left open (x->answer: its data), no more. */

@@ -129,7 +129,7 @@ static int map_edge(struct page *list)
 	return fails;
 }
 
-/* A list whose 65th frame is refused after the first chunk was mapped: all of it undone. */
+/* A list whose 65th frame is refused changes nothing: not on an empty range, not over a mapping. */
 static int map_all_or_nothing(struct page *ram, struct page *list, struct page *ex)
 {
 	static const u8 code[] = {0xb0, 0x42, 0xe6, 0x10, 0xf4}; /* mov $0x42,%al; out; hlt */
@@ -147,6 +147,13 @@ static int map_all_or_nothing(struct page *ram, struct page *list, struct page *
 	fails += check("all or nothing: vcpu", hv_call(HC_VCPU_CREATE, vm, 0, 0, 0, 0), 0);
 	fails += check("all or nothing: run", run(vm, e, page_to_phys(ex)), 0);
 	fails += check("all or nothing: the reset vector is not mapped", e->kind, HV_EXIT_MMIO);
+	fails += check("all or nothing: map one page",
+		       hv_call(HC_VM_MAP, vm, 0xfffff000, page_to_phys(list), 1, 7), 0);
+	fails += check("all or nothing: the long list over it",
+		       hv_call(HC_VM_MAP, vm, 0xfffff000, page_to_phys(list), 65, 7), -EFAULT);
+	fails += check("all or nothing: run again", run(vm, e, page_to_phys(ex)), 0);
+	fails += check("all or nothing: the page mapped before is still there",
+		       e->kind == HV_EXIT_IO ? (long)e->data : -1, 0x42);
 	fails += check("all or nothing: destroy", hv_call(HC_VM_DESTROY, vm, 0, 0, 0, 0), 0);
 	return fails;
 }

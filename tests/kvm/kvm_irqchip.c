@@ -422,6 +422,14 @@ static void cr8_tpr(struct vmx *x)
 	check("KVM_SET_SREGS with cr8 0x15", io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s), 0);
 	check("KVM_GET_LAPIC", io(x->vcpu, KVM_GET_LAPIC, (uintptr_t)&lapic), 0);
 	check("TPR from cr8", lapic.regs[0x80], 0x50);
+	/* as KVM: registers refused change nothing, the APIC base included (it was disabled,
+	 * its registers reset, then enabled again) */
+	s.apic_base = 0, s.cr0 = (s.cr0 | 0x80000000) & ~1ULL; /* PG without PE */
+	check("KVM_SET_SREGS: APIC off, PG without PE", io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s),
+	      -EINVAL);
+	check("KVM_GET_SREGS", io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s), 0);
+	check("... the APIC base stays", (long)s.apic_base, 0xfee00900L);
+	check("... and its TPR", (long)s.cr8, 5);
 	s.cr8 = 0;
 	check("KVM_SET_SREGS with cr8 0", io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s), 0);
 }
