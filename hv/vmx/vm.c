@@ -276,15 +276,22 @@ int vm_gpa_to_hpa(struct vm *vm, uint64_t gpa, uint64_t *hpa)
 	return 0;
 }
 
-/* Copies page by page through the direct map; only RAM the VM really has is touched. */
+/*
+ * Copies page by page through the direct map; only RAM the VM really has is touched, and it is
+ * written as the guest could: a read-only page is not (ROM), a logged one is marked dirty.
+ */
 static int vm_copy(struct vm *vm, uint64_t gpa, void *buf, size_t len, bool to_guest)
 {
 	uint8_t *p = buf;
 
 	while (len) {
 		size_t chunk = MIN(len, PAGE_SIZE - (gpa & 0xfff));
-		uint64_t hpa;
-		if (vm_gpa_to_hpa(vm, gpa, &hpa) || hpa >= direct_map_end())
+		struct ept_leaf leaf;
+		uint64_t hpa = 0;
+
+		if (ept_translate(&vm->ept, gpa, &leaf) ||
+		    (hpa = leaf.hpa | (gpa & 0xfff)) >= direct_map_end() ||
+		    (to_guest && !(leaf.prot & EPT_W) && !dirty_write_fault(vm, gpa)))
 			return -EFAULT;
 		if (to_guest)
 			__builtin_memcpy(phys_to_virt(hpa), p, chunk);

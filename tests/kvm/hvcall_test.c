@@ -209,6 +209,45 @@ static int dirty_readonly(struct page *ram, struct page *list, struct page *ex)
 	return fails;
 }
 
+/*
+ * What the hypervisor writes for a guest is logged like the guest's own writes: REP INSB into a
+ * logged page (completed by the hypervisor, no EPT violation) reports the page dirty.
+ */
+static int dirty_ins(struct page *ram, struct page *list, struct page *ex)
+{
+	/* mov $0x1000,%di; mov $0x10,%dx; mov $1,%cx; rep insb; hlt */
+	static const u8 code[] = {0xbf, 0x00, 0x10, 0xba, 0x10, 0x00, 0xb9, 0x01, 0x00, 0xf3, 0x6c, 0xf4};
+	struct page *data = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	struct hv_exit *e = page_address(ex);
+	u64 *pfn = page_address(list), *bits = pfn + 256; /* the bitmap at byte 2048 */
+	long vm = hv_call(HC_VM_CREATE, 0, 0, 0, 0, 0);
+	int fails = 0;
+
+	if (!data)
+		return check("ins: memory", 0, 1);
+	memcpy(page_address(ram) + 0xff0, code, sizeof(code));
+	pfn[0] = page_to_pfn(ram);
+	fails += check("ins: map the code",
+		       hv_call(HC_VM_MAP, vm, 0xfffff000, page_to_phys(list), 1, 7), 0);
+	pfn[0] = page_to_pfn(data);
+	fails += check("ins: map the data", hv_call(HC_VM_MAP, vm, 0x1000, page_to_phys(list), 1, 7),
+		       0);
+	fails += check("ins: log it", hv_call(HC_VM_DIRTY, vm, HV_DIRTY_START, 0x1000, 1, 0), 0);
+	fails += check("ins: vcpu", hv_call(HC_VCPU_CREATE, vm, 0, 0, 0, 0), 0);
+	fails += check("ins: run to the IN", run(vm, e, page_to_phys(ex)), 0);
+	fails += check("ins: REP INSB", e->kind == HV_EXIT_IO && e->in && e->string, 1);
+	fails += check("ins: complete it", run_in(vm, e, page_to_phys(ex), 0x77), 0);
+	fails += check("ins: then HLT", e->kind, HV_EXIT_HLT);
+	fails += check("ins: the byte written", *(u8 *)page_address(data), 0x77);
+	*bits = 0;
+	fails += check("ins: fetch the log", hv_call(HC_VM_DIRTY, vm, HV_DIRTY_FETCH, 0x1000, 1,
+						     page_to_phys(list) + 2048), 0);
+	fails += check("ins: the page is dirty", *bits, 1);
+	fails += check("ins: destroy", hv_call(HC_VM_DESTROY, vm, 0, 0, 0, 0), 0);
+	__free_page(data);
+	return fails;
+}
+
 struct spin_run {
 	long vm, rc;
 	struct hv_exit *e;
@@ -410,6 +449,8 @@ static int __init hvcall_init(void)
 		fails += sys_info_overflow();
 		memset(page_address(ram), 0, PAGE_SIZE);
 		fails += dirty_readonly(ram, list, ex);
+		memset(page_address(ram), 0, PAGE_SIZE);
+		fails += dirty_ins(ram, list, ex);
 		memset(page_address(ram), 0, PAGE_SIZE);
 		fails += tlb_shootdown(ram, list, ex);
 		fails += firmware_msrs();
