@@ -33,12 +33,14 @@ static const struct cpuid_filter filters[] = {
 	/*
 	 * SGX, HLE, RTM, MPX, PT; PKU/OSPKE, WAITPKG, CET shadow stacks, SGX launch control, PKS;
 	 * CET IBT, AMX; AVX-512. XCR0 stops at AVX: nothing that needs another component shows.
+	 * LA57: the page walks the hypervisor emulates (gva.c) have four levels.
 	 */
 	{7,
 	 0,
 	 false,
 	 {0, (1u << 2) | (1u << 4) | (1u << 11) | (1u << 14) | (1u << 25) | AVX512_EBX,
-	  (1u << 3) | (1u << 4) | (1u << 5) | (1u << 7) | (1u << 30) | (1u << 31) | AVX512_ECX,
+	  (1u << 3) | (1u << 4) | (1u << 5) | (1u << 7) | (1u << 16) | (1u << 30) | (1u << 31) |
+		  AVX512_ECX,
 	  AVX512_EDX | (1u << 20) | (1u << 22) | (1u << 24) | (1u << 25)}},
 	/*
 	 * XSAVES/XRSTORS: IA32_XSS is not offered. XSAVEOPT and XSAVEC neither: with them dom0's
