@@ -304,7 +304,7 @@ static int set_base(struct uart *u, struct vm *vm, uint64_t val)
 		u->base = (uint16_t)val;
 	}
 	spin_unlock(&u->lock);
-	if (!rc && (rc = vm_add_pio_hook(vm, &h)) != 0) {
+	if (!rc && (rc = vm_add_hooks(vm, &h, 1, NULL, 0)) != 0) {
 		spin_lock(&u->lock);
 		u->base_set = false;
 		spin_unlock(&u->lock);

@@ -98,18 +98,15 @@ static bool reset_io(void *ctx, struct vcpu *v, uint64_t port, unsigned size, ui
 
 void dom0_setup_vm(void)
 {
-	struct io_hook com1 = {COM1, 1, com1_io, NULL};
-	struct io_hook kbc = {0x64, 1, reset_io, NULL};
-	struct io_hook rcr = {0xcf9, 1, reset_io, NULL};
-	struct io_hook apic = {d0.lapic, PAGE_SIZE, lapic_hook, NULL};
+	/* COM1, the keyboard controller and the reset control register; the local APIC */
+	const struct io_hook ports[] = {
+		{COM1, 1, com1_io, NULL}, {0x64, 1, reset_io, NULL}, {0xcf9, 1, reset_io, NULL}};
+	const struct io_hook apic = {d0.lapic, PAGE_SIZE, lapic_hook, NULL};
 
 	d0.vm = vm_create(VM_DOM0);
 	if (!d0.vm)
 		panic("dom0: out of memory");
-	dom0_must(vm_add_pio_hook(d0.vm, &com1), "hooking COM1");
-	dom0_must(vm_add_pio_hook(d0.vm, &kbc), "hooking the keyboard controller");
-	dom0_must(vm_add_pio_hook(d0.vm, &rcr), "hooking the reset control register");
-	dom0_must(vm_add_mmio_hook(d0.vm, &apic), "hooking the local APIC");
+	dom0_must(vm_add_hooks(d0.vm, ports, ARRAY_SIZE(ports), &apic, 1), "hooking its devices");
 	vm_msr_intercept(d0.vm, MSR_FEATURE_CONTROL, true, true);
 	for (uint32_t m = MSR_VMX_FIRST; m <= MSR_VMX_LAST; m++)
 		vm_msr_intercept(d0.vm, m, true, true);

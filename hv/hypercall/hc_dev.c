@@ -47,12 +47,17 @@ int64_t hc_dev_create(struct hc_ctx *c)
 	for (unsigned i = 0; i < HV_MAX_DEVICES && rc == -ENOSPC; i++)
 		if (d[i].ops == ops && ops->single)
 			rc = -EEXIST;
-	for (unsigned i = 0; i < HV_MAX_DEVICES && rc == -ENOSPC; i++)
-		if (!d[i].ops && !(rc = ops->create(phys_to_virt(pa), c->vm))) {
+	for (unsigned i = 0; i < HV_MAX_DEVICES && rc == -ENOSPC; i++) {
+		if (d[i].ops)
+			continue;
+		rc = ops->create(phys_to_virt(pa), c->vm); /* in the first free slot, once */
+		if (!rc) {
 			d[i] = (struct dev_inst){NULL, phys_to_virt(pa), c->vm};
 			__atomic_store_n(&d[i].ops, ops, __ATOMIC_RELEASE);
 			rc = i;
 		}
+		break;
+	}
 	spin_unlock(&devs_lock);
 	if (rc < 0)
 		frames_free_contig(&hv_frames, pa, state_frames(ops));

@@ -329,18 +329,17 @@ bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *
 
 /* ---- creation ---- */
 
-static const struct {
-	uint16_t base, len;
-} pic_ports[] = {{0x20, 2}, {0xa0, 2}, {0x4d0, 2}};
-
-/* The controllers (a split irqchip: the local APICs only), hooked where the guest reaches them. */
+/*
+ * The controllers (a split irqchip: the local APICs only), hooked where the guest reaches them:
+ * all the hooks or none, so a failure leaves no irqchip behind.
+ */
 static int chip_create(struct vm *vm, bool split, uint32_t ioapic_pins)
 {
-	uint64_t pa;
+	uint64_t pa, frames = ALIGN_UP(sizeof(struct irqchip), PAGE_SIZE) / PAGE_SIZE;
 	struct irqchip *c;
-	int rc = 0;
+	int rc;
 
-	pa = frames_alloc_contig(&hv_frames, ALIGN_UP(sizeof(*c), PAGE_SIZE) / PAGE_SIZE, 1);
+	pa = frames_alloc_contig(&hv_frames, frames, 1);
 	if (!pa)
 		return -ENOMEM;
 	c = phys_to_virt(pa);
@@ -351,15 +350,16 @@ static int chip_create(struct vm *vm, bool split, uint32_t ioapic_pins)
 	ioapic_reset(&c->ioapic, IOAPIC_DEFAULT_BASE);
 	if (!split)
 		default_routes(c); /* split: none, as KVM's */
-	for (unsigned i = 0; i < ARRAY_SIZE(pic_ports) && !rc && !split; i++)
-		rc = vm_add_pio_hook(
-			vm, &(struct io_hook){pic_ports[i].base, pic_ports[i].len, chip_pio, c});
-	if (!rc)
-		rc = vm_add_mmio_hook(vm, &(struct io_hook){LAPIC_BASE, LAPIC_SIZE, chip_mmio, c});
-	if (!rc && !split)
-		rc = vm_add_mmio_hook(
-			vm, &(struct io_hook){IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE, chip_mmio, c});
-	vm->irqchip = c; /* freed with the VM even when a hook failed */
+	const struct io_hook pics[] = {{0x20, 2, chip_pio, c},
+				       {0xa0, 2, chip_pio, c},
+				       {0x4d0, 2, chip_pio, c}},
+			     mmio[] = {{LAPIC_BASE, LAPIC_SIZE, chip_mmio, c},
+				       {IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE, chip_mmio, c}};
+	rc = vm_add_hooks(vm, pics, split ? 0 : 3, mmio, split ? 1 : 2);
+	if (rc)
+		frames_free_contig(&hv_frames, pa, frames);
+	else
+		vm->irqchip = c;
 	return rc;
 }
 
@@ -387,9 +387,9 @@ static int pit_create(struct vm *vm)
 	spin_lock(&c->lock);
 	pit_reset(&c->pit, &c->env);
 	spin_unlock(&c->lock);
-	rc = vm_add_pio_hook(vm, &(struct io_hook){0x40, 4, chip_pio, c});
-	if (!rc)
-		rc = vm_add_pio_hook(vm, &(struct io_hook){0x61, 1, chip_pio, c});
+	rc = vm_add_hooks(vm,
+			  (const struct io_hook[]){{0x40, 4, chip_pio, c}, {0x61, 1, chip_pio, c}},
+			  2, NULL, 0);
 	c->has_pit = !rc;
 	return rc;
 }

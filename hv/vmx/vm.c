@@ -154,42 +154,48 @@ static void io_intercept(struct vm *vm, uint64_t base, uint64_t len)
 		bitmap_set(map, (uint32_t)p, true);
 }
 
-/*
- * Hooks are only ever added, while vCPUs may be looking them up on other CPUs: an entry is
- * complete before the count that makes it visible is published. Overlapping ranges: -EEXIST.
- */
-static int add_hook(struct vm *vm, struct io_hook *arr, unsigned *n, const struct io_hook *h)
+/* Whether k new hooks fit beside the n a table has: -EINVAL, -EEXIST (overlaps), -ENOSPC. */
+static int hooks_fit(const struct io_hook *arr, unsigned n, const struct io_hook *h, unsigned k)
 {
-	int rc = 0;
+	for (unsigned i = 0; i < k; i++) {
+		if (!h[i].len || h[i].base + h[i].len < h[i].base)
+			return -EINVAL;
+		for (unsigned j = 0; j < n + i; j++) {
+			const struct io_hook *o = j < n ? &arr[j] : &h[j - n];
 
-	if (!h->len || h->base + h->len < h->base)
-		return -EINVAL;
-	spin_lock(&vm->lock);
-	for (unsigned i = 0; i < *n && !rc; i++)
-		if (h->base < arr[i].base + arr[i].len && arr[i].base < h->base + h->len)
-			rc = -EEXIST;
-	if (!rc && *n == VM_MAX_HOOKS)
-		rc = -ENOSPC;
-	if (!rc) {
-		arr[*n] = *h;
+			if (h[i].base < o->base + o->len && o->base < h[i].base + h[i].len)
+				return -EEXIST;
+		}
+	}
+	return n + k > VM_MAX_HOOKS ? -ENOSPC : 0;
+}
+
+/* vCPUs may be looking hooks up meanwhile: an entry is complete before the count shows it. */
+static void hooks_add(struct io_hook *arr, unsigned *n, const struct io_hook *h, unsigned k)
+{
+	for (unsigned i = 0; i < k; i++) {
+		arr[*n] = h[i];
 		__atomic_store_n(n, *n + 1, __ATOMIC_RELEASE);
 	}
-	spin_unlock(&vm->lock);
-	return rc;
 }
 
-int vm_add_pio_hook(struct vm *vm, const struct io_hook *h)
+int vm_add_hooks(struct vm *vm, const struct io_hook *pio, unsigned np, const struct io_hook *mmio,
+		 unsigned nm)
 {
-	int rc = add_hook(vm, vm->pio, &vm->npio, h);
+	int rc;
 
+	spin_lock(&vm->lock);
+	rc = hooks_fit(vm->pio, vm->npio, pio, np);
 	if (!rc)
-		io_intercept(vm, h->base, h->len);
+		rc = hooks_fit(vm->mmio, vm->nmmio, mmio, nm);
+	if (!rc) {
+		hooks_add(vm->pio, &vm->npio, pio, np);
+		hooks_add(vm->mmio, &vm->nmmio, mmio, nm);
+	}
+	spin_unlock(&vm->lock);
+	for (unsigned i = 0; i < np && !rc; i++)
+		io_intercept(vm, pio[i].base, pio[i].len);
 	return rc;
-}
-
-int vm_add_mmio_hook(struct vm *vm, const struct io_hook *h)
-{
-	return add_hook(vm, vm->mmio, &vm->nmmio, h);
 }
 
 static unsigned ept_prot(unsigned prot)

@@ -130,9 +130,10 @@ enum vcpu_mode { VCPU_REAL, VCPU_PROT32, VCPU_LONG64 };
 
 /* VMs. vm_create returns NULL when memory is short. Destroying frees every frame it used. */
 struct vm *vm_create(enum vm_kind kind);
-/* Hooks (0, or -ENOSPC when the VM has VM_MAX_HOOKS already). */
-int vm_add_pio_hook(struct vm *vm, const struct io_hook *h);
-int vm_add_mmio_hook(struct vm *vm, const struct io_hook *h);
+/* Port hooks pio[np] and MMIO hooks mmio[nm], all or none: 0, -EINVAL, -EEXIST (a range
+ * overlaps one the VM has, or another given), -ENOSPC (past VM_MAX_HOOKS). Never removed. */
+int vm_add_hooks(struct vm *vm, const struct io_hook *pio, unsigned np, const struct io_hook *mmio,
+		 unsigned nm);
 /* Every MTRR a CPU may have (dom0's writes to them are dropped: the firmware's stay). */
 bool msr_is_mtrr(uint32_t msr);
 /* dom0 only: let dom0 read and write these MSRs directly (0), or trap them (1). */

@@ -212,6 +212,29 @@ static void save_restore(int kvm, int dev)
 	vm_close(&y);
 }
 
+/*
+ * A VM whose port hooks are nearly all taken (15 UARTs of the hypervisor's 16 hooks): the irqchip
+ * (3 PIC port ranges) does not fit, and its failure leaves nothing behind, not half an irqchip
+ * that a second KVM_CREATE_IRQCHIP would find (-EEXIST).
+ */
+static void full_hooks(int kvm)
+{
+	long frames = hv_free_frames(), rc, made = 0;
+	int vm = io(kvm, KVM_CREATE_VM, 0), dev[15];
+
+	for (int i = 0; i < 15; i++) {
+		dev[i] = create(vm, KVM_DEV_TYPE_HV_UART16550, 0, &rc);
+		made += !rc && !set(dev[i], HV_UART_GRP_CONFIG, HV_UART_CFG_BASE, 0x1000 + 8 * i);
+	}
+	check("15 UARTs with their ports", made, 15);
+	check("KVM_CREATE_IRQCHIP: no room for its hooks", io(vm, KVM_CREATE_IRQCHIP, 0), -ENOSPC);
+	check("... again: still no room, no half irqchip", io(vm, KVM_CREATE_IRQCHIP, 0), -ENOSPC);
+	for (int i = 0; i < 15; i++)
+		close(dev[i]);
+	close(vm);
+	check("... every hypervisor frame back", hv_free_frames(), frames);
+}
+
 int main(void)
 {
 	int kvm = open("/dev/kvm", O_RDWR), dev;
@@ -235,6 +258,7 @@ int main(void)
 	check("the device fd keeps the VM: attributes still work",
 	      get(dev, HV_UART_GRP_CONFIG, HV_UART_CFG_BASE), 0x3f8);
 	close(dev);
+	full_hooks(kvm);
 	check("every hypervisor frame back after close", hv_free_frames(), frames);
 	return summary();
 }

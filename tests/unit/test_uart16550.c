@@ -17,15 +17,17 @@
 #define REGS HV_UART_GRP_REGS
 #define LINE HV_UART_GRP_LINE
 
-/* vm_add_pio_hook stub: keeps the last hook; answers hook_rc. */
+/* vm_add_hooks stub (one port hook): keeps the last hook; answers hook_rc. */
 static struct io_hook hook;
 static int hook_calls, hook_rc;
 static char fake_vm;
 #define VM ((struct vm *)&fake_vm)
 
-int vm_add_pio_hook(struct vm *vm, const struct io_hook *h)
+int vm_add_hooks(struct vm *vm, const struct io_hook *h, unsigned np, const struct io_hook *mmio,
+		 unsigned nm)
 {
 	assert_ptr_equal(vm, VM);
+	assert_int_equal(np * 10 + nm + (mmio != NULL), 10);
 	hook_calls++;
 	if (hook_rc)
 		return hook_rc;
