@@ -97,7 +97,7 @@ int64_t hc_msr_list(struct hc_ctx *c)
 	if (max > PAGE_SIZE / 4)
 		return -EINVAL;
 	n = vm_msr_index_list(list, (unsigned)max);
-	return dom0_copy_out(c->arg[0], list, max * 4) ? -EFAULT : n;
+	return dom0_copy_out(c->arg[0], list, (uint64_t)MIN(n, (int64_t)max) * 4) ? -EFAULT : n;
 }
 
 /* Not claimed by the dispatcher: it must find the VM unused, then takes it out. */

@@ -54,9 +54,9 @@ void lapic_send_ipi(uint32_t dest, uint32_t cmd)
 		wrmsr(MSR_X2APIC_BASE + (LAPIC_ICR_LO >> 4), ((uint64_t)dest << 32) | cmd);
 		return;
 	}
-	lapic_write(LAPIC_ICR_HI, dest << 24);
-	lapic_write(LAPIC_ICR_LO, cmd);
-	while (lapic_read(LAPIC_ICR_LO) & ICR_BUSY)
+	mmio[LAPIC_ICR_HI / 4] = dest << 24;
+	mmio[LAPIC_ICR_LO / 4] = cmd;
+	while (mmio[LAPIC_ICR_LO / 4] & ICR_BUSY)
 		cpu_relax();
 }
 

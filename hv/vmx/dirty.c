@@ -52,8 +52,9 @@ int vm_dirty_start(struct vm *vm, uint64_t gpa, uint64_t npages)
 		*d = (struct dirty_range){gpa, npages, phys_to_virt(pa)};
 	vm->ept_gen++;
 	spin_unlock(&vm->lock);
-	vm_shootdown(vm); /* no write misses the log */
-	if (rc)		  /* nothing stays registered */
+	if (d && rc != -EEXIST) /* the protections changed: no write misses the log */
+		vm_shootdown(vm);
+	if (rc) /* nothing stays registered */
 		frames_free_contig(&hv_frames, pa, n);
 	return rc;
 }

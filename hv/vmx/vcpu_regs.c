@@ -52,19 +52,19 @@ static uint32_t mxcsr_mask(void)
 /* Only images XRSTOR takes: known components, standard format, zero reserved header bytes. */
 int vcpu_set_xsave(struct vcpu *v, const void *area)
 {
-	const uint8_t *copy = area; /* the hypercall's copy of dom0's */
+	const uint8_t *a = area; /* hypervisor memory: the hypercall's copy of dom0's */
 	uint64_t bv, comp;
 	uint32_t mxcsr;
 
-	__builtin_memcpy(&bv, copy + XSTATE_BV, 8);
-	__builtin_memcpy(&comp, copy + XCOMP_BV, 8);
-	__builtin_memcpy(&mxcsr, copy + MXCSR, 4);
+	__builtin_memcpy(&bv, a + XSTATE_BV, 8);
+	__builtin_memcpy(&comp, a + XCOMP_BV, 8);
+	__builtin_memcpy(&mxcsr, a + MXCSR, 4);
 	if ((bv & ~guest_xcr0_supported()) || comp || (mxcsr & ~mxcsr_mask()))
 		return -EINVAL;
 	for (unsigned i = XCOMP_BV + 8; i < XSTATE_BV + 64; i++)
-		if (copy[i])
+		if (a[i])
 			return -EINVAL;
-	__builtin_memcpy(v->fpu, copy, FPU_AREA_SIZE);
+	__builtin_memcpy(v->fpu, a, FPU_AREA_SIZE);
 	return 0;
 }
 

@@ -293,10 +293,12 @@ static int vm_copy(struct vm *vm, uint64_t gpa, void *buf, size_t len, bool to_g
 	while (len) {
 		size_t chunk = MIN(len, PAGE_SIZE - (gpa & 0xfff));
 		struct ept_leaf leaf;
-		uint64_t hpa = 0;
+		uint64_t hpa;
 
-		if (ept_translate(&vm->ept, gpa, &leaf) ||
-		    (hpa = leaf.hpa | (gpa & 0xfff)) >= direct_map_end() ||
+		if (ept_translate(&vm->ept, gpa, &leaf))
+			return -EFAULT;
+		hpa = leaf.hpa | (gpa & 0xfff);
+		if (hpa >= direct_map_end() ||
 		    (to_guest && !(leaf.prot & EPT_W) && !dirty_write_fault(vm, gpa)))
 			return -EFAULT;
 		if (to_guest)
