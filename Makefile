@@ -164,8 +164,10 @@ size: $(BUILD)/hv.elf
 test:
 	scripts/test-all.sh
 
+# the files scripts/check.sh holds to clang-format (kernel code follows checkpatch instead)
 format:
-	clang-format -i $$(git ls-files 'hv/*.[ch]' 'boot/*.[ch]' 'tests/*.[ch]' 'compat/*.[ch]')
+	clang-format -i $$(git ls-files 'hv/*.[ch]' 'boot/*.[ch]' 'tests/hv/*.[ch]' 'tests/unit/*.[ch]' \
+		'tests/fuzz/*.[ch]' 'compat/*.h' 'tests/kvm/*.[ch]' | xargs grep -L MODULE_LICENSE)
 
 clean:
 	rm -rf $(BUILD)

@@ -82,9 +82,8 @@ static void setup_memory(uint32_t mbi_pa, uint32_t mbi_len)
 }
 
 /* ACPI tables are read through the direct map only. */
-static const void *acpi_map(void *ctx, uint64_t pa, size_t len)
+static const void *acpi_map(void *ctx __unused, uint64_t pa, size_t len)
 {
-	(void)ctx;
 	if (pa >= direct_map_end() || len > direct_map_end() - pa)
 		return NULL;
 	return phys_to_virt(pa);

@@ -92,6 +92,12 @@ int main(void)
 	memcpy(sig, &b, 4), memcpy(sig + 4, &c, 4), memcpy(sig + 8, &d, 4);
 	printf("cpucheck: hypervisor leaf max %#x signature '%s'\n", a, sig);
 	fails += strcmp(sig, "uHVuHVuHVuHV") != 0 || a < 0x40000000;
+	/* KVM's signature, no PV features: so Linux keeps x2APIC without interrupt remapping */
+	__cpuid(0x40000100, a, b, c, d);
+	memcpy(sig, &b, 4), memcpy(sig + 4, &c, 4), memcpy(sig + 8, &d, 4);
+	__cpuid(0x40000101, b, c, d, d);
+	printf("cpucheck: leaf 0x40000100 max %#x signature '%s', features %#x\n", a, sig, b);
+	fails += strcmp(sig, "KVMKVMKVM") != 0 || b != 0;
 	__cpuid(1, a, b, c, d);
 	printf("cpucheck: CPUID.1:ECX VMX %u hypervisor %u\n", (c >> 5) & 1, c >> 31);
 	fails += !((c >> 5) & 1) || !(c >> 31);

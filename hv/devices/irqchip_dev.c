@@ -93,9 +93,9 @@ static int has_attr(void *dev, uint32_t group, uint64_t attr)
 	return get_attr(dev, group, attr, scratch);
 }
 
-static int set_attr(void *dev, struct vm *vm, uint32_t group, uint64_t attr, uint64_t val)
+static int set_attr(void *dev, struct vm *vm __unused, uint32_t group, uint64_t attr,
+		    uint64_t val __unused)
 {
-	(void)vm, (void)val;
 	return has_attr(dev, group, attr) ?: -EPERM;
 }
 

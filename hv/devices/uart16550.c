@@ -196,12 +196,12 @@ static void port_write(struct uart *u, unsigned off, uint8_t val)
 }
 
 /* Wider accesses are consecutive byte accesses, low byte first, as an ISA bus splits them. */
-static bool pio(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t *val, bool write)
+static bool pio(void *ctx, struct vcpu *v __unused, uint64_t port, unsigned size, uint64_t *val,
+		bool write)
 {
 	struct uart *u = ctx;
 	uint64_t in = 0;
 
-	(void)v;
 	if (size > 8)
 		return false;
 	spin_lock(&u->lock);
@@ -220,26 +220,21 @@ static bool pio(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_
 }
 
 /* The zeroed state is the reset state: LSR's THRE and TEMT and MSR's inputs are derived. */
-static int uart_create(void *dev, struct vm *vm)
+static int uart_create(void *dev __unused, struct vm *vm __unused)
 {
-	(void)dev;
-	(void)vm;
 	return 0;
 }
 
-static void uart_destroy(void *dev, struct vm *vm)
+static void uart_destroy(void *dev __unused, struct vm *vm __unused)
 {
-	(void)dev;
-	(void)vm;
 }
 
-static int uart_has_attr(void *dev, uint32_t group, uint64_t attr)
+static int uart_has_attr(void *dev __unused, uint32_t group, uint64_t attr)
 {
 	static const uint64_t nr_attrs[] = {[HV_UART_GRP_CONFIG] = HV_UART_CFG_LEVEL + 1,
 					    [HV_UART_GRP_REGS] = HV_UART_NR_REGS,
 					    [HV_UART_GRP_LINE] = HV_UART_LINE_RX + 1};
 
-	(void)dev;
 	return group < ARRAY_SIZE(nr_attrs) && attr < nr_attrs[group] ? 0 : -ENXIO;
 }
 

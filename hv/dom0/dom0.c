@@ -84,6 +84,9 @@ static __noreturn void dom0_cpu_loop(struct vcpu *v)
 				dom0_failed(v, &x, "string I/O on a trapped port");
 			dom0_port_passthrough(&x);
 			continue;
+		case VMEXIT_MSR:
+			dom0_msr(&x);
+			continue;
 		default:
 			dom0_failed(v, &x, "exit the hypervisor cannot handle");
 		}
@@ -91,12 +94,11 @@ static __noreturn void dom0_cpu_loop(struct vcpu *v)
 }
 
 /* An AP waits for dom0's INIT and SIPI, then runs its dom0 vCPU. */
-static void dom0_ap_main(void *arg)
+static void dom0_ap_main(void *arg __unused)
 {
 	unsigned i = this_cpu()->index;
 	struct vcpu *v = d0.vcpus[i];
 
-	(void)arg;
 	while (d0.mbox[i].sipi < 0)
 		cpu_relax();
 	vcpu_init_signal(v);

@@ -1,7 +1,7 @@
 /*
  * What the hypervisor traps for dom0: COM1's data port (console sharing), writes to the local
- * APIC page (INIT and SIPI for dom0's other vCPUs), the reset ports, the VMX MSRs, and writes
- * of microcode and MTRRs (dropped: they are the firmware's).
+ * APIC's ICR in both modes (INIT and SIPI for dom0's other vCPUs) and to its base MSR, the reset
+ * ports, the VMX MSRs, and writes of microcode and MTRRs (dropped: they are the firmware's).
  */
 #include "dom0_priv.h"
 #include "../platform/lapic.h"
@@ -15,12 +15,13 @@
 #define MSR_VMX_FIRST	    0x480
 #define MSR_VMX_LAST	    0x491
 #define MSR_UCODE_WRITE	    0x79
+#define MSR_X2APIC_ICR	    0x830
+#define APIC_BASE_MODE	    (3ULL << 10) /* x2APIC, enable */
 
 /* COM1's data port: dom0's bytes go out through the console, so lines never interleave. */
-static bool com1_io(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t *val,
-		    bool write)
+static bool com1_io(void *ctx __unused, struct vcpu *v __unused, uint64_t port,
+		    unsigned size __unused, uint64_t *val, bool write)
 {
-	(void)ctx, (void)v, (void)size;
 	if (!write)
 		*val = inb((uint16_t)port);
 	else if (inb(COM1 + 3) & 0x80) /* divisor latch: not data */
@@ -30,14 +31,16 @@ static bool com1_io(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uin
 	return true;
 }
 
-/* INIT and SIPI aimed at a CPU that runs a dom0 vCPU are delivered to that vCPU. */
-static bool icr_emulate(uint32_t lo)
+/*
+ * INIT and SIPI aimed at a CPU that runs a dom0 vCPU are delivered to that vCPU (by physical
+ * destination or shorthand); SMI and the reserved modes go nowhere. Others are sent as asked.
+ */
+static bool icr_emulate(uint32_t lo, uint32_t dest)
 {
-	uint32_t mode = (lo >> 8) & 7, shorthand = (lo >> 18) & 3,
-		 dest = lapic_read(LAPIC_ICR_HI) >> 24;
+	uint32_t mode = (lo >> 8) & 7, shorthand = (lo >> 18) & 3;
 	uint32_t self = this_cpu()->apic_id;
 
-	if (mode != 5 && mode != 6)
+	if (mode < 2 || mode == 4)
 		return false;
 	for (unsigned i = 0; i < ncpus_online; i++) {
 		uint32_t id = cpus[i]->apic_id;
@@ -55,19 +58,41 @@ static bool icr_emulate(uint32_t lo)
 	return true;
 }
 
-static bool lapic_hook(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, uint64_t *val,
-		       bool write)
+static bool lapic_hook(void *ctx __unused, struct vcpu *v __unused, uint64_t addr, unsigned size,
+		       uint64_t *val, bool write)
 {
 	uint32_t reg = (uint32_t)(addr - d0.lapic);
 
-	(void)ctx, (void)v;
 	if (size != 4 || (addr & 15))
 		return false;
 	if (!write)
 		*val = lapic_read(reg);
-	else if (reg != LAPIC_ICR_LO || !icr_emulate((uint32_t)*val))
+	else if (reg != LAPIC_ICR_LO ||
+		 !icr_emulate((uint32_t)*val, lapic_read(LAPIC_ICR_HI) >> 24))
 		lapic_write(reg, (uint32_t)*val);
 	return true;
+}
+
+/*
+ * dom0's trapped MSR accesses: x2APIC ICR writes as the xAPIC's; APIC base writes may switch
+ * the mode (the CPU refuses a wrong transition), never move the page or the BSP flag. Else #GP.
+ */
+void dom0_msr(struct vm_exit *x)
+{
+	uint64_t val = x->msr.data, base = rdmsr(MSR_APIC_BASE);
+	bool ok = false;
+
+	if (x->msr.write && x->msr.index == MSR_X2APIC_ICR)
+		ok = icr_emulate((uint32_t)val, (uint32_t)(val >> 32)) ||
+		     wrmsr_safe(MSR_X2APIC_ICR, val);
+	else if (x->msr.write && x->msr.index == MSR_APIC_BASE && !((val ^ base) & ~APIC_BASE_MODE))
+		ok = wrmsr_safe(MSR_APIC_BASE, val);
+	if (ok && x->msr.index == MSR_APIC_BASE && ((val ^ base) & APIC_BASE_MODE))
+		pr_info("dom0: CPU %u's local APIC: %s", this_cpu()->index,
+			!(val & (1ULL << 11)) ? "off"
+			: val & (1ULL << 10)  ? "x2APIC"
+					      : "xAPIC");
+	x->msr_error = !ok;
 }
 
 /* dom0 asking the machine to reset (reboot, or a panic with panic=-1) ends the run here. */
@@ -82,10 +107,9 @@ static __noreturn void dom0_reset(uint64_t port, uint64_t val)
 }
 
 /* 0xcf9 with RST_CPU, or the keyboard controller's pulse-reset command 0xfe. */
-static bool reset_io(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t *val,
-		     bool write)
+static bool reset_io(void *ctx __unused, struct vcpu *v __unused, uint64_t port,
+		     unsigned size __unused, uint64_t *val, bool write)
 {
-	(void)ctx, (void)v, (void)size;
 	if (!write) {
 		*val = inb((uint16_t)port);
 		return true;
@@ -115,6 +139,9 @@ void dom0_setup_vm(void)
 	for (uint32_t m = 0x200; m <= 0x2ff; m++)
 		if (msr_is_mtrr(m))
 			vm_msr_intercept(d0.vm, m, false, true);
+	vm_msr_intercept(d0.vm, MSR_X2APIC_ICR, false, true);
+	vm_msr_intercept(d0.vm, MSR_APIC_BASE, false, true);
+	vm_msr_exits(d0.vm, HV_MSR_EXIT_UNKNOWN | HV_MSR_EXIT_INVAL); /* to dom0_msr() */
 }
 
 void dom0_port_passthrough(struct vm_exit *x)

@@ -40,5 +40,6 @@ void dom0_must(int rc, const char *what);
 /* dom0_io.c: the few ports, MMIO and MSRs the hypervisor traps for dom0 */
 void dom0_setup_vm(void);
 void dom0_port_passthrough(struct vm_exit *x);
+void dom0_msr(struct vm_exit *x);
 
 #endif

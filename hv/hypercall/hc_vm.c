@@ -82,9 +82,8 @@ int64_t hc_vm_create(struct hc_ctx *c)
 	return h;
 }
 
-int64_t hc_free_frames(struct hc_ctx *c)
+int64_t hc_free_frames(struct hc_ctx *c __unused)
 {
-	(void)c;
 	return (int64_t)hv_frames.nfree;
 }
 

@@ -21,15 +21,13 @@ struct hypercall {
 	enum hc_on on;
 };
 
-static int64_t hc_abi_version(struct hc_ctx *c)
+static int64_t hc_abi_version(struct hc_ctx *c __unused)
 {
-	(void)c;
 	return HV_ABI_VERSION;
 }
 
-static int64_t hc_nop(struct hc_ctx *c)
+static int64_t hc_nop(struct hc_ctx *c __unused)
 {
-	(void)c;
 	return 0;
 }
 

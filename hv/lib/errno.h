@@ -2,24 +2,18 @@
 #ifndef HV_ERRNO_H
 #define HV_ERRNO_H
 
-#define EPERM	   1
-#define ENOENT	   2
-#define EINTR	   4
-#define EIO	   5
-#define ENXIO	   6
-#define E2BIG	   7
-#define EBADF	   9
-#define EAGAIN	   11
-#define ENOMEM	   12
-#define EFAULT	   14
-#define EBUSY	   16
-#define EEXIST	   17
-#define ENODEV	   19
-#define EINVAL	   22
-#define ENOSPC	   28
-#define ERANGE	   34
-#define ENOSYS	   38
-#define ENOTTY	   25
-#define EOPNOTSUPP 95
+#define EPERM  1
+#define ENOENT 2
+#define ENXIO  6
+#define E2BIG  7
+#define EBADF  9
+#define ENOMEM 12
+#define EFAULT 14
+#define EBUSY  16
+#define EEXIST 17
+#define ENODEV 19
+#define EINVAL 22
+#define ENOSPC 28
+#define ENOSYS 38
 
 #endif

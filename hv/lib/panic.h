@@ -16,10 +16,4 @@ __noreturn void hv_stop(bool ok, const char *why);
 /* Set from the command line at boot. */
 extern bool hv_poweroff_at_end;
 
-#define BUG_ON(c)                                                          \
-	do {                                                               \
-		if (c)                                                     \
-			panic("BUG: %s at %s:%d", #c, __FILE__, __LINE__); \
-	} while (0)
-
 #endif

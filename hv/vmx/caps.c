@@ -33,28 +33,24 @@ int64_t vmx_ctl_value(struct vmx_ctl ctl, uint32_t want)
 		return (c->ept_vpid & (bit)) != 0;                         \
 	}
 
-static bool has_vmx(const struct vmx_msrs *m, const struct vmx_caps *c)
+static bool has_vmx(const struct vmx_msrs *m, const struct vmx_caps *c __unused)
 {
-	(void)c;
 	return m->cpuid1_ecx & (1u << 5);
 }
 
-static bool vmx_enabled(const struct vmx_msrs *m, const struct vmx_caps *c)
+static bool vmx_enabled(const struct vmx_msrs *m, const struct vmx_caps *c __unused)
 {
-	(void)c;
 	return !(m->feature_control & FEATURE_CONTROL_LOCK) ||
 	       (m->feature_control & FEATURE_CONTROL_VMX_OUTSIDE_SMX);
 }
 
 static bool wb_vmcs(const struct vmx_msrs *m, const struct vmx_caps *c)
 {
-	(void)c;
 	return ((m->basic >> 50) & 0xf) == 6 && c->vmcs_size && c->vmcs_size <= 4096;
 }
 
-static bool true_ctls(const struct vmx_msrs *m, const struct vmx_caps *c)
+static bool true_ctls(const struct vmx_msrs *m, const struct vmx_caps *c __unused)
 {
-	(void)c;
 	return m->basic & (1ULL << 55);
 }
 

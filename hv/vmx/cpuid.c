@@ -85,14 +85,25 @@ uint32_t xsave_size(uint64_t xcr0)
 	return size;
 }
 
-static void hypervisor_leaf(uint32_t leaf, struct cpuid_regs *r)
+#define KVM_SIGNATURE "KVMKVMKVM\0\0\0"
+
+/*
+ * Ours at 0x40000000. dom0 also finds KVM's signature, with no PV features, at 0x40000100 (as
+ * KVM places its own beside Hyper-V's): Linux then keeps x2APIC without interrupt remapping,
+ * as a guest may (physical destinations, APIC ids below 256); it disables it otherwise.
+ */
+static void hypervisor_leaf(uint32_t leaf, bool dom0, struct cpuid_regs *r)
 {
+	const char *sig = leaf == HV_CPUID_LEAF			  ? HV_CPUID_SIGNATURE
+			  : dom0 && leaf == HV_CPUID_LEAF + 0x100 ? KVM_SIGNATURE
+								  : NULL;
+
 	*r = (struct cpuid_regs){0};
-	if (leaf == HV_CPUID_LEAF) {
-		r->eax = HV_CPUID_LEAF + 1;
-		__builtin_memcpy(&r->ebx, HV_CPUID_SIGNATURE, 4);
-		__builtin_memcpy(&r->ecx, HV_CPUID_SIGNATURE + 4, 4);
-		__builtin_memcpy(&r->edx, HV_CPUID_SIGNATURE + 8, 4);
+	if (sig) {
+		r->eax = leaf + 1;
+		__builtin_memcpy(&r->ebx, sig, 4);
+		__builtin_memcpy(&r->ecx, sig + 4, 4);
+		__builtin_memcpy(&r->edx, sig + 8, 4);
 	}
 }
 
@@ -103,8 +114,8 @@ static void filtered(uint32_t leaf, uint32_t sub, bool dom0, uint32_t reg[4])
 {
 	struct cpuid_regs r;
 
-	if ((leaf & 0xffffff00) == HV_CPUID_LEAF)
-		hypervisor_leaf(leaf, &r);
+	if ((leaf & 0xfffffe00) == HV_CPUID_LEAF)
+		hypervisor_leaf(leaf, dom0, &r);
 	else if (zero_leaf(leaf, dom0))
 		r = (struct cpuid_regs){0};
 	else
@@ -162,8 +173,6 @@ static const struct vm_cpuid_entry *add(struct cpuid_list *l, uint32_t leaf, uin
  * KVM's own leaves, as the guests of dom0's KVM know them: its signature, and of its PV features
  * those that work here: kvmclock in both MSR sets, its stable bit, no I/O delays needed, PV EOI.
  */
-#define KVM_SIGNATURE "KVMKVMKVM\0\0\0"
-
 static void add_kvm_leaves(struct cpuid_list *l)
 {
 	struct vm_cpuid_entry sig = {.function = HV_CPUID_LEAF, .eax = HV_CPUID_LEAF + 1};
@@ -466,12 +475,11 @@ uint64_t vcpu_cr4_allowed(struct vcpu *v)
 	return cr4;
 }
 
-int handle_cpuid(struct vcpu *v, struct vm_exit *x)
+int handle_cpuid(struct vcpu *v, struct vm_exit *x __unused)
 {
 	uint32_t leaf = (uint32_t)v->gprs.r[GPR_RAX], sub = (uint32_t)v->gprs.r[GPR_RCX];
 	uint32_t reg[4];
 
-	(void)x;
 	answer(v, leaf, sub, reg);
 	dynamic_bits(v, leaf, sub, reg);
 	for (int k = 0; k < 4; k++)

@@ -189,9 +189,8 @@ static int for_each_leaf(struct ept *e, uint64_t gpa, uint64_t size,
 	return 0;
 }
 
-static void clear_leaf(uint64_t *pte, unsigned arg)
+static void clear_leaf(uint64_t *pte, unsigned arg __unused)
 {
-	(void)arg;
 	*pte = 0;
 }
 

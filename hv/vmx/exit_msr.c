@@ -38,15 +38,13 @@ struct msr_desc {
 	bool (*valid)(struct vcpu *v, uint64_t val); /* NULL: any value */
 };
 
-static bool canonical(struct vcpu *v, uint64_t val)
+static bool canonical(struct vcpu *v __unused, uint64_t val)
 {
-	(void)v;
 	return (uint64_t)((int64_t)(val << 16) >> 16) == val;
 }
 
-static bool pat_ok(struct vcpu *v, uint64_t val)
+static bool pat_ok(struct vcpu *v __unused, uint64_t val)
 {
-	(void)v;
 	for (int i = 0; i < 8; i++) {
 		uint8_t t = (val >> (8 * i)) & 0xff;
 		if (t == 2 || t == 3 || t > 7)
@@ -56,11 +54,10 @@ static bool pat_ok(struct vcpu *v, uint64_t val)
 }
 
 /* SCE, LME, NXE may change; LME only while paging is off; LMA is the CPU's to set. */
-static bool efer_ok(struct vcpu *v, uint64_t val)
+static bool efer_ok(struct vcpu *v __unused, uint64_t val)
 {
 	uint64_t cur = vmread(VMCS_GUEST_EFER);
 
-	(void)v;
 	if (val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
 		return false;
 	if ((val ^ cur) & EFER_LME && (guest_cr0() & CR0_PG))
@@ -68,9 +65,8 @@ static bool efer_ok(struct vcpu *v, uint64_t val)
 	return true;
 }
 
-static bool mtrr_type_ok(struct vcpu *v, uint64_t val)
+static bool mtrr_type_ok(struct vcpu *v __unused, uint64_t val)
 {
-	(void)v;
 	return !(val & ~0xcffULL);
 }
 
@@ -128,15 +124,13 @@ static bool mtrr_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bo
 	return true;
 }
 
-static bool apic_base_ok(struct vcpu *v, uint64_t val)
+static bool apic_base_ok(struct vcpu *v __unused, uint64_t val)
 {
-	(void)v;
 	return !(val & ~0x000ffffffffff900ULL); /* BSP, enable, base (no x2APIC offered) */
 }
 
-static bool sfmask_ok(struct vcpu *v, uint64_t val)
+static bool sfmask_ok(struct vcpu *v __unused, uint64_t val)
 {
-	(void)v;
 	return !(val >> 32); /* bits 63:32 reserved (SDM vol. 3 "SYSCALL and SYSRET") */
 }
 
@@ -205,7 +199,6 @@ static bool is_swapped(const struct msr_desc *d)
 
 static uint64_t read_special(struct vcpu *v, uint32_t msr)
 {
-	(void)v;
 	switch (msr) {
 	case MSR_TSC:
 		return rdtsc() + vmread(VMCS_TSC_OFFSET);
@@ -294,6 +287,8 @@ bool vcpu_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, bool host)
 
 	if (msr == MSR_UCODE_WRITE || (v->vm->kind == VM_DOM0 && msr_is_mtrr(msr)))
 		return true; /* microcode loads are ignored (as KVM); dom0's MTRRs too (README) */
+	if (v->vm->kind == VM_DOM0)
+		return false; /* its other trapped writes are for dom0's loop (dom0_msr) */
 	if (irqchip_msr(v, msr, &val, true, &ok) || kvmclock_msr(v, msr, &val, true, &ok) ||
 	    mce_msr(v, msr, &val, true, host, &ok) || mtrr_msr(v, msr, &val, true, &ok))
 		return ok;

@@ -29,11 +29,10 @@ static inline uint64_t xgetbv(uint32_t idx)
 }
 
 /* XSETBV: #GP for anything the SDM faults on; the value is live while the guest runs. */
-int handle_xsetbv(struct vcpu *v, struct vm_exit *x)
+int handle_xsetbv(struct vcpu *v, struct vm_exit *x __unused)
 {
 	uint64_t val = (v->gprs.r[GPR_RDX] << 32) | (uint32_t)v->gprs.r[GPR_RAX];
 
-	(void)x;
 	if (vcpu_cpl() != 0 || (uint32_t)v->gprs.r[GPR_RCX] != 0 || !xcr0_valid(v, val)) {
 		vcpu_inject_gp(v);
 		return EXIT_RESUME;

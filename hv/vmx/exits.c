@@ -13,9 +13,8 @@
 
 typedef int (*exit_handler)(struct vcpu *v, struct vm_exit *x);
 
-void vcpu_skip_insn(struct vcpu *v)
+void vcpu_skip_insn(struct vcpu *v __unused)
 {
-	(void)v;
 	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSN_LEN));
 	/* the instruction completed: STI/MOV SS blocking ends with it */
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
@@ -70,9 +69,8 @@ static int handle_triple_fault(struct vcpu *v, struct vm_exit *x)
 }
 
 /* Acknowledge-on-exit is off: the interrupt stays pending for the host to take. */
-static int handle_external_intr(struct vcpu *v, struct vm_exit *x)
+static int handle_external_intr(struct vcpu *v __unused, struct vm_exit *x)
 {
-	(void)v;
 	return to_caller(x, VMEXIT_INTR);
 }
 
@@ -84,10 +82,8 @@ static int handle_intr_window(struct vcpu *v, struct vm_exit *x)
 	return to_caller(x, VMEXIT_INTR_WINDOW);
 }
 
-static int handle_nmi_window(struct vcpu *v, struct vm_exit *x)
+static int handle_nmi_window(struct vcpu *v __unused, struct vm_exit *x __unused)
 {
-	(void)v;
-	(void)x;
 	return EXIT_RESUME; /* events_inject delivers the pending NMI */
 }
 
@@ -133,16 +129,14 @@ static int handle_preempt(struct vcpu *v, struct vm_exit *x)
 }
 
 /* VMX instructions, GETSEC, and RDPMC/MONITOR/MWAIT (not offered in CPUID) fault in a guest. */
-static int handle_ud(struct vcpu *v, struct vm_exit *x)
+static int handle_ud(struct vcpu *v, struct vm_exit *x __unused)
 {
-	(void)x;
 	vcpu_inject_ud(v);
 	return EXIT_RESUME;
 }
 
-static int handle_rdpmc(struct vcpu *v, struct vm_exit *x)
+static int handle_rdpmc(struct vcpu *v, struct vm_exit *x __unused)
 {
-	(void)x;
 	vcpu_inject_gp(v); /* no performance counters are exposed */
 	return EXIT_RESUME;
 }
@@ -182,9 +176,8 @@ static void hv_hypercall(struct vcpu *v)
 	vcpu_load(v); /* dom0's control hypercalls may have loaded other vCPUs' VMCSs */
 }
 
-int handle_vmcall(struct vcpu *v, struct vm_exit *x)
+int handle_vmcall(struct vcpu *v, struct vm_exit *x __unused)
 {
-	(void)x;
 	if (v->vm->kvm_rules)
 		kvm_hypercall(v);
 	else

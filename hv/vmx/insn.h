@@ -51,9 +51,6 @@ static inline void invvpid(uint64_t type, uint16_t vpid, uint64_t gva)
 }
 
 #define INVEPT_SINGLE  1
-#define INVEPT_ALL     2
-#define INVVPID_ADDR   0
 #define INVVPID_SINGLE 1
-#define INVVPID_ALL    2
 
 #endif

@@ -261,13 +261,12 @@ static bool chip_mmio(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, u
 }
 
 /* The PICs' ports, and the PIT's with port 0x61. */
-static bool chip_pio(void *ctx, struct vcpu *v, uint64_t port, unsigned size, uint64_t *val,
-		     bool write)
+static bool chip_pio(void *ctx, struct vcpu *v __unused, uint64_t port, unsigned size __unused,
+		     uint64_t *val, bool write)
 {
 	struct irqchip *c = ctx;
 	bool pit = (port & ~3ULL) == 0x40 || port == 0x61;
 
-	(void)v, (void)size;
 	spin_lock(&c->lock);
 	if (pit && write)
 		pit_port_write(&c->pit, (uint16_t)port, (uint8_t)*val, &c->env);

@@ -37,25 +37,22 @@ void vpid_free(uint16_t id)
 	spin_unlock(&vpid_lock);
 }
 
-static uint64_t ept_alloc(void *ctx)
+static uint64_t ept_alloc(void *ctx __unused)
 {
 	uint64_t pa = frame_alloc(&hv_frames);
 
-	(void)ctx;
 	if (pa)
 		__builtin_memset(phys_to_virt(pa), 0, PAGE_SIZE);
 	return pa;
 }
 
-static void ept_free(void *ctx, uint64_t pa)
+static void ept_free(void *ctx __unused, uint64_t pa)
 {
-	(void)ctx;
 	frame_free(&hv_frames, pa);
 }
 
-static void *ept_virt(void *ctx, uint64_t pa)
+static void *ept_virt(void *ctx __unused, uint64_t pa)
 {
-	(void)ctx;
 	return phys_to_virt(pa);
 }
 

@@ -147,11 +147,10 @@ static void init_controls(struct vcpu *v)
 	must_write(VMCS_CR4_MASK, ~vcpu_cr4_allowed(v) | vmx_caps.cr4_fixed0);
 }
 
-void vmcs_set_entry_ia32e(struct vcpu *v, bool on)
+void vmcs_set_entry_ia32e(struct vcpu *v __unused, bool on)
 {
 	uint64_t e = vmread(VMCS_ENTRY_CTLS);
 
-	(void)v;
 	must_write(VMCS_ENTRY_CTLS, on ? e | ENTRY_IA32E : e & ~ENTRY_IA32E);
 }
 

@@ -376,6 +376,8 @@ static int create_race(void)
 
 	if (num_online_cpus() < 2)
 		return 0;
+	/* this half runs on CPU 0: on CPU 1 it would wait behind its own spinning racer */
+	set_cpus_allowed_ptr(current, cpumask_of(0));
 	for (i = 0; i < 40; i++) {
 		r.vm = hv_call(HC_VM_CREATE, 0, 0, 0, 0, 0);
 		for (op = 0; op <= HV_IRQCHIP_PIT; op += HV_IRQCHIP_PIT) {
@@ -397,6 +399,7 @@ static int create_race(void)
 		}
 		hv_call(HC_VM_DESTROY, r.vm, 0, 0, 0, 0);
 	}
+	set_cpus_allowed_ptr(current, cpu_possible_mask);
 	return check("race: both CPUs made the same irqchip or PIT", both, 0) +
 	       check("race: the loser's answer was not -EEXIST", lost, 0) +
 	       check("race: every frame back",
@@ -426,6 +429,17 @@ static int firmware_msrs(void)
 		       wrmsrl_safe(MTRRphysBase_MSR(i), base ^ BIT(12)), 0);
 	rdmsrl(MTRRphysBase_MSR(i), after);
 	fails += check("mtrr: the firmware's value stays", after == base, 1);
+	/* the local APIC's mode is dom0's, its page and BSP flag are not (finding 6) */
+	rdmsrl(MSR_IA32_APICBASE, base);
+	pr_info("hvcall: local APIC in %s mode\n", base & BIT(10) ? "x2APIC" : "xAPIC");
+	fails += check("apic base: moving the page is refused",
+		       wrmsrl_safe(MSR_IA32_APICBASE, base ^ BIT(20)) != 0, 1);
+	fails += check("apic base: flipping the BSP flag is refused",
+		       wrmsrl_safe(MSR_IA32_APICBASE, base ^ BIT(8)) != 0, 1);
+	fails += check("apic base: writing it unchanged works",
+		       wrmsrl_safe(MSR_IA32_APICBASE, base), 0);
+	rdmsrl(MSR_IA32_APICBASE, after);
+	fails += check("apic base: unchanged", after == base, 1);
 	return fails;
 }
 

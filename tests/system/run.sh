@@ -160,7 +160,10 @@ case_bochs_dom0_2cpu() {
 	expect_fixed "dom0: test smp: PASS"
 	expect_fixed "dom0: test hvlog: PASS"
 	expect_fixed "dom0: test hvmem: PASS"
+	expect_fixed "dom0: CPU 0's local APIC: x2APIC"
+	expect_fixed "dom0: CPU 1's local APIC: x2APIC"
 	expect_fixed "cpucheck: hypervisor leaf max 0x40000001 signature 'uHVuHVuHVuHV'"
+	expect_fixed "cpucheck: leaf 0x40000100 max 0x40000101 signature 'KVMKVMKVM', features 0"
 	expect_fixed "cpucheck: VMXON ends the process with signal 4 (SIGILL is 4)"
 	expect_fixed "cpucheck: VMCALL from user space returns -1"
 	expect_fixed "cpucheck: YMM registers across context switches: 0 of 150 rounds lost them"
@@ -169,6 +172,9 @@ case_bochs_dom0_2cpu() {
 	expect_fixed "hvcall: value: 66 (want 66) ok"
 	expect_fixed "hvcall: set bad sregs: -22 (want -22) ok"
 	expect_fixed "hvcall: AL: 90 (want 90) ok"
+	expect_fixed "hvcall: local APIC in x2APIC mode"
+	expect_fixed "hvcall: apic base: moving the page is refused: 1 (want 1) ok"
+	expect_fixed "hvcall: apic base: flipping the BSP flag is refused: 1 (want 1) ok"
 	expect_fixed "dom0: test hvcall: PASS"
 	expect_fixed "kvm_basic: ok OUT data: got 66, want 66"
 	expect_fixed "kvm_basic: ok second OUT data: got 119, want 119"
@@ -198,7 +204,8 @@ case_bochs_dom0_kvm_fuzz() {
 # hostile dom0 kernel against the hypercalls, from both CPUs, its buffers rewritten meanwhile:
 # the hypervisor stays up and gets every frame back
 case_bochs_dom0_hostile() {
-	dom0_boot 2 hvhostile
+	dom0_boot 2 hvhostile nox2apic # dom0 in xAPIC mode: its ICR writes trapped on the page
+	expect_not_fixed "local APIC: x2APIC"
 	expect_regex "hvhostile: seed [0-9]+: [0-9]+ calls succeeded, [0-9]+ failed, on 2 CPUs"
 	expect_regex "hvhostile: hypervisor free frames before ([0-9]+) after \\1"
 	expect_fixed "hvhostile: ABI version after: 8"
