@@ -9,11 +9,8 @@ root=$PWD out=build/boottime model=${MODEL:-corei7_skylake_x}
 args="console=ttyS0,115200 quiet panic=-1 tsc=reliable no_timer_check nowatchdog dom0test=bootmark"
 make -s all dom0 || exit 1
 bz=$(scripts/dom0-bzimage.sh) || exit 1
-mkdir -p "$out/iso/boot/grub"
-cp "$bz" build/dom0/initramfs.cpio "$out/iso/boot/"
-printf 'set timeout=0\nmenuentry linux {\n\tlinux /boot/bzImage %s\n\tinitrd /boot/initramfs.cpio\n\tboot\n}\n' \
-	"$args" >"$out/iso/boot/grub/grub.cfg"
-grub-mkrescue -o "$out/native.iso" "$out/iso" >/dev/null 2>&1 || exit 1
+mkdir -p "$out"
+scripts/native-iso.sh "$out/native.iso" "$bz" build/dom0/initramfs.cpio "$args" || exit 1
 
 ticks() { # $1: run dir; prints the instruction count at the power-off, or nothing
 	sed -n 's/^\([0-9]*\)[a-z]\[ACPI *\].*soft power off.*/\1/p' "$1/bochs.log" | head -1

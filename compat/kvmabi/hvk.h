@@ -2,7 +2,8 @@
 /*
  * kvm_hv: /dev/kvm in dom0, forwarded to the hypervisor (hvabi.h). Shared between the module's
  * files: hvk_main.c (/dev/kvm and the VM fd), hvk_mem.c (memory slots), hvk_vcpu.c (vCPU fd
- * and KVM_RUN), hvk_state.c (register families), hvk_dev.c (device fds), hvk_stats.c (stats).
+ * and KVM_RUN), hvk_state.c (register families), hvk_dev.c (device fds), hvk_stats.c (stats),
+ * hvk_ioeventfd.c and hvk_coalesced.c (writes that do not reach user space at once).
  */
 #ifndef HVK_H
 #define HVK_H
@@ -53,6 +54,9 @@ struct hvk_vm {
 	bool split;		    /* the irqchip is KVM_CAP_SPLIT_IRQCHIP's: local APICs only */
 	spinlock_t ioevent_lock;    /* KVM_IOEVENTFD's list, read on the exits */
 	struct list_head ioeventfds;
+	struct list_head zones; /* KVM_REGISTER_COALESCED_MMIO's, under ioevent_lock too */
+	unsigned int nzones;
+	struct page *ring; /* their struct kvm_coalesced_mmio_ring, mmap()ed with every vCPU */
 	struct list_head irqfds; /* KVM_IRQFD's, under ioevent_lock too */
 };
 
@@ -67,6 +71,7 @@ struct hvk_vcpu {
 	u8 pending_size;
 	u16 pending_count;    /* elements of a string IN */
 	bool has_sigmask;     /* KVM_SET_SIGNAL_MASK: blocked while KVM_RUN runs */
+	u32 tsc_khz;	      /* KVM_SET_TSC_KHZ's; 0: the host's */
 	wait_queue_head_t wq; /* halted (irqchip): woken by whoever made it runnable */
 	bool kicked;
 	sigset_t sigmask;
@@ -115,6 +120,11 @@ void hvk_irqfd_release(struct hvk_vm *vm);
 long hvk_ioeventfd(struct hvk_vm *vm, void __user *argp);
 bool hvk_ioeventfd_write(struct hvk_vm *vm, bool pio, u64 addr, u32 len, u64 val);
 void hvk_ioeventfd_release(struct hvk_vm *vm);
+
+/* hvk_coalesced.c */
+long hvk_coalesced_ioctl(struct hvk_vm *vm, unsigned int ioctl, void __user *argp);
+bool hvk_coalesced_write(struct hvk_vm *vm, bool pio, u64 addr, u32 len, u64 val);
+void hvk_coalesced_release(struct hvk_vm *vm);
 
 /* hvk_stats.c */
 long hvk_vm_stats_fd(struct hvk_vm *vm);

@@ -12,6 +12,7 @@
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <asm/processor.h>
 
 #include "hv_devices.h"
 #include "hvk.h"
@@ -73,6 +74,12 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_IOEVENTFD:
 	case KVM_CAP_IOEVENTFD_NO_LENGTH:
 	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
+	case KVM_CAP_HLT: /* KVM_EXIT_HLT without an in-kernel irqchip */
+	case KVM_CAP_GET_TSC_KHZ:
+	case KVM_CAP_CHECK_EXTENSION_VM:
+	case KVM_CAP_READONLY_MEM: /* a write to a KVM_MEM_READONLY slot is an MMIO exit */
+	case KVM_CAP_CLOCKSOURCE:  /* kvmclock */
+	case KVM_CAP_NOP_IO_DELAY: /* KVM_FEATURE_NOP_IO_DELAY */
 		return 1;
 	case KVM_CAP_SET_GUEST_DEBUG2:
 		return HV_DBG_ALL; /* the KVM_GUESTDBG_* flags that work */
@@ -85,6 +92,9 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 		return vm && vm->max_vcpu_ids ? vm->max_vcpu_ids : HVK_MAX_VCPUS;
 	case KVM_CAP_NR_MEMSLOTS:
 		return HVK_MAX_SLOTS;
+	case KVM_CAP_COALESCED_MMIO:
+	case KVM_CAP_COALESCED_PIO:
+		return KVM_COALESCED_MMIO_PAGE_OFFSET; /* where the ring is in the vCPU mmap */
 	default:
 		return 0;
 	}
@@ -110,6 +120,7 @@ static void vm_free(struct kref *ref)
 			hvk_vcpu_free(vm->vcpus[i]);
 	hvk_slots_release(vm);
 	hvk_ioeventfd_release(vm);
+	hvk_coalesced_release(vm);
 	hvk_irqfd_release(vm);
 	hv_call(HC_VM_DESTROY, vm->handle, 0, 0, 0, 0);
 	mmdrop(vm->mm);
@@ -287,6 +298,9 @@ static long vm_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		return hvk_ioeventfd(vm, (void __user *)arg);
 	case KVM_IRQFD:
 		return hvk_irqfd(vm, (void __user *)arg);
+	case KVM_REGISTER_COALESCED_MMIO:
+	case KVM_UNREGISTER_COALESCED_MMIO:
+		return hvk_coalesced_ioctl(vm, ioctl, (void __user *)arg);
 	case KVM_CREATE_IRQCHIP:
 	case KVM_IRQ_LINE:
 	case KVM_IRQ_LINE_STATUS:
@@ -353,8 +367,14 @@ static long create_vm(unsigned long type)
 	spin_lock_init(&vm->ioevent_lock);
 	INIT_LIST_HEAD(&vm->ioeventfds);
 	INIT_LIST_HEAD(&vm->irqfds);
+	INIT_LIST_HEAD(&vm->zones);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
+	vm->ring = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!vm->ring) {
+		hvk_vm_put(vm);
+		return -ENOMEM;
+	}
 	fd = anon_inode_getfd("kvm-vm", &vm_fops, vm, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		hvk_vm_put(vm);
@@ -399,7 +419,7 @@ static long dev_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 	case KVM_CHECK_EXTENSION:
 		return hvk_check_extension(NULL, arg);
 	case KVM_GET_VCPU_MMAP_SIZE:
-		return arg ? -EINVAL : HVK_RUN_PAGES * PAGE_SIZE;
+		return arg ? -EINVAL : (KVM_COALESCED_MMIO_PAGE_OFFSET + 1) * PAGE_SIZE;
 	case KVM_GET_MSR_INDEX_LIST:
 		return get_msr_index_list((struct kvm_msr_list __user *)arg);
 	case KVM_X86_GET_MCE_CAP_SUPPORTED: /* MCG_CTL_P, MCG_SER_P, as KVM's */
@@ -434,10 +454,30 @@ static const struct kernel_param_ops free_frames_ops = {
 module_param_cb(hv_free_frames, &free_frames_ops, NULL, 0444);
 MODULE_PARM_DESC(hv_free_frames, "Free frames in the hypervisor (read-only)");
 
+/*
+ * Whether this kernel runs under the hypervisor: its CPUID signature first, as VMCALL is #UD
+ * on bare metal and another hypervisor's hypercall under any other.
+ */
+static bool hv_present(void)
+{
+	u32 max, sig[3];
+
+	if (!boot_cpu_has(X86_FEATURE_HYPERVISOR))
+		return false;
+	cpuid(HV_CPUID_LEAF, &max, &sig[0], &sig[1], &sig[2]);
+	return max >= HV_CPUID_LEAF && !memcmp(sig, HV_CPUID_SIGNATURE, sizeof(sig));
+}
+
 static int __init kvm_hv_init(void)
 {
-	long v = hv_call(HC_ABI_VERSION, 0, 0, 0, 0, 0);
+	long v;
 
+	if (!hv_present()) {
+		pr_err("kvm_hv: no hypervisor: CPUID 0x%x does not say %s; /dev/kvm not offered\n",
+		       HV_CPUID_LEAF, HV_CPUID_SIGNATURE);
+		return -ENODEV;
+	}
+	v = hv_call(HC_ABI_VERSION, 0, 0, 0, 0, 0);
 	if (v != HV_ABI_VERSION) {
 		pr_err("kvm_hv: hypervisor ABI %ld, this module speaks %d\n", v, HV_ABI_VERSION);
 		return -ENODEV;

@@ -133,8 +133,9 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 
 	switch (e->kind) {
 	case HV_EXIT_IO:
-		if (!e->in && !e->string && hvk_ioeventfd_write(vc->vm, true, e->port, e->size, e->data))
-			return 1; /* signalled: the OUT completes on the way back in */
+		if (!e->in && !e->string && (hvk_ioeventfd_write(vc->vm, true, e->port, e->size, e->data) ||
+					     hvk_coalesced_write(vc->vm, true, e->port, e->size, e->data)))
+			return 1; /* signalled or queued: the OUT completes on the way back in */
 		fill_io(vc, e);
 		return 0;
 	case HV_EXIT_HLT:
@@ -150,7 +151,8 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 		run->fail_entry.hardware_entry_failure_reason = e->reason;
 		return 0;
 	case HV_EXIT_MMIO:
-		if (e->write && e->size && hvk_ioeventfd_write(vc->vm, false, e->gpa, e->size, e->data))
+		if (e->write && e->size && (hvk_ioeventfd_write(vc->vm, false, e->gpa, e->size, e->data) ||
+					    hvk_coalesced_write(vc->vm, false, e->gpa, e->size, e->data)))
 			return 1;
 		return fill_mmio(vc, e);
 	case HV_EXIT_DEBUG:
@@ -330,6 +332,23 @@ static long vcpu_regs(struct hvk_vcpu *vc, unsigned int nr, void __user *argp, s
 	return rc;
 }
 
+/*
+ * KVM_SET_TSC_KHZ. The guest's TSC runs at the host's rate (no TSC scaling): as KVM without it,
+ * a rate within 250 ppm of the host's is kept as asked; others are refused (KVM would emulate a
+ * faster one by catching up in software, which this does not do).
+ */
+static long set_tsc_khz(struct hvk_vcpu *vc, u32 khz)
+{
+	u32 slack = (u32)div_u64((u64)tsc_khz * 250, 1000000);
+
+	if (!khz)
+		khz = tsc_khz;
+	if (khz < tsc_khz - slack || khz > tsc_khz + slack)
+		return -EINVAL;
+	vc->tsc_khz = khz;
+	return 0;
+}
+
 static long vcpu_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 {
 	struct hvk_vcpu *vc = f->private_data;
@@ -358,6 +377,12 @@ static long vcpu_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 	case KVM_GET_STATS_FD:
 		rc = hvk_vcpu_stats_fd(vc);
 		break;
+	case KVM_GET_TSC_KHZ:
+		rc = vc->tsc_khz ? vc->tsc_khz : tsc_khz;
+		break;
+	case KVM_SET_TSC_KHZ:
+		rc = set_tsc_khz(vc, (u32)arg);
+		break;
 	default:
 		rc = hvk_state_ioctl(vc, ioctl, argp);
 		if (rc == -ENOIOCTLCMD)
@@ -371,9 +396,12 @@ static vm_fault_t vcpu_fault(struct vm_fault *vmf)
 {
 	struct hvk_vcpu *vc = vmf->vma->vm_file->private_data;
 
-	if (vmf->pgoff >= HVK_RUN_PAGES)
+	if (vmf->pgoff == KVM_COALESCED_MMIO_PAGE_OFFSET)
+		vmf->page = vc->vm->ring; /* one ring for the VM, as KVM's */
+	else if (vmf->pgoff < HVK_RUN_PAGES)
+		vmf->page = vc->run_page[vmf->pgoff];
+	else
 		return VM_FAULT_SIGBUS;
-	vmf->page = vc->run_page[vmf->pgoff];
 	get_page(vmf->page);
 	return 0;
 }

@@ -50,7 +50,7 @@ static void system_ioctls(int kvm)
 	check("KVM_CHECK_EXTENSION user memory", io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_USER_MEMORY),
 	      1);
 	check("KVM_CHECK_EXTENSION irqchip", io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP), 1);
-	check("KVM_GET_VCPU_MMAP_SIZE", io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0), 2 * 4096);
+	check("KVM_GET_VCPU_MMAP_SIZE", io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0), 3 * 4096);
 	msr_index_list(kvm);
 }
 

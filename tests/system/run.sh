@@ -245,6 +245,22 @@ case_bochs_dom0_fatal_fault() {
 	expect_result "FAIL \\(double fault\\)"
 }
 
+# dom0's kernel booted by GRUB alone: its init loads kvm_hv, which must refuse in one line
+case_bochs_native_nohv() {
+	local bz
+	bz=$("$root/scripts/dom0-bzimage.sh") && "$root/scripts/native-iso.sh" "$case_dir/native.iso" \
+		"$bz" "$root/build/dom0/initramfs.cpio" "$DOM0_ARGS dom0test=nohv" || {
+		note "could not make the native ISO"
+		case_failed=1
+		return
+	}
+	boot --emu bochs --model corei7_skylake_x --iso "$case_dir/native.iso" --timeout 300
+	expect_fixed "nohv: kvm_hv: no hypervisor: CPUID 0x40000000 does not say uHVuHVuHVuHV; /dev/kvm not offered"
+	expect_not_regex "Oops|invalid opcode"
+	expect_fixed "dom0: test nohv: PASS"
+	expect_poweroff_by_dom0
+}
+
 case_bochs_dom0_not_elf() {
 	head -c 100000 /dev/urandom >"$case_dir/garbage"
 	boot --emu bochs --cmdline "poweroff" --module "$case_dir/garbage" "x" \
