@@ -26,7 +26,7 @@ src=$cache/linux-source-$ver
 out=$cache/$flavour-$key
 mkdir -p "$cache"
 exec 9>"$cache/.lock"
-flock 9 # one build at a time: a second caller waits, then finds the result
+flock 9 # one extraction at a time: a second caller waits, then finds the result
 if [ ! -f "$src/.extracted" ]; then
 	echo "dom0: extracting linux-source $ver into $src" >&2
 	rm -rf "$src.tmp" && mkdir -p "$src.tmp"
@@ -34,6 +34,9 @@ if [ ! -f "$src/.extracted" ]; then
 	touch "$src.tmp/.extracted"
 	rm -rf "$src" && mv "$src.tmp" "$src"
 fi
+exec 8>"$cache/.lock-$flavour"
+flock 8    # one build of a flavour at a time (dom0's and the reference kernel's may overlap)
+flock -u 9 # (the shared source tree is only read from here on)
 if [ ! -f "$out/.built" ]; then
 	echo "$flavour: building the kernel in $out (about 15 minutes on 2 cores)" >&2
 	rm -rf "$out" && mkdir -p "$out"

@@ -10,7 +10,7 @@
 #ifndef HVABI_H
 #define HVABI_H
 
-#define HV_ABI_VERSION 8
+#define HV_ABI_VERSION 9
 
 /* CPUID leaf 0x40000000: EAX = highest hypervisor leaf, EBX:ECX:EDX = this signature. */
 #define HV_CPUID_LEAF	   0x40000000
@@ -78,6 +78,7 @@ enum hv_state {
 	HV_STATE_MCE = 14,	  /* set: 64 bytes, struct kvm_x86_mce (KVM_X86_SET_MCE) */
 	HV_STATE_VAPIC = 15,	  /* set: u64 GPA (KVM_SET_VAPIC_ADDR) */
 	HV_STATE_PV_ENFORCE = 16, /* set: u64, KVM_CAP_ENFORCE_PV_FEATURE_CPUID's args[0] */
+	HV_STATE_TSC_OFFSET = 17, /* u64: guest TSC = host TSC + this (KVM_VCPU_TSC_OFFSET) */
 	HV_STATE_COUNT
 };
 #define HV_STATE_MAX_BYTES 16384

@@ -64,6 +64,7 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 		return KVM_SYNC_X86_REGS | KVM_SYNC_X86_SREGS | KVM_SYNC_X86_EVENTS;
 	case KVM_CAP_SET_GUEST_DEBUG:
 	case KVM_CAP_IRQCHIP:
+	case KVM_CAP_IOAPIC_POLARITY_IGNORED: /* KVM_IRQ_LINE's 1 asserts, whatever the polarity */
 	case KVM_CAP_IRQ_INJECT_STATUS:
 	case KVM_CAP_IRQFD:
 	case KVM_CAP_IRQFD_RESAMPLE:
@@ -80,6 +81,7 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_READONLY_MEM: /* a write to a KVM_MEM_READONLY slot is an MMIO exit */
 	case KVM_CAP_CLOCKSOURCE:  /* kvmclock */
 	case KVM_CAP_NOP_IO_DELAY: /* KVM_FEATURE_NOP_IO_DELAY */
+	case KVM_CAP_VCPU_ATTRIBUTES: /* KVM_VCPU_TSC_OFFSET */
 		return 1;
 	case KVM_CAP_SET_GUEST_DEBUG2:
 		return HV_DBG_ALL; /* the KVM_GUESTDBG_* flags that work */

@@ -479,9 +479,28 @@ static long vcpu_enable_cap(struct hvk_vcpu *vc, const struct kvm_enable_cap __u
 	return fixed(vc, HV_STATE_PV_ENFORCE, (void __user *)&argp->args[0], sizeof(u64), true);
 }
 
+/* vCPU device attributes, as KVM's on x86: KVM_VCPU_TSC_CTRL's KVM_VCPU_TSC_OFFSET only. */
+static long vcpu_attr(struct hvk_vcpu *vc, unsigned int ioctl, const struct kvm_device_attr __user *argp)
+{
+	struct kvm_device_attr a;
+
+	if (copy_from_user(&a, argp, sizeof(a)))
+		return -EFAULT;
+	if (a.group != KVM_VCPU_TSC_CTRL || a.attr != KVM_VCPU_TSC_OFFSET)
+		return -ENXIO;
+	if (ioctl == KVM_HAS_DEVICE_ATTR)
+		return 0;
+	return fixed(vc, HV_STATE_TSC_OFFSET, u64_to_user_ptr(a.addr), sizeof(u64),
+		     ioctl == KVM_SET_DEVICE_ATTR);
+}
+
 long hvk_state_ioctl(struct hvk_vcpu *vc, unsigned int ioctl, void __user *argp)
 {
 	switch (ioctl) {
+	case KVM_HAS_DEVICE_ATTR:
+	case KVM_GET_DEVICE_ATTR:
+	case KVM_SET_DEVICE_ATTR:
+		return vcpu_attr(vc, ioctl, argp);
 	case KVM_SET_CPUID2:
 		return set_cpuid2(vc, argp);
 	case KVM_GET_CPUID2:

@@ -1,7 +1,8 @@
 /*
  * I/O APIC (Intel 82093AA): 24 redirection entries reached through IOREGSEL/IOWIN.
  * Delivery is instant, so the delivery status bit always reads idle. irr is the asserted
- * state of each input (the pin's level with its polarity applied): a 0 to 1 change of an
+ * state of each input; as KVM's (KVM_CAP_IOAPIC_POLARITY_IGNORED), a level of 1 is asserted
+ * whatever the polarity bit says, which is kept but ignored. A 0 to 1 change of an
  * edge pin's bit is the edge that sends one message, unless the pin is masked (then the edge
  * is lost, as the datasheet says). A level pin sends while asserted, unmasked and remote IRR
  * clear, and sets remote IRR; the EOI of its vector clears it. Unlike the datasheet, a masked
@@ -67,7 +68,7 @@ void ioapic_set_irq(struct ioapic *io, unsigned pin, int level, const struct irq
 
 	if (pin >= IOAPIC_PINS)
 		return;
-	asserted = (level != 0) != !!(io->redir[pin] & IOAPIC_RTE_LOW);
+	asserted = level != 0;
 	was = io->irr & bit;
 	io->irr = asserted ? io->irr | bit : io->irr & ~bit;
 	if (io->redir[pin] & IOAPIC_RTE_LEVEL)
@@ -107,14 +108,12 @@ static uint32_t reg_read(const struct ioapic *io, uint32_t reg)
 static void entry_write(struct ioapic *io, unsigned pin, bool high, uint32_t val,
 			const struct irq_env *env)
 {
-	uint64_t *e = &io->redir[pin], old = *e;
+	uint64_t *e = &io->redir[pin];
 
 	if (high)
 		*e = (*e & ~(RTE_HIGH_RW << 32)) | (((uint64_t)val << 32) & (RTE_HIGH_RW << 32));
 	else
 		*e = (*e & ~RTE_LOW_RW) | (val & RTE_LOW_RW);
-	if ((old ^ *e) & IOAPIC_RTE_LOW)
-		io->irr ^= 1u << pin; /* the same level, asserted the other way */
 	if (!(*e & IOAPIC_RTE_LEVEL))
 		*e &= ~IOAPIC_RTE_RIRR;
 	service_level(io, pin, env); /* e.g. unmasking an asserted level pin */

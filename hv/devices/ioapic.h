@@ -26,7 +26,7 @@ struct ioapic {
 	uint64_t base;
 	uint32_t ioregsel;	     /* bits 7:0 */
 	uint32_t id;		     /* the 4-bit IOAPIC id (register bits 27:24) */
-	uint32_t irr;		     /* pins whose input is asserted (polarity applied) */
+	uint32_t irr;		     /* pins whose input is asserted */
 	uint64_t redir[IOAPIC_PINS]; /* 82093AA layout */
 };
 
@@ -46,7 +46,7 @@ void ioapic_reset(struct ioapic *io, uint64_t base);
 /* Dword accesses at an offset from base: IOREGSEL 0x00, IOWIN 0x10; others read 0. */
 uint32_t ioapic_mmio_read(struct ioapic *io, uint64_t offset);
 void ioapic_mmio_write(struct ioapic *io, uint64_t offset, uint32_t val, const struct irq_env *env);
-/* The electrical level of a pin's input (an active-low pin is asserted at level 0). */
+/* A pin's input: 1 asserted, 0 not, whatever its polarity (as KVM's). */
 void ioapic_set_irq(struct ioapic *io, unsigned pin, int level, const struct irq_env *env);
 /* A local APIC EOIed a level-triggered vector: clear remote IRR, re-deliver if still asserted. */
 void ioapic_eoi(struct ioapic *io, uint8_t vector, const struct irq_env *env);

@@ -164,6 +164,18 @@ static int64_t set_vapic(struct vcpu *v, const void *buf, uint32_t n __unused)
 	return vcpu_set_vapic(v, *(const uint64_t *)buf);
 }
 
+static int64_t get_tsc_offset(struct vcpu *v, void *buf, uint32_t n __unused)
+{
+	*(uint64_t *)buf = vcpu_tsc_offset(v, NULL);
+	return 1;
+}
+
+static int64_t set_tsc_offset(struct vcpu *v, const void *buf, uint32_t n __unused)
+{
+	vcpu_tsc_offset(v, buf);
+	return 0;
+}
+
 static int64_t set_pv_enforce(struct vcpu *v, const void *buf, uint32_t n __unused)
 {
 	vcpu_pv_enforce(v, *(const uint64_t *)buf != 0);
@@ -177,6 +189,7 @@ static const struct state_kind kinds[HV_STATE_COUNT] = {
 	[HV_STATE_MCE] = {64, 1, NULL, set_mce},
 	[HV_STATE_VAPIC] = {8, 1, NULL, set_vapic},
 	[HV_STATE_PV_ENFORCE] = {8, 1, NULL, set_pv_enforce},
+	[HV_STATE_TSC_OFFSET] = {8, 1, get_tsc_offset, set_tsc_offset},
 	[HV_STATE_CPUID] = {sizeof(struct vm_cpuid_entry), VM_CPUID_MAX, get_cpuid, set_cpuid},
 	[HV_STATE_MSRS] = {sizeof(struct msr_entry), 1024, get_msrs, set_msrs},
 	[HV_STATE_XSAVE] = {4096, 1, get_xsave, set_xsave},

@@ -122,8 +122,6 @@ static void pin_level(struct irqchip *c, unsigned src, unsigned chip, unsigned p
 			wake(c, bsp); /* the PIC's output goes to the BSP */
 		return;
 	}
-	/* as KVM, a line's level means asserted whatever the pin's polarity */
-	level ^= !!(c->ioapic.redir[pin] & IOAPIC_RTE_LOW);
 	ioapic_set_irq(&c->ioapic, pin, level, &c->env);
 }
 

@@ -81,6 +81,19 @@ int vcpu_set_xcr0(struct vcpu *v, uint64_t xcr0)
 	return 0;
 }
 
+/* The offset from the host's TSC to the guest's, first set to *set if given (as KVM: as is). */
+uint64_t vcpu_tsc_offset(struct vcpu *v, const uint64_t *set)
+{
+	uint64_t offset;
+
+	vcpu_load(v);
+	if (set)
+		vmwrite(VMCS_TSC_OFFSET, *set);
+	offset = vmread(VMCS_TSC_OFFSET);
+	vcpu_put(v);
+	return offset;
+}
+
 void vcpu_get_events(struct vcpu *v, struct hv_events *e)
 {
 	uint32_t intr;

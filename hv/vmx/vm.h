@@ -266,6 +266,7 @@ void vcpu_get_xsave(struct vcpu *v, void *area); /* XSAVE standard format, 4096 
 int vcpu_set_xsave(struct vcpu *v, const void *area);
 uint64_t vcpu_get_xcr0(struct vcpu *v);
 int vcpu_set_xcr0(struct vcpu *v, uint64_t xcr0);
+uint64_t vcpu_tsc_offset(struct vcpu *v, const uint64_t *set);
 void vcpu_get_events(struct vcpu *v, struct hv_events *e);
 int vcpu_set_events(struct vcpu *v, const struct hv_events *e);
 void vcpu_get_debugregs(struct vcpu *v, uint64_t dr[6]); /* DR0-3, DR6, DR7 */

@@ -57,6 +57,44 @@ static void tsc_khz(int vcpu)
 	check("... the rate stays", io(vcpu, KVM_GET_TSC_KHZ, 0), khz);
 }
 
+static long tsc_attr(int vcpu, unsigned long req, uint32_t group, uint64_t attr, uint64_t *val)
+{
+	struct kvm_device_attr a = {.group = group, .attr = attr, .addr = (uintptr_t)val};
+
+	return io(vcpu, req, (uintptr_t)&a);
+}
+
+/* KVM_VCPU_TSC_OFFSET (KVM_CAP_VCPU_ATTRIBUTES): guest TSC = host TSC + offset, exactly. */
+static void tsc_offset(int vm, int vcpu)
+{
+	uint64_t off = 0, want = 1ULL << 40, t0, t1, guest = 0;
+
+	check("KVM_CAP_VCPU_ATTRIBUTES", io(vm, KVM_CHECK_EXTENSION, KVM_CAP_VCPU_ATTRIBUTES), 1);
+	check("KVM_HAS_DEVICE_ATTR TSC offset",
+	      tsc_attr(vcpu, KVM_HAS_DEVICE_ATTR, KVM_VCPU_TSC_CTRL, KVM_VCPU_TSC_OFFSET, NULL), 0);
+	check("KVM_HAS_DEVICE_ATTR another attribute",
+	      tsc_attr(vcpu, KVM_HAS_DEVICE_ATTR, KVM_VCPU_TSC_CTRL, 1, NULL), -ENXIO);
+	check("KVM_HAS_DEVICE_ATTR another group", tsc_attr(vcpu, KVM_HAS_DEVICE_ATTR, 1, 0, NULL),
+	      -ENXIO);
+	check("KVM_GET_DEVICE_ATTR TSC offset",
+	      tsc_attr(vcpu, KVM_GET_DEVICE_ATTR, KVM_VCPU_TSC_CTRL, KVM_VCPU_TSC_OFFSET, &off), 0);
+	check("KVM_GET_DEVICE_ATTR to a bad address",
+	      tsc_attr(vcpu, KVM_GET_DEVICE_ATTR, KVM_VCPU_TSC_CTRL, KVM_VCPU_TSC_OFFSET,
+		       (uint64_t *)8),
+	      -EFAULT);
+	check("KVM_SET_DEVICE_ATTR TSC offset 2^40",
+	      tsc_attr(vcpu, KVM_SET_DEVICE_ATTR, KVM_VCPU_TSC_CTRL, KVM_VCPU_TSC_OFFSET, &want),
+	      0);
+	check("... read back",
+	      tsc_attr(vcpu, KVM_GET_DEVICE_ATTR, KVM_VCPU_TSC_CTRL, KVM_VCPU_TSC_OFFSET, &off), 0);
+	check("... is 2^40", off == want, 1);
+	t0 = __builtin_ia32_rdtsc();
+	check("KVM_GET_MSRS IA32_TSC", msr_io(vcpu, KVM_GET_MSRS, 0x10, &guest), 1);
+	t1 = __builtin_ia32_rdtsc();
+	check("IA32_TSC is the host's plus the offset", t0 + want <= guest && guest <= t1 + want,
+	      1);
+}
+
 static void coalesced(int vm, int vcpu, struct kvm_run *run)
 {
 	struct kvm_coalesced_mmio_ring *ring =
@@ -192,6 +230,7 @@ int main(void)
 	if (run == MAP_FAILED)
 		return summary();
 	tsc_khz(vcpu);
+	tsc_offset(vm, vcpu);
 	check("KVM_GET_SREGS", io(vcpu, KVM_GET_SREGS, (uintptr_t)&s), 0);
 	s.cs.base = s.cs.selector = 0;
 	s.ds.base = 0x10000, s.ds.selector = 0x1000;

@@ -37,8 +37,9 @@ __asm__(".pushsection .rodata\n"
 	 * in between wakes the HLT: STI's shadow), so no interrupt is missed however early */
 	"1: cli; cmpb $0, 0x600; jne 6f; sti; hlt; jmp 1b\n"
 	"6: sti; mov $0x51, %al; out %al, $0x51\n"
-	"  movl $0x1a, 0xfec00000; movl $0x45, 0xfec00010\n" /* pin 5 low: vector 0x45, edge */
-	"  movl $0x1b, 0xfec00000; movl $0, 0xfec00010\n"    /* pin 5 high: APIC id 0 */
+	/* pin 5 low: vector 0x45, edge, active low (KVM_IRQ_LINE's 1 asserts it all the same) */
+	"  movl $0x1a, 0xfec00000; movl $0x2045, 0xfec00010\n"
+	"  movl $0x1b, 0xfec00000; movl $0, 0xfec00010\n" /* pin 5 high: APIC id 0 */
 	"  mov $0x52, %al; out %al, $0x52\n"
 	"2: cli; cmpb $0, 0x601; jne 7f; sti; hlt; jmp 2b\n"
 	"7: sti; movb $0, 0x601\n" /* cleared before user space starts the irqfd's thread */
@@ -123,6 +124,8 @@ static void rules(int kvm)
 	struct kvm_irqchip chip = {.chip_id = KVM_IRQCHIP_IOAPIC};
 
 	check("KVM_CAP_IRQCHIP", io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IRQCHIP), 1);
+	check("KVM_CAP_IOAPIC_POLARITY_IGNORED",
+	      io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_IOAPIC_POLARITY_IGNORED), 1);
 	check("KVM_IRQ_LINE without an irqchip", io(vm, KVM_IRQ_LINE, (uintptr_t)&line), -ENXIO);
 	check("KVM_GET_IRQCHIP without one", io(vm, KVM_GET_IRQCHIP, (uintptr_t)&chip), -ENXIO);
 	vcpu = io(vm, KVM_CREATE_VCPU, 0);
@@ -152,6 +155,8 @@ static void *raise_line(void *arg)
 
 	nanosleep(&ts, NULL); /* the vCPU is halted in KVM_RUN by now */
 	check("KVM_IRQ_LINE_STATUS pin 5 high", io(x->vm, KVM_IRQ_LINE_STATUS, (uintptr_t)&l), 0);
+	/* KVM_CAP_IOAPIC_POLARITY_IGNORED: 1 is asserted, though the pin is active low */
+	check("... delivered", l.status, 1);
 	l.irq = 5; /* KVM_IRQ_LINE_STATUS wrote its status over it */
 	l.level = 0;
 	check("KVM_IRQ_LINE pin 5 low", io(x->vm, KVM_IRQ_LINE, (uintptr_t)&l), 0);
@@ -208,8 +213,8 @@ static void guest(struct vmx *x)
 	check("back from the handler", run_out(x), 0x51);
 	check("IOAPIC pin 5 routed", run_out(x), 0x52);
 	check("KVM_GET_IRQCHIP", io(x->vm, KVM_GET_IRQCHIP, (uintptr_t)&chip), 0);
-	check("pin 5: vector 0x45, unmasked", (long)(chip.chip.ioapic.redirtbl[5].bits & 0x1ffff),
-	      0x45);
+	check("pin 5: vector 0x45, active low, unmasked",
+	      (long)(chip.chip.ioapic.redirtbl[5].bits & 0x1ffff), 0x2045);
 	check("KVM_GET_LAPIC", io(x->vcpu, KVM_GET_LAPIC, (uintptr_t)&lapic), 0);
 	check("SVR as the guest set it", *(uint32_t *)(lapic.regs + 0xf0), 0x1ff);
 	check("LVT timer", *(uint32_t *)(lapic.regs + 0x320), 0x40);

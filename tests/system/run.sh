@@ -208,7 +208,7 @@ case_bochs_dom0_hostile() {
 	expect_not_fixed "local APIC: x2APIC"
 	expect_regex "hvhostile: seed [0-9]+: [0-9]+ calls succeeded, [0-9]+ failed, on 2 CPUs"
 	expect_regex "hvhostile: hypervisor free frames before ([0-9]+) after \\1"
-	expect_fixed "hvhostile: ABI version after: 8"
+	expect_fixed "hvhostile: ABI version after: 9"
 	expect_fixed "dom0: test hvhostile: PASS"
 	expect_poweroff_by_dom0
 }
@@ -277,18 +277,20 @@ case_bochs_dom0_bzimage() {
 
 # Debian's unmodified qemu-system-x86_64 in dom0, default in-kernel irqchip, boots a Linux guest
 # (the dom0 kernel) on /dev/kvm to the marker its init prints (scripts/qemu-in-dom0.sh).
-qemu_boot() { # $1: qemu.extra= for dom0's command line (QEMU's extra arguments), or nothing
+qemu_boot() { # $1: qemu.extra= for dom0's command line (QEMU's extra arguments), or nothing;
+	# $2: the dom0 test (qemu: the guest boots to its marker and powers off)
+	local test=${2:-qemu}
 	"$root/scripts/qemu-in-dom0.sh" --initramfs >"$case_dir/build.log" 2>&1 || {
 		note "could not build the QEMU initramfs (see $case_dir/build.log)"
 		case_failed=1
 		return
 	}
 	boot --emu bochs --cpus 1 --megs 1024 --timeout 900 --cmdline "poweroff" \
-		--module "$root/build/dom0/vmlinux" "$DOM0_ARGS dom0test=qemu ${1:-}" \
+		--module "$root/build/dom0/vmlinux" "$DOM0_ARGS dom0test=$test ${1:-}" \
 		--module "$root/build/qemu/initramfs.cpio" initrd
 	expect_fixed "qemu-guest: init ran under"
-	expect_regex "^qemu-guest: clocksources .*kvm-clock.*, year $(date +%Y)"
-	expect_fixed "dom0: test qemu: PASS"
+	expect_regex "^(qemunet: )?qemu-guest: clocksources .*kvm-clock.*, year $(date +%Y)"
+	expect_fixed "dom0: test $test: PASS"
 	expect_poweroff_by_dom0
 }
 
@@ -300,6 +302,12 @@ case_bochs_dom0_qemu() {
 # (QEMU exits when it cannot enable KVM_CAP_SPLIT_IRQCHIP)
 case_bochs_dom0_qemu_split() {
 	qemu_boot qemu.extra=-machine,kernel_irqchip=split
+}
+
+# a virtio-net device on a tap interface in a bridge of dom0's: the guest answers dom0's ping
+case_bochs_dom0_qemu_net() {
+	qemu_boot "" qemunet
+	expect_regex "^qemunet: 3 packets transmitted, 3 packets received"
 }
 
 # --- upstream KVM selftests (Linux 6.1, scripts/kvm-selftests.sh) ---------------------------------
