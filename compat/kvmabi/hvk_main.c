@@ -76,6 +76,7 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_IOEVENTFD_NO_LENGTH:
 	case KVM_CAP_IOEVENTFD_ANY_LENGTH:
 	case KVM_CAP_HLT: /* KVM_EXIT_HLT without an in-kernel irqchip */
+	case KVM_CAP_COALESCED_PIO: /* port zones in the same ring (as KVM, 1 and not the page) */
 	case KVM_CAP_GET_TSC_KHZ:
 	case KVM_CAP_CHECK_EXTENSION_VM:
 	case KVM_CAP_READONLY_MEM: /* a write to a KVM_MEM_READONLY slot is an MMIO exit */
@@ -95,7 +96,6 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_NR_MEMSLOTS:
 		return HVK_MAX_SLOTS;
 	case KVM_CAP_COALESCED_MMIO:
-	case KVM_CAP_COALESCED_PIO:
 		return KVM_COALESCED_MMIO_PAGE_OFFSET; /* where the ring is in the vCPU mmap */
 	default:
 		return 0;
