@@ -188,8 +188,11 @@ long hvk_get_dirty_log(struct hvk_vm *vm, void __user *argp)
 
 	if (copy_from_user(&log, argp, sizeof(log)))
 		return -EFAULT;
-	if (log.slot >= HVK_MAX_SLOTS)
+	/* as x86 KVM: two address spaces of KVM_USER_MEM_SLOTS (32764) ids; one not made is ENOENT */
+	if ((log.slot >> 16) >= 2 || (u16)log.slot >= 32764)
 		return -EINVAL;
+	if (log.slot >= HVK_MAX_SLOTS)
+		return -ENOENT;
 	down_write(&vm->slots_lock); /* no vCPU is in the guest while pages are re-protected */
 	s = &vm->slots[log.slot];
 	rc = -ENOENT;

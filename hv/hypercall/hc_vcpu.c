@@ -101,7 +101,7 @@ static int64_t set_debugregs(struct vcpu *v, const void *buf, uint32_t n __unuse
 	return vcpu_set_debugregs(v, buf);
 }
 
-/* KVM_INTERRUPT without an in-hypervisor irqchip: one vector waits at a time (-EEXIST). */
+/* KVM_INTERRUPT without an in-hypervisor irqchip: one vector waits at a time (the last). */
 static int64_t set_irq(struct vcpu *v, const void *buf, uint32_t n __unused)
 {
 	uint32_t vector = *(const uint32_t *)buf;

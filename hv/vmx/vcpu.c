@@ -384,9 +384,7 @@ int vcpu_interrupt(struct vcpu *v, uint8_t vector)
 {
 	if (v->lapic)
 		return vcpu_ext_interrupt(v, vector);
-	if (v->irq_pending >= 0)
-		return -EEXIST;
-	v->irq_pending = vector;
+	v->irq_pending = vector; /* as KVM: it replaces one that still waits */
 	return 0;
 }
 
