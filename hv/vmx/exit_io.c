@@ -103,9 +103,13 @@ int handle_io(struct vcpu *v, struct vm_exit *x)
 	v->io_pending = true;
 	v->io_qual = q;
 	v->io_insn_info = info;
-	v->io_insn_len = x->io.string ? (uint32_t)vmread(VMCS_EXIT_INSN_LEN) : 0;
-	if (!x->io.string) /* as KVM's fast PIO: RIP is past IN/OUT while the caller has it */
+	/* as KVM: RIP stays at the instruction until it completes, but for an OUT to port 0x7e
+	 * (KVM_X86_QUIRK_OUT_7E_INC_RIP, which QEMU's vapic ROM counts on) */
+	v->io_insn_len = (uint32_t)vmread(VMCS_EXIT_INSN_LEN);
+	if (!x->io.in && !x->io.string && x->io.port == 0x7e) {
 		vcpu_skip_insn(v);
+		v->io_insn_len = 0;
+	}
 	x->kind = VMEXIT_IO;
 	return EXIT_TO_CALLER;
 }
@@ -149,6 +153,6 @@ void io_complete(struct vcpu *v, const struct vm_exit *x)
 	} else if (QUAL_IN(q)) {
 		store_in(v, size, x->answer);
 	}
-	if (!again)
-		vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + v->io_insn_len);
+	if (!again && v->io_insn_len)
+		vcpu_skip_insn(v); /* the I/O exit's length: no VM entry since */
 }
