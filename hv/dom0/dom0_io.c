@@ -79,19 +79,21 @@ static bool lapic_hook(void *ctx __unused, struct vcpu *v __unused, uint64_t add
  */
 void dom0_msr(struct vm_exit *x)
 {
-	uint64_t val = x->msr.data, base = rdmsr(MSR_APIC_BASE);
+	uint64_t val = x->msr.data, base;
 	bool ok = false;
 
-	if (x->msr.write && x->msr.index == MSR_X2APIC_ICR)
+	if (x->msr.write && x->msr.index == MSR_X2APIC_ICR) { /* every IPI: nothing else read */
 		ok = icr_emulate((uint32_t)val, (uint32_t)(val >> 32)) ||
 		     wrmsr_safe(MSR_X2APIC_ICR, val);
-	else if (x->msr.write && x->msr.index == MSR_APIC_BASE && !((val ^ base) & ~APIC_BASE_MODE))
-		ok = wrmsr_safe(MSR_APIC_BASE, val);
-	if (ok && x->msr.index == MSR_APIC_BASE && ((val ^ base) & APIC_BASE_MODE))
-		pr_info("dom0: CPU %u's local APIC: %s", this_cpu()->index,
-			!(val & (1ULL << 11)) ? "off"
-			: val & (1ULL << 10)  ? "x2APIC"
-					      : "xAPIC");
+	} else if (x->msr.write && x->msr.index == MSR_APIC_BASE) {
+		base = rdmsr(MSR_APIC_BASE);
+		ok = !((val ^ base) & ~APIC_BASE_MODE) && wrmsr_safe(MSR_APIC_BASE, val);
+		if (ok && ((val ^ base) & APIC_BASE_MODE))
+			pr_info("dom0: CPU %u's local APIC: %s", this_cpu()->index,
+				!(val & (1ULL << 11)) ? "off"
+				: val & (1ULL << 10)  ? "x2APIC"
+						      : "xAPIC");
+	}
 	x->msr_error = !ok;
 }
 
