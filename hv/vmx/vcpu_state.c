@@ -87,7 +87,8 @@ static bool usable(const struct vm_segment *g)
  * The segment checks of VM entry that no mode can satisfy (KVM lets them through to a failed
  * entry; here KVM_SET_SREGS refuses them): CS a usable code or data segment, the other usable
  * ones code or data too (SS read/write data, code readable), TR a usable TSS, an LDT a system
- * segment, 32-bit bases for CS, SS, DS and ES, limits that fit G.
+ * segment, 32-bit bases for CS, SS, DS and ES, limits that fit G. Bits are read as seg_ar()
+ * writes them (bit 0 of each flag: S = 2 is a system segment).
  */
 static bool segments_valid(const struct vcpu_sregs *s)
 {
@@ -97,22 +98,22 @@ static bool segments_valid(const struct vcpu_sregs *s)
 	const struct vm_segment *data[] = {&s->ss, &s->ds, &s->es, &s->fs, &s->gs};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(data); i++)
-		if (usable(data[i]) && (!data[i]->s || (data[i]->type & 10) == 8))
+		if (usable(data[i]) && (!(data[i]->s & 1) || (data[i]->type & 10) == 8))
 			return false; /* a system segment, or code that cannot be read */
 	if (usable(&s->ss) && (s->ss.type | 5) != 7)
 		return false; /* SS: read/write data, accessed or not, expand-down or not */
 
-	if (!usable(&s->cs) || !s->cs.s || !usable(&s->tr) || s->tr.s ||
+	if (!usable(&s->cs) || !(s->cs.s & 1) || !usable(&s->tr) || (s->tr.s & 1) ||
 	    (s->tr.type != 3 && s->tr.type != 11))
 		return false;
-	if (usable(&s->ldt) && (s->ldt.s || s->ldt.type != 2))
+	if (usable(&s->ldt) && ((s->ldt.s & 1) || s->ldt.type != 2))
 		return false;
 	for (unsigned i = 0; i < ARRAY_SIZE(low); i++)
 		if (usable(low[i]) && (low[i]->base >> 32))
 			return false;
 	for (unsigned i = 0; i < ARRAY_SIZE(all); i++) /* a limit the granularity can express */
-		if (usable(all[i]) && ((all[i]->g && (all[i]->limit & 0xfff) != 0xfff) ||
-				       (!all[i]->g && (all[i]->limit >> 20))))
+		if (usable(all[i]) && (((all[i]->g & 1) && (all[i]->limit & 0xfff) != 0xfff) ||
+				       (!(all[i]->g & 1) && (all[i]->limit >> 20))))
 			return false;
 	return true;
 }

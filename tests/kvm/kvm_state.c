@@ -516,6 +516,8 @@ static void sregs2(struct vmx *x)
 	s.es.s = 0; /* what no mode can enter with: refused, not a failed entry */
 	check("KVM_SET_SREGS with ES a system segment", io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s),
 	      -EINVAL);
+	s.es.s = 2; /* written as its bit 0, as KVM: a system segment too (kvm_fuzz found it) */
+	check("... S = 2", io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s), -EINVAL);
 	s.es.s = 1, s.ss.type = 0xb;
 	check("... SS a code segment", io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s), -EINVAL);
 	s.ss.type = 3, s.ds.type = 9;
