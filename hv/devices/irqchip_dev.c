@@ -35,26 +35,6 @@ static int attach(void *dev, struct vm *vm, enum chip_kind kind)
 	return rc == -EINVAL ? -EBUSY : rc == -ENOENT ? -ENXIO : rc;
 }
 
-static int create_pic(void *d, struct vm *vm)
-{
-	return attach(d, vm, K_PIC);
-}
-
-static int create_ioapic(void *d, struct vm *vm)
-{
-	return attach(d, vm, K_IOAPIC);
-}
-
-static int create_lapic(void *d, struct vm *vm)
-{
-	return attach(d, vm, K_LAPIC);
-}
-
-static int create_pit(void *d, struct vm *vm)
-{
-	return attach(d, vm, K_PIT);
-}
-
 /* HV_IRQ_GRP_STATE: the model's state in KVM's layout. */
 static int blob(void *dev, uint64_t attr, void *buf, bool set)
 {
@@ -99,19 +79,24 @@ static int set_attr(void *dev, struct vm *vm __unused, uint32_t group, uint64_t 
 	return has_attr(dev, group, attr) ?: -EPERM;
 }
 
-#define CHIP_DEV(n, t, c, bytes)                                  \
+/* An ops table, and the create function that attaches a device of its kind */
+#define CHIP_DEV(n, t, kind, bytes)                               \
+	static int create_##kind(void *d, struct vm *vm)          \
+	{                                                         \
+		return attach(d, vm, kind);                       \
+	}                                                         \
 	const struct dev_ops n = {.name = #n,                     \
 				  .type = t,                      \
 				  .single = true,                 \
 				  .size = sizeof(struct chipdev), \
-				  .create = c,                    \
+				  .create = create_##kind,        \
 				  .has_attr = has_attr,           \
 				  .get_attr = get_attr,           \
 				  .set_attr = set_attr,           \
 				  .blob = blob,                   \
 				  .blob_size = bytes}
 
-CHIP_DEV(pic_dev_ops, KVM_DEV_TYPE_HV_PIC, create_pic, 16);
-CHIP_DEV(ioapic_dev_ops, KVM_DEV_TYPE_HV_IOAPIC, create_ioapic, 216);
-CHIP_DEV(lapic_dev_ops, KVM_DEV_TYPE_HV_LAPIC, create_lapic, 1024);
-CHIP_DEV(pit_dev_ops, KVM_DEV_TYPE_HV_PIT, create_pit, 112);
+CHIP_DEV(pic_dev_ops, KVM_DEV_TYPE_HV_PIC, K_PIC, 16);
+CHIP_DEV(ioapic_dev_ops, KVM_DEV_TYPE_HV_IOAPIC, K_IOAPIC, 216);
+CHIP_DEV(lapic_dev_ops, KVM_DEV_TYPE_HV_LAPIC, K_LAPIC, 1024);
+CHIP_DEV(pit_dev_ops, KVM_DEV_TYPE_HV_PIT, K_PIT, 112);

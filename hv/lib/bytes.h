@@ -1,4 +1,4 @@
-/* Little-endian fields at any alignment, as parsers of firmware and loader data read them. */
+/* For parsers of firmware and loader data: little-endian fields at any alignment, checksums. */
 #ifndef HV_BYTES_H
 #define HV_BYTES_H
 
@@ -22,6 +22,16 @@ static inline uint32_t get_le32(const void *p)
 static inline uint64_t get_le64(const void *p)
 {
 	return get_le(p, 8);
+}
+
+/* ACPI's checksum: the n bytes at p sum to 0 (mod 256). */
+static inline bool sum_ok(const uint8_t *p, uint32_t n)
+{
+	uint8_t sum = 0;
+
+	for (uint32_t i = 0; i < n; i++)
+		sum += p[i];
+	return sum == 0;
 }
 
 #endif

@@ -77,13 +77,9 @@ int log_level_parse(const char *name)
 	static const char *const names[] = {
 		[LOG_ERR] = "err", [LOG_WARN] = "warn", [LOG_INFO] = "info", [LOG_DEBUG] = "debug"};
 
-	for (unsigned i = 0; i < ARRAY_SIZE(names); i++) {
-		const char *a = names[i], *b = name;
-		while (*a && *a == *b)
-			a++, b++;
-		if (!*a && !*b)
+	for (unsigned i = 0; i < ARRAY_SIZE(names); i++)
+		if (!__builtin_strcmp(names[i], name))
 			return (int)i;
-	}
 	return -1;
 }
 

@@ -27,6 +27,17 @@ static void pad(struct out *o, char c, int n)
 		put(o, c);
 }
 
+/* n characters of str, padded to the width. */
+static void put_chars(struct out *o, const struct spec *s, const char *str, int n)
+{
+	if (!s->left)
+		pad(o, ' ', s->width - n);
+	for (int i = 0; i < n; i++)
+		put(o, str[i]);
+	if (s->left)
+		pad(o, ' ', s->width - n);
+}
+
 static void put_str(struct out *o, const struct spec *s, const char *str)
 {
 	int n = 0;
@@ -35,12 +46,7 @@ static void put_str(struct out *o, const struct spec *s, const char *str)
 		str = "(null)";
 	while (str[n] && (s->prec < 0 || n < s->prec))
 		n++;
-	if (!s->left)
-		pad(o, ' ', s->width - n);
-	for (int i = 0; i < n; i++)
-		put(o, str[i]);
-	if (s->left)
-		pad(o, ' ', s->width - n);
+	put_chars(o, s, str, n);
 }
 
 /* Converts v in base to digits (reversed into tmp), then lays out sign, prefix and padding. */
@@ -67,9 +73,7 @@ static void put_num(struct out *o, const struct spec *s, uint64_t v, bool neg, u
 		prefix = " ";
 	else if (s->alt && base == 16 && n > 0)
 		prefix = upper ? "0X" : "0x";
-	int plen = 0;
-	while (prefix[plen])
-		plen++;
+	int plen = (int)__builtin_strlen(prefix);
 	int total = plen + zeros + n;
 	if (s->zero && !s->left && s->prec < 0 && s->width > total) {
 		zeros += s->width - total;
@@ -125,11 +129,8 @@ static const char *parse_spec(const char *f, struct spec *s, va_list *ap)
 		while (*f >= '0' && *f <= '9')
 			s->prec = s->prec * 10 + (*f++ - '0');
 	}
-	if (f[0] == 'h' && f[1] == 'h') {
-		s->lenmod = 'H';
-		f += 2;
-	} else if (f[0] == 'l' && f[1] == 'l') {
-		s->lenmod = 'L';
+	if ((f[0] == 'h' || f[0] == 'l') && f[1] == f[0]) { /* hh, ll */
+		s->lenmod = f[0] == 'h' ? 'H' : 'L';
 		f += 2;
 	} else if (*f == 'h' || *f == 'l') {
 		s->lenmod = *f++;
@@ -195,8 +196,7 @@ static void convert(struct out *o, struct spec *s, char c, va_list *ap)
 	case 'p': {
 		void *p = va_arg(*ap, void *);
 		if (!p) {
-			s->prec = -1;
-			put_str(o, s, "(nil)");
+			put_chars(o, s, "(nil)", 5);
 			break;
 		}
 		s->alt = true;
@@ -204,17 +204,8 @@ static void convert(struct out *o, struct spec *s, char c, va_list *ap)
 		break;
 	}
 	case 'c': {
-		char ch[2] = {(char)va_arg(*ap, int), 0};
-		s->prec = 1;
-		if (!ch[0]) { /* a NUL character still counts */
-			if (!s->left)
-				pad(o, ' ', s->width - 1);
-			put(o, 0);
-			if (s->left)
-				pad(o, ' ', s->width - 1);
-			break;
-		}
-		put_str(o, s, ch);
+		char ch = (char)va_arg(*ap, int); /* a NUL character still counts */
+		put_chars(o, s, &ch, 1);
 		break;
 	}
 	case 's':

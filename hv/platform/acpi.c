@@ -18,15 +18,6 @@ enum madt_type {
 	MADT_X2APIC_NMI = 10,
 };
 
-static bool sum_ok(const uint8_t *p, uint32_t n)
-{
-	uint8_t s = 0;
-
-	for (uint32_t i = 0; i < n; i++)
-		s += p[i];
-	return s == 0;
-}
-
 /* Maps a whole table at pa after checking its header; NULL (with err) if anything is off. */
 static const uint8_t *map_table(uint64_t pa, acpi_map_fn map, void *ctx, uint32_t *len, char *err)
 {

@@ -27,24 +27,19 @@ void console_init(void)
 	outb(COM1 + UART_MCR, 0x03); /* DTR, RTS */
 }
 
-static void uart_putc(char c)
+void console_putc_raw(char c)
 {
 	for (int i = 0; i < POLL_LIMIT && !(inb(COM1 + UART_LSR) & LSR_THRE); i++)
 		cpu_relax();
 	outb(COM1 + UART_THR, (uint8_t)c);
 }
 
-void console_putc_raw(char c)
-{
-	uart_putc(c);
-}
-
 void console_write(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (s[i] == '\n')
-			uart_putc('\r');
-		uart_putc(s[i]);
+			console_putc_raw('\r');
+		console_putc_raw(s[i]);
 	}
 }
 

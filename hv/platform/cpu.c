@@ -17,19 +17,8 @@ extern const uint64_t isr_table[32];
 extern const uint64_t irq_stub_base; /* 224 stubs of 16 bytes for vectors 32-255 */
 static struct idt_entry idt[256] __aligned(16);
 
-static uint8_t vector_ist(unsigned v)
-{
-	switch (v) {
-	case 2:
-		return IST_NMI;
-	case 8:
-		return IST_DF;
-	case 18:
-		return IST_MC;
-	default:
-		return 0;
-	}
-}
+/* NMI, #DF and #MC switch to their own IST stacks; every other vector stays on its stack. */
+static const uint8_t vector_ist[] = {[2] = IST_NMI, [8] = IST_DF, [18] = IST_MC};
 
 void idt_init(void)
 {
@@ -38,7 +27,7 @@ void idt_init(void)
 		idt[v] = (struct idt_entry){
 			.off_lo = (uint16_t)h,
 			.sel = GDT_CODE,
-			.ist = vector_ist(v),
+			.ist = v < ARRAY_SIZE(vector_ist) ? vector_ist[v] : 0,
 			.type = 0x8e, /* present, DPL 0, interrupt gate */
 			.off_mid = (uint16_t)(h >> 16),
 			.off_hi = (uint32_t)(h >> 32),

@@ -6,37 +6,16 @@ static bool bit_get(const struct frame_pool *p, uint64_t f)
 	return (p->bitmap[f / 64] >> (f % 64)) & 1;
 }
 
-static void bit_put(struct frame_pool *p, uint64_t f, bool free)
+/* Marks frames free (those wholly inside [base, end)) or used (every one touching it). */
+static void mark(struct frame_pool *p, uint64_t base, uint64_t end, bool free)
 {
-	if (free)
-		p->bitmap[f / 64] |= 1ULL << (f % 64);
-	else
-		p->bitmap[f / 64] &= ~(1ULL << (f % 64));
-}
-
-/* Marks frames wholly inside [base, end) free. */
-static void mark_free(struct frame_pool *p, uint64_t base, uint64_t end)
-{
-	uint64_t f = ALIGN_UP(base, FRAME_SIZE) / FRAME_SIZE;
-	uint64_t last = MIN(end / FRAME_SIZE, p->nframes);
+	uint64_t f = (free ? ALIGN_UP(base, FRAME_SIZE) : base) / FRAME_SIZE;
+	uint64_t last = MIN((free ? end : ALIGN_UP(end, FRAME_SIZE)) / FRAME_SIZE, p->nframes);
 
 	for (; f < last; f++)
-		if (!bit_get(p, f)) {
-			bit_put(p, f, true);
-			p->nfree++;
-		}
-}
-
-/* Marks every frame touching [base, end) used. */
-static void mark_used(struct frame_pool *p, uint64_t base, uint64_t end)
-{
-	uint64_t f = base / FRAME_SIZE;
-	uint64_t last = MIN(ALIGN_UP(end, FRAME_SIZE) / FRAME_SIZE, p->nframes);
-
-	for (; f < last; f++)
-		if (bit_get(p, f)) {
-			bit_put(p, f, false);
-			p->nfree--;
+		if (bit_get(p, f) != free) {
+			p->bitmap[f / 64] ^= 1ULL << (f % 64);
+			p->nfree = free ? p->nfree + 1 : p->nfree - 1;
 		}
 }
 
@@ -87,11 +66,11 @@ int frames_init(struct frame_pool *p, const struct boot_info *bi, const struct p
 	__builtin_memset(p->bitmap, 0, p->nframes / 8);
 	for (unsigned i = 0; i < bi->nmmap; i++)
 		if (bi->mmap[i].type == MEM_AVAILABLE)
-			mark_free(p, bi->mmap[i].base, bi->mmap[i].base + bi->mmap[i].len);
-	mark_used(p, 0, FRAMES_LOW_LIMIT);
+			mark(p, bi->mmap[i].base, bi->mmap[i].base + bi->mmap[i].len, true);
+	mark(p, 0, FRAMES_LOW_LIMIT, false);
 	for (unsigned i = 0; i < nrsv; i++)
-		mark_used(p, rsv[i].base, rsv[i].end);
-	mark_used(p, p->bitmap_pa, p->bitmap_pa + bytes);
+		mark(p, rsv[i].base, rsv[i].end, false);
+	mark(p, p->bitmap_pa, p->bitmap_pa + bytes, false);
 	p->ntotal = p->nfree;
 	return 0;
 }
@@ -135,9 +114,7 @@ uint64_t frames_alloc_contig(struct frame_pool *p, uint64_t n, uint64_t align)
 	spin_lock(&p->lock);
 	f = n <= p->nfree ? find_run(p, n, align) : 0;
 	if (f) {
-		for (uint64_t i = 0; i < n; i++)
-			bit_put(p, f + i, false);
-		p->nfree -= n;
+		mark(p, f * FRAME_SIZE, (f + n) * FRAME_SIZE, false);
 		p->hint = f / 64;
 	}
 	spin_unlock(&p->lock);
@@ -156,11 +133,8 @@ int frames_free_contig(struct frame_pool *p, uint64_t pa, uint64_t n)
 	for (uint64_t i = 0; i < n; i++)
 		if (bit_get(p, f + i))
 			rc = -1; /* double free: refuse the whole run */
-	if (!rc) {
-		for (uint64_t i = 0; i < n; i++)
-			bit_put(p, f + i, true);
-		p->nfree += n;
-	}
+	if (!rc)
+		mark(p, pa, pa + n * FRAME_SIZE, true);
 	spin_unlock(&p->lock);
 	return rc;
 }
@@ -185,10 +159,8 @@ int frames_claim(struct frame_pool *p, uint64_t pa, uint64_t n)
 	spin_lock(&p->lock);
 	if (!run_free(p, f, n))
 		rc = -1;
-	for (uint64_t i = 0; !rc && i < n; i++)
-		bit_put(p, f + i, false);
-	if (!rc)
-		p->nfree -= n;
+	else
+		mark(p, pa, pa + n * FRAME_SIZE, false);
 	spin_unlock(&p->lock);
 	return rc;
 }

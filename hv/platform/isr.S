@@ -1,8 +1,9 @@
 /* Exception entry stubs: push a uniform frame (see struct trap_frame) and call trap_handler. */
 
-.macro ISR n, has_err
+/* Vectors 8, 10-14, 17, 21, 29 and 30 push an error code; the others get a 0 in its place. */
+.macro ISR n
 isr\n:
-	.if \has_err == 0
+	.if !(\n == 8 || (\n >= 10 && \n <= 14) || \n == 17 || \n == 21 || \n == 29 || \n == 30)
 	pushq $0
 	.endif
 	pushq $\n
@@ -10,38 +11,9 @@ isr\n:
 .endm
 
 	.text
-ISR 0, 0
-ISR 1, 0
-ISR 2, 0
-ISR 3, 0
-ISR 4, 0
-ISR 5, 0
-ISR 6, 0
-ISR 7, 0
-ISR 8, 1
-ISR 9, 0
-ISR 10, 1
-ISR 11, 1
-ISR 12, 1
-ISR 13, 1
-ISR 14, 1
-ISR 15, 0
-ISR 16, 0
-ISR 17, 1
-ISR 18, 0
-ISR 19, 0
-ISR 20, 0
-ISR 21, 1
-ISR 22, 0
-ISR 23, 0
-ISR 24, 0
-ISR 25, 0
-ISR 26, 0
-ISR 27, 0
-ISR 28, 0
-ISR 29, 1
-ISR 30, 1
-ISR 31, 0
+.irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	ISR \n
+.endr
 
 isr_common:
 	push %rax

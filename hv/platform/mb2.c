@@ -103,15 +103,6 @@ static int parse_mmap(struct parse *ps, uint32_t off, uint32_t size)
 	return 0;
 }
 
-static bool rsdp_sum_ok(const uint8_t *p, uint32_t n)
-{
-	uint8_t sum = 0;
-
-	for (uint32_t i = 0; i < n; i++)
-		sum += p[i];
-	return sum == 0;
-}
-
 static int parse_acpi(struct parse *ps, uint32_t off, uint32_t size, bool v2)
 {
 	struct boot_info *bi = ps->bi;
@@ -121,12 +112,12 @@ static int parse_acpi(struct parse *ps, uint32_t off, uint32_t size, bool v2)
 	if (payload < need)
 		return fail(bi, "mb2: ACPI %s RSDP tag too short (%u bytes)", v2 ? "new" : "old",
 			    payload);
-	if (__builtin_memcmp(r, "RSD PTR ", 8) || !rsdp_sum_ok(r, 20))
+	if (__builtin_memcmp(r, "RSD PTR ", 8) || !sum_ok(r, 20))
 		return fail(bi, "mb2: ACPI %s RSDP has a bad signature or checksum",
 			    v2 ? "new" : "old");
 	if (v2) {
 		uint32_t len = get_le32(r + 20);
-		if (r[15] < 2 || len < 36 || len > payload || !rsdp_sum_ok(r, len))
+		if (r[15] < 2 || len < 36 || len > payload || !sum_ok(r, len))
 			return fail(bi, "mb2: ACPI new RSDP revision %u length %u is invalid",
 				    r[15], len);
 	} else if (bi->rsdp_len == 36) {
@@ -159,18 +150,14 @@ static int parse_tag(struct parse *ps, uint32_t off, uint32_t type, uint32_t siz
 /* Higher rank wins where input ranges overlap: anything beats available RAM. */
 static unsigned type_rank(uint32_t type)
 {
-	switch (type) {
-	case MEM_AVAILABLE:
-		return 0;
-	case MEM_ACPI_RECLAIM:
-		return 1;
-	case MEM_ACPI_NVS:
-		return 2;
-	case MEM_BAD:
-		return 3;
-	default:
-		return 4;
-	}
+	static const uint8_t rank[] = {[0] = 4,
+				       [MEM_AVAILABLE] = 0,
+				       [MEM_RESERVED] = 4,
+				       [MEM_ACPI_RECLAIM] = 1,
+				       [MEM_ACPI_NVS] = 2,
+				       [MEM_BAD] = 3};
+
+	return type < ARRAY_SIZE(rank) ? rank[type] : 4;
 }
 
 static void sort_u64(uint64_t *a, unsigned n)

@@ -50,49 +50,18 @@ void debug_after_exit(struct vcpu *v)
 	v->dbg_tf = false;
 }
 
-static uint64_t read_dr(unsigned n)
+/* DR0-3 and DR6, in that order: the registers a run switches. */
+static void read_drs(uint64_t dr[5])
 {
-	uint64_t v = 0;
-
-	switch (n) {
-	case 0:
-		__asm__ volatile("mov %%db0, %0" : "=r"(v));
-		break;
-	case 1:
-		__asm__ volatile("mov %%db1, %0" : "=r"(v));
-		break;
-	case 2:
-		__asm__ volatile("mov %%db2, %0" : "=r"(v));
-		break;
-	case 3:
-		__asm__ volatile("mov %%db3, %0" : "=r"(v));
-		break;
-	default:
-		__asm__ volatile("mov %%db6, %0" : "=r"(v));
-		break;
-	}
-	return v;
+	__asm__ volatile("mov %%db0, %0; mov %%db1, %1; mov %%db2, %2; mov %%db3, %3; mov %%db6, %4"
+			 : "=r"(dr[0]), "=r"(dr[1]), "=r"(dr[2]), "=r"(dr[3]), "=r"(dr[4]));
 }
 
-static void write_dr(unsigned n, uint64_t v)
+static void write_drs(const uint64_t dr[5])
 {
-	switch (n) {
-	case 0:
-		__asm__ volatile("mov %0, %%db0" : : "r"(v));
-		break;
-	case 1:
-		__asm__ volatile("mov %0, %%db1" : : "r"(v));
-		break;
-	case 2:
-		__asm__ volatile("mov %0, %%db2" : : "r"(v));
-		break;
-	case 3:
-		__asm__ volatile("mov %0, %%db3" : : "r"(v));
-		break;
-	default:
-		__asm__ volatile("mov %0, %%db6" : : "r"(v));
-		break;
-	}
+	__asm__ volatile("mov %0, %%db0; mov %1, %%db1; mov %2, %%db2; mov %3, %%db3; mov %4, %%db6"
+			 :
+			 : "r"(dr[0]), "r"(dr[1]), "r"(dr[2]), "r"(dr[3]), "r"(dr[4]));
 }
 
 /*
@@ -102,14 +71,13 @@ static void write_dr(unsigned n, uint64_t v)
 void debug_enter(struct vcpu *v)
 {
 	const uint64_t *dr = v->dbg_ctl & HV_DBG_HW_BP ? v->dbg_dr : v->dr;
+	const uint64_t in[5] = {dr[0], dr[1], dr[2], dr[3], v->dr6};
 
 	if (!v->host_dr.loaded && !(vmread(VMCS_GUEST_DR7) & DR7_ENABLES))
 		return;
-	for (unsigned i = 0; i < 5; i++) {
-		if (!v->host_dr.loaded)
-			v->host_dr.dr[i] = read_dr(i);
-		write_dr(i, i < 4 ? dr[i] : v->dr6);
-	}
+	if (!v->host_dr.loaded)
+		read_drs(v->host_dr.dr);
+	write_drs(in);
 	v->host_dr.loaded = true;
 }
 
@@ -117,10 +85,9 @@ void debug_leave(struct vcpu *v)
 {
 	if (!v->host_dr.loaded)
 		return;
-	if (!(v->dbg_ctl & HV_DBG_HW_BP))
-		v->dr6 = read_dr(4); /* a #DB the guest took itself updated it */
-	for (unsigned i = 0; i < 5; i++)
-		write_dr(i, v->host_dr.dr[i]);
+	if (!(v->dbg_ctl & HV_DBG_HW_BP)) /* a #DB the guest took itself updated DR6 */
+		__asm__ volatile("mov %%db6, %0" : "=r"(v->dr6));
+	write_drs(v->host_dr.dr);
 	v->host_dr.loaded = false;
 }
 

@@ -83,33 +83,22 @@ void kvmclock_prepare_entry(struct vcpu *v)
 /* The kvmclock MSRs of a KVM VM: handled (true, *ok the result) or not ours. */
 bool kvmclock_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok)
 {
-	if (!v->vm->kvm_rules)
+	bool wall = msr == MSR_KVM_WALL_CLOCK || msr == MSR_KVM_WALL_CLOCK_NEW;
+	bool first = msr == MSR_KVM_WALL_CLOCK || msr == MSR_KVM_SYSTEM_TIME; /* the old pair */
+	uint64_t *reg = wall ? &v->vm->wall_clock : &v->pvclock; /* the wall clock: VM-wide */
+
+	if (!v->vm->kvm_rules ||
+	    (!wall && msr != MSR_KVM_SYSTEM_TIME_NEW && msr != MSR_KVM_SYSTEM_TIME))
 		return false;
-	if (msr == MSR_KVM_WALL_CLOCK || msr == MSR_KVM_WALL_CLOCK_NEW) {
-		*ok = vcpu_pv_has(v, msr == MSR_KVM_WALL_CLOCK ? KVM_FEATURE_CLOCKSOURCE
-							       : KVM_FEATURE_CLOCKSOURCE2);
-		if (!*ok)
-			return true;
-		if (!write) {
-			*val = v->vm->wall_clock;
-			return true;
-		}
-		v->vm->wall_clock = *val; /* VM-wide in KVM too */
+	*ok = vcpu_pv_has(v, first ? KVM_FEATURE_CLOCKSOURCE : KVM_FEATURE_CLOCKSOURCE2);
+	if (*ok && !write)
+		*val = *reg;
+	if (!*ok || !write)
+		return true;
+	*reg = *val;
+	if (wall)
 		write_wall_clock(v->vm, *val);
-		return true;
-	}
-	if (msr != MSR_KVM_SYSTEM_TIME_NEW && msr != MSR_KVM_SYSTEM_TIME)
-		return false;
-	*ok = vcpu_pv_has(v, msr == MSR_KVM_SYSTEM_TIME ? KVM_FEATURE_CLOCKSOURCE
-							: KVM_FEATURE_CLOCKSOURCE2);
-	if (!*ok)
-		return true;
-	if (!write) {
-		*val = v->pvclock;
-		return true;
-	}
-	v->pvclock = *val;
-	if (*val & 1)
+	else if (*val & 1)
 		write_page(v);
 	return true;
 }

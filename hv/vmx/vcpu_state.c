@@ -7,6 +7,8 @@
 #define AR_UNUSABLE (1u << 16)
 
 enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
+/* The segments of sregs s in that order, the VMCS's */
+#define SEGS(s) &(s)->es, &(s)->cs, &(s)->ss, &(s)->ds, &(s)->fs, &(s)->gs, &(s)->ldt, &(s)->tr
 
 static uint32_t seg_ar(const struct vm_segment *s)
 {
@@ -50,15 +52,11 @@ static void read_seg(unsigned idx, struct vm_segment *s)
 
 int vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s)
 {
+	struct vm_segment *seg[] = {SEGS(s)};
+
 	vcpu_load(v);
-	read_seg(SEG_CS, &s->cs);
-	read_seg(SEG_DS, &s->ds);
-	read_seg(SEG_ES, &s->es);
-	read_seg(SEG_FS, &s->fs);
-	read_seg(SEG_GS, &s->gs);
-	read_seg(SEG_SS, &s->ss);
-	read_seg(SEG_TR, &s->tr);
-	read_seg(SEG_LDTR, &s->ldt);
+	for (unsigned i = 0; i < ARRAY_SIZE(seg); i++)
+		read_seg(i, seg[i]);
 	s->gdt = (struct vm_dtable){vmread(VMCS_GUEST_GDTR_BASE),
 				    (uint16_t)vmread(VMCS_GUEST_GDTR_LIMIT)};
 	s->idt = (struct vm_dtable){vmread(VMCS_GUEST_IDTR_BASE),
@@ -93,8 +91,7 @@ static bool usable(const struct vm_segment *g)
 static bool segments_valid(const struct vcpu_sregs *s)
 {
 	const struct vm_segment *low[] = {&s->cs, &s->ss, &s->ds, &s->es};
-	const struct vm_segment *all[] = {&s->cs, &s->ss, &s->ds, &s->es,
-					  &s->fs, &s->gs, &s->tr, &s->ldt};
+	const struct vm_segment *all[] = {SEGS(s)};
 	const struct vm_segment *data[] = {&s->ss, &s->ds, &s->es, &s->fs, &s->gs};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(data); i++)
@@ -144,17 +141,13 @@ bool vcpu_sregs_valid(struct vcpu *v, const struct vcpu_sregs *s)
 
 int vcpu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s)
 {
+	const struct vm_segment *seg[] = {SEGS(s)};
+
 	if (!vcpu_sregs_valid(v, s))
 		return -EINVAL;
 	vcpu_load(v);
-	write_seg(SEG_CS, &s->cs);
-	write_seg(SEG_DS, &s->ds);
-	write_seg(SEG_ES, &s->es);
-	write_seg(SEG_FS, &s->fs);
-	write_seg(SEG_GS, &s->gs);
-	write_seg(SEG_SS, &s->ss);
-	write_seg(SEG_TR, &s->tr);
-	write_seg(SEG_LDTR, &s->ldt);
+	for (unsigned i = 0; i < ARRAY_SIZE(seg); i++)
+		write_seg(i, seg[i]);
 	vmwrite(VMCS_GUEST_GDTR_BASE, s->gdt.base);
 	vmwrite(VMCS_GUEST_GDTR_LIMIT, s->gdt.limit);
 	vmwrite(VMCS_GUEST_IDTR_BASE, s->idt.base);

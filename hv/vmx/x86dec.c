@@ -1,5 +1,6 @@
 /* MMIO instruction decoder: prefixes, opcode, ModRM/SIB/displacement length, immediate. */
 #include "x86dec.h"
+#include "../lib/bytes.h"
 
 struct dec {
 	const uint8_t *b;
@@ -23,15 +24,6 @@ static int skip(struct dec *d, size_t k)
 		return -1;
 	d->pos += k;
 	return 0;
-}
-
-static uint64_t read_le(const uint8_t *p, unsigned size)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < size; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
 }
 
 static bool is_legacy_prefix(uint8_t p)
@@ -112,7 +104,7 @@ static int immediate(struct dec *d, unsigned size, struct x86_insn *out)
 
 	if (skip(d, isz))
 		return -1;
-	out->imm = read_le(d->b + d->pos - isz, isz);
+	out->imm = get_le(d->b + d->pos - isz, isz);
 	if (size == 8)
 		out->imm = (uint64_t)(int64_t)(int32_t)out->imm;
 	return 0;
