@@ -10,7 +10,7 @@
 #ifndef HVABI_H
 #define HVABI_H
 
-#define HV_ABI_VERSION 9
+#define HV_ABI_VERSION 10
 
 /* CPUID leaf 0x40000000: EAX = highest hypervisor leaf, EBX:ECX:EDX = this signature. */
 #define HV_CPUID_LEAF	   0x40000000
@@ -248,7 +248,11 @@ struct hv_sregs {
 enum hv_msr_op {
 	HV_MSR_EXITS,  /* arg: the HV_MSR_EXIT_* reasons user space handles */
 	HV_MSR_FILTER, /* buf: struct hv_msr_filter, checked as a whole */
+	HV_MSR_QUIRKS, /* arg: the KVM_X86_QUIRK_* the VMM disabled (KVM_CAP_DISABLE_QUIRKS2) */
 };
+/* The quirks that can be disabled: LINT0_REENABLED, CD_NW_CLEARED, OUT_7E_INC_RIP,
+ * MISC_ENABLE_NO_MWAIT, FIX_HYPERCALL_INSN, MWAIT_NEVER_UD_FAULTS (not LAPIC_MMIO_HOLE) */
+#define HV_QUIRKS	    0x7b
 #define HV_MSR_EXIT_INVAL   1 /* KVM_MSR_EXIT_REASON_*: the MSR refused the access */
 #define HV_MSR_EXIT_UNKNOWN 2 /* there is no such MSR */
 #define HV_MSR_EXIT_FILTER  4 /* the filter denied it */

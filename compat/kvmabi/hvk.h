@@ -31,7 +31,6 @@ struct hvk_slot {
 	u32 flags;
 	struct page **pages;
 	unsigned long npages;
-	unsigned long *dirty; /* KVM_MEM_LOG_DIRTY_PAGES: one bit per page, or NULL */
 };
 
 struct hvk_vm {
@@ -58,6 +57,8 @@ struct hvk_vm {
 	unsigned int nzones;
 	struct page *ring; /* their struct kvm_coalesced_mmio_ring, mmap()ed with every vCPU */
 	struct list_head irqfds; /* KVM_IRQFD's, under ioevent_lock too */
+	u8 user_msr_exits;	 /* KVM_CAP_X86_USER_SPACE_MSR's reasons */
+	bool platform_info_ok;	 /* KVM_CAP_MSR_PLATFORM_INFO: guests may read it */
 };
 
 struct hvk_vcpu {
@@ -75,6 +76,10 @@ struct hvk_vcpu {
 	wait_queue_head_t wq; /* halted (irqchip): woken by whoever made it runnable */
 	bool kicked;
 	sigset_t sigmask;
+	bool pv_enforce;		/* KVM_CAP_ENFORCE_PV_FEATURE_CPUID */
+	u64 platform_info;		/* MSR_PLATFORM_INFO, as the host set it */
+	u64 steal_msr, steal_last;	/* MSR_KVM_STEAL_TIME; run delay (ns) at the last update */
+	bool steal_update, steal_dirty; /* update before the next entry; written since the log */
 };
 
 /* A physically contiguous bounce buffer the hypervisor can read and write. */
@@ -89,6 +94,13 @@ void hvk_vm_put(struct hvk_vm *vm);
 long hvk_set_memory_region(struct hvk_vm *vm, void __user *argp);
 long hvk_get_dirty_log(struct hvk_vm *vm, void __user *argp);
 void hvk_slots_release(struct hvk_vm *vm);
+void __user *hvk_gpa_to_user(struct hvk_vm *vm, u64 gpa, u64 len);
+
+/* hvk_msr.c */
+unsigned int hvk_msr_list(u32 *out, unsigned int max);
+bool hvk_msr_guest(struct hvk_vcpu *vc, u32 msr, bool write, u64 *value, u8 *error);
+long hvk_msrs(struct hvk_vcpu *vc, struct kvm_msr_entry *e, unsigned int n, bool set);
+void hvk_steal_update(struct hvk_vcpu *vc);
 
 /* hvk_vcpu.c */
 long hvk_create_vcpu(struct hvk_vm *vm, unsigned long id);

@@ -10,6 +10,7 @@
 #include <linux/miscdevice.h>
 #include <linux/mm.h>
 #include <linux/module.h>
+#include <linux/sched/stat.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/processor.h>
@@ -83,7 +84,13 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_CLOCKSOURCE:  /* kvmclock */
 	case KVM_CAP_NOP_IO_DELAY: /* KVM_FEATURE_NOP_IO_DELAY */
 	case KVM_CAP_VCPU_ATTRIBUTES: /* KVM_VCPU_TSC_OFFSET */
+	case KVM_CAP_MSR_PLATFORM_INFO:
+	case KVM_CAP_DISABLE_QUIRKS: /* the first form ignores what cannot be disabled */
 		return 1;
+	case KVM_CAP_DISABLE_QUIRKS2:
+		return HV_QUIRKS; /* all of KVM 6.1's but LAPIC_MMIO_HOLE */
+	case KVM_CAP_STEAL_TIME: /* as KVM: the run delay exists */
+		return sched_info_on();
 	case KVM_CAP_SET_GUEST_DEBUG2:
 		return HV_DBG_ALL; /* the KVM_GUESTDBG_* flags that work */
 	case KVM_CAP_XSAVE2:
@@ -161,8 +168,9 @@ static long set_identity_map_addr(struct hvk_vm *vm, void __user *argp)
 }
 
 /*
- * KVM_ENABLE_CAP on a VM: KVM_CAP_MAX_VCPU_ID, once (the same value again is fine), and
- * KVM_CAP_X86_USER_SPACE_MSR (the KVM_MSR_EXIT_REASON_* user space takes), and
+ * KVM_ENABLE_CAP on a VM: KVM_CAP_MAX_VCPU_ID, once (the same value again is fine),
+ * KVM_CAP_X86_USER_SPACE_MSR (the KVM_MSR_EXIT_REASON_* user space takes),
+ * KVM_CAP_DISABLE_QUIRKS(2), KVM_CAP_MSR_PLATFORM_INFO, and
  * KVM_CAP_EXIT_ON_EMULATION_FAILURE, which is how every emulation failure ends here anyway.
  */
 static long enable_cap(struct hvk_vm *vm, void __user *argp)
@@ -172,8 +180,21 @@ static long enable_cap(struct hvk_vm *vm, void __user *argp)
 
 	if (copy_from_user(&cap, argp, sizeof(cap)))
 		return -EFAULT;
-	if (!cap.flags && cap.cap == KVM_CAP_X86_USER_SPACE_MSR)
-		return hv_call(HC_VM_MSR, vm->handle, HV_MSR_EXITS, cap.args[0], 0, 0);
+	if (!cap.flags && cap.cap == KVM_CAP_X86_USER_SPACE_MSR) { /* the unknown ones come here */
+		rc = hv_call(HC_VM_MSR, vm->handle, HV_MSR_EXITS, cap.args[0] | HV_MSR_EXIT_UNKNOWN,
+			     0, 0);
+		if (!rc)
+			vm->user_msr_exits = cap.args[0];
+		return rc;
+	}
+	if (!cap.flags && (cap.cap == KVM_CAP_DISABLE_QUIRKS2 || cap.cap == KVM_CAP_DISABLE_QUIRKS))
+		return hv_call(HC_VM_MSR, vm->handle, HV_MSR_QUIRKS,
+			       cap.args[0] & (cap.cap == KVM_CAP_DISABLE_QUIRKS ? HV_QUIRKS : ~0ULL),
+			       0, 0);
+	if (!cap.flags && cap.cap == KVM_CAP_MSR_PLATFORM_INFO) {
+		vm->platform_info_ok = cap.args[0];
+		return 0;
+	}
 	if (!cap.flags && cap.cap == KVM_CAP_EXIT_ON_EMULATION_FAILURE)
 		return cap.args[0] > 1 ? -EINVAL : 0;
 	if (!cap.flags && cap.cap == KVM_CAP_SPLIT_IRQCHIP)
@@ -372,6 +393,9 @@ static long create_vm(unsigned long type)
 	INIT_LIST_HEAD(&vm->zones);
 	vm->mm = current->mm;
 	mmgrab(vm->mm);
+	vm->platform_info_ok = true;
+	/* accesses to MSRs the hypervisor does not have: this module's (hvk_msr.c), or #GP */
+	hv_call(HC_VM_MSR, vm->handle, HV_MSR_EXITS, HV_MSR_EXIT_UNKNOWN, 0, 0);
 	vm->ring = alloc_page(GFP_KERNEL | __GFP_ZERO);
 	if (!vm->ring) {
 		hvk_vm_put(vm);
@@ -395,6 +419,8 @@ static long get_msr_index_list(struct kvm_msr_list __user *user)
 	if (!page)
 		return -ENOMEM;
 	n = hv_call(HC_MSR_LIST, page_to_phys(page), PAGE_SIZE / 4, 0, 0, 0);
+	if (n >= 0 && n <= PAGE_SIZE / 4) /* and this module's */
+		n += hvk_msr_list((u32 *)page_address(page) + n, PAGE_SIZE / 4 - n);
 	if (n < 0 || n > PAGE_SIZE / 4)
 		n = -EIO;
 	else if (copy_from_user(&head, user, sizeof(head)))
@@ -424,8 +450,8 @@ static long dev_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		return arg ? -EINVAL : (KVM_COALESCED_MMIO_PAGE_OFFSET + 1) * PAGE_SIZE;
 	case KVM_GET_MSR_INDEX_LIST:
 		return get_msr_index_list((struct kvm_msr_list __user *)arg);
-	case KVM_X86_GET_MCE_CAP_SUPPORTED: /* MCG_CTL_P, MCG_SER_P, as KVM's */
-		return put_user((u64)(1 << 8 | 1 << 24), (u64 __user *)arg) ? -EFAULT : 0;
+	case KVM_X86_GET_MCE_CAP_SUPPORTED: /* MCG_CTL_P, MCG_CMCI_P, MCG_SER_P, as KVM's */
+		return put_user((u64)(1 << 8 | 1 << 10 | 1 << 24), (u64 __user *)arg) ? -EFAULT : 0;
 	default:
 		return hvk_dev_state_ioctl(ioctl, (void __user *)arg);
 	}
@@ -494,6 +520,34 @@ static void __exit kvm_hv_exit(void)
 
 module_init(kvm_hv_init);
 module_exit(kvm_hv_exit);
+/*
+ * What kvm_intel's and kvm's parameters of the same names say, read-only: the hypervisor always
+ * runs guests with EPT, VPID and unrestricted guest; it has no APICv, PML, nested VMX, virtual
+ * PMU, halt polling, ignored MSRs or NX huge-page mitigation (README).
+ */
+static bool ept = true, vpid = true, unrestricted_guest = true, allow_smaller_maxphyaddr = true;
+static bool enable_apicv, pml, nested, enable_pmu, ignore_msrs, nx_huge_pages;
+static unsigned int halt_poll_ns;
+
+static int fixed_param(const char *val, const struct kernel_param *kp)
+{
+	return -EPERM; /* facts of the hypervisor, not choices */
+}
+
+static const struct kernel_param_ops fixed_bool = { .set = fixed_param, .get = param_get_bool };
+static const struct kernel_param_ops fixed_uint = { .set = fixed_param, .get = param_get_uint };
+module_param_cb(ept, &fixed_bool, &ept, 0444);
+module_param_cb(vpid, &fixed_bool, &vpid, 0444);
+module_param_cb(unrestricted_guest, &fixed_bool, &unrestricted_guest, 0444);
+module_param_cb(allow_smaller_maxphyaddr, &fixed_bool, &allow_smaller_maxphyaddr, 0444);
+module_param_cb(enable_apicv, &fixed_bool, &enable_apicv, 0444);
+module_param_cb(pml, &fixed_bool, &pml, 0444);
+module_param_cb(nested, &fixed_bool, &nested, 0444);
+module_param_cb(enable_pmu, &fixed_bool, &enable_pmu, 0444);
+module_param_cb(ignore_msrs, &fixed_bool, &ignore_msrs, 0444);
+module_param_cb(nx_huge_pages, &fixed_bool, &nx_huge_pages, 0444);
+module_param_cb(halt_poll_ns, &fixed_uint, &halt_poll_ns, 0444);
+
 MODULE_LICENSE("GPL");
 MODULE_DESCRIPTION("/dev/kvm forwarded to the hypervisor");
 

@@ -177,6 +177,35 @@ void hvk_slots_release(struct hvk_vm *vm)
 		slot_release(vm, &vm->slots[i]);
 }
 
+/* Where user space has guest memory [gpa, gpa + len) that may be written, or NULL (slots_lock). */
+void __user *hvk_gpa_to_user(struct hvk_vm *vm, u64 gpa, u64 len)
+{
+	unsigned int i;
+
+	for (i = 0; i < HVK_MAX_SLOTS; i++) {
+		struct hvk_slot *s = &vm->slots[i];
+
+		if (s->pages && !(s->flags & KVM_MEM_READONLY) && gpa >= s->gpa &&
+		    gpa + len <= s->gpa + s->size)
+			return (void __user *)(unsigned long)(s->uaddr + gpa - s->gpa);
+	}
+	return NULL;
+}
+
+/* The pages this module wrote for the guest (steal time) join the hypervisor's log. */
+static void module_dirty(struct hvk_vm *vm, const struct hvk_slot *s, unsigned long *bits)
+{
+	unsigned int i;
+
+	for (i = 0; i < HVK_MAX_VCPUS; i++) {
+		struct hvk_vcpu *vc = READ_ONCE(vm->vcpus[i]);
+		u64 gpa = vc ? READ_ONCE(vc->steal_msr) & PAGE_MASK : 0;
+
+		if (vc && gpa >= s->gpa && gpa < s->gpa + s->size && xchg(&vc->steal_dirty, false))
+			set_bit((gpa - s->gpa) >> PAGE_SHIFT, bits);
+	}
+}
+
 /* KVM_GET_DIRTY_LOG: the pages written since the last call (then reset), one bit per page. */
 long hvk_get_dirty_log(struct hvk_vm *vm, void __user *argp)
 {
@@ -206,6 +235,8 @@ long hvk_get_dirty_log(struct hvk_vm *vm, void __user *argp)
 	rc = logged(s) ? hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_FETCH, s->gpa, s->npages,
 				 virt_to_phys(buf))
 		       : 0;
+	if (!rc)
+		module_dirty(vm, s, buf);
 	if (!rc && copy_to_user(log.dirty_bitmap, buf, bytes))
 		rc = -EFAULT;
 	hvk_buf_free(buf, PAGE_ALIGN(bytes));

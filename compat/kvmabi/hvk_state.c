@@ -143,8 +143,7 @@ static long msrs(struct kvm_msrs __user *user, bool set, long (*call)(void *buf,
 
 static long vcpu_msrs(void *buf, unsigned int n, bool set, void *ctx)
 {
-	return set ? hvk_vcpu_set(ctx, HV_STATE_MSRS, buf, n) :
-		     hvk_vcpu_get(ctx, HV_STATE_MSRS, buf, n);
+	return hvk_msrs(ctx, buf, n, set);
 }
 
 static long feature_msrs(void *buf, unsigned int n, bool set, void *ctx)
@@ -471,12 +470,22 @@ static long sregs2(struct hvk_vcpu *vc, struct kvm_sregs2 __user *user, bool set
 static long vcpu_enable_cap(struct hvk_vcpu *vc, const struct kvm_enable_cap __user *argp)
 {
 	struct kvm_enable_cap cap;
+	u64 *buf;
+	long rc;
 
 	if (copy_from_user(&cap, argp, sizeof(cap)))
 		return -EFAULT;
 	if (cap.flags || cap.cap != KVM_CAP_ENFORCE_PV_FEATURE_CPUID)
 		return -EINVAL;
-	return fixed(vc, HV_STATE_PV_ENFORCE, (void __user *)&argp->args[0], sizeof(u64), true);
+	buf = hvk_buf_alloc(PAGE_SIZE);
+	if (!buf)
+		return -ENOMEM;
+	*buf = cap.args[0];
+	rc = hvk_vcpu_set(vc, HV_STATE_PV_ENFORCE, buf, 1);
+	if (!rc)
+		vc->pv_enforce = cap.args[0]; /* for the PV MSRs this module keeps (hvk_msr.c) */
+	hvk_buf_free(buf, PAGE_SIZE);
+	return rc;
 }
 
 /* vCPU device attributes, as KVM's on x86: KVM_VCPU_TSC_CTRL's KVM_VCPU_TSC_OFFSET only. */

@@ -126,6 +126,27 @@ static long vcpu_halt(struct hvk_vcpu *vc, u64 wake_tsc)
 	return 1; /* run again: the loop sees a signal first */
 }
 
+/*
+ * An MSR the hypervisor does not have: this module's (hvk_msr.c), else #GP as in KVM. false:
+ * answered in run->msr for the next entry; true: user space asked for this reason, it answers.
+ */
+static bool kernel_msr(struct hvk_vcpu *vc, const struct hv_exit *e, struct kvm_run *run)
+{
+	u8 user = vc->vm->user_msr_exits;
+
+	run->msr.error = 1;
+	if (!hvk_msr_guest(vc, e->qual, e->write, &run->msr.data, &run->msr.error)) {
+		if (!(user & HV_MSR_EXIT_UNKNOWN))
+			return false;
+		run->msr.error = 0;
+		return true;
+	}
+	if (!run->msr.error || !(user & HV_MSR_EXIT_INVAL))
+		return false;
+	run->msr = (typeof(run->msr)){.data = e->data, .reason = HV_MSR_EXIT_INVAL};
+	return true;
+}
+
 /* Turns the hypervisor's exit into struct kvm_run; 1 means run again, else the ioctl result. */
 static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 {
@@ -170,12 +191,14 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 		run->eoi.vector = e->port;
 		return 0;
 	case HV_EXIT_MSR: /* answered in msr.data and msr.error before the next run */
-		run->exit_reason = e->write ? KVM_EXIT_X86_WRMSR : KVM_EXIT_X86_RDMSR;
 		memset(&run->msr, 0, sizeof(run->msr));
-		run->msr.reason = e->size;
-		run->msr.index = e->qual;
 		run->msr.data = e->data;
+		run->msr.reason = e->size;
 		vc->pending = MSR;
+		if (e->size == HV_MSR_EXIT_UNKNOWN && !kernel_msr(vc, e, run))
+			return 1;
+		run->exit_reason = e->write ? KVM_EXIT_X86_WRMSR : KVM_EXIT_X86_RDMSR;
+		run->msr.index = e->qual;
 		return 0;
 	case HV_EXIT_INTR:
 	case HV_EXIT_TIMEOUT:
@@ -196,24 +219,32 @@ static long complete_io(struct hvk_vcpu *vc, unsigned long in_data, unsigned lon
 	return rc ? rc : -EINTR;
 }
 
-static long vcpu_run(struct hvk_vcpu *vc)
+/* What completes the access the last exit stopped at: an IN's or MMIO read's data, an MSR's. */
+static void answer_of(struct hvk_vcpu *vc, unsigned long *in_data, unsigned long *done)
 {
 	struct kvm_run *run = run_of(vc);
-	unsigned long in_data = 0; /* completes the IN or MMIO read the last exit stopped at */
-	unsigned long done = 0;	   /* ...and HV_RUN_MSR_ERROR for an MSR access that fails */
-	long rc;
 
+	*in_data = *done = 0;
 	if (vc->pending == IO_IN)
-		memcpy(&in_data, pio_of(vc), vc->pending_size);
+		memcpy(in_data, pio_of(vc), vc->pending_size);
 	if (vc->pending == IO_IN && vc->pending_count > 1)
 		memcpy(hv_data_of(vc), pio_of(vc), vc->pending_count * vc->pending_size);
 	else if (vc->pending == MMIO_READ)
-		memcpy(&in_data, run->mmio.data, vc->pending_size);
+		memcpy(in_data, run->mmio.data, vc->pending_size);
 	if (vc->pending == MSR) {
-		in_data = READ_ONCE(run->msr.data);
-		done = READ_ONCE(run->msr.error) ? HV_RUN_MSR_ERROR : 0;
+		*in_data = READ_ONCE(run->msr.data);
+		*done = READ_ONCE(run->msr.error) ? HV_RUN_MSR_ERROR : 0;
 	}
+}
+
+static long vcpu_run(struct hvk_vcpu *vc)
+{
+	struct kvm_run *run = run_of(vc);
+	unsigned long in_data, done; /* answer_of()'s */
+	long rc;
+
 	do {
+		answer_of(vc, &in_data, &done);
 		if (signal_pending(current)) {
 			run->exit_reason = KVM_EXIT_INTR;
 			return -EINTR;
@@ -221,6 +252,7 @@ static long vcpu_run(struct hvk_vcpu *vc)
 		if (READ_ONCE(run->immediate_exit)) /* as KVM: the open I/O completes first */
 			return complete_io(vc, in_data, done);
 		down_read(&vc->vm->slots_lock);
+		hvk_steal_update(vc);
 		rc = hv_call(HC_VCPU_RUN, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), in_data,
 			     done | (READ_ONCE(run->request_interrupt_window) ? HV_RUN_IRQ_WINDOW : 0));
 		up_read(&vc->vm->slots_lock);
@@ -236,7 +268,6 @@ static long vcpu_run(struct hvk_vcpu *vc)
 		if (hv_exit_of(vc)->resampled)
 			hvk_irqfd_resampled(vc->vm, hv_exit_of(vc)->resampled);
 		vc->pending = NOTHING; /* the access completed: its data went in */
-		in_data = done = 0;
 		run->if_flag = !!(hv_exit_of(vc)->rflags & X86_EFLAGS_IF);
 		run->ready_for_interrupt_injection = hv_exit_of(vc)->irq_ready;
 		run->apic_base = hv_exit_of(vc)->apic_base; /* QEMU takes both from every exit */

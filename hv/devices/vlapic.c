@@ -14,7 +14,6 @@
 #define SVR_ENABLE (1u << 8)
 #define LVT_STATUS (1u << 12) /* delivery status: read-only, always idle here */
 #define LINT_RIRR  (1u << 14) /* remote IRR: read-only */
-#define LINT_LOW   (1u << 13) /* polarity: active low */
 enum { ESR_SEND_ILLEGAL = 1 << 5, ESR_RECV_ILLEGAL = 1 << 6, ESR_ILLEGAL_REG = 1 << 7 };
 
 /* Register attributes: readable, writable, writable in xAPIC mode only, xAPIC/x2APIC only. */
@@ -253,28 +252,6 @@ bool vlapic_accepts_extint(const struct vlapic *l)
 	       (!(lvt & LVT_MASKED) && (lvt >> 8 & 7) == DM_EXTINT);
 }
 
-int vlapic_lint(struct vlapic *l, int pin, int level)
-{
-	unsigned p = pin & 1;
-	uint32_t lvt = vlapic_reg(l, p ? REG_LINT1 : REG_LINT0);
-	bool low = lvt & LINT_LOW, active = (level != 0) != low;
-	bool rising = active && (l->lint_level[p] != 0) == low;
-	unsigned dm = lvt >> 8 & 7;
-
-	l->lint_level[p] = level != 0;
-	if (vlapic_mode(l) == VLAPIC_DISABLED) /* the pins are INTR and NMI */
-		return p ? (rising ? DM_NMI : -1) : (level ? DM_EXTINT : -1);
-	if (lvt & LVT_MASKED)
-		return -1;
-	if (dm == DM_EXTINT)
-		return active ? DM_EXTINT : -1;
-	if (!rising)
-		return -1;
-	if (dm == DM_FIXED)
-		return vlapic_set_irr(l, (uint8_t)lvt, false) ? DM_FIXED : -1;
-	return dm == DM_NMI || dm == DM_SMI || dm == DM_INIT ? (int)dm : -1;
-}
-
 /* IPIs: ICR low bits and the destination (ICR high 31:24 in xAPIC, 32 bits in x2APIC). */
 static void send_ipi(struct vlapic *l, uint32_t icr, uint32_t dest, const struct irq_env *env)
 {
@@ -292,6 +269,15 @@ static void send_ipi(struct vlapic *l, uint32_t icr, uint32_t dest, const struct
 		return;
 	}
 	env->deliver(env->ctx, &m);
+}
+
+/* A local source fires through its LVT (CMCI): its vector or NMI to this APIC alone. */
+void vlapic_local_irq(struct vlapic *l, unsigned lvt_off, const struct irq_env *env)
+{
+	uint32_t lvt = vlapic_reg(l, lvt_off);
+
+	if (vlapic_mode(l) != VLAPIC_DISABLED && !(lvt & LVT_MASKED)) /* self, edge, asserted */
+		send_ipi(l, (lvt & 0x7ff) | 1u << 14 | 1u << 18, 0, env);
 }
 
 /* Register accesses common to MMIO and MSRs */
@@ -414,7 +400,7 @@ int vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t val, const struct 
 }
 
 /* The power-on register state; the ID from initial_id in the current mode's format. */
-static void reset_regs(struct vlapic *l)
+static void reset_regs(struct vlapic *l, bool lint0_extint)
 {
 	__builtin_memset(l->regs, 0, sizeof(l->regs));
 	vlapic_set_reg(l, REG_ID, is_x2(l) ? l->initial_id : l->initial_id << 24);
@@ -425,24 +411,25 @@ static void reset_regs(struct vlapic *l)
 	vlapic_set_reg(l, REG_SVR, 0xff);
 	for (unsigned i = 0; i < ARRAY_SIZE(lvts); i++)
 		vlapic_set_reg(l, lvts[i], LVT_MASKED);
+	if (lint0_extint)
+		vlapic_set_reg(l, REG_LINT0, DM_EXTINT << 8);
 	l->esr_pending = 0;
 	l->tsc_deadline = 0;
 	vtimer_disarm(l);
 }
 
-void vlapic_reset(struct vlapic *l, uint32_t apic_id, bool bsp)
+void vlapic_reset(struct vlapic *l, uint32_t apic_id, bool bsp, bool lint0_extint)
 {
 	l->initial_id = apic_id;
 	l->apic_base = VLAPIC_DEFAULT_BASE | VLAPIC_BASE_EN | (bsp ? VLAPIC_BASE_BSP : 0);
-	l->lint_level[0] = l->lint_level[1] = 0;
-	reset_regs(l);
+	reset_regs(l, lint0_extint);
 }
 
-void vlapic_init_signal(struct vlapic *l)
+void vlapic_init_signal(struct vlapic *l, bool lint0_extint)
 {
 	uint32_t id = vlapic_reg(l, REG_ID); /* INIT leaves the APIC ID alone */
 
-	reset_regs(l);
+	reset_regs(l, lint0_extint);
 	vlapic_set_reg(l, REG_ID, id);
 }
 
@@ -461,7 +448,7 @@ int vlapic_set_base(struct vlapic *l, uint64_t val, bool x2apic_allowed)
 		return -1; /* x2APIC is left through disabled, and entered from xAPIC */
 	l->apic_base = val;
 	if (mode == VLAPIC_DISABLED && old != VLAPIC_DISABLED) {
-		reset_regs(l);
+		reset_regs(l, false);
 	} else if (mode == VLAPIC_X2APIC && old == VLAPIC_XAPIC) {
 		vlapic_set_reg(l, REG_ID, l->initial_id);
 		vlapic_set_reg(l, REG_LDR, x2_ldr(l->initial_id));

@@ -30,13 +30,13 @@ struct vlapic {
 	uint64_t timer_next;   /* ns of the next timer expiry, NO_DEADLINE when not armed */
 	uint64_t timer_period; /* ns, periodic mode; 0 otherwise */
 	uint64_t tsc_deadline; /* IA32_TSC_DEADLINE as written (0: disarmed) */
-	uint8_t lint_level[2]; /* the LINT0/LINT1 input lines, for edge detection */
 };
 
-/* Power-on state (also used by the caller for RESET): xAPIC enabled at 0xfee00000. */
-void vlapic_reset(struct vlapic *l, uint32_t apic_id, bool bsp);
+/* Power-on state (also used by the caller for RESET): xAPIC enabled at 0xfee00000; every LVT
+ * masked, but LINT0 unmasked ExtINT where lint0_extint (KVM's LINT0_REENABLED quirk). */
+void vlapic_reset(struct vlapic *l, uint32_t apic_id, bool bsp, bool lint0_extint);
 /* An INIT signal: registers reset, but IA32_APIC_BASE (and so the mode) and the id kept. */
-void vlapic_init_signal(struct vlapic *l);
+void vlapic_init_signal(struct vlapic *l, bool lint0_extint);
 enum vlapic_mode vlapic_mode(const struct vlapic *l);
 
 /*
@@ -87,14 +87,8 @@ void vlapic_set_tpr(struct vlapic *l, uint8_t tpr);
 /* KVM's VAPIC word (KVM_SET_VAPIC_ADDR): TPR, highest ISR class << 8, highest IRR << 24 */
 uint32_t vlapic_vapic_word(const struct vlapic *l);
 
-/*
- * The LINT0 (pin 0) or LINT1 (pin 1) input changed to `level`, through its LVT entry (active
- * low if the polarity bit is set). Returns what the caller must do: DM_FIXED (a rising edge
- * set the entry's vector in IRR here; fixed LINT interrupts are edge-triggered in this model),
- * DM_NMI, DM_SMI or DM_INIT (a rising edge: signal the CPU), DM_EXTINT (the line is active
- * and routed as ExtINT: take the vector from the PIC), or -1 (masked, or no edge).
- */
-int vlapic_lint(struct vlapic *l, int pin, int level);
+/* A local interrupt source (CMCI: lvt_off 0x2f0) fires through its LVT, unless masked. */
+void vlapic_local_irq(struct vlapic *l, unsigned lvt_off, const struct irq_env *env);
 
 /*
  * Timer: 1 GHz APIC bus (one tick per ns before the divider). In TSC-deadline mode the caller

@@ -343,6 +343,8 @@ int64_t hc_vm_msr(struct hc_ctx *c)
 {
 	if (c->arg[1] == HV_MSR_EXITS)
 		return vm_msr_exits(c->vm, c->arg[2]);
+	if (c->arg[1] == HV_MSR_QUIRKS)
+		return vm_quirks(c->vm, c->arg[2]);
 	if (c->arg[1] != HV_MSR_FILTER)
 		return -EINVAL;
 	if ((c->arg[3] & 7) || !dom0_owns_range(c->arg[3], sizeof(struct hv_msr_filter)))

@@ -185,6 +185,7 @@ static void add_kvm_leaves(struct cpuid_list *l)
 		       .function = HV_CPUID_LEAF + 1,
 		       .eax = 1u << KVM_FEATURE_CLOCKSOURCE | 1u << KVM_FEATURE_NOP_IO_DELAY |
 			      1u << KVM_FEATURE_CLOCKSOURCE2 | 1u << KVM_FEATURE_PV_EOI |
+			      1u << KVM_FEATURE_STEAL_TIME | /* kept by dom0's kvm_hv */
 			      1u << KVM_FEATURE_CLOCKSOURCE_STABLE_BIT});
 }
 
@@ -373,6 +374,8 @@ static void dynamic_bits(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t r
 		reg[ECX] &= ~(1u << 27);
 		if (guest_cr4() & CR4_OSXSAVE)
 			reg[ECX] |= 1u << 27;
+		if (!vm_quirk(v->vm, QUIRK_MISC_ENABLE_NO_MWAIT)) /* MONITOR is MISC_ENABLE.MWAIT */
+			reg[ECX] = (reg[ECX] & ~(1u << 3)) | (uint32_t)vcpu_has_mwait(v) << 3;
 		if (!v->vm->kvm_rules && v->vm->kind != VM_DOM0) /* dom0 keeps its real APIC ids */
 			reg[EBX] = (reg[EBX] & 0x00ffffff) | (v->id << 24);
 	} else if (leaf == 0xd && sub == 0 && reg[EAX]) {
@@ -409,6 +412,13 @@ bool vcpu_cpuid_has(struct vcpu *v, uint32_t leaf, unsigned reg, uint32_t bit)
 
 	answer(v, leaf, 0, r);
 	return reg < 4 && (r[reg] & bit);
+}
+
+bool vcpu_has_mwait(struct vcpu *v)
+{
+	if (!vm_quirk(v->vm, QUIRK_MISC_ENABLE_NO_MWAIT))
+		return v->misc_enable >> 18 & 1;
+	return vcpu_cpuid_has(v, 1, ECX, 1u << 3);
 }
 
 /*

@@ -4,7 +4,6 @@
 #include "insn.h"
 #include "vmx_vm.h"
 
-#define VEC_UD 6
 #define VEC_GP 13
 
 static bool exc_has_error(uint8_t v)

@@ -106,7 +106,8 @@ int handle_io(struct vcpu *v, struct vm_exit *x)
 	/* as KVM: RIP stays at the instruction until it completes, but for an OUT to port 0x7e
 	 * (KVM_X86_QUIRK_OUT_7E_INC_RIP, which QEMU's vapic ROM counts on) */
 	v->io_insn_len = (uint32_t)vmread(VMCS_EXIT_INSN_LEN);
-	if (!x->io.in && !x->io.string && x->io.port == 0x7e) {
+	if (!x->io.in && !x->io.string && x->io.port == 0x7e &&
+	    vm_quirk(v->vm, QUIRK_OUT_7E_INC_RIP)) {
 		vcpu_skip_insn(v);
 		v->io_insn_len = 0;
 	}

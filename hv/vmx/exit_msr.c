@@ -129,6 +129,13 @@ static bool apic_base_ok(struct vcpu *v __unused, uint64_t val)
 	return !(val & ~0x000ffffffffff900ULL); /* BSP, enable, base (no x2APIC offered) */
 }
 
+/* MISC_ENABLE.MWAIT changes CPUID (KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT off) only with SSE3. */
+static bool misc_ok(struct vcpu *v, uint64_t val)
+{
+	return vm_quirk(v->vm, QUIRK_MISC_ENABLE_NO_MWAIT) || !((val ^ v->misc_enable) >> 18 & 1) ||
+	       vcpu_cpuid_has(v, 1, 2, 1);
+}
+
 static bool sfmask_ok(struct vcpu *v __unused, uint64_t val)
 {
 	return !(val >> 32); /* bits 63:32 reserved (SDM vol. 3 "SYSCALL and SYSRET") */
@@ -145,7 +152,7 @@ static const struct msr_desc msrs[] = {
 	{MSR_SYSENTER_CS, IN_VMCS, VMCS_GUEST_SYSENTER_CS, NULL},
 	{MSR_SYSENTER_ESP, IN_VMCS, VMCS_GUEST_SYSENTER_ESP, canonical},
 	{MSR_SYSENTER_EIP, IN_VMCS, VMCS_GUEST_SYSENTER_EIP, canonical},
-	{MSR_MISC_ENABLE, IN_VCPU, VCPU_FIELD(misc_enable), NULL},
+	{MSR_MISC_ENABLE, IN_VCPU, VCPU_FIELD(misc_enable), misc_ok},
 	{MSR_POWER_CTL, IN_VCPU, VCPU_FIELD(power_ctl), NULL}, /* kept, as KVM keeps it */
 	{MSR_PAT, IN_VMCS, VMCS_GUEST_PAT, pat_ok},
 	{MSR_MTRR_DEF_TYPE, IN_VCPU, VCPU_FIELD(mtrr_def_type), mtrr_type_ok},

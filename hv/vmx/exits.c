@@ -7,9 +7,11 @@
 #include "insn.h"
 #include "vmx_vm.h"
 
-#define KVM_HC_VAPIC_POLL_IRQ 1
-#define KVM_ENOSYS	      1000
-#define KVM_EPERM	      1
+#define KVM_HC_VAPIC_POLL_IRQ	   1
+#define KVM_HC_SCHED_YIELD	   11
+#define KVM_FEATURE_PV_SCHED_YIELD 13
+#define KVM_ENOSYS		   1000
+#define KVM_EPERM		   1
 
 typedef int (*exit_handler)(struct vcpu *v, struct vm_exit *x);
 
@@ -87,6 +89,31 @@ static int handle_nmi_window(struct vcpu *v __unused, struct vm_exit *x __unused
 	return EXIT_RESUME; /* events_inject delivers the pending NMI */
 }
 
+/*
+ * #UD in a VM of dom0's KVM: AMD's VMMCALL is rewritten into VMCALL, which then runs, as
+ * KVM_X86_QUIRK_FIX_HYPERCALL_INSN does; anything else is the guest's #UD.
+ */
+static int guest_ud(struct vcpu *v)
+{
+	static const uint8_t vmmcall[3] = {0x0f, 0x01, 0xd9}, vmcall[3] = {0x0f, 0x01, 0xc1};
+	uint64_t lin = vmread(VMCS_SEG_BASE(1)) + vmread(VMCS_GUEST_RIP), gpa[3];
+	uint8_t insn[X86_MAX_INSN];
+	int rc = 0;
+
+	if (!vm_quirk(v->vm, QUIRK_FIX_HYPERCALL_INSN) || vcpu_fetch(v, insn) < 3 ||
+	    __builtin_memcmp(insn, vmmcall, 3)) {
+		vcpu_inject_ud(v);
+		return EXIT_RESUME;
+	}
+	for (unsigned i = 0; i < 3 && !rc; i++) /* written as the guest could (#PF if not) */
+		rc = gva_to_gpa_or_pf(v, lin + i, true, &gpa[i]);
+	for (unsigned i = 0; i < 3 && !rc; i++)
+		rc = vm_write(v->vm, gpa[i], &vmcall[i], 1);
+	if (rc < 0)
+		vcpu_inject_ud(v);
+	return EXIT_RESUME;
+}
+
 static int handle_exception_nmi(struct vcpu *v, struct vm_exit *x)
 {
 	uint32_t info = (uint32_t)vmread(VMCS_EXIT_INTR_INFO);
@@ -101,6 +128,8 @@ static int handle_exception_nmi(struct vcpu *v, struct vm_exit *x)
 	}
 	if (debug_exception(v, info & 0xff, x))
 		return EXIT_TO_CALLER;
+	if ((info & 0xff) == VEC_UD && v->vm->kvm_rules)
+		return guest_ud(v);
 	x->exc.vector = info & 0xff;
 	x->exc.has_error = info & INTR_INFO_ERROR_CODE;
 	x->exc.error = x->exc.has_error ? (uint32_t)vmread(VMCS_EXIT_INTR_ERROR) : 0;
@@ -128,10 +157,19 @@ static int handle_preempt(struct vcpu *v, struct vm_exit *x)
 	return to_caller(x, VMEXIT_TIMEOUT);
 }
 
-/* VMX instructions, GETSEC, and RDPMC/MONITOR/MWAIT (not offered in CPUID) fault in a guest. */
+/* VMX instructions and GETSEC fault in a guest. */
 static int handle_ud(struct vcpu *v, struct vm_exit *x __unused)
 {
 	vcpu_inject_ud(v);
+	return EXIT_RESUME;
+}
+
+/* MONITOR and MWAIT are NOPs, as KVM's, unless the VMM disabled that quirk and CPUID lacks them. */
+static int handle_mwait(struct vcpu *v, struct vm_exit *x)
+{
+	if (!vm_quirk(v->vm, QUIRK_MWAIT_NEVER_UD) && !vcpu_has_mwait(v))
+		return handle_ud(v, x);
+	vcpu_skip_insn(v);
 	return EXIT_RESUME;
 }
 
@@ -143,15 +181,20 @@ static int handle_rdpmc(struct vcpu *v, struct vm_exit *x __unused)
 
 /*
  * KVM's hypercall ABI, for the guests of dom0's KVM: number in RAX (EAX outside 64-bit mode),
- * result there. No PV feature that needs one is offered, so only the no-op VAPIC poll is known.
+ * result there. The no-op VAPIC poll, and SCHED_YIELD: true, the run ends so that dom0's
+ * scheduler can run what the guest waits for.
  */
-static void kvm_hypercall(struct vcpu *v)
+static bool kvm_hypercall(struct vcpu *v)
 {
 	bool op64 = vcpu_mode() == X86_MODE64;
 	uint64_t nr = op64 ? v->gprs.r[GPR_RAX] : (uint32_t)v->gprs.r[GPR_RAX];
-	int64_t ret = vcpu_cpl() ? -KVM_EPERM : nr == KVM_HC_VAPIC_POLL_IRQ ? 0 : -KVM_ENOSYS;
+	bool yield = nr == KVM_HC_SCHED_YIELD && vcpu_pv_has(v, KVM_FEATURE_PV_SCHED_YIELD);
+	int64_t ret = vcpu_cpl()			     ? -KVM_EPERM
+		      : nr == KVM_HC_VAPIC_POLL_IRQ || yield ? 0
+							     : -KVM_ENOSYS;
 
 	v->gprs.r[GPR_RAX] = op64 ? (uint64_t)ret : (uint32_t)ret;
+	return yield && !ret;
 }
 
 static int64_t (*hypercall_handler)(const struct vmcall *call);
@@ -176,14 +219,14 @@ static void hv_hypercall(struct vcpu *v)
 	vcpu_load(v); /* dom0's control hypercalls may have loaded other vCPUs' VMCSs */
 }
 
-int handle_vmcall(struct vcpu *v, struct vm_exit *x __unused)
+int handle_vmcall(struct vcpu *v, struct vm_exit *x)
 {
-	if (v->vm->kvm_rules)
-		kvm_hypercall(v);
-	else
+	bool yield = v->vm->kvm_rules && kvm_hypercall(v);
+
+	if (!v->vm->kvm_rules)
 		hv_hypercall(v);
 	vcpu_skip_insn(v);
-	return EXIT_RESUME;
+	return yield ? to_caller(x, VMEXIT_TIMEOUT) : EXIT_RESUME;
 }
 
 static int handle_unknown(struct vcpu *v, struct vm_exit *x)
@@ -231,8 +274,8 @@ static const exit_handler handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_INVEPT] = handle_ud,
 	[EXIT_REASON_INVVPID] = handle_ud,
 	[EXIT_REASON_VMFUNC] = handle_ud,
-	[EXIT_REASON_MWAIT] = handle_ud,
-	[EXIT_REASON_MONITOR] = handle_ud,
+	[EXIT_REASON_MWAIT] = handle_mwait,
+	[EXIT_REASON_MONITOR] = handle_mwait,
 	[EXIT_REASON_CR_ACCESS] = handle_cr,
 	[EXIT_REASON_DR_ACCESS] = handle_dr,
 	[EXIT_REASON_IO] = handle_io,

@@ -324,6 +324,18 @@ bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *
 	return true;
 }
 
+/* A corrected error signalled to the guest (KVM_X86_SET_MCE's UCNA): its CMCI LVT fires. */
+void irqchip_cmci(struct vcpu *v)
+{
+	struct irqchip *c = chip_of(v->vm);
+
+	if (!c || !v->lapic)
+		return;
+	spin_lock(&c->lock);
+	vlapic_local_irq(v->lapic, 0x2f0, &c->env);
+	spin_unlock(&c->lock);
+}
+
 /* ---- creation ---- */
 
 /*
@@ -442,7 +454,7 @@ int irqchip_vcpu_init(struct vcpu *v)
 	if (!pa)
 		return -ENOMEM;
 	v->lapic = phys_to_virt(pa);
-	vlapic_reset(v->lapic, v->id, v->id == v->vm->bsp_id);
+	vlapic_reset(v->lapic, v->id, v->id == v->vm->bsp_id, lint0_quirk(v));
 	v->wait_sipi = v->mp_uninit = v->id != v->vm->bsp_id; /* APs wait for INIT and SIPI */
 	return 0;
 }

@@ -52,6 +52,12 @@ static inline struct irqchip *chip_of(struct vm *vm)
 	return vm->irqchip;
 }
 
+/* KVM_X86_QUIRK_LINT0_REENABLED: a reset of the BSP leaves its LINT0 ExtINT (the PIC's). */
+static inline bool lint0_quirk(struct vcpu *v)
+{
+	return v->id == v->vm->bsp_id && vm_quirk(v->vm, QUIRK_LINT0_REENABLED);
+}
+
 /* ns on the VM clock of the models (from the chip's creation) */
 uint64_t irqchip_now_ns(void *ctx);
 

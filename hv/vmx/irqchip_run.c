@@ -28,7 +28,7 @@ void irqchip_requests(struct vcpu *v)
 		v->req_init = v->mp_uninit = false;
 		vcpu_init_signal(v);
 		spin_lock(&c->lock);
-		vlapic_init_signal(v->lapic); /* the INIT state; the base is kept */
+		vlapic_init_signal(v->lapic, lint0_quirk(v)); /* the INIT state; the base is kept */
 		spin_unlock(&c->lock);
 	}
 	if (v->req_sipi && v->wait_sipi)

@@ -23,7 +23,7 @@ const struct io_hook *find_hook(const struct io_hook *h, const unsigned *count, 
 }
 
 /* Reads up to 15 instruction bytes at CS:RIP; returns how many could be read. */
-static size_t fetch(struct vcpu *v, uint8_t *buf)
+size_t vcpu_fetch(struct vcpu *v, uint8_t *buf)
 {
 	uint64_t lin = vmread(VMCS_SEG_BASE(1)) + vmread(VMCS_GUEST_RIP);
 	size_t got = 0;
@@ -158,7 +158,7 @@ static int not_decoded(const uint8_t *bytes, size_t n, struct vm_exit *x)
 int mmio_reserved_gpa(struct vcpu *v, struct vm_exit *x)
 {
 	uint8_t bytes[X86_MAX_INSN];
-	size_t n = x->mem.fetch ? 0 : fetch(v, bytes);
+	size_t n = x->mem.fetch ? 0 : vcpu_fetch(v, bytes);
 	struct x86_insn in;
 
 	if (!x->mem.fetch && x86_decode(bytes, n, vcpu_mode(), &in))
@@ -177,7 +177,7 @@ int mmio_reserved_gpa(struct vcpu *v, struct vm_exit *x)
 int mmio_to_caller(struct vcpu *v, struct vm_exit *x)
 {
 	uint8_t bytes[X86_MAX_INSN];
-	size_t n = fetch(v, bytes);
+	size_t n = vcpu_fetch(v, bytes);
 	struct x86_insn in;
 	uint64_t regs[16];
 
@@ -239,7 +239,7 @@ void mmio_complete(struct vcpu *v, const struct vm_exit *x)
 int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct vm_exit *x)
 {
 	uint8_t bytes[X86_MAX_INSN];
-	size_t n = fetch(v, bytes);
+	size_t n = vcpu_fetch(v, bytes);
 	uint64_t regs[16];
 	struct x86_insn in;
 

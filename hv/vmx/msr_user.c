@@ -21,6 +21,14 @@ int vm_msr_exits(struct vm *vm, uint64_t reasons)
 	return 0;
 }
 
+int vm_quirks(struct vm *vm, uint64_t disabled)
+{
+	if (disabled & ~(uint64_t)HV_QUIRKS)
+		return -EINVAL;
+	vm->quirks_off = (uint8_t)disabled;
+	return 0;
+}
+
 /* The whole filter from dom0's `in`: its header checked in a copy, its bitmaps any bits. */
 int vm_msr_filter(struct vm *vm, const struct hv_msr_filter *in)
 {

@@ -72,7 +72,7 @@ static struct vcpu *vcpu_new(struct vm *vm, unsigned id)
 	v->misc_enable = 1; /* fast strings */
 	v->ucode_rev = UCODE_REV_DEFAULT;
 	v->dr6 = 0xffff0ff0;
-	v->exc_intercept = vm->kind == VM_GUEST ? GUEST_EXC_ALWAYS : 0;
+	v->exc_intercept = EXC_ALWAYS(vm);
 	fpu_init_area(v->fpu);
 	v->vpid = vpid_alloc();
 	v->vmcs = frame_alloc(&hv_frames);
@@ -395,7 +395,7 @@ void vcpu_request_irq_window(struct vcpu *v, bool on)
 
 void vcpu_intercept_exceptions(struct vcpu *v, uint32_t bitmap)
 {
-	v->exc_intercept = bitmap | (v->vm->kind == VM_GUEST ? GUEST_EXC_ALWAYS : 0);
+	v->exc_intercept = bitmap | EXC_ALWAYS(v->vm);
 	with_vmcs(v, true);
 	vmwrite(VMCS_EXCEPTION_BITMAP, bitmap | debug_exceptions(v));
 	with_vmcs(v, false);

@@ -234,6 +234,7 @@ int vm_irqchip_create(struct vm *vm);
 int vm_pit_create(struct vm *vm);
 /* KVM_CAP_X86_USER_SPACE_MSR's reasons, KVM_X86_SET_MSR_FILTER (dom0's copy): 0, -EINVAL */
 int vm_msr_exits(struct vm *vm, uint64_t reasons);
+int vm_quirks(struct vm *vm, uint64_t disabled); /* KVM_CAP_DISABLE_QUIRKS2: -EINVAL or 0 */
 int vm_msr_filter(struct vm *vm, const struct hv_msr_filter *in);
 int vm_set_boot_cpu(struct vm *vm, uint64_t id);
 /* kvmclock: the VM clock in ns when the host TSC reads tsc; set it to read ns now, when the time

@@ -72,13 +72,25 @@ struct vm {
 	struct irqchip *irqchip;	  /* KVM_CREATE_IRQCHIP's models, or NULL */
 	uint64_t tsc_offset;		  /* guest TSC - host TSC for new vCPUs */
 	uint8_t msr_exits;		  /* HV_MSR_EXIT_* reasons user space takes (msr_user.c) */
+	uint8_t quirks_off;		  /* KVM_X86_QUIRK_* bits the VMM disabled */
 	struct hv_msr_filter *msr_filter; /* KVM_X86_SET_MSR_FILTER's, under msr_lock, or NULL */
 	spinlock_t msr_lock;
 };
 
+/* KVM's quirks: KVM_X86_QUIRK_* bit numbers; each is on until the VMM disables it. */
+#define QUIRK_LINT0_REENABLED	   0
+#define QUIRK_OUT_7E_INC_RIP	   3
+#define QUIRK_MISC_ENABLE_NO_MWAIT 4
+#define QUIRK_FIX_HYPERCALL_INSN   5
+#define QUIRK_MWAIT_NEVER_UD	   6
+#define vm_quirk(vm, q)		   (!(((vm)->quirks_off >> (q)) & 1))
+
+#define VEC_UD 6
 #define VEC_MC 18
-/* Exceptions every guest VM's vCPU intercepts: a machine check is the machine's, for dom0. */
-#define GUEST_EXC_ALWAYS (1u << VEC_MC)
+/* Exceptions a guest VM's vCPU always intercepts: a machine check is the machine's, for dom0;
+ * #UD in KVM's VMs, for KVM_X86_QUIRK_FIX_HYPERCALL_INSN. */
+#define EXC_ALWAYS(vm) \
+	((vm)->kind == VM_GUEST ? 1u << VEC_MC | ((vm)->kvm_rules ? 1u << VEC_UD : 0) : 0)
 
 /* The vector that kicks a vCPU out of guest mode (Linux's POSTED_INTR_VECTOR, as KVM's kicks):
  * dom0's kernel, which gets it once the vCPU has left, only acknowledges it. */
@@ -146,6 +158,7 @@ struct vcpu {
 	uint64_t apic_base, misc_enable, mtrr_def_type, ucode_rev, power_ctl, tsc_adjust;
 	uint64_t mtrr[27]; /* the 11 fixed-range MTRRs, then 8 variable base/mask pairs */
 	uint64_t mcg_cap, mcg_status, mcg_ctl, mce_banks[4 * VCPU_MCE_BANKS]; /* mce.c */
+	uint64_t mci_ctl2[VCPU_MCE_BANKS];
 	uint64_t vapic;	     /* KVM_SET_VAPIC_ADDR's GPA, or 0 */
 	uint64_t pv_eoi;     /* MSR_KVM_PV_EOI_EN */
 	bool pv_eoi_set;     /* the guest's PV EOI flag was set for this run (irqchip.c) */
@@ -215,6 +228,7 @@ void vcpu_put(struct vcpu *v);
 const struct io_hook *find_hook(const struct io_hook *h, const unsigned *count, uint64_t addr,
 				unsigned size);
 int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct vm_exit *x);
+size_t vcpu_fetch(struct vcpu *v, uint8_t *buf); /* up to X86_MAX_INSN bytes at CS:RIP */
 int mmio_to_caller(struct vcpu *v, struct vm_exit *x);
 int mmio_reserved_gpa(struct vcpu *v, struct vm_exit *x);
 void mmio_complete(struct vcpu *v, const struct vm_exit *x);
@@ -244,6 +258,7 @@ bool irqchip_halted(struct vcpu *v, uint64_t *wake_tsc);
 void irqchip_take_wake(struct vm *vm, struct vm_exit *x);
 bool irqchip_wake_pending(struct vm *vm); /* halted vCPUs wait for dom0 to wake them */
 bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok);
+void irqchip_cmci(struct vcpu *v); /* the local APIC's CMCI LVT fires */
 uint8_t vcpu_cr8(struct vcpu *v);
 void vcpu_exit_apic(struct vcpu *v, struct vm_exit *x);
 void irqchip_pv_eoi_sync(struct vcpu *v); /* after an exit, if pv_eoi_set */
@@ -259,10 +274,12 @@ void vm_irqchip_free(struct vm *vm);
 void vcpu_arm_preempt(struct vcpu *v, uint64_t tsc_cycles);
 uint64_t vcpu_slice_left(struct vcpu *v);
 bool vcpu_cpuid_has(struct vcpu *v, uint32_t leaf, unsigned reg, uint32_t bit);
+bool vcpu_has_mwait(struct vcpu *v); /* CPUID.1:ECX.MONITOR as the guest reads it */
 /* KVM's PV features (bit numbers in CPUID 0x40000001 EAX) */
 #define KVM_FEATURE_CLOCKSOURCE		   0
 #define KVM_FEATURE_NOP_IO_DELAY	   1
 #define KVM_FEATURE_CLOCKSOURCE2	   3
+#define KVM_FEATURE_STEAL_TIME		   5
 #define KVM_FEATURE_PV_EOI		   6
 #define KVM_FEATURE_CLOCKSOURCE_STABLE_BIT 24
 bool vcpu_pv_has(struct vcpu *v, unsigned feature);

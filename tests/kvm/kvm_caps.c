@@ -1,9 +1,12 @@
 /*
  * Capabilities a VMM checks at start-up, each with what it promises: KVM_CAP_HLT (KVM_EXIT_HLT),
  * KVM_CAP_COALESCED_MMIO and _PIO (writes queued in the ring page of the vCPU mmap instead of
- * exiting), KVM_CAP_GET_TSC_KHZ (KVM_GET/SET_TSC_KHZ). Written from KVM's API documentation.
+ * exiting), KVM_CAP_GET_TSC_KHZ (KVM_GET/SET_TSC_KHZ), KVM_CAP_MSR_PLATFORM_INFO, PV steal time
+ * (KVM_FEATURE_STEAL_TIME). Written from KVM's API documentation.
  */
+#include <asm/kvm_para.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -19,6 +22,8 @@ static long zone(int vm, unsigned long req, uint64_t addr, uint32_t size, uint32
 
 	return io(vm, req, (uintptr_t)&z);
 }
+
+static uint8_t *ram_of_msrs;
 
 static unsigned queued(const struct kvm_coalesced_mmio_ring *r)
 {
@@ -193,6 +198,255 @@ static void readonly_slot(int kvm)
 	close(vm);
 }
 
+/* A real-mode vCPU at 0x1000 over 64 KiB of RAM at 0, its #UD vector (IVT) at a HLT at 0x2000. */
+struct rm {
+	int vm, vcpu;
+	uint8_t *ram;
+	struct kvm_run *run;
+};
+
+static int rm_vm(int kvm, bool irqchip, uint64_t quirks_off, struct rm *x)
+{
+	struct kvm_userspace_memory_region mem = {.memory_size = 0x10000};
+	struct kvm_enable_cap cap = {.cap = KVM_CAP_DISABLE_QUIRKS2, .args[0] = quirks_off};
+
+	x->vm = io(kvm, KVM_CREATE_VM, 0);
+	x->ram = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	mem.userspace_addr = (uintptr_t)x->ram;
+	x->ram[6 * 4 + 1] = 0x20; /* IVT 6: 0000:2000 */
+	x->ram[0x2000] = 0xf4;
+	if ((irqchip && io(x->vm, KVM_CREATE_IRQCHIP, 0)) ||
+	    (quirks_off && io(x->vm, KVM_ENABLE_CAP, (uintptr_t)&cap)) ||
+	    io(x->vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&mem))
+		return -1;
+	x->vcpu = io(x->vm, KVM_CREATE_VCPU, 0);
+	x->run = mmap(NULL, io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0), PROT_READ | PROT_WRITE, MAP_SHARED,
+		      x->vcpu, 0);
+	return x->run == MAP_FAILED ? -1 : 0;
+}
+
+/* Runs code at 0x1000 (RAX given) to its first exit: that exit's reason, or -1. */
+static long rm_run(struct rm *x, const uint8_t *code, size_t len, uint64_t rax)
+{
+	struct kvm_regs r = {.rip = 0x1000, .rflags = 2, .rax = rax};
+	struct kvm_sregs s;
+
+	memcpy(x->ram + 0x1000, code, len);
+	if (io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s))
+		return -1;
+	s.cs.base = s.cs.selector = 0;
+	if (io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s) || io(x->vcpu, KVM_SET_REGS, (uintptr_t)&r) ||
+	    io(x->vcpu, KVM_RUN, 0))
+		return -1;
+	return x->run->exit_reason;
+}
+
+static long rm_reg(struct rm *x, bool rip)
+{
+	struct kvm_regs r;
+
+	return io(x->vcpu, KVM_GET_REGS, (uintptr_t)&r) ? -1 : (long)(rip ? r.rip : r.rax);
+}
+
+static void rm_close(struct rm *x)
+{
+	close(x->vcpu);
+	close(x->vm);
+	munmap(x->ram, 0x10000);
+}
+
+static long lvt0(int vcpu)
+{
+	struct kvm_lapic_state l;
+
+	return io(vcpu, KVM_GET_LAPIC, (uintptr_t)&l) ? -1 : *(int32_t *)&l.regs[0x350];
+}
+
+/* MISC_ENABLE.MWAIT with KVM_X86_QUIRK_MISC_ENABLE_NO_MWAIT off: CPUID follows it, with SSE3. */
+static void misc_enable_mwait(struct rm *x)
+{
+	struct {
+		struct kvm_cpuid2 head;
+		struct kvm_cpuid_entry2 e[2];
+	} c = {.head.nent = 2, .e = {{.function = 0, .eax = 1}, {.function = 1}}};
+	uint64_t v = 1 << 18;
+
+	io(x->vcpu, KVM_SET_CPUID2, (uintptr_t)&c);
+	check("MISC_ENABLE.MWAIT without SSE3", msr_io(x->vcpu, KVM_SET_MSRS, 0x1a0, &v), 0);
+	c.e[1].ecx = 1; /* SSE3 */
+	io(x->vcpu, KVM_SET_CPUID2, (uintptr_t)&c);
+	check("MISC_ENABLE.MWAIT with SSE3", msr_io(x->vcpu, KVM_SET_MSRS, 0x1a0, &v), 1);
+	c.head.nent = 2;
+	check("... CPUID.1:ECX has MONITOR",
+	      io(x->vcpu, KVM_GET_CPUID2, (uintptr_t)&c) ? -1 : (long)(c.e[1].ecx >> 3 & 1), 1);
+}
+
+/* KVM_CAP_DISABLE_QUIRKS2: each quirk on by default, and what disabling it changes. */
+static void quirks(int kvm)
+{
+	static const uint8_t mwait[] = {0x0f, 0x01, 0xc8, 0x0f, 0x01, 0xc9, 0xf4};
+	static const uint8_t vmmcall[] = {0x0f, 0x01, 0xd9, 0xf4}, out7e[] = {0xe6, 0x7e, 0xf4};
+	struct kvm_enable_cap cap = {.cap = KVM_CAP_DISABLE_QUIRKS2, .args[0] = 4};
+	struct rm x, y;
+
+	check("KVM_CAP_DISABLE_QUIRKS2: all of KVM 6.1's but LAPIC_MMIO_HOLE",
+	      io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_DISABLE_QUIRKS2), 0x7b);
+	check("KVM_CAP_DISABLE_QUIRKS", io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_DISABLE_QUIRKS), 1);
+	if (rm_vm(kvm, true, 0, &x) || rm_vm(kvm, true, 0x7b, &y)) {
+		check("quirks: VMs with an irqchip", 0, 1);
+		return;
+	}
+	check("disabling LAPIC_MMIO_HOLE", io(x.vm, KVM_ENABLE_CAP, (uintptr_t)&cap), -EINVAL);
+	check("LINT0_REENABLED: the BSP's LINT0 is ExtINT", lvt0(x.vcpu), 0x700);
+	check("... an AP's is masked", lvt0(io(x.vm, KVM_CREATE_VCPU, 1)), 0x10000);
+	check("LINT0_REENABLED off: the BSP's LINT0 is masked", lvt0(y.vcpu), 0x10000);
+	rm_close(&x);
+	rm_close(&y);
+	if (rm_vm(kvm, false, 0, &x) || rm_vm(kvm, false, 0x7b, &y)) {
+		check("quirks: VMs", 0, 1);
+		return;
+	}
+	check("MWAIT_NEVER_UD_FAULTS: MONITOR and MWAIT are NOPs",
+	      rm_run(&x, mwait, sizeof(mwait), 0) == KVM_EXIT_HLT ? rm_reg(&x, true) : -1, 0x1007);
+	check("FIX_HYPERCALL_INSN: VMMCALL runs (SCHED_YIELD)",
+	      rm_run(&x, vmmcall, sizeof(vmmcall), 11) == KVM_EXIT_HLT ? rm_reg(&x, true) : -1,
+	      0x1004);
+	check("... returns 0", rm_reg(&x, false), 0);
+	check("... and became VMCALL", x.ram[0x1002], 0xc1);
+	check("OUT_7E_INC_RIP: RIP past the OUT at its exit",
+	      rm_run(&x, out7e, sizeof(out7e), 0) == KVM_EXIT_IO ? rm_reg(&x, true) : -1, 0x1002);
+	misc_enable_mwait(&y);
+	check("MISC_ENABLE_NO_MWAIT off, MISC_ENABLE.MWAIT set: MWAIT runs",
+	      rm_run(&y, mwait, sizeof(mwait), 0) == KVM_EXIT_HLT ? rm_reg(&y, true) : -1, 0x1007);
+	check("MISC_ENABLE.MWAIT clear", msr_io(y.vcpu, KVM_SET_MSRS, 0x1a0, &(uint64_t){1}), 1);
+	check("MWAIT_NEVER_UD_FAULTS off, CPUID without MONITOR: MONITOR is #UD",
+	      rm_run(&y, mwait, sizeof(mwait), 0) == KVM_EXIT_HLT ? rm_reg(&y, true) : -1, 0x2001);
+	check("FIX_HYPERCALL_INSN off: VMMCALL is #UD",
+	      rm_run(&y, vmmcall, sizeof(vmmcall), 11) == KVM_EXIT_HLT ? rm_reg(&y, true) : -1,
+	      0x2001);
+	check("... and stays VMMCALL", y.ram[0x1002], 0xd9);
+	check("OUT_7E_INC_RIP off: RIP at the OUT at its exit",
+	      rm_run(&y, out7e, sizeof(out7e), 0) == KVM_EXIT_IO ? rm_reg(&y, true) : -1, 0x1000);
+	check("... past it once done",
+	      io(y.vcpu, KVM_RUN, 0) == 0 && y.run->exit_reason == KVM_EXIT_HLT ? rm_reg(&y, true)
+										: -1,
+	      0x1003);
+	rm_close(&x);
+	rm_close(&y);
+}
+
+/* The guest's RDMSR of ECX: until its HLT; RAX then. */
+static long guest_rdmsr(int vcpu, struct kvm_run *run, uint32_t msr)
+{
+	/* mov $msr,%ecx; rdmsr; hlt (real mode, at 0x1000) */
+	uint8_t code[] = {0x66, 0xb9, msr, msr >> 8, msr >> 16, msr >> 24, 0x0f, 0x32, 0xf4};
+	struct kvm_regs r = {.rip = 0x1000, .rflags = 2};
+
+	memcpy(ram_of_msrs + 0x1000, code, sizeof(code));
+	if (io(vcpu, KVM_SET_REGS, (uintptr_t)&r) || io(vcpu, KVM_RUN, 0) ||
+	    run->exit_reason != KVM_EXIT_HLT || io(vcpu, KVM_GET_REGS, (uintptr_t)&r))
+		return -1;
+	return (long)r.rax;
+}
+
+/* MSRs KVM keeps in its kernel: MSR_PLATFORM_INFO, MSR_KVM_STEAL_TIME (and their exits). */
+static void kernel_msrs(int kvm)
+{
+	struct kvm_userspace_memory_region mem = {.memory_size = 0x10000};
+	struct kvm_enable_cap cap = {.cap = KVM_CAP_X86_USER_SPACE_MSR,
+				     .args[0] = KVM_MSR_EXIT_REASON_INVAL |
+						KVM_MSR_EXIT_REASON_UNKNOWN};
+	struct kvm_dirty_log log = {.slot = 0};
+	int vm = io(kvm, KVM_CREATE_VM, 0), vcpu;
+	uint64_t v = 0xff00, bits[2] = {0};
+	struct kvm_steal_time *st;
+	struct kvm_run *run;
+	struct kvm_sregs s;
+	struct kvm_regs r;
+
+	check("KVM_CAP_MSR_PLATFORM_INFO", io(vm, KVM_CHECK_EXTENSION, KVM_CAP_MSR_PLATFORM_INFO),
+	      1);
+	ram_of_msrs =
+		mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	mem.userspace_addr = (uintptr_t)ram_of_msrs;
+	io(vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&mem);
+	vcpu = io(vm, KVM_CREATE_VCPU, 0);
+	run = mmap(NULL, io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0), PROT_READ | PROT_WRITE, MAP_SHARED,
+		   vcpu, 0);
+	if (run == MAP_FAILED || io(vcpu, KVM_GET_SREGS, (uintptr_t)&s)) {
+		check("kernel MSRs: a vCPU", 0, 1);
+		return;
+	}
+	s.cs.base = s.cs.selector = 0;
+	io(vcpu, KVM_SET_SREGS, (uintptr_t)&s);
+	check("PLATFORM_INFO: the host sets the turbo ratios", msr_io(vcpu, KVM_SET_MSRS, 0xce, &v),
+	      1);
+	check("... the guest reads them", guest_rdmsr(vcpu, run, 0xce), 0xff00);
+	v = 0x2000 | 0x3e;
+	check("STEAL_TIME with reserved bits", msr_io(vcpu, KVM_SET_MSRS, 0x4b564d03, &v), 0);
+	v = 0x2000 | 1;
+	check("STEAL_TIME at 0x2000", msr_io(vcpu, KVM_SET_MSRS, 0x4b564d03, &v), 1);
+	mem.flags = KVM_MEM_LOG_DIRTY_PAGES;
+	check("dirty logging", io(vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&mem), 0);
+	check("... the guest reads STEAL_TIME", guest_rdmsr(vcpu, run, 0x4b564d03), 0x2001);
+	st = (struct kvm_steal_time *)(ram_of_msrs + 0x2000);
+	check("... its struct was written (version even, not 0)", st->version && !(st->version & 1),
+	      1);
+	log.dirty_bitmap = bits;
+	check("KVM_GET_DIRTY_LOG", io(vm, KVM_GET_DIRTY_LOG, (uintptr_t)&log), 0);
+	check("... has the steal-time page, which the guest did not write", (long)bits[0], 0x4);
+	check("KVM_CAP_X86_USER_SPACE_MSR", io(vm, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);
+	check("an unknown MSR goes to user space",
+	      guest_rdmsr(vcpu, run, 0x12345) == -1 && run->exit_reason == KVM_EXIT_X86_RDMSR
+		      ? (long)run->msr.index * 10 + run->msr.reason
+		      : -1,
+	      0x12345 * 10 + KVM_MSR_EXIT_REASON_UNKNOWN);
+	run->msr.data = 7;
+	check("... and takes its answer",
+	      !io(vcpu, KVM_RUN, 0) && run->exit_reason == KVM_EXIT_HLT &&
+			      !io(vcpu, KVM_GET_REGS, (uintptr_t)&r)
+		      ? (long)r.rax
+		      : -1,
+	      7);
+	check("STEAL_TIME stays in the kernel", guest_rdmsr(vcpu, run, 0x4b564d03), 0x2001);
+	cap = (struct kvm_enable_cap){.cap = KVM_CAP_MSR_PLATFORM_INFO};
+	check("KVM_CAP_MSR_PLATFORM_INFO off", io(vm, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);
+	check("the guest's PLATFORM_INFO read is refused (reason INVAL)",
+	      guest_rdmsr(vcpu, run, 0xce) == -1 && run->exit_reason == KVM_EXIT_X86_RDMSR
+		      ? (long)run->msr.index * 10 + run->msr.reason
+		      : -1,
+	      0xce * 10 + KVM_MSR_EXIT_REASON_INVAL);
+	close(vcpu);
+	close(vm);
+}
+
+/* /sys/module/kvm_hv/parameters/NAME's first character, or '?' */
+static char param(const char *name)
+{
+	char path[128], c = '?';
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/module/kvm_hv/parameters/%s", name);
+	f = fopen(path, "r");
+	if (f && fread(&c, 1, 1, f) != 1)
+		c = '?';
+	if (f)
+		fclose(f);
+	return c;
+}
+
+/* kvm_intel's and kvm's parameters of the same names, as facts of the hypervisor */
+static void params(void)
+{
+	check("parameter ept", param("ept"), 'Y');
+	check("parameter unrestricted_guest", param("unrestricted_guest"), 'Y');
+	check("parameter allow_smaller_maxphyaddr", param("allow_smaller_maxphyaddr"), 'Y');
+	check("parameter nested", param("nested"), 'N');
+	check("parameter enable_apicv", param("enable_apicv"), 'N');
+	check("parameter enable_pmu", param("enable_pmu"), 'N');
+	check("parameter halt_poll_ns", param("halt_poll_ns"), '0');
+}
+
 int main(void)
 {
 	/*
@@ -238,5 +492,8 @@ int main(void)
 	check("KVM_SET_REGS", io(vcpu, KVM_SET_REGS, (uintptr_t)&r), 0);
 	coalesced(vm, vcpu, run);
 	readonly_slot(kvm);
+	kernel_msrs(kvm);
+	quirks(kvm);
+	params();
 	return summary();
 }

@@ -29,9 +29,12 @@
 __asm__(".pushsection .rodata\n"
 	".code32\n"
 	"g_apic: movl $0x1ff, 0xfee000f0\n" /* SVR: APIC on, spurious vector 0xff */
-	"  movl $0x0b, 0xfee003e0\n"	    /* timer divide by 1 */
-	"  movl $0x40, 0xfee00320\n"	    /* LVT timer: vector 0x40, one-shot */
-	"  movl $200000, 0xfee00380\n"	    /* initial count: 200 us of the 1 GHz bus */
+	/* LINT0 masked: the BSP's is ExtINT after reset (KVM_X86_QUIRK_LINT0_REENABLED) and the
+	 * PICs, never initialized, would pass KVM_IRQ_LINE's GSI 5 on as vector 5 */
+	"  movl $0x10000, 0xfee00350\n"
+	"  movl $0x0b, 0xfee003e0\n"   /* timer divide by 1 */
+	"  movl $0x40, 0xfee00320\n"   /* LVT timer: vector 0x40, one-shot */
+	"  movl $200000, 0xfee00380\n" /* initial count: 200 us of the 1 GHz bus */
 	"  sti\n"
 	/* each wait: the flag looked at with IF clear, then STI; HLT (the interrupt that comes
 	 * in between wakes the HLT: STI's shadow), so no interrupt is missed however early */
@@ -51,6 +54,7 @@ __asm__(".pushsection .rodata\n"
 	"g_h45: movb $1, 0x601; mov $0x55, %al; out %al, $0x55; movl $0, 0xfee000b0; iret\n"
 	/* periodic APIC timer and IOAPIC pin 6, programmed once; OUT the tick count after each */
 	"g_tick: movl $0x1ff, 0xfee000f0\n"
+	"  movl $0x10000, 0xfee00350\n" /* LINT0 masked, as above */
 	"  movl $0x0b, 0xfee003e0\n"
 	"  movl $0x20041, 0xfee00320\n"			     /* LVT timer: vector 0x41, periodic */
 	"  movl $500000, 0xfee00380\n"			     /* every 500 us */

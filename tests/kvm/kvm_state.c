@@ -127,9 +127,9 @@ static void supported_cpuid(struct vmx *x)
 	check("leaf 0x40000000 has KVM's signature", !strcmp(sig, "KVMKVMKVM"), 1);
 	check("... and names 0x40000001 its last", e ? (long)e->eax : -1, 0x40000001);
 	e = find_leaf(0x40000001);
-	check("KVM's PV features: CLOCKSOURCE, NOP_IO_DELAY, CLOCKSOURCE2, PV_EOI, "
+	check("KVM's PV features: CLOCKSOURCE, NOP_IO_DELAY, CLOCKSOURCE2, STEAL_TIME, PV_EOI, "
 	      "CLOCKSOURCE_STABLE_BIT",
-	      e ? (long)e->eax : -1, 0x100004b);
+	      e ? (long)e->eax : -1, 0x100006b);
 	e = find_leaf(1);
 	check("leaf 1: hypervisor bit on, VMX off",
 	      e ? (long)(e->ecx >> 31) * 10 + (e->ecx >> 5 & 1) : -1, 10);
@@ -248,7 +248,7 @@ static void listed_msrs(struct vmx *x)
 		struct kvm_msr_list head;
 		uint32_t idx[64];
 	} l = {.head.nmsrs = 64};
-	int unread = 0, unset = 0, kvmclock = 0, deadline = 0;
+	int unread = 0, unset = 0, kvmclock = 0, deadline = 0, module = 0;
 
 	check("KVM_GET_MSR_INDEX_LIST", io(x->kvm, KVM_GET_MSR_INDEX_LIST, (uintptr_t)&l), 0);
 	for (unsigned i = 0; i < l.head.nmsrs && i < 64; i++) {
@@ -257,6 +257,7 @@ static void listed_msrs(struct vmx *x)
 		kvmclock += l.idx[i] == 0x11 || l.idx[i] == 0x12 || l.idx[i] == 0x4b564d00 ||
 			    l.idx[i] == 0x4b564d01;
 		deadline += l.idx[i] == 0x6e0;
+		module += l.idx[i] == 0xce || l.idx[i] == 0x4b564d03;
 		if (msr_io(x->vcpu, KVM_GET_MSRS, l.idx[i], &v) != 1)
 			unread++, printf("kvm_state: MSR %#x not read\n", l.idx[i]);
 		else if (msr_io(x->vcpu, KVM_SET_MSRS, l.idx[i], &v) != 1)
@@ -267,6 +268,7 @@ static void listed_msrs(struct vmx *x)
 	check("... and takes back what it read", unset, 0);
 	check("the four kvmclock MSRs are listed", kvmclock, 4);
 	check("TSC_DEADLINE too (reads 0 without an irqchip, as in KVM)", deadline, 1);
+	check("PLATFORM_INFO and KVM_STEAL_TIME too (kept by the module)", module, 2);
 }
 
 /* KVM_CAP_ENFORCE_PV_FEATURE_CPUID: kvmclock's MSRs exist only where CPUID offers them (a
@@ -312,6 +314,16 @@ static void pv_enforce(struct vmx *x)
 }
 
 /* MTRRs, machine-check MSRs and KVM_X86_SETUP_MCE, the kvmclock MSRs: as KVM keeps them. */
+/* A #MC waiting for the guest (KVM_GET_VCPU_EVENTS): 1, 0, or -1 */
+static long mce_pending(struct vmx *x)
+{
+	struct kvm_vcpu_events ev;
+
+	if (io(x->vcpu, KVM_GET_VCPU_EVENTS, (uintptr_t)&ev))
+		return -1;
+	return (ev.exception.injected || ev.exception.pending) && ev.exception.nr == 18;
+}
+
 static void platform_msrs(struct vmx *x)
 {
 	uint64_t v = 0, cap = 0;
@@ -341,7 +353,7 @@ static void platform_msrs(struct vmx *x)
 	check("LSTAR not canonical", msr_io(x->vcpu, KVM_SET_MSRS, 0xc0000082, &v), 0);
 	check("KVM_CAP_MCE: 32 banks", io(x->kvm, KVM_CHECK_EXTENSION, KVM_CAP_MCE), 32);
 	check("KVM_X86_GET_MCE_CAP_SUPPORTED",
-	      io(x->kvm, KVM_X86_GET_MCE_CAP_SUPPORTED, (uintptr_t)&cap) ?: (long)cap, 0x1000100);
+	      io(x->kvm, KVM_X86_GET_MCE_CAP_SUPPORTED, (uintptr_t)&cap) ?: (long)cap, 0x1000500);
 	v = 0;
 	check("MCG_CAP before KVM_X86_SETUP_MCE: 32 banks",
 	      msr_io(x->vcpu, KVM_GET_MSRS, 0x179, &v) == 1 ? (long)v : -1, 32);
@@ -360,6 +372,19 @@ static void platform_msrs(struct vmx *x)
 	mce.bank = 1, mce.addr = 0x1234; /* a corrected error: only the bank records it */
 	check("KVM_X86_SET_MCE", io(x->vcpu, KVM_X86_SET_MCE, (uintptr_t)&mce), 0);
 	check("MC1_ADDR", msr_io(x->vcpu, KVM_GET_MSRS, 0x406, &v) == 1 ? (long)v : -1, 0x1234);
+	v = 1ULL << 30;
+	check("MC1_CTL2 without MCG_CMCI_P", msr_io(x->vcpu, KVM_SET_MSRS, 0x281, &v), 0);
+	cap = 0x50a; /* MCG_CTL_P, MCG_CMCI_P, 10 banks */
+	check("KVM_X86_SETUP_MCE with CMCI", io(x->vcpu, KVM_X86_SETUP_MCE, (uintptr_t)&cap), 0);
+	v = 1ULL << 29;
+	check("MC1_CTL2 with a reserved bit", msr_io(x->vcpu, KVM_SET_MSRS, 0x281, &v), 0);
+	v = 1ULL << 30 | 5;
+	check("MC1_CTL2: CMCI_EN, threshold 5", msr_io(x->vcpu, KVM_SET_MSRS, 0x281, &v), 1);
+	mce.status = 0xbc00000000010090ULL, mce.addr = 0xdeadbeef; /* a UCNA, as the selftest's */
+	check("KVM_X86_SET_MCE of a UCNA", io(x->vcpu, KVM_X86_SET_MCE, (uintptr_t)&mce), 0);
+	check("... recorded in MC1_STATUS",
+	      msr_io(x->vcpu, KVM_GET_MSRS, 0x405, &v) == 1 ? (long)(v >> 32) : -1, 0xbc000000);
+	check("... with no #MC pending (KVM_GET_VCPU_EVENTS)", mce_pending(x), 0);
 	v = 0x5001; /* MSR_KVM_SYSTEM_TIME_NEW: enabled at a page of RAM */
 	check("MSR_KVM_SYSTEM_TIME_NEW", msr_io(x->vcpu, KVM_SET_MSRS, 0x4b564d01, &v), 1);
 	check("... the pvclock page's system time is set",

@@ -50,7 +50,7 @@ static int setup(void **state)
 	now_ns = 0;
 	nmsgs = neois = 0;
 	memset(&L, 0xa5, sizeof(L)); /* reset must define everything */
-	vlapic_reset(&L, ID, true);
+	vlapic_reset(&L, ID, true, false);
 	return 0;
 }
 
@@ -116,9 +116,16 @@ static void test_reset(void **state)
 	assert_int_equal(vlapic_pending(&L), -1);
 	assert_int_equal(vlapic_next_ns(&L), NO_DEADLINE);
 	assert_false(vlapic_accepts_extint(&L)); /* LINT0 masked */
-	vlapic_reset(&L, 7, false);
+	vlapic_reset(&L, 7, false, false);
 	assert_int_equal(L.apic_base, BASE | EN);
 	assert_int_equal(rd(0x20), 0x07000000);
+	vlapic_reset(&L, ID, true, true); /* KVM's LINT0_REENABLED quirk: LINT0 ExtINT */
+	assert_int_equal(rd(0x350), 0x700);
+	assert_int_equal(rd(0x360), 0x10000);
+	vlapic_init_signal(&L, false);
+	assert_int_equal(rd(0x350), 0x10000);
+	vlapic_init_signal(&L, true);
+	assert_int_equal(rd(0x350), 0x700);
 }
 
 static void test_register_masks(void **state)
@@ -411,7 +418,7 @@ static void test_matching(void **state)
 
 static void enter_x2apic(uint32_t id)
 {
-	vlapic_reset(&L, id, false);
+	vlapic_reset(&L, id, false, false);
 	assert_int_equal(vlapic_set_base(&L, BASE | EN | EXTD, true), 0);
 	assert_int_equal(vlapic_mode(&L), VLAPIC_X2APIC);
 }
@@ -514,7 +521,7 @@ static void test_base_transitions(void **state)
 	/* INIT keeps the base, the mode and the ID */
 	wr(0x20, 0x0a000000);
 	wr(0x80, 0x30);
-	vlapic_init_signal(&L);
+	vlapic_init_signal(&L, false);
 	assert_int_equal(rd(0x20), 0x0a000000);
 	assert_int_equal(rd(0x80), 0);
 	assert_int_equal(L.apic_base, BASE | EN);
@@ -668,27 +675,30 @@ static void test_tsc_deadline(void **state)
 	assert_int_equal(vlapic_get_tsc_deadline(&L), 0);
 }
 
-static void test_lint(void **state)
+static void test_lint0_extint(void **state)
 {
 	(void)state;
 	enable();
-	assert_int_equal(vlapic_lint(&L, 0, 1), -1); /* masked */
-	wr(0x350, 0x700);			     /* ExtINT */
+	wr(0x350, 0x700); /* ExtINT */
 	assert_true(vlapic_accepts_extint(&L));
-	assert_int_equal(vlapic_lint(&L, 0, 1), DM_EXTINT);
-	assert_int_equal(vlapic_lint(&L, 0, 0), -1);
-	wr(0x360, 0x400); /* NMI on the rising edge */
-	assert_int_equal(vlapic_lint(&L, 1, 1), DM_NMI);
-	assert_int_equal(vlapic_lint(&L, 1, 1), -1);
-	assert_int_equal(vlapic_lint(&L, 1, 0), -1);
-	wr(0x360, 0x2400); /* active low: the line is at 0, so active */
-	assert_int_equal(vlapic_lint(&L, 1, 1), -1);
-	assert_int_equal(vlapic_lint(&L, 1, 0), DM_NMI);
-	wr(0x360, 0x55); /* fixed */
-	assert_int_equal(vlapic_lint(&L, 1, 1), DM_FIXED);
-	assert_int_equal(vlapic_pending(&L), 0x55);
 	wr(0x350, 0x10700);
 	assert_false(vlapic_accepts_extint(&L));
+}
+
+/* A local source (CMCI) fires through its LVT: a message to this APIC alone, unless masked. */
+static void test_local_irq(void **state)
+{
+	(void)state;
+	enable();
+	vlapic_local_irq(&L, 0x2f0, &env); /* masked since reset */
+	assert_int_equal(nmsgs, 0);
+	wr(0x2f0, 0x4a9); /* NMI (vector ignored) */
+	vlapic_local_irq(&L, 0x2f0, &env);
+	assert_int_equal(nmsgs, 1);
+	assert_msg(&msgs[0], 0, ID, 0xa9, DM_NMI, 1, false, false, true);
+	wr(0x2f0, 0xa9);
+	vlapic_local_irq(&L, 0x2f0, &env);
+	assert_msg(&msgs[1], 0, ID, 0xa9, DM_FIXED, 1, false, false, true);
 }
 
 static void test_save_restore(void **state)
@@ -716,7 +726,7 @@ static void test_save_restore(void **state)
 	vlapic_get_state(&L, page, &env);
 	assert_int_equal(page[0x390] | page[0x391] << 8, 750);
 	memset(&fresh, 0, sizeof(fresh));
-	vlapic_reset(&fresh, ID, true);
+	vlapic_reset(&fresh, ID, true, false);
 	now_ns = 20000; /* restored later: the timer restarts from the saved count */
 	assert_int_equal(vlapic_set_state(&fresh, page, &env), 0);
 	assert_int_equal(vlapic_next_ns(&fresh), 23000);
@@ -733,10 +743,10 @@ static void test_save_restore(void **state)
 	enter_x2apic(0x40);
 	vlapic_get_state(&L, page, &env);
 	assert_int_equal(page[0x20], 0x40);
-	vlapic_reset(&fresh, 0x41, false);
+	vlapic_reset(&fresh, 0x41, false, false);
 	assert_int_equal(vlapic_set_base(&fresh, BASE | EN | EXTD, true), 0);
 	assert_int_equal(vlapic_set_state(&fresh, page, &env), -1);
-	vlapic_reset(&fresh, 0x40, false);
+	vlapic_reset(&fresh, 0x40, false, false);
 	assert_int_equal(vlapic_set_base(&fresh, BASE | EN | EXTD, true), 0);
 	assert_int_equal(vlapic_set_state(&fresh, page, &env), 0);
 }
@@ -781,7 +791,8 @@ int main(void)
 		T(test_timer_masked),
 		T(test_timer_divide),
 		T(test_tsc_deadline),
-		T(test_lint),
+		T(test_lint0_extint),
+		T(test_local_irq),
 		T(test_save_restore),
 		T(test_restore_sanitizes),
 	};
