@@ -7,6 +7,8 @@
  */
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/stat.h>
+#include <asm/kvm_para.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -77,9 +79,16 @@ static long cpuid_out(struct kvm_cpuid2 __user *user, long (*fill)(void *buf, un
 	return n;
 }
 
+/* The hypervisor's list; steal time (kept here) only where this kernel has run delays. */
 static long fill_supported(void *buf, unsigned int max, void *ctx)
 {
-	return hv_call(HC_SYS_INFO, HV_INFO_CPUID, virt_to_phys(buf), max, 0, 0);
+	struct kvm_cpuid_entry2 *e = buf;
+	long n = hv_call(HC_SYS_INFO, HV_INFO_CPUID, virt_to_phys(buf), max, 0, 0), i;
+
+	for (i = 0; i < n && i < max && !sched_info_on(); i++)
+		if (e[i].function == KVM_CPUID_FEATURES)
+			e[i].eax &= ~BIT(KVM_FEATURE_STEAL_TIME);
+	return n;
 }
 
 static long fill_vcpu(void *buf, unsigned int max, void *ctx)
