@@ -301,6 +301,18 @@ static bool same_table(struct vcpu *v, const struct cpuid_table *a, const struct
 	return true;
 }
 
+/* RDTSCP (RDPID with it) and INVPCID run where the CPUID offers them, else #UD (as KVM). */
+static uint32_t offered_insns(struct vcpu *v)
+{
+	uint32_t p2 = (uint32_t)vmread(VMCS_PROC2_CTLS) & ~(PROC2_RDTSCP | PROC2_INVPCID);
+
+	if (vcpu_cpuid_has(v, 0x80000001, EDX, 1u << 27) || vcpu_cpuid_has(v, 7, ECX, 1u << 22))
+		p2 |= PROC2_RDTSCP & vmx_caps.proc2.may1;
+	if (vcpu_cpuid_has(v, 7, EBX, 1u << 10))
+		p2 |= PROC2_INVPCID & vmx_caps.proc2.may1;
+	return p2;
+}
+
 /* The list is copied first, then checked: dom0 cannot change it under the checks. */
 int vcpu_set_cpuid(struct vcpu *v, const struct vm_cpuid_entry *e, unsigned n)
 {
@@ -328,6 +340,7 @@ int vcpu_set_cpuid(struct vcpu *v, const struct vm_cpuid_entry *e, unsigned n)
 	v->cpuid = t;
 	vcpu_load(v);
 	vmwrite(VMCS_CR4_MASK, ~vcpu_cr4_allowed(v) | vmx_caps.cr4_fixed0);
+	vmwrite(VMCS_PROC2_CTLS, offered_insns(v));
 	vcpu_put(v);
 	return 0;
 }

@@ -28,6 +28,7 @@
 #define MSR_CSTAR	   0xc0000083
 #define MSR_SFMASK	   0xc0000084
 #define MSR_KERNEL_GS_BASE 0xc0000102
+#define MSR_TSC_AUX	   0xc0000103
 
 enum msr_loc { IN_VMCS, IN_VCPU, SPECIAL };
 
@@ -136,9 +137,17 @@ static bool misc_ok(struct vcpu *v, uint64_t val)
 	       vcpu_cpuid_has(v, 1, 2, 1);
 }
 
+/* SFMASK's and TSC_AUX's bits 63:32 are reserved (SDM vol. 3 "SYSCALL and SYSRET", RDTSCP) */
 static bool sfmask_ok(struct vcpu *v __unused, uint64_t val)
 {
-	return !(val >> 32); /* bits 63:32 reserved (SDM vol. 3 "SYSCALL and SYSRET") */
+	return !(val >> 32);
+}
+
+/* TSC_AUX is a guest's where its CPUID has RDTSCP or RDPID (as KVM's); the host's always. */
+static bool guest_has(struct vcpu *v, uint32_t msr)
+{
+	return msr != MSR_TSC_AUX || !v->vm->kvm_rules ||
+	       vcpu_cpuid_has(v, 0x80000001, 3, 1u << 27) || vcpu_cpuid_has(v, 7, 2, 1u << 22);
 }
 
 #define VCPU_FIELD(f) ((uint32_t) __builtin_offsetof(struct vcpu, f))
@@ -164,6 +173,7 @@ static const struct msr_desc msrs[] = {
 	{MSR_FS_BASE, IN_VMCS, VMCS_SEG_BASE(4), canonical},
 	{MSR_GS_BASE, IN_VMCS, VMCS_SEG_BASE(5), canonical},
 	{MSR_KERNEL_GS_BASE, IN_VCPU, VCPU_FIELD(msrs.val[MSR_IDX_KGSBASE]), canonical},
+	{MSR_TSC_AUX, IN_VCPU, VCPU_FIELD(msrs.val[MSR_IDX_TSC_AUX]), sfmask_ok},
 	{MSR_TSC_DEADLINE, SPECIAL, 0, NULL}, /* here only without a local APIC (irqchip.c) */
 };
 
@@ -322,6 +332,8 @@ int handle_rdmsr(struct vcpu *v, struct vm_exit *x)
 
 	if (!msr_allowed(v->vm, msr, false))
 		return msr_refused(v, x, false, 0, HV_MSR_EXIT_FILTER);
+	if (!guest_has(v, msr))
+		return msr_refused(v, x, false, 0, HV_MSR_EXIT_INVAL);
 	if (!vcpu_msr_read(v, msr, &val))
 		return msr_refused(v, x, false, 0, HV_MSR_EXIT_UNKNOWN);
 	v->gprs.r[GPR_RAX] = (uint32_t)val;
@@ -337,6 +349,8 @@ int handle_wrmsr(struct vcpu *v, struct vm_exit *x)
 
 	if (!msr_allowed(v->vm, msr, true))
 		return msr_refused(v, x, true, val, HV_MSR_EXIT_FILTER);
+	if (!guest_has(v, msr))
+		return msr_refused(v, x, true, val, HV_MSR_EXIT_INVAL);
 	if (!vcpu_msr_write(v, msr, val, false)) /* an MSR that reads refused the value */
 		return msr_refused(v, x, true, val,
 				   vcpu_msr_read(v, msr, &cur) ? HV_MSR_EXIT_INVAL
@@ -373,17 +387,19 @@ bool vm_feature_msr(uint32_t msr, uint64_t *val)
 
 /* The syscall MSRs are not switched by VMX: swap them only for guests that set them. */
 _Static_assert(MSR_IDX_COUNT == HOST_SWAPPED_MSRS, "per-CPU save area size");
-static const uint32_t swapped[MSR_IDX_COUNT] = {MSR_STAR, MSR_LSTAR, MSR_CSTAR, MSR_SFMASK,
-						MSR_KERNEL_GS_BASE};
+static const uint32_t swapped[MSR_IDX_COUNT] = {MSR_STAR,   MSR_LSTAR,		MSR_CSTAR,
+						MSR_SFMASK, MSR_KERNEL_GS_BASE, MSR_TSC_AUX};
 
 void guest_msrs_load(struct vcpu *v)
 {
 	uint64_t *host_saved = this_cpu()->vmx->host_msrs;
 	bool any = false;
 
+	if (v->vm->kind == VM_DOM0)
+		return; /* dom0's are the CPU's own */
 	for (unsigned i = 0; i < ARRAY_SIZE(swapped); i++)
 		any |= v->msrs.val[i] != 0;
-	if (!any && !v->msrs.loaded)
+	if (!any && !v->msrs.loaded && !rdmsr(MSR_TSC_AUX)) /* RDTSCP reads it without an exit */
 		return;
 	for (unsigned i = 0; i < ARRAY_SIZE(swapped); i++) {
 		if (!v->msrs.loaded)

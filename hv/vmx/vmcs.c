@@ -120,8 +120,10 @@ static void init_controls(struct vcpu *v)
 
 	must_write(VMCS_PIN_CTLS, ctl(c->pin, profiles[v->vm->kind].pin, 0, "pin"));
 	must_write(VMCS_PROC_CTLS, ctl(c->proc, profiles[v->vm->kind].proc, 0, "processor"));
-	must_write(VMCS_PROC2_CTLS, ctl(c->proc2, PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED,
-					PROC2_RDTSCP | PROC2_INVPCID, "secondary"));
+	/* KVM's VMs get RDTSCP and INVPCID once their CPUID offers them (vcpu_set_cpuid) */
+	must_write(VMCS_PROC2_CTLS,
+		   ctl(c->proc2, PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED,
+		       v->vm->kvm_rules ? 0 : PROC2_RDTSCP | PROC2_INVPCID, "secondary"));
 	must_write(VMCS_EXIT_CTLS, ctl(c->exit, EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER,
 				       EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG, "exit"));
 	must_write(VMCS_ENTRY_CTLS,

@@ -5,7 +5,7 @@
 #include "../lib/types.h"
 #include "caps.h"
 
-#define HOST_SWAPPED_MSRS 5
+#define HOST_SWAPPED_MSRS 6
 
 struct vmx_cpu {
 	uint64_t vmxon_pa;

@@ -112,7 +112,15 @@ struct pending_exc {
 };
 
 /* MSRs that VMX does not switch: kept here, loaded around guest runs when the guest set them. */
-enum { MSR_IDX_STAR, MSR_IDX_LSTAR, MSR_IDX_CSTAR, MSR_IDX_SFMASK, MSR_IDX_KGSBASE, MSR_IDX_COUNT };
+enum {
+	MSR_IDX_STAR,
+	MSR_IDX_LSTAR,
+	MSR_IDX_CSTAR,
+	MSR_IDX_SFMASK,
+	MSR_IDX_KGSBASE,
+	MSR_IDX_TSC_AUX,
+	MSR_IDX_COUNT
+};
 
 struct guest_msrs {
 	uint64_t val[MSR_IDX_COUNT];

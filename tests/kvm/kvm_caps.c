@@ -198,7 +198,8 @@ static void readonly_slot(int kvm)
 	close(vm);
 }
 
-/* A real-mode vCPU at 0x1000 over 64 KiB of RAM at 0, its #UD vector (IVT) at a HLT at 0x2000. */
+/* A real-mode vCPU at 0x1000 over 64 KiB of RAM at 0; #UD (IVT) goes to a HLT at 0x2000, #GP to
+ * one at 0x2100. */
 struct rm {
 	int vm, vcpu;
 	uint8_t *ram;
@@ -213,8 +214,9 @@ static int rm_vm(int kvm, bool irqchip, uint64_t quirks_off, struct rm *x)
 	x->vm = io(kvm, KVM_CREATE_VM, 0);
 	x->ram = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	mem.userspace_addr = (uintptr_t)x->ram;
-	x->ram[6 * 4 + 1] = 0x20; /* IVT 6: 0000:2000 */
-	x->ram[0x2000] = 0xf4;
+	x->ram[6 * 4 + 1] = 0x20;  /* IVT 6: 0000:2000 */
+	x->ram[13 * 4 + 1] = 0x21; /* IVT 13: 0000:2100 */
+	x->ram[0x2000] = x->ram[0x2100] = 0xf4;
 	if ((irqchip && io(x->vm, KVM_CREATE_IRQCHIP, 0)) ||
 	    (quirks_off && io(x->vm, KVM_ENABLE_CAP, (uintptr_t)&cap)) ||
 	    io(x->vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&mem))
@@ -279,6 +281,46 @@ static void misc_enable_mwait(struct rm *x)
 	c.head.nent = 2;
 	check("... CPUID.1:ECX has MONITOR",
 	      io(x->vcpu, KVM_GET_CPUID2, (uintptr_t)&c) ? -1 : (long)(c.e[1].ecx >> 3 & 1), 1);
+}
+
+/* RDTSCP and TSC_AUX: only where CPUID offers RDTSCP (#UD and #GP without it, as in KVM). */
+static void rdtscp(int kvm)
+{
+	static const uint8_t rd[] = {0x0f, 0x01, 0xf9, 0xf4}; /* rdtscp; hlt */
+	/* mov $0xc0000103,%ecx; rdmsr; hlt */
+	static const uint8_t rdaux[] = {0x66, 0xb9, 0x03, 0x01, 0x00, 0xc0, 0x0f, 0x32, 0xf4};
+	/* mov $0xc0000103,%ecx; mov $1,%edx; wrmsr; hlt */
+	static const uint8_t wraux[] = {0x66, 0xb9, 0x03, 0x01, 0x00, 0xc0, 0x66, 0xba,
+					0x01, 0x00, 0x00, 0x00, 0x0f, 0x30, 0xf4};
+	struct {
+		struct kvm_cpuid2 head;
+		struct kvm_cpuid_entry2 e[2];
+	} c = {.head.nent = 2,
+	       .e = {{.function = 0x80000000, .eax = 0x80000001},
+		     {.function = 0x80000001, .edx = 1u << 27}}};
+	uint64_t aux = 0x1234;
+	struct kvm_regs r;
+	struct rm x, y;
+
+	if (rm_vm(kvm, false, 0, &x) || rm_vm(kvm, false, 0, &y)) {
+		check("RDTSCP: VMs", 0, 1);
+		return;
+	}
+	check("RDTSCP without it in CPUID: #UD",
+	      rm_run(&x, rd, sizeof(rd), 0) == KVM_EXIT_HLT ? rm_reg(&x, true) : -1, 0x2001);
+	check("... TSC_AUX: #GP",
+	      rm_run(&x, rdaux, sizeof(rdaux), 0) == KVM_EXIT_HLT ? rm_reg(&x, true) : -1, 0x2101);
+	check("... but the host's", msr_io(x.vcpu, KVM_SET_MSRS, 0xc0000103, &aux), 1);
+	check("KVM_SET_CPUID2 with RDTSCP", io(y.vcpu, KVM_SET_CPUID2, (uintptr_t)&c), 0);
+	check("TSC_AUX set by the host", msr_io(y.vcpu, KVM_SET_MSRS, 0xc0000103, &aux), 1);
+	check("RDTSCP runs", rm_run(&y, rd, sizeof(rd), 0) == KVM_EXIT_HLT ? rm_reg(&y, true) : -1,
+	      0x1004);
+	check("... and reads the guest's TSC_AUX",
+	      io(y.vcpu, KVM_GET_REGS, (uintptr_t)&r) ? -1 : (long)r.rcx, 0x1234);
+	check("the guest's TSC_AUX with bit 32: #GP",
+	      rm_run(&y, wraux, sizeof(wraux), 0) == KVM_EXIT_HLT ? rm_reg(&y, true) : -1, 0x2101);
+	rm_close(&x);
+	rm_close(&y);
 }
 
 /* KVM_CAP_DISABLE_QUIRKS2: each quirk on by default, and what disabling it changes. */
@@ -494,6 +536,7 @@ int main(void)
 	readonly_slot(kvm);
 	kernel_msrs(kvm);
 	quirks(kvm);
+	rdtscp(kvm);
 	params();
 	return summary();
 }
