@@ -433,7 +433,7 @@ void vlapic_init_signal(struct vlapic *l, bool lint0_extint)
 	vlapic_set_reg(l, REG_ID, id);
 }
 
-int vlapic_set_base(struct vlapic *l, uint64_t val, bool x2apic_allowed)
+int vlapic_set_base(struct vlapic *l, uint64_t val, bool x2apic_allowed, bool host)
 {
 	uint64_t rsvd = 0x2ffULL | ~0ULL << 52 | (x2apic_allowed ? 0 : VLAPIC_BASE_EXTD);
 	enum vlapic_mode old = vlapic_mode(l), mode;
@@ -443,15 +443,17 @@ int vlapic_set_base(struct vlapic *l, uint64_t val, bool x2apic_allowed)
 	mode = !(val & VLAPIC_BASE_EN)	  ? VLAPIC_DISABLED
 	       : (val & VLAPIC_BASE_EXTD) ? VLAPIC_X2APIC
 					  : VLAPIC_XAPIC;
-	if ((old == VLAPIC_X2APIC && mode == VLAPIC_XAPIC) ||
-	    (old == VLAPIC_DISABLED && mode == VLAPIC_X2APIC))
+	if (!host && ((old == VLAPIC_X2APIC && mode == VLAPIC_XAPIC) ||
+		      (old == VLAPIC_DISABLED && mode == VLAPIC_X2APIC)))
 		return -1; /* x2APIC is left through disabled, and entered from xAPIC */
 	l->apic_base = val;
 	if (mode == VLAPIC_DISABLED && old != VLAPIC_DISABLED) {
 		reset_regs(l, false);
-	} else if (mode == VLAPIC_X2APIC && old == VLAPIC_XAPIC) {
+	} else if (mode == VLAPIC_X2APIC && old != VLAPIC_X2APIC) {
 		vlapic_set_reg(l, REG_ID, l->initial_id);
 		vlapic_set_reg(l, REG_LDR, x2_ldr(l->initial_id));
+	} else if (mode == VLAPIC_XAPIC && old == VLAPIC_X2APIC) { /* the host's reset */
+		vlapic_set_reg(l, REG_ID, l->initial_id << 24);
 	}
 	return 0;
 }

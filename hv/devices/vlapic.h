@@ -52,9 +52,10 @@ int vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t val, const struct 
 
 /*
  * A WRMSR of IA32_APIC_BASE: 0, or -1 for #GP (reserved bits, EXTD without x2apic_allowed,
- * an invalid transition). Bits from the vCPU's MAXPHYADDR up to 51 are the caller's to check.
+ * an invalid transition: the host, as KVM's, may make any, e.g. x2APIC back to xAPIC when its
+ * VMM resets the vCPU). Bits from the vCPU's MAXPHYADDR up to 51 are the caller's to check.
  */
-int vlapic_set_base(struct vlapic *l, uint64_t val, bool x2apic_allowed);
+int vlapic_set_base(struct vlapic *l, uint64_t val, bool x2apic_allowed, bool host);
 
 /*
  * Acceptance of a fixed or lowest-priority interrupt that vlapic_matches() chose: sets IRR

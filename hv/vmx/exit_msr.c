@@ -282,7 +282,7 @@ bool vcpu_msr_read(struct vcpu *v, uint32_t msr, uint64_t *val)
 	const struct msr_desc *d = find(msr);
 	bool ok;
 
-	if (irqchip_msr(v, msr, val, false, &ok) || kvmclock_msr(v, msr, val, false, &ok) ||
+	if (irqchip_msr(v, msr, val, false, true, &ok) || kvmclock_msr(v, msr, val, false, &ok) ||
 	    mce_msr(v, msr, val, false, true, &ok) || mtrr_msr(v, msr, val, false, &ok))
 		return ok;
 	if (!d)
@@ -306,7 +306,7 @@ bool vcpu_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, bool host)
 		return true; /* microcode loads are ignored (as KVM); dom0's MTRRs too (README) */
 	if (v->vm->kind == VM_DOM0)
 		return false; /* its other trapped writes are for dom0's loop (dom0_msr) */
-	if (irqchip_msr(v, msr, &val, true, &ok) || kvmclock_msr(v, msr, &val, true, &ok) ||
+	if (irqchip_msr(v, msr, &val, true, host, &ok) || kvmclock_msr(v, msr, &val, true, &ok) ||
 	    mce_msr(v, msr, &val, true, host, &ok) || mtrr_msr(v, msr, &val, true, &ok))
 		return ok;
 	if (msr == MSR_MTRR_CAP) /* read-only: a restore may write back what it read */

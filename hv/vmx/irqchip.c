@@ -295,7 +295,7 @@ static bool pv_eoi_msr(struct vcpu *v, uint64_t *val, bool write)
 }
 
 /* x2APIC, APIC base, TSC deadline, PV EOI MSRs: handled (true, *ok the result) or not ours. */
-bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok)
+bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool host, bool *ok)
 {
 	struct irqchip *c = chip_of(v->vm);
 
@@ -306,7 +306,7 @@ bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *
 	spin_lock(&c->lock);
 	if (msr == MSR_APICB)
 		*ok = write ? !vlapic_set_base(v->lapic, *val,
-					       vcpu_cpuid_has(v, 1, 2, CPUID_X2APIC))
+					       vcpu_cpuid_has(v, 1, 2, CPUID_X2APIC), host)
 			    : (*val = v->lapic->apic_base, true);
 	else if (msr == MSR_TSC_DL && write)
 		vlapic_set_tsc_deadline(v->lapic, *val,

@@ -265,7 +265,7 @@ void irqchip_requests(struct vcpu *v);
 bool irqchip_halted(struct vcpu *v, uint64_t *wake_tsc);
 void irqchip_take_wake(struct vm *vm, struct vm_exit *x);
 bool irqchip_wake_pending(struct vm *vm); /* halted vCPUs wait for dom0 to wake them */
-bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool *ok);
+bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool host, bool *ok);
 void irqchip_cmci(struct vcpu *v); /* the local APIC's CMCI LVT fires */
 uint8_t vcpu_cr8(struct vcpu *v);
 void vcpu_exit_apic(struct vcpu *v, struct vm_exit *x);

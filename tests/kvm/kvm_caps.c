@@ -323,6 +323,24 @@ static void rdtscp(int kvm)
 	rm_close(&y);
 }
 
+/* The host's IA32_APIC_BASE may go from x2APIC back to xAPIC (a VMM's vCPU reset), as in KVM. */
+static void host_apic_base(int vcpu)
+{
+	struct {
+		struct kvm_cpuid2 head;
+		struct kvm_cpuid_entry2 e[2];
+	} c = {.head.nent = 2, .e = {{.function = 0, .eax = 1}, {.function = 1, .ecx = 1u << 21}}};
+	struct kvm_lapic_state l;
+	uint64_t v = 0xfee00000 | 3 << 10; /* enabled, x2APIC */
+
+	check("x2APIC in CPUID", io(vcpu, KVM_SET_CPUID2, (uintptr_t)&c), 0);
+	check("the host's APIC_BASE: x2APIC", msr_io(vcpu, KVM_SET_MSRS, 0x1b, &v), 1);
+	v = 0xfee00000 | 1 << 11;
+	check("... back to xAPIC (a VMM's reset)", msr_io(vcpu, KVM_SET_MSRS, 0x1b, &v), 1);
+	check("... the APIC ID in xAPIC form",
+	      io(vcpu, KVM_GET_LAPIC, (uintptr_t)&l) ? -1 : *(int32_t *)&l.regs[0x20], 1 << 24);
+}
+
 /* KVM_CAP_DISABLE_QUIRKS2: each quirk on by default, and what disabling it changes. */
 static void quirks(int kvm)
 {
@@ -330,6 +348,7 @@ static void quirks(int kvm)
 	static const uint8_t vmmcall[] = {0x0f, 0x01, 0xd9, 0xf4}, out7e[] = {0xe6, 0x7e, 0xf4};
 	struct kvm_enable_cap cap = {.cap = KVM_CAP_DISABLE_QUIRKS2, .args[0] = 4};
 	struct rm x, y;
+	int ap;
 
 	check("KVM_CAP_DISABLE_QUIRKS2: all of KVM 6.1's but LAPIC_MMIO_HOLE",
 	      io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_DISABLE_QUIRKS2), 0x7b);
@@ -340,7 +359,9 @@ static void quirks(int kvm)
 	}
 	check("disabling LAPIC_MMIO_HOLE", io(x.vm, KVM_ENABLE_CAP, (uintptr_t)&cap), -EINVAL);
 	check("LINT0_REENABLED: the BSP's LINT0 is ExtINT", lvt0(x.vcpu), 0x700);
-	check("... an AP's is masked", lvt0(io(x.vm, KVM_CREATE_VCPU, 1)), 0x10000);
+	ap = io(x.vm, KVM_CREATE_VCPU, 1);
+	check("... an AP's is masked", lvt0(ap), 0x10000);
+	host_apic_base(ap);
 	check("LINT0_REENABLED off: the BSP's LINT0 is masked", lvt0(y.vcpu), 0x10000);
 	rm_close(&x);
 	rm_close(&y);

@@ -410,7 +410,7 @@ static void test_matching(void **state)
 	assert_false(match_sh(SH_OTHERS, ID));
 	assert_true(match_sh(SH_OTHERS, 4));
 	/* hardware-disabled: nothing */
-	assert_int_equal(vlapic_set_base(&L, BASE, true), 0);
+	assert_int_equal(vlapic_set_base(&L, BASE, true, false), 0);
 	assert_false(match(0xff, false));
 	assert_false(match_sh(SH_ALL, 4));
 	assert_true(vlapic_accepts_extint(&L));
@@ -419,7 +419,7 @@ static void test_matching(void **state)
 static void enter_x2apic(uint32_t id)
 {
 	vlapic_reset(&L, id, false, false);
-	assert_int_equal(vlapic_set_base(&L, BASE | EN | EXTD, true), 0);
+	assert_int_equal(vlapic_set_base(&L, BASE | EN | EXTD, true, false), 0);
 	assert_int_equal(vlapic_mode(&L), VLAPIC_X2APIC);
 }
 
@@ -491,29 +491,30 @@ static void test_base_transitions(void **state)
 {
 	(void)state;
 	/* reserved bits, EXTD without CPUID support, EXTD without EN */
-	assert_int_equal(vlapic_set_base(&L, BASE | EN | 1, true), -1);
-	assert_int_equal(vlapic_set_base(&L, BASE | EN | 0x200, true), -1);
-	assert_int_equal(vlapic_set_base(&L, BASE | EN | 1ULL << 52, true), -1);
-	assert_int_equal(vlapic_set_base(&L, BASE | EN | EXTD, false), -1);
-	assert_int_equal(vlapic_set_base(&L, BASE | EXTD, true), -1);
+	assert_int_equal(vlapic_set_base(&L, BASE | EN | 1, true, false), -1);
+	assert_int_equal(vlapic_set_base(&L, BASE | EN | 0x200, true, false), -1);
+	assert_int_equal(vlapic_set_base(&L, BASE | EN | 1ULL << 52, true, false), -1);
+	assert_int_equal(vlapic_set_base(&L, BASE | EN | EXTD, false, false), -1);
+	assert_int_equal(vlapic_set_base(&L, BASE | EXTD, true, false), -1);
 	assert_int_equal(vlapic_mode(&L), VLAPIC_XAPIC);
 	/* a new base address keeps the state */
 	wr(0x80, 0x20);
-	assert_int_equal(vlapic_set_base(&L, 0xfed00000 | EN, true), 0);
+	assert_int_equal(vlapic_set_base(&L, 0xfed00000 | EN, true, false), 0);
 	assert_int_equal(L.apic_base, 0xfed00000 | EN);
 	assert_int_equal(rd(0x80), 0x20);
 	/* xAPIC -> x2APIC keeps the registers but ID and LDR */
 	wr(0x20, 0x09000000);
-	assert_int_equal(vlapic_set_base(&L, BASE | EN | EXTD, true), 0);
+	assert_int_equal(vlapic_set_base(&L, BASE | EN | EXTD, true, false), 0);
 	assert_int_equal(msr_rd(0x802), ID);
 	assert_int_equal(msr_rd(0x80d), 8);
 	assert_int_equal(msr_rd(0x808), 0x20);
 	/* x2APIC -> xAPIC is invalid; through disabled it resets */
-	assert_int_equal(vlapic_set_base(&L, BASE | EN, true), -1);
-	assert_int_equal(vlapic_set_base(&L, BASE, true), 0);
+	assert_int_equal(vlapic_set_base(&L, BASE | EN, true, false), -1);
+	assert_int_equal(vlapic_set_base(&L, BASE, true, false), 0);
 	assert_int_equal(vlapic_mode(&L), VLAPIC_DISABLED);
-	assert_int_equal(vlapic_set_base(&L, BASE | EN | EXTD, true), -1); /* disabled -> x2APIC */
-	assert_int_equal(vlapic_set_base(&L, BASE | EN, true), 0);
+	assert_int_equal(vlapic_set_base(&L, BASE | EN | EXTD, true, false),
+			 -1); /* disabled -> x2APIC */
+	assert_int_equal(vlapic_set_base(&L, BASE | EN, true, false), 0);
 	assert_int_equal(rd(0x20), ID << 24);
 	assert_int_equal(rd(0x80), 0);
 	assert_int_equal(rd(0xf0), 0xff);
@@ -525,6 +526,15 @@ static void test_base_transitions(void **state)
 	assert_int_equal(rd(0x20), 0x0a000000);
 	assert_int_equal(rd(0x80), 0);
 	assert_int_equal(L.apic_base, BASE | EN);
+	/* the host (its VMM's reset, as KVM lets it) takes x2APIC back to xAPIC, and back again */
+	assert_int_equal(vlapic_set_base(&L, BASE | EN | EXTD, true, false), 0);
+	assert_int_equal(vlapic_set_base(&L, BASE | EN, true, true), 0);
+	assert_int_equal(vlapic_mode(&L), VLAPIC_XAPIC);
+	assert_int_equal(rd(0x20), ID << 24);
+	assert_int_equal(vlapic_set_base(&L, BASE, true, true), 0);
+	assert_int_equal(vlapic_set_base(&L, BASE | EN | EXTD, true, true), 0);
+	assert_int_equal(msr_rd(0x802), ID);
+	assert_int_equal(vlapic_set_base(&L, BASE | EN | 1, true, true), -1); /* reserved: never */
 }
 
 static void test_timer_oneshot(void **state)
@@ -744,10 +754,10 @@ static void test_save_restore(void **state)
 	vlapic_get_state(&L, page, &env);
 	assert_int_equal(page[0x20], 0x40);
 	vlapic_reset(&fresh, 0x41, false, false);
-	assert_int_equal(vlapic_set_base(&fresh, BASE | EN | EXTD, true), 0);
+	assert_int_equal(vlapic_set_base(&fresh, BASE | EN | EXTD, true, false), 0);
 	assert_int_equal(vlapic_set_state(&fresh, page, &env), -1);
 	vlapic_reset(&fresh, 0x40, false, false);
-	assert_int_equal(vlapic_set_base(&fresh, BASE | EN | EXTD, true), 0);
+	assert_int_equal(vlapic_set_base(&fresh, BASE | EN | EXTD, true, false), 0);
 	assert_int_equal(vlapic_set_state(&fresh, page, &env), 0);
 }
 
