@@ -19,6 +19,7 @@
 #define RAM_SIZE 0x20000
 #define CODE	 0x1000
 #define TRAMP	 0x10000 /* vCPU 1's real-mode start (SIPI vector 0x10) */
+#define PARK	 0x11000 /* where its first SIPI (0x11) parks it in HLT */
 #define GDT	 0x3000
 #define IDT	 0x5000
 #define IDTR	 0x5800
@@ -29,7 +30,8 @@
 #define VPAGE	 0x400000
 
 /*
- * vCPU 0 (flat protected mode, paging on): APIC on; INIT and SIPI to APIC 1; wait for its
+ * vCPU 0 (flat protected mode, paging on): APIC on; INIT and SIPI to APIC 1, which parks in HLT
+ * (0x610 set just before), as firmware parks its APs; INIT and SIPI again; wait for its
  * "ready" (0x604); OUT what it reads at VPAGE to port 0x10; point the PTE at FRAME_B; IPI 0x43
  * to APIC 1; spin until the handler's answer (0x60c); spin until vCPU 1 reads 'B' (0x608);
  * OUT that to port 0x11. vCPU 1 (real mode at TRAMP, then the same protected mode): APIC on,
@@ -38,6 +40,10 @@
 __asm__(".pushsection .rodata\n"
 	".code32\n"
 	"g_bsp: movl $0x1ff, 0xfee000f0\n"
+	"  movl $0x01000000, 0xfee00310; movl $0x4500, 0xfee00300\n" /* INIT */
+	"  movl $0x01000000, 0xfee00310; movl $0x4611, 0xfee00300\n" /* SIPI, vector 0x11 */
+	"0: pause; cmpb $0, 0x610; je 0b\n"
+	"  movl $100000, %ecx; 5: loop 5b\n"			     /* time for its HLT */
 	"  movl $0x01000000, 0xfee00310; movl $0x4500, 0xfee00300\n" /* INIT */
 	"  movl $0x01000000, 0xfee00310; movl $0x4610, 0xfee00300\n" /* SIPI, vector 0x10 */
 	"1: pause; cmpb $0, 0x604; je 1b\n"
@@ -70,10 +76,12 @@ __asm__(".pushsection .rodata\n"
 	"g_tramp_jmp_end:\n"
 	"g_gdtr: .word 23; .long 0x3000\n"
 	"g_tramp_end:\n"
+	"g_park: xorw %ax, %ax; movw %ax, %ds; movb $1, 0x610; cli; hlt\n" /* at PARK */
+	"g_park_end:\n"
 	".code64\n"
 	".popsection\n");
 extern const uint8_t g_bsp[], g_ap32[], g_shoot[], g_smp_end[], g_tramp[], g_tramp_jmp_end[],
-	g_tramp_end[];
+	g_tramp_end[], g_park[], g_park_end[];
 
 static uint32_t at(const uint8_t *label)
 {
@@ -113,6 +121,7 @@ static void setup_ram(uint8_t *ram)
 
 	memcpy(ram + CODE, g_bsp, g_smp_end - g_bsp);
 	memcpy(ram + TRAMP, g_tramp, g_tramp_end - g_tramp);
+	memcpy(ram + PARK, g_park, g_park_end - g_park);
 	/* the ljmpl's 32-bit offset sits just before its selector, at the end of the insn */
 	memcpy(ram + TRAMP + (g_tramp_jmp_end - g_tramp) - 6, &entry, 4);
 	idt_gate32(ram, IDT, 0x43, at(g_shoot));

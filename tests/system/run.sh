@@ -294,14 +294,24 @@ qemu_boot() { # $1: qemu.extra= for dom0's command line (QEMU's extra arguments)
 	expect_poweroff_by_dom0
 }
 
+# two vCPUs (the guest's AP started through QEMU), and a reboot of the guest (reboot -f: QEMU
+# resets the vCPUs, x2APIC back to xAPIC) back to its marker
+qemu_smp_reboot() {
+	expect_regex "^qemu-guest: cpus online 0-1"
+	expect_fixed "qemu-guest: rebooting"
+	expect_fixed "qemu-guest: back after the reboot"
+}
+
 case_bochs_dom0_qemu() {
-	qemu_boot
+	qemu_boot "qemu.extra=-smp,2 qemu.reboot"
+	qemu_smp_reboot
 }
 
 # QEMU's -machine kernel_irqchip=split: its own PIC, IOAPIC and PIT, the local APICs here
 # (QEMU exits when it cannot enable KVM_CAP_SPLIT_IRQCHIP)
 case_bochs_dom0_qemu_split() {
-	qemu_boot qemu.extra=-machine,kernel_irqchip=split
+	qemu_boot "qemu.extra=-machine,kernel_irqchip=split,-smp,2 qemu.reboot"
+	qemu_smp_reboot
 }
 
 # a virtio-net device on a tap interface in a bridge of dom0's: the guest answers dom0's ping

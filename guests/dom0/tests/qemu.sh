@@ -7,9 +7,12 @@
 # each ioctl number the kvm_*_ioctl trace events saw.
 [ -x /usr/bin/qemu-system-x86_64 ] || { echo "qemu: not in this initramfs"; exit 1; }
 extra=$(sed -n 's/.*qemu\.extra=\([^ ]*\).*/\1/p' /proc/cmdline | tr , ' ')
+# qemu.reboot: the guest reboots once (guest.reboot), so QEMU must not exit when it does
+append="console=ttyS0 panic=-1" noreboot=-no-reboot
+grep -q qemu.reboot /proc/cmdline && append="$append guest.reboot" noreboot=
 # shellcheck disable=SC2086 # (extra is a list of arguments)
-/usr/bin/qemu-system-x86_64 -accel kvm -nographic -m 64 -nic none -no-reboot $extra \
-	-kernel /guest/bzImage -initrd /guest/guest.cpio -append "console=ttyS0 panic=-1" 2>&1 |
+/usr/bin/qemu-system-x86_64 -accel kvm -nographic -m 64 -nic none $noreboot $extra \
+	-kernel /guest/bzImage -initrd /guest/guest.cpio -append "$append" 2>&1 |
 	tee /tmp/qemu.out
 echo "qemu: exit status of qemu-system-x86_64 above"
 if [ -f /tmp/qemu.log ]; then
