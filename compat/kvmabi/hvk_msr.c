@@ -2,9 +2,10 @@
 /*
  * MSRs this module keeps for its vCPUs, as KVM's x86.c keeps them in the host kernel: the
  * hypervisor hands every guest access to an MSR it does not have to dom0 (HV_MSR_EXIT_UNKNOWN),
- * and KVM_GET/SET_MSRS come here first. MSR_PLATFORM_INFO (KVM_CAP_MSR_PLATFORM_INFO) and PV
+ * and KVM_GET/SET_MSRS come here first. MSR_PLATFORM_INFO (KVM_CAP_MSR_PLATFORM_INFO), PV
  * steal time (MSR_KVM_STEAL_TIME: the vCPU thread's run delay, written into the guest's
- * struct kvm_steal_time before it runs again).
+ * struct kvm_steal_time before it runs again), and KVM's fixed answers for MSRs of other
+ * models and of a PMU.
  */
 #include <linux/sched.h>
 #include <linux/sched/stat.h>
@@ -15,6 +16,60 @@
 
 static const u32 module_msrs[] = { MSR_PLATFORM_INFO, MSR_KVM_STEAL_TIME };
 
+/*
+ * MSRs of other CPU models, power management and a PMU the VM does not have, as KVM 6.1's
+ * x86.c answers them: a read gives the value; a write is dropped where KVM drops it (any value
+ * for the PMU's, which a guest without one may still program), else it is #GP.
+ */
+static const struct {
+	u32 first, last;
+	u64 value;
+	bool drop_writes;
+} fixed[] = {
+	{ 0x0, 0x1, 0, false },				/* IA32_P5_MC_ADDR, _TYPE */
+	{ 0x17, 0x17, 0, false },			/* IA32_PLATFORM_ID */
+	{ 0x2a, 0x2a, 0, false },			/* IA32_EBL_CR_POWERON */
+	{ 0x2c, 0x2c, 1 << 24, false },			/* EBC_FREQUENCY_ID */
+	{ 0xc1, 0xc2, 0, true },			/* P6_PERFCTR0-1 */
+	{ 0xcd, 0xcd, 3, false },			/* FSB frequency */
+	{ 0x11e, 0x11e, 0xbe702111, true },		/* IA32_BBL_CR_CTL3 */
+	{ 0x186, 0x187, 0, true },			/* P6_EVNTSEL0-1 */
+	{ 0x198, 0x198, 1000 | 4ULL << 40, false },	/* IA32_PERF_STATUS */
+	{ 0x199, 0x199, 0, false },			/* IA32_PERF_CTL */
+	{ 0x1db, 0x1de, 0, false },			/* last branch and interrupt IPs */
+	{ 0x606, 0x606, 0, false },			/* RAPL_POWER_UNIT */
+	{ 0x611, 0x611, 0, false },			/* PKG_ENERGY_STATUS */
+	{ 0x619, 0x619, 0, false },			/* DRAM_ENERGY_STATUS */
+	{ 0x639, 0x639, 0, false },			/* PP0_ENERGY_STATUS */
+	{ 0x641, 0x641, 0, false },			/* PP1_ENERGY_STATUS */
+	{ 0xc0010000, 0xc0010007, 0, true },		/* K7_EVNTSEL0-3, K7_PERFCTR0-3 */
+	{ 0xc0010010, 0xc0010010, 0, false },		/* AMD64_SYSCFG */
+	{ 0xc001001b, 0xc001001b, 0x20000000, true },	/* K7_CLK_CTL */
+	{ 0xc001001f, 0xc001001f, 0, true },		/* AMD64_NB_CFG */
+	{ 0xc0010055, 0xc0010055, 0, false },		/* K8_INT_PENDING_MSG */
+	{ 0xc0010058, 0xc0010058, 0, false },		/* FAM10H_MMIO_CONF_BASE */
+	{ 0xc0010112, 0xc0010113, 0, false },		/* K8_TSEG_ADDR, _MASK */
+	{ 0xc0010117, 0xc0010117, 0, true },		/* VM_HSAVE_PA */
+	{ 0xc0011022, 0xc0011023, 0, true },		/* AMD64_DC_CFG, TW_CFG */
+	{ 0xc001102a, 0xc001102a, 0, true },		/* AMD64_BU_CFG2 */
+	{ 0xc001102c, 0xc001102c, 0, true },		/* F15H_EX_CFG */
+};
+
+static int fixed_msr(u32 msr)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(fixed); i++)
+		if (msr >= fixed[i].first && msr <= fixed[i].last)
+			return i;
+	return -1;
+}
+
+static bool ours(u32 msr)
+{
+	return msr == MSR_PLATFORM_INFO || msr == MSR_KVM_STEAL_TIME || fixed_msr(msr) >= 0;
+}
+
 unsigned int hvk_msr_list(u32 *out, unsigned int max)
 {
 	unsigned int i;
@@ -24,10 +79,6 @@ unsigned int hvk_msr_list(u32 *out, unsigned int max)
 	return ARRAY_SIZE(module_msrs);
 }
 
-static bool ours(u32 msr)
-{
-	return msr == MSR_PLATFORM_INFO || msr == MSR_KVM_STEAL_TIME;
-}
 
 /* KVM's guest_pv_has(): every PV feature is there unless KVM_CAP_ENFORCE_PV_FEATURE_CPUID. */
 static bool pv_has(struct hvk_vcpu *vc, unsigned int feature)
@@ -52,6 +103,13 @@ static bool pv_has(struct hvk_vcpu *vc, unsigned int feature)
 /* One of ours: 0 done, 1 refused (the guest's #GP, KVM_SET/GET_MSRS stop there). */
 static int module_msr(struct hvk_vcpu *vc, u32 msr, u64 *data, bool write, bool host)
 {
+	int f = fixed_msr(msr);
+
+	if (f >= 0) {
+		if (!write)
+			*data = fixed[f].value;
+		return write && !fixed[f].drop_writes;
+	}
 	if (msr == MSR_PLATFORM_INFO) { /* the guest reads it while the VM lets it; the host sets it */
 		if (write ? !host : !host && !vc->vm->platform_info_ok)
 			return 1;
@@ -74,13 +132,19 @@ static int module_msr(struct hvk_vcpu *vc, u32 msr, u64 *data, bool write, bool 
 	return 0;
 }
 
-/* A guest access the hypervisor did not know: true if answered here (*value, *error). */
+/*
+ * A guest access the hypervisor did not know: true if answered here (*value, *error). The
+ * others are logged, as KVM logs the MSRs it does not handle.
+ */
 bool hvk_msr_guest(struct hvk_vcpu *vc, u32 msr, bool write, u64 *value, u8 *error)
 {
-	if (!ours(msr))
-		return false;
-	*error = module_msr(vc, msr, value, write, false);
-	return true;
+	if (ours(msr)) {
+		*error = module_msr(vc, msr, value, write, false);
+		return true;
+	}
+	pr_notice_ratelimited("kvm_hv: vCPU %u: %s of MSR %#x, which no one has (#GP or user space)\n",
+			      vc->id, write ? "WRMSR" : "RDMSR", msr);
+	return false;
 }
 
 /* KVM_GET/SET_MSRS: runs of the hypervisor's MSRs go there, ours are done here, in order. */

@@ -125,6 +125,7 @@ static inline uint32_t apic_id_self(void)
 #define RFLAGS_TF   (1ULL << 8)
 #define RFLAGS_IF   (1ULL << 9)
 #define RFLAGS_DF   (1ULL << 10)
+#define RFLAGS_RF   (1ULL << 16)
 #define RFLAGS_VM   (1ULL << 17)
 #define XCR0_X87    1ULL
 #define XCR0_SSE    2ULL

@@ -231,6 +231,7 @@ enum vmx_exit_reason {
 #define INTR_TYPE_EXT_INTR     (0u << 8)
 #define INTR_TYPE_NMI	       (2u << 8)
 #define INTR_TYPE_HW_EXCEPTION (3u << 8)
+#define INTR_TYPE_PRIV_SW_EXC  (5u << 8) /* ICEBP */
 #define INTR_TYPE_MASK	       (7u << 8)
 
 /* guest interruptibility */

@@ -24,11 +24,18 @@ struct cpuid_filter {
 #define AVX512_EDX 0x0080010cu /* 4VNNIW 4FMAPS VP2INTERSECT FP16 */
 
 static const struct cpuid_filter filters[] = {
-	/* VMX, SMX, MONITOR, PDCM, x2APIC, TSC deadline, OSXSAVE (set from the guest's CR4) */
+	/*
+	 * VMX, SMX, MONITOR, PDCM, x2APIC, TSC deadline, OSXSAVE (set from the guest's CR4); as
+	 * KVM's list leaves out: DTES64, DS-CPL, EST, TM2, CNXT-ID, xTPR, DCA; DS, ACPI, HTT, TM,
+	 * PBE (a guest that sees DS reads IA32_DS_AREA)
+	 */
 	{1,
 	 0,
 	 true,
-	 {0, 0, (1u << 5) | (1u << 6) | (1u << 3) | (1u << 15) | (1u << 21) | (1u << 24), 0}},
+	 {0, 0,
+	  (1u << 5) | (1u << 6) | (1u << 3) | (1u << 15) | (1u << 21) | (1u << 24) | (1u << 2) |
+		  (1u << 4) | (1u << 7) | (1u << 8) | (1u << 10) | (1u << 14) | (1u << 18),
+	  (1u << 21) | (1u << 22) | (1u << 28) | (1u << 29) | (1u << 31)}},
 	{1, 0, false, {0, 0, (1u << 6) | (1u << 27), 0}},
 	/*
 	 * SGX, HLE, RTM, MPX, PT; PKU/OSPKE, WAITPKG, CET shadow stacks, SGX launch control, PKS;

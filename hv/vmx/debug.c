@@ -16,7 +16,6 @@
 #define DR6_BS	    (1ULL << 14)
 #define DR6_FIXED   0xffff0ff0ULL
 #define DR6_BD	    (1ULL << 13)
-#define VEC_DB	    1
 #define VEC_BP	    3
 #define BLOCK_STI   (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)
 
@@ -144,6 +143,26 @@ bool debug_exception(struct vcpu *v, unsigned vector, struct vm_exit *x)
 		return false;
 	debug_exit(x, vector, vector == VEC_DB ? vmread(VMCS_EXIT_QUALIFICATION) & 0x600f : 0);
 	return true;
+}
+
+/*
+ * A #DB of the guest's own in a VM of dom0's KVM (intercepted there, as KVM does): DR6 takes the
+ * exit's B0-B3, BD, BS and RTM (active low) as the CPU would have written them, in hardware too
+ * while the guest's registers are loaded; an ICEBP is stepped over; then the #DB goes in.
+ */
+int debug_guest_db(struct vcpu *v, uint64_t qual, uint32_t info)
+{
+	v->dr6 = (((v->dr6 & ~0xfULL) | DR6_FIXED | (qual & 0x1e80f)) ^ (qual & 0x10800)) &
+		 ~(1ULL << 12);
+	if (v->host_dr.loaded)
+		__asm__ volatile("mov %0, %%db6" : : "r"(v->dr6));
+	if ((info & INTR_TYPE_MASK) == INTR_TYPE_PRIV_SW_EXC)
+		vcpu_skip_insn(v);
+	else if ((vmread(VMCS_GUEST_RFLAGS) & RFLAGS_TF) &&
+		 (vmread(VMCS_GUEST_INTERRUPTIBILITY) & BLOCK_STI)) /* the CPU does not set it */
+		vmwrite(VMCS_GUEST_PENDING_DBG, vmread(VMCS_GUEST_PENDING_DBG) | DR6_BS);
+	vcpu_queue_exception(v, VEC_DB, false, 0);
+	return EXIT_RESUME;
 }
 
 /*

@@ -88,6 +88,10 @@ void events_inject(struct vcpu *v)
 		if ((info & INTR_TYPE_MASK) == INTR_TYPE_HW_EXCEPTION &&
 		    (!exc_has_error(vec) || !(guest_cr0() & 1)))
 			info &= ~INTR_INFO_ERROR_CODE;
+		/* a fault pushes RF set, as the CPU's do (all but #DB, NMI, #BP, #OF, #DF, #MC) */
+		if (v->exc.fresh && (info & INTR_TYPE_MASK) == INTR_TYPE_HW_EXCEPTION && vec < 32 &&
+		    !(0x4011eu >> vec & 1))
+			vmwrite(VMCS_GUEST_RFLAGS, vmread(VMCS_GUEST_RFLAGS) | RFLAGS_RF);
 		inject(info, v->exc.error, v->exc.insn_len);
 		v->exc.valid = false;
 		irq_wait |= v->irq_pending >= 0;

@@ -27,6 +27,8 @@ static bool set_cr0(struct vcpu *v, uint64_t val)
 		return false;
 	if (pg_on && (efer & EFER_LME) && !(guest_cr4() & CR4_PAE))
 		return false;
+	if (!(val & CR0_PG) && (guest_cr4() & CR4_PCIDE)) /* SDM: PG may not clear with PCIDE */
+		return false;
 	if ((efer & EFER_LME) && (val & CR0_PG) != (guest_cr0() & CR0_PG)) {
 		efer = (val & CR0_PG) ? efer | EFER_LMA : efer & ~EFER_LMA;
 		vmwrite(VMCS_GUEST_EFER, efer);

@@ -130,6 +130,8 @@ static int handle_exception_nmi(struct vcpu *v, struct vm_exit *x)
 		return EXIT_TO_CALLER;
 	if ((info & 0xff) == VEC_UD && v->vm->kvm_rules)
 		return guest_ud(v);
+	if ((info & 0xff) == VEC_DB && v->vm->kvm_rules)
+		return debug_guest_db(v, x->qual, info);
 	x->exc.vector = info & 0xff;
 	x->exc.has_error = info & INTR_INFO_ERROR_CODE;
 	x->exc.error = x->exc.has_error ? (uint32_t)vmread(VMCS_EXIT_INTR_ERROR) : 0;

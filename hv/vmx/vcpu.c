@@ -364,6 +364,7 @@ void vcpu_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32
 {
 	v->exc = (struct pending_exc){
 		.valid = true,
+		.fresh = true,
 		.info = INTR_INFO_VALID | INTR_TYPE_HW_EXCEPTION | vector |
 			(has_error ? INTR_INFO_ERROR_CODE : 0),
 		.error = error,

@@ -126,6 +126,7 @@ int vcpu_set_events(struct vcpu *v, const struct hv_events *in)
 	v->exc.valid = false;
 	if (e.exc_injected)
 		vcpu_queue_exception(v, e.exc_nr, e.exc_has_error, e.exc_error);
+	v->exc.fresh = false; /* as KVM's "injected": no RF added (events.c) */
 	v->irq_pending = e.irq_injected ? e.irq_nr : -1;
 	v->nmi_pending = e.nmi_pending;
 	vcpu_load(v);

@@ -85,12 +85,15 @@ struct vm {
 #define QUIRK_MWAIT_NEVER_UD	   6
 #define vm_quirk(vm, q)		   (!(((vm)->quirks_off >> (q)) & 1))
 
+#define VEC_DB 1
 #define VEC_UD 6
 #define VEC_MC 18
 /* Exceptions a guest VM's vCPU always intercepts: a machine check is the machine's, for dom0;
- * #UD in KVM's VMs, for KVM_X86_QUIRK_FIX_HYPERCALL_INSN. */
-#define EXC_ALWAYS(vm) \
-	((vm)->kind == VM_GUEST ? 1u << VEC_MC | ((vm)->kvm_rules ? 1u << VEC_UD : 0) : 0)
+ * in KVM's VMs #UD (KVM_X86_QUIRK_FIX_HYPERCALL_INSN) and #DB (DR6 kept, as KVM keeps it). */
+#define EXC_ALWAYS(vm)                                                                \
+	((vm)->kind == VM_GUEST                                                       \
+		 ? 1u << VEC_MC | ((vm)->kvm_rules ? 1u << VEC_UD | 1u << VEC_DB : 0) \
+		 : 0)
 
 /* The vector that kicks a vCPU out of guest mode (Linux's POSTED_INTR_VECTOR, as KVM's kicks):
  * dom0's kernel, which gets it once the vCPU has left, only acknowledges it. */
@@ -105,8 +108,8 @@ struct dr_save {
 };
 
 struct pending_exc {
-	bool valid;
-	uint32_t info; /* VM-entry interruption information */
+	bool valid, fresh; /* fresh: raised now, not an interrupted delivery (RF for a fault) */
+	uint32_t info;	   /* VM-entry interruption information */
 	uint32_t error;
 	uint32_t insn_len;
 };
@@ -248,6 +251,7 @@ void debug_after_exit(struct vcpu *v);
 void debug_leave(struct vcpu *v);
 uint32_t debug_exceptions(struct vcpu *v);
 bool debug_exception(struct vcpu *v, unsigned vector, struct vm_exit *x);
+int debug_guest_db(struct vcpu *v, uint64_t qual, uint32_t info);
 int handle_mtf(struct vcpu *v, struct vm_exit *x);
 int debug_general_detect(struct vcpu *v, struct vm_exit *x); /* MOV DR under DR7.GD */
 /* mce.c */

@@ -458,6 +458,10 @@ static void kernel_msrs(int kvm)
 	log.dirty_bitmap = bits;
 	check("KVM_GET_DIRTY_LOG", io(vm, KVM_GET_DIRTY_LOG, (uintptr_t)&log), 0);
 	check("... has the steal-time page, which the guest did not write", (long)bits[0], 0x4);
+	check("IA32_PERF_STATUS reads as KVM's (its low half)", guest_rdmsr(vcpu, run, 0x198),
+	      1000);
+	check("a K7 performance counter reads 0, as KVM's without a PMU",
+	      guest_rdmsr(vcpu, run, 0xc0010004), 0);
 	check("KVM_CAP_X86_USER_SPACE_MSR", io(vm, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);
 	check("an unknown MSR goes to user space",
 	      guest_rdmsr(vcpu, run, 0x12345) == -1 && run->exit_reason == KVM_EXIT_X86_RDMSR

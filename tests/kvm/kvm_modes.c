@@ -53,6 +53,8 @@ __asm__(".pushsection .rodata\n"
 	"  outb %al, $0x7e\n"
 	"g_lm_hlt: hlt\n"
 	"g_lm_end:\n"
+	"g_pg_off: mov %cr0, %rax; btr $31, %eax; mov %rax, %cr0; hlt\n" /* PG off, PCIDE on */
+	"g_pg_off_end:\n"
 	/* over a 36-bit MAXPHYADDR: an instruction not decoded, then a #PF with RSVD */
 	"g_rsv: flds 0x200000; mov 0x200000, %eax; hlt\n"
 	"g_rsv_movs: mov $0x100040, %esi; mov $0x200000, %edi; mov $1, %ecx; rep movsw; hlt\n"
@@ -67,11 +69,18 @@ __asm__(".pushsection .rodata\n"
 	".code32\n"
 	"g_hc32: vmcall; mov %eax, %ebx; mov $2, %eax; vmcall; hlt\n"
 	"g_hc32_end:\n"
+	/* a single step (TF from POPF, then a NOP), then an RDMSR of an MSR no one has (#GP) */
+	"g_db: pushf; orl $0x100, (%esp); popf; nop\n"
+	"  mov $0x474f4f00, %ecx; rdmsr; hlt\n"
+	"g_db_h: mov %dr6, %eax; out %eax, $0x10; andl $~0x100, 8(%esp); iret\n" /* TF off */
+	"g_gp_h: mov 12(%esp), %eax; out %eax, $0x11; add $4, %esp; addl $2, (%esp); iret\n"
+	"g_db_end:\n"
 	".code64\n"
 	".popsection\n");
 extern const uint8_t g_pm[], g_pm_end[], g_lm[], g_lm_end[], g_msr[], g_msr_end[], g_lm_hlt[];
 extern const uint8_t g_rsv[], g_rsv_movs[], g_rsv_pf[], g_rsv_end[];
 extern const uint8_t g_hc[], g_hc3[], g_hc_end[], g_hc32[], g_hc32_end[];
+extern const uint8_t g_pg_off[], g_pg_off_end[], g_db[], g_db_h[], g_gp_h[], g_db_end[];
 
 struct vmx {
 	int kvm, vm, vcpu;
@@ -470,6 +479,41 @@ static void hypercalls(struct vmx *x)
 	check("EAX 2: -KVM_ENOSYS in 32 bits", (long)r.rax, 0xfffffc18);
 }
 
+/*
+ * #DB as the CPU raises it: the handler's MOV from DR6 sees BS after a single step; a fault the
+ * hypervisor injects (#GP of an RDMSR) pushes RFLAGS with RF set, as the CPU's faults do.
+ */
+static void debug_and_rf(struct vmx *x)
+{
+	memcpy(x->ram + CODE, g_db, g_db_end - g_db);
+	idt_gate32(x->ram, 0x5000, 1, CODE + (g_db_h - g_db));
+	idt_gate32(x->ram, 0x5000, 13, CODE + (g_gp_h - g_db));
+	check("protected mode with an IDT", flat32(x->vcpu, x->ram, GDT, 0x5000, CODE, STACK), 0);
+	check("single step: the #DB handler's DR6 has BS",
+	      run(x) == KVM_EXIT_IO ? out_value(x) : -1, 0xffff4ff0);
+	check("#GP of an RDMSR: the pushed RFLAGS has RF",
+	      run(x) == KVM_EXIT_IO ? out_value(x) >> 16 & 1 : -1, 1);
+	check("... and the guest goes on to its HLT", run(x), KVM_EXIT_HLT);
+}
+
+/* MOV to CR0 that clears PG while CR4.PCIDE is set: #GP (SDM), a shutdown without an IDT. */
+static void cr0_pcide(struct vmx *x)
+{
+	struct {
+		struct kvm_cpuid2 head;
+		struct kvm_cpuid_entry2 e[2];
+	} c = {.head.nent = 2, .e = {{.function = 0, .eax = 1}, {.function = 1, .ecx = 1u << 17}}};
+	struct kvm_sregs s;
+
+	check("CPUID with PCID", io(x->vcpu, KVM_SET_CPUID2, (uintptr_t)&c), 0);
+	check("long mode again", enter_mode(x, 1, g_pg_off, g_pg_off_end), 0);
+	check("KVM_GET_SREGS", io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s), 0);
+	s.cr4 |= 1u << 17;
+	check("CR4.PCIDE", io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s), 0);
+	check("clearing CR0.PG with PCIDE: #GP (a shutdown here: no IDT)", run(x),
+	      KVM_EXIT_SHUTDOWN);
+}
+
 int main(void)
 {
 	struct vmx x = {.kvm = open("/dev/kvm", O_RDWR)};
@@ -494,6 +538,12 @@ int main(void)
 	vm_close(&x);
 	check("a fifth VM", vm_open(&x), 0);
 	hypercalls(&x);
+	vm_close(&x);
+	check("a sixth VM", vm_open(&x), 0);
+	cr0_pcide(&x);
+	vm_close(&x);
+	check("a seventh VM", vm_open(&x), 0);
+	debug_and_rf(&x);
 	vm_close(&x);
 	check("every hypervisor frame back after close", hv_free_frames(), frames);
 	return summary();

@@ -133,6 +133,9 @@ static void supported_cpuid(struct vmx *x)
 	e = find_leaf(1);
 	check("leaf 1: hypervisor bit on, VMX off",
 	      e ? (long)(e->ecx >> 31) * 10 + (e->ecx >> 5 & 1) : -1, 10);
+	check("leaf 1: what KVM leaves out too (DS, ACPI, HTT, TM, PBE; DTES64, DS-CPL, EST, TM2, "
+	      "CNXT-ID, xTPR, DCA)",
+	      e ? (long)((e->edx & 0xb0600000u) | (e->ecx & 0x44594u)) : -1, 0);
 	e = find_leaf(7);
 	check("leaf 7 is indexed", e ? (long)e->flags : -1, KVM_CPUID_FLAG_SIGNIFCANT_INDEX);
 	check("KVM_GET_SUPPORTED_CPUID bad pointer", io(x->kvm, KVM_GET_SUPPORTED_CPUID, 16),
