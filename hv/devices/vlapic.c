@@ -339,7 +339,9 @@ uint32_t vlapic_read(struct vlapic *l, uint32_t offset, const struct irq_env *en
 {
 	struct reg_info r = reg_info(offset >> 4);
 
-	if (vlapic_mode(l) != VLAPIC_XAPIC || offset >= 0x400 || offset & 0xf)
+	if (vlapic_mode(l) != VLAPIC_XAPIC) /* all ones, as KVM (its LAPIC_MMIO_HOLE quirk) */
+		return ~0u;
+	if (offset >= 0x400 || offset & 0xf)
 		return 0;
 	if (!reg_exists(r, false))
 		raise_error(l, ESR_ILLEGAL_REG);

@@ -41,7 +41,8 @@ enum vlapic_mode vlapic_mode(const struct vlapic *l);
 
 /*
  * xAPIC MMIO, aligned 4-byte accesses at 16-byte aligned offsets < 0x400 (the caller splits
- * or drops the others). Outside xAPIC mode the page is not the APIC's: reads 0, writes ignored.
+ * or drops the others). Outside xAPIC mode the page is not the APIC's: reads all ones, writes
+ * ignored.
  */
 uint32_t vlapic_read(struct vlapic *l, uint32_t offset, const struct irq_env *env);
 void vlapic_write(struct vlapic *l, uint32_t offset, uint32_t val, const struct irq_env *env);

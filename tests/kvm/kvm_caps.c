@@ -23,8 +23,6 @@ static long zone(int vm, unsigned long req, uint64_t addr, uint32_t size, uint32
 	return io(vm, req, (uintptr_t)&z);
 }
 
-static uint8_t *ram_of_msrs;
-
 static unsigned queued(const struct kvm_coalesced_mmio_ring *r)
 {
 	return (r->last + RING_MAX - r->first) % RING_MAX;
@@ -250,6 +248,12 @@ static long rm_reg(struct rm *x, bool rip)
 	return io(x->vcpu, KVM_GET_REGS, (uintptr_t)&r) ? -1 : (long)(rip ? r.rip : r.rax);
 }
 
+/* Runs code at 0x1000 (RAX given) to its HLT: RIP then (past the HLT), or -1. */
+static long rm_hlt(struct rm *x, const uint8_t *code, size_t len, uint64_t rax)
+{
+	return rm_run(x, code, len, rax) == KVM_EXIT_HLT ? rm_reg(x, true) : -1;
+}
+
 static void rm_close(struct rm *x)
 {
 	close(x->vcpu);
@@ -306,19 +310,15 @@ static void rdtscp(int kvm)
 		check("RDTSCP: VMs", 0, 1);
 		return;
 	}
-	check("RDTSCP without it in CPUID: #UD",
-	      rm_run(&x, rd, sizeof(rd), 0) == KVM_EXIT_HLT ? rm_reg(&x, true) : -1, 0x2001);
-	check("... TSC_AUX: #GP",
-	      rm_run(&x, rdaux, sizeof(rdaux), 0) == KVM_EXIT_HLT ? rm_reg(&x, true) : -1, 0x2101);
+	check("RDTSCP without it in CPUID: #UD", rm_hlt(&x, rd, sizeof(rd), 0), 0x2001);
+	check("... TSC_AUX: #GP", rm_hlt(&x, rdaux, sizeof(rdaux), 0), 0x2101);
 	check("... but the host's", msr_io(x.vcpu, KVM_SET_MSRS, 0xc0000103, &aux), 1);
 	check("KVM_SET_CPUID2 with RDTSCP", io(y.vcpu, KVM_SET_CPUID2, (uintptr_t)&c), 0);
 	check("TSC_AUX set by the host", msr_io(y.vcpu, KVM_SET_MSRS, 0xc0000103, &aux), 1);
-	check("RDTSCP runs", rm_run(&y, rd, sizeof(rd), 0) == KVM_EXIT_HLT ? rm_reg(&y, true) : -1,
-	      0x1004);
+	check("RDTSCP runs", rm_hlt(&y, rd, sizeof(rd), 0), 0x1004);
 	check("... and reads the guest's TSC_AUX",
 	      io(y.vcpu, KVM_GET_REGS, (uintptr_t)&r) ? -1 : (long)r.rcx, 0x1234);
-	check("the guest's TSC_AUX with bit 32: #GP",
-	      rm_run(&y, wraux, sizeof(wraux), 0) == KVM_EXIT_HLT ? rm_reg(&y, true) : -1, 0x2101);
+	check("the guest's TSC_AUX with bit 32: #GP", rm_hlt(&y, wraux, sizeof(wraux), 0), 0x2101);
 	rm_close(&x);
 	rm_close(&y);
 }
@@ -370,22 +370,20 @@ static void quirks(int kvm)
 		return;
 	}
 	check("MWAIT_NEVER_UD_FAULTS: MONITOR and MWAIT are NOPs",
-	      rm_run(&x, mwait, sizeof(mwait), 0) == KVM_EXIT_HLT ? rm_reg(&x, true) : -1, 0x1007);
+	      rm_hlt(&x, mwait, sizeof(mwait), 0), 0x1007);
 	check("FIX_HYPERCALL_INSN: VMMCALL runs (SCHED_YIELD)",
-	      rm_run(&x, vmmcall, sizeof(vmmcall), 11) == KVM_EXIT_HLT ? rm_reg(&x, true) : -1,
-	      0x1004);
+	      rm_hlt(&x, vmmcall, sizeof(vmmcall), 11), 0x1004);
 	check("... returns 0", rm_reg(&x, false), 0);
 	check("... and became VMCALL", x.ram[0x1002], 0xc1);
 	check("OUT_7E_INC_RIP: RIP past the OUT at its exit",
 	      rm_run(&x, out7e, sizeof(out7e), 0) == KVM_EXIT_IO ? rm_reg(&x, true) : -1, 0x1002);
 	misc_enable_mwait(&y);
 	check("MISC_ENABLE_NO_MWAIT off, MISC_ENABLE.MWAIT set: MWAIT runs",
-	      rm_run(&y, mwait, sizeof(mwait), 0) == KVM_EXIT_HLT ? rm_reg(&y, true) : -1, 0x1007);
+	      rm_hlt(&y, mwait, sizeof(mwait), 0), 0x1007);
 	check("MISC_ENABLE.MWAIT clear", msr_io(y.vcpu, KVM_SET_MSRS, 0x1a0, &(uint64_t){1}), 1);
 	check("MWAIT_NEVER_UD_FAULTS off, CPUID without MONITOR: MONITOR is #UD",
-	      rm_run(&y, mwait, sizeof(mwait), 0) == KVM_EXIT_HLT ? rm_reg(&y, true) : -1, 0x2001);
-	check("FIX_HYPERCALL_INSN off: VMMCALL is #UD",
-	      rm_run(&y, vmmcall, sizeof(vmmcall), 11) == KVM_EXIT_HLT ? rm_reg(&y, true) : -1,
+	      rm_hlt(&y, mwait, sizeof(mwait), 0), 0x2001);
+	check("FIX_HYPERCALL_INSN off: VMMCALL is #UD", rm_hlt(&y, vmmcall, sizeof(vmmcall), 11),
 	      0x2001);
 	check("... and stays VMMCALL", y.ram[0x1002], 0xd9);
 	check("OUT_7E_INC_RIP off: RIP at the OUT at its exit",
@@ -398,93 +396,79 @@ static void quirks(int kvm)
 	rm_close(&y);
 }
 
-/* The guest's RDMSR of ECX: until its HLT; RAX then. */
-static long guest_rdmsr(int vcpu, struct kvm_run *run, uint32_t msr)
+/* The guest's RDMSR of an MSR: RAX at its HLT, or -1 (another exit). */
+static long guest_rdmsr(struct rm *x, uint32_t msr)
 {
-	/* mov $msr,%ecx; rdmsr; hlt (real mode, at 0x1000) */
-	uint8_t code[] = {0x66, 0xb9, msr, msr >> 8, msr >> 16, msr >> 24, 0x0f, 0x32, 0xf4};
-	struct kvm_regs r = {.rip = 0x1000, .rflags = 2};
+	/* mov $msr,%ecx; rdmsr; hlt */
+	const uint8_t code[] = {0x66, 0xb9, msr, msr >> 8, msr >> 16, msr >> 24, 0x0f, 0x32, 0xf4};
 
-	memcpy(ram_of_msrs + 0x1000, code, sizeof(code));
-	if (io(vcpu, KVM_SET_REGS, (uintptr_t)&r) || io(vcpu, KVM_RUN, 0) ||
-	    run->exit_reason != KVM_EXIT_HLT || io(vcpu, KVM_GET_REGS, (uintptr_t)&r))
-		return -1;
-	return (long)r.rax;
+	return rm_run(x, code, sizeof(code), 0) == KVM_EXIT_HLT ? rm_reg(x, false) : -1;
+}
+
+/* The guest's RDMSR that ends in a KVM_EXIT_X86_RDMSR: index * 10 + reason, or -1. */
+static long rdmsr_exit(struct rm *x, uint32_t msr)
+{
+	return guest_rdmsr(x, msr) == -1 && x->run->exit_reason == KVM_EXIT_X86_RDMSR
+		       ? (long)x->run->msr.index * 10 + x->run->msr.reason
+		       : -1;
 }
 
 /* MSRs KVM keeps in its kernel: MSR_PLATFORM_INFO, MSR_KVM_STEAL_TIME (and their exits). */
 static void kernel_msrs(int kvm)
 {
-	struct kvm_userspace_memory_region mem = {.memory_size = 0x10000};
 	struct kvm_enable_cap cap = {.cap = KVM_CAP_X86_USER_SPACE_MSR,
 				     .args[0] = KVM_MSR_EXIT_REASON_INVAL |
 						KVM_MSR_EXIT_REASON_UNKNOWN};
 	struct kvm_dirty_log log = {.slot = 0};
-	int vm = io(kvm, KVM_CREATE_VM, 0), vcpu;
 	uint64_t v = 0xff00, bits[2] = {0};
 	struct kvm_steal_time *st;
-	struct kvm_run *run;
-	struct kvm_sregs s;
-	struct kvm_regs r;
+	struct rm x;
+	int vcpu;
 
-	check("KVM_CAP_MSR_PLATFORM_INFO", io(vm, KVM_CHECK_EXTENSION, KVM_CAP_MSR_PLATFORM_INFO),
-	      1);
-	ram_of_msrs =
-		mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	mem.userspace_addr = (uintptr_t)ram_of_msrs;
-	io(vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&mem);
-	vcpu = io(vm, KVM_CREATE_VCPU, 0);
-	run = mmap(NULL, io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0), PROT_READ | PROT_WRITE, MAP_SHARED,
-		   vcpu, 0);
-	if (run == MAP_FAILED || io(vcpu, KVM_GET_SREGS, (uintptr_t)&s)) {
-		check("kernel MSRs: a vCPU", 0, 1);
+	if (rm_vm(kvm, false, 0, &x)) {
+		check("kernel MSRs: a VM", 0, 1);
 		return;
 	}
-	s.cs.base = s.cs.selector = 0;
-	io(vcpu, KVM_SET_SREGS, (uintptr_t)&s);
+	vcpu = x.vcpu;
+	check("KVM_CAP_MSR_PLATFORM_INFO", io(x.vm, KVM_CHECK_EXTENSION, KVM_CAP_MSR_PLATFORM_INFO),
+	      1);
 	check("PLATFORM_INFO: the host sets the turbo ratios", msr_io(vcpu, KVM_SET_MSRS, 0xce, &v),
 	      1);
-	check("... the guest reads them", guest_rdmsr(vcpu, run, 0xce), 0xff00);
+	check("... the guest reads them", guest_rdmsr(&x, 0xce), 0xff00);
 	v = 0x2000 | 0x3e;
 	check("STEAL_TIME with reserved bits", msr_io(vcpu, KVM_SET_MSRS, 0x4b564d03, &v), 0);
 	v = 0x2000 | 1;
 	check("STEAL_TIME at 0x2000", msr_io(vcpu, KVM_SET_MSRS, 0x4b564d03, &v), 1);
-	mem.flags = KVM_MEM_LOG_DIRTY_PAGES;
-	check("dirty logging", io(vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&mem), 0);
-	check("... the guest reads STEAL_TIME", guest_rdmsr(vcpu, run, 0x4b564d03), 0x2001);
-	st = (struct kvm_steal_time *)(ram_of_msrs + 0x2000);
+	check("dirty logging",
+	      io(x.vm, KVM_SET_USER_MEMORY_REGION,
+		 (uintptr_t) &
+			 (struct kvm_userspace_memory_region){.flags = KVM_MEM_LOG_DIRTY_PAGES,
+							      .memory_size = 0x10000,
+							      .userspace_addr = (uintptr_t)x.ram}),
+	      0);
+	check("... the guest reads STEAL_TIME", guest_rdmsr(&x, 0x4b564d03), 0x2001);
+	st = (struct kvm_steal_time *)(x.ram + 0x2000);
 	check("... its struct was written (version even, not 0)", st->version && !(st->version & 1),
 	      1);
 	log.dirty_bitmap = bits;
-	check("KVM_GET_DIRTY_LOG", io(vm, KVM_GET_DIRTY_LOG, (uintptr_t)&log), 0);
+	check("KVM_GET_DIRTY_LOG", io(x.vm, KVM_GET_DIRTY_LOG, (uintptr_t)&log), 0);
 	check("... has the steal-time page, which the guest did not write", (long)bits[0], 0x4);
-	check("IA32_PERF_STATUS reads as KVM's (its low half)", guest_rdmsr(vcpu, run, 0x198),
-	      1000);
+	check("IA32_PERF_STATUS reads as KVM's (its low half)", guest_rdmsr(&x, 0x198), 1000);
 	check("a K7 performance counter reads 0, as KVM's without a PMU",
-	      guest_rdmsr(vcpu, run, 0xc0010004), 0);
-	check("KVM_CAP_X86_USER_SPACE_MSR", io(vm, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);
-	check("an unknown MSR goes to user space",
-	      guest_rdmsr(vcpu, run, 0x12345) == -1 && run->exit_reason == KVM_EXIT_X86_RDMSR
-		      ? (long)run->msr.index * 10 + run->msr.reason
-		      : -1,
+	      guest_rdmsr(&x, 0xc0010004), 0);
+	check("KVM_CAP_X86_USER_SPACE_MSR", io(x.vm, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);
+	check("an unknown MSR goes to user space", rdmsr_exit(&x, 0x12345),
 	      0x12345 * 10 + KVM_MSR_EXIT_REASON_UNKNOWN);
-	run->msr.data = 7;
+	x.run->msr.data = 7;
 	check("... and takes its answer",
-	      !io(vcpu, KVM_RUN, 0) && run->exit_reason == KVM_EXIT_HLT &&
-			      !io(vcpu, KVM_GET_REGS, (uintptr_t)&r)
-		      ? (long)r.rax
-		      : -1,
+	      !io(vcpu, KVM_RUN, 0) && x.run->exit_reason == KVM_EXIT_HLT ? rm_reg(&x, false) : -1,
 	      7);
-	check("STEAL_TIME stays in the kernel", guest_rdmsr(vcpu, run, 0x4b564d03), 0x2001);
+	check("STEAL_TIME stays in the kernel", guest_rdmsr(&x, 0x4b564d03), 0x2001);
 	cap = (struct kvm_enable_cap){.cap = KVM_CAP_MSR_PLATFORM_INFO};
-	check("KVM_CAP_MSR_PLATFORM_INFO off", io(vm, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);
-	check("the guest's PLATFORM_INFO read is refused (reason INVAL)",
-	      guest_rdmsr(vcpu, run, 0xce) == -1 && run->exit_reason == KVM_EXIT_X86_RDMSR
-		      ? (long)run->msr.index * 10 + run->msr.reason
-		      : -1,
+	check("KVM_CAP_MSR_PLATFORM_INFO off", io(x.vm, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);
+	check("the guest's PLATFORM_INFO read is refused (reason INVAL)", rdmsr_exit(&x, 0xce),
 	      0xce * 10 + KVM_MSR_EXIT_REASON_INVAL);
-	close(vcpu);
-	close(vm);
+	rm_close(&x);
 }
 
 /* /sys/module/kvm_hv/parameters/NAME's first character, or '?' */
