@@ -78,6 +78,7 @@ struct hvk_vcpu {
 	sigset_t sigmask;
 	bool pv_enforce;		/* KVM_CAP_ENFORCE_PV_FEATURE_CPUID */
 	u64 platform_info;		/* MSR_PLATFORM_INFO, as the host set it */
+	u64 feat_ctl;			/* IA32_FEAT_CTL */
 	u64 steal_msr, steal_last;	/* MSR_KVM_STEAL_TIME; run delay (ns) at the last update */
 	bool steal_update, steal_dirty; /* update before the next entry; written since the log */
 };

@@ -2,7 +2,8 @@
 /*
  * MSRs this module keeps for its vCPUs, as KVM's x86.c keeps them in the host kernel: the
  * hypervisor hands every guest access to an MSR it does not have to dom0 (HV_MSR_EXIT_UNKNOWN),
- * and KVM_GET/SET_MSRS come here first. MSR_PLATFORM_INFO (KVM_CAP_MSR_PLATFORM_INFO), PV
+ * and KVM_GET/SET_MSRS come here first. IA32_FEAT_CTL, MSR_MISC_FEATURES_ENABLES,
+ * MSR_PLATFORM_INFO (KVM_CAP_MSR_PLATFORM_INFO), PV
  * steal time (MSR_KVM_STEAL_TIME: the vCPU thread's run delay, written into the guest's
  * struct kvm_steal_time before it runs again), and KVM's fixed answers for MSRs of other
  * models and of a PMU.
@@ -14,7 +15,8 @@
 
 #include "hvk.h"
 
-static const u32 module_msrs[] = { MSR_PLATFORM_INFO, MSR_KVM_STEAL_TIME };
+static const u32 module_msrs[] = { MSR_IA32_FEAT_CTL, MSR_PLATFORM_INFO, MSR_MISC_FEATURES_ENABLES,
+				   MSR_KVM_STEAL_TIME };
 
 /*
  * MSRs of other CPU models, power management and a PMU the VM does not have, as KVM 6.1's
@@ -67,7 +69,12 @@ static int fixed_msr(u32 msr)
 
 static bool ours(u32 msr)
 {
-	return msr == MSR_PLATFORM_INFO || msr == MSR_KVM_STEAL_TIME || fixed_msr(msr) >= 0;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(module_msrs); i++)
+		if (module_msrs[i] == msr)
+			return true;
+	return fixed_msr(msr) >= 0;
 }
 
 unsigned int hvk_msr_list(u32 *out, unsigned int max)
@@ -109,6 +116,20 @@ static int module_msr(struct hvk_vcpu *vc, u32 msr, u64 *data, bool write, bool 
 		if (!write)
 			*data = fixed[f].value;
 		return write && !fixed[f].drop_writes;
+	}
+	if (msr == MSR_IA32_FEAT_CTL) { /* only LOCKED is valid (no nested VMX, SGX or LMCE) */
+		if (write && ((*data & ~FEAT_CTL_LOCKED) || (!host && vc->feat_ctl & FEAT_CTL_LOCKED)))
+			return 1;
+		if (write)
+			vc->feat_ctl = *data;
+		else
+			*data = vc->feat_ctl;
+		return 0;
+	}
+	if (msr == MSR_MISC_FEATURES_ENABLES) { /* no CPUID faulting (PLATFORM_INFO says none) */
+		if (!write)
+			*data = 0;
+		return write && *data;
 	}
 	if (msr == MSR_PLATFORM_INFO) { /* the guest reads it while the VM lets it; the host sets it */
 		if (write ? !host : !host && !vc->vm->platform_info_ok)

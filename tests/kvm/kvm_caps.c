@@ -454,6 +454,12 @@ static void kernel_msrs(int kvm)
 	check("KVM_GET_DIRTY_LOG", io(x.vm, KVM_GET_DIRTY_LOG, (uintptr_t)&log), 0);
 	check("... has the steal-time page, which the guest did not write", (long)bits[0], 0x4);
 	check("IA32_PERF_STATUS reads as KVM's (its low half)", guest_rdmsr(&x, 0x198), 1000);
+	v = 5;
+	check("IA32_FEAT_CTL with VMX on: not offered", msr_io(vcpu, KVM_SET_MSRS, 0x3a, &v), 0);
+	v = 1;
+	check("IA32_FEAT_CTL locked by the host", msr_io(vcpu, KVM_SET_MSRS, 0x3a, &v), 1);
+	check("... the guest reads it", guest_rdmsr(&x, 0x3a), 1);
+	check("MISC_FEATURES_ENABLES reads 0 (no CPUID faulting)", guest_rdmsr(&x, 0x140), 0);
 	check("a K7 performance counter reads 0, as KVM's without a PMU",
 	      guest_rdmsr(&x, 0xc0010004), 0);
 	check("KVM_CAP_X86_USER_SPACE_MSR", io(x.vm, KVM_ENABLE_CAP, (uintptr_t)&cap), 0);

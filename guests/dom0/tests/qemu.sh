@@ -20,4 +20,6 @@ if [ -f /tmp/qemu.log ]; then
 	grep -o '^kvm_[a-z]*_ioctl.*type 0x[0-9a-f]*' /tmp/qemu.log | sed 's/cpu_index [0-9]*, //' |
 		awk '{ n[$0]++ } END { for (k in n) print "qemu-ioctl:", n[k], k }'
 fi
+# what kvm_hv logged (MSRs no one has, refused KVM_SET/GET_MSRS), for the audit of a guest's MSRs
+dmesg | grep 'kvm_hv:' | tail -n 20
 grep -q "^qemu-guest: init ran" /tmp/qemu.out
