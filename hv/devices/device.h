@@ -13,7 +13,6 @@
 struct vm;
 
 struct dev_ops {
-	const char *name;
 	uint32_t type; /* HV_DEV_TYPE_* (compat/kvmabi/hv_devices.h) */
 	bool single;   /* at most one instance per VM (-EEXIST for a second) */
 	size_t size;   /* bytes of state, zeroed before create */

@@ -28,9 +28,10 @@ void ioapic_reset(struct ioapic *io, uint64_t base)
 		io->redir[i] = IOAPIC_RTE_MASK;
 }
 
-static struct apic_msg entry_msg(uint64_t e)
+static void send(struct ioapic *io, unsigned pin, const struct irq_env *env)
 {
-	return (struct apic_msg){
+	uint64_t e = io->redir[pin];
+	struct apic_msg m = {
 		.dest = (uint32_t)(e >> IOAPIC_RTE_DEST_SH),
 		.vector = (uint8_t)(e & IOAPIC_RTE_VECTOR),
 		.delivery = (uint8_t)((e >> IOAPIC_RTE_DM_SHIFT) & 7),
@@ -39,11 +40,6 @@ static struct apic_msg entry_msg(uint64_t e)
 		.level = e & IOAPIC_RTE_LEVEL,
 		.assert = true,
 	};
-}
-
-static void send(struct ioapic *io, unsigned pin, const struct irq_env *env)
-{
-	struct apic_msg m = entry_msg(io->redir[pin]);
 
 	env->deliver(env->ctx, &m);
 }
@@ -150,8 +146,7 @@ void ioapic_get_state(const struct ioapic *io, struct ioapic_state_kvm *s)
 {
 	*s = (struct ioapic_state_kvm){
 		.base_address = io->base, .ioregsel = io->ioregsel, .id = io->id, .irr = io->irr};
-	for (unsigned i = 0; i < IOAPIC_PINS; i++)
-		s->redirtbl[i] = io->redir[i];
+	__builtin_memcpy(s->redirtbl, io->redir, sizeof(s->redirtbl));
 }
 
 int ioapic_set_state(struct ioapic *io, const struct ioapic_state_kvm *s)
@@ -165,8 +160,7 @@ int ioapic_set_state(struct ioapic *io, const struct ioapic_state_kvm *s)
 	io->ioregsel = s->ioregsel;
 	io->id = s->id;
 	io->irr = s->irr;
-	for (unsigned i = 0; i < IOAPIC_PINS; i++)
-		io->redir[i] = s->redirtbl[i];
+	__builtin_memcpy(io->redir, s->redirtbl, sizeof(io->redir));
 	return 0;
 }
 

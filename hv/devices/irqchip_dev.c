@@ -85,8 +85,7 @@ static int set_attr(void *dev, struct vm *vm __unused, uint32_t group, uint64_t 
 	{                                                         \
 		return attach(d, vm, kind);                       \
 	}                                                         \
-	const struct dev_ops n = {.name = #n,                     \
-				  .type = t,                      \
+	const struct dev_ops n = {.type = t,                      \
 				  .single = true,                 \
 				  .size = sizeof(struct chipdev), \
 				  .create = create_##kind,        \

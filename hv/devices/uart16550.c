@@ -354,7 +354,6 @@ static int uart_set_attr(void *dev, struct vm *vm, uint32_t group, uint64_t attr
 }
 
 const struct dev_ops uart16550_ops = {
-	.name = "uart16550",
 	.type = KVM_DEV_TYPE_HV_UART16550,
 	.single = false,
 	.size = sizeof(struct uart),

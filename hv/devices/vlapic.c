@@ -135,7 +135,14 @@ uint32_t vlapic_vapic_word(const struct vlapic *l)
 	       (uint32_t)(irr < 0 ? 0 : irr) << 24;
 }
 
-static void update_ppr(struct vlapic *l);
+static void update_ppr(struct vlapic *l)
+{
+	uint32_t tpr = vlapic_reg(l, REG_TPR);
+	int isrv = vec_highest(l, REG_ISR);
+	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0;
+
+	vlapic_set_reg(l, REG_PPR, (tpr & 0xf0) >= isr_class ? tpr : isr_class);
+}
 
 /* The TPR whatever the mode (CR8 and KVM's VAPIC page reach it too). */
 uint8_t vlapic_tpr(const struct vlapic *l)
@@ -147,15 +154,6 @@ void vlapic_set_tpr(struct vlapic *l, uint8_t tpr)
 {
 	vlapic_set_reg(l, REG_TPR, tpr);
 	update_ppr(l);
-}
-
-static void update_ppr(struct vlapic *l)
-{
-	uint32_t tpr = vlapic_reg(l, REG_TPR);
-	int isrv = vec_highest(l, REG_ISR);
-	uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0;
-
-	vlapic_set_reg(l, REG_PPR, (tpr & 0xf0) >= isr_class ? tpr : isr_class);
 }
 
 static void raise_error(struct vlapic *l, uint32_t bit)

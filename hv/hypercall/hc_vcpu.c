@@ -16,25 +16,24 @@ struct msr_entry { /* struct kvm_msr_entry */
 	uint64_t data;
 };
 
+enum { GET = 1, SET = 2 }; /* the directions a kind has */
+
+/* One handler a kind, for both directions: set, or get (the answer left in buf). */
 struct state_kind {
 	uint32_t elem, max; /* element size, and how many one call may carry */
-	int64_t (*get)(struct vcpu *v, void *buf, uint32_t n);
-	int64_t (*set)(struct vcpu *v, const void *buf, uint32_t n);
+	uint8_t dirs;
+	int64_t (*op)(struct vcpu *v, void *buf, uint32_t n, bool set);
 };
 
-static int64_t get_cpuid(struct vcpu *v, void *buf, uint32_t n)
+static int64_t cpuid_entries(struct vcpu *v, void *buf, uint32_t n, bool set)
 {
-	return vcpu_get_cpuid(v, buf, n);
-}
-
-static int64_t set_cpuid(struct vcpu *v, const void *buf, uint32_t n)
-{
-	return vcpu_set_cpuid(v, buf, n);
+	return set ? (int64_t)vcpu_set_cpuid(v, buf, n) : vcpu_get_cpuid(v, buf, n);
 }
 
 /* KVM_GET/SET_MSRS: entries in order, stopping at the first the vCPU refuses. */
-static int64_t msrs(struct vcpu *v, struct msr_entry *e, uint32_t n, bool set)
+static int64_t msrs(struct vcpu *v, void *buf, uint32_t n, bool set)
 {
+	struct msr_entry *e = buf;
 	uint32_t i;
 
 	for (i = 0; i < n; i++) {
@@ -42,67 +41,45 @@ static int64_t msrs(struct vcpu *v, struct msr_entry *e, uint32_t n, bool set)
 		uint64_t val = e[i].data;
 		if (set ? !vcpu_set_msr(v, index, val) : !vcpu_get_msr(v, index, &val))
 			break;
-		e[i].data = val;
+		e[i].data = val; /* a set's data is written back unchanged */
 	}
 	return i;
 }
 
-static int64_t get_msrs(struct vcpu *v, void *buf, uint32_t n)
+static int64_t xsave(struct vcpu *v, void *buf, uint32_t n __unused, bool set)
 {
-	return msrs(v, buf, n, false);
-}
-
-static int64_t set_msrs(struct vcpu *v, const void *buf, uint32_t n)
-{
-	return msrs(v, (struct msr_entry *)buf, n, true); /* data is written back unchanged */
-}
-
-static int64_t get_xsave(struct vcpu *v, void *buf, uint32_t n __unused)
-{
+	if (set)
+		return vcpu_set_xsave(v, buf);
 	vcpu_get_xsave(v, buf);
 	return 1;
 }
 
-static int64_t set_xsave(struct vcpu *v, const void *buf, uint32_t n __unused)
+static int64_t xcr0(struct vcpu *v, void *buf, uint32_t n __unused, bool set)
 {
-	return vcpu_set_xsave(v, buf);
-}
-
-static int64_t get_xcr0(struct vcpu *v, void *buf, uint32_t n __unused)
-{
+	if (set)
+		return vcpu_set_xcr0(v, *(const uint64_t *)buf);
 	*(uint64_t *)buf = vcpu_get_xcr0(v);
 	return 1;
 }
 
-static int64_t set_xcr0(struct vcpu *v, const void *buf, uint32_t n __unused)
+static int64_t events(struct vcpu *v, void *buf, uint32_t n __unused, bool set)
 {
-	return vcpu_set_xcr0(v, *(const uint64_t *)buf);
-}
-
-static int64_t get_events(struct vcpu *v, void *buf, uint32_t n __unused)
-{
+	if (set)
+		return vcpu_set_events(v, buf);
 	vcpu_get_events(v, buf);
 	return 1;
 }
 
-static int64_t set_events(struct vcpu *v, const void *buf, uint32_t n __unused)
+static int64_t debugregs(struct vcpu *v, void *buf, uint32_t n __unused, bool set)
 {
-	return vcpu_set_events(v, buf);
-}
-
-static int64_t get_debugregs(struct vcpu *v, void *buf, uint32_t n __unused)
-{
+	if (set)
+		return vcpu_set_debugregs(v, buf);
 	vcpu_get_debugregs(v, buf);
 	return 1;
 }
 
-static int64_t set_debugregs(struct vcpu *v, const void *buf, uint32_t n __unused)
-{
-	return vcpu_set_debugregs(v, buf);
-}
-
 /* KVM_INTERRUPT without an in-hypervisor irqchip: one vector waits at a time (the last). */
-static int64_t set_irq(struct vcpu *v, const void *buf, uint32_t n __unused)
+static int64_t set_irq(struct vcpu *v, void *buf, uint32_t n __unused, bool set __unused)
 {
 	uint32_t vector = *(const uint32_t *)buf;
 
@@ -111,13 +88,13 @@ static int64_t set_irq(struct vcpu *v, const void *buf, uint32_t n __unused)
 	return vcpu_interrupt(v, (uint8_t)vector);
 }
 
-static int64_t set_nmi(struct vcpu *v, const void *buf __unused, uint32_t n __unused)
+static int64_t set_nmi(struct vcpu *v, void *buf __unused, uint32_t n __unused, bool set __unused)
 {
 	vcpu_queue_nmi(v);
 	return 0;
 }
 
-static int64_t translate(struct vcpu *v, void *buf, uint32_t n __unused)
+static int64_t translate(struct vcpu *v, void *buf, uint32_t n __unused, bool set __unused)
 {
 	struct hv_translate *t = buf;
 
@@ -126,79 +103,66 @@ static int64_t translate(struct vcpu *v, void *buf, uint32_t n __unused)
 	return 1;
 }
 
-static int64_t get_mp(struct vcpu *v, void *buf, uint32_t n __unused)
+static int64_t mp(struct vcpu *v, void *buf, uint32_t n __unused, bool set)
 {
+	if (set)
+		return vcpu_set_mp_state(v, *(const uint32_t *)buf);
 	*(uint32_t *)buf = vcpu_mp_state(v);
 	return 1;
 }
 
-static int64_t set_mp(struct vcpu *v, const void *buf, uint32_t n __unused)
+static int64_t lapic(struct vcpu *v, void *buf, uint32_t n __unused, bool set)
 {
-	return vcpu_set_mp_state(v, *(const uint32_t *)buf);
+	int rc = vcpu_lapic_state(v, buf, set);
+
+	return rc || set ? rc : 1;
 }
 
-static int64_t get_lapic(struct vcpu *v, void *buf, uint32_t n __unused)
-{
-	int rc = vcpu_lapic_state(v, buf, false);
-
-	return rc ? rc : 1;
-}
-
-static int64_t set_lapic(struct vcpu *v, const void *buf, uint32_t n __unused)
-{
-	return vcpu_lapic_state(v, (void *)buf, true);
-}
-
-static int64_t set_mce_cap(struct vcpu *v, const void *buf, uint32_t n __unused)
+static int64_t set_mce_cap(struct vcpu *v, void *buf, uint32_t n __unused, bool set __unused)
 {
 	return vcpu_setup_mce(v, *(const uint64_t *)buf);
 }
 
-static int64_t set_mce(struct vcpu *v, const void *buf, uint32_t n __unused)
+static int64_t set_mce(struct vcpu *v, void *buf, uint32_t n __unused, bool set __unused)
 {
 	return vcpu_set_mce(v, buf);
 }
 
-static int64_t set_vapic(struct vcpu *v, const void *buf, uint32_t n __unused)
+static int64_t set_vapic(struct vcpu *v, void *buf, uint32_t n __unused, bool set __unused)
 {
 	return vcpu_set_vapic(v, *(const uint64_t *)buf);
 }
 
-static int64_t get_tsc_offset(struct vcpu *v, void *buf, uint32_t n __unused)
+/* A set reads back, into buf, the value it set. */
+static int64_t tsc_offset(struct vcpu *v, void *buf, uint32_t n __unused, bool set)
 {
-	*(uint64_t *)buf = vcpu_tsc_offset(v, NULL);
-	return 1;
+	*(uint64_t *)buf = vcpu_tsc_offset(v, set ? buf : NULL);
+	return set ? 0 : 1;
 }
 
-static int64_t set_tsc_offset(struct vcpu *v, const void *buf, uint32_t n __unused)
-{
-	vcpu_tsc_offset(v, buf);
-	return 0;
-}
-
-static int64_t set_pv_enforce(struct vcpu *v, const void *buf, uint32_t n __unused)
+static int64_t set_pv_enforce(struct vcpu *v, void *buf, uint32_t n __unused, bool set __unused)
 {
 	vcpu_pv_enforce(v, *(const uint64_t *)buf != 0);
 	return 0;
 }
 
 static const struct state_kind kinds[HV_STATE_COUNT] = {
-	[HV_STATE_MP] = {4, 1, get_mp, set_mp},
-	[HV_STATE_LAPIC] = {1024, 1, get_lapic, set_lapic},
-	[HV_STATE_MCE_CAP] = {8, 1, NULL, set_mce_cap},
-	[HV_STATE_MCE] = {64, 1, NULL, set_mce},
-	[HV_STATE_VAPIC] = {8, 1, NULL, set_vapic},
-	[HV_STATE_PV_ENFORCE] = {8, 1, NULL, set_pv_enforce},
-	[HV_STATE_TSC_OFFSET] = {8, 1, get_tsc_offset, set_tsc_offset},
-	[HV_STATE_CPUID] = {sizeof(struct vm_cpuid_entry), VM_CPUID_MAX, get_cpuid, set_cpuid},
-	[HV_STATE_MSRS] = {sizeof(struct msr_entry), 1024, get_msrs, set_msrs},
-	[HV_STATE_XSAVE] = {4096, 1, get_xsave, set_xsave},
-	[HV_STATE_XCR0] = {8, 1, get_xcr0, set_xcr0},
-	[HV_STATE_EVENTS] = {sizeof(struct hv_events), 1, get_events, set_events},
-	[HV_STATE_DEBUGREGS] = {48, 1, get_debugregs, set_debugregs},
-	[HV_STATE_IRQ] = {4, 1, NULL, set_irq},
-	[HV_STATE_NMI] = {0, 0, NULL, set_nmi},
-	[HV_STATE_TRANSLATE] = {sizeof(struct hv_translate), 1, translate, NULL},
+	[HV_STATE_MP] = {4, 1, GET | SET, mp},
+	[HV_STATE_LAPIC] = {1024, 1, GET | SET, lapic},
+	[HV_STATE_MCE_CAP] = {8, 1, SET, set_mce_cap},
+	[HV_STATE_MCE] = {64, 1, SET, set_mce},
+	[HV_STATE_VAPIC] = {8, 1, SET, set_vapic},
+	[HV_STATE_PV_ENFORCE] = {8, 1, SET, set_pv_enforce},
+	[HV_STATE_TSC_OFFSET] = {8, 1, GET | SET, tsc_offset},
+	[HV_STATE_CPUID] = {sizeof(struct vm_cpuid_entry), VM_CPUID_MAX, GET | SET, cpuid_entries},
+	[HV_STATE_MSRS] = {sizeof(struct msr_entry), 1024, GET | SET, msrs},
+	[HV_STATE_XSAVE] = {4096, 1, GET | SET, xsave},
+	[HV_STATE_XCR0] = {8, 1, GET | SET, xcr0},
+	[HV_STATE_EVENTS] = {sizeof(struct hv_events), 1, GET | SET, events},
+	[HV_STATE_DEBUGREGS] = {48, 1, GET | SET, debugregs},
+	[HV_STATE_IRQ] = {4, 1, SET, set_irq},
+	[HV_STATE_NMI] = {0, 0, SET, set_nmi},
+	[HV_STATE_TRANSLATE] = {sizeof(struct hv_translate), 1, GET, translate},
 };
 
 /*
@@ -213,14 +177,14 @@ static int64_t vcpu_state(struct hc_ctx *c, bool set)
 	void *buf = hc_bounce();
 	int64_t rc;
 
-	if (!k || !(set ? k->set != NULL : k->get != NULL) || n > k->max || (k->max == 1 && n != 1))
+	if (!k || !(k->dirs & (set ? SET : GET)) || n > k->max || (k->max == 1 && n != 1))
 		return -EINVAL;
 	len = n * k->elem; /* at most 1024 * 4096: no overflow */
 	if (len > HV_STATE_MAX_BYTES)
 		return -EINVAL;
 	if ((rc = dom0_copy_in(buf, c->arg[3], len)))
 		return rc;
-	rc = set ? k->set(c->target, buf, (uint32_t)n) : k->get(c->target, buf, (uint32_t)n);
+	rc = k->op(c->target, buf, (uint32_t)n, set);
 	if (rc >= 0 && !set && dom0_copy_out(c->arg[3], buf, len))
 		rc = -EFAULT;
 	return rc;

@@ -39,15 +39,13 @@ uint64_t log_export(const void **page)
 
 static void console_out(const char *s, size_t n)
 {
-	if (!dom0_midline) {
-		console_write(s, n);
-		return;
-	}
-	if (npending + n > sizeof(pending)) { /* dom0 holds the line too long: break it */
-		console_write("\n", 1);
+	if (dom0_midline && npending + n > sizeof(pending)) {
+		console_write("\n", 1); /* dom0 holds the line too long: break it */
 		console_write(pending, npending);
 		npending = 0;
 		dom0_midline = false;
+	}
+	if (!dom0_midline) {
 		console_write(s, n);
 		return;
 	}

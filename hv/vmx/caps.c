@@ -3,10 +3,16 @@
 #include "../lib/printf.h"
 #include "bits.h"
 
+/* A requirement: present() says, or (present NULL) the bits of a control or of EPT_VPID_CAP. */
 struct requirement {
 	const char *name;
 	bool (*present)(const struct vmx_msrs *m, const struct vmx_caps *c);
+	size_t ctl;    /* offset of the struct vmx_ctl whose may1 needs all the bits; 0: ept_vpid */
+	uint64_t bits; /* for ept_vpid: any of them */
 };
+
+#define CTL(field, bits) NULL, offsetof(struct vmx_caps, field), (bits)
+#define EPT(bit)	 NULL, 0, (bit)
 
 static struct vmx_ctl ctl_of(uint64_t msr)
 {
@@ -19,19 +25,6 @@ int64_t vmx_ctl_value(struct vmx_ctl ctl, uint32_t want)
 		return -1;
 	return want | ctl.must1;
 }
-
-#define NEED_CTL(fn, field, bit)                                           \
-	static bool fn(const struct vmx_msrs *m, const struct vmx_caps *c) \
-	{                                                                  \
-		(void)m;                                                   \
-		return (c->field.may1 & (bit)) == (bit);                   \
-	}
-#define NEED_EPT(fn, bit)                                                  \
-	static bool fn(const struct vmx_msrs *m, const struct vmx_caps *c) \
-	{                                                                  \
-		(void)m;                                                   \
-		return (c->ept_vpid & (bit)) != 0;                         \
-	}
 
 static bool has_vmx(const struct vmx_msrs *m, const struct vmx_caps *c __unused)
 {
@@ -54,55 +47,43 @@ static bool true_ctls(const struct vmx_msrs *m, const struct vmx_caps *c __unuse
 	return m->basic & (1ULL << 55);
 }
 
-NEED_CTL(has_secondary, proc, PROC_SECONDARY)
-NEED_CTL(has_io_bitmap, proc, PROC_IO_BITMAP)
-NEED_CTL(has_msr_bitmap, proc, PROC_MSR_BITMAP)
-NEED_CTL(has_hlt_exit, proc, PROC_HLT_EXIT)
-NEED_CTL(has_ept, proc2, PROC2_EPT)
-NEED_CTL(has_vpid, proc2, PROC2_VPID)
-NEED_CTL(has_ug, proc2, PROC2_UNRESTRICTED)
-NEED_CTL(has_ext_intr_exit, pin, PIN_EXT_INTR)
-NEED_CTL(has_nmi_exit, pin, PIN_NMI_EXIT)
-NEED_CTL(has_vnmi, pin, PIN_VIRTUAL_NMI)
-NEED_CTL(has_exit_lm, exit, EXIT_HOST_64)
-NEED_CTL(has_exit_efer, exit, EXIT_LOAD_EFER | EXIT_SAVE_EFER)
-NEED_CTL(has_insn_exits, proc,
-	 PROC_CR8_LOAD | PROC_CR8_STORE | PROC_MOV_DR_EXIT | PROC_MWAIT_EXIT | PROC_MONITOR_EXIT |
-		 PROC_RDPMC_EXIT)
-NEED_CTL(has_entry_efer, entry, ENTRY_LOAD_EFER)
-NEED_EPT(has_ept_wb, EPT_CAP_WB)
-NEED_EPT(has_ept_4level, EPT_CAP_WALK4)
-NEED_EPT(has_invept, EPT_CAP_INVEPT)
-NEED_EPT(has_invept_ctx, EPT_CAP_INVEPT_SINGLE)
-NEED_EPT(has_invvpid, VPID_CAP_INVVPID)
-NEED_EPT(has_invvpid_ctx, VPID_CAP_INVVPID_SINGLE)
-
 static const struct requirement requirements[] = {
-	{"VMX (CPUID.1:ECX[5])", has_vmx},
-	{"VMX enabled by firmware (IA32_FEATURE_CONTROL)", vmx_enabled},
-	{"write-back VMCS memory", wb_vmcs},
-	{"true VMX controls", true_ctls},
-	{"secondary controls", has_secondary},
-	{"I/O bitmaps", has_io_bitmap},
-	{"MSR bitmaps", has_msr_bitmap},
-	{"HLT exiting", has_hlt_exit},
-	{"CR8, MOV DR, MWAIT, MONITOR and RDPMC exiting", has_insn_exits},
-	{"EPT", has_ept},
-	{"VPID", has_vpid},
-	{"unrestricted guest", has_ug},
-	{"external-interrupt exiting", has_ext_intr_exit},
-	{"NMI exiting", has_nmi_exit},
-	{"virtual NMIs", has_vnmi},
-	{"64-bit host on exit", has_exit_lm},
-	{"EFER load/save on exit", has_exit_efer},
-	{"EFER load on entry", has_entry_efer},
-	{"EPT write-back tables", has_ept_wb},
-	{"EPT 4-level walk", has_ept_4level},
-	{"INVEPT", has_invept},
-	{"INVEPT single-context", has_invept_ctx},
-	{"INVVPID", has_invvpid},
-	{"INVVPID single-context", has_invvpid_ctx},
+	{"VMX (CPUID.1:ECX[5])", .present = has_vmx},
+	{"VMX enabled by firmware (IA32_FEATURE_CONTROL)", .present = vmx_enabled},
+	{"write-back VMCS memory", .present = wb_vmcs},
+	{"true VMX controls", .present = true_ctls},
+	{"secondary controls", CTL(proc, PROC_SECONDARY)},
+	{"I/O bitmaps", CTL(proc, PROC_IO_BITMAP)},
+	{"MSR bitmaps", CTL(proc, PROC_MSR_BITMAP)},
+	{"HLT exiting", CTL(proc, PROC_HLT_EXIT)},
+	{"CR8, MOV DR, MWAIT, MONITOR and RDPMC exiting",
+	 CTL(proc, PROC_CR8_LOAD | PROC_CR8_STORE | PROC_MOV_DR_EXIT | PROC_MWAIT_EXIT |
+			   PROC_MONITOR_EXIT | PROC_RDPMC_EXIT)},
+	{"EPT", CTL(proc2, PROC2_EPT)},
+	{"VPID", CTL(proc2, PROC2_VPID)},
+	{"unrestricted guest", CTL(proc2, PROC2_UNRESTRICTED)},
+	{"external-interrupt exiting", CTL(pin, PIN_EXT_INTR)},
+	{"NMI exiting", CTL(pin, PIN_NMI_EXIT)},
+	{"virtual NMIs", CTL(pin, PIN_VIRTUAL_NMI)},
+	{"64-bit host on exit", CTL(exit, EXIT_HOST_64)},
+	{"EFER load/save on exit", CTL(exit, EXIT_LOAD_EFER | EXIT_SAVE_EFER)},
+	{"EFER load on entry", CTL(entry, ENTRY_LOAD_EFER)},
+	{"EPT write-back tables", EPT(EPT_CAP_WB)},
+	{"EPT 4-level walk", EPT(EPT_CAP_WALK4)},
+	{"INVEPT", EPT(EPT_CAP_INVEPT)},
+	{"INVEPT single-context", EPT(EPT_CAP_INVEPT_SINGLE)},
+	{"INVVPID", EPT(VPID_CAP_INVVPID)},
+	{"INVVPID single-context", EPT(VPID_CAP_INVVPID_SINGLE)},
 };
+
+static bool present(const struct requirement *r, const struct vmx_msrs *m, const struct vmx_caps *c)
+{
+	const struct vmx_ctl *ctl = (const void *)((const char *)c + r->ctl);
+
+	if (r->present)
+		return r->present(m, c);
+	return r->ctl ? (ctl->may1 & r->bits) == r->bits : (c->ept_vpid & r->bits) != 0;
+}
 
 static void decode(const struct vmx_msrs *m, struct vmx_caps *c)
 {
@@ -141,7 +122,7 @@ int vmx_caps_parse(const struct vmx_msrs *m, struct vmx_caps *c)
 
 	decode(m, c);
 	for (unsigned i = 0; i < ARRAY_SIZE(requirements); i++) {
-		if (requirements[i].present(m, c))
+		if (present(&requirements[i], m, c))
 			continue;
 		int n = fmt_snprintf(c->missing + used, sizeof(c->missing) - used, "%s%s",
 				     used ? ", " : "", requirements[i].name);

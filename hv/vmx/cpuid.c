@@ -267,7 +267,7 @@ static const struct vm_cpuid_entry *lookup(const struct cpuid_table *t, uint32_t
 	return find(t, basic->eax, sub);
 }
 
-static void table_free(struct vcpu *v)
+void vcpu_cpuid_free(struct vcpu *v)
 {
 	if (v->cpuid)
 		frames_free_contig(&hv_frames, virt_to_phys(v->cpuid), TABLE_FRAMES);
@@ -343,7 +343,7 @@ int vcpu_set_cpuid(struct vcpu *v, const struct vm_cpuid_entry *e, unsigned n)
 		frames_free_contig(&hv_frames, pa, TABLE_FRAMES);
 		return rc;
 	}
-	table_free(v);
+	vcpu_cpuid_free(v);
 	v->cpuid = t;
 	vcpu_load(v);
 	vmwrite(VMCS_CR4_MASK, ~vcpu_cr4_allowed(v) | vmx_caps.cr4_fixed0);
@@ -366,11 +366,6 @@ unsigned vcpu_get_cpuid(struct vcpu *v, struct vm_cpuid_entry *out, unsigned max
 	}
 	vcpu_put(v);
 	return n;
-}
-
-void vcpu_cpuid_free(struct vcpu *v)
-{
-	table_free(v);
 }
 
 /* A vCPU's answer: its table under KVM's rules, else the filtered host values. */

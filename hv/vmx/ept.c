@@ -189,11 +189,6 @@ static int for_each_leaf(struct ept *e, uint64_t gpa, uint64_t size,
 	return 0;
 }
 
-static void clear_leaf(uint64_t *pte, unsigned arg __unused)
-{
-	*pte = 0;
-}
-
 /* Never more than the leaf was mapped with: a write-protect undone keeps read-only pages so. */
 static void set_prot(uint64_t *pte, unsigned prot)
 {
@@ -205,7 +200,7 @@ static void set_prot(uint64_t *pte, unsigned prot)
 
 int ept_unmap(struct ept *e, uint64_t gpa, uint64_t size)
 {
-	return for_each_leaf(e, gpa, size, clear_leaf, 0);
+	return for_each_leaf(e, gpa, size, set_prot, 0); /* no access: every leaf cleared */
 }
 
 int ept_protect(struct ept *e, uint64_t gpa, uint64_t size, unsigned prot)

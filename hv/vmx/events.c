@@ -45,11 +45,12 @@ void events_save_idt_vectoring(struct vcpu *v)
 	};
 }
 
-static bool irq_blocked(void)
+/* The guest takes an external interrupt now: IF set, no STI or MOV SS blocking (VMCS loaded). */
+bool guest_irq_open(void)
 {
-	return !(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) ||
-	       (vmread(VMCS_GUEST_INTERRUPTIBILITY) &
-		(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	return (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+	       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+		 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 }
 
 static bool nmi_blocked(void)
@@ -105,7 +106,7 @@ void events_inject(struct vcpu *v)
 		irq_wait |= v->irq_pending >= 0;
 	} else if (v->dbg_ctl & HV_DBG_BLOCKIRQ) {
 		irq_wait = false; /* KVM_GUESTDBG_BLOCKIRQ: interrupts wait until debugging ends */
-	} else if (v->irq_pending >= 0 && !irq_blocked()) {
+	} else if (v->irq_pending >= 0 && guest_irq_open()) {
 		inject(INTR_INFO_VALID | INTR_TYPE_EXT_INTR | (uint32_t)v->irq_pending, 0, 0);
 		v->irq_pending = -1;
 	} else if (v->irq_pending >= 0) {

@@ -88,8 +88,7 @@ static int mtrr_slot(uint32_t msr)
 /* Every MTRR a CPU may have: up to 16 variable pairs, the fixed ones, the default type. */
 bool msr_is_mtrr(uint32_t msr)
 {
-	return (msr >= 0x200 && msr < 0x220) || (msr >= 0x268 && msr <= 0x26f) || msr == 0x250 ||
-	       msr == 0x258 || msr == 0x259 || msr == MSR_MTRR_DEF_TYPE;
+	return (msr >= 0x200 && msr < 0x220) || mtrr_slot(msr) >= 0 || msr == MSR_MTRR_DEF_TYPE;
 }
 
 static bool mem_type_ok(uint64_t t)

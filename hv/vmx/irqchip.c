@@ -164,7 +164,7 @@ static void ack(void *ctx, unsigned pin)
 /* KVM_IRQFD_FLAG_RESAMPLE on a GSI (below 64), or no more. */
 int vm_irq_resample(struct vm *vm, uint64_t gsi, bool on)
 {
-	struct irqchip *c = chip_of(vm);
+	struct irqchip *c = vm->irqchip;
 
 	if (!c)
 		return -ENXIO;
@@ -211,7 +211,7 @@ static bool route_valid(const struct irqchip *c, const struct hv_irq_route *r,
 /* KVM_SET_GSI_ROUTING: the whole table, checked first (`in`: the hypercall's copy of dom0's). */
 int vm_irq_routing(struct vm *vm, const struct hv_irq_route *in, unsigned n)
 {
-	struct irqchip *c = chip_of(vm);
+	struct irqchip *c = vm->irqchip;
 	int rc = 0;
 
 	if (!c)
@@ -297,7 +297,7 @@ static bool pv_eoi_msr(struct vcpu *v, uint64_t *val, bool write)
 /* x2APIC, APIC base, TSC deadline, PV EOI MSRs: handled (true, *ok the result) or not ours. */
 bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool host, bool *ok)
 {
-	struct irqchip *c = chip_of(v->vm);
+	struct irqchip *c = v->vm->irqchip;
 
 	if (msr == MSR_PV_EOI && v->vm->kvm_rules)
 		return *ok = pv_eoi_msr(v, val, write), true;
@@ -327,7 +327,7 @@ bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool h
 /* A corrected error signalled to the guest (KVM_X86_SET_MCE's UCNA): its CMCI LVT fires. */
 void irqchip_cmci(struct vcpu *v)
 {
-	struct irqchip *c = chip_of(v->vm);
+	struct irqchip *c = v->vm->irqchip;
 
 	if (!c || !v->lapic)
 		return;
@@ -386,7 +386,7 @@ static int irqchip_create(struct vm *vm, bool split, uint64_t ioapic_pins)
 
 static int pit_create(struct vm *vm)
 {
-	struct irqchip *c = chip_of(vm);
+	struct irqchip *c = vm->irqchip;
 	int rc;
 
 	if (!c)
@@ -472,7 +472,7 @@ void irqchip_vcpu_free(struct vcpu *v)
 /* KVM_IRQ_LINE: 1 (delivered or coalesced is not tracked). */
 int vm_irq_line(struct vm *vm, unsigned gsi, int level, uint64_t *wake_mask)
 {
-	struct irqchip *c = chip_of(vm);
+	struct irqchip *c = vm->irqchip;
 
 	if (!c)
 		return -ENXIO;
@@ -486,7 +486,7 @@ int vm_irq_line(struct vm *vm, unsigned gsi, int level, uint64_t *wake_mask)
 
 int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data, uint64_t *wake_mask)
 {
-	struct irqchip *c = chip_of(vm);
+	struct irqchip *c = vm->irqchip;
 	struct apic_msg m;
 
 	if (!c)

@@ -47,11 +47,6 @@ struct irqchip {
 	struct vcpu *eoi_from; /* the vCPU whose local APIC is being written (its EOIs) */
 };
 
-static inline struct irqchip *chip_of(struct vm *vm)
-{
-	return vm->irqchip;
-}
-
 /* KVM_X86_QUIRK_LINT0_REENABLED: a reset of the BSP leaves its LINT0 ExtINT (the PIC's). */
 static inline bool lint0_quirk(struct vcpu *v)
 {

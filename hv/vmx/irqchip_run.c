@@ -12,17 +12,10 @@
 
 /* ---- entries and halts ---- */
 
-static bool irq_open(void)
-{
-	return (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
-	       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
-		 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
-}
-
 /* INIT, SIPI and NMI requests other vCPUs left for this one (VMCS loaded). */
 void irqchip_requests(struct vcpu *v)
 {
-	struct irqchip *c = chip_of(v->vm);
+	struct irqchip *c = v->vm->irqchip;
 
 	if (v->req_init) {
 		v->req_init = v->mp_uninit = false;
@@ -94,7 +87,7 @@ static bool irq_waiting(struct irqchip *c, struct vcpu *v)
 /* KVM_INTERRUPT with a split irqchip: user space's PIC names the ExtINT vector (as KVM). */
 int vcpu_ext_interrupt(struct vcpu *v, uint8_t vector)
 {
-	struct irqchip *c = chip_of(v->vm);
+	struct irqchip *c = v->vm->irqchip;
 
 	if (!c->split)
 		return -ENXIO;
@@ -110,7 +103,7 @@ int vcpu_ext_interrupt(struct vcpu *v, uint8_t vector)
  */
 bool irqchip_dm_ready(struct vcpu *v, bool cpu_ready)
 {
-	struct irqchip *c = chip_of(v->vm);
+	struct irqchip *c = v->vm->irqchip;
 
 	return !c->split || (cpu_ready && vlapic_accepts_extint(v->lapic) && v->ext_vector < 0);
 }
@@ -129,7 +122,7 @@ static void pv_eoi_offer(struct vcpu *v)
 
 void irqchip_pv_eoi_sync(struct vcpu *v)
 {
-	struct irqchip *c = chip_of(v->vm);
+	struct irqchip *c = v->vm->irqchip;
 	uint8_t flag = 1, clear = 0;
 
 	v->pv_eoi_set = false;
@@ -152,7 +145,7 @@ void irqchip_pv_eoi_sync(struct vcpu *v)
  */
 void irqchip_prepare_entry(struct vcpu *v)
 {
-	struct irqchip *c = chip_of(v->vm);
+	struct irqchip *c = v->vm->irqchip;
 	uint64_t next, now;
 	uint32_t word;
 	bool pv_eoi;
@@ -168,7 +161,7 @@ void irqchip_prepare_entry(struct vcpu *v)
 	v->dm_window = c->split && v->want_irq_window && irqchip_dm_ready(v, true);
 	if (v->irq_pending < 0 && !v->exc.valid && !(v->dbg_ctl & HV_DBG_BLOCKIRQ) &&
 	    irq_waiting(c, v)) {
-		if (irq_open())
+		if (guest_irq_open())
 			v->irq_pending = take_irq(c, v);
 		else
 			v->irq_window_internal = true;
@@ -191,7 +184,7 @@ void irqchip_prepare_entry(struct vcpu *v)
  */
 bool irqchip_halted(struct vcpu *v, uint64_t *wake_tsc)
 {
-	struct irqchip *c = chip_of(v->vm);
+	struct irqchip *c = v->vm->irqchip;
 	bool stay;
 	uint64_t next;
 
@@ -217,7 +210,7 @@ bool irqchip_wake_pending(struct vm *vm)
 /* What dom0 must act on, then forgotten: halted vCPUs made runnable, resampling GSIs EOIed. */
 void irqchip_take_wake(struct vm *vm, struct vm_exit *x)
 {
-	struct irqchip *c = chip_of(vm);
+	struct irqchip *c = vm->irqchip;
 
 	if (!c || !(c->wake | c->resampled))
 		return;

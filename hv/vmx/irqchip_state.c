@@ -8,7 +8,7 @@
 /* KVM_GET/SET_IRQCHIP: chip 0 and 1 the PICs (16 bytes), 2 the IOAPIC (216 bytes). */
 int vm_irqchip_state(struct vm *vm, unsigned chip, void *buf, bool set)
 {
-	struct irqchip *c = chip_of(vm);
+	struct irqchip *c = vm->irqchip;
 	int rc = 0;
 
 	if (!c || c->split)
@@ -30,7 +30,7 @@ int vm_irqchip_state(struct vm *vm, unsigned chip, void *buf, bool set)
 
 int vm_pit_state(struct vm *vm, void *buf, bool set)
 {
-	struct irqchip *c = chip_of(vm);
+	struct irqchip *c = vm->irqchip;
 	int rc = 0;
 
 	if (!c || !c->has_pit)
@@ -46,7 +46,7 @@ int vm_pit_state(struct vm *vm, void *buf, bool set)
 
 int vcpu_lapic_state(struct vcpu *v, void *buf, bool set)
 {
-	struct irqchip *c = chip_of(v->vm);
+	struct irqchip *c = v->vm->irqchip;
 	int rc = 0;
 
 	if (!c || !v->lapic)
@@ -79,7 +79,7 @@ int vcpu_set_vapic(struct vcpu *v, uint64_t gpa)
  */
 void vcpu_exit_apic(struct vcpu *v, struct vm_exit *x)
 {
-	if (!chip_of(v->vm) || !v->lapic) {
+	if (!v->vm->irqchip || !v->lapic) {
 		x->apic_base = v->apic_base, x->cr8 = v->tpr;
 		return;
 	}
@@ -90,7 +90,7 @@ void vcpu_exit_apic(struct vcpu *v, struct vm_exit *x)
 /* CR8: bits 7:4 of the local APIC's TPR with an irqchip (as KVM), else a register of its own. */
 uint8_t vcpu_cr8(struct vcpu *v)
 {
-	struct irqchip *c = chip_of(v->vm);
+	struct irqchip *c = v->vm->irqchip;
 	uint8_t tpr;
 
 	if (!c || !v->lapic)
@@ -103,7 +103,7 @@ uint8_t vcpu_cr8(struct vcpu *v)
 
 void vcpu_set_cr8(struct vcpu *v, uint64_t cr8)
 {
-	struct irqchip *c = chip_of(v->vm);
+	struct irqchip *c = v->vm->irqchip;
 
 	if (!c || !v->lapic) {
 		v->tpr = cr8 & 15;

@@ -12,7 +12,6 @@
 
 uint16_t vpid_alloc(void);
 void vpid_free(uint16_t id);
-void vcpu_destroy(struct vcpu *v);
 
 #define MAX_HANDLED_EXITS 4096
 #define RUN_SLICE_US	  4000
@@ -236,9 +235,7 @@ void vcpu_complete_io(struct vcpu *v, struct vm_exit *x)
 static void exit_state(struct vcpu *v, struct vm_exit *x)
 {
 	x->rflags = vmread(VMCS_GUEST_RFLAGS);
-	x->irq_ready = (x->rflags & RFLAGS_IF) && v->irq_pending < 0 &&
-		       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
-			 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	x->irq_ready = v->irq_pending < 0 && guest_irq_open();
 	if (v->lapic)
 		x->irq_ready = irqchip_dm_ready(v, x->irq_ready);
 	vcpu_exit_apic(v, x);
@@ -316,14 +313,6 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 }
 
 /* Register access: the vCPU's VMCS is made current for the duration. */
-static void with_vmcs(struct vcpu *v, bool load)
-{
-	if (load)
-		vcpu_load(v);
-	else
-		vcpu_put(v);
-}
-
 static const uint8_t regs_order[16] = {
 	GPR_RAX, GPR_RBX, GPR_RCX, GPR_RDX, GPR_RSI, GPR_RDI, GPR_RSP, GPR_RBP,
 	GPR_R8,	 GPR_R9,  GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
@@ -333,13 +322,13 @@ int vcpu_get_regs(struct vcpu *v, struct vcpu_regs *r)
 {
 	uint64_t *out = &r->rax;
 
-	with_vmcs(v, true);
+	vcpu_load(v);
 	for (unsigned i = 0; i < 16; i++)
 		out[i] = v->gprs.r[regs_order[i]];
 	r->rsp = vmread(VMCS_GUEST_RSP);
 	r->rip = vmread(VMCS_GUEST_RIP);
 	r->rflags = vmread(VMCS_GUEST_RFLAGS);
-	with_vmcs(v, false);
+	vcpu_put(v);
 	return 0;
 }
 
@@ -347,7 +336,7 @@ int vcpu_set_regs(struct vcpu *v, const struct vcpu_regs *r)
 {
 	const uint64_t *in = &r->rax;
 
-	with_vmcs(v, true);
+	vcpu_load(v);
 	if (vmread(VMCS_GUEST_RIP) != r->rip) /* the caller moved on: drop the I/O it left open */
 		v->io_pending = v->mmio_pending = false, v->msr_pending = 0;
 	for (unsigned i = 0; i < 16; i++)
@@ -356,7 +345,7 @@ int vcpu_set_regs(struct vcpu *v, const struct vcpu_regs *r)
 	vmwrite(VMCS_GUEST_RIP, r->rip);
 	vmwrite(VMCS_GUEST_RFLAGS, (r->rflags & 0x3f7fd7) | 0x2); /* reserved bits as hardware */
 	v->state_changed = true;
-	with_vmcs(v, false);
+	vcpu_put(v);
 	return 0;
 }
 
@@ -397,9 +386,9 @@ void vcpu_request_irq_window(struct vcpu *v, bool on)
 void vcpu_intercept_exceptions(struct vcpu *v, uint32_t bitmap)
 {
 	v->exc_intercept = bitmap | EXC_ALWAYS(v->vm);
-	with_vmcs(v, true);
+	vcpu_load(v);
 	vmwrite(VMCS_EXCEPTION_BITMAP, bitmap | debug_exceptions(v));
-	with_vmcs(v, false);
+	vcpu_put(v);
 }
 
 void vcpu_set_timeout(struct vcpu *v, uint64_t tsc_cycles)

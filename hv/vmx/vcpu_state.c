@@ -213,9 +213,7 @@ void vcpu_fix_entry_state(struct vcpu *v)
 	}
 	if (!(rflags & RFLAGS_VM))
 		fix_cs_ss(guest_cr0() & CR0_PE);
-	if (intr & INTERRUPTIBILITY_MOV_SS)
-		intr &= ~(uint64_t)INTERRUPTIBILITY_STI;
-	if (!(rflags & RFLAGS_IF))
+	if ((intr & INTERRUPTIBILITY_MOV_SS) || !(rflags & RFLAGS_IF))
 		intr &= ~(uint64_t)INTERRUPTIBILITY_STI;
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr);
 	if (!(efer & EFER_LMA)) /* PCIDs exist only in IA-32e mode; the guest's shadow keeps it */

@@ -94,8 +94,6 @@ struct vm *vm_create(enum vm_kind kind)
 	return vm;
 }
 
-void vcpu_destroy(struct vcpu *v);
-
 void vm_set_kvm_rules(struct vm *vm, uint64_t realtime)
 {
 	vm->kvm_rules = true;
@@ -195,11 +193,6 @@ int vm_add_hooks(struct vm *vm, const struct io_hook *pio, unsigned np, const st
 	return rc;
 }
 
-static unsigned ept_prot(unsigned prot)
-{
-	return (prot & VM_R ? EPT_R : 0) | (prot & VM_W ? EPT_W : 0) | (prot & VM_X ? EPT_X : 0);
-}
-
 /*
  * After a guest VM's mappings shrank (ept_gen bumped, its lock released): every vCPU in guest
  * mode on another CPU that has not flushed since is kicked out with an IPI, and waited for. Once
@@ -232,13 +225,17 @@ void vm_shootdown(struct vm *vm)
 		}
 }
 
-static int map_typed(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned prot,
-		     unsigned memtype)
+_Static_assert(VM_R == EPT_R && VM_W == EPT_W && VM_X == EPT_X, "one encoding of protections");
+
+/* A mapping made, or (unmap) taken away; then no CPU keeps a translation the change replaced. */
+static int ept_change(struct vm *vm, bool unmap, uint64_t gpa, uint64_t hpa, uint64_t size,
+		      unsigned prot, unsigned memtype)
 {
 	int rc;
 
 	spin_lock(&vm->lock);
-	rc = ept_map(&vm->ept, gpa, hpa, size, ept_prot(prot), memtype);
+	rc = unmap ? ept_unmap(&vm->ept, gpa, size)
+		   : ept_map(&vm->ept, gpa, hpa, size, prot & VM_RWX, memtype);
 	vm->ept_gen++; /* a replaced mapping must not live on in a TLB */
 	spin_unlock(&vm->lock);
 	vm_shootdown(vm);
@@ -247,26 +244,19 @@ static int map_typed(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, u
 
 int vm_map(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned prot)
 {
-	return map_typed(vm, gpa, hpa, size, prot, EPT_MT_WB);
+	return ept_change(vm, false, gpa, hpa, size, prot, EPT_MT_WB);
 }
 
 int vm_map_mmio(struct vm *vm, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned prot)
 {
-	return map_typed(vm, gpa, hpa, size, prot, EPT_MT_UC);
+	return ept_change(vm, false, gpa, hpa, size, prot, EPT_MT_UC);
 }
 
 _Static_assert(VM_GPA_LIMIT == EPT_GPA_LIMIT, "one limit");
 
 int vm_unmap(struct vm *vm, uint64_t gpa, uint64_t size)
 {
-	int rc;
-
-	spin_lock(&vm->lock);
-	rc = ept_unmap(&vm->ept, gpa, size);
-	vm->ept_gen++;
-	spin_unlock(&vm->lock);
-	vm_shootdown(vm);
-	return rc;
+	return ept_change(vm, true, gpa, 0, size, 0, 0);
 }
 
 int vm_gpa_to_hpa(struct vm *vm, uint64_t gpa, uint64_t *hpa)

@@ -228,12 +228,14 @@ void vcpu_fix_entry_state(struct vcpu *v);
 /* events.c */
 void events_inject(struct vcpu *v);
 void events_save_idt_vectoring(struct vcpu *v);
+bool guest_irq_open(void);
 void vcpu_inject_gp(struct vcpu *v);
 void vcpu_inject_ud(struct vcpu *v);
 
 /* vcpu.c: make the VMCS current on this CPU / clear it (every register access is bracketed) */
 void vcpu_load(struct vcpu *v);
 void vcpu_put(struct vcpu *v);
+void vcpu_destroy(struct vcpu *v); /* its VM's vm_destroy, or a failed vcpu_create */
 
 /* mmio.c: MMIO and port hooks */
 const struct io_hook *find_hook(const struct io_hook *h, const unsigned *count, uint64_t addr,
