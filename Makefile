@@ -25,7 +25,7 @@ GUESTS := $(basename $(notdir $(wildcard guests/selftest/*.S)))
 GUEST_BINS := $(GUESTS:%=$(BUILD)/guests/%.bin)
 
 .PHONY: all iso run test check size fuzz fuzz-short unit system bench boottime dom0 clean format test-qemu \
-	test-upstream referee
+	test-upstream referee conform
 all: $(BUILD)/hv.elf $(BUILD)/hv-test.elf
 
 $(BUILD)/%.c.o: %.c
@@ -96,7 +96,8 @@ $(DOM0)/%.ko: tests/kvm/%.c compat/kvmabi/hvabi.h $(DOM0)/vmlinux
 	$(dom0_module)
 
 # KVM API tests: static programs run in dom0 against /dev/kvm
-DOM0_KVM_TESTS := kvm_basic kvm_fuzz kvm_state kvm_device kvm_bench kvm_modes kvm_irqchip kvm_smp kvm_caps
+DOM0_KVM_TESTS := kvm_basic kvm_fuzz kvm_state kvm_device kvm_bench kvm_modes kvm_irqchip kvm_smp kvm_caps \
+	kvm_conform
 $(DOM0)/%: tests/kvm/%.c tests/kvm/kvm_util.h compat/kvmabi/hv_devices.h
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<
@@ -161,6 +162,10 @@ boottime: $(BUILD)/hv.elf dom0
 # the KVM tests on Linux KVM (natively in Bochs) and here, side by side (tests/kvm/REFERENCE.md)
 referee:
 	scripts/referee.sh
+
+# the guest conformance suite (tests/kvm/kvm_conform.c) on Linux KVM and here, check by check
+conform:
+	scripts/conform.sh
 
 size: $(BUILD)/hv.elf
 	scripts/size.sh $(BUILD)/hv.elf

@@ -11,7 +11,7 @@ if [ ! -c /dev/kvm ] || ! grep -q '^kvm' /proc/modules 2>/dev/null; then
 	exit 0
 fi
 mkdir -p "$out"
-for t in kvm_basic kvm_state kvm_device kvm_modes kvm_caps; do
+for t in kvm_basic kvm_state kvm_device kvm_modes kvm_caps kvm_conform; do
 	gcc -static -O2 -Wall -Wextra -o "$out/$t" "$root/tests/kvm/$t.c"
 	"$out/$t" >"$out/$t.log" 2>&1 || true
 	echo "kvm-reference: $t: $(tail -n 1 "$out/$t.log")"

@@ -20,7 +20,7 @@ ref_exclude=x86_64/vmx_preemption_timer_test,x86_64/tsc_scaling_sync,hardware_di
 ref_exclude=$ref_exclude,memslot_perf_test,set_memory_region_test
 # the same for kvm_irqchip and kvm_smp there (no output for 7 min, the guest's 120 s limit never
 # ending them): Linux KVM runs the other kvm_* programs
-ref_kvmtests=kvm_basic,kvm_state,kvm_device,kvm_modes,kvm_caps
+ref_kvmtests=kvm_basic,kvm_state,kvm_device,kvm_modes,kvm_caps,kvm_conform
 sides=${REFEREE_SIDES:-kvm hv}
 [ -n "${REFEREE_ONLY:-}" ] && args="$args selftests=$REFEREE_ONLY"
 make -s -C "$root" all dom0 build/dom0/initramfs-selftests.cpio >/dev/null || exit 1

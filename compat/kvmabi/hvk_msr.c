@@ -2,7 +2,7 @@
 /*
  * MSRs this module keeps for its vCPUs, as KVM's x86.c keeps them in the host kernel: the
  * hypervisor hands every guest access to an MSR it does not have to dom0 (HV_MSR_EXIT_UNKNOWN),
- * and KVM_GET/SET_MSRS come here first. IA32_FEAT_CTL, MSR_MISC_FEATURES_ENABLES,
+ * and KVM_GET/SET_MSRS come here first. IA32_FEAT_CTL, MSR_MISC_FEATURES_ENABLES, DEBUGCTL,
  * MSR_PLATFORM_INFO (KVM_CAP_MSR_PLATFORM_INFO), PV
  * steal time (MSR_KVM_STEAL_TIME: the vCPU thread's run delay, written into the guest's
  * struct kvm_steal_time before it runs again), and KVM's fixed answers for MSRs of other
@@ -74,7 +74,7 @@ static bool ours(u32 msr)
 	for (i = 0; i < ARRAY_SIZE(module_msrs); i++)
 		if (module_msrs[i] == msr)
 			return true;
-	return fixed_msr(msr) >= 0;
+	return msr == MSR_IA32_DEBUGCTLMSR || fixed_msr(msr) >= 0;
 }
 
 unsigned int hvk_msr_list(u32 *out, unsigned int max)
@@ -130,6 +130,11 @@ static int module_msr(struct hvk_vcpu *vc, u32 msr, u64 *data, bool write, bool 
 		if (!write)
 			*data = 0;
 		return write && *data;
+	}
+	if (msr == MSR_IA32_DEBUGCTLMSR) { /* no LBR or BTF: their bits dropped, as KVM drops them */
+		if (!write)
+			*data = 0;
+		return write && (*data & ~(u64)(DEBUGCTLMSR_LBR | DEBUGCTLMSR_BTF));
 	}
 	if (msr == MSR_PLATFORM_INFO) { /* the guest reads it while the VM lets it; the host sets it */
 		if (write ? !host : !host && !vc->vm->platform_info_ok)

@@ -87,19 +87,25 @@ static int movs_ram(struct vcpu *v, const struct x86_insn *in, const uint64_t *r
 	return rc;
 }
 
-static uint64_t sign_extend(uint64_t v, unsigned size)
+static void regs_get(struct vcpu *v, uint64_t *regs)
 {
-	unsigned shift = 64 - 8 * size;
+	__builtin_memcpy(regs, v->gprs.r, sizeof(v->gprs.r));
+	regs[GPR_RSP] = vmread(VMCS_GUEST_RSP);
+}
 
-	return (uint64_t)((int64_t)(v << shift) >> shift);
+static void regs_put(struct vcpu *v, const uint64_t *regs, uint64_t rflags)
+{
+	__builtin_memcpy(v->gprs.r, regs, sizeof(v->gprs.r));
+	vmwrite(VMCS_GUEST_RSP, regs[GPR_RSP]);
+	vmwrite(VMCS_GUEST_RFLAGS, rflags);
 }
 
 /* Carries out one decoded access; false when the hook refused it. */
 static bool perform(struct vcpu *v, const struct io_hook *h, uint64_t gpa,
-		    const struct x86_insn *in, uint64_t *regs, bool write)
+		    const struct x86_insn *in, uint64_t *regs, uint64_t *rflags, bool write)
 {
-	uint64_t val = 0, mask = size_mask(in->mem_size);
-	uint64_t reg = x86_reg_read(regs, in, in->mem_size), imm = in->imm & mask;
+	uint64_t val = 0, reg = x86_reg_read(regs, in, in->mem_size),
+		 imm = in->imm & size_mask(in->mem_size);
 
 	switch (in->op) {
 	case X86_STORE_REG:
@@ -113,20 +119,10 @@ static bool perform(struct vcpu *v, const struct io_hook *h, uint64_t gpa,
 		       !movs_ram(v, in, regs, false, &val);
 	case X86_STORE_IMM:
 		return h->access(h->ctx, v, gpa, in->mem_size, &imm, true);
-	case X86_XCHG:
-		if (!h->access(h->ctx, v, gpa, in->mem_size, &val, false) ||
-		    !h->access(h->ctx, v, gpa, in->mem_size, &reg, true))
-			return false;
-		x86_reg_write(regs, in, val & mask);
-		return true;
-	default:
-		if (!h->access(h->ctx, v, gpa, in->mem_size, &val, false))
-			return false;
-		val &= mask;
-		if (in->op == X86_LOAD_SX)
-			val = sign_extend(val, in->mem_size);
-		x86_reg_write(regs, in, val);
-		return true;
+	default: /* a read, and for XCHG and read-modify-write forms a write after */
+		return h->access(h->ctx, v, gpa, in->mem_size, &val, false) &&
+		       (!x86_finish_read(in, regs, rflags, val, &val) ||
+			h->access(h->ctx, v, gpa, in->mem_size, &val, true));
 	}
 }
 
@@ -184,10 +180,9 @@ int mmio_to_caller(struct vcpu *v, struct vm_exit *x)
 	v->mmio_exits++;
 
 	x->kind = VMEXIT_MMIO;
-	if (x86_decode(bytes, n, vcpu_mode(), &in) || in.op == X86_XCHG)
+	if (x86_decode(bytes, n, vcpu_mode(), &in))
 		return not_decoded(bytes, n, x);
-	__builtin_memcpy(regs, v->gprs.r, sizeof(regs));
-	regs[GPR_RSP] = vmread(VMCS_GUEST_RSP);
+	regs_get(v, regs);
 	if (in.op != X86_MOVS) /* MOVS: the EPT violation said which side is MMIO */
 		x->mem.write =
 			in.op == X86_STORE_REG || in.op == X86_STORE_IMM || in.op == X86_STOS;
@@ -200,6 +195,7 @@ int mmio_to_caller(struct vcpu *v, struct vm_exit *x)
 	else if (in.op == X86_STORE_IMM)
 		x->mem.data = in.imm & size_mask(in.mem_size);
 	v->mmio_write = x->mem.write;
+	v->mmio_gpa = x->mem.gpa;
 	__builtin_memcpy(v->mmio_insn, &in, sizeof(in));
 	v->mmio_pending = true;
 	return EXIT_TO_CALLER;
@@ -219,20 +215,25 @@ void mmio_complete(struct vcpu *v, const struct vm_exit *x)
 			skip(in.len);
 		return;
 	}
-	if (in.op != X86_STORE_REG && in.op != X86_STORE_IMM) {
-		uint64_t val = x->answer & size_mask(in.mem_size);
-		if (in.op == X86_LOAD_SX)
-			val = sign_extend(val, in.mem_size);
-		if (in.reg == GPR_RSP && !in.high_byte) {
-			uint64_t regs[16];
-			regs[GPR_RSP] = vmread(VMCS_GUEST_RSP);
-			x86_reg_write(regs, &in, val);
-			vmwrite(VMCS_GUEST_RSP, regs[GPR_RSP]);
-		} else {
-			x86_reg_write(v->gprs.r, &in, val);
-		}
+	if (!v->mmio_write) { /* the caller's answer to the read completes it */
+		uint64_t regs[16], rflags = vmread(VMCS_GUEST_RFLAGS);
+		regs_get(v, regs);
+		if (x86_finish_read(&in, regs, &rflags, x->answer, &v->mmio_wb))
+			v->mmio_wb_len = in.mem_size;
+		regs_put(v, regs, rflags);
 	}
 	skip(in.len);
+}
+
+/* The write half of a read-modify-write (or XCHG) to the caller's MMIO: its own exit, as KVM's. */
+void mmio_writeback(struct vcpu *v, struct vm_exit *x)
+{
+	x->kind = VMEXIT_MMIO;
+	x->mem.gpa = v->mmio_gpa;
+	x->mem.write = true;
+	x->mem.len = v->mmio_wb_len;
+	x->mem.data = v->mmio_wb;
+	v->mmio_wb_len = 0;
 }
 
 /* Returns EXIT_RESUME when done, or EXIT_TO_CALLER (kind MMIO) when it cannot be emulated. */
@@ -240,11 +241,10 @@ int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct v
 {
 	uint8_t bytes[X86_MAX_INSN];
 	size_t n = vcpu_fetch(v, bytes);
-	uint64_t regs[16];
+	uint64_t regs[16], rflags = vmread(VMCS_GUEST_RFLAGS);
 	struct x86_insn in;
 
-	__builtin_memcpy(regs, v->gprs.r, sizeof(regs));
-	regs[GPR_RSP] = vmread(VMCS_GUEST_RSP);
+	regs_get(v, regs);
 	if (x86_decode(bytes, n, vcpu_mode(), &in) ||
 	    !find_hook(h, &(const unsigned){1}, gpa, in.mem_size)) {
 		pr_warn("mmio: vCPU %u: cannot emulate the access to %#llx at RIP %#llx", v->id,
@@ -252,14 +252,13 @@ int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct v
 		x->kind = VMEXIT_MMIO;
 		return EXIT_TO_CALLER;
 	}
-	if (!perform(v, h, gpa, &in, regs, x->mem.write)) {
+	if (!perform(v, h, gpa, &in, regs, &rflags, x->mem.write)) {
 		if (!v->exc.valid)
 			vcpu_inject_gp(v);
 		return EXIT_RESUME;
 	}
 	if (in.op < X86_STOS || string_step(&in, regs))
 		skip(in.len);
-	__builtin_memcpy(v->gprs.r, regs, sizeof(regs));
-	vmwrite(VMCS_GUEST_RSP, regs[GPR_RSP]);
+	regs_put(v, regs, rflags);
 	return EXIT_RESUME;
 }

@@ -284,6 +284,10 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 			v->eoi_exit = 0;
 			break;
 		}
+		if (v->mmio_wb_len) {
+			mmio_writeback(v, x);
+			break;
+		}
 		prepare_entry(v);
 		if (vmx_enter(&v->gprs, v->launched)) {
 			entry_failed(v, x);
@@ -338,7 +342,7 @@ int vcpu_set_regs(struct vcpu *v, const struct vcpu_regs *r)
 
 	vcpu_load(v);
 	if (vmread(VMCS_GUEST_RIP) != r->rip) /* the caller moved on: drop the I/O it left open */
-		v->io_pending = v->mmio_pending = false, v->msr_pending = 0;
+		v->io_pending = v->mmio_pending = false, v->msr_pending = v->mmio_wb_len = 0;
 	for (unsigned i = 0; i < 16; i++)
 		v->gprs.r[regs_order[i]] = in[i];
 	vmwrite(VMCS_GUEST_RSP, r->rsp);

@@ -195,6 +195,8 @@ struct vcpu {
 	/* an MMIO access handed to the caller, decoded (x86dec.h), completed on the next run */
 	bool mmio_pending, mmio_write; /* mmio_write: MOVS's destination is the MMIO side */
 	uint8_t mmio_insn[24];	       /* struct x86_insn, kept opaque here */
+	uint8_t mmio_wb_len;	       /* a read-modify-write's write of mmio_wb to come */
+	uint64_t mmio_gpa, mmio_wb;
 	/* x87/SSE/AVX state while the vCPU is not running (XSAVE standard format) */
 	uint8_t fpu[FPU_AREA_SIZE] __aligned(64);
 	/* statistics, and the last exits for crash reports */
@@ -245,6 +247,7 @@ size_t vcpu_fetch(struct vcpu *v, uint8_t *buf); /* up to X86_MAX_INSN bytes at 
 int mmio_to_caller(struct vcpu *v, struct vm_exit *x);
 int mmio_reserved_gpa(struct vcpu *v, struct vm_exit *x);
 void mmio_complete(struct vcpu *v, const struct vm_exit *x);
+void mmio_writeback(struct vcpu *v, struct vm_exit *x);
 
 /* debug.c: hardware debug registers around runs, and the debugger's exits */
 void debug_enter(struct vcpu *v);

@@ -119,16 +119,55 @@ static void byte_reg(const struct dec *d, struct x86_insn *out)
 
 static int two_byte(struct dec *d, struct x86_insn *out)
 {
-	uint8_t op;
+	uint8_t op, ext;
 
 	if (next(d, &op))
 		return -1;
+	out->opsize = out->mem_size = (uint8_t)operand_size(d);
+	if ((op & 0xe7) == 0xa3) { /* BT, BTS, BTR, BTC r/m, r */
+		out->op = X86_RMW;
+		out->alu = X86_BT + ((op >> 3) & 3);
+		return modrm(d, &out->reg);
+	}
+	if (op == 0xba) { /* the same, r/m, imm8 (/4 to /7) */
+		out->op = X86_RMW;
+		out->src_imm = true;
+		if (modrm(d, &ext) || (ext & 7) < 4)
+			return -1;
+		out->alu = X86_BT + (ext & 7) - 4;
+		return immediate(d, 1, out);
+	}
 	if (op != 0xb6 && op != 0xb7 && op != 0xbe && op != 0xbf)
 		return -1;
 	out->op = op < 0xb8 ? X86_LOAD_ZX : X86_LOAD_SX;
 	out->mem_size = (op & 1) ? 2 : 1;
-	out->opsize = (uint8_t)operand_size(d);
 	return modrm(d, &out->reg);
+}
+
+/* 00-3F's ALU r/m,r and r,r/m; 80, 81 and 83 /n r/m,imm; 84-85 TEST r/m,r; F6-F7 /0 TEST imm */
+static int alu_form(struct dec *d, uint8_t op, struct x86_insn *out)
+{
+	uint8_t ext;
+
+	out->opsize = out->mem_size = (op & 1) ? (uint8_t)operand_size(d) : 1;
+	out->op = op < 0x40 && (op & 2) ? X86_ALU_LOAD : X86_RMW;
+	if (op < 0x40 || op == 0x84 || op == 0x85) {
+		out->alu = op < 0x40 ? op >> 3 : X86_TEST;
+		if (modrm(d, &out->reg))
+			return -1;
+		byte_reg(d, out);
+		return 0;
+	}
+	out->src_imm = true;
+	if (modrm(d, &ext) || (op >= 0xf6 && (ext & 7) > 1))
+		return -1; /* F6, F7: only /0 and /1 are TEST */
+	out->alu = op >= 0xf6 ? X86_TEST : ext & 7;
+	if (op != 0x80 && op != 0x83)
+		return immediate(d, out->opsize, out);
+	if (immediate(d, 1, out))
+		return -1;
+	out->imm = (uint64_t)(int64_t)(int8_t)out->imm; /* 83: imm8 sign-extended */
+	return 0;
 }
 
 static uint8_t address_size(const struct dec *d)
@@ -190,8 +229,16 @@ static int one_byte(struct dec *d, uint8_t op, struct x86_insn *out)
 		return 0;
 	case 0x0f:
 		return two_byte(d, out);
+	case 0x80:
+	case 0x81:
+	case 0x83:
+	case 0x84:
+	case 0x85:
+	case 0xf6:
+	case 0xf7:
+		return alu_form(d, op, out);
 	default:
-		return -1;
+		return op < 0x40 && (op & 7) < 4 ? alu_form(d, op, out) : -1;
 	}
 }
 
@@ -205,28 +252,4 @@ int x86_decode(const uint8_t *bytes, size_t n, enum x86_mode mode, struct x86_in
 		return -1;
 	out->len = (uint8_t)d.pos;
 	return 0;
-}
-
-static uint64_t size_mask(unsigned size)
-{
-	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
-}
-
-uint64_t x86_reg_read(const uint64_t *gprs, const struct x86_insn *in, unsigned size)
-{
-	if (in->high_byte)
-		return (gprs[in->reg - 4] >> 8) & 0xff;
-	return gprs[in->reg & 15] & size_mask(size);
-}
-
-void x86_reg_write(uint64_t *gprs, const struct x86_insn *in, uint64_t val)
-{
-	uint64_t *r = in->high_byte ? &gprs[in->reg - 4] : &gprs[in->reg & 15];
-
-	if (in->high_byte)
-		*r = (*r & ~0xff00ULL) | ((val & 0xff) << 8);
-	else if (in->opsize == 4)
-		*r = (uint32_t)val;
-	else
-		*r = (*r & ~size_mask(in->opsize)) | (val & size_mask(in->opsize));
 }

@@ -12,7 +12,7 @@ FUZZ_CFLAGS := -g -O1 -Wall -Wextra -Werror -fsanitize=fuzzer,address,undefined 
 TARGETS := mb2 madt x86dec pvh
 hv_mb2 := hv/platform/mb2.c hv/lib/printf.c
 hv_madt := hv/platform/acpi.c hv/lib/printf.c
-hv_x86dec := hv/vmx/x86dec.c
+hv_x86dec := hv/vmx/x86dec.c hv/vmx/x86alu.c
 hv_pvh := hv/dom0/pvh.c hv/lib/printf.c
 
 HV_HEADERS := $(wildcard hv/*.h hv/*/*.h)

@@ -4,9 +4,13 @@
 
 #include <errno.h>
 #include <linux/kvm.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* KVM_GET_MSRS or KVM_SET_MSRS of one MSR of a vCPU (the value in, and back out): 1, 0 or -errno.
  */
@@ -114,6 +118,71 @@ static inline long hv_free_frames(void)
 		fclose(f);
 	}
 	return n;
+}
+
+/* A real-mode vCPU at 0x1000 over 64 KiB of RAM at 0; #UD (IVT) goes to a HLT at 0x2000, #GP to
+ * one at 0x2100. */
+struct rm {
+	int vm, vcpu;
+	uint8_t *ram;
+	struct kvm_run *run;
+};
+
+static inline int rm_vm(int kvm, bool irqchip, uint64_t quirks_off, struct rm *x)
+{
+	struct kvm_userspace_memory_region mem = {.memory_size = 0x10000};
+	struct kvm_enable_cap cap = {.cap = KVM_CAP_DISABLE_QUIRKS2, .args[0] = quirks_off};
+
+	x->vm = io(kvm, KVM_CREATE_VM, 0);
+	x->ram = mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	mem.userspace_addr = (uintptr_t)x->ram;
+	x->ram[6 * 4 + 1] = 0x20;  /* IVT 6: 0000:2000 */
+	x->ram[13 * 4 + 1] = 0x21; /* IVT 13: 0000:2100 */
+	x->ram[0x2000] = x->ram[0x2100] = 0xf4;
+	if ((irqchip && io(x->vm, KVM_CREATE_IRQCHIP, 0)) ||
+	    (quirks_off && io(x->vm, KVM_ENABLE_CAP, (uintptr_t)&cap)) ||
+	    io(x->vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&mem))
+		return -1;
+	x->vcpu = io(x->vm, KVM_CREATE_VCPU, 0);
+	x->run = mmap(NULL, io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0), PROT_READ | PROT_WRITE, MAP_SHARED,
+		      x->vcpu, 0);
+	return x->run == MAP_FAILED ? -1 : 0;
+}
+
+/* Runs code at 0x1000 (RAX given) to its first exit: that exit's reason, or -1. */
+static inline long rm_run(struct rm *x, const uint8_t *code, size_t len, uint64_t rax)
+{
+	struct kvm_regs r = {.rip = 0x1000, .rflags = 2, .rax = rax};
+	struct kvm_sregs s;
+
+	memcpy(x->ram + 0x1000, code, len);
+	if (io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s))
+		return -1;
+	s.cs.base = s.cs.selector = 0;
+	if (io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s) || io(x->vcpu, KVM_SET_REGS, (uintptr_t)&r) ||
+	    io(x->vcpu, KVM_RUN, 0))
+		return -1;
+	return x->run->exit_reason;
+}
+
+static inline long rm_reg(struct rm *x, bool rip)
+{
+	struct kvm_regs r;
+
+	return io(x->vcpu, KVM_GET_REGS, (uintptr_t)&r) ? -1 : (long)(rip ? r.rip : r.rax);
+}
+
+/* Runs code at 0x1000 (RAX given) to its HLT: RIP then (past the HLT), or -1. */
+static inline long rm_hlt(struct rm *x, const uint8_t *code, size_t len, uint64_t rax)
+{
+	return rm_run(x, code, len, rax) == KVM_EXIT_HLT ? rm_reg(x, true) : -1;
+}
+
+static inline void rm_close(struct rm *x)
+{
+	close(x->vcpu);
+	close(x->vm);
+	munmap(x->ram, 0x10000);
 }
 
 #endif

@@ -201,14 +201,16 @@ static void test_rejected(void **state)
 {
 	static const uint8_t reg_operand[] = {0x89, 0xc0};	   /* mov %eax,%eax: no memory */
 	static const uint8_t not_mov[] = {0xc7, 0x08, 0, 0, 0, 0}; /* C7 /1 is not MOV */
-	static const uint8_t add[] = {0x01, 0x02};
+	static const uint8_t notl[] = {0xf7, 0x10};		   /* F7 /2 is NOT, not TEST */
+	static const uint8_t bt_ext3[] = {0x0f, 0xba, 0x18, 0x01}; /* 0F BA /3 is undefined */
 	uint8_t prefixes[16];
 	struct x86_insn in;
 
 	(void)state;
 	assert_int_equal(x86_decode(reg_operand, 2, X86_MODE64, &in), -1);
 	assert_int_equal(x86_decode(not_mov, 6, X86_MODE64, &in), -1);
-	assert_int_equal(x86_decode(add, 2, X86_MODE64, &in), -1);
+	assert_int_equal(x86_decode(notl, 2, X86_MODE64, &in), -1);
+	assert_int_equal(x86_decode(bt_ext3, 4, X86_MODE64, &in), -1);
 	for (int i = 0; i < 14; i++)
 		prefixes[i] = 0x66;
 	prefixes[14] = 0x89;
@@ -272,12 +274,389 @@ static void test_register_access(void **state)
 	assert_int_equal(x86_reg_read(g, &in, 2), 0xffff);
 }
 
+/* The read-modify-write and compare forms: operation, source and lengths. */
+static void test_alu_forms(void **state)
+{
+	static const struct {
+		const char *text;
+		uint8_t bytes[12], n;
+		enum x86_op op;
+		enum x86_alu alu;
+		uint8_t len, size, reg;
+		bool imm_src, high;
+		uint64_t imm;
+	} t[] = {
+		{"or %eax,(%rdx)", {0x09, 0x02}, 2, X86_RMW, X86_OR, 2, 4, 0, false, false, 0},
+		{"orl $0x100,0xf0(%rax)",
+		 {0x81, 0x48, 0xf0, 0x00, 0x01, 0, 0},
+		 7,
+		 X86_RMW,
+		 X86_OR,
+		 7,
+		 4,
+		 1,
+		 true,
+		 false,
+		 0x100},
+		{"addq $-1,(%rbx)",
+		 {0x48, 0x83, 0x03, 0xff},
+		 4,
+		 X86_RMW,
+		 X86_ADD,
+		 4,
+		 8,
+		 0,
+		 true,
+		 false,
+		 ~0ULL},
+		{"lock andb $0x7f,(%rax)",
+		 {0xf0, 0x80, 0x20, 0x7f},
+		 4,
+		 X86_RMW,
+		 X86_AND,
+		 4,
+		 1,
+		 4,
+		 true,
+		 false,
+		 0x7f},
+		{"sub %ch,(%rsi)", {0x28, 0x2e}, 2, X86_RMW, X86_SUB, 2, 1, 5, false, true, 0},
+		{"xor %r10w,(%rdi)",
+		 {0x66, 0x44, 0x31, 0x17},
+		 4,
+		 X86_RMW,
+		 X86_XOR,
+		 4,
+		 2,
+		 10,
+		 false,
+		 false,
+		 0},
+		{"cmp (%rdi),%ecx",
+		 {0x3b, 0x0f},
+		 2,
+		 X86_ALU_LOAD,
+		 X86_CMP,
+		 2,
+		 4,
+		 1,
+		 false,
+		 false,
+		 0},
+		{"add 8(%rbp),%rax",
+		 {0x48, 0x03, 0x45, 0x08},
+		 4,
+		 X86_ALU_LOAD,
+		 X86_ADD,
+		 4,
+		 8,
+		 0,
+		 false,
+		 false,
+		 0},
+		{"sbb (%rax),%dl",
+		 {0x1a, 0x10},
+		 2,
+		 X86_ALU_LOAD,
+		 X86_SBB,
+		 2,
+		 1,
+		 2,
+		 false,
+		 false,
+		 0},
+		{"adc %eax,(%rax)", {0x11, 0x00}, 2, X86_RMW, X86_ADC, 2, 4, 0, false, false, 0},
+		{"test %eax,(%rcx)", {0x85, 0x01}, 2, X86_RMW, X86_TEST, 2, 4, 0, false, false, 0},
+		{"testb $0x80,(%rsi)",
+		 {0xf6, 0x06, 0x80},
+		 3,
+		 X86_RMW,
+		 X86_TEST,
+		 3,
+		 1,
+		 0,
+		 true,
+		 false,
+		 0x80},
+		{"testl $0x10000,(%rsi)",
+		 {0xf7, 0x06, 0, 0, 1, 0},
+		 6,
+		 X86_RMW,
+		 X86_TEST,
+		 6,
+		 4,
+		 0,
+		 true,
+		 false,
+		 0x10000},
+		{"bt %eax,(%rdx)",
+		 {0x0f, 0xa3, 0x02},
+		 3,
+		 X86_RMW,
+		 X86_BT,
+		 3,
+		 4,
+		 0,
+		 false,
+		 false,
+		 0},
+		{"bts %rcx,(%rdx)",
+		 {0x48, 0x0f, 0xab, 0x0a},
+		 4,
+		 X86_RMW,
+		 X86_BTS,
+		 4,
+		 8,
+		 1,
+		 false,
+		 false,
+		 0},
+		{"btr %ax,(%rdx)",
+		 {0x66, 0x0f, 0xb3, 0x02},
+		 4,
+		 X86_RMW,
+		 X86_BTR,
+		 4,
+		 2,
+		 0,
+		 false,
+		 false,
+		 0},
+		{"btc %eax,(%rdx)",
+		 {0x0f, 0xbb, 0x02},
+		 3,
+		 X86_RMW,
+		 X86_BTC,
+		 3,
+		 4,
+		 0,
+		 false,
+		 false,
+		 0},
+		{"btsl $5,(%rdx)",
+		 {0x0f, 0xba, 0x2a, 0x05},
+		 4,
+		 X86_RMW,
+		 X86_BTS,
+		 4,
+		 4,
+		 5,
+		 true,
+		 false,
+		 5},
+		{"btl $31,4(%rdx)",
+		 {0x0f, 0xba, 0x62, 0x04, 0x1f},
+		 5,
+		 X86_RMW,
+		 X86_BT,
+		 5,
+		 4,
+		 4,
+		 true,
+		 false,
+		 31},
+	};
+	struct x86_insn in;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		print_message("%s\n", t[i].text);
+		assert_int_equal(x86_decode(t[i].bytes, t[i].n, X86_MODE64, &in), 0);
+		assert_int_equal(in.op, t[i].op);
+		assert_int_equal(in.alu, t[i].alu);
+		assert_int_equal(in.len, t[i].len);
+		assert_int_equal(in.mem_size, t[i].size);
+		assert_int_equal(in.opsize, t[i].size);
+		assert_int_equal(in.src_imm, t[i].imm_src);
+		if (!t[i].imm_src) {
+			assert_int_equal(in.reg, t[i].reg);
+			assert_int_equal(in.high_byte, t[i].high);
+		}
+		assert_int_equal(in.imm, t[i].imm);
+		assert_int_equal(x86_decode(t[i].bytes, t[i].n - 1u, X86_MODE64, &in), -1);
+	}
+}
+
+/* The host CPU's own result and flags for `d insn s`, for an operand of `size` bytes. */
+#define HOST_ASM(insn, sfx, x, y, c)                                              \
+	__asm__("lea -128(%%rsp),%%rsp; push %[f]; popf; " insn sfx " %[b],%[a];" \
+		"pushf; pop %[f]; lea 128(%%rsp),%%rsp"                           \
+		: [a] "+" c(x), [f] "+r"(f)                                       \
+		: [b] c(y)                                                        \
+		: "cc")
+#define BYTE_CASE(insn)                                 \
+	case 1: {                                       \
+		uint8_t a = (uint8_t)d, b = (uint8_t)s; \
+		HOST_ASM(insn, "b", a, b, "q");         \
+		d = a;                                  \
+		break;                                  \
+	}
+#define NO_BYTE(insn) /* BT* have no byte form */
+#define HOST_OP(name, insn, BYTE)                                                        \
+	static uint64_t host_##name(unsigned size, uint64_t d, uint64_t s, uint64_t *fl) \
+	{                                                                                \
+		uint64_t f = *fl;                                                        \
+		switch (size) {                                                          \
+			BYTE(insn)                                                       \
+		case 2: {                                                                \
+			uint16_t a = (uint16_t)d, b = (uint16_t)s;                       \
+			HOST_ASM(insn, "w", a, b, "r");                                  \
+			d = a;                                                           \
+			break;                                                           \
+		}                                                                        \
+		case 4: {                                                                \
+			uint32_t a = (uint32_t)d, b = (uint32_t)s;                       \
+			HOST_ASM(insn, "l", a, b, "r");                                  \
+			d = a;                                                           \
+			break;                                                           \
+		}                                                                        \
+		default:                                                                 \
+			HOST_ASM(insn, "q", d, s, "r");                                  \
+		}                                                                        \
+		*fl = f;                                                                 \
+		return d;                                                                \
+	}
+
+HOST_OP(add, "add", BYTE_CASE)
+HOST_OP(or, "or", BYTE_CASE)
+HOST_OP(adc, "adc", BYTE_CASE)
+HOST_OP(sbb, "sbb", BYTE_CASE)
+HOST_OP(and, "and", BYTE_CASE)
+HOST_OP(sub, "sub", BYTE_CASE)
+HOST_OP(xor, "xor", BYTE_CASE)
+HOST_OP(cmp, "cmp", BYTE_CASE)
+HOST_OP(test, "test", BYTE_CASE)
+HOST_OP(bt, "bt", NO_BYTE)
+HOST_OP(bts, "bts", NO_BYTE)
+HOST_OP(btr, "btr", NO_BYTE)
+HOST_OP(btc, "btc", NO_BYTE)
+
+static uint64_t (*const host_ops[])(unsigned, uint64_t, uint64_t, uint64_t *) = {
+	[X86_ADD] = host_add,	[X86_OR] = host_or,   [X86_ADC] = host_adc, [X86_SBB] = host_sbb,
+	[X86_AND] = host_and,	[X86_SUB] = host_sub, [X86_XOR] = host_xor, [X86_CMP] = host_cmp,
+	[X86_TEST] = host_test, [X86_BT] = host_bt,   [X86_BTS] = host_bts, [X86_BTR] = host_btr,
+	[X86_BTC] = host_btc,
+};
+
+static uint64_t next_rand(uint64_t *x)
+{
+	*x ^= *x << 13;
+	*x ^= *x >> 7;
+	*x ^= *x << 17;
+	return *x;
+}
+
+/* Every operation and size on edge and random values: the result and the defined flags equal
+ * the host CPU's (AF is undefined after logic operations, all but CF after BT*). */
+static void test_alu_against_host(void **state)
+{
+	static const uint64_t edge[] = {0,
+					1,
+					0x7f,
+					0x80,
+					0xff,
+					0x7fff,
+					0x8000,
+					0xffff,
+					0x7fffffff,
+					0x80000000,
+					0xffffffff,
+					0x7fffffffffffffffULL,
+					0x8000000000000000ULL,
+					~0ULL,
+					0x0f,
+					0x10};
+	static const unsigned sizes[] = {1, 2, 4, 8};
+	uint64_t x = 0x9e3779b97f4a7c15ULL;
+
+	(void)state;
+	for (unsigned alu = X86_ADD; alu <= X86_BTC; alu++)
+		for (unsigned k = 0; k < 4; k++)
+			for (unsigned i = 0; i < 4000; i++) {
+				unsigned size = sizes[k];
+				uint64_t d = i < 256 ? edge[i % 16] : next_rand(&x),
+					 s = i < 256 ? edge[i / 16] : next_rand(&x),
+					 fl = 0x202 | (next_rand(&x) & 0x8d5), want_fl = fl,
+					 got_fl = fl,
+					 mask = size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1,
+					 defined = alu >= X86_BT ? 1
+						   : alu == X86_OR || alu == X86_AND ||
+								   alu == X86_XOR || alu == X86_TEST
+							   ? 0x8c5
+							   : 0x8d5;
+				uint64_t want, got;
+				if (alu >= X86_BT && size == 1)
+					continue; /* no byte form */
+				want = host_ops[alu](size, d, s, &want_fl) & mask;
+				got = x86_alu(alu, d, s, size, &got_fl);
+				if (got != want || ((got_fl ^ want_fl) & defined) ||
+				    ((got_fl ^ fl) & ~0x8d5ULL))
+					fail_msg("alu %u size %u: %#lx op %#lx = %#lx flags %#lx, "
+						 "host "
+						 "%#lx flags %#lx",
+						 alu, size, (unsigned long)d, (unsigned long)s,
+						 (unsigned long)got, (unsigned long)got_fl,
+						 (unsigned long)want, (unsigned long)want_fl);
+			}
+}
+
+/* What the instruction leaves in registers and memory once its read is answered. */
+static void test_finish_read(void **state)
+{
+	static const uint8_t or_imm[] = {0x81, 0x08, 0x00, 0x01, 0, 0}; /* orl $0x100,(%rax) */
+	static const uint8_t cmp_load[] = {0x3b, 0x0f};			/* cmp (%rdi),%ecx */
+	static const uint8_t xchg[] = {0x87, 0x0a};			/* xchg %ecx,(%rdx) */
+	static const uint8_t bt[] = {0x0f, 0xa3, 0x02};			/* bt %eax,(%rdx) */
+	static const uint8_t add_load[] = {0x02, 0x26};			/* add (%rsi),%ah */
+	static const uint8_t movsx[] = {0x48, 0x0f, 0xbe, 0x00};	/* movsbq (%rax),%rax */
+	uint64_t g[16] = {0}, fl = 0x2, wb = 0;
+	struct x86_insn in;
+
+	(void)state;
+	assert_int_equal(x86_decode(or_imm, sizeof(or_imm), X86_MODE64, &in), 0);
+	assert_true(x86_finish_read(&in, g, &fl, 0x80000001, &wb));
+	assert_int_equal(wb, 0x80000101);
+	assert_int_equal(fl, 0x2 | 0x80); /* SF; PF clear: 0x01 has odd parity */
+
+	g[1] = 0xffffffff00000005ULL;
+	assert_int_equal(x86_decode(cmp_load, 2, X86_MODE64, &in), 0);
+	assert_false(x86_finish_read(&in, g, &fl, 5, &wb));
+	assert_int_equal(g[1], 0xffffffff00000005ULL); /* CMP leaves the register */
+	assert_int_equal(fl, 0x2 | 0x44);	       /* ZF, PF */
+
+	assert_int_equal(x86_decode(xchg, 2, X86_MODE64, &in), 0);
+	assert_true(x86_finish_read(&in, g, &fl, 0x1234, &wb));
+	assert_int_equal(wb, 5);
+	assert_int_equal(g[1], 0x1234);
+
+	g[0] = 33; /* bit 33 of a 32-bit operand is bit 1 */
+	fl = 0x2;
+	assert_int_equal(x86_decode(bt, 3, X86_MODE64, &in), 0);
+	assert_false(x86_finish_read(&in, g, &fl, 0x2, &wb));
+	assert_int_equal(fl, 0x3);
+
+	g[0] = 0x7f00;
+	assert_int_equal(x86_decode(add_load, 2, X86_MODE64, &in), 0);
+	assert_false(x86_finish_read(&in, g, &fl, 0x01, &wb));
+	assert_int_equal(g[0], 0x8000); /* AH 0x7f + 1: OF, SF, AF */
+	assert_int_equal(fl & 0x8d5, 0x800 | 0x80 | 0x10);
+
+	assert_int_equal(x86_decode(movsx, 4, X86_MODE64, &in), 0);
+	assert_false(x86_finish_read(&in, g, &fl, 0x80, &wb));
+	assert_int_equal(g[0], 0xffffffffffffff80ULL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_vectors),	 cmocka_unit_test(test_truncated_everywhere),
-		cmocka_unit_test(test_rejected), cmocka_unit_test(test_register_access),
+		cmocka_unit_test(test_vectors),
+		cmocka_unit_test(test_truncated_everywhere),
+		cmocka_unit_test(test_rejected),
+		cmocka_unit_test(test_register_access),
 		cmocka_unit_test(test_strings),
+		cmocka_unit_test(test_alu_forms),
+		cmocka_unit_test(test_alu_against_host),
+		cmocka_unit_test(test_finish_read),
 	};
 	return cmocka_run_group_tests_name("x86dec", tests, NULL, NULL);
 }

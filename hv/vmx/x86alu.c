@@ -1,0 +1,101 @@
+/* The decoded MMIO instructions carried out on registers and RFLAGS: pure code, tested on the host
+ * against the host CPU's own results. */
+#include "x86dec.h"
+
+#define RFLAGS_ARITH 0x8d5ULL /* OF, SF, ZF, AF, PF, CF */
+
+static uint64_t size_mask(unsigned size)
+{
+	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
+uint64_t x86_reg_read(const uint64_t *gprs, const struct x86_insn *in, unsigned size)
+{
+	if (in->high_byte)
+		return (gprs[in->reg - 4] >> 8) & 0xff;
+	return gprs[in->reg & 15] & size_mask(size);
+}
+
+void x86_reg_write(uint64_t *gprs, const struct x86_insn *in, uint64_t val)
+{
+	uint64_t *r = in->high_byte ? &gprs[in->reg - 4] : &gprs[in->reg & 15];
+
+	if (in->high_byte)
+		*r = (*r & ~0xff00ULL) | ((val & 0xff) << 8);
+	else if (in->opsize == 4)
+		*r = (uint32_t)val;
+	else
+		*r = (*r & ~size_mask(in->opsize)) | (val & size_mask(in->opsize));
+}
+
+/* BT, BTS, BTR, BTC: CF is the bit (its offset taken modulo the operand's width); the rest stay */
+static uint64_t bit_op(unsigned alu, uint64_t d, uint64_t s, unsigned size, uint64_t *rflags)
+{
+	uint64_t bit = 1ULL << (s & (8 * size - 1));
+
+	*rflags = (*rflags & ~1ULL) | !!(d & bit);
+	return alu == X86_BTS ? d | bit : alu == X86_BTR ? d & ~bit : alu == X86_BTC ? d ^ bit : d;
+}
+
+uint64_t x86_alu(unsigned alu, uint64_t d, uint64_t s, unsigned size, uint64_t *rflags)
+{
+	uint64_t mask = size_mask(size), cf = *rflags & 1, r, carry = 0, of = 0, af = 0;
+	unsigned top = 8 * size - 1, p;
+
+	d &= mask;
+	s &= mask;
+	if (alu >= X86_BT)
+		return bit_op(alu, d, s, size, rflags);
+	if (alu == X86_ADD || alu == X86_ADC) {
+		r = d + s + (alu == X86_ADC ? cf : 0);
+		carry = (d & s) | ((d | s) & ~r); /* the carry out of each bit */
+		of = (d ^ r) & (s ^ r);
+		af = (d ^ s ^ r) & 0x10;
+	} else if (alu == X86_SUB || alu == X86_SBB || alu == X86_CMP) {
+		r = d - s - (alu == X86_SBB ? cf : 0);
+		carry = (~d & s) | ((~d | s) & r); /* the borrow into each bit */
+		of = (d ^ s) & (d ^ r);
+		af = (d ^ s ^ r) & 0x10;
+	} else {
+		r = alu == X86_OR ? d | s : alu == X86_XOR ? d ^ s : d & s; /* CF, OF, AF clear */
+	}
+	r &= mask;
+	p = (unsigned)(r & 0xff);
+	p ^= p >> 4;
+	p ^= p >> 2;
+	p ^= p >> 1;
+	*rflags = (*rflags & ~RFLAGS_ARITH) | ((carry >> top) & 1) | (uint64_t)(~p & 1) << 2 | af |
+		  (uint64_t)(r == 0) << 6 | ((r >> top) & 1) << 7 | ((of >> top) & 1) << 11;
+	return alu == X86_CMP || alu == X86_TEST ? d : r;
+}
+
+static uint64_t sign_extend(uint64_t v, unsigned size)
+{
+	unsigned shift = 64 - 8 * size;
+
+	return (uint64_t)((int64_t)(v << shift) >> shift);
+}
+
+bool x86_finish_read(const struct x86_insn *in, uint64_t *gprs, uint64_t *rflags, uint64_t mem,
+		     uint64_t *wb)
+{
+	uint64_t m = mem & size_mask(in->mem_size), reg = x86_reg_read(gprs, in, in->opsize);
+
+	switch (in->op) {
+	case X86_XCHG:
+		*wb = reg;
+		x86_reg_write(gprs, in, m);
+		return true;
+	case X86_RMW:
+		*wb = x86_alu(in->alu, m, in->src_imm ? in->imm : reg, in->opsize, rflags);
+		return in->alu != X86_CMP && in->alu != X86_TEST && in->alu != X86_BT;
+	case X86_ALU_LOAD:
+		m = x86_alu(in->alu, reg, m, in->opsize, rflags);
+		if (in->alu != X86_CMP)
+			x86_reg_write(gprs, in, m);
+		return false;
+	default: /* the loads */
+		x86_reg_write(gprs, in, in->op == X86_LOAD_SX ? sign_extend(m, in->mem_size) : m);
+		return false;
+	}
+}

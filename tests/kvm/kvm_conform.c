@@ -1,0 +1,362 @@
+/*
+ * Guest conformance: small flat guests that check the vCPU behaves as the CPU, written from the
+ * SDM and KVM's API documentation, run the same way on Linux KVM (make referee prints the two
+ * columns side by side). Read-modify-write and compare instructions on MMIO (user space's, with
+ * KVM's read exit then write exit, and the in-kernel local APIC's), faults that push RF, #DB
+ * and #BP, CR and EFER writes that must #GP, and the MSRs a Linux guest touches.
+ */
+#include <fcntl.h>
+
+#include "kvm_util.h"
+
+#define ARITH 0x8d5 /* OF SF ZF AF PF CF */
+#define LOGIC 0x8c5 /* ...AF is undefined after AND, OR, XOR, TEST */
+#define CF 0x1
+
+/* Real mode, DS = 0x1000 (push $0x1000; pop %ds first): offset 0x8000 is GPA 0x18000, no RAM. */
+static const struct rmw {
+	const char *name;
+	uint8_t code[10], len;
+	uint64_t rax, answer; /* RAX before, the MMIO read's answer */
+	uint64_t addr;	      /* of the access */
+	uint8_t size;
+	bool writes;
+	uint64_t data, want_rax, flags, flag_mask; /* written back; RAX and RFLAGS after */
+} rmw[] = {
+	{"orl $0x100,m32", {0x66, 0x81, 0x0e, 0x00, 0x80, 0x00, 0x01, 0, 0}, 9, 0, 0x80000001,
+	 0x18000, 4, true, 0x80000101, 0, 0x80, LOGIC},
+	{"addw $-1,m16 (83)", {0x83, 0x06, 0x00, 0x80, 0xff}, 5, 0, 1, 0x18000, 2, true, 0, 0, 0x55,
+	 ARITH},
+	{"sub %al,m8", {0x28, 0x06, 0x00, 0x80}, 4, 1, 0, 0x18000, 1, true, 0xff, 1, 0x95, ARITH},
+	{"and %eax,m32", {0x66, 0x21, 0x06, 0x00, 0x80}, 5, 0xff00ff00, 0x12345678, 0x18000, 4,
+	 true, 0x12005600, 0xff00ff00, 0x04, LOGIC},
+	{"xor %ax,m16", {0x31, 0x06, 0x00, 0x80}, 4, 0xffff, 0xffff, 0x18000, 2, true, 0, 0xffff,
+	 0x44, LOGIC},
+	{"stc; adc %eax,m32", {0xf9, 0x66, 0x11, 0x06, 0x00, 0x80}, 6, 1, 0xfffffffe, 0x18000, 4,
+	 true, 0, 1, 0x55, ARITH},
+	{"cmp m32,%eax (3b)", {0x66, 0x3b, 0x06, 0x00, 0x80}, 5, 5, 5, 0x18000, 4, false, 0, 5, 0x44,
+	 ARITH},
+	{"cmpb $0x10,m8", {0x80, 0x3e, 0x00, 0x80, 0x10}, 5, 0, 0x0f, 0x18000, 1, false, 0, 0, 0x85,
+	 ARITH},
+	{"testw $0x8000,m16", {0xf7, 0x06, 0x00, 0x80, 0x00, 0x80}, 6, 0, 0x8001, 0x18000, 2, false,
+	 0, 0, 0x84, LOGIC},
+	{"test %ah,m8", {0x84, 0x26, 0x00, 0x80}, 4, 0x100, 0x02, 0x18000, 1, false, 0, 0x100, 0x44,
+	 LOGIC},
+	{"add m32,%eax (03)", {0x66, 0x03, 0x06, 0x00, 0x80}, 5, 0x7fffffff, 1, 0x18000, 4, false, 0,
+	 0x80000000, 0x894, ARITH},
+	{"xchg %eax,m32", {0x66, 0x87, 0x06, 0x00, 0x80}, 5, 0x11111111, 0x22222222, 0x18000, 4,
+	 true, 0x11111111, 0x22222222, 0, ARITH},
+	{"bts %eax,m32 (bit 33)", {0x66, 0x0f, 0xab, 0x06, 0x00, 0x80}, 6, 33, 1, 0x18004, 4, true,
+	 3, 33, 0, CF},
+	{"btrw $15,m16", {0x0f, 0xba, 0x36, 0x00, 0x80, 0x0f}, 6, 0, 0x8000, 0x18000, 2, true, 0, 0,
+	 CF, CF},
+	{"btl $3,m32", {0x66, 0x0f, 0xba, 0x26, 0x00, 0x80, 0x03}, 7, 0, 0x8, 0x18000, 4, false, 0,
+	 0, CF, CF},
+	{"movzbl m8,%eax", {0x66, 0x0f, 0xb6, 0x06, 0x00, 0x80}, 6, ~0u, 0xfe, 0x18000, 1, false, 0,
+	 0xfe, 0, ARITH},
+	{"lock or %eax,m32", {0xf0, 0x66, 0x09, 0x06, 0x00, 0x80}, 6, 0x10, 0x01, 0x18000, 4, true,
+	 0x11, 0x10, 0x04, LOGIC},
+};
+
+static void name_of(char *buf, size_t n, const char *test, const char *what)
+{
+	snprintf(buf, n, "%s: %s", test, what);
+}
+
+/* The MMIO exit the run ended with: its address, or -1 when it was another exit or direction. */
+static long mmio_exit(struct rm *x, bool write, uint8_t len)
+{
+	struct kvm_run *r = x->run;
+
+	if (r->exit_reason != KVM_EXIT_MMIO || r->mmio.is_write != write || r->mmio.len != len)
+		return -1;
+	return (long)r->mmio.phys_addr;
+}
+
+static void mmio_rmw(struct rm *x, const struct rmw *t)
+{
+	uint8_t code[16] = {0x68, 0x00, 0x10, 0x1f}; /* push $0x1000; pop %ds */
+	struct kvm_regs r;
+	uint64_t data = 0;
+	char what[96];
+
+	memcpy(code + 4, t->code, t->len);
+	code[4 + t->len] = 0xf4;
+	name_of(what, sizeof(what), t->name, "read");
+	check(what, rm_run(x, code, t->len + 5u, t->rax) < 0 ? -1 : mmio_exit(x, false, t->size),
+	      (long)t->addr);
+	memcpy(x->run->mmio.data, &t->answer, 8);
+	if (t->writes) {
+		name_of(what, sizeof(what), t->name, "write-back");
+		check(what, io(x->vcpu, KVM_RUN, 0) ? -1 : mmio_exit(x, true, t->size), (long)t->addr);
+		memcpy(&data, x->run->mmio.data, t->size);
+		name_of(what, sizeof(what), t->name, "data written");
+		check(what, (long)data, (long)t->data);
+	}
+	name_of(what, sizeof(what), t->name, "then HLT");
+	check(what, io(x->vcpu, KVM_RUN, 0) ? -1 : (long)x->run->exit_reason, KVM_EXIT_HLT);
+	if (io(x->vcpu, KVM_GET_REGS, (uintptr_t)&r))
+		r = (struct kvm_regs){0};
+	name_of(what, sizeof(what), t->name, "RAX");
+	check(what, (long)r.rax, (long)t->want_rax);
+	name_of(what, sizeof(what), t->name, "flags");
+	check(what, (long)(r.rflags & t->flag_mask), (long)t->flags);
+}
+
+/* Flat 32-bit guest with the in-kernel local APIC: its registers changed in place. */
+static void lapic_rmw(int kvm)
+{
+	/*
+	 * orl $0x100,0xfee000f0; mov 0xfee000f0,%eax; btsl $4,0xfee00080;
+	 * cmpl $0,0xfee00030; pushf; pop %ebx; out %al,$0x10 (HLT would wait in the kernel)
+	 */
+	static const uint8_t code[] = {0x81, 0x0d, 0xf0, 0x00, 0xe0, 0xfe, 0x00, 0x01, 0x00,
+				       0x00, 0xa1, 0xf0, 0x00, 0xe0, 0xfe, 0x0f, 0xba, 0x2d,
+				       0x80, 0x00, 0xe0, 0xfe, 0x04, 0x83, 0x3d, 0x30, 0x00,
+				       0xe0, 0xfe, 0x00, 0x9c, 0x5b, 0xe6, 0x10};
+	struct kvm_lapic_state l;
+	struct kvm_regs r = {0};
+	struct rm x;
+
+	if (rm_vm(kvm, true, 0, &x) || flat32(x.vcpu, x.ram, 0x500, 0x3000, 0x1000, 0x8000)) {
+		check("LAPIC read-modify-write: VM", -1, 0);
+		return;
+	}
+	memcpy(x.ram + 0x1000, code, sizeof(code));
+	check("LAPIC read-modify-write: runs to the OUT",
+	      io(x.vcpu, KVM_RUN, 0) ? -1 : (long)x.run->exit_reason, KVM_EXIT_IO);
+	io(x.vcpu, KVM_GET_REGS, (uintptr_t)&r);
+	check("LAPIC orl $0x100,SVR: SVR read back", (long)r.rax, 0x1ff);
+	check("LAPIC cmpl $0,VERSION: ZF CF", (long)(r.rbx & 0x41), 0);
+	check("LAPIC btsl $4,TPR: TPR",
+	      io(x.vcpu, KVM_GET_LAPIC, (uintptr_t)&l) ? -1 : *(int32_t *)&l.regs[0x80], 0x10);
+	rm_close(&x);
+}
+
+/* Flat 32-bit faults and traps: what the handler finds (EAX, EBX, ECX) as the CPU leaves it. */
+static const struct handler_case {
+	const char *name;
+	uint8_t vec, code[24], len;
+	uint8_t handler[16], hlen;
+	uint32_t eax_mask, eax, ebx, ecx; /* EBX ~0u: not checked */
+} handlers[] = {
+	/* mov %cr0,%eax; or $0x20000000,%eax (NW without CD); mov %eax,%cr0 -> #GP(0) */
+	{"#GP from MOV to CR0 pushes RF",
+	 13,
+	 {0x0f, 0x20, 0xc0, 0x0d, 0x00, 0x00, 0x00, 0x20, 0x0f, 0x22, 0xc0},
+	 11,
+	 {0x8b, 0x44, 0x24, 0x0c, 0x8b, 0x1c, 0x24, 0x8b, 0x4c, 0x24, 0x04, 0xf4}, /* EFLAGS, error,
+										     EIP */
+	 12,
+	 0x10000,
+	 0x10000,
+	 0,
+	 0x1008},
+	/* ud2 -> #UD: EFLAGS.RF pushed, EIP of the ud2 */
+	{"#UD pushes RF",
+	 6,
+	 {0x0f, 0x0b},
+	 2,
+	 {0x8b, 0x44, 0x24, 0x08, 0x8b, 0x0c, 0x24, 0xf4},
+	 8,
+	 0x10000,
+	 0x10000,
+	 ~0u,
+	 0x1000},
+	/* int3 -> #BP, a trap: EIP after it, RF clear */
+	{"#BP is a trap",
+	 3,
+	 {0xcc},
+	 1,
+	 {0x8b, 0x44, 0x24, 0x08, 0x8b, 0x0c, 0x24, 0xf4},
+	 8,
+	 0x10000,
+	 0,
+	 ~0u,
+	 0x1001},
+	/* pushf; orl $0x100,(%esp); popf; nop -> #DB after the NOP: DR6.BS, EIP after the NOP */
+	{"single step: DR6.BS",
+	 1,
+	 {0x9c, 0x81, 0x0c, 0x24, 0x00, 0x01, 0x00, 0x00, 0x9d, 0x90},
+	 10,
+	 {0x0f, 0x21, 0xf0, 0x8b, 0x0c, 0x24, 0xf4}, /* mov %dr6,%eax; EIP */
+	 7,
+	 ~0u,
+	 0xffff4ff0,
+	 ~0u,
+	 0x100a},
+	/* mov $0x1014,%eax; mov %eax,%dr0; mov $1,%eax; mov %eax,%dr7; nop; nop: #DB before 0x1014 */
+	{"instruction breakpoint: DR6.B0, a fault",
+	 1,
+	 {0xb8, 0x14, 0x10, 0x00, 0x00, 0x0f, 0x23, 0xc0, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x23,
+	  0xf8, 0x90, 0x90, 0x90, 0x90, 0x90},
+	 21,
+	 {0x0f, 0x21, 0xf0, 0x8b, 0x0c, 0x24, 0xf4},
+	 7,
+	 ~0u,
+	 0xffff0ff1,
+	 ~0u,
+	 0x1014},
+};
+
+static void handler_run(int kvm, const struct handler_case *t)
+{
+	struct kvm_regs r = {0};
+	char what[96];
+	struct rm x;
+
+	if (rm_vm(kvm, false, 0, &x) || flat32(x.vcpu, x.ram, 0x500, 0x3000, 0x1000, 0x8000)) {
+		check(t->name, -1, 0);
+		return;
+	}
+	memcpy(x.ram + 0x1000, t->code, t->len);
+	x.ram[0x1000 + t->len] = 0xf4;
+	memcpy(x.ram + 0x2000, t->handler, t->hlen);
+	idt_gate32(x.ram, 0x3000, t->vec, 0x2000);
+	name_of(what, sizeof(what), t->name, "handler reached");
+	check(what,
+	      io(x.vcpu, KVM_RUN, 0) || io(x.vcpu, KVM_GET_REGS, (uintptr_t)&r) ||
+			      x.run->exit_reason != KVM_EXIT_HLT
+		      ? -1
+		      : (long)r.rip,
+	      0x2000 + t->hlen);
+	name_of(what, sizeof(what), t->name, "EAX");
+	check(what, (long)(r.rax & t->eax_mask), t->eax);
+	if (t->ebx != ~0u) {
+		name_of(what, sizeof(what), t->name, "EBX");
+		check(what, (long)r.rbx, t->ebx);
+	}
+	name_of(what, sizeof(what), t->name, "ECX");
+	check(what, (long)r.rcx, t->ecx);
+	rm_close(&x);
+}
+
+/* Real mode, then HLT; #GP goes to the HLT at 0x2100 (RIP 0x2101 after it). */
+static const struct gp_case {
+	const char *name;
+	uint8_t code[24], len;
+	bool gp;
+} gps[] = {
+	{"CR0.PG without PE", {0x0f, 0x20, 0xc0, 0x66, 0x0d, 0, 0, 0, 0x80, 0x0f, 0x22, 0xc0}, 12,
+	 true},
+	{"CR0.NW without CD",
+	 {0x0f, 0x20, 0xc0, 0x66, 0x25, 0xff, 0xff, 0xff, 0xbf, 0x66, 0x0d, 0, 0, 0, 0x20, 0x0f, 0x22,
+	  0xc0},
+	 18,
+	 true},
+	{"CR0.CD and NW cleared (valid)",
+	 {0x0f, 0x20, 0xc0, 0x66, 0x25, 0xff, 0xff, 0xff, 0x9f, 0x0f, 0x22, 0xc0},
+	 12,
+	 false},
+	{"CR4 reserved bit 31", {0x0f, 0x20, 0xe0, 0x66, 0x0d, 0, 0, 0, 0x80, 0x0f, 0x22, 0xe0}, 12,
+	 true},
+	{"CR4.PCIDE outside long mode",
+	 {0x0f, 0x20, 0xe0, 0x66, 0x0d, 0, 0, 2, 0, 0x0f, 0x22, 0xe0},
+	 12,
+	 true},
+	/* mov $0xc0000080,%ecx; rdmsr; or $2,%eax; wrmsr */
+	{"EFER reserved bit 1",
+	 {0x66, 0xb9, 0x80, 0, 0, 0xc0, 0x0f, 0x32, 0x66, 0x83, 0xc8, 0x02, 0x0f, 0x30},
+	 14,
+	 true},
+};
+
+static void gp_run(int kvm)
+{
+	uint8_t code[32];
+	struct rm x;
+
+	if (rm_vm(kvm, false, 0, &x)) {
+		check("#GP cases: VM", -1, 0);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(gps) / sizeof(gps[0]); i++) {
+		memcpy(code, gps[i].code, gps[i].len);
+		code[gps[i].len] = 0xf4;
+		check(gps[i].name, rm_hlt(&x, code, gps[i].len + 1u, 0),
+		      gps[i].gp ? 0x2101 : 0x1001 + gps[i].len);
+	}
+	rm_close(&x);
+}
+
+/* RDMSR (or WRMSR of EAX) by a real-mode guest as Linux's boot touches them: #GP, or the value. */
+static const struct msr_case {
+	uint32_t index;
+	bool write, value; /* value: compare what was read, not only whether it faulted */
+	uint32_t eax;	   /* written */
+	long want;	   /* -1: #GP */
+} msrs[] = {
+	{0x19b, false, true, 0, -1},		/* IA32_PACKAGE_THERM_INTERRUPT: not KVM's */
+	{0x600, false, true, 0, -1},		/* IA32_DS_AREA: DS not offered */
+	{0x3a, false, true, 0, 0},		/* IA32_FEAT_CTL */
+	{0x140, false, true, 0, 0},		/* MISC_FEATURES_ENABLES */
+	{0x1d9, false, true, 0, 0},		/* IA32_DEBUGCTL */
+	{0x8b, false, true, 0, 0x100000000},	/* IA32_UCODE_REV, as KVM's default */
+	{0x606, false, true, 0, 0},		/* RAPL power unit: 0, as KVM */
+	{0xc0000103, false, true, 0, -1},	/* TSC_AUX: RDTSCP not offered (no CPUID set) */
+	{0x10, false, false, 0, 0},		/* TSC */
+	{0xc0010000, true, false, 0, 0},	/* AMD PERF_CTL0: writes of 0 ignored */
+	{0xc0010004, true, false, 0, 0},	/* AMD PERF_CTR0 */
+	{0x79, true, false, 0, 0},		/* microcode update trigger: ignored */
+	{0x1d9, true, false, 0, 0},		/* DEBUGCTL */
+	{0x1d9, true, false, 2, 0},		/* DEBUGCTL.BTF: dropped */
+	{0x1d9, true, false, 0x1000, -1},	/* DEBUGCTL.FREEZE_PERFMON_ON_PMI: #GP */
+	{0x4b564d01, false, true, 0, 0},	/* KVM_SYSTEM_TIME_NEW */
+};
+
+static void msr_run(int kvm)
+{
+	/* mov $index,%ecx; mov $eax,%eax; xor %edx,%edx; rdmsr or wrmsr; hlt */
+	uint8_t code[] = {0x66, 0xb9, 0,    0,	  0,	0,    0x66, 0xb8, 0,
+			  0,	0,    0,    0x66, 0x31, 0xd2, 0x0f, 0x32, 0xf4};
+	struct kvm_regs r;
+	char what[64];
+	struct rm x;
+
+	if (rm_vm(kvm, false, 0, &x)) {
+		check("MSR cases: VM", -1, 0);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(msrs) / sizeof(msrs[0]); i++) {
+		long rip, got;
+		memcpy(code + 2, &msrs[i].index, 4);
+		memcpy(code + 8, &msrs[i].eax, 4);
+		code[16] = msrs[i].write ? 0x30 : 0x32;
+		rip = rm_hlt(&x, code, sizeof(code), 0);
+		if (io(x.vcpu, KVM_GET_REGS, (uintptr_t)&r))
+			rip = -2;
+		got = rip == 0x2101 ? -1 : rip != 0x1000 + (long)sizeof(code) ? -2 : 0;
+		if (!got && msrs[i].value)
+			got = (long)((r.rdx << 32) | (uint32_t)r.rax);
+		if (msrs[i].write)
+			snprintf(what, sizeof(what), "WRMSR %#x of %#x", msrs[i].index, msrs[i].eax);
+		else
+			snprintf(what, sizeof(what), "RDMSR %#x", msrs[i].index);
+		check(what, got, msrs[i].want);
+	}
+	rm_close(&x);
+}
+
+int main(void)
+{
+	int kvm = open("/dev/kvm", O_RDWR);
+	struct rm x;
+
+	test_name = "kvm_conform";
+	setvbuf(stdout, NULL, _IOLBF, 0); /* a program that hangs still shows how far it got */
+	if (kvm < 0) {
+		perror("kvm_conform: /dev/kvm");
+		return summary() + 1;
+	}
+	if (rm_vm(kvm, false, 0, &x) == 0) {
+		for (size_t i = 0; i < sizeof(rmw) / sizeof(rmw[0]); i++)
+			mmio_rmw(&x, &rmw[i]);
+		rm_close(&x);
+	}
+	lapic_rmw(kvm);
+	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
+		handler_run(kvm, &handlers[i]);
+	gp_run(kvm);
+	msr_run(kvm);
+	return summary();
+}
