@@ -26,7 +26,7 @@ static const uint64_t config[][3] = {
 
 static int attach(void *dev, struct vm *vm, enum chip_kind kind)
 {
-	int rc = kind == K_PIT ? vm_pit_create(vm) : vm_irqchip_create(vm);
+	int rc = vm_irqchip_create(vm, kind == K_PIT ? IRQCHIP_PIT : IRQCHIP_FULL, 0);
 
 	*(struct chipdev *)dev = (struct chipdev){vm, kind};
 	if (rc == -EEXIST || (rc == -EBUSY && kind == K_LAPIC))

@@ -219,16 +219,6 @@ static bool pio(void *ctx, struct vcpu *v __unused, uint64_t port, unsigned size
 	return true;
 }
 
-/* The zeroed state is the reset state: LSR's THRE and TEMT and MSR's inputs are derived. */
-static int uart_create(void *dev __unused, struct vm *vm __unused)
-{
-	return 0;
-}
-
-static void uart_destroy(void *dev __unused, struct vm *vm __unused)
-{
-}
-
 static int uart_has_attr(void *dev __unused, uint32_t group, uint64_t attr)
 {
 	static const uint64_t nr_attrs[] = {[HV_UART_GRP_CONFIG] = HV_UART_CFG_LEVEL + 1,
@@ -356,9 +346,7 @@ static int uart_set_attr(void *dev, struct vm *vm, uint32_t group, uint64_t attr
 const struct dev_ops uart16550_ops = {
 	.type = KVM_DEV_TYPE_HV_UART16550,
 	.single = false,
-	.size = sizeof(struct uart),
-	.create = uart_create,
-	.destroy = uart_destroy,
+	.size = sizeof(struct uart), /* zeroed, the reset state: no create or destroy */
 	.has_attr = uart_has_attr,
 	.get_attr = uart_get_attr,
 	.set_attr = uart_set_attr,

@@ -29,14 +29,10 @@ void dom0_own(uint64_t base, uint64_t end)
 /* The ownership bitmap and the scratch page. */
 void dom0_mem_init(void)
 {
-	uint64_t bytes = ALIGN_UP(hv_frames.nframes / 8, PAGE_SIZE);
-	uint64_t pa = frames_alloc_contig(&hv_frames, bytes / PAGE_SIZE, 1);
-
-	if (!pa)
+	d0.owned = mem_alloc(hv_frames.nframes / 8);
+	if (!d0.owned)
 		panic("dom0: out of memory");
-	d0.owned = phys_to_virt(pa);
 	d0.nframes = hv_frames.nframes;
-	__builtin_memset(d0.owned, 0, bytes);
 	d0.scratch = frame_alloc_zeroed();
 }
 

@@ -7,7 +7,6 @@
 #include "../devices/device.h"
 #include "../dom0/dom0.h"
 #include "../lib/errno.h"
-#include "../platform/frames.h"
 #include "hypercall.h"
 #include "../platform/mm.h"
 #include "../lib/spinlock.h"
@@ -22,27 +21,21 @@ struct dev_inst {
 static struct dev_inst devs[HV_MAX_VMS][HV_MAX_DEVICES];
 static spinlock_t devs_lock;
 
-static unsigned state_frames(const struct dev_ops *ops)
-{
-	return (unsigned)(ALIGN_UP(ops->size, PAGE_SIZE) / PAGE_SIZE);
-}
-
 /* (vm, type, test): the handle of a new device, or 0 for a test; -ENODEV, -EEXIST, -ENOSPC. */
 int64_t hc_dev_create(struct hc_ctx *c)
 {
 	const struct dev_ops *ops = c->arg[1] >> 32 ? NULL : dev_find_type((uint32_t)c->arg[1]);
 	struct dev_inst *d = devs[c->arg[0]];
 	int64_t rc = -ENOSPC;
-	uint64_t pa;
+	void *state;
 
 	if (!ops)
 		return -ENODEV;
 	if (c->arg[2])
 		return 0; /* KVM_CREATE_DEVICE_TEST: the type exists, nothing is made */
-	pa = frames_alloc_contig(&hv_frames, state_frames(ops), 1);
-	if (!pa)
+	state = mem_alloc(ops->size);
+	if (!state)
 		return -ENOMEM;
-	__builtin_memset(phys_to_virt(pa), 0, state_frames(ops) * PAGE_SIZE);
 	spin_lock(&devs_lock);
 	for (unsigned i = 0; i < HV_MAX_DEVICES && rc == -ENOSPC; i++)
 		if (d[i].ops == ops && ops->single)
@@ -50,9 +43,9 @@ int64_t hc_dev_create(struct hc_ctx *c)
 	for (unsigned i = 0; i < HV_MAX_DEVICES && rc == -ENOSPC; i++) {
 		if (d[i].ops)
 			continue;
-		rc = ops->create(phys_to_virt(pa), c->vm); /* in the first free slot, once */
+		rc = ops->create ? ops->create(state, c->vm) : 0; /* in the first free slot, once */
 		if (!rc) {
-			d[i] = (struct dev_inst){NULL, phys_to_virt(pa), c->vm};
+			d[i] = (struct dev_inst){NULL, state, c->vm};
 			__atomic_store_n(&d[i].ops, ops, __ATOMIC_RELEASE);
 			rc = i;
 		}
@@ -60,7 +53,7 @@ int64_t hc_dev_create(struct hc_ctx *c)
 	}
 	spin_unlock(&devs_lock);
 	if (rc < 0)
-		frames_free_contig(&hv_frames, pa, state_frames(ops));
+		mem_free(state, ops->size);
 	return rc;
 }
 
@@ -117,7 +110,7 @@ void hc_dev_destroy_all(uint64_t handle, struct vm *vm)
 			continue;
 		if (d[i].ops->destroy)
 			d[i].ops->destroy(d[i].state, vm);
-		frames_free_contig(&hv_frames, virt_to_phys(d[i].state), state_frames(d[i].ops));
+		mem_free(d[i].state, d[i].ops->size);
 		d[i] = (struct dev_inst){0};
 	}
 }

@@ -255,11 +255,11 @@ int64_t hc_irqchip(struct hc_ctx *c)
 		return rc;
 	switch (op) {
 	case HV_IRQCHIP_CREATE:
-		return vm_irqchip_create(c->vm);
+		return vm_irqchip_create(c->vm, IRQCHIP_FULL, 0);
 	case HV_IRQCHIP_SPLIT:
-		return vm_irqchip_split(c->vm, a);
+		return vm_irqchip_create(c->vm, IRQCHIP_SPLIT, a);
 	case HV_IRQCHIP_PIT:
-		return vm_pit_create(c->vm);
+		return vm_irqchip_create(c->vm, IRQCHIP_PIT, 0);
 	case HV_IRQCHIP_BOOT_CPU:
 		return vm_set_boot_cpu(c->vm, a);
 	case HV_IRQCHIP_RESAMPLE:

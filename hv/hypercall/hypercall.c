@@ -68,13 +68,9 @@ void *hc_bounce(void)
 
 void hypercall_init(void)
 {
-	for (unsigned i = 0; i < ncpus_online; i++) {
-		uint64_t pa = frames_alloc_contig(&hv_frames, HV_STATE_MAX_BYTES / PAGE_SIZE, 1);
-
-		if (!pa)
+	for (unsigned i = 0; i < ncpus_online; i++)
+		if (!(bounce[i] = mem_alloc(HV_STATE_MAX_BYTES)))
 			panic("hc: no memory for the bounce buffers");
-		bounce[i] = phys_to_virt(pa);
-	}
 	vm_set_hypercall_handler(hypercall_dispatch);
 }
 

@@ -29,6 +29,10 @@ static inline uint64_t image_to_phys(const void *va)
 
 /* A zeroed frame (panics when memory is exhausted: boot-time use only). */
 uint64_t frame_alloc_zeroed(void);
+/* `bytes` in whole contiguous frames, zeroed, by the direct map; NULL when memory is short. */
+void *mem_alloc(uint64_t bytes);
+/* Gives back what mem_alloc(bytes) returned; NULL is nothing. */
+void mem_free(void *p, uint64_t bytes);
 
 /* Builds the final page tables: direct map of [0, dm_end) and the image with W^X, then loads them.
  */

@@ -36,6 +36,22 @@ uint64_t frame_alloc_zeroed(void)
 	return pa;
 }
 
+void *mem_alloc(uint64_t bytes)
+{
+	uint64_t pa = frames_alloc_contig(&hv_frames, ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE, 1);
+
+	if (!pa)
+		return NULL;
+	return __builtin_memset(phys_to_virt(pa), 0, ALIGN_UP(bytes, PAGE_SIZE));
+}
+
+void mem_free(void *p, uint64_t bytes)
+{
+	if (p)
+		frames_free_contig(&hv_frames, virt_to_phys(p),
+				   ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE);
+}
+
 /* Returns the table that entry `idx` of `table` points to, creating it. */
 static uint64_t *next_table(uint64_t *table, unsigned idx)
 {

@@ -21,15 +21,11 @@ static void (*ap_init_fn)(void);
 
 static struct percpu *percpu_alloc(uint32_t index, uint32_t apic_id)
 {
-	uint64_t pages = ALIGN_UP(sizeof(struct percpu), PAGE_SIZE) / PAGE_SIZE;
-	uint64_t pa = frames_alloc_contig(&hv_frames, pages, 1);
+	struct percpu *c = mem_alloc(sizeof(*c));
 	uint64_t stack = frames_alloc_contig(&hv_frames, CPU_STACK_SIZE / PAGE_SIZE, 1);
-	struct percpu *c;
 
-	if (!pa || !stack)
+	if (!c || !stack)
 		panic("smp: out of memory for CPU %u", index);
-	c = phys_to_virt(pa);
-	__builtin_memset(c, 0, sizeof(*c));
 	c->self = c;
 	c->index = index;
 	c->apic_id = apic_id;

@@ -245,7 +245,6 @@ struct cpuid_table {
 	unsigned n;
 	struct vm_cpuid_entry e[VM_CPUID_MAX];
 };
-#define TABLE_FRAMES (ALIGN_UP(sizeof(struct cpuid_table), PAGE_SIZE) / PAGE_SIZE)
 
 static const struct vm_cpuid_entry *find(const struct cpuid_table *t, uint32_t leaf, uint32_t sub)
 {
@@ -269,8 +268,7 @@ static const struct vm_cpuid_entry *lookup(const struct cpuid_table *t, uint32_t
 
 void vcpu_cpuid_free(struct vcpu *v)
 {
-	if (v->cpuid)
-		frames_free_contig(&hv_frames, virt_to_phys(v->cpuid), TABLE_FRAMES);
+	mem_free(v->cpuid, sizeof(*v->cpuid));
 	v->cpuid = NULL;
 }
 
@@ -323,16 +321,14 @@ static uint32_t offered_insns(struct vcpu *v)
 /* The list is copied first, then checked: dom0 cannot change it under the checks. */
 int vcpu_set_cpuid(struct vcpu *v, const struct vm_cpuid_entry *e, unsigned n)
 {
-	uint64_t pa;
 	struct cpuid_table *t;
 	int rc = 0;
 
 	if (n > VM_CPUID_MAX)
 		return -E2BIG;
-	pa = frames_alloc_contig(&hv_frames, TABLE_FRAMES, 1);
-	if (!pa)
+	t = mem_alloc(sizeof(*t));
+	if (!t)
 		return -ENOMEM;
-	t = phys_to_virt(pa);
 	t->n = n;
 	__builtin_memcpy(t->e, e, n * sizeof(*e));
 	vcpu_load(v);
@@ -340,7 +336,7 @@ int vcpu_set_cpuid(struct vcpu *v, const struct vm_cpuid_entry *e, unsigned n)
 		rc = -EINVAL; /* after KVM_RUN only the same model may be set again, as in KVM */
 	vcpu_put(v);
 	if (rc) {
-		frames_free_contig(&hv_frames, pa, TABLE_FRAMES);
+		mem_free(t, sizeof(*t));
 		return rc;
 	}
 	vcpu_cpuid_free(v);

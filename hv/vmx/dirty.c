@@ -10,9 +10,9 @@
 
 #define DIRTY_MAX_PAGES (1ULL << 20) /* 4 GiB per range: a 128 KiB bitmap */
 
-static uint64_t bitmap_frames(uint64_t npages)
+static uint64_t bitmap_bytes(uint64_t npages)
 {
-	return ALIGN_UP(ALIGN_UP(npages, 64) / 8, PAGE_SIZE) / PAGE_SIZE;
+	return ALIGN_UP(npages, 64) / 8;
 }
 
 static struct dirty_range *find(struct vm *vm, uint64_t gpa, bool containing)
@@ -27,16 +27,15 @@ static struct dirty_range *find(struct vm *vm, uint64_t gpa, bool containing)
 
 int vm_dirty_start(struct vm *vm, uint64_t gpa, uint64_t npages)
 {
-	uint64_t pa, n = bitmap_frames(npages);
 	struct dirty_range *d = NULL;
+	uint64_t *bits;
 	int rc = 0;
 
 	if ((gpa & 0xfff) || !npages || npages > DIRTY_MAX_PAGES || gpa >= EPT_GPA_LIMIT)
 		return -EINVAL;
-	pa = frames_alloc_contig(&hv_frames, n, 1);
-	if (!pa)
+	bits = mem_alloc(bitmap_bytes(npages));
+	if (!bits)
 		return -ENOMEM;
-	__builtin_memset(phys_to_virt(pa), 0, n * PAGE_SIZE);
 	spin_lock(&vm->lock);
 	for (unsigned i = 0; i < VM_MAX_DIRTY; i++) /* every range for overlaps, the first free */
 		if (vm->dirty[i].bits && gpa < vm->dirty[i].gpa + vm->dirty[i].npages * PAGE_SIZE &&
@@ -49,13 +48,13 @@ int vm_dirty_start(struct vm *vm, uint64_t gpa, uint64_t npages)
 	if (!rc && (rc = ept_protect(&vm->ept, gpa, npages * PAGE_SIZE, EPT_R | EPT_X)))
 		ept_protect(&vm->ept, gpa, npages * PAGE_SIZE, EPT_RWX); /* as mapped again */
 	if (!rc)
-		*d = (struct dirty_range){gpa, npages, phys_to_virt(pa)};
+		*d = (struct dirty_range){gpa, npages, bits};
 	vm->ept_gen++;
 	spin_unlock(&vm->lock);
 	if (d && rc != -EEXIST) /* the protections changed: no write misses the log */
 		vm_shootdown(vm);
 	if (rc) /* nothing stays registered */
-		frames_free_contig(&hv_frames, pa, n);
+		mem_free(bits, bitmap_bytes(npages));
 	return rc;
 }
 
@@ -68,7 +67,7 @@ int vm_dirty_stop(struct vm *vm, uint64_t gpa)
 	d = find(vm, gpa, false);
 	if (d) {
 		rc = ept_protect(&vm->ept, d->gpa, d->npages * PAGE_SIZE, EPT_RWX);
-		frames_free_contig(&hv_frames, virt_to_phys(d->bits), bitmap_frames(d->npages));
+		mem_free(d->bits, bitmap_bytes(d->npages));
 		*d = (struct dirty_range){0};
 	}
 	spin_unlock(&vm->lock);
@@ -83,7 +82,7 @@ int vm_dirty_fetch(struct vm *vm, uint64_t gpa, uint64_t *out, uint64_t bytes)
 
 	spin_lock(&vm->lock);
 	d = find(vm, gpa, false);
-	if (!d || bytes != ALIGN_UP(d->npages, 64) / 8)
+	if (!d || bytes != bitmap_bytes(d->npages))
 		rc = d ? -EINVAL : -ENOENT;
 	for (uint64_t w = 0; !rc && w < bytes / 8; w++) {
 		uint64_t bits = d->bits[w];

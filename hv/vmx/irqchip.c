@@ -9,7 +9,6 @@
  * irqchip (KVM_CAP_SPLIT_IRQCHIP) is the local APICs only.
  */
 #include "../lib/errno.h"
-#include "../platform/frames.h"
 #include "../platform/lapic.h"
 #include "../platform/percpu.h"
 #include "../platform/mm.h"
@@ -344,14 +343,11 @@ void irqchip_cmci(struct vcpu *v)
  */
 static int chip_create(struct vm *vm, bool split, uint32_t ioapic_pins)
 {
-	uint64_t pa, frames = ALIGN_UP(sizeof(struct irqchip), PAGE_SIZE) / PAGE_SIZE;
-	struct irqchip *c;
+	struct irqchip *c = mem_alloc(sizeof(*c));
 	int rc;
 
-	pa = frames_alloc_contig(&hv_frames, frames, 1);
-	if (!pa)
+	if (!c)
 		return -ENOMEM;
-	c = phys_to_virt(pa);
 	*c = (struct irqchip){
 		.vm = vm, .tsc0 = rdtsc(), .split = split, .ioapic_pins = ioapic_pins};
 	c->env = (struct irq_env){c, irqchip_now_ns, deliver, eoi, set_irq, ack};
@@ -366,7 +362,7 @@ static int chip_create(struct vm *vm, bool split, uint32_t ioapic_pins)
 				       {IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE, chip_mmio, c}};
 	rc = vm_add_hooks(vm, pics, split ? 0 : 3, mmio, split ? 1 : 2);
 	if (rc)
-		frames_free_contig(&hv_frames, pa, frames);
+		mem_free(c, sizeof(*c));
 	else
 		vm->irqchip = c;
 	return rc;
@@ -403,57 +399,32 @@ static int pit_create(struct vm *vm)
 	return rc;
 }
 
-/* One creation at a time per VM (dom0's CPUs may race): split is KVM_CAP_SPLIT_IRQCHIP. */
-int vm_irqchip_create(struct vm *vm)
+/* One creation at a time per VM (dom0's CPUs may race). */
+int vm_irqchip_create(struct vm *vm, enum irqchip_kind kind, uint64_t ioapic_pins)
 {
 	int rc;
 
 	spin_lock(&vm->create_lock);
-	rc = irqchip_create(vm, false, 0);
-	spin_unlock(&vm->create_lock);
-	return rc;
-}
-
-int vm_irqchip_split(struct vm *vm, uint64_t ioapic_pins)
-{
-	int rc;
-
-	spin_lock(&vm->create_lock);
-	rc = irqchip_create(vm, true, ioapic_pins);
-	spin_unlock(&vm->create_lock);
-	return rc;
-}
-
-int vm_pit_create(struct vm *vm)
-{
-	int rc;
-
-	spin_lock(&vm->create_lock);
-	rc = pit_create(vm);
+	rc = kind == IRQCHIP_PIT ? pit_create(vm)
+				 : irqchip_create(vm, kind == IRQCHIP_SPLIT, ioapic_pins);
 	spin_unlock(&vm->create_lock);
 	return rc;
 }
 
 void vm_irqchip_free(struct vm *vm)
 {
-	if (vm->irqchip)
-		frames_free_contig(&hv_frames, virt_to_phys(vm->irqchip),
-				   ALIGN_UP(sizeof(struct irqchip), PAGE_SIZE) / PAGE_SIZE);
+	mem_free(vm->irqchip, sizeof(struct irqchip));
 	vm->irqchip = NULL;
 }
 
 /* A new vCPU of a VM with an irqchip gets its local APIC (vCPU 0 is the BSP). */
 int irqchip_vcpu_init(struct vcpu *v)
 {
-	uint64_t pa;
-
 	if (!v->vm->irqchip)
 		return 0;
-	pa = frames_alloc_contig(&hv_frames, ALIGN_UP(sizeof(struct vlapic), PAGE_SIZE) / PAGE_SIZE,
-				 1);
-	if (!pa)
+	v->lapic = mem_alloc(sizeof(struct vlapic));
+	if (!v->lapic)
 		return -ENOMEM;
-	v->lapic = phys_to_virt(pa);
 	vlapic_reset(v->lapic, v->id, v->id == v->vm->bsp_id, lint0_quirk(v));
 	v->wait_sipi = v->mp_uninit = v->id != v->vm->bsp_id; /* APs wait for INIT and SIPI */
 	return 0;
@@ -461,9 +432,7 @@ int irqchip_vcpu_init(struct vcpu *v)
 
 void irqchip_vcpu_free(struct vcpu *v)
 {
-	if (v->lapic)
-		frames_free_contig(&hv_frames, virt_to_phys(v->lapic),
-				   ALIGN_UP(sizeof(struct vlapic), PAGE_SIZE) / PAGE_SIZE);
+	mem_free(v->lapic, sizeof(struct vlapic));
 	v->lapic = NULL;
 }
 

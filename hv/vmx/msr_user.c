@@ -11,8 +11,6 @@
 #include "msr_filter.h"
 #include "vmx_vm.h"
 
-#define FILTER_PAGES (ALIGN_UP(sizeof(struct hv_msr_filter), PAGE_SIZE) / PAGE_SIZE)
-
 int vm_msr_exits(struct vm *vm, uint64_t reasons)
 {
 	if (reasons & ~(uint64_t)(HV_MSR_EXIT_INVAL | HV_MSR_EXIT_UNKNOWN | HV_MSR_EXIT_FILTER))
@@ -33,27 +31,25 @@ int vm_quirks(struct vm *vm, uint64_t disabled)
 int vm_msr_filter(struct vm *vm, const struct hv_msr_filter *in)
 {
 	struct hv_msr_filter_head h = in->h;
-	uint64_t pa = 0;
+	struct hv_msr_filter *f = NULL;
 
 	if (msr_filter_check(&h))
 		return -EINVAL;
-	if (!vm->msr_filter && !(pa = frames_alloc_contig(&hv_frames, FILTER_PAGES, 1)))
+	if (!vm->msr_filter && !(f = mem_alloc(sizeof(*f))))
 		return -ENOMEM;
 	spin_lock(&vm->msr_lock);
 	if (!vm->msr_filter) /* the first filter: its pages stay until the VM goes */
-		__atomic_store_n(&vm->msr_filter, phys_to_virt(pa), __ATOMIC_RELEASE), pa = 0;
+		__atomic_store_n(&vm->msr_filter, f, __ATOMIC_RELEASE), f = NULL;
 	vm->msr_filter->h = h;
 	__builtin_memcpy(vm->msr_filter->bitmap, in->bitmap, h.nranges * sizeof(in->bitmap[0]));
 	spin_unlock(&vm->msr_lock);
-	if (pa) /* another call made them meanwhile */
-		frames_free_contig(&hv_frames, pa, FILTER_PAGES);
+	mem_free(f, sizeof(*f)); /* not NULL: another call made them meanwhile */
 	return 0;
 }
 
 void vm_msr_filter_free(struct vm *vm)
 {
-	if (vm->msr_filter)
-		frames_free_contig(&hv_frames, virt_to_phys(vm->msr_filter), FILTER_PAGES);
+	mem_free(vm->msr_filter, sizeof(*vm->msr_filter));
 	vm->msr_filter = NULL;
 }
 

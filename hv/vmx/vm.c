@@ -39,11 +39,9 @@ void vpid_free(uint16_t id)
 
 static uint64_t ept_alloc(void *ctx __unused)
 {
-	uint64_t pa = frame_alloc(&hv_frames);
+	void *table = mem_alloc(PAGE_SIZE);
 
-	if (pa)
-		__builtin_memset(phys_to_virt(pa), 0, PAGE_SIZE);
-	return pa;
+	return table ? virt_to_phys(table) : 0;
 }
 
 static void ept_free(void *ctx __unused, uint64_t pa)
@@ -71,14 +69,11 @@ static uint64_t bitmap_alloc(unsigned pages, uint8_t fill)
 /* A guest traps every port and MSR; dom0 only what vm_msr_intercept and its hooks ask for. */
 struct vm *vm_create(enum vm_kind kind)
 {
-	uint64_t pa = frame_alloc(&hv_frames);
+	struct vm *vm = mem_alloc(sizeof(*vm));
 	uint8_t fill = kind == VM_GUEST ? 0xff : 0;
-	struct vm *vm;
 
-	if (!pa)
+	if (!vm)
 		return NULL;
-	vm = phys_to_virt(pa);
-	__builtin_memset(vm, 0, sizeof(*vm));
 	vm->kind = kind;
 	vm->io_bitmap = bitmap_alloc(2, fill);
 	vm->msr_bitmap = bitmap_alloc(1, fill);
@@ -117,7 +112,7 @@ void vm_destroy(struct vm *vm)
 		frames_free_contig(&hv_frames, vm->io_bitmap, 2);
 	if (vm->msr_bitmap)
 		frame_free(&hv_frames, vm->msr_bitmap);
-	frame_free(&hv_frames, (uint64_t)(uintptr_t)vm - HV_DIRECT_MAP);
+	mem_free(vm, sizeof(*vm));
 }
 
 static void bitmap_set(uint8_t *map, uint32_t bit, bool on)

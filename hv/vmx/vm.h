@@ -230,8 +230,9 @@ unsigned vm_msr_index_list(uint32_t *out, unsigned max);
  * The in-hypervisor irqchip (irqchip.c): PICs, IOAPIC, a local APIC per vCPU, and the PIT.
  * Lines and MSIs report in *wake the halted vCPUs they made runnable (bit per id).
  */
-int vm_irqchip_create(struct vm *vm);
-int vm_pit_create(struct vm *vm);
+enum irqchip_kind { IRQCHIP_FULL, IRQCHIP_SPLIT, IRQCHIP_PIT };
+/* KVM_CREATE_IRQCHIP, KVM_CAP_SPLIT_IRQCHIP (pins of user space's IOAPIC) or KVM_CREATE_PIT2 */
+int vm_irqchip_create(struct vm *vm, enum irqchip_kind kind, uint64_t ioapic_pins);
 /* KVM_CAP_X86_USER_SPACE_MSR's reasons, KVM_X86_SET_MSR_FILTER (dom0's copy): 0, -EINVAL */
 int vm_msr_exits(struct vm *vm, uint64_t reasons);
 int vm_quirks(struct vm *vm, uint64_t disabled); /* KVM_CAP_DISABLE_QUIRKS2: -EINVAL or 0 */
@@ -275,8 +276,6 @@ void vcpu_get_debugregs(struct vcpu *v, uint64_t dr[6]); /* DR0-3, DR6, DR7 */
 int vcpu_set_debugregs(struct vcpu *v, const uint64_t dr[6]);
 void vcpu_translate(struct vcpu *v, struct hv_translate *t);
 bool vcpu_irq_queued(struct vcpu *v);
-/* KVM_CAP_SPLIT_IRQCHIP (pins of user space's IOAPIC): -EINVAL, -EEXIST */
-int vm_irqchip_split(struct vm *vm, uint64_t ioapic_pins);
 /* KVM_SET_GUEST_DEBUG: control HV_DBG_*, dr[0-3] and dr[7]; -EINVAL, -EBUSY (injection). */
 int vcpu_set_guest_debug(struct vcpu *v, uint32_t control, const uint64_t dr[8]);
 void vcpu_get_stats(struct vcpu *v, uint64_t out[HV_STAT_COUNT]);

@@ -43,13 +43,13 @@ static void *new_dev(void)
 	void *d = calloc(1, ops->size);
 
 	assert_non_null(d);
-	assert_int_equal(ops->create(d, VM), 0);
+	assert_null(ops->create); /* the zeroed state is the reset state */
 	return d;
 }
 
 static void free_dev(void *d)
 {
-	ops->destroy(d, VM);
+	assert_null(ops->destroy);
 	free(d);
 }
 
