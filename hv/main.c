@@ -51,13 +51,8 @@ static void apply_cmdline(const char *cl)
 	char val[16];
 
 	hv_poweroff_at_end = cmdline_has(cl, "poweroff");
-	if (cmdline_get(cl, "loglevel", val, sizeof(val))) {
-		int lvl = log_level_parse(val);
-		if (lvl < 0)
-			pr_warn("hv: unknown loglevel '%s' (err, warn, info, debug)", val);
-		else
-			log_set_level((enum log_level)lvl);
-	}
+	if (cmdline_get(cl, "loglevel", val, sizeof(val)) && !log_set_level(val))
+		pr_warn("hv: unknown loglevel '%s' (err, warn, info, debug)", val);
 }
 
 static void setup_memory(uint32_t mbi_pa, uint32_t mbi_len)

@@ -13,7 +13,7 @@
 #define CMDLINE_MAX 1024
 #define E820_MAX    128
 
-bool dom0_owns(uint64_t f)
+static bool dom0_owns(uint64_t f)
 {
 	return f < d0.nframes && (d0.owned[f / 64] >> (f % 64)) & 1;
 }

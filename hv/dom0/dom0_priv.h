@@ -27,7 +27,6 @@ struct dom0_state {
 extern struct dom0_state d0;
 
 /* dom0_mem.c: which frames are dom0's, its kernel, boot information and EPT */
-bool dom0_owns(uint64_t frame);
 void dom0_own(uint64_t base, uint64_t end);
 void dom0_mem_init(void);
 uint32_t dom0_load_kernel(struct boot_info *bi);

@@ -250,17 +250,15 @@ _Static_assert(sizeof(struct hv_regs) == sizeof(struct vcpu_regs), "same registe
 int64_t hc_vcpu_get_regs(struct hc_ctx *c)
 {
 	struct vcpu_regs r;
-	int rc = vcpu_get_regs(c->target, &r);
 
-	return rc ? rc : dom0_copy_out(c->arg[2], &r, sizeof(r));
+	return vcpu_get_regs(c->target, &r) ?: dom0_copy_out(c->arg[2], &r, sizeof(r));
 }
 
 int64_t hc_vcpu_set_regs(struct hc_ctx *c)
 {
 	struct vcpu_regs r;
-	int rc = dom0_copy_in(&r, c->arg[2], sizeof(r));
 
-	return rc ? rc : vcpu_set_regs(c->target, &r);
+	return dom0_copy_in(&r, c->arg[2], sizeof(r)) ?: vcpu_set_regs(c->target, &r);
 }
 
 static void seg_out(struct hv_segment *o, const struct vm_segment *s)
@@ -281,6 +279,7 @@ int64_t hc_vcpu_get_sregs(struct hc_ctx *c)
 	struct vcpu *v = c->target;
 	struct hv_sregs out = {0}, *o = &out;
 	struct vcpu_sregs s;
+	struct hv_events e;
 	int rc = vcpu_get_sregs(v, &s);
 
 	if (rc)
@@ -296,11 +295,9 @@ int64_t hc_vcpu_get_sregs(struct hc_ctx *c)
 
 	vcpu_get_msr(v, MSR_APIC_BASE, &base);
 	o->apic_base = base;
-	if (vcpu_irq_queued(v)) { /* KVM reports the interrupt it will inject here */
-		struct hv_events e;
-		vcpu_get_events(v, &e);
+	vcpu_get_events(v, &e);
+	if (e.irq_injected) /* KVM reports the interrupt it will inject here */
 		o->interrupt_bitmap[e.irq_nr / 64] = 1ULL << (e.irq_nr % 64);
-	}
 	return dom0_copy_out(c->arg[2], o, sizeof(*o));
 }
 

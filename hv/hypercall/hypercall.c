@@ -66,15 +66,8 @@ void *hc_bounce(void)
 	return bounce[this_cpu()->index];
 }
 
-void hypercall_init(void)
-{
-	for (unsigned i = 0; i < ncpus_online; i++)
-		if (!(bounce[i] = mem_alloc(HV_STATE_MAX_BYTES)))
-			panic("hc: no memory for the bounce buffers");
-	vm_set_hypercall_handler(hypercall_dispatch);
-}
-
-int64_t hypercall_dispatch(const struct vmcall *call)
+/* Checks number and permission, then runs the handler: the value for the guest's RAX. */
+static int64_t hypercall_dispatch(const struct vmcall *call)
 {
 	struct hc_ctx ctx = {0}, *c = &ctx;
 	uint64_t nr = call->nr;
@@ -93,4 +86,12 @@ int64_t hypercall_dispatch(const struct vmcall *call)
 	if (h->on != HC_ON_NOTHING)
 		hc_release(c);
 	return rc;
+}
+
+void hypercall_init(void)
+{
+	for (unsigned i = 0; i < ncpus_online; i++)
+		if (!(bounce[i] = mem_alloc(HV_STATE_MAX_BYTES)))
+			panic("hc: no memory for the bounce buffers");
+	vm_set_hypercall_handler(hypercall_dispatch);
 }

@@ -51,9 +51,6 @@ int64_t hc_dev_create(struct hc_ctx *c);
 int64_t hc_dev_attr(struct hc_ctx *c);
 void hc_dev_destroy_all(uint64_t handle, struct vm *vm);
 
-/* Checks number and permission, then runs the handler. Returns the value for the guest's RAX.
- * hypercall_init() registers it with vm_set_hypercall_handler(). */
-int64_t hypercall_dispatch(const struct vmcall *call);
 /* Once every CPU is up: their bounce buffers, and the dispatcher registered for VMCALL exits. */
 void hypercall_init(void);
 

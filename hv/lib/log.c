@@ -65,20 +65,17 @@ void log_dom0_putc(char c)
 	spin_unlock(&log_lock);
 }
 
-void log_set_level(enum log_level level)
-{
-	console_level = level;
-}
-
-int log_level_parse(const char *name)
+bool log_set_level(const char *name)
 {
 	static const char *const names[] = {
 		[LOG_ERR] = "err", [LOG_WARN] = "warn", [LOG_INFO] = "info", [LOG_DEBUG] = "debug"};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(names); i++)
-		if (!__builtin_strcmp(names[i], name))
-			return (int)i;
-	return -1;
+		if (!__builtin_strcmp(names[i], name)) {
+			console_level = (enum log_level)i;
+			return true;
+		}
+	return false;
 }
 
 void hv_log(enum log_level level, const char *fmt, ...)

@@ -7,9 +7,8 @@
 enum log_level { LOG_ERR, LOG_WARN, LOG_INFO, LOG_DEBUG };
 
 void log_init(void);
-void log_set_level(enum log_level level);
-/* Parses "err", "warn", "info" or "debug"; returns -1 for anything else. */
-int log_level_parse(const char *name);
+/* The console's level by name ("err", "warn", "info" or "debug"); false for anything else. */
+bool log_set_level(const char *name);
 void hv_log(enum log_level level, const char *fmt, ...) __printf(2, 3);
 
 /* The exported log: this header page, then the ring; head is the next sequence number. */

@@ -141,36 +141,13 @@ static const char *parse_spec(const char *f, struct spec *s, va_list *ap)
 	return f;
 }
 
-static int64_t arg_signed(const struct spec *s, va_list *ap)
+/* The argument as its length modifier reads it (hh, h, none, l/ll/j/z/t), sign-extended or not. */
+static uint64_t arg(const struct spec *s, va_list *ap, bool sign)
 {
-	switch (s->lenmod) {
-	case 'H':
-		return (signed char)va_arg(*ap, int);
-	case 'h':
-		return (short)va_arg(*ap, int);
-	case 'l':
-		return va_arg(*ap, long);
-	case 'L':
-		return va_arg(*ap, long long);
-	default:
-		return va_arg(*ap, int);
-	}
-}
+	unsigned drop = s->lenmod == 'H' ? 56 : s->lenmod == 'h' ? 48 : s->lenmod ? 0 : 32;
+	uint64_t v = drop ? va_arg(*ap, unsigned) : va_arg(*ap, unsigned long long);
 
-static uint64_t arg_unsigned(const struct spec *s, va_list *ap)
-{
-	switch (s->lenmod) {
-	case 'H':
-		return (unsigned char)va_arg(*ap, unsigned);
-	case 'h':
-		return (unsigned short)va_arg(*ap, unsigned);
-	case 'l':
-		return va_arg(*ap, unsigned long);
-	case 'L':
-		return va_arg(*ap, unsigned long long);
-	default:
-		return va_arg(*ap, unsigned);
-	}
+	return sign ? (uint64_t)((int64_t)(v << drop) >> drop) : v << drop >> drop;
 }
 
 static void convert(struct out *o, struct spec *s, char c, va_list *ap)
@@ -178,20 +155,20 @@ static void convert(struct out *o, struct spec *s, char c, va_list *ap)
 	switch (c) {
 	case 'd':
 	case 'i': {
-		int64_t v = arg_signed(s, ap);
+		int64_t v = (int64_t)arg(s, ap, true);
 		put_num(o, s, v < 0 ? -(uint64_t)v : (uint64_t)v, v < 0, 10, false);
 		break;
 	}
 	case 'u':
 		s->plus = s->space = false; /* signs are for signed conversions only */
-		put_num(o, s, arg_unsigned(s, ap), false, 10, false);
+		put_num(o, s, arg(s, ap, false), false, 10, false);
 		break;
 	case 'o':
-		put_num(o, s, arg_unsigned(s, ap), false, 8, false);
+		put_num(o, s, arg(s, ap, false), false, 8, false);
 		break;
 	case 'x':
 	case 'X':
-		put_num(o, s, arg_unsigned(s, ap), false, 16, c == 'X');
+		put_num(o, s, arg(s, ap, false), false, 16, c == 'X');
 		break;
 	case 'p': {
 		void *p = va_arg(*ap, void *);

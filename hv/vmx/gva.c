@@ -14,12 +14,6 @@ struct walk {
 	uint64_t table; /* GPA of the current table */
 };
 
-static int read_pte(struct vcpu *v, uint64_t gpa, unsigned size, uint64_t *pte)
-{
-	*pte = 0;
-	return vm_read(v->vm, gpa, pte, size) ? -1 : 0;
-}
-
 int gva_to_gpa(struct vcpu *v, uint64_t gla, bool write, uint64_t *gpa, uint32_t *pf_error)
 {
 	uint64_t cr0 = vmread(VMCS_GUEST_CR0), cr4 = vmread(VMCS_GUEST_CR4);
@@ -29,7 +23,7 @@ int gva_to_gpa(struct vcpu *v, uint64_t gla, bool write, uint64_t *gpa, uint32_t
 			 : (cr4 & CR4_PAE) ? 3
 					   : 2,
 			 (cr4 & CR4_PAE) ? 8 : 4, vmread(VMCS_GUEST_CR3)};
-	uint64_t pte = 0, rsvd = ADDR_MASK & ~((1ULL << vcpu_maxphyaddr(v)) - 1);
+	uint64_t pte, rsvd = ADDR_MASK & ~((1ULL << vcpu_maxphyaddr(v)) - 1);
 
 	if (!(cr0 & CR0_PG)) {
 		*gpa = lma ? gla : (uint32_t)gla;
@@ -47,7 +41,8 @@ int gva_to_gpa(struct vcpu *v, uint64_t gla, bool write, uint64_t *gpa, uint32_t
 	for (unsigned l = w.levels; l >= 1; l--) {
 		unsigned shift = 12 + (w.entry_size == 8 ? 9 : 10) * (l - 1);
 		unsigned idx = (gla >> shift) & (w.entry_size == 8 ? 511 : 1023);
-		if (read_pte(v, w.table + idx * w.entry_size, w.entry_size, &pte))
+		pte = 0; /* a 4-byte entry fills the low half */
+		if (vm_read(v->vm, w.table + idx * w.entry_size, &pte, w.entry_size))
 			return -1;
 		if (!(pte & PTE_P))
 			goto fault;

@@ -113,13 +113,6 @@ bool irqchip_dm_ready(struct vcpu *v, bool cpu_ready)
  * the vector in service; after the exit, a flag it cleared is that EOI, one still set is
  * taken back. So between runs the flag is clear and the local APIC's state complete.
  */
-static void pv_eoi_offer(struct vcpu *v)
-{
-	uint8_t set = 1;
-
-	v->pv_eoi_set = !vm_write(v->vm, v->pv_eoi & ~3ULL, &set, 1);
-}
-
 void irqchip_pv_eoi_sync(struct vcpu *v)
 {
 	struct irqchip *c = v->vm->irqchip;
@@ -173,8 +166,8 @@ void irqchip_prepare_entry(struct vcpu *v)
 	spin_unlock(&c->lock);
 	if (v->vapic)
 		vm_write(v->vm, v->vapic, &word, 4);
-	if (pv_eoi)
-		pv_eoi_offer(v);
+	if (pv_eoi) /* offered: the guest's flag set */
+		v->pv_eoi_set = !vm_write(v->vm, v->pv_eoi & ~3ULL, &(uint8_t){1}, 1);
 	vcpu_arm_preempt(v, ns_to_tsc(next > now + MIN_RUN_NS ? next - now : MIN_RUN_NS));
 }
 

@@ -177,11 +177,6 @@ void vcpu_translate(struct vcpu *v, struct hv_translate *t)
 	t->usermode = 0;
 }
 
-bool vcpu_irq_queued(struct vcpu *v)
-{
-	return v->irq_pending >= 0;
-}
-
 /* The counters of HV_STATE_STATS, summed from the exit reasons. */
 void vcpu_get_stats(struct vcpu *v, uint64_t out[HV_STAT_COUNT])
 {

@@ -275,7 +275,6 @@ int vcpu_set_events(struct vcpu *v, const struct hv_events *e);
 void vcpu_get_debugregs(struct vcpu *v, uint64_t dr[6]); /* DR0-3, DR6, DR7 */
 int vcpu_set_debugregs(struct vcpu *v, const uint64_t dr[6]);
 void vcpu_translate(struct vcpu *v, struct hv_translate *t);
-bool vcpu_irq_queued(struct vcpu *v);
 /* KVM_SET_GUEST_DEBUG: control HV_DBG_*, dr[0-3] and dr[7]; -EINVAL, -EBUSY (injection). */
 int vcpu_set_guest_debug(struct vcpu *v, uint32_t control, const uint64_t dr[8]);
 void vcpu_get_stats(struct vcpu *v, uint64_t out[HV_STAT_COUNT]);
