@@ -44,14 +44,20 @@ static bool canonical(struct vcpu *v __unused, uint64_t val)
 	return (uint64_t)((int64_t)(val << 16) >> 16) == val;
 }
 
-static bool pat_ok(struct vcpu *v __unused, uint64_t val)
+/* Every byte of val a memory type: UC, WC, WT, WP, WB, and in the PAT also UC- (7). */
+static bool types_ok(uint64_t val, bool pat)
 {
 	for (int i = 0; i < 8; i++) {
 		uint8_t t = (val >> (8 * i)) & 0xff;
-		if (t == 2 || t == 3 || t > 7)
+		if (t == 2 || t == 3 || t > (pat ? 7 : 6))
 			return false;
 	}
 	return true;
+}
+
+static bool pat_ok(struct vcpu *v __unused, uint64_t val)
+{
+	return types_ok(val, true);
 }
 
 /* SCE, LME, NXE may change; LME only while paging is off; LMA is the CPU's to set. */
@@ -91,22 +97,13 @@ bool msr_is_mtrr(uint32_t msr)
 	return (msr >= 0x200 && msr < 0x220) || mtrr_slot(msr) >= 0 || msr == MSR_MTRR_DEF_TYPE;
 }
 
-static bool mem_type_ok(uint64_t t)
-{
-	return t == 0 || t == 1 || t == 4 || t == 5 || t == 6;
-}
-
 static bool mtrr_ok(int slot, uint64_t val)
 {
-	if (slot < 11) {
-		for (int i = 0; i < 8; i++)
-			if (!mem_type_ok((val >> (8 * i)) & 0xff))
-				return false;
-		return true;
-	}
+	if (slot < 11)
+		return types_ok(val, false);
 	if ((slot - 11) % 2) /* a mask: valid bit 11, address bits below 52 */
 		return !(val & 0xfff00000000007ffULL);
-	return mem_type_ok(val & 0xff) && !(val & 0xfff0000000000f00ULL);
+	return types_ok(val & 0xff, false) && !(val & 0xfff0000000000f00ULL);
 }
 
 /* An MTRR: handled (true, *ok the result) or not one. */
