@@ -33,13 +33,19 @@ static uint64_t bit_op(unsigned alu, uint64_t d, uint64_t s, unsigned size, uint
 {
 	uint64_t bit = 1ULL << (s & (8 * size - 1));
 
-	*rflags = (*rflags & ~1ULL) | !!(d & bit);
+	*rflags = (*rflags & ~1ULL) | ((d & bit) >> (s & (8 * size - 1)));
 	return alu == X86_BTS ? d | bit : alu == X86_BTR ? d & ~bit : alu == X86_BTC ? d ^ bit : d;
+}
+
+/* CF (the carry or borrow out of the top bit), AF and OF of an addition or subtraction */
+static uint64_t arith_flags(uint64_t carries, uint64_t af_bits, uint64_t overflows, unsigned top)
+{
+	return ((carries >> top) & 1) | (af_bits & 0x10) | ((overflows >> top) & 1) << 11;
 }
 
 uint64_t x86_alu(unsigned alu, uint64_t d, uint64_t s, unsigned size, uint64_t *rflags)
 {
-	uint64_t mask = size_mask(size), cf = *rflags & 1, r, carry = 0, of = 0, af = 0;
+	uint64_t mask = size_mask(size), cf = *rflags & 1, r, flags = 0; /* logic: CF, AF, OF 0 */
 	unsigned top = 8 * size - 1, p;
 
 	d &= mask;
@@ -48,24 +54,20 @@ uint64_t x86_alu(unsigned alu, uint64_t d, uint64_t s, unsigned size, uint64_t *
 		return bit_op(alu, d, s, size, rflags);
 	if (alu == X86_ADD || alu == X86_ADC) {
 		r = d + s + (alu == X86_ADC ? cf : 0);
-		carry = (d & s) | ((d | s) & ~r); /* the carry out of each bit */
-		of = (d ^ r) & (s ^ r);
-		af = (d ^ s ^ r) & 0x10;
+		flags = arith_flags((d & s) | ((d | s) & ~r), d ^ s ^ r, (d ^ r) & (s ^ r), top);
 	} else if (alu == X86_SUB || alu == X86_SBB || alu == X86_CMP) {
 		r = d - s - (alu == X86_SBB ? cf : 0);
-		carry = (~d & s) | ((~d | s) & r); /* the borrow into each bit */
-		of = (d ^ s) & (d ^ r);
-		af = (d ^ s ^ r) & 0x10;
+		flags = arith_flags((~d & s) | ((~d | s) & r), d ^ s ^ r, (d ^ s) & (d ^ r), top);
 	} else {
-		r = alu == X86_OR ? d | s : alu == X86_XOR ? d ^ s : d & s; /* CF, OF, AF clear */
+		r = alu == X86_OR ? d | s : alu == X86_XOR ? d ^ s : d & s;
 	}
 	r &= mask;
 	p = (unsigned)(r & 0xff);
 	p ^= p >> 4;
 	p ^= p >> 2;
 	p ^= p >> 1;
-	*rflags = (*rflags & ~RFLAGS_ARITH) | ((carry >> top) & 1) | (uint64_t)(~p & 1) << 2 | af |
-		  (uint64_t)(r == 0) << 6 | ((r >> top) & 1) << 7 | ((of >> top) & 1) << 11;
+	flags |= (uint64_t)(~p & 1) << 2 | (uint64_t)(r == 0) << 6 | ((r >> top) & 1) << 7;
+	*rflags = (*rflags & ~RFLAGS_ARITH) | flags;
 	return alu == X86_CMP || alu == X86_TEST ? d : r;
 }
 

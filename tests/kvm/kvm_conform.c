@@ -11,7 +11,7 @@
 
 #define ARITH 0x8d5 /* OF SF ZF AF PF CF */
 #define LOGIC 0x8c5 /* ...AF is undefined after AND, OR, XOR, TEST */
-#define CF 0x1
+#define CF    0x1
 
 /* Real mode, DS = 0x1000 (push $0x1000; pop %ds first): offset 0x8000 is GPA 0x18000, no RAM. */
 static const struct rmw {
@@ -23,6 +23,7 @@ static const struct rmw {
 	bool writes;
 	uint64_t data, want_rax, flags, flag_mask; /* written back; RAX and RFLAGS after */
 } rmw[] = {
+	/* clang-format off */
 	{"orl $0x100,m32", {0x66, 0x81, 0x0e, 0x00, 0x80, 0x00, 0x01, 0, 0}, 9, 0, 0x80000001,
 	 0x18000, 4, true, 0x80000101, 0, 0x80, LOGIC},
 	{"addw $-1,m16 (83)", {0x83, 0x06, 0x00, 0x80, 0xff}, 5, 0, 1, 0x18000, 2, true, 0, 0, 0x55,
@@ -56,6 +57,7 @@ static const struct rmw {
 	 0xfe, 0, ARITH},
 	{"lock or %eax,m32", {0xf0, 0x66, 0x09, 0x06, 0x00, 0x80}, 6, 0x10, 0x01, 0x18000, 4, true,
 	 0x11, 0x10, 0x04, LOGIC},
+	/* clang-format on */
 };
 
 static void name_of(char *buf, size_t n, const char *test, const char *what)
@@ -88,7 +90,8 @@ static void mmio_rmw(struct rm *x, const struct rmw *t)
 	memcpy(x->run->mmio.data, &t->answer, 8);
 	if (t->writes) {
 		name_of(what, sizeof(what), t->name, "write-back");
-		check(what, io(x->vcpu, KVM_RUN, 0) ? -1 : mmio_exit(x, true, t->size), (long)t->addr);
+		check(what, io(x->vcpu, KVM_RUN, 0) ? -1 : mmio_exit(x, true, t->size),
+		      (long)t->addr);
 		memcpy(&data, x->run->mmio.data, t->size);
 		name_of(what, sizeof(what), t->name, "data written");
 		check(what, (long)data, (long)t->data);
@@ -185,11 +188,12 @@ static const struct handler_case {
 	 0xffff4ff0,
 	 ~0u,
 	 0x100a},
-	/* mov $0x1014,%eax; mov %eax,%dr0; mov $1,%eax; mov %eax,%dr7; nop; nop: #DB before 0x1014 */
+	/* mov $0x1014,%eax; mov %eax,%dr0; mov $1,%eax; mov %eax,%dr7; nop; nop: #DB before 0x1014
+	 */
 	{"instruction breakpoint: DR6.B0, a fault",
 	 1,
-	 {0xb8, 0x14, 0x10, 0x00, 0x00, 0x0f, 0x23, 0xc0, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0x23,
-	  0xf8, 0x90, 0x90, 0x90, 0x90, 0x90},
+	 {0xb8, 0x14, 0x10, 0x00, 0x00, 0x0f, 0x23, 0xc0, 0xb8, 0x01, 0x00,
+	  0x00, 0x00, 0x0f, 0x23, 0xf8, 0x90, 0x90, 0x90, 0x90, 0x90},
 	 21,
 	 {0x0f, 0x21, 0xf0, 0x8b, 0x0c, 0x24, 0xf4},
 	 7,
@@ -237,18 +241,22 @@ static const struct gp_case {
 	uint8_t code[24], len;
 	bool gp;
 } gps[] = {
-	{"CR0.PG without PE", {0x0f, 0x20, 0xc0, 0x66, 0x0d, 0, 0, 0, 0x80, 0x0f, 0x22, 0xc0}, 12,
+	{"CR0.PG without PE",
+	 {0x0f, 0x20, 0xc0, 0x66, 0x0d, 0, 0, 0, 0x80, 0x0f, 0x22, 0xc0},
+	 12,
 	 true},
 	{"CR0.NW without CD",
-	 {0x0f, 0x20, 0xc0, 0x66, 0x25, 0xff, 0xff, 0xff, 0xbf, 0x66, 0x0d, 0, 0, 0, 0x20, 0x0f, 0x22,
-	  0xc0},
+	 {0x0f, 0x20, 0xc0, 0x66, 0x25, 0xff, 0xff, 0xff, 0xbf, 0x66, 0x0d, 0, 0, 0, 0x20, 0x0f,
+	  0x22, 0xc0},
 	 18,
 	 true},
 	{"CR0.CD and NW cleared (valid)",
 	 {0x0f, 0x20, 0xc0, 0x66, 0x25, 0xff, 0xff, 0xff, 0x9f, 0x0f, 0x22, 0xc0},
 	 12,
 	 false},
-	{"CR4 reserved bit 31", {0x0f, 0x20, 0xe0, 0x66, 0x0d, 0, 0, 0, 0x80, 0x0f, 0x22, 0xe0}, 12,
+	{"CR4 reserved bit 31",
+	 {0x0f, 0x20, 0xe0, 0x66, 0x0d, 0, 0, 0, 0x80, 0x0f, 0x22, 0xe0},
+	 12,
 	 true},
 	{"CR4.PCIDE outside long mode",
 	 {0x0f, 0x20, 0xe0, 0x66, 0x0d, 0, 0, 2, 0, 0x0f, 0x22, 0xe0},
@@ -286,29 +294,29 @@ static const struct msr_case {
 	uint32_t eax;	   /* written */
 	long want;	   /* -1: #GP */
 } msrs[] = {
-	{0x19b, false, true, 0, -1},		/* IA32_PACKAGE_THERM_INTERRUPT: not KVM's */
-	{0x600, false, true, 0, -1},		/* IA32_DS_AREA: DS not offered */
-	{0x3a, false, true, 0, 0},		/* IA32_FEAT_CTL */
-	{0x140, false, true, 0, 0},		/* MISC_FEATURES_ENABLES */
-	{0x1d9, false, true, 0, 0},		/* IA32_DEBUGCTL */
-	{0x8b, false, true, 0, 0x100000000},	/* IA32_UCODE_REV, as KVM's default */
-	{0x606, false, true, 0, 0},		/* RAPL power unit: 0, as KVM */
-	{0xc0000103, false, true, 0, -1},	/* TSC_AUX: RDTSCP not offered (no CPUID set) */
-	{0x10, false, false, 0, 0},		/* TSC */
-	{0xc0010000, true, false, 0, 0},	/* AMD PERF_CTL0: writes of 0 ignored */
-	{0xc0010004, true, false, 0, 0},	/* AMD PERF_CTR0 */
-	{0x79, true, false, 0, 0},		/* microcode update trigger: ignored */
-	{0x1d9, true, false, 0, 0},		/* DEBUGCTL */
-	{0x1d9, true, false, 2, 0},		/* DEBUGCTL.BTF: dropped */
-	{0x1d9, true, false, 0x1000, -1},	/* DEBUGCTL.FREEZE_PERFMON_ON_PMI: #GP */
-	{0x4b564d01, false, true, 0, 0},	/* KVM_SYSTEM_TIME_NEW */
+	{0x19b, false, true, 0, -1},	     /* IA32_PACKAGE_THERM_INTERRUPT: not KVM's */
+	{0x600, false, true, 0, -1},	     /* IA32_DS_AREA: DS not offered */
+	{0x3a, false, true, 0, 0},	     /* IA32_FEAT_CTL */
+	{0x140, false, true, 0, 0},	     /* MISC_FEATURES_ENABLES */
+	{0x1d9, false, true, 0, 0},	     /* IA32_DEBUGCTL */
+	{0x8b, false, true, 0, 0x100000000}, /* IA32_UCODE_REV, as KVM's default */
+	{0x606, false, true, 0, 0},	     /* RAPL power unit: 0, as KVM */
+	{0xc0000103, false, true, 0, -1},    /* TSC_AUX: RDTSCP not offered (no CPUID set) */
+	{0x10, false, false, 0, 0},	     /* TSC */
+	{0xc0010000, true, false, 0, 0},     /* AMD PERF_CTL0: writes of 0 ignored */
+	{0xc0010004, true, false, 0, 0},     /* AMD PERF_CTR0 */
+	{0x79, true, false, 0, 0},	     /* microcode update trigger: ignored */
+	{0x1d9, true, false, 0, 0},	     /* DEBUGCTL */
+	{0x1d9, true, false, 2, 0},	     /* DEBUGCTL.BTF: dropped */
+	{0x1d9, true, false, 0x1000, -1},    /* DEBUGCTL.FREEZE_PERFMON_ON_PMI: #GP */
+	{0x4b564d01, false, true, 0, 0},     /* KVM_SYSTEM_TIME_NEW */
 };
 
 static void msr_run(int kvm)
 {
 	/* mov $index,%ecx; mov $eax,%eax; xor %edx,%edx; rdmsr or wrmsr; hlt */
-	uint8_t code[] = {0x66, 0xb9, 0,    0,	  0,	0,    0x66, 0xb8, 0,
-			  0,	0,    0,    0x66, 0x31, 0xd2, 0x0f, 0x32, 0xf4};
+	uint8_t code[] = {0x66, 0xb9, 0, 0,    0,    0,	   0x66, 0xb8, 0,
+			  0,	0,    0, 0x66, 0x31, 0xd2, 0x0f, 0x32, 0xf4};
 	struct kvm_regs r;
 	char what[64];
 	struct rm x;
@@ -329,7 +337,8 @@ static void msr_run(int kvm)
 		if (!got && msrs[i].value)
 			got = (long)((r.rdx << 32) | (uint32_t)r.rax);
 		if (msrs[i].write)
-			snprintf(what, sizeof(what), "WRMSR %#x of %#x", msrs[i].index, msrs[i].eax);
+			snprintf(what, sizeof(what), "WRMSR %#x of %#x", msrs[i].index,
+				 msrs[i].eax);
 		else
 			snprintf(what, sizeof(what), "RDMSR %#x", msrs[i].index);
 		check(what, got, msrs[i].want);
