@@ -317,6 +317,7 @@ enum x86_mode vcpu_mode(void);
 int handle_io(struct vcpu *v, struct vm_exit *x);
 void io_complete(struct vcpu *v, const struct vm_exit *x);
 int handle_cr(struct vcpu *v, struct vm_exit *x);
+int handle_task_switch(struct vcpu *v, struct vm_exit *x);
 int handle_dr(struct vcpu *v, struct vm_exit *x);
 uint64_t guest_dr7(struct vcpu *v);
 void set_guest_dr7(struct vcpu *v, uint64_t val);

@@ -1,9 +1,10 @@
 /*
  * Guest conformance: small flat guests that check the vCPU behaves as the CPU, written from the
- * SDM and KVM's API documentation, run the same way on Linux KVM (make referee prints the two
+ * SDM and KVM's API documentation, run the same way on Linux KVM (make conform prints the two
  * columns side by side). Read-modify-write and compare instructions on MMIO (user space's, with
  * KVM's read exit then write exit, and the in-kernel local APIC's), faults that push RF, #DB
- * and #BP, CR and EFER writes that must #GP, and the MSRs a Linux guest touches.
+ * and #BP, CR and EFER writes that must #GP, the MSRs a Linux guest touches, and hardware task
+ * switches (CALL, JMP, IRET, task gates for exceptions and INT n).
  */
 #include <fcntl.h>
 
@@ -346,6 +347,131 @@ static void msr_run(int kvm)
 	rm_close(&x);
 }
 
+/*
+ * Hardware task switches in flat 32-bit mode: task A (TR 0x18, TSS at 0x4000) runs at 0x1000;
+ * TSS B (0x20, at 0x4100) and C (0x28, at 0x4200) start at `eip_b` and 0x1300 on their own
+ * stacks with EAX 0xb0 and 0xc0. IDT 13 (#GP) is a task gate to C, IDT 0x40 one to B.
+ */
+static uint64_t tss_desc(uint32_t base, unsigned type)
+{
+	return 0x67 | (uint64_t)(base & 0xffffff) << 16 | (uint64_t)type << 40 | 1ULL << 47 |
+	       (uint64_t)(base >> 24) << 56;
+}
+
+static void tss_fill(uint8_t *ram, uint32_t base, uint32_t eip, uint32_t esp, uint32_t eax)
+{
+	uint32_t *t = (uint32_t *)(ram + base);
+
+	memset(t, 0, 0x68);
+	t[8] = eip, t[9] = 2, t[10] = eax, t[14] = esp;
+	t[18] = t[20] = t[21] = t[22] = t[23] = 0x10; /* ES, SS, DS, FS, GS */
+	t[19] = 8;				      /* CS */
+}
+
+static int ts_vm(int kvm, struct rm *x, const uint8_t *code, size_t len, uint32_t eip_b)
+{
+	uint64_t *gdt;
+	struct kvm_sregs s;
+
+	if (rm_vm(kvm, false, 0, x) || flat32(x->vcpu, x->ram, 0x500, 0x3000, 0x1000, 0x8000) ||
+	    io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s))
+		return -1;
+	gdt = (uint64_t *)(x->ram + 0x500);
+	gdt[3] = tss_desc(0x4000, 0xb);
+	gdt[4] = tss_desc(0x4100, 0x9);
+	gdt[5] = tss_desc(0x4200, 0x9);
+	tss_fill(x->ram, 0x4100, eip_b, 0x7000, 0xb0);
+	tss_fill(x->ram, 0x4200, 0x1300, 0x6000, 0xc0);
+	((uint32_t *)(x->ram + 0x3000))[13 * 2] = 0x28 << 16; /* task gates */
+	((uint32_t *)(x->ram + 0x3000))[13 * 2 + 1] = 0x8500;
+	((uint32_t *)(x->ram + 0x3000))[0x40 * 2] = 0x20 << 16;
+	((uint32_t *)(x->ram + 0x3000))[0x40 * 2 + 1] = 0x8500;
+	memcpy(x->ram + 0x1000, code, len);
+	x->ram[0x1200] = x->ram[0x1300] = 0xf4; /* B's code for JMP and INT, C's */
+	s.gdt.limit = 47;
+	s.tr = (struct kvm_segment){
+		.base = 0x4000, .limit = 0x67, .selector = 0x18, .type = 0xb, .present = 1};
+	return io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s) ? -1 : 0;
+}
+
+/* What a task switch left: HLT reached at `rip`, TR, EAX, NT, TS, the TSS descriptors' types */
+static void ts_check(struct rm *x, const char *name, long rip, long tr, long eax, long nt,
+		     long types)
+{
+	uint64_t *gdt = (uint64_t *)(x->ram + 0x500);
+	struct kvm_sregs s = {0};
+	struct kvm_regs r = {0};
+	char what[96];
+
+	name_of(what, sizeof(what), name, "HLT reached at");
+	check(what,
+	      io(x->vcpu, KVM_RUN, 0) || io(x->vcpu, KVM_GET_REGS, (uintptr_t)&r) ||
+			      io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s) ||
+			      x->run->exit_reason != KVM_EXIT_HLT
+		      ? -1
+		      : (long)r.rip,
+	      rip);
+	name_of(what, sizeof(what), name, "TR");
+	check(what, s.tr.selector, tr);
+	name_of(what, sizeof(what), name, "EAX");
+	check(what, (long)r.rax, eax);
+	name_of(what, sizeof(what), name, "EFLAGS.NT");
+	check(what, (long)(r.rflags & 0x4000), nt);
+	name_of(what, sizeof(what), name, "CR0.TS");
+	check(what, (long)(s.cr0 & 8), 8);
+	name_of(what, sizeof(what), name, "TSS types A B C");
+	check(what,
+	      (long)((gdt[3] >> 40 & 0xf) << 8 | (gdt[4] >> 40 & 0xf) << 4 | (gdt[5] >> 40 & 0xf)),
+	      types);
+}
+
+static void task_switches(int kvm)
+{
+	/* lcall $0x20,$0; hlt -- B: mov 0x4100,%ecx (its link); pushf; pop %edx; iret */
+	static const uint8_t call[] = {0x9a, 0, 0, 0, 0, 0x20, 0, 0xf4};
+	static const uint8_t b_iret[] = {0x8b, 0x0d, 0x00, 0x41, 0, 0, 0x9c, 0x5a, 0xcf};
+	static const uint8_t jmp[] = {0xea, 0, 0, 0, 0, 0x20, 0};	     /* ljmp $0x20,$0 */
+	static const uint8_t fault[] = {0x66, 0xb8, 0x30, 0x12, 0x8e, 0xd8}; /* mov $0x1230,%ds */
+	static const uint8_t intn[] = {0xcd, 0x40};			     /* int $0x40 */
+	const uint32_t *a = NULL, *b = NULL, *c = NULL;
+	struct rm x;
+
+	if (ts_vm(kvm, &x, call, sizeof(call), 0x1100) == 0) {
+		memcpy(x.ram + 0x1100, b_iret, sizeof(b_iret));
+		b = (const uint32_t *)(x.ram + 0x4100);
+		ts_check(&x, "task switch: CALL to a TSS, IRET back", 0x1008, 0x18, 0, 0, 0xb99);
+		check("task switch: CALL: B's link (its ECX)", b[11], 0x18);
+		check("task switch: CALL: B's NT (its EDX)", b[12] & 0x4000, 0x4000);
+		check("task switch: IRET: B's EIP saved", b[8], 0x1109);
+		rm_close(&x);
+	}
+	if (ts_vm(kvm, &x, jmp, sizeof(jmp), 0x1200) == 0) {
+		a = (const uint32_t *)(x.ram + 0x4000);
+		ts_check(&x, "task switch: JMP to a TSS", 0x1201, 0x20, 0xb0, 0, 0x9b9);
+		check("task switch: JMP: A's EIP saved", a[8], 0x1007);
+		check("task switch: JMP: A's ESP saved", a[14], 0x8000);
+		rm_close(&x);
+	}
+	if (ts_vm(kvm, &x, fault, sizeof(fault), 0x1200) == 0) {
+		c = (const uint32_t *)(x.ram + 0x4200);
+		ts_check(&x, "task switch: #GP through a task gate", 0x1301, 0x28, 0xc0, 0x4000,
+			 0xb9b);
+		check("task switch: #GP: error code on C's stack", *(uint32_t *)(x.ram + 0x5ffc),
+		      0x1230);
+		check("task switch: #GP: C's link", c[0], 0x18);
+		check("task switch: #GP: A's EIP saved (the fault's)",
+		      ((const uint32_t *)(x.ram + 0x4000))[8], 0x1004);
+		rm_close(&x);
+	}
+	if (ts_vm(kvm, &x, intn, sizeof(intn), 0x1200) == 0) {
+		ts_check(&x, "task switch: INT n through a task gate", 0x1201, 0x20, 0xb0, 0x4000,
+			 0xbb9);
+		check("task switch: INT: A's EIP saved (past INT)",
+		      ((const uint32_t *)(x.ram + 0x4000))[8], 0x1002);
+		rm_close(&x);
+	}
+}
+
 int main(void)
 {
 	int kvm = open("/dev/kvm", O_RDWR);
@@ -367,5 +493,6 @@ int main(void)
 		handler_run(kvm, &handlers[i]);
 	gp_run(kvm);
 	msr_run(kvm);
+	task_switches(kvm);
 	return summary();
 }
