@@ -16,39 +16,15 @@ isr\n:
 .endr
 
 isr_common:
-	push %rax
-	push %rbx
-	push %rcx
-	push %rdx
-	push %rsi
-	push %rdi
-	push %rbp
-	push %r8
-	push %r9
-	push %r10
-	push %r11
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+.irp r, rax, rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15
+	push %\r
+.endr
 	mov %rsp, %rdi
 	cld
 	call trap_handler
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rbp
-	pop %rdi
-	pop %rsi
-	pop %rdx
-	pop %rcx
-	pop %rbx
-	pop %rax
+.irp r, r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax
+	pop %\r
+.endr
 	add $16, %rsp
 	iretq
 
@@ -71,7 +47,6 @@ wrmsr_fault:
 	ret
 
 /* Interrupt vectors 32-255: save the caller-saved registers and call irq_handler(vector). */
-	.balign 8
 	.balign 16
 irq_stubs:
 	vec = 32
@@ -83,27 +58,15 @@ irq_stubs:
 	.endr
 
 irq_common:
-	push %rax
-	push %rcx
-	push %rdx
-	push %rsi
-	push %rdi
-	push %r8
-	push %r9
-	push %r10
-	push %r11
+.irp r, rax, rcx, rdx, rsi, rdi, r8, r9, r10, r11
+	push %\r
+.endr
 	mov 72(%rsp), %rdi
 	cld
 	call irq_handler
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rdi
-	pop %rsi
-	pop %rdx
-	pop %rcx
-	pop %rax
+.irp r, r11, r10, r9, r8, rdi, rsi, rdx, rcx, rax
+	pop %\r
+.endr
 	add $8, %rsp
 	iretq
 

@@ -12,12 +12,9 @@
 	.text
 	.global vmx_enter, vmx_exit
 vmx_enter:
-	push %rbp
-	push %rbx
-	push %r12
-	push %r13
-	push %r14
-	push %r15
+.irp r, rbp, rbx, r12, r13, r14, r15
+	push %\r
+.endr
 	push %rdi			/* the frame vmx_exit finds at HOST_RSP */
 	mov $VMCS_HOST_RSP, %eax
 	vmwrite %rsp, %rax
@@ -72,10 +69,8 @@ vmx_exit:
 	mov %rax, G_CR2(%rdi)
 	pop %rdi
 	xor %eax, %eax
-3:	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %rbx
-	pop %rbp
+3:
+.irp r, r15, r14, r13, r12, rbx, rbp
+	pop %\r
+.endr
 	ret

@@ -74,7 +74,6 @@ void vmcs_load_host_state(void)
 	must_write(VMCS_HOST_CR3, read_cr3());
 	must_write(VMCS_HOST_CR4, read_cr4());
 	must_write(VMCS_HOST_GS_BASE, (uint64_t)(uintptr_t)c);
-	must_write(VMCS_HOST_FS_BASE, 0);
 	must_write(VMCS_HOST_TR_BASE, (uint64_t)(uintptr_t)&c->tables.tss);
 	must_write(VMCS_HOST_GDTR_BASE, gdtr.base);
 	must_write(VMCS_HOST_IDTR_BASE, idtr.base);
@@ -88,12 +87,7 @@ static void init_host_fixed(void)
 	must_write(VMCS_HOST_SS_SEL, GDT_DATA);
 	must_write(VMCS_HOST_DS_SEL, GDT_DATA);
 	must_write(VMCS_HOST_ES_SEL, GDT_DATA);
-	must_write(VMCS_HOST_FS_SEL, 0);
-	must_write(VMCS_HOST_GS_SEL, 0);
 	must_write(VMCS_HOST_TR_SEL, GDT_TSS);
-	must_write(VMCS_HOST_SYSENTER_CS, 0);
-	must_write(VMCS_HOST_SYSENTER_ESP, 0);
-	must_write(VMCS_HOST_SYSENTER_EIP, 0);
 	must_write(VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit);
 }
 
@@ -129,13 +123,6 @@ static void init_controls(struct vcpu *v)
 	must_write(VMCS_ENTRY_CTLS,
 		   ctl(c->entry, ENTRY_LOAD_EFER, ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG, "entry"));
 	must_write(VMCS_EXCEPTION_BITMAP, v->exc_intercept);
-	must_write(VMCS_PF_ERR_MASK, 0);
-	must_write(VMCS_PF_ERR_MATCH, 0);
-	must_write(VMCS_CR3_TARGET_COUNT, 0);
-	must_write(VMCS_EXIT_MSR_STORE_COUNT, 0);
-	must_write(VMCS_EXIT_MSR_LOAD_COUNT, 0);
-	must_write(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
-	must_write(VMCS_ENTRY_INTR_INFO, 0);
 	must_write(VMCS_IO_BITMAP_A, v->vm->io_bitmap);
 	must_write(VMCS_IO_BITMAP_B, v->vm->io_bitmap + PAGE_SIZE);
 	must_write(VMCS_MSR_BITMAP, v->vm->msr_bitmap);
@@ -166,30 +153,32 @@ static void init_guest_reset(void)
 		must_write(VMCS_SEG_LIMIT(s), 0xffff);
 		must_write(VMCS_SEG_AR(s), code ? 0x9b : ldtr ? 0x82 : tr ? 0x8b : 0x93);
 	}
-	must_write(VMCS_GUEST_GDTR_BASE, 0);
 	must_write(VMCS_GUEST_GDTR_LIMIT, 0xffff);
-	must_write(VMCS_GUEST_IDTR_BASE, 0);
 	must_write(VMCS_GUEST_IDTR_LIMIT, 0xffff);
 	must_write(VMCS_GUEST_CR0, vmcs_cr0_guest_fixed(CR0_CD | CR0_NW | (1ULL << 4)));
 	must_write(VMCS_CR0_SHADOW, CR0_CD | CR0_NW | (1ULL << 4));
-	must_write(VMCS_GUEST_CR3, 0);
 	must_write(VMCS_GUEST_CR4, vmcs_cr4_guest_fixed(0));
-	must_write(VMCS_CR4_SHADOW, 0);
 	must_write(VMCS_GUEST_DR7, 0x400);
-	must_write(VMCS_GUEST_RSP, 0);
 	must_write(VMCS_GUEST_RIP, 0xfff0);
 	must_write(VMCS_GUEST_RFLAGS, 0x2);
-	must_write(VMCS_GUEST_EFER, 0);
 	must_write(VMCS_GUEST_PAT, PAT_RESET);
-	must_write(VMCS_GUEST_DEBUGCTL, 0);
-	must_write(VMCS_GUEST_SYSENTER_CS, 0);
-	must_write(VMCS_GUEST_SYSENTER_ESP, 0);
-	must_write(VMCS_GUEST_SYSENTER_EIP, 0);
-	must_write(VMCS_GUEST_INTERRUPTIBILITY, 0);
 	must_write(VMCS_GUEST_ACTIVITY, ACTIVITY_ACTIVE);
-	must_write(VMCS_GUEST_PENDING_DBG, 0);
-	must_write(VMCS_PREEMPT_TIMER, 0);
 }
+
+/* The fields that start at 0 (unused controls, host and guest state). */
+static const uint32_t zeroed[] = {VMCS_HOST_FS_BASE,	    VMCS_HOST_FS_SEL,
+				  VMCS_HOST_GS_SEL,	    VMCS_HOST_SYSENTER_CS,
+				  VMCS_HOST_SYSENTER_ESP,   VMCS_HOST_SYSENTER_EIP,
+				  VMCS_PF_ERR_MASK,	    VMCS_PF_ERR_MATCH,
+				  VMCS_CR3_TARGET_COUNT,    VMCS_EXIT_MSR_STORE_COUNT,
+				  VMCS_EXIT_MSR_LOAD_COUNT, VMCS_ENTRY_MSR_LOAD_COUNT,
+				  VMCS_ENTRY_INTR_INFO,	    VMCS_GUEST_GDTR_BASE,
+				  VMCS_GUEST_IDTR_BASE,	    VMCS_GUEST_CR3,
+				  VMCS_CR4_SHADOW,	    VMCS_GUEST_RSP,
+				  VMCS_GUEST_EFER,	    VMCS_GUEST_DEBUGCTL,
+				  VMCS_GUEST_SYSENTER_CS,   VMCS_GUEST_SYSENTER_ESP,
+				  VMCS_GUEST_SYSENTER_EIP,  VMCS_GUEST_INTERRUPTIBILITY,
+				  VMCS_GUEST_PENDING_DBG,   VMCS_PREEMPT_TIMER};
 
 /* Clears and loads the new VMCS on this CPU and fills every field. */
 int vmcs_init(struct vcpu *v)
@@ -198,6 +187,8 @@ int vmcs_init(struct vcpu *v)
 	if (vmclear(v->vmcs) || vmptrld(v->vmcs))
 		return -1;
 	this_cpu()->vmx->current_vmcs = v->vmcs;
+	for (unsigned i = 0; i < ARRAY_SIZE(zeroed); i++)
+		must_write(zeroed[i], 0);
 	init_host_fixed();
 	vmcs_load_host_state();
 	init_controls(v);
