@@ -16,9 +16,8 @@ struct dev_ops {
 	uint32_t type; /* HV_DEV_TYPE_* (compat/kvmabi/hv_devices.h) */
 	bool single;   /* at most one instance per VM (-EEXIST for a second) */
 	size_t size;   /* bytes of state, zeroed before create */
-	int (*create)(void *dev, struct vm *vm); /* NULL: the zeroed state is ready */
-	/* The VM is being destroyed; its hooks go with it. NULL: nothing to do. */
-	void (*destroy)(void *dev, struct vm *vm);
+	/* NULL: the zeroed state is ready. A device goes with its VM, its hooks too. */
+	int (*create)(void *dev, struct vm *vm);
 	int (*has_attr)(void *dev, uint32_t group, uint64_t attr);
 	int (*get_attr)(void *dev, uint32_t group, uint64_t attr, uint64_t *val);
 	int (*set_attr)(void *dev, struct vm *vm, uint32_t group, uint64_t attr, uint64_t val);

@@ -16,7 +16,6 @@
 #define IOAPIC_RTE_VECTOR   0xffULL
 #define IOAPIC_RTE_DM_SHIFT 8
 #define IOAPIC_RTE_LOGICAL  (1ULL << 11)
-#define IOAPIC_RTE_LOW	    (1ULL << 13) /* polarity: active low */
 #define IOAPIC_RTE_RIRR	    (1ULL << 14) /* remote IRR (read-only) */
 #define IOAPIC_RTE_LEVEL    (1ULL << 15) /* trigger mode */
 #define IOAPIC_RTE_MASK	    (1ULL << 16)

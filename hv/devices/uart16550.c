@@ -345,8 +345,7 @@ static int uart_set_attr(void *dev, struct vm *vm, uint32_t group, uint64_t attr
 
 const struct dev_ops uart16550_ops = {
 	.type = KVM_DEV_TYPE_HV_UART16550,
-	.single = false,
-	.size = sizeof(struct uart), /* zeroed, the reset state: no create or destroy */
+	.size = sizeof(struct uart), /* zeroed, the reset state: no create */
 	.has_attr = uart_has_attr,
 	.get_attr = uart_get_attr,
 	.set_attr = uart_set_attr,

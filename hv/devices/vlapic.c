@@ -122,11 +122,6 @@ uint32_t vlapic_id(const struct vlapic *l)
 	return is_x2(l) ? vlapic_reg(l, REG_ID) : vlapic_reg(l, REG_ID) >> 24;
 }
 
-uint8_t vlapic_ppr(const struct vlapic *l)
-{
-	return (uint8_t)vlapic_reg(l, REG_PPR);
-}
-
 uint32_t vlapic_vapic_word(const struct vlapic *l)
 {
 	int isr = vec_highest(l, REG_ISR), irr = vec_highest(l, REG_IRR);

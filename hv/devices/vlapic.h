@@ -81,8 +81,6 @@ bool vlapic_matches(const struct vlapic *l, const struct apic_msg *m);
 bool vlapic_accepts_extint(const struct vlapic *l);
 /* The current APIC id: 8 bits (ID[31:24]) in xAPIC mode, 32 in x2APIC mode. */
 uint32_t vlapic_id(const struct vlapic *l);
-/* The processor priority (PPR), for lowest-priority arbitration. */
-uint8_t vlapic_ppr(const struct vlapic *l);
 /* The TPR in any mode: CR8 is its bits 7:4 */
 uint8_t vlapic_tpr(const struct vlapic *l);
 void vlapic_set_tpr(struct vlapic *l, uint8_t tpr);

@@ -101,16 +101,13 @@ int64_t hc_dev_attr(struct hc_ctx *c)
 }
 
 /* The VM is going away (no hypercall uses it): its devices go first. */
-void hc_dev_destroy_all(uint64_t handle, struct vm *vm)
+void hc_dev_destroy_all(uint64_t handle)
 {
 	struct dev_inst *d = devs[handle];
 
 	for (unsigned i = 0; i < HV_MAX_DEVICES; i++) {
-		if (!d[i].ops)
-			continue;
-		if (d[i].ops->destroy)
-			d[i].ops->destroy(d[i].state, vm);
-		mem_free(d[i].state, d[i].ops->size);
+		if (d[i].ops)
+			mem_free(d[i].state, d[i].ops->size);
 		d[i] = (struct dev_inst){0};
 	}
 }

@@ -114,7 +114,7 @@ int64_t hc_vm_destroy(struct hc_ctx *c)
 	spin_unlock(&vms_lock);
 	if (!vm)
 		return rc;
-	hc_dev_destroy_all(h, vm);
+	hc_dev_destroy_all(h);
 	vm_destroy(vm);
 	spin_lock(&vms_lock);
 	users[h] = 0; /* the handle may be given out again */

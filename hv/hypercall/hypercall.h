@@ -49,7 +49,7 @@ int64_t hc_vm_msr(struct hc_ctx *c);
 /* hc_dev.c: in-hypervisor devices */
 int64_t hc_dev_create(struct hc_ctx *c);
 int64_t hc_dev_attr(struct hc_ctx *c);
-void hc_dev_destroy_all(uint64_t handle, struct vm *vm);
+void hc_dev_destroy_all(uint64_t handle);
 
 /* Once every CPU is up: their bounce buffers, and the dispatcher registered for VMCALL exits. */
 void hypercall_init(void);

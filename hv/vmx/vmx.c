@@ -70,7 +70,6 @@ void virt_cpu_on(void)
 	if (cpuid(1, 0).ecx & (1u << 26))
 		write_cr4(read_cr4() | CR4_OSXSAVE); /* XSETBV from guests needs it in the host */
 	v = phys_to_virt(frame_alloc_zeroed());
-	__builtin_memset(v, 0, sizeof(*v));
 	v->vmxon_pa = frame_alloc_zeroed();
 	v->host_fpu = phys_to_virt(frame_alloc_zeroed());
 	*(uint32_t *)phys_to_virt(v->vmxon_pa) = vmx_caps.revision;
