@@ -7,10 +7,8 @@
 #include "../platform/percpu.h"
 #include "../vmx/vm.h"
 
-enum hc_perm {
-	HC_ANY_VM, /* any VM, at CPL 0 */
-	HC_DOM0,   /* dom0's kernel only */
-};
+/* Who may call: any VM at CPL 0, or dom0's kernel only. */
+enum hc_perm { HC_ANY_VM, HC_DOM0 };
 
 /* What arg0 (and arg1) name: resolved and claimed before the handler runs. */
 enum hc_on { HC_ON_NOTHING, HC_ON_VM, HC_ON_VCPU };

@@ -7,16 +7,8 @@
 
 #define SDT_HDR_LEN 36
 
-enum madt_type {
-	MADT_LAPIC = 0,
-	MADT_IOAPIC = 1,
-	MADT_ISO = 2,
-	MADT_NMI_SRC = 3,
-	MADT_LAPIC_NMI = 4,
-	MADT_LAPIC_ADDR = 5,
-	MADT_X2APIC = 9,
-	MADT_X2APIC_NMI = 10,
-};
+/* The MADT entries read (NMI sources and LINT NMIs are not) */
+enum { MADT_LAPIC = 0, MADT_IOAPIC = 1, MADT_ISO = 2, MADT_LAPIC_ADDR = 5, MADT_X2APIC = 9 };
 
 /* Maps a whole table at pa after checking its header; NULL (with err) if anything is off. */
 static const uint8_t *map_table(uint64_t pa, acpi_map_fn map, void *ctx, uint32_t *len, char *err)

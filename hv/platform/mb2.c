@@ -6,15 +6,8 @@
 
 #define fail(bi, ...) fmt_error((bi)->err, sizeof((bi)->err), __VA_ARGS__)
 
-enum {
-	TAG_END = 0,
-	TAG_CMDLINE = 1,
-	TAG_LOADER = 2,
-	TAG_MODULE = 3,
-	TAG_MMAP = 6,
-	TAG_ACPI_OLD = 14,
-	TAG_ACPI_NEW = 15,
-};
+enum { TAG_END = 0, TAG_CMDLINE = 1, TAG_LOADER = 2, TAG_MODULE = 3, TAG_MMAP = 6 };
+enum { TAG_ACPI_OLD = 14, TAG_ACPI_NEW = 15 };
 
 struct parse {
 	const uint8_t *p;

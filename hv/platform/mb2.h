@@ -10,13 +10,7 @@
 #define MB2_MAX_MODS	     16
 #define MB2_PHYS_LIMIT	     (1ULL << 52) /* architectural MAXPHYADDR bound */
 
-enum mem_type {
-	MEM_AVAILABLE = 1,
-	MEM_RESERVED = 2,
-	MEM_ACPI_RECLAIM = 3,
-	MEM_ACPI_NVS = 4,
-	MEM_BAD = 5,
-};
+enum { MEM_AVAILABLE = 1, MEM_RESERVED = 2, MEM_ACPI_RECLAIM = 3, MEM_ACPI_NVS = 4, MEM_BAD = 5 };
 
 struct mem_range {
 	uint64_t base;
