@@ -47,7 +47,7 @@ static int blob(void *dev, uint64_t attr, void *buf, bool set)
 	case K_IOAPIC:
 		return attr ? -ENXIO : vm_irqchip_state(d->vm, 2, buf, set);
 	case K_LAPIC:
-		v = attr < VM_MAX_VCPUS ? vm_get_vcpu(d->vm, (unsigned)attr) : NULL;
+		v = vm_get_vcpu(d->vm, attr);
 		return v ? vcpu_lapic_state(v, buf, set) : -ENXIO;
 	default:
 		return attr ? -ENXIO : vm_pit_state(d->vm, buf, set);

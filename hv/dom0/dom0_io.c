@@ -44,11 +44,8 @@ static bool icr_emulate(uint32_t lo, uint32_t dest)
 		return false;
 	for (unsigned i = 0; i < ncpus_online; i++) {
 		uint32_t id = cpus[i]->apic_id;
-		bool hit = shorthand == 0   ? id == dest
-			   : shorthand == 1 ? id == self
-			   : shorthand == 2 ? true
-					    : id != self;
-		if (!hit || id == self)
+		/* the destination, or by shorthand all (with or without self): never self */
+		if (id == self || (shorthand == 0 ? id != dest : shorthand == 1))
 			continue;
 		if (mode == 5 && (lo & ICR_LEVEL_ASSERT))
 			d0.mbox[i].init = true;

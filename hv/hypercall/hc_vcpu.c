@@ -203,7 +203,7 @@ int64_t hc_vcpu_set(struct hc_ctx *c)
 /* HC_VCPU_STATS (vm, id, buf, count): not claimed, so it answers while the vCPU runs. */
 int64_t hc_vcpu_stats(struct hc_ctx *c)
 {
-	struct vcpu *v = c->arg[1] < VM_MAX_VCPUS ? vm_get_vcpu(c->vm, (unsigned)c->arg[1]) : NULL;
+	struct vcpu *v = vm_get_vcpu(c->vm, c->arg[1]);
 	uint64_t s[HV_STAT_COUNT], n = MIN(c->arg[3], (uint64_t)HV_STAT_COUNT);
 
 	if (!v)

@@ -36,9 +36,7 @@ int64_t hc_claim(struct hc_ctx *c, bool vcpu)
 	c->target = NULL;
 	if (!c->vm)
 		rc = -EBADF;
-	else if (vcpu &&
-		 !(c->target = c->arg[1] < VM_MAX_VCPUS ? vm_get_vcpu(c->vm, (unsigned)c->arg[1])
-							: NULL))
+	else if (vcpu && !(c->target = vm_get_vcpu(c->vm, c->arg[1])))
 		rc = -EINVAL;
 	else if (vcpu && !vcpu_try_claim(c->target))
 		rc = -EBUSY;

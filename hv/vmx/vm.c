@@ -78,10 +78,7 @@ struct vm *vm_create(enum vm_kind kind)
 	vm->io_bitmap = bitmap_alloc(2, fill);
 	vm->msr_bitmap = bitmap_alloc(1, fill);
 	if (!vm->io_bitmap || !vm->msr_bitmap ||
-	    ept_init(&vm->ept, &ept_ops,
-		     vmx_caps.ept_1g   ? 3
-		     : vmx_caps.ept_2m ? 2
-				       : 1)) {
+	    ept_init(&vm->ept, &ept_ops, vmx_caps.ept_1g ? 3 : 1 + vmx_caps.ept_2m)) {
 		vm_destroy(vm);
 		return NULL;
 	}
@@ -304,7 +301,7 @@ int vm_write(struct vm *vm, uint64_t gpa, const void *buf, size_t len)
 	return vm_copy(vm, gpa, (void *)(uintptr_t)buf, len, true);
 }
 
-struct vcpu *vm_get_vcpu(struct vm *vm, unsigned id)
+struct vcpu *vm_get_vcpu(struct vm *vm, uint64_t id)
 {
 	return id < VM_MAX_VCPUS ? vm->vcpus[id] : NULL;
 }

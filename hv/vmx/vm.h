@@ -170,7 +170,7 @@ bool vcpu_try_claim(struct vcpu *v);
 void vcpu_release(struct vcpu *v);
 
 /* The vCPU with that id, or NULL. */
-struct vcpu *vm_get_vcpu(struct vm *vm, unsigned id);
+struct vcpu *vm_get_vcpu(struct vm *vm, uint64_t id);
 
 /* vCPUs. vcpu_create returns NULL when memory is short or `id` is taken or too large. */
 struct vcpu *vcpu_create(struct vm *vm, unsigned id);
