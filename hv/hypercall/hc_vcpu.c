@@ -170,8 +170,9 @@ static const struct state_kind kinds[HV_STATE_COUNT] = {
  * dom0's buffer is copied into the CPU's bounce buffer, the handler works on that copy, and a
  * get's result is copied back.
  */
-static int64_t vcpu_state(struct hc_ctx *c, bool set)
+int64_t hc_vcpu_state(struct hc_ctx *c)
 {
+	bool set = c->nr == HC_VCPU_SET;
 	const struct state_kind *k = c->arg[2] < HV_STATE_COUNT ? &kinds[c->arg[2]] : NULL;
 	uint64_t n = c->arg[4], len;
 	void *buf = hc_bounce();
@@ -188,16 +189,6 @@ static int64_t vcpu_state(struct hc_ctx *c, bool set)
 	if (rc >= 0 && !set && dom0_copy_out(c->arg[3], buf, len))
 		rc = -EFAULT;
 	return rc;
-}
-
-int64_t hc_vcpu_get(struct hc_ctx *c)
-{
-	return vcpu_state(c, false);
-}
-
-int64_t hc_vcpu_set(struct hc_ctx *c)
-{
-	return vcpu_state(c, true);
 }
 
 /* HC_VCPU_STATS (vm, id, buf, count): not claimed, so it answers while the vCPU runs. */

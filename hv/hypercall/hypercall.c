@@ -45,8 +45,8 @@ static const struct hypercall hypercalls[HC_COUNT] = {
 	[HC_VCPU_SET_REGS] = {hc_vcpu_set_regs, HC_DOM0, HC_ON_VCPU},
 	[HC_VCPU_GET_SREGS] = {hc_vcpu_get_sregs, HC_DOM0, HC_ON_VCPU},
 	[HC_VCPU_SET_SREGS] = {hc_vcpu_set_sregs, HC_DOM0, HC_ON_VCPU},
-	[HC_VCPU_GET] = {hc_vcpu_get, HC_DOM0, HC_ON_VCPU},
-	[HC_VCPU_SET] = {hc_vcpu_set, HC_DOM0, HC_ON_VCPU},
+	[HC_VCPU_GET] = {hc_vcpu_state, HC_DOM0, HC_ON_VCPU},
+	[HC_VCPU_SET] = {hc_vcpu_state, HC_DOM0, HC_ON_VCPU},
 	[HC_VCPU_STATS] = {hc_vcpu_stats, HC_DOM0, HC_ON_VM},
 	[HC_VCPU_DEBUG] = {hc_vcpu_debug, HC_DOM0, HC_ON_VCPU},
 	[HC_IRQCHIP] = {hc_irqchip, HC_DOM0, HC_ON_VM},
@@ -67,7 +67,7 @@ void *hc_bounce(void)
 /* Checks number and permission, then runs the handler: the value for the guest's RAX. */
 static int64_t hypercall_dispatch(const struct vmcall *call)
 {
-	struct hc_ctx ctx = {0}, *c = &ctx;
+	struct hc_ctx ctx = {.nr = call->nr}, *c = &ctx;
 	uint64_t nr = call->nr;
 	const struct hypercall *h;
 	int64_t rc;

@@ -10,7 +10,7 @@ struct vmcall;
 
 /* A call's arguments (copied from the caller's registers) and what they name. */
 struct hc_ctx {
-	uint64_t arg[6];
+	uint64_t nr, arg[6];
 	struct vm *vm;	     /* arg0 resolved, for calls on a VM */
 	struct vcpu *target; /* (arg0, arg1) resolved, for calls on a vCPU */
 };
@@ -36,9 +36,8 @@ int64_t hc_vcpu_get_regs(struct hc_ctx *c);
 int64_t hc_vcpu_set_regs(struct hc_ctx *c);
 int64_t hc_vcpu_get_sregs(struct hc_ctx *c);
 int64_t hc_vcpu_set_sregs(struct hc_ctx *c);
-/* hc_vcpu.c: vCPU state families and system lists */
-int64_t hc_vcpu_get(struct hc_ctx *c);
-int64_t hc_vcpu_set(struct hc_ctx *c);
+/* hc_vcpu.c: vCPU state families (HC_VCPU_GET and HC_VCPU_SET) and system lists */
+int64_t hc_vcpu_state(struct hc_ctx *c);
 int64_t hc_sys_info(struct hc_ctx *c);
 int64_t hc_vcpu_stats(struct hc_ctx *c);
 int64_t hc_vcpu_debug(struct hc_ctx *c);

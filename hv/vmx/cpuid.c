@@ -166,14 +166,13 @@ static const struct vm_cpuid_entry *add(struct cpuid_list *l, uint32_t leaf, uin
 	uint32_t reg[4];
 
 	filtered(leaf, sub, false, reg);
-	return put(l, &(struct vm_cpuid_entry){leaf,
-					       sub,
-					       indexed ? VM_CPUID_INDEXED : 0,
-					       reg[EAX],
-					       reg[EBX],
-					       reg[ECX],
-					       reg[EDX],
-					       {0}});
+	return put(l, &(struct vm_cpuid_entry){.function = leaf,
+					       .index = sub,
+					       .flags = indexed ? VM_CPUID_INDEXED : 0,
+					       .eax = reg[EAX],
+					       .ebx = reg[EBX],
+					       .ecx = reg[ECX],
+					       .edx = reg[EDX]});
 }
 
 /*
