@@ -49,9 +49,8 @@ static void service_level(struct ioapic *io, unsigned pin, const struct irq_env 
 {
 	uint64_t *e = &io->redir[pin];
 
-	if (!(*e & IOAPIC_RTE_LEVEL) || (*e & (IOAPIC_RTE_MASK | IOAPIC_RTE_RIRR)))
-		return;
-	if (!(io->irr & (1u << pin)))
+	if (!(*e & IOAPIC_RTE_LEVEL) || (*e & (IOAPIC_RTE_MASK | IOAPIC_RTE_RIRR)) ||
+	    !(io->irr & (1u << pin)))
 		return;
 	*e |= IOAPIC_RTE_RIRR;
 	send(io, pin, env);

@@ -63,13 +63,8 @@ static bool pat_ok(struct vcpu *v __unused, uint64_t val)
 /* SCE, LME, NXE may change; LME only while paging is off; LMA is the CPU's to set. */
 static bool efer_ok(struct vcpu *v __unused, uint64_t val)
 {
-	uint64_t cur = vmread(VMCS_GUEST_EFER);
-
-	if (val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
-		return false;
-	if ((val ^ cur) & EFER_LME && (guest_cr0() & CR0_PG))
-		return false;
-	return true;
+	return !(val & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE)) &&
+	       !((val ^ vmread(VMCS_GUEST_EFER)) & EFER_LME && (guest_cr0() & CR0_PG));
 }
 
 static bool mtrr_type_ok(struct vcpu *v __unused, uint64_t val)

@@ -6,13 +6,10 @@
 
 bool xcr0_valid(struct vcpu *v, uint64_t val)
 {
-	if (!(val & XCR0_X87) || (val & ~vcpu_xcr0_allowed(v)))
-		return false;
-	if ((val & XCR0_AVX) && !(val & XCR0_SSE))
-		return false;
-	if ((val & XCR0_AVX512) && ((val & XCR0_AVX512) != XCR0_AVX512 || !(val & XCR0_AVX)))
-		return false;
-	return true;
+	/* x87 always, only what is allowed, AVX with SSE, AVX-512's three together with AVX */
+	return (val & XCR0_X87) && !(val & ~vcpu_xcr0_allowed(v)) &&
+	       (!(val & XCR0_AVX) || (val & XCR0_SSE)) &&
+	       (!(val & XCR0_AVX512) || ((val & XCR0_AVX512) == XCR0_AVX512 && (val & XCR0_AVX)));
 }
 
 static inline void xsetbv(uint32_t idx, uint64_t val)
