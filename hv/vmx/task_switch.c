@@ -68,10 +68,12 @@ static void load_seg(unsigned idx, uint16_t sel, uint64_t d)
 /* The new task's LDTR, then segment registers: 0, or a fault's vector (*bad: its selector). */
 static int load_segs(struct vcpu *v, const uint32_t *t, uint16_t *bad)
 {
+	unsigned cpl = t[T_SEG + SEG_CS] & 3;
+
 	for (unsigned i = 0; i < 7; i++) {
 		unsigned idx = (i + SEG_LDTR) % 7; /* LDTR first: the others may be in its table */
 		uint16_t sel = (uint16_t)t[idx == SEG_LDTR ? T_LDT : T_SEG + idx];
-		uint64_t d = 0, at, type;
+		uint64_t d = 0, at, type, dpl;
 		*bad = sel;
 		if (!(sel & ~3)) {
 			if (idx == SEG_CS || idx == SEG_SS)
@@ -82,13 +84,19 @@ static int load_segs(struct vcpu *v, const uint32_t *t, uint16_t *bad)
 		if ((idx == SEG_LDTR && (sel & 4)) || descriptor(v, sel, &d, &at))
 			return VEC_TS;
 		type = (d >> 40) & 0x1f; /* S and type */
+		dpl = (d >> 45) & 3;
 		if (idx == SEG_LDTR ? type != 2
-		    : idx == SEG_CS ? (type & 0x18) != 0x18
-		    : idx == SEG_SS ? (type & 0x1a) != 0x12
-				    : !(type & 0x10) || (type & 0x1a) == 0x18)
+		    : idx == SEG_CS ? (type & 0x18) != 0x18 || (type & 4 ? dpl > cpl : dpl != cpl)
+		    : idx == SEG_SS ? (type & 0x1a) != 0x12 || dpl != cpl || (sel & 3) != cpl
+				    : !(type & 0x10) || (type & 0x1a) == 0x18 ||
+					      ((type & 0x1c) != 0x1c && dpl < MAX(cpl, sel & 3u)))
 			return VEC_TS;
 		if (!(d & (1ULL << 47)))
 			return idx == SEG_SS ? VEC_SS : VEC_NP;
+		if ((type & 0x11) == 0x10) { /* code and data: the CPU sets their accessed bit */
+			d |= 1ULL << 40;
+			lin_copy(v, at, &d, 8, true);
+		}
 		load_seg(idx, sel, d);
 	}
 	return 0;

@@ -358,6 +358,8 @@ static uint64_t tss_desc(uint32_t base, unsigned type)
 	       (uint64_t)(base >> 24) << 56;
 }
 
+enum { T_DS = 21 }; /* DS's dword in a 32-bit TSS */
+
 static void tss_fill(uint8_t *ram, uint32_t base, uint32_t eip, uint32_t esp, uint32_t eax)
 {
 	uint32_t *t = (uint32_t *)(ram + base);
@@ -380,7 +382,9 @@ static int ts_vm(int kvm, struct rm *x, const uint8_t *code, size_t len, uint32_
 	gdt[3] = tss_desc(0x4000, 0xb);
 	gdt[4] = tss_desc(0x4100, 0x9);
 	gdt[5] = tss_desc(0x4200, 0x9);
+	gdt[6] = 0x00cf92000000ffffULL; /* data, not yet accessed: B's DS */
 	tss_fill(x->ram, 0x4100, eip_b, 0x7000, 0xb0);
+	((uint32_t *)(x->ram + 0x4100))[T_DS] = 0x30;
 	tss_fill(x->ram, 0x4200, 0x1300, 0x6000, 0xc0);
 	((uint32_t *)(x->ram + 0x3000))[13 * 2] = 0x28 << 16; /* task gates */
 	((uint32_t *)(x->ram + 0x3000))[13 * 2 + 1] = 0x8500;
@@ -388,7 +392,7 @@ static int ts_vm(int kvm, struct rm *x, const uint8_t *code, size_t len, uint32_
 	((uint32_t *)(x->ram + 0x3000))[0x40 * 2 + 1] = 0x8500;
 	memcpy(x->ram + 0x1000, code, len);
 	x->ram[0x1200] = x->ram[0x1300] = 0xf4; /* B's code for JMP and INT, C's */
-	s.gdt.limit = 47;
+	s.gdt.limit = 55;
 	s.tr = (struct kvm_segment){
 		.base = 0x4000, .limit = 0x67, .selector = 0x18, .type = 0xb, .present = 1};
 	return io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s) ? -1 : 0;
@@ -450,6 +454,8 @@ static void task_switches(int kvm)
 		ts_check(&x, "task switch: JMP to a TSS", 0x1201, 0x20, 0xb0, 0, 0x9b9);
 		check("task switch: JMP: A's EIP saved", a[8], 0x1007);
 		check("task switch: JMP: A's ESP saved", a[14], 0x8000);
+		check("task switch: JMP: B's DS descriptor accessed",
+		      (long)(x.ram[0x500 + 6 * 8 + 5]), 0x93);
 		rm_close(&x);
 	}
 	if (ts_vm(kvm, &x, fault, sizeof(fault), 0x1200) == 0) {
