@@ -257,7 +257,7 @@ int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct v
 			vcpu_inject_gp(v);
 		return EXIT_RESUME;
 	}
-	if (in.op < X86_STOS || string_step(&in, regs))
+	if ((in.op != X86_STOS && in.op != X86_MOVS) || string_step(&in, regs))
 		skip(in.len);
 	regs_put(v, regs, rflags);
 	return EXIT_RESUME;

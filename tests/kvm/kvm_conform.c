@@ -4,9 +4,11 @@
  * columns side by side). Read-modify-write and compare instructions on MMIO (user space's, with
  * KVM's read exit then write exit, and the in-kernel local APIC's), faults that push RF, #DB
  * and #BP, CR and EFER writes that must #GP, the MSRs a Linux guest touches, and hardware task
- * switches (CALL, JMP, IRET, task gates for exceptions and INT n).
+ * switches (CALL, JMP, IRET, task gates for exceptions and INT n), and AP start-up.
  */
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 
 #include "kvm_util.h"
 
@@ -127,11 +129,16 @@ static void lapic_rmw(int kvm)
 		return;
 	}
 	memcpy(x.ram + 0x1000, code, sizeof(code));
+	io(x.vcpu, KVM_GET_REGS, (uintptr_t)&r);
+	r.rdi = r.rcx = 0x5a5a; /* a string instruction's registers: not for these to step */
+	io(x.vcpu, KVM_SET_REGS, (uintptr_t)&r);
 	check("LAPIC read-modify-write: runs to the OUT",
 	      io(x.vcpu, KVM_RUN, 0) ? -1 : (long)x.run->exit_reason, KVM_EXIT_IO);
 	io(x.vcpu, KVM_GET_REGS, (uintptr_t)&r);
 	check("LAPIC orl $0x100,SVR: SVR read back", (long)r.rax, 0x1ff);
 	check("LAPIC cmpl $0,VERSION: ZF CF", (long)(r.rbx & 0x41), 0);
+	check("LAPIC read-modify-write: RDI and RCX as they were", (long)(r.rdi ^ r.rcx), 0);
+	check("LAPIC read-modify-write: RDI", (long)r.rdi, 0x5a5a);
 	check("LAPIC btsl $4,TPR: TPR",
 	      io(x.vcpu, KVM_GET_LAPIC, (uintptr_t)&l) ? -1 : *(int32_t *)&l.regs[0x80], 0x10);
 	rm_close(&x);
@@ -478,13 +485,115 @@ static void task_switches(int kvm)
 	}
 }
 
+/*
+ * AP start-up as a guest's BSP makes it (INIT, then SIPI vector 8: xAPIC physical, the
+ * all-but-self shorthand, x2APIC physical) or a VMM does (the AP's registers,
+ * then KVM_SET_MP_STATE runnable): vCPU 1, a thread here, writes 0xbeef at 0x7000 from its
+ * real-mode trampoline at 0x8000 and halts; vCPU 0 sends the IPIs and exits to user space.
+ */
+static const struct ap_case {
+	const char *name;
+	int x2apic;	     /* 1: ICR by WRMSR 0x830; -1: no IPI, the VMM starts the AP */
+	uint32_t dest, init; /* xAPIC: ICR bits 63:32; x2APIC: the destination; INIT's low half */
+} aps[] = {
+	{"AP start: INIT, SIPI to its xAPIC ID", 0, 1u << 24, 0x4500},
+	{"AP start: INIT, SIPI to all but self", 0, 0, 0xc4500},
+	{"AP start: INIT, SIPI by the x2APIC ICR", 1, 1, 0x4500},
+	{"AP start: by the VMM (registers, KVM_SET_MP_STATE)", -1, 0, 0},
+};
+
+static uint8_t *emit(uint8_t *p, const void *bytes, size_t n, uint32_t imm)
+{
+	memcpy(p, bytes, n);
+	memcpy(p + n, &imm, 4);
+	return p + n + 4;
+}
+
+/* vCPU 0's code for case t at 0x1000 (flat 32-bit): APIC on, INIT, SIPI, OUT */
+static void bsp_code(uint8_t *p, const struct ap_case *t)
+{
+	/* mov $0x1b,%ecx; rdmsr; or $0xc00,%eax; wrmsr (x2APIC on); the same for 0x80f (SVR) */
+	static const uint8_t x2on[] = {0xb9, 0x1b, 0,	 0,    0,    0x0f, 0x32, 0x0d, 0x00, 0x0c,
+				       0,    0,	   0x0f, 0x30, 0xb9, 0x0f, 0x08, 0,    0,    0xb8,
+				       0xff, 1,	   0,	 0,    0x31, 0xd2, 0x0f, 0x30};
+	static const uint8_t movl[][6] = {
+		/* movl $imm32 to SVR, ICR high, ICR low */ {0xc7, 0x05, 0xf0, 0, 0xe0, 0xfe},
+		{0xc7, 0x05, 0x10, 3, 0xe0, 0xfe},
+		{0xc7, 0x05, 0x00, 3, 0xe0, 0xfe}};
+	static const uint8_t ecx_icr[] = {0xb9, 0x30, 8, 0, 0, 0xba}, eax[] = {0xb8},
+			     wrmsr[] = {0x0f, 0x30};
+
+	for (unsigned k = 0; k < 2; k++) { /* INIT, then SIPI */
+		uint32_t low = k ? (t->init & ~0x7ffu) | 0x608 : t->init;
+		if (t->x2apic > 0) {
+			if (!k)
+				p = (uint8_t *)memcpy(p, x2on, sizeof(x2on)) + sizeof(x2on);
+			p = emit(p, ecx_icr, sizeof(ecx_icr), t->dest);
+			p = emit(p, eax, 1, low);
+			p = (uint8_t *)memcpy(p, wrmsr, 2) + 2;
+			continue;
+		}
+		if (!k)
+			p = emit(p, movl[0], 6, 0x1ff);
+		p = emit(p, movl[1], 6, t->dest);
+		p = emit(p, movl[2], 6, low);
+	}
+	p[0] = 0xe6, p[1] = 0x10; /* out %al,$0x10 */
+}
+
+static void ap_start(int kvm, const struct ap_case *t)
+{
+	static const uint8_t tramp[] = {0xc7, 0x06, 0x00, 0x70, 0xef, 0xbe, 0xf4, 0xeb, 0xfd};
+	struct {
+		struct kvm_cpuid2 h;
+		struct kvm_cpuid_entry2 e[100];
+	} cpuid = {.h.nent = 100};
+	struct kvm_mp_state mp = {KVM_MP_STATE_RUNNABLE};
+	struct sigaction sa = {.sa_handler = interrupt_only};
+	struct vcpu_thread ap = {0};
+	struct kvm_regs r = {.rflags = 2};
+	struct kvm_sregs s;
+	struct rm x;
+	pthread_t th;
+	int waited = 0;
+	char what[96];
+
+	if (rm_vm(kvm, true, 0, &x) || (ap.fd = io(x.vm, KVM_CREATE_VCPU, 1)) < 0 ||
+	    io(kvm, KVM_GET_SUPPORTED_CPUID, (uintptr_t)&cpuid) ||
+	    io(x.vcpu, KVM_SET_CPUID2, (uintptr_t)&cpuid) ||
+	    io(ap.fd, KVM_SET_CPUID2, (uintptr_t)&cpuid) ||
+	    flat32(x.vcpu, x.ram, 0x500, 0x3000, 0x1000, 0x6000)) {
+		check(t->name, -1, 0xbeef);
+		return;
+	}
+	memcpy(x.ram + 0x8000, tramp, sizeof(tramp));
+	bsp_code(x.ram + 0x1000, t);
+	if (t->x2apic < 0 && !io(ap.fd, KVM_GET_SREGS, (uintptr_t)&s)) {
+		s.cs.selector = 0x800, s.cs.base = 0x8000;
+		io(ap.fd, KVM_SET_SREGS, (uintptr_t)&s);
+		io(ap.fd, KVM_SET_REGS, (uintptr_t)&r);
+		io(ap.fd, KVM_SET_MP_STATE, (uintptr_t)&mp);
+	}
+	sigaction(SIGUSR1, &sa, NULL);
+	pthread_create(&th, NULL, vcpu_thread_run, &ap);
+	name_of(what, sizeof(what), t->name, "vCPU 0's IPIs sent (OUT exit)");
+	if (t->x2apic >= 0)
+		check(what, io(x.vcpu, KVM_RUN, 0) ? -1 : (long)x.run->exit_reason, KVM_EXIT_IO);
+	while (*(volatile uint16_t *)(x.ram + 0x7000) != 0xbeef && waited++ < 500)
+		usleep(10000);
+	check(t->name, *(volatile uint16_t *)(x.ram + 0x7000), 0xbeef);
+	pthread_kill(th, SIGUSR1);
+	pthread_join(th, NULL);
+	close(ap.fd);
+	rm_close(&x);
+}
+
 int main(void)
 {
 	int kvm = open("/dev/kvm", O_RDWR);
 	struct rm x;
 
 	test_name = "kvm_conform";
-	setvbuf(stdout, NULL, _IOLBF, 0); /* a program that hangs still shows how far it got */
 	if (kvm < 0) {
 		perror("kvm_conform: /dev/kvm");
 		return summary() + 1;
@@ -500,5 +609,7 @@ int main(void)
 	gp_run(kvm);
 	msr_run(kvm);
 	task_switches(kvm);
+	for (size_t i = 0; i < sizeof(aps) / sizeof(aps[0]); i++)
+		ap_start(kvm, &aps[i]);
 	return summary();
 }
