@@ -191,7 +191,7 @@ long hvk_irqfd(struct hvk_vm *vm, void __user *argp)
 		return -EINVAL;
 	if (a.flags & KVM_IRQFD_FLAG_DEASSIGN)
 		return deassign(vm, &a);
-	if (!vm->irqchip || a.gsi >= HV_MAX_ROUTES)
+	if (!vm->irqchip) /* as KVM, any GSI: one without a route takes the signals to nowhere */
 		return -EINVAL;
 	if ((a.flags & KVM_IRQFD_FLAG_RESAMPLE) && vm->split)
 		return -EINVAL; /* as KVM: resampling needs the IOAPIC in the hypervisor */
