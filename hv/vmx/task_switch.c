@@ -154,8 +154,13 @@ static int switch_task(struct vcpu *v, unsigned src, uint16_t sel, unsigned len,
 	if (cr0 & CR0_PG) {
 		vmwrite(VMCS_GUEST_CR3, t[T_CR3]);
 		for (unsigned i = 0; i < 4 && (guest_cr4() & CR4_PAE); i++) {
-			uint64_t pdpte = 0;
+			uint64_t pdpte = 0, rsvd = 0x1e6 | ~((1ULL << vcpu_maxphyaddr(v)) - 1);
 			vm_read(v->vm, (t[T_CR3] & ~0x1fu) + 8 * i, &pdpte, 8);
+			if ((pdpte & 1) &&
+			    (pdpte & rsvd)) { /* as MOV to CR3: #GP, not a failed entry */
+				*bad = 0;
+				return VEC_GP;
+			}
 			vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, pdpte);
 		}
 	}
