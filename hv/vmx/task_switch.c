@@ -129,8 +129,7 @@ static int switch_task(struct vcpu *v, unsigned src, uint16_t sel, unsigned len,
 	if (!(d >> 43 & 1) || descriptor(v, old_sel, &old_d, &old_at) ||
 	    lin_copy(v, desc_base(d), t, sizeof(t), false) || (t[T_EFLAGS] & RFLAGS_VM))
 		return -1; /* a 16-bit TSS, or a virtual-8086 task */
-	/* what is saved: EIP (past the instruction), EFLAGS (NT cleared by IRET), GPRs, selectors
-	 */
+	/* saved: EIP (past the instruction), EFLAGS (NT cleared by IRET), GPRs, selectors */
 	o[T_EIP] = (uint32_t)(vmread(VMCS_GUEST_RIP) + len);
 	o[T_EFLAGS] = (uint32_t)(src == SRC_IRET ? rflags & ~RFLAGS_NT : rflags);
 	for (unsigned i = 0; i < 8; i++)
@@ -156,8 +155,8 @@ static int switch_task(struct vcpu *v, unsigned src, uint16_t sel, unsigned len,
 		for (unsigned i = 0; i < 4 && (guest_cr4() & CR4_PAE); i++) {
 			uint64_t pdpte = 0, rsvd = 0x1e6 | ~((1ULL << vcpu_maxphyaddr(v)) - 1);
 			vm_read(v->vm, (t[T_CR3] & ~0x1fu) + 8 * i, &pdpte, 8);
-			if ((pdpte & 1) &&
-			    (pdpte & rsvd)) { /* as MOV to CR3: #GP, not a failed entry */
+			/* reserved bits: #GP as for MOV to CR3, not a failed entry */
+			if ((pdpte & 1) && (pdpte & rsvd)) {
 				*bad = 0;
 				return VEC_GP;
 			}
