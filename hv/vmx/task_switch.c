@@ -152,15 +152,9 @@ static int switch_task(struct vcpu *v, unsigned src, uint16_t sel, unsigned len,
 	vmwrite(VMCS_GUEST_CR0, vmcs_cr0_guest_fixed(cr0 | CR0_TS));
 	if (cr0 & CR0_PG) {
 		vmwrite(VMCS_GUEST_CR3, t[T_CR3]);
-		for (unsigned i = 0; i < 4 && (guest_cr4() & CR4_PAE); i++) {
-			uint64_t pdpte = 0, rsvd = 0x1e6 | ~((1ULL << vcpu_maxphyaddr(v)) - 1);
-			vm_read(v->vm, (t[T_CR3] & ~0x1fu) + 8 * i, &pdpte, 8);
-			/* reserved bits: #GP as for MOV to CR3, not a failed entry */
-			if ((pdpte & 1) && (pdpte & rsvd)) {
-				*bad = 0;
-				return VEC_GP;
-			}
-			vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, pdpte);
+		if ((guest_cr4() & CR4_PAE) && !vcpu_load_pdptes(v, t[T_CR3])) {
+			*bad = 0; /* #GP as for MOV to CR3, not a failed entry */
+			return VEC_GP;
 		}
 	}
 	vmwrite(VMCS_GUEST_RIP, t[T_EIP]);

@@ -139,6 +139,20 @@ bool vcpu_sregs_valid(struct vcpu *v, const struct vcpu_sregs *s)
 	return !((s->cr0 >> 32) || (s->cr4 >> 32) || (s->cr3 >> host_maxphyaddr()));
 }
 
+bool vcpu_load_pdptes(struct vcpu *v, uint64_t cr3)
+{
+	uint64_t p[4], rsvd = 0x1e6 | ~((1ULL << vcpu_maxphyaddr(v)) - 1);
+
+	if (vm_read(v->vm, cr3 & 0xffffffe0, p, sizeof(p)))
+		return false;
+	for (unsigned i = 0; i < 4; i++)
+		if ((p[i] & 1) && (p[i] & rsvd))
+			return false;
+	for (unsigned i = 0; i < 4; i++)
+		vmwrite(VMCS_GUEST_PDPTE0 + 2 * i, p[i]);
+	return true;
+}
+
 int vcpu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s)
 {
 	const struct vm_segment *seg[] = {SEGS(s)};
@@ -159,6 +173,8 @@ int vcpu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s)
 	vmwrite(VMCS_GUEST_CR4, vmcs_cr4_guest_fixed(s->cr4));
 	vmwrite(VMCS_GUEST_EFER, s->efer);
 	vmcs_set_entry_ia32e(v, s->efer & EFER_LMA);
+	if ((s->cr0 & CR0_PG) && (s->cr4 & CR4_PAE) && !(s->efer & EFER_LMA))
+		vcpu_load_pdptes(v, s->cr3); /* as KVM: a bad table leaves them as they were */
 	v->gprs.cr2 = s->cr2;
 	vcpu_set_cr8(v, s->cr8); /* as KVM: its bits 3:0 */
 	v->state_changed = true;

@@ -318,6 +318,9 @@ int handle_io(struct vcpu *v, struct vm_exit *x);
 void io_complete(struct vcpu *v, const struct vm_exit *x);
 int handle_cr(struct vcpu *v, struct vm_exit *x);
 int handle_task_switch(struct vcpu *v, struct vm_exit *x);
+/* PAE paging's PDPTEs from the table at cr3 into the VMCS, as MOV to CR3 loads them; false
+ * (none loaded) where the table is not RAM or an entry sets reserved bits */
+bool vcpu_load_pdptes(struct vcpu *v, uint64_t cr3);
 int handle_dr(struct vcpu *v, struct vm_exit *x);
 uint64_t guest_dr7(struct vcpu *v);
 void set_guest_dr7(struct vcpu *v, uint64_t val);

@@ -436,6 +436,20 @@ static void ts_check(struct rm *x, const char *name, long rip, long tr, long eax
 	      types);
 }
 
+/* PAE paging for vCPU 0 by KVM_SET_SREGS: CR3 0x9000, PDPTE 0 to a PD whose 2 MiB page 0 is
+ * identity */
+static int pae_on(struct rm *x)
+{
+	struct kvm_sregs s;
+
+	*(uint64_t *)(x->ram + 0x9000) = 0xa001;
+	*(uint64_t *)(x->ram + 0xa000) = 0x83;
+	if (io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s))
+		return -1;
+	s.cr3 = 0x9000, s.cr4 |= 0x20, s.cr0 |= 0x80000000u;
+	return io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s) ? -1 : 0;
+}
+
 static void task_switches(int kvm)
 {
 	/* lcall $0x20,$0; hlt -- B: mov 0x4100,%ecx (its link); pushf; pop %edx; iret */
@@ -447,6 +461,11 @@ static void task_switches(int kvm)
 	const uint32_t *a = NULL, *b = NULL, *c = NULL;
 	struct rm x;
 
+	if (ts_vm(kvm, &x, (const uint8_t[]){0xf4}, 1, 0x1200) == 0 && pae_on(&x) == 0) {
+		check("PAE paging set by KVM_SET_SREGS: the guest runs to its HLT",
+		      io(x.vcpu, KVM_RUN, 0) ? -1 : (long)x.run->exit_reason, KVM_EXIT_HLT);
+		rm_close(&x);
+	}
 	if (ts_vm(kvm, &x, call, sizeof(call), 0x1100) == 0) {
 		memcpy(x.ram + 0x1100, b_iret, sizeof(b_iret));
 		b = (const uint32_t *)(x.ram + 0x4100);
