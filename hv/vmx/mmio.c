@@ -40,16 +40,11 @@ size_t vcpu_fetch(struct vcpu *v, uint8_t *buf)
 	return got;
 }
 
-static uint64_t size_mask(unsigned size)
-{
-	return size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
-}
-
 /* rSI or rDI of a string operand, as the CPU updates it (a 32-bit result clears the upper half) */
 static void addr_step(uint64_t *r, unsigned size, uint64_t delta)
 {
 	*r = size == 4 ? (uint32_t)(*r + delta)
-		       : (*r & ~size_mask(size)) | ((*r + delta) & size_mask(size));
+		       : (*r & ~x86_size_mask(size)) | ((*r + delta) & x86_size_mask(size));
 }
 
 /* One element done: the pointers (and RCX under REP) step; true when the instruction is over. */
@@ -63,7 +58,7 @@ static bool string_step(const struct x86_insn *in, uint64_t *r)
 		addr_step(&r[GPR_RSI], in->addr_size, d);
 	if (in->rep)
 		addr_step(&r[GPR_RCX], in->addr_size, ~0ULL);
-	return !in->rep || !(r[GPR_RCX] & size_mask(in->addr_size));
+	return !in->rep || !(r[GPR_RCX] & x86_size_mask(in->addr_size));
 }
 
 /*
@@ -75,7 +70,7 @@ static int movs_ram(struct vcpu *v, const struct x86_insn *in, const uint64_t *r
 {
 	unsigned seg = to_mmio ? in->seg : 0; /* ES, CS, SS and DS are flat in 64-bit mode */
 	uint64_t lin = (vcpu_mode() == X86_MODE64 && seg < 4 ? 0 : vmread(VMCS_SEG_BASE(seg))) +
-		       (r[to_mmio ? GPR_RSI : GPR_RDI] & size_mask(in->addr_size)),
+		       (r[to_mmio ? GPR_RSI : GPR_RDI] & x86_size_mask(in->addr_size)),
 		 gpa;
 	uint32_t err;
 	int rc = to_mmio ? gva_to_gpa(v, lin, false, &gpa, &err)
@@ -105,7 +100,7 @@ static bool perform(struct vcpu *v, const struct io_hook *h, uint64_t gpa,
 		    const struct x86_insn *in, uint64_t *regs, uint64_t *rflags, bool write)
 {
 	uint64_t val = 0, reg = x86_reg_read(regs, in, in->mem_size),
-		 imm = in->imm & size_mask(in->mem_size);
+		 imm = in->imm & x86_size_mask(in->mem_size);
 
 	switch (in->op) {
 	case X86_STORE_REG:
@@ -193,7 +188,7 @@ int mmio_to_caller(struct vcpu *v, struct vm_exit *x)
 	if (in.op == X86_STORE_REG || in.op == X86_STOS)
 		x->mem.data = x86_reg_read(regs, &in, in.mem_size);
 	else if (in.op == X86_STORE_IMM)
-		x->mem.data = in.imm & size_mask(in.mem_size);
+		x->mem.data = in.imm & x86_size_mask(in.mem_size);
 	v->mmio_write = x->mem.write;
 	v->mmio_gpa = x->mem.gpa;
 	__builtin_memcpy(v->mmio_insn, &in, sizeof(in));

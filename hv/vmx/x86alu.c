@@ -4,16 +4,11 @@
 
 #define RFLAGS_ARITH 0x8d5ULL /* OF, SF, ZF, AF, PF, CF */
 
-static uint64_t size_mask(unsigned size)
-{
-	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
-}
-
 uint64_t x86_reg_read(const uint64_t *gprs, const struct x86_insn *in, unsigned size)
 {
 	if (in->high_byte)
 		return (gprs[in->reg - 4] >> 8) & 0xff;
-	return gprs[in->reg & 15] & size_mask(size);
+	return gprs[in->reg & 15] & x86_size_mask(size);
 }
 
 void x86_reg_write(uint64_t *gprs, const struct x86_insn *in, uint64_t val)
@@ -25,7 +20,7 @@ void x86_reg_write(uint64_t *gprs, const struct x86_insn *in, uint64_t val)
 	else if (in->opsize == 4)
 		*r = (uint32_t)val;
 	else
-		*r = (*r & ~size_mask(in->opsize)) | (val & size_mask(in->opsize));
+		*r = (*r & ~x86_size_mask(in->opsize)) | (val & x86_size_mask(in->opsize));
 }
 
 /* BT, BTS, BTR, BTC: CF is the bit (its offset taken modulo the operand's width); the rest stay */
@@ -45,7 +40,8 @@ static uint64_t arith_flags(uint64_t carries, uint64_t af_bits, uint64_t overflo
 
 uint64_t x86_alu(unsigned alu, uint64_t d, uint64_t s, unsigned size, uint64_t *rflags)
 {
-	uint64_t mask = size_mask(size), cf = *rflags & 1, r, flags = 0; /* logic: CF, AF, OF 0 */
+	uint64_t mask = x86_size_mask(size), cf = *rflags & 1, r,
+		 flags = 0; /* logic: CF, AF, OF 0 */
 	unsigned top = 8 * size - 1, p;
 
 	d &= mask;
@@ -81,7 +77,7 @@ static uint64_t sign_extend(uint64_t v, unsigned size)
 bool x86_finish_read(const struct x86_insn *in, uint64_t *gprs, uint64_t *rflags, uint64_t mem,
 		     uint64_t *wb)
 {
-	uint64_t m = mem & size_mask(in->mem_size), reg = x86_reg_read(gprs, in, in->opsize);
+	uint64_t m = mem & x86_size_mask(in->mem_size), reg = x86_reg_read(gprs, in, in->opsize);
 
 	switch (in->op) {
 	case X86_XCHG:

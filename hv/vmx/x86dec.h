@@ -60,6 +60,12 @@ struct x86_insn {
 	uint64_t imm;
 };
 
+/* The low `size` bytes of a value (size 1, 2, 4 or 8). */
+static inline uint64_t x86_size_mask(unsigned size)
+{
+	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
+}
+
 /* Decodes bytes[0..n). Returns 0, or -1 for an instruction outside the set or a truncated one. */
 int x86_decode(const uint8_t *bytes, size_t n, enum x86_mode mode, struct x86_insn *out);
 
