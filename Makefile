@@ -125,6 +125,16 @@ $(DOM0)/initramfs-selftests.cpio: $(DOM0_INITRAMFS_DEPS) $(DOM0)/selftests-dir
 test-upstream: $(BUILD)/hv.elf
 	tests/system/run.sh bochs_dom0_selftests
 
+# the QEMU conformance guest (tests/conform/): a 32-bit Multiboot kernel QEMU boots with -kernel
+QCONFORM := $(BUILD)/qconform/qconform.elf
+QCONFORM_CFLAGS := -m32 -std=gnu11 -O2 -Wall -Wextra -Werror -ffreestanding -fno-pic -fno-pie \
+	-mgeneral-regs-only -fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none
+$(QCONFORM): tests/conform/qconform.c tests/conform/start.S tests/conform/qconform.ld
+	@mkdir -p $(dir $@)
+	$(CC) $(QCONFORM_CFLAGS) -c tests/conform/qconform.c -o $(@D)/qconform.o
+	$(CC) -m32 -Werror -c tests/conform/start.S -o $(@D)/start.o
+	$(LD) -m elf_i386 $(HV_LDFLAGS) -T tests/conform/qconform.ld -o $@ $(@D)/start.o $(@D)/qconform.o
+
 # Debian's QEMU in dom0 booting a small Linux guest (scripts/qemu-in-dom0.sh) and printing QEMU's
 # output; make test runs the same boot as the system case bochs_dom0_qemu
 test-qemu: $(BUILD)/hv.elf
@@ -163,7 +173,8 @@ boottime: $(BUILD)/hv.elf dom0
 referee:
 	scripts/referee.sh
 
-# the guest conformance suite (tests/kvm/kvm_conform.c) on Linux KVM and here, check by check
+# the guest conformance suites (tests/kvm/kvm_conform.c over /dev/kvm, tests/conform/ under QEMU)
+# on Linux KVM and here, check by check
 conform:
 	scripts/conform.sh
 
@@ -176,7 +187,8 @@ test:
 # the files scripts/check.sh holds to clang-format (kernel code follows checkpatch instead)
 format:
 	clang-format -i $$(git ls-files 'hv/*.[ch]' 'boot/*.[ch]' 'tests/hv/*.[ch]' 'tests/unit/*.[ch]' \
-		'tests/fuzz/*.[ch]' 'compat/*.h' 'tests/kvm/*.[ch]' | xargs grep -L MODULE_LICENSE)
+		'tests/fuzz/*.[ch]' 'compat/*.h' 'tests/kvm/*.[ch]' 'tests/conform/*.c' | \
+		xargs grep -L MODULE_LICENSE)
 
 clean:
 	rm -rf $(BUILD)

@@ -23,7 +23,7 @@ gate cppcheck cppcheck --quiet --error-exitcode=1 --enable=warning,style,perform
 	--std=c11 --inline-suppr -Ihv -D__x86_64__ --suppress=missingIncludeSystem $srcs
 # kernel code (a module: MODULE_LICENSE) follows the kernel's style, checked by checkpatch below
 kernel_c=$(git grep -l MODULE_LICENSE -- 'tests/kvm/*.c' 'compat/*.c')
-user_c=$(git ls-files 'tests/kvm/*.[ch]' | grep -vxF "$kernel_c")
+user_c=$(git ls-files 'tests/kvm/*.[ch]' 'tests/conform/*.c' | grep -vxF "$kernel_c")
 gate clang-format clang-format --dry-run --Werror \
 	$(git ls-files 'hv/*.[ch]' 'boot/*.[ch]' 'tests/hv/*.[ch]' 'tests/unit/*.[ch]' 'tests/fuzz/*.[ch]' 'compat/*.h') \
 	$user_c

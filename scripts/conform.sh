@@ -1,29 +1,45 @@
 #!/usr/bin/env bash
-# make conform: the guest conformance suite (tests/kvm/kvm_conform.c) on Linux KVM and on this
-# hypervisor, side by side: one line a check with what each side got, then the counts. Both
-# boot in Bochs as in make referee (the reference kernel natively, dom0's under the hypervisor,
-# the same initramfs, CPU model and memory). Exits 1 when a check differs.
+# make conform: the guest conformance suites on Linux KVM and on this hypervisor, side by side:
+# tests/kvm/kvm_conform.c (flat guests run over /dev/kvm by their own runner) and the QEMU
+# conformance guest (tests/conform/, under Debian's QEMU in each irqchip mode). One line a check
+# with what each side got, then the counts. Both sides boot in Bochs as in make referee (the
+# reference kernel natively, dom0's under the hypervisor, the same initramfs, CPU model and
+# memory). CONFORM_ONLY=kvm_conform (or qconform) runs one suite. Exits 1 when a check differs.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build/conform
-args="console=ttyS0,115200 quiet panic=-1 tsc=reliable no_timer_check nowatchdog dom0test=kvm"
-args="$args kvmtests=kvm_conform"
+args="console=ttyS0,115200 quiet panic=-1 tsc=reliable no_timer_check nowatchdog"
+suites=${CONFORM_ONLY:-kvm_conform qconform}
 make -s -C "$root" all dom0 build/dom0/initramfs-selftests.cpio >/dev/null || exit 1
+"$root/scripts/qemu-in-dom0.sh" --initramfs >/dev/null || exit 1
 ref=$("$root/scripts/dom0-kernel.sh" ref | tail -n 1) || exit 1
-initrd=$root/build/dom0/initramfs-selftests.cpio
 mkdir -p "$out"
-"$root/scripts/native-iso.sh" "$out/kvm.iso" "$ref/arch/x86/boot/bzImage" "$initrd" "$args" || exit 1
-"$root/tests/system/boot.sh" --out "$out/kvm" --iso "$out/kvm.iso" --megs 1024 --timeout 900 &
-"$root/tests/system/boot.sh" --out "$out/hv" --megs 1024 --timeout 900 --cmdline poweroff \
-	--module "$root/build/dom0/vmlinux" "$args" --module "$initrd" initrd &
-wait
 
 # "CHECK<tab>GOT" per check, in the program's order
 results() {
-	tr -d '\r' <"$1/serial.log" | sed -n 's/^kvm_conform: [a-zA-Z]* \(.*\): got \(.*\), want .*/\1\t\2/p'
+	tr -d '\r' <"$1/serial.log" |
+		sed -n 's/^\(kvm_conform\|qconform\): [a-zA-Z]* \(.*\): got \(.*\), want .*/\2\t\3/p'
 }
-results "$out/kvm" >"$out/kvm.r"
-results "$out/hv" >"$out/hv.r"
+
+pair() { # SUITE INITRD DOM0-ARGS: the suite on both sides at once, logs in $out/SUITE-{kvm,hv}
+	"$root/scripts/native-iso.sh" "$out/$1.iso" "$ref/arch/x86/boot/bzImage" "$2" "$3" || exit 1
+	"$root/tests/system/boot.sh" --out "$out/$1-kvm" --iso "$out/$1.iso" --megs 1024 --timeout 1800 &
+	"$root/tests/system/boot.sh" --out "$out/$1-hv" --megs 1024 --timeout 1800 --cmdline poweroff \
+		--module "$root/build/dom0/vmlinux" "$3" --module "$2" initrd &
+	wait
+}
+rm -f "$out/kvm.r" "$out/hv.r"
+for s in $suites; do
+	case $s in
+	kvm_conform)
+		pair $s "$root/build/dom0/initramfs-selftests.cpio" "$args dom0test=kvm kvmtests=kvm_conform" ;;
+	qconform) pair $s "$root/build/qemu/initramfs.cpio" "$args dom0test=qconform" ;;
+	*) echo "conform: no suite $s" && exit 1 ;;
+	esac
+	results "$out/$s-kvm" >>"$out/kvm.r"
+	results "$out/$s-hv" >>"$out/hv.r"
+done
+
 awk -F'\t' '
 NR == FNR { kvm[$1] = $2; order[++n] = $1; next }
 { hv[$1] = $2; if (!($1 in kvm)) order[++n] = $1 }

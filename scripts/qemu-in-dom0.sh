@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # make test-qemu: Debian's qemu-system-x86_64 (with every library it loads and its firmware) in
 # the dom0 initramfs, run under the hypervisor in Bochs against /dev/kvm; the guest is the dom0
-# kernel (bzImage) with guests/qemu/init. Prints QEMU's output and ends "qemu-in-dom0: PASS" when
-# the guest's init printed its marker. Needs the qemu-system-x86 package. QEMU_EXTRA=a,b adds
-# arguments to QEMU's command line (QEMU_EXTRA=-trace,kvm_* shows its KVM ioctls). With
-# --initramfs it only builds build/qemu/initramfs.cpio (the system case bochs_dom0_qemu boots it).
+# kernel (bzImage) with guests/qemu/init (and the conformance guest of tests/conform/). Prints
+# QEMU's output and ends "qemu-in-dom0: PASS" when the guest's init printed its marker. Needs the
+# qemu-system-x86 package. QEMU_EXTRA=a,b adds arguments to QEMU's command line
+# (QEMU_EXTRA=-trace,kvm_* shows its KVM ioctls). With --initramfs it only builds
+# build/qemu/initramfs.cpio (the system cases bochs_dom0_qemu* and make conform boot it).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 qemu=/usr/bin/qemu-system-x86_64
 [ -x $qemu ] || { echo "qemu-in-dom0: $qemu missing (apt-get install qemu-system-x86)"; exit 1; }
-make -s all dom0 || exit 1
+make -s all dom0 build/qconform/qconform.elf || exit 1
 bz=$(scripts/dom0-bzimage.sh | tail -n 1)
 out=build/qemu
 rm -rf "$out" && mkdir -p "$out/guest/bin" "$out/guest/proc" "$out/guest/sys"
@@ -27,6 +28,7 @@ for f in "${files[@]}"; do
 done
 scripts/dom0-initramfs.sh "$out/initramfs.cpio" build/dom0/kvm_hv.ko:lib/modules/kvm_hv.ko \
 	build/dom0/hvlog:bin/hvlog build/dom0/drain:bin/drain "$bz:guest/bzImage" "$out/guest.cpio:guest/guest.cpio" \
+	build/qconform/qconform.elf:guest/qconform.elf \
 	"${pairs[@]}" || exit 1
 [ "${1:-}" = --initramfs ] && exit 0
 tests/system/boot.sh --out "$out/boot" --megs 1024 --timeout 900 --cmdline "poweroff" \

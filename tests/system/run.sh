@@ -281,18 +281,22 @@ case_bochs_dom0_bzimage() {
 qemu_boot() { # $1: qemu.extra= for dom0's command line (QEMU's extra arguments), or nothing;
 	# $2: the dom0 test (qemu: the guest boots to its marker and powers off)
 	local test=${2:-qemu}
-	"$root/scripts/qemu-in-dom0.sh" --initramfs >"$case_dir/build.log" 2>&1 || {
-		note "could not build the QEMU initramfs (see $case_dir/build.log)"
-		case_failed=1
-		return
-	}
-	boot --emu bochs --cpus 1 --megs 1024 --timeout 900 --cmdline "poweroff" \
-		--module "$root/build/dom0/vmlinux" "$DOM0_ARGS dom0test=$test ${1:-}" \
-		--module "$root/build/qemu/initramfs.cpio" initrd
+	qemu_dom0 "dom0test=$test ${1:-}" || return
 	expect_fixed "qemu-guest: init ran under"
 	expect_regex "^(qemunet: )?qemu-guest: clocksources .*kvm-clock.*, year $(date +%Y)"
 	expect_fixed "dom0: test $test: PASS"
 	expect_poweroff_by_dom0
+}
+
+qemu_dom0() { # $1: dom0's test arguments: boots dom0 with QEMU in its initramfs
+	"$root/scripts/qemu-in-dom0.sh" --initramfs >"$case_dir/build.log" 2>&1 || {
+		note "could not build the QEMU initramfs (see $case_dir/build.log)"
+		case_failed=1
+		return 1
+	}
+	boot --emu bochs --cpus 1 --megs 1024 --timeout 900 --cmdline "poweroff" \
+		--module "$root/build/dom0/vmlinux" "$DOM0_ARGS $1" \
+		--module "$root/build/qemu/initramfs.cpio" initrd
 }
 
 # two vCPUs (the guest's AP started through QEMU), and a reboot of the guest (reboot -f: QEMU
@@ -313,6 +317,19 @@ case_bochs_dom0_qemu() {
 case_bochs_dom0_qemu_split() {
 	qemu_boot "qemu.extra=-machine,kernel_irqchip=split,-smp,2 qemu.reboot"
 	qemu_smp_reboot
+}
+
+# the conformance guest of tests/conform/ under QEMU in dom0, in each irqchip mode: every check
+# passes before and after a reset of the VM (guests/dom0/tests/qconform.sh)
+case_bochs_dom0_qconform() {
+	qemu_dom0 dom0test=qconform || return
+	for mode in kernel split off; do
+		expect_regex "^qconform: $mode before the reset: [0-9]+ passed, 0 failed"
+		expect_regex "^qconform: $mode after the reset: [0-9]+ passed, 0 failed"
+	done
+	expect_regex "^qconform: [0-9]+ passed, 0 failed"
+	expect_fixed "dom0: test qconform: PASS"
+	expect_poweroff_by_dom0
 }
 
 # a virtio-net device on a tap interface in a bridge of dom0's: the guest answers dom0's ping

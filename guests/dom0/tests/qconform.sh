@@ -1,0 +1,31 @@
+#!/bin/sh
+# The QEMU conformance guest (tests/conform/qconform.c) under Debian's unmodified QEMU on
+# /dev/kvm, in each irqchip mode: in the kernel and split with two vCPUs; off (QEMU's own
+# local APICs) with one, since QEMU with kernel_irqchip=off and two vCPUs stalls before its
+# firmware's first line on Linux KVM in Bochs too. Each run boots, checks, resets the VM and
+# checks again. Prints the guest's lines, then "qconform: N passed, N failed" over all runs.
+# Only in the initramfs scripts/qemu-in-dom0.sh builds.
+[ -x /usr/bin/qemu-system-x86_64 ] || { echo "qconform: no QEMU in this initramfs"; exit 1; }
+pass=0 fail=0 rc=0
+run() { # MODE CPUS [QEMU ARGUMENTS]
+	mode=$1 cpus=$2
+	shift 2
+	timeout 600 /usr/bin/qemu-system-x86_64 -accel kvm -nographic -m 64 -smp "$cpus" -nic none \
+		-device isa-debug-exit,iobase=0xf4,iosize=4 "$@" -kernel /guest/qconform.elf \
+		-append "mode=$mode cpus=$cpus" </dev/null >/tmp/qconform.out 2>&1
+	# isa-debug-exit: status 1 is the guest's "0 failed" (it writes 0 to the port), 3 is failures
+	r=$?
+	tr -d '\r' </tmp/qconform.out | grep -a '^qconform: \|^qemu-system' | sed 's/\x1b[^a-zA-Z]*[a-zA-Z]//g'
+	p=$(tr -d '\r' </tmp/qconform.out | grep -ac '^qconform: ok ')
+	f=$(tr -d '\r' </tmp/qconform.out | grep -ac '^qconform: FAIL ')
+	pass=$((pass + p)) fail=$((fail + f))
+	if [ $r -ne 1 ] || ! grep -aq "^qconform: $mode after the reset: " /tmp/qconform.out; then
+		echo "qconform: $mode: QEMU ended with status $r before the guest's last line"
+		fail=$((fail + 1)) rc=1
+	fi
+}
+run kernel 2
+run split 2 -machine kernel_irqchip=split
+run off 1 -machine kernel_irqchip=off
+echo "qconform: $pass passed, $fail failed"
+[ $rc -eq 0 ] && [ $fail -eq 0 ]
