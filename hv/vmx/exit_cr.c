@@ -16,6 +16,13 @@ void set_guest_gpr(struct vcpu *v, unsigned reg, uint64_t val)
 		v->gprs.r[reg] = val;
 }
 
+/* After a CR0 or CR4 write that leaves PAE paging on, the CPU reloads the PDPTEs: #GP if bad */
+static bool pdptes_reload(struct vcpu *v, uint64_t cr0, uint64_t cr4)
+{
+	return !(cr0 & CR0_PG) || !(cr4 & CR4_PAE) || (vmread(VMCS_GUEST_EFER) & EFER_LME) ||
+	       vcpu_load_pdptes(v, vmread(VMCS_GUEST_CR3));
+}
+
 /* MOV to CR0: #GP for what hardware refuses; long mode follows PG with EFER.LME. */
 static bool set_cr0(struct vcpu *v, uint64_t val)
 {
@@ -28,6 +35,8 @@ static bool set_cr0(struct vcpu *v, uint64_t val)
 	if (pg_on && (efer & EFER_LME) && !(guest_cr4() & CR4_PAE))
 		return false;
 	if (!(val & CR0_PG) && (guest_cr4() & CR4_PCIDE)) /* SDM: PG may not clear with PCIDE */
+		return false;
+	if (pg_on && !pdptes_reload(v, val, guest_cr4()))
 		return false;
 	if ((efer & EFER_LME) && (val & CR0_PG) != (guest_cr0() & CR0_PG)) {
 		efer = (val & CR0_PG) ? efer | EFER_LMA : efer & ~EFER_LMA;
@@ -44,6 +53,9 @@ static bool set_cr4(struct vcpu *v, uint64_t val)
 {
 	if ((val & CR4_VMXE) || (val & ~vcpu_cr4_allowed(v)) ||
 	    ((vmread(VMCS_GUEST_EFER) & EFER_LMA) && !(val & CR4_PAE)))
+		return false;
+	if (((val ^ guest_cr4()) & (CR4_PAE | CR4_PGE | CR4_PSE | 1ULL << 20 /* SMEP */)) &&
+	    !pdptes_reload(v, guest_cr0(), val))
 		return false;
 	vmwrite(VMCS_CR4_SHADOW, val);
 	vmwrite(VMCS_GUEST_CR4, vmcs_cr4_guest_fixed(val));
