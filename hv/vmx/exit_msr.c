@@ -69,7 +69,7 @@ static bool efer_ok(struct vcpu *v __unused, uint64_t val)
 
 static bool mtrr_type_ok(struct vcpu *v __unused, uint64_t val)
 {
-	return !(val & ~0xcffULL);
+	return !(val & ~0xcffULL) && types_ok(val & 0xff, false);
 }
 
 /* The MTRRs: kept as written (memory types follow EPT, as KVM's do without DMA devices). */
