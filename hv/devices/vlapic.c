@@ -1,8 +1,9 @@
 /*
  * Local APIC model (Intel SDM vol. 3, "Advanced Programmable Interrupt Controller"): the
  * register page of KVM_GET_LAPIC is the state; PPR is kept up to date in it, the current count
- * is computed from the VM clock. Version 0x14 with seven LVTs (CMCI is stored, never raised);
- * no EOI-broadcast suppression, no focus processor checking beyond storing SVR bit 9.
+ * is computed from the VM clock. Version 0x14, six LVTs by default (the caller sets the
+ * version: seven with CMCI, directed EOI); SVR's EOI-broadcast suppression bit is only stored
+ * (where the version offers it), no focus processor checking beyond storing SVR bit 9.
  * IPIs leave at once through env->deliver (delivery status always idle); a self-IPI too.
  * Errors accumulate until an ESR write latches them; each raises the LVT error interrupt.
  * Simplifications: the timer keeps counting with a new divider from its current count; timer
@@ -10,10 +11,11 @@
  */
 #include "vlapic_priv.h"
 
-#define VERSION	   0x00060014u /* version 0x14, max LVT entry 6 */
-#define SVR_ENABLE (1u << 8)
-#define LVT_STATUS (1u << 12) /* delivery status: read-only, always idle here */
-#define LINT_RIRR  (1u << 14) /* remote IRR: read-only */
+#define VERSION	     0x00050014u /* version 0x14, max LVT entry 5 */
+#define DIRECTED_EOI (1u << 24)
+#define SVR_ENABLE   (1u << 8)
+#define LVT_STATUS   (1u << 12) /* delivery status: read-only, always idle here */
+#define LINT_RIRR    (1u << 14) /* remote IRR: read-only */
 enum { ESR_SEND_ILLEGAL = 1 << 5, ESR_RECV_ILLEGAL = 1 << 6, ESR_ILLEGAL_REG = 1 << 7 };
 
 /* Register attributes: readable, writable, writable in xAPIC mode only, xAPIC/x2APIC only. */
@@ -38,7 +40,7 @@ static const struct reg_info reg_table[64] = {
 	[0x0c] = {RD | X1, 0, 0}, /* RRD */
 	[0x0d] = {RD | WR1, 0xff000000, 0},
 	[0x0e] = {RD | WR | X1, 0xf0000000, 0},
-	[0x0f] = {RD | WR, 0x3ff, 0},
+	[0x0f] = {RD | WR, 0x13ff, 0},
 	[0x28] = {RD | WR, 0xff, 0}, /* ESR: a write latches, its value is ignored */
 	[0x2f] = {RD | WR, 0x107ff, LVT_STATUS},
 	[0x30] = {RD | WR, ~ICR_BUSY, 0}, /* kept as written, as KVM keeps it */
@@ -314,6 +316,9 @@ static void reg_write(struct vlapic *l, unsigned off, uint32_t val, const struct
 	case REG_DFR:
 		val |= 0x0fffffff; /* bits 27:0 read as ones */
 		break;
+	case REG_SVR:
+		val &= (l->version & DIRECTED_EOI) ? ~0u : ~(1u << 12);
+		break;
 	default:
 		break;
 	}
@@ -401,7 +406,7 @@ static void reset_regs(struct vlapic *l, bool lint0_extint)
 	vlapic_set_reg(l, REG_ID, is_x2(l) ? l->initial_id : l->initial_id << 24);
 	if (is_x2(l))
 		vlapic_set_reg(l, REG_LDR, x2_ldr(l->initial_id));
-	vlapic_set_reg(l, REG_VER, VERSION);
+	vlapic_set_reg(l, REG_VER, l->version);
 	vlapic_set_reg(l, REG_DFR, 0xffffffff);
 	vlapic_set_reg(l, REG_SVR, 0xff);
 	for (unsigned i = 0; i < ARRAY_SIZE(lvts); i++)
@@ -416,8 +421,15 @@ static void reset_regs(struct vlapic *l, bool lint0_extint)
 void vlapic_reset(struct vlapic *l, uint32_t apic_id, bool bsp, bool lint0_extint)
 {
 	l->initial_id = apic_id;
+	l->version = VERSION;
 	l->apic_base = VLAPIC_DEFAULT_BASE | VLAPIC_BASE_EN | (bsp ? VLAPIC_BASE_BSP : 0);
 	reset_regs(l, lint0_extint);
+}
+
+void vlapic_set_version(struct vlapic *l, uint32_t version)
+{
+	l->version = version;
+	vlapic_set_reg(l, REG_VER, version);
 }
 
 void vlapic_init_signal(struct vlapic *l, bool lint0_extint)
@@ -475,7 +487,7 @@ static void sanitize(struct vlapic *l)
 		vlapic_set_reg(l, i << 4,
 			       full ? vlapic_reg(l, i << 4) : vlapic_reg(l, i << 4) & r.mask);
 	}
-	vlapic_set_reg(l, REG_VER, VERSION);
+	vlapic_set_reg(l, REG_VER, l->version);
 	vlapic_set_reg(l, REG_DFR, vlapic_reg(l, REG_DFR) | 0x0fffffff);
 	if (x2)
 		vlapic_set_reg(l, REG_LDR, x2_ldr(l->initial_id));

@@ -30,11 +30,13 @@ struct vlapic {
 	uint64_t timer_next;   /* ns of the next timer expiry, NO_DEADLINE when not armed */
 	uint64_t timer_period; /* ns, periodic mode; 0 otherwise */
 	uint64_t tsc_deadline; /* IA32_TSC_DEADLINE as written (0: disarmed) */
+	uint32_t version;      /* the version register (the LVTs, directed EOI: the vCPU's) */
 };
 
 /* Power-on state (also used by the caller for RESET): xAPIC enabled at 0xfee00000; every LVT
  * masked, but LINT0 unmasked ExtINT where lint0_extint (KVM's LINT0_REENABLED quirk). */
 void vlapic_reset(struct vlapic *l, uint32_t apic_id, bool bsp, bool lint0_extint);
+void vlapic_set_version(struct vlapic *l, uint32_t version);
 /* An INIT signal: registers reset, but IA32_APIC_BASE (and so the mode) and the id kept. */
 void vlapic_init_signal(struct vlapic *l, bool lint0_extint);
 enum vlapic_mode vlapic_mode(const struct vlapic *l);

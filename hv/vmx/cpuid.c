@@ -343,6 +343,7 @@ int vcpu_set_cpuid(struct vcpu *v, const struct vm_cpuid_entry *e, unsigned n)
 	vcpu_load(v);
 	vmwrite(VMCS_CR4_MASK, ~vcpu_cr4_allowed(v) | vmx_caps.cr4_fixed0);
 	vmwrite(VMCS_PROC2_CTLS, offered_insns(v));
+	irqchip_lapic_version(v);
 	vcpu_put(v);
 	return 0;
 }

@@ -230,7 +230,8 @@ int vm_irq_routing(struct vm *vm, const struct hv_irq_route *in, unsigned n)
 
 /* ---- guest accesses ---- */
 
-/* The local APIC's and the IOAPIC's MMIO (only aligned dwords reach the LAPIC, as in KVM). */
+/* The local APIC's and the IOAPIC's MMIO: as KVM, aligned dword writes reach the LAPIC, and reads
+ * of bytes within a register's first dword. */
 static bool chip_mmio(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, uint64_t *val,
 		      bool write)
 {
@@ -238,7 +239,7 @@ static bool chip_mmio(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, u
 	uint32_t off = (uint32_t)(addr - LAPIC_BASE), w = (uint32_t)*val;
 	bool lapic = addr >= LAPIC_BASE;
 
-	if (lapic && (!v->lapic || size != 4 || (off & 0xf))) {
+	if (lapic && (!v->lapic || (write ? size != 4 || (off & 0xf) : (off & 0xf) + size > 4))) {
 		*val = write ? *val : 0;
 		return true;
 	}
@@ -247,7 +248,7 @@ static bool chip_mmio(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, u
 	if (lapic && write)
 		vlapic_write(v->lapic, off, w, &c->env);
 	else if (lapic)
-		*val = vlapic_read(v->lapic, off, &c->env);
+		*val = vlapic_read(v->lapic, off & ~0xfu, &c->env) >> (off & 3) * 8;
 	else if (write)
 		ioapic_mmio_write(&c->ioapic, addr - c->ioapic.base, w, &c->env);
 	else
@@ -321,6 +322,17 @@ bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool h
 		c->eoi_from = NULL;
 	spin_unlock(&c->lock);
 	return true;
+}
+
+/* The local APIC's version as KVM's: the CMCI LVT with MCG_CAP's CMCI_P; directed EOI with
+ * x2APIC in CPUID and the IOAPIC in user space (split) */
+void irqchip_lapic_version(struct vcpu *v)
+{
+	bool cmci = v->mcg_cap >> 10 & 1, x2 = vcpu_cpuid_has(v, 1, 2, 1u << 21);
+
+	if (v->lapic)
+		vlapic_set_version(v->lapic,
+				   0x50014 | cmci << 16 | (x2 && v->vm->irqchip->split) << 24);
 }
 
 /* A corrected error signalled to the guest (KVM_X86_SET_MCE's UCNA): its CMCI LVT fires. */
@@ -426,6 +438,7 @@ int irqchip_vcpu_init(struct vcpu *v)
 	if (!v->lapic)
 		return -ENOMEM;
 	vlapic_reset(v->lapic, v->id, v->id == v->vm->bsp_id, lint0_quirk(v));
+	irqchip_lapic_version(v);
 	v->wait_sipi = v->mp_uninit = v->id != v->vm->bsp_id; /* APs wait for INIT and SIPI */
 	return 0;
 }

@@ -28,6 +28,7 @@ int vcpu_setup_mce(struct vcpu *v, uint64_t cap)
 	if (!banks || banks > VCPU_MCE_BANKS || (cap & ~MCE_CAP_OK))
 		return -EINVAL;
 	v->mcg_cap = cap;
+	irqchip_lapic_version(v);
 	v->mcg_ctl = (cap & MCG_CTL_P) ? ~0ULL : 0;
 	for (unsigned i = 0; i < banks; i++)
 		v->mce_banks[4 * i] = ~0ULL, v->mci_ctl2[i] = 0;

@@ -202,6 +202,7 @@ void vcpu_intercept_exceptions(struct vcpu *v, uint32_t bitmap);
 int vcpu_read_gva(struct vcpu *v, uint64_t gva, void *buf, size_t len);
 /* CR2 as the guest will see it (a #PF the caller reflects sets it first). */
 void vcpu_set_cr2(struct vcpu *v, uint64_t cr2);
+void vcpu_set_cr8(struct vcpu *v, uint64_t cr8); /* bits 3:0 */
 /* Run budget in TSC cycles for the following runs (0: none), via the preemption timer. */
 void vcpu_set_timeout(struct vcpu *v, uint64_t tsc_cycles);
 /* INIT and SIPI as the local APIC delivers them. */

@@ -275,7 +275,8 @@ bool irqchip_halted(struct vcpu *v, uint64_t *wake_tsc);
 void irqchip_take_wake(struct vm *vm, struct vm_exit *x);
 bool irqchip_wake_pending(struct vm *vm); /* halted vCPUs wait for dom0 to wake them */
 bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool host, bool *ok);
-void irqchip_cmci(struct vcpu *v); /* the local APIC's CMCI LVT fires */
+void irqchip_cmci(struct vcpu *v);	    /* the local APIC's CMCI LVT fires */
+void irqchip_lapic_version(struct vcpu *v); /* after MCG_CAP or CPUID changed */
 uint8_t vcpu_cr8(struct vcpu *v);
 void vcpu_exit_apic(struct vcpu *v, struct vm_exit *x);
 void irqchip_pv_eoi_sync(struct vcpu *v); /* after an exit, if pv_eoi_set */
@@ -286,7 +287,6 @@ bool msr_allowed(struct vm *vm, uint32_t msr, bool write);
 int msr_refused(struct vcpu *v, struct vm_exit *x, bool write, uint64_t val, unsigned reason);
 void msr_complete(struct vcpu *v, const struct vm_exit *x);
 void vm_msr_filter_free(struct vm *vm);
-void vcpu_set_cr8(struct vcpu *v, uint64_t cr8); /* bits 3:0 */
 void vm_irqchip_free(struct vm *vm);
 void vcpu_arm_preempt(struct vcpu *v, uint64_t tsc_cycles);
 uint64_t vcpu_slice_left(struct vcpu *v);
