@@ -237,8 +237,9 @@ struct hv_sregs {
 
 /* HC_VCPU_RUN flags: exit with HV_EXIT_INTR_WINDOW as soon as the guest can take an IRQ. */
 #define HV_RUN_IRQ_WINDOW    1
-#define HV_RUN_COMPLETE_ONLY 2 /* finish the I/O the last exit left open, then return */
+#define HV_RUN_COMPLETE_ONLY 2 /* finish the last exit's I/O; the exit page gets the state only */
 #define HV_RUN_MSR_ERROR     4 /* the MSR access HV_EXIT_MSR handed out fails: #GP */
+#define HV_RUN_CR8	     8 /* CR8 is bits 7:4 (user space's local APIC has the TPR) */
 
 /*
  * HC_VM_MSR: which guest RDMSR/WRMSR go to dom0's user space (KVM_CAP_X86_USER_SPACE_MSR and

@@ -208,15 +208,38 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 	}
 }
 
-/* immediate_exit: finish the I/O the last exit left open; the exit reason stays as it was. */
+/*
+ * What every return from KVM_RUN reports in kvm_run, as KVM's post_kvm_run_save (QEMU with its
+ * own local APIC takes its APIC base from there, even after -EINTR), from the hypervisor's exit.
+ */
+static void post_run(struct hvk_vcpu *vc)
+{
+	struct kvm_run *run = run_of(vc);
+
+	if (hv_exit_of(vc)->wake)
+		hvk_wake(vc->vm, hv_exit_of(vc)->wake);
+	if (hv_exit_of(vc)->resampled)
+		hvk_irqfd_resampled(vc->vm, hv_exit_of(vc)->resampled);
+	vc->pending = NOTHING; /* the access completed: its data went in */
+	run->if_flag = !!(hv_exit_of(vc)->rflags & X86_EFLAGS_IF);
+	run->ready_for_interrupt_injection = hv_exit_of(vc)->irq_ready;
+	run->apic_base = hv_exit_of(vc)->apic_base;
+	run->cr8 = hv_exit_of(vc)->cr8;
+}
+
+/*
+ * A signal or immediate_exit: -EINTR once the I/O the last exit left open is finished (as KVM,
+ * whose exit reason stays as it was after immediate_exit).
+ */
 static long complete_io(struct hvk_vcpu *vc, unsigned long in_data, unsigned long flags)
 {
 	long rc = hv_call(HC_VCPU_RUN, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), in_data,
 			  flags | HV_RUN_COMPLETE_ONLY);
 
-	if (!rc)
-		vc->pending = NOTHING;
-	return rc ? rc : -EINTR;
+	if (rc)
+		return rc;
+	post_run(vc);
+	return -EINTR;
 }
 
 /* What completes the access the last exit stopped at: an IN's or MMIO read's data, an MSR's. */
@@ -240,16 +263,20 @@ static void answer_of(struct hvk_vcpu *vc, unsigned long *in_data, unsigned long
 static long vcpu_run(struct hvk_vcpu *vc)
 {
 	struct kvm_run *run = run_of(vc);
-	unsigned long in_data, done; /* answer_of()'s */
+	unsigned long in_data, done, cr8 = READ_ONCE(run->cr8); /* answer_of()'s; user space's */
 	long rc;
 
+	if (!vc->vm->irqchip && cr8 > 15)
+		return -EINVAL;
+	/* as KVM: without its local APIC in the kernel, user space's TPR is CR8, once a KVM_RUN */
+	cr8 = vc->vm->irqchip ? 0 : HV_RUN_CR8 | cr8 << 4;
 	do {
 		answer_of(vc, &in_data, &done);
-		if (signal_pending(current)) {
+		done |= cr8;
+		cr8 = 0;
+		if (signal_pending(current))
 			run->exit_reason = KVM_EXIT_INTR;
-			return -EINTR;
-		}
-		if (READ_ONCE(run->immediate_exit)) /* as KVM: the open I/O completes first */
+		if (signal_pending(current) || READ_ONCE(run->immediate_exit))
 			return complete_io(vc, in_data, done);
 		down_read(&vc->vm->slots_lock);
 		hvk_steal_update(vc);
@@ -263,15 +290,7 @@ static long vcpu_run(struct hvk_vcpu *vc)
 		}
 		if (rc)
 			return rc;
-		if (hv_exit_of(vc)->wake)
-			hvk_wake(vc->vm, hv_exit_of(vc)->wake);
-		if (hv_exit_of(vc)->resampled)
-			hvk_irqfd_resampled(vc->vm, hv_exit_of(vc)->resampled);
-		vc->pending = NOTHING; /* the access completed: its data went in */
-		run->if_flag = !!(hv_exit_of(vc)->rflags & X86_EFLAGS_IF);
-		run->ready_for_interrupt_injection = hv_exit_of(vc)->irq_ready;
-		run->apic_base = hv_exit_of(vc)->apic_base; /* QEMU takes both from every exit */
-		run->cr8 = hv_exit_of(vc)->cr8;
+		post_run(vc);
 		rc = translate_exit(vc, hv_exit_of(vc));
 		cond_resched();
 	} while (rc == 1);

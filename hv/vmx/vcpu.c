@@ -224,13 +224,6 @@ static void finish_io(struct vcpu *v, struct vm_exit *x)
 		msr_complete(v, x);
 }
 
-void vcpu_complete_io(struct vcpu *v, struct vm_exit *x)
-{
-	vcpu_load(v);
-	finish_io(v, x);
-	vcpu_put(v);
-}
-
 /* What every return to the caller reports of the vCPU, as kvm_run does after each KVM_RUN. */
 static void exit_state(struct vcpu *v, struct vm_exit *x)
 {
@@ -240,6 +233,14 @@ static void exit_state(struct vcpu *v, struct vm_exit *x)
 		x->irq_ready = irqchip_dm_ready(v, x->irq_ready);
 	vcpu_exit_apic(v, x);
 	irqchip_take_wake(v->vm, x);
+}
+
+void vcpu_complete_io(struct vcpu *v, struct vm_exit *x)
+{
+	vcpu_load(v);
+	finish_io(v, x);
+	exit_state(v, x);
+	vcpu_put(v);
 }
 
 int vcpu_run(struct vcpu *v, struct vm_exit *x)

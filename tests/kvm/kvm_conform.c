@@ -607,6 +607,30 @@ static void ap_start(int kvm, const struct ap_case *t)
 	rm_close(&x);
 }
 
+/*
+ * Without an in-kernel local APIC, every return from KVM_RUN reports the APIC base (QEMU's own
+ * APIC takes it from there, -EINTR too) and each KVM_RUN takes user space's TPR as CR8.
+ */
+static void run_state(int kvm)
+{
+	struct kvm_sregs s;
+	struct rm x;
+
+	if (rm_vm(kvm, false, 0, &x)) {
+		check("run state: VM", -1, 0);
+		return;
+	}
+	x.run->immediate_exit = 1;
+	x.run->cr8 = 5;
+	check("immediate_exit: KVM_RUN", io(x.vcpu, KVM_RUN, 0), -EINTR);
+	check("immediate_exit: kvm_run's apic_base", (long)x.run->apic_base, 0xfee00900);
+	check("immediate_exit: user space's cr8 taken",
+	      io(x.vcpu, KVM_GET_SREGS, (uintptr_t)&s) ? -1 : (long)s.cr8, 5);
+	x.run->cr8 = 16;
+	check("KVM_RUN with cr8 16", io(x.vcpu, KVM_RUN, 0), -EINVAL);
+	rm_close(&x);
+}
+
 int main(void)
 {
 	int kvm = open("/dev/kvm", O_RDWR);
@@ -623,6 +647,7 @@ int main(void)
 		rm_close(&x);
 	}
 	lapic_rmw(kvm);
+	run_state(kvm);
 	for (size_t i = 0; i < sizeof(handlers) / sizeof(handlers[0]); i++)
 		handler_run(kvm, &handlers[i]);
 	gp_run(kvm);
