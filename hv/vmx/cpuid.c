@@ -6,7 +6,6 @@
 #include "../../compat/kvmabi/hvabi.h"
 #include "../platform/x86.h"
 #include "../lib/errno.h"
-#include "../platform/frames.h"
 #include "../platform/mm.h"
 #include "insn.h"
 #include "vmx.h"

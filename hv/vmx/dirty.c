@@ -4,7 +4,6 @@
  * the log takes the permission away again from the pages it reports.
  */
 #include "../lib/errno.h"
-#include "../platform/frames.h"
 #include "../platform/mm.h"
 #include "vmx_vm.h"
 

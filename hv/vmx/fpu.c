@@ -3,7 +3,6 @@
  * or nothing in the self-tests) is saved around each run of a guest, so neither ever sees the
  * other's registers. dom0's own vCPUs are that "host": their state stays in the registers.
  */
-#include "../platform/mm.h"
 #include "../platform/percpu.h"
 #include "../platform/x86.h"
 #include "vmx.h"

@@ -13,7 +13,6 @@
 #include "../platform/percpu.h"
 #include "../platform/mm.h"
 #include "../platform/tsc.h"
-#include "../platform/x86.h"
 #include "insn.h"
 #include "irqchip_priv.h"
 

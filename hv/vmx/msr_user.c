@@ -6,7 +6,6 @@
  */
 #include "../../compat/kvmabi/hvabi.h"
 #include "../lib/errno.h"
-#include "../platform/frames.h"
 #include "../platform/mm.h"
 #include "msr_filter.h"
 #include "vmx_vm.h"

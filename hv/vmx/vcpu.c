@@ -5,7 +5,6 @@
 #include "../lib/panic.h"
 #include "../platform/percpu.h"
 #include "../platform/tsc.h"
-#include "../platform/x86.h"
 #include "insn.h"
 #include "vmx.h"
 #include "vmx_vm.h"

@@ -4,7 +4,6 @@
  * exit statistics. Every value from the caller is checked before it can reach the CPU.
  */
 #include "../lib/errno.h"
-#include "../platform/x86.h"
 #include "insn.h"
 #include "vmx_vm.h"
 

@@ -1,6 +1,5 @@
 /* VM objects: EPT, I/O and MSR bitmaps, VPIDs, and guest-physical memory access. */
 #include "../lib/errno.h"
-#include "../lib/log.h"
 #include "../platform/lapic.h"
 #include "../platform/mm.h"
 #include "../platform/percpu.h"
