@@ -37,9 +37,8 @@ static int64_t msrs(struct vcpu *v, void *buf, uint32_t n, bool set)
 	uint32_t i;
 
 	for (i = 0; i < n; i++) {
-		uint32_t index = e[i].index;
 		uint64_t val = e[i].data;
-		if (set ? !vcpu_set_msr(v, index, val) : !vcpu_get_msr(v, index, &val))
+		if (!vcpu_msr(v, e[i].index, &val, set))
 			break;
 		e[i].data = val; /* a set's data is written back unchanged */
 	}

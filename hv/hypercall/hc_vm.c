@@ -295,7 +295,7 @@ int64_t hc_vcpu_get_sregs(struct hc_ctx *c)
 	o->efer = s.efer;
 	uint64_t base = 0;
 
-	vcpu_get_msr(v, MSR_APIC_BASE, &base);
+	vcpu_msr(v, MSR_APIC_BASE, &base, false);
 	o->apic_base = base;
 	vcpu_get_events(v, &e);
 	if (e.irq_injected) /* KVM reports the interrupt it will inject here */
@@ -309,7 +309,9 @@ int64_t hc_vcpu_get_sregs(struct hc_ctx *c)
  */
 static int64_t set_sregs(struct vcpu *v, const struct vcpu_sregs *s, const struct hv_sregs *in)
 {
-	if (!vcpu_sregs_valid(v, s) || !vcpu_set_msr(v, MSR_APIC_BASE, in->apic_base))
+	uint64_t base = in->apic_base;
+
+	if (!vcpu_sregs_valid(v, s) || !vcpu_msr(v, MSR_APIC_BASE, &base, true))
 		return -EINVAL;
 	vcpu_set_sregs(v, s);
 	for (unsigned i = 0; i < 256; i++)

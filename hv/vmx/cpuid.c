@@ -79,7 +79,7 @@ uint64_t guest_xcr0_supported(void)
 }
 
 /* Size of the standard-format XSAVE area for the components in xcr0. */
-uint32_t xsave_size(uint64_t xcr0)
+static uint32_t xsave_size(uint64_t xcr0)
 {
 	uint32_t size = 576; /* legacy area and header */
 

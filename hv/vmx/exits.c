@@ -221,7 +221,7 @@ static void hv_hypercall(struct vcpu *v)
 	vcpu_load(v); /* dom0's control hypercalls may have loaded other vCPUs' VMCSs */
 }
 
-int handle_vmcall(struct vcpu *v, struct vm_exit *x)
+static int handle_vmcall(struct vcpu *v, struct vm_exit *x)
 {
 	bool yield = v->vm->kvm_rules && kvm_hypercall(v);
 

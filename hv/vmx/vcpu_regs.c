@@ -12,22 +12,12 @@
 #define MXCSR	      24
 #define MAX_EXC_VALID 31
 
-bool vcpu_get_msr(struct vcpu *v, uint32_t msr, uint64_t *val)
+bool vcpu_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool set)
 {
 	bool ok;
 
 	vcpu_load(v);
-	ok = vcpu_msr_read(v, msr, val);
-	vcpu_put(v);
-	return ok;
-}
-
-bool vcpu_set_msr(struct vcpu *v, uint32_t msr, uint64_t val)
-{
-	bool ok;
-
-	vcpu_load(v);
-	ok = vcpu_msr_write(v, msr, val, true);
+	ok = set ? vcpu_msr_write(v, msr, *val, true) : vcpu_msr_read(v, msr, val);
 	vcpu_put(v);
 	return ok;
 }

@@ -261,9 +261,9 @@ void vcpu_pv_enforce(struct vcpu *v, bool on);		   /* KVM_CAP_ENFORCE_PV_FEATURE
 /* Feature MSRs (KVM_GET_MSR_FEATURE_INDEX_LIST) and their values; false: no such MSR. */
 unsigned vm_feature_msr_list(uint32_t *out, unsigned max);
 bool vm_feature_msr(uint32_t msr, uint64_t *val);
-/* MSR access for the caller while the vCPU does not run; false where the guest gets #GP. */
-bool vcpu_get_msr(struct vcpu *v, uint32_t msr, uint64_t *val);
-bool vcpu_set_msr(struct vcpu *v, uint32_t msr, uint64_t val);
+/* MSR access for the caller while the vCPU does not run (set: *val written); false where the
+ * guest gets #GP. */
+bool vcpu_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool set);
 
 /* Register families for the caller while the vCPU does not run (-EINVAL: refused value). */
 void vcpu_get_xsave(struct vcpu *v, void *area); /* XSAVE standard format, 4096 bytes */

@@ -332,7 +332,6 @@ int handle_cpuid(struct vcpu *v, struct vm_exit *x);
 int handle_xsetbv(struct vcpu *v, struct vm_exit *x);
 int handle_ept_violation(struct vcpu *v, struct vm_exit *x);
 int handle_ept_misconfig(struct vcpu *v, struct vm_exit *x);
-int handle_vmcall(struct vcpu *v, struct vm_exit *x);
 
 /*
  * gva.c: guest linear to guest physical through the guest's own page tables. Returns 0,
@@ -358,7 +357,6 @@ bool xcr0_valid(struct vcpu *v, uint64_t val);
 uint64_t guest_xcr0_supported(void);
 uint64_t vcpu_xcr0_allowed(struct vcpu *v);
 uint64_t vcpu_cr4_allowed(struct vcpu *v);
-uint32_t xsave_size(uint64_t xcr0);
 void vcpu_cpuid_free(struct vcpu *v);
 
 /* fpu.c: extended state around runs (fpu_enter returns the host's XCR0 for fpu_leave) */
