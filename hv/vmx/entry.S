@@ -9,6 +9,25 @@
 #define G(n) (8 * (n))
 #define G_CR2 (8 * 16)
 
+/*
+ * `op %reg, slot` for each guest GPR in struct guest_gprs order, but RSP (the VMCS has it) and
+ * RDI (it holds the pointer): `each_gpr mov` stores them into *g, `each_gpr load` loads them.
+ */
+.macro each_gpr op
+	i = 0
+.irp r, rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8, r9, r10, r11, r12, r13, r14, r15
+	.ifnc \r, rsp
+	.ifnc \r, rdi
+	\op %\r, G(i)(%rdi)
+	.endif
+	.endif
+	i = i + 1
+.endr
+.endm
+.macro load reg, slot			/* mov the other way round */
+	mov \slot, \reg
+.endm
+
 	.text
 	.global vmx_enter, vmx_exit
 vmx_enter:
@@ -22,20 +41,7 @@ vmx_enter:
 	mov G_CR2(%rdi), %rax
 	mov %rax, %cr2
 	test %esi, %esi
-	mov G(0)(%rdi), %rax
-	mov G(1)(%rdi), %rcx
-	mov G(2)(%rdi), %rdx
-	mov G(3)(%rdi), %rbx
-	mov G(5)(%rdi), %rbp
-	mov G(6)(%rdi), %rsi
-	mov G(8)(%rdi), %r8
-	mov G(9)(%rdi), %r9
-	mov G(10)(%rdi), %r10
-	mov G(11)(%rdi), %r11
-	mov G(12)(%rdi), %r12
-	mov G(13)(%rdi), %r13
-	mov G(14)(%rdi), %r14
-	mov G(15)(%rdi), %r15
+	each_gpr load
 	mov G(7)(%rdi), %rdi		/* last: it held the pointer (mov leaves the flags alone) */
 	jnz 1f
 	vmlaunch
@@ -49,20 +55,7 @@ vmx_enter:
 vmx_exit:
 	push %rdi			/* guest RDI */
 	mov 8(%rsp), %rdi		/* struct guest_gprs * */
-	mov %rax, G(0)(%rdi)
-	mov %rcx, G(1)(%rdi)
-	mov %rdx, G(2)(%rdi)
-	mov %rbx, G(3)(%rdi)
-	mov %rbp, G(5)(%rdi)
-	mov %rsi, G(6)(%rdi)
-	mov %r8, G(8)(%rdi)
-	mov %r9, G(9)(%rdi)
-	mov %r10, G(10)(%rdi)
-	mov %r11, G(11)(%rdi)
-	mov %r12, G(12)(%rdi)
-	mov %r13, G(13)(%rdi)
-	mov %r14, G(14)(%rdi)
-	mov %r15, G(15)(%rdi)
+	each_gpr mov
 	pop %rax
 	mov %rax, G(7)(%rdi)
 	mov %cr2, %rax
