@@ -278,7 +278,21 @@ static bool table_valid(const struct cpuid_table *t)
 	return va == 0 || va == 48 || va == 57;
 }
 
-static void dynamic_bits(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t reg[4]);
+/* Bits that follow the vCPU's state, as CPUID on hardware reports them. */
+static void dynamic_bits(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t reg[4])
+{
+	if (leaf == 1) {
+		reg[ECX] &= ~(1u << 27);
+		if (guest_cr4() & CR4_OSXSAVE)
+			reg[ECX] |= 1u << 27;
+		if (!vm_quirk(v->vm, QUIRK_MISC_ENABLE_NO_MWAIT)) /* MONITOR is MISC_ENABLE.MWAIT */
+			reg[ECX] = (reg[ECX] & ~(1u << 3)) | (uint32_t)vcpu_has_mwait(v) << 3;
+		if (!v->vm->kvm_rules && v->vm->kind != VM_DOM0) /* dom0 keeps its real APIC ids */
+			reg[EBX] = (reg[EBX] & 0x00ffffff) | (v->id << 24);
+	} else if (leaf == 0xd && sub == 0 && reg[EAX]) {
+		reg[EBX] = xsave_size(v->xcr0); /* the size for the components enabled now */
+	}
+}
 
 /* An entry as the guest reads it now: KVM updates its table the same way as state changes. */
 static void live_entry(struct vcpu *v, const struct vm_cpuid_entry *e, uint32_t reg[4])
@@ -375,22 +389,6 @@ static void answer(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t reg[4])
 	e = lookup(v->cpuid, leaf, sub);
 	reg[EAX] = e ? e->eax : 0, reg[EBX] = e ? e->ebx : 0;
 	reg[ECX] = e ? e->ecx : 0, reg[EDX] = e ? e->edx : 0;
-}
-
-/* Bits that follow the vCPU's state, as CPUID on hardware reports them. */
-static void dynamic_bits(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t reg[4])
-{
-	if (leaf == 1) {
-		reg[ECX] &= ~(1u << 27);
-		if (guest_cr4() & CR4_OSXSAVE)
-			reg[ECX] |= 1u << 27;
-		if (!vm_quirk(v->vm, QUIRK_MISC_ENABLE_NO_MWAIT)) /* MONITOR is MISC_ENABLE.MWAIT */
-			reg[ECX] = (reg[ECX] & ~(1u << 3)) | (uint32_t)vcpu_has_mwait(v) << 3;
-		if (!v->vm->kvm_rules && v->vm->kind != VM_DOM0) /* dom0 keeps its real APIC ids */
-			reg[EBX] = (reg[EBX] & 0x00ffffff) | (v->id << 24);
-	} else if (leaf == 0xd && sub == 0 && reg[EAX]) {
-		reg[EBX] = xsave_size(v->xcr0); /* the size for the components enabled now */
-	}
 }
 
 /*

@@ -37,7 +37,15 @@ static int string_gpa(struct vcpu *v, bool in, uint32_t info, uint64_t *gpa)
 	return gva_to_gpa_or_pf(v, string_gla(v, in, info), in, gpa);
 }
 
-static void store_in(struct vcpu *v, unsigned size, uint64_t data);
+static void store_in(struct vcpu *v, unsigned size, uint64_t data)
+{
+	uint64_t *rax = &v->gprs.r[GPR_RAX];
+
+	if (size == 4)
+		*rax = (uint32_t)data; /* a 32-bit destination clears the upper half */
+	else
+		*rax = (*rax & ~((1ULL << (8 * size)) - 1)) | (data & ((1ULL << (8 * size)) - 1));
+}
 
 /* Elements this exit moves: one, or for a forward REP all that stay in the first's page. */
 static unsigned batch(struct vcpu *v, const struct vm_exit *x, uint32_t info)
@@ -113,16 +121,6 @@ int handle_io(struct vcpu *v, struct vm_exit *x)
 	}
 	x->kind = VMEXIT_IO;
 	return EXIT_TO_CALLER;
-}
-
-static void store_in(struct vcpu *v, unsigned size, uint64_t data)
-{
-	uint64_t *rax = &v->gprs.r[GPR_RAX];
-
-	if (size == 4)
-		*rax = (uint32_t)data; /* a 32-bit destination clears the upper half */
-	else
-		*rax = (*rax & ~((1ULL << (8 * size)) - 1)) | (data & ((1ULL << (8 * size)) - 1));
 }
 
 /* Finishes the access the caller answered: IN data, pointer and count updates, RIP (VMCS loaded).

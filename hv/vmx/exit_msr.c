@@ -174,15 +174,11 @@ static const uint32_t listed_too[] = {0x11, 0x12, 0x4b564d00, 0x4b564d01, 0x4b56
 /* KVM_GET_MSR_INDEX_LIST: every MSR a VM of dom0's KVM has that user space should save. */
 unsigned vm_msr_index_list(uint32_t *out, unsigned max)
 {
-	unsigned n = 0;
+	unsigned n = ARRAY_SIZE(msrs), total = n + ARRAY_SIZE(listed_too);
 
-	for (unsigned i = 0; i < ARRAY_SIZE(msrs); i++, n++)
-		if (n < max)
-			out[n] = msrs[i].msr;
-	for (unsigned i = 0; i < ARRAY_SIZE(listed_too); i++, n++)
-		if (n < max)
-			out[n] = listed_too[i];
-	return n;
+	for (unsigned i = 0; i < MIN(max, total); i++)
+		out[i] = i < n ? msrs[i].msr : listed_too[i - n];
+	return total;
 }
 
 static const struct msr_desc *find(uint32_t msr)

@@ -52,10 +52,9 @@ void vcpu_put(struct vcpu *v)
 
 static struct vcpu *vcpu_new(struct vm *vm, unsigned id)
 {
-	uint64_t pa;
+	uint64_t pa = frames_alloc_contig(&hv_frames, VCPU_PAGES, 1);
 	struct vcpu *v;
 
-	pa = frames_alloc_contig(&hv_frames, VCPU_PAGES, 1);
 	if (!pa)
 		return NULL;
 	v = phys_to_virt(pa);
