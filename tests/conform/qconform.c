@@ -12,16 +12,16 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define LAPIC	0xfee00000u
-#define IOAPIC	0xfec00000u
-#define HPET	0xfed00000u
-#define NONE	0xffu			       /* no fault */
-#define FAULT(v) (0xfa11000000000000ull | (v)) /* a check's value: fault on vector v */
-#define TF	0x100u
-#define NT	0x4000u
-#define RF	0x10000u
-#define ZF	0x40u
-#define CF	0x1u
+#define LAPIC	  0xfee00000u
+#define IOAPIC	  0xfec00000u
+#define HPET	  0xfed00000u
+#define NONE	  0xffu				/* no fault */
+#define FAULT(v)  (0xfa11000000000000ull | (v)) /* a check's value: fault on vector v */
+#define TF	  0x100u
+#define NT	  0x4000u
+#define RF	  0x10000u
+#define ZF	  0x40u
+#define CF	  0x1u
 #define CMOS_MARK 0x51 /* CMOS byte that says the reset was done (a reset keeps CMOS) */
 #define AP_DATA	  ((volatile uint32_t *)0x6000) /* the trampoline's count, APIC ID, CS */
 
@@ -52,8 +52,8 @@ static uint8_t task_stack[NTASKS][4096] __attribute__((aligned(16)));
 static uint64_t pdpt[4] __attribute__((aligned(32))), pdpt_bad[4] __attribute__((aligned(32)));
 static uint64_t pd[4][512] __attribute__((aligned(4096)));
 
-volatile uint32_t fault_vec = NONE, fault_err, fault_eflags, fault_eip, resume, dr6_seen,
-		  db_count, bp_count, watched;
+volatile uint32_t fault_vec = NONE, fault_err, fault_eflags, fault_eip, resume, dr6_seen, db_count,
+		  bp_count, watched;
 static unsigned passed, failed;
 static char mode[16] = "?";
 static const char *phase = "";
@@ -183,26 +183,26 @@ static uint64_t wrmsr_safe(uint32_t msr, uint64_t v)
 	return fault_vec != NONE ? FAULT(fault_vec) : 0;
 }
 
-#define WRITE_SAFE(insn, v)                                                                   \
-	({                                                                                    \
-		fault_vec = NONE;                                                             \
-		asm volatile("movl $1f, resume\n\t" insn "\n1:\tmovl $0, resume"              \
-			     :                                                                \
-			     : "r"(v)                                                         \
-			     : "memory");                                                     \
-		fault_vec != NONE ? FAULT(fault_vec) : 0;                                     \
+#define WRITE_SAFE(insn, v)                                                      \
+	({                                                                       \
+		fault_vec = NONE;                                                \
+		asm volatile("movl $1f, resume\n\t" insn "\n1:\tmovl $0, resume" \
+			     :                                                   \
+			     : "r"(v)                                            \
+			     : "memory");                                        \
+		fault_vec != NONE ? FAULT(fault_vec) : 0;                        \
 	})
-#define READ_CR(n)                                                                            \
-	({                                                                                    \
-		uint32_t v_;                                                                  \
-		asm volatile("mov %%cr" #n ", %0" : "=r"(v_));                                \
-		v_;                                                                           \
+#define READ_CR(n)                                             \
+	({                                                     \
+		uint32_t v_;                                   \
+		asm volatile("mov %%cr" #n ", %0" : "=r"(v_)); \
+		v_;                                            \
 	})
-#define READ_DR(n)                                                                            \
-	({                                                                                    \
-		uint32_t v_;                                                                  \
-		asm volatile("mov %%dr" #n ", %0" : "=r"(v_));                                \
-		v_;                                                                           \
+#define READ_DR(n)                                             \
+	({                                                     \
+		uint32_t v_;                                   \
+		asm volatile("mov %%dr" #n ", %0" : "=r"(v_)); \
+		v_;                                            \
 	})
 #define WRITE_DR(n, v) asm volatile("mov %0, %%dr" #n : : "r"((uint32_t)(v)) : "memory")
 
@@ -297,7 +297,8 @@ static void build_paging(void)
 {
 	for (int i = 0; i < 4; i++) {
 		for (int j = 0; j < 512; j++)
-			pd[i][j] = ((uint64_t)i << 30 | (uint64_t)j << 21) | 0x83 | (i == 3 ? 0x18 : 0);
+			pd[i][j] = ((uint64_t)i << 30 | (uint64_t)j << 21) | 0x83 |
+				   (i == 3 ? 0x18 : 0);
 		pdpt[i] = (uint32_t)pd[i] | 1;
 		pdpt_bad[i] = pdpt[i] | (i == 2 ? 0x2 : 0); /* bit 1 is reserved in a PDPTE */
 	}
@@ -327,8 +328,8 @@ static void check_crs(void)
 	asm volatile("mov %0, %%cr3" : : "r"((uint32_t)pdpt) : "memory");
 	check("CR4.PAE", write_cr4(cr4 | 1u << 5), 0);
 	check("CR0.PG with PAE", write_cr0(cr0 | 1u << 31), 0);
-	check("MOV to CR3 with a reserved PDPTE bit", WRITE_SAFE("mov %0, %%cr3", (uint32_t)pdpt_bad),
-	      FAULT(13));
+	check("MOV to CR3 with a reserved PDPTE bit",
+	      WRITE_SAFE("mov %0, %%cr3", (uint32_t)pdpt_bad), FAULT(13));
 	check("CR3 after that", READ_CR(3), (uint32_t)pdpt);
 	check("paging off", write_cr0(cr0), 0);
 	check("CR4.PAE off", write_cr4(cr4), 0);
@@ -388,7 +389,10 @@ static void check_debug(void)
 	check("MOV from DR4 with CR4.DE clear is DR6", READ_DR(4), READ_DR(6));
 	write_cr4(cr4 | 1u << 3);
 	fault_vec = NONE;
-	asm volatile("movl $1f, resume\n\tmov %%dr4, %0\n1:\tmovl $0, resume" : "=r"(tmp) : : "memory");
+	asm volatile("movl $1f, resume\n\tmov %%dr4, %0\n1:\tmovl $0, resume"
+		     : "=r"(tmp)
+		     :
+		     : "memory");
 	check("MOV from DR4 with CR4.DE set", fault_vec, 6);
 	write_cr4(cr4);
 }
@@ -455,10 +459,17 @@ static void setup_tasks(void)
 
 		gdt[3 + t] = (sizeof(struct tss) - 1) | (uint64_t)(base & 0xffffff) << 16 |
 			     0x89ull << 40 | (uint64_t)(base >> 24) << 56;
-		tss[t] = (struct tss){.cr3 = READ_CR(3), .eip = (uint32_t)entry[t], .eflags = 2,
+		tss[t] = (struct tss){.cr3 = READ_CR(3),
+				      .eip = (uint32_t)entry[t],
+				      .eflags = 2,
 				      .esp = (uint32_t)task_stack[t] + sizeof(task_stack[t]),
-				      .cs = 8, .ss = 0x10, .ds = 0x10, .es = 0x10, .fs = 0x10,
-				      .gs = 0x10, .iomap = sizeof(struct tss)};
+				      .cs = 8,
+				      .ss = 0x10,
+				      .ds = 0x10,
+				      .es = 0x10,
+				      .fs = 0x10,
+				      .gs = 0x10,
+				      .iomap = sizeof(struct tss)};
 	}
 	asm volatile("ltr %w0" : : "r"(0x18));
 	set_gate(0x80, 0, 0x18 + 8 * T_GATE, 0x5);
@@ -497,14 +508,14 @@ static void check_tasks(void)
 
 /* --- read-modify-write instructions on device registers ----------------------------------- */
 
-#define RMW(insn, addr, reg)                                                                  \
-	({                                                                                    \
-		uint32_t f_;                                                                  \
-		asm volatile(insn "\n\tpushf\n\tpop %0"                                       \
-			     : "=r"(f_), "+r"(reg)                                            \
-			     : "r"(addr)                                                      \
-			     : "memory", "cc");                                               \
-		f_;                                                                           \
+#define RMW(insn, addr, reg)                            \
+	({                                              \
+		uint32_t f_;                            \
+		asm volatile(insn "\n\tpushf\n\tpop %0" \
+			     : "=r"(f_), "+r"(reg)      \
+			     : "r"(addr)                \
+			     : "memory", "cc");         \
+		f_;                                     \
 	})
 
 static void check_lapic(void)
