@@ -10,9 +10,24 @@ pass=0 fail=0 rc=0
 run() { # MODE CPUS [QEMU ARGUMENTS]
 	mode=$1 cpus=$2
 	shift 2
-	timeout 600 /usr/bin/qemu-system-x86_64 -accel kvm -nographic -m 64 -smp "$cpus" -nic none \
+	/usr/bin/qemu-system-x86_64 -accel kvm -nographic -m 64 -smp "$cpus" -nic none \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 "$@" -kernel /guest/qconform.elf \
-		-append "mode=$mode cpus=$cpus" </dev/null >/tmp/qconform.out 2>&1
+		-append "mode=$mode cpus=$cpus" </dev/null >/tmp/qconform.out 2>&1 &
+	qemu=$!
+	# a run takes under 30 s of dom0's time; after 300 s, where QEMU's threads wait, then kill
+	i=0
+	while kill -0 $qemu 2>/dev/null && [ $i -lt 300 ]; do
+		sleep 1
+		i=$((i + 1))
+	done
+	if kill -0 $qemu 2>/dev/null; then
+		echo "qconform: $mode: QEMU still runs after $i s; its threads wait in:"
+		for t in "/proc/$qemu/task/"*; do
+			echo "qconform:   $(cat "$t/comm") $(cat "$t/wchan") $(tr '\n' ' ' <"$t/stack" 2>/dev/null)"
+		done
+		kill -9 $qemu
+	fi
+	wait $qemu
 	# isa-debug-exit: status 1 is the guest's "0 failed" (it writes 0 to the port), 3 is failures
 	r=$?
 	tr -d '\r' </tmp/qconform.out | grep -a '^qconform: \|^qemu-system' | sed 's/\x1b[^a-zA-Z]*[a-zA-Z]//g'
