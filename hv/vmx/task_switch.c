@@ -1,8 +1,8 @@
 /*
  * Hardware task switches (exit reason 9), as the CPU makes them (SDM Vol. 3, 7.3) and KVM emulates
- * them: CALL, JMP and IRET to a 32-bit TSS, and task gates in the IDT (Linux i386's #DF handler).
- * Checks that fail before the old task's state is saved fault in the old task; the new task's
- * segments are checked after, as the CPU does. A 16-bit TSS is an emulation failure.
+ * them: CALL, JMP and IRET to a 32-bit or 16-bit TSS, and task gates in the IDT (Linux i386's #DF
+ * handler). Checks that fail before the old task's state is saved fault in the old task; the new
+ * task's segments are checked after, as the CPU does. A virtual-8086 task is an emulation failure.
  */
 #include "../platform/x86.h"
 #include "insn.h"
@@ -31,6 +31,34 @@ static int lin_copy(struct vcpu *v, uint64_t lin, void *buf, size_t n, bool writ
 			return rc ? rc : -1;
 	}
 	return 0;
+}
+
+/* Word i of a 16-bit TSS as a 32-bit TSS's dword (it has no CR3, FS, GS; IP to DS: 7-20) */
+static unsigned dword_of(unsigned i)
+{
+	return i == 21 ? T_LDT : i < 7 ? i : i + 1;
+}
+
+/* The new task's 16-bit TSS, read into t's words, widened in place into a 32-bit one's dwords */
+static void widen16(uint32_t *t)
+{
+	for (int i = 21; i >= 0; i--)
+		t[dword_of((unsigned)i)] = ((uint16_t *)t)[i];
+	t[T_SEG + 4] = (uint32_t)vmread(VMCS_SEG_SEL(4)); /* FS and GS stay */
+	t[T_SEG + 5] = (uint32_t)vmread(VMCS_SEG_SEL(5));
+}
+
+/* The old task's state into its TSS (o: in a 32-bit TSS's order) */
+static int save_old(struct vcpu *v, uint32_t *o, bool is16)
+{
+	uint16_t w[14];
+
+	if (!is16)
+		return lin_copy(v, vmread(VMCS_SEG_BASE(SEG_TR)) + 4 * T_EIP, &o[T_EIP],
+				4 * (T_LDT - T_EIP), true);
+	for (unsigned i = 0; i < 14; i++)
+		w[i] = (uint16_t)o[dword_of(7 + i)];
+	return lin_copy(v, vmread(VMCS_SEG_BASE(SEG_TR)) + 14, w, sizeof(w), true);
 }
 
 /* The descriptor of `sel` in the GDT or LDT (*at: its address): 0, 1 (#PF), -1 outside. */
@@ -111,7 +139,7 @@ static int switch_task(struct vcpu *v, unsigned src, uint16_t sel, unsigned len,
 {
 	uint16_t old_sel = (uint16_t)vmread(VMCS_SEG_SEL(SEG_TR));
 	uint64_t d, at, old_d, old_at, rflags = vmread(VMCS_GUEST_RFLAGS), cr0 = guest_cr0();
-	bool nested = src == SRC_CALL || src == SRC_GATE;
+	bool nested = src == SRC_CALL || src == SRC_GATE, is16;
 	uint32_t o[T_LDT], t[TSS32_SIZE / 4];
 	int rc;
 
@@ -124,11 +152,16 @@ static int switch_task(struct vcpu *v, unsigned src, uint16_t sel, unsigned len,
 		return VEC_GP;
 	if (!(d >> 47 & 1))
 		return VEC_NP;
-	if (desc_limit(d) < TSS32_SIZE - 1)
+	is16 = !(d >> 43 & 1);
+	if (desc_limit(d) < (is16 ? 0x2b : TSS32_SIZE - 1))
 		return VEC_TS;
-	if (!(d >> 43 & 1) || descriptor(v, old_sel, &old_d, &old_at) ||
-	    lin_copy(v, desc_base(d), t, sizeof(t), false) || (t[T_EFLAGS] & RFLAGS_VM))
-		return -1; /* a 16-bit TSS, or a virtual-8086 task */
+	if (descriptor(v, old_sel, &old_d, &old_at) ||
+	    lin_copy(v, desc_base(d), t, is16 ? 44 : sizeof(t), false))
+		return -1;
+	if (is16)
+		widen16(t);
+	if (t[T_EFLAGS] & RFLAGS_VM)
+		return -1; /* a virtual-8086 task */
 	/* saved: EIP (past the instruction), EFLAGS (NT cleared by IRET), GPRs, selectors */
 	o[T_EIP] = (uint32_t)(vmread(VMCS_GUEST_RIP) + len);
 	o[T_EFLAGS] = (uint32_t)(src == SRC_IRET ? rflags & ~RFLAGS_NT : rflags);
@@ -139,10 +172,9 @@ static int switch_task(struct vcpu *v, unsigned src, uint16_t sel, unsigned len,
 	old_d &= src == SRC_IRET || src == SRC_JMP ? ~DESC_BUSY : ~0ULL;
 	t[T_LINK] = nested ? old_sel : t[T_LINK];
 	d |= DESC_BUSY;
-	rc = lin_copy(v, vmread(VMCS_SEG_BASE(SEG_TR)) + 4 * T_EIP, &o[T_EIP], 4 * (T_LDT - T_EIP),
-		      true);
+	rc = save_old(v, o, !(old_d >> 43 & 1));
 	if (!rc && !(rc = lin_copy(v, old_at, &old_d, 8, true)) &&
-	    !(rc = lin_copy(v, desc_base(d), t, 4, true)))
+	    !(rc = lin_copy(v, desc_base(d), t, is16 ? 2 : 4, true)))
 		rc = lin_copy(v, at, &d, 8, true);
 	if (rc)
 		return -1;
@@ -150,7 +182,7 @@ static int switch_task(struct vcpu *v, unsigned src, uint16_t sel, unsigned len,
 	load_seg(SEG_TR, sel, d);
 	vmwrite(VMCS_CR0_SHADOW, cr0 | CR0_TS);
 	vmwrite(VMCS_GUEST_CR0, vmcs_cr0_guest_fixed(cr0 | CR0_TS));
-	if (cr0 & CR0_PG) {
+	if ((cr0 & CR0_PG) && !is16) {
 		vmwrite(VMCS_GUEST_CR3, t[T_CR3]);
 		if ((guest_cr4() & CR4_PAE) && !vcpu_load_pdptes(v, t[T_CR3])) {
 			*bad = 0; /* #GP as for MOV to CR3, not a failed entry */
@@ -166,11 +198,13 @@ static int switch_task(struct vcpu *v, unsigned src, uint16_t sel, unsigned len,
 		set_guest_gpr(v, i, t[T_GPR + i]);
 	if ((rc = load_segs(v, t, bad)))
 		return rc;
-	if (err >= 0) { /* an exception's error code goes onto the new task's stack */
-		uint32_t esp = (uint32_t)vmread(VMCS_GUEST_RSP) - 4, e = (uint32_t)err;
+	if (err >= 0) { /* an exception's error code goes onto the new task's stack, 2 or 4 bytes */
+		uint32_t esp = (uint32_t)vmread(VMCS_GUEST_RSP) - (is16 ? 2 : 4), e = (uint32_t)err;
 		vmwrite(VMCS_GUEST_RSP, esp);
 		*bad = 0;
-		return lin_copy(v, vmread(VMCS_SEG_BASE(SEG_SS)) + esp, &e, 4, true) ? VEC_SS : 0;
+		return lin_copy(v, vmread(VMCS_SEG_BASE(SEG_SS)) + esp, &e, is16 ? 2 : 4, true)
+			       ? VEC_SS
+			       : 0;
 	}
 	return 0;
 }

@@ -436,6 +436,18 @@ static void ts_check(struct rm *x, const char *name, long rip, long tr, long eax
 	      types);
 }
 
+/* Task A's TSS a 16-bit one (busy, in TR) */
+static int tss16_a(struct rm *x)
+{
+	struct kvm_sregs s;
+
+	((uint64_t *)(x->ram + 0x500))[3] = tss_desc(0x4000, 0x3) - 0x67 + 0x2b;
+	if (io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s))
+		return -1;
+	s.tr.type = 3, s.tr.limit = 0x2b;
+	return io(x->vcpu, KVM_SET_SREGS, (uintptr_t)&s) ? -1 : 0;
+}
+
 /* PAE paging for vCPU 0 by KVM_SET_SREGS: CR3 0x9000, PDPTE 0 to a PD whose 2 MiB page 0 is
  * identity */
 static int pae_on(struct rm *x)
@@ -473,6 +485,24 @@ static void task_switches(int kvm)
 		check("task switch: CALL: B's link (its ECX)", b[11], 0x18);
 		check("task switch: CALL: B's NT (its EDX)", b[12] & 0x4000, 0x4000);
 		check("task switch: IRET: B's EIP saved", b[8], 0x1109);
+		rm_close(&x);
+	}
+	/* A and B 16-bit TSSs (both: Linux KVM saves the old task's state in the new TSS's format)
+	 */
+	if (ts_vm(kvm, &x, call, sizeof(call), 0x1200) == 0 && tss16_a(&x) == 0) {
+		uint16_t *w = (uint16_t *)(x.ram + 0x4100);
+		memset(w, 0, 0x68);
+		w[7] = 0x1200, w[8] = 2, w[9] = 0xb0, w[13] = 0x7000; /* IP, FLAGS, AX, SP */
+		w[17] = w[19] = w[20] = 0x10, w[18] = 8;	      /* ES, SS, DS; CS */
+		((uint64_t *)(x.ram + 0x500))[4] = tss_desc(0x4100, 0x1) - 0x67 + 0x2b;
+		x.ram[0x1200] = 0xcf; /* B: iret */
+		ts_check(&x, "task switch: CALL to a 16-bit TSS, IRET back", 0x1008, 0x18, 0, 0,
+			 0x319);
+		check("task switch: 16-bit TSS: its link", w[0], 0x18);
+		check("task switch: 16-bit TSS: its IP saved (past IRET)", w[7], 0x1201);
+		check("task switch: 16-bit TSS: its FLAGS saved (NT clear)", w[8] & 0x4002, 2);
+		check("task switch: 16-bit TSS: A's IP saved", ((uint16_t *)(x.ram + 0x4000))[7],
+		      0x1007);
 		rm_close(&x);
 	}
 	if (ts_vm(kvm, &x, jmp, sizeof(jmp), 0x1200) == 0) {
