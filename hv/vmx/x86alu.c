@@ -38,6 +38,20 @@ static uint64_t arith_flags(uint64_t carries, uint64_t af_bits, uint64_t overflo
 	return ((carries >> top) & 1) | (af_bits & 0x10) | ((overflows >> top) & 1) << 11;
 }
 
+/* NOT leaves the flags, NEG sets them as 0 - d, INC and DEC as adding or subtracting 1 but CF */
+static uint64_t unary(unsigned alu, uint64_t d, unsigned size, uint64_t *rflags)
+{
+	uint64_t cf = *rflags & 1;
+
+	if (alu == X86_NOT)
+		return ~d & x86_size_mask(size);
+	if (alu == X86_NEG)
+		return x86_alu(X86_SUB, 0, d, size, rflags);
+	d = x86_alu(alu == X86_INC ? X86_ADD : X86_SUB, d, 1, size, rflags);
+	*rflags = (*rflags & ~1ULL) | cf;
+	return d;
+}
+
 uint64_t x86_alu(unsigned alu, uint64_t d, uint64_t s, unsigned size, uint64_t *rflags)
 {
 	uint64_t mask = x86_size_mask(size), cf = *rflags & 1, r,
@@ -46,6 +60,8 @@ uint64_t x86_alu(unsigned alu, uint64_t d, uint64_t s, unsigned size, uint64_t *
 
 	d &= mask;
 	s &= mask;
+	if (alu >= X86_NOT)
+		return unary(alu, d, size, rflags);
 	if (alu >= X86_BT)
 		return bit_op(alu, d, s, size, rflags);
 	if (alu == X86_ADD || alu == X86_ADC) {

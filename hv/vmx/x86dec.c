@@ -144,7 +144,8 @@ static int two_byte(struct dec *d, struct x86_insn *out)
 	return modrm(d, &out->reg);
 }
 
-/* 00-3F's ALU r/m,r and r,r/m; 80, 81 and 83 /n r/m,imm; 84-85 TEST r/m,r; F6-F7 /0 TEST imm */
+/* 00-3F's ALU r/m,r and r,r/m; 80, 81 and 83 /n r/m,imm; 84-85 TEST r/m,r; F6-F7 /0-1 TEST imm,
+ * /2 NOT, /3 NEG; FE-FF /0 INC, /1 DEC */
 static int alu_form(struct dec *d, uint8_t op, struct x86_insn *out)
 {
 	uint8_t ext;
@@ -159,9 +160,15 @@ static int alu_form(struct dec *d, uint8_t op, struct x86_insn *out)
 		return 0;
 	}
 	out->src_imm = true;
-	if (modrm(d, &ext) || (op >= 0xf6 && (ext & 7) > 1))
-		return -1; /* F6, F7: only /0 and /1 are TEST */
-	out->alu = op >= 0xf6 ? X86_TEST : ext & 7;
+	if (modrm(d, &ext) || (op >= 0xf6 && (ext & 7) > (op >= 0xfe ? 1 : 3)))
+		return -1; /* F6-F7 /4-7 (MUL, DIV) and FE-FF /2-7 (CALL, JMP, PUSH) are not */
+	ext &= 7;
+	out->alu = op >= 0xfe  ? X86_INC + ext
+		   : op < 0xf6 ? ext
+		   : ext < 2   ? X86_TEST
+			       : X86_NOT + ext - 2;
+	if (out->alu >= X86_NOT)
+		return 0;
 	if (op != 0x80 && op != 0x83)
 		return immediate(d, out->opsize, out);
 	if (immediate(d, 1, out))
@@ -236,6 +243,8 @@ static int one_byte(struct dec *d, uint8_t op, struct x86_insn *out)
 	case 0x85:
 	case 0xf6:
 	case 0xf7:
+	case 0xfe:
+	case 0xff:
 		return alu_form(d, op, out);
 	default:
 		return op < 0x40 && (op & 7) < 4 ? alu_form(d, op, out) : -1;

@@ -2,9 +2,9 @@
  * A small x86 decoder for the instructions that touch MMIO: the MOV family, MOVZX/MOVSX, XCHG,
  * the string stores and moves (STOS, MOVS) firmware clears and copies with, and the
  * read-modify-write and compare forms compilers emit (ADD, OR, ADC, SBB, AND, SUB, XOR, CMP,
- * TEST, BT, BTS, BTR, BTC). The EPT violation already gives the address; this finds the length,
- * the operand size, the direction and the register or immediate; x86alu.c does the arithmetic.
- * Pure code; fuzzed on the host.
+ * TEST, BT, BTS, BTR, BTC, NOT, NEG, INC, DEC). The EPT violation already gives the address; this
+ * finds the length, the operand size, the direction and the register or immediate; x86alu.c does
+ * the arithmetic. Pure code; fuzzed on the host.
  */
 #ifndef HV_X86DEC_H
 #define HV_X86DEC_H
@@ -42,7 +42,11 @@ enum x86_alu {
 	X86_BT,
 	X86_BTS,
 	X86_BTR,
-	X86_BTC
+	X86_BTC,
+	X86_NOT, /* the unary ones: F6-F7 /2 and /3, FE-FF /0 and /1 */
+	X86_NEG,
+	X86_INC,
+	X86_DEC
 };
 
 struct x86_insn {

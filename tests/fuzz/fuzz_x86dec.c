@@ -29,7 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(in.opsize == 1 || in.opsize == 2 || in.opsize == 4 || in.opsize == 8);
 		CHECK(in.mem_size >= 1 && in.mem_size <= in.opsize);
 		CHECK(in.reg < 16 && (!in.high_byte || (in.reg >= 4 && in.reg < 8)));
-		CHECK(in.alu <= X86_BTC);
+		CHECK(in.alu <= X86_DEC);
 		x86_reg_write(gprs, &in, x86_reg_read(gprs, &in, in.opsize) + 1);
 		if (x86_finish_read(&in, gprs, &rflags, size ? copy[0] * 0x0101010101010101ULL : 0,
 				    &wb))

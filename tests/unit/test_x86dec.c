@@ -201,7 +201,8 @@ static void test_rejected(void **state)
 {
 	static const uint8_t reg_operand[] = {0x89, 0xc0};	   /* mov %eax,%eax: no memory */
 	static const uint8_t not_mov[] = {0xc7, 0x08, 0, 0, 0, 0}; /* C7 /1 is not MOV */
-	static const uint8_t notl[] = {0xf7, 0x10};		   /* F7 /2 is NOT, not TEST */
+	static const uint8_t mull[] = {0xf7, 0x20};		   /* F7 /4 is MUL */
+	static const uint8_t call[] = {0xff, 0x10};		   /* FF /2 is CALL */
 	static const uint8_t bt_ext3[] = {0x0f, 0xba, 0x18, 0x01}; /* 0F BA /3 is undefined */
 	uint8_t prefixes[16];
 	struct x86_insn in;
@@ -209,7 +210,8 @@ static void test_rejected(void **state)
 	(void)state;
 	assert_int_equal(x86_decode(reg_operand, 2, X86_MODE64, &in), -1);
 	assert_int_equal(x86_decode(not_mov, 6, X86_MODE64, &in), -1);
-	assert_int_equal(x86_decode(notl, 2, X86_MODE64, &in), -1);
+	assert_int_equal(x86_decode(mull, 2, X86_MODE64, &in), -1);
+	assert_int_equal(x86_decode(call, 2, X86_MODE64, &in), -1);
 	assert_int_equal(x86_decode(bt_ext3, 4, X86_MODE64, &in), -1);
 	for (int i = 0; i < 14; i++)
 		prefixes[i] = 0x66;
@@ -455,6 +457,20 @@ static void test_alu_forms(void **state)
 		 true,
 		 false,
 		 31},
+		{"notl (%rdx)", {0xf7, 0x12}, 2, X86_RMW, X86_NOT, 2, 4, 0, true, false, 0},
+		{"negb (%rdx)", {0xf6, 0x1a}, 2, X86_RMW, X86_NEG, 2, 1, 0, true, false, 0},
+		{"incw (%rdx)", {0x66, 0xff, 0x02}, 3, X86_RMW, X86_INC, 3, 2, 0, true, false, 0},
+		{"lock decq (%rdx)",
+		 {0xf0, 0x48, 0xff, 0x0a},
+		 4,
+		 X86_RMW,
+		 X86_DEC,
+		 4,
+		 8,
+		 0,
+		 true,
+		 false,
+		 0},
 	};
 	struct x86_insn in;
 
@@ -531,11 +547,48 @@ HOST_OP(bts, "bts", NO_BYTE)
 HOST_OP(btr, "btr", NO_BYTE)
 HOST_OP(btc, "btc", NO_BYTE)
 
+/* The same for the unary NOT, NEG, INC and DEC (s unused) */
+#define HOST_ASM1(insn, sfx, x, c)                                           \
+	__asm__("lea -128(%%rsp),%%rsp; push %[f]; popf; " insn sfx " %[a];" \
+		"pushf; pop %[f]; lea 128(%%rsp),%%rsp"                      \
+		: [a] "+" c(x), [f] "+r"(f)                                  \
+		:                                                            \
+		: "cc")
+#define HOST_UNARY(name, insn)                                                           \
+	static uint64_t host_##name(unsigned size, uint64_t d, uint64_t s, uint64_t *fl) \
+	{                                                                                \
+		uint64_t f = *fl;                                                        \
+		uint8_t b = (uint8_t)d;                                                  \
+		uint16_t w = (uint16_t)d;                                                \
+		uint32_t l = (uint32_t)d;                                                \
+		(void)s;                                                                 \
+		if (size == 1) {                                                         \
+			HOST_ASM1(insn, "b", b, "q");                                    \
+			d = b;                                                           \
+		} else if (size == 2) {                                                  \
+			HOST_ASM1(insn, "w", w, "r");                                    \
+			d = w;                                                           \
+		} else if (size == 4) {                                                  \
+			HOST_ASM1(insn, "l", l, "r");                                    \
+			d = l;                                                           \
+		} else {                                                                 \
+			HOST_ASM1(insn, "q", d, "r");                                    \
+		}                                                                        \
+		*fl = f;                                                                 \
+		return d;                                                                \
+	}
+
+HOST_UNARY(not, "not")
+HOST_UNARY(neg, "neg")
+HOST_UNARY(inc, "inc")
+HOST_UNARY(dec, "dec")
+
 static uint64_t (*const host_ops[])(unsigned, uint64_t, uint64_t, uint64_t *) = {
 	[X86_ADD] = host_add,	[X86_OR] = host_or,   [X86_ADC] = host_adc, [X86_SBB] = host_sbb,
 	[X86_AND] = host_and,	[X86_SUB] = host_sub, [X86_XOR] = host_xor, [X86_CMP] = host_cmp,
 	[X86_TEST] = host_test, [X86_BT] = host_bt,   [X86_BTS] = host_bts, [X86_BTR] = host_btr,
-	[X86_BTC] = host_btc,
+	[X86_BTC] = host_btc,	[X86_NOT] = host_not, [X86_NEG] = host_neg, [X86_INC] = host_inc,
+	[X86_DEC] = host_dec,
 };
 
 static uint64_t next_rand(uint64_t *x)
@@ -547,7 +600,7 @@ static uint64_t next_rand(uint64_t *x)
 }
 
 /* Every operation and size on edge and random values: the result and the defined flags equal
- * the host CPU's (AF is undefined after logic operations, all but CF after BT*). */
+ * the host CPU's (AF is undefined after logic operations, all but CF after BT*; NOT keeps all). */
 static void test_alu_against_host(void **state)
 {
 	static const uint64_t edge[] = {0,
@@ -570,7 +623,7 @@ static void test_alu_against_host(void **state)
 	uint64_t x = 0x9e3779b97f4a7c15ULL;
 
 	(void)state;
-	for (unsigned alu = X86_ADD; alu <= X86_BTC; alu++)
+	for (unsigned alu = X86_ADD; alu <= X86_DEC; alu++)
 		for (unsigned k = 0; k < 4; k++)
 			for (unsigned i = 0; i < 4000; i++) {
 				unsigned size = sizes[k];
@@ -579,13 +632,14 @@ static void test_alu_against_host(void **state)
 					 fl = 0x202 | (next_rand(&x) & 0x8d5), want_fl = fl,
 					 got_fl = fl,
 					 mask = size == 8 ? ~0ULL : (1ULL << (8 * size)) - 1,
-					 defined = alu >= X86_BT ? 1
+					 bt = alu >= X86_BT && alu <= X86_BTC,
+					 defined = bt ? 1
 						   : alu == X86_OR || alu == X86_AND ||
 								   alu == X86_XOR || alu == X86_TEST
 							   ? 0x8c5
 							   : 0x8d5;
 				uint64_t want, got;
-				if (alu >= X86_BT && size == 1)
+				if (bt && size == 1)
 					continue; /* no byte form */
 				want = host_ops[alu](size, d, s, &want_fl) & mask;
 				got = x86_alu(alu, d, s, size, &got_fl);
