@@ -409,8 +409,7 @@ static void reset_regs(struct vlapic *l, bool lint0_extint)
 	vlapic_set_reg(l, REG_VER, l->version);
 	vlapic_set_reg(l, REG_DFR, 0xffffffff);
 	vlapic_set_reg(l, REG_SVR, 0xff);
-	for (unsigned i = 0; i < ARRAY_SIZE(lvts); i++)
-		vlapic_set_reg(l, lvts[i], LVT_MASKED);
+	mask_lvts(l);
 	if (lint0_extint)
 		vlapic_set_reg(l, REG_LINT0, DM_EXTINT << 8);
 	l->esr_pending = 0;

@@ -115,8 +115,7 @@ void dom0_boot(struct boot_info *bi)
 
 	if (!bi->nmods)
 		hv_stop(true, "boot complete; no dom0 module given");
-	if (!cmdline_get_u64(bi->cmdline, "dom0sample", &sample_ms))
-		sample_ms = 0;
+	cmdline_get_u64(bi->cmdline, "dom0sample", &sample_ms); /* written only when valid */
 	if (cmdline_get_u64(bi->cmdline, "dom0trap", &mib) && mib < 32 && mib != 8)
 		trace_vectors = 1u << mib;
 	if (cmdline_get_u64(bi->cmdline, "hvmem", &mib))

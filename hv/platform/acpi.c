@@ -10,29 +10,24 @@
 /* The MADT entries read (NMI sources and LINT NMIs are not) */
 enum { MADT_LAPIC = 0, MADT_IOAPIC = 1, MADT_ISO = 2, MADT_LAPIC_ADDR = 5, MADT_X2APIC = 9 };
 
-/* Maps a whole table at pa after checking its header; NULL (with err) if anything is off. */
-static const uint8_t *map_table(uint64_t pa, acpi_map_fn map, void *ctx, uint32_t *len, char *err)
+/* Maps a whole table at pa (*t) after checking its header; -1 (with err) if anything is off. */
+static int map_table(uint64_t pa, acpi_map_fn map, void *ctx, const uint8_t **t, uint32_t *len,
+		     char *err)
 {
 	const uint8_t *h = map(ctx, pa, SDT_HDR_LEN);
-	const uint8_t *t;
 
-	if (!h) {
-		fail(err, "acpi: table at %#llx is not in mapped memory", (unsigned long long)pa);
-		return NULL;
-	}
+	if (!h)
+		return fail(err, "acpi: table at %#llx is not in mapped memory",
+			    (unsigned long long)pa);
 	*len = get_le32(h + 4);
-	if (*len < SDT_HDR_LEN || *len > ACPI_TABLE_MAX) {
-		fail(err, "acpi: table %.4s at %#llx has bad length %u", (const char *)h,
-		     (unsigned long long)pa, *len);
-		return NULL;
-	}
-	t = map(ctx, pa, *len);
-	if (!t || !sum_ok(t, *len)) {
-		fail(err, "acpi: table %.4s at %#llx is unmapped or has a bad checksum",
-		     (const char *)h, (unsigned long long)pa);
-		return NULL;
-	}
-	return t;
+	if (*len < SDT_HDR_LEN || *len > ACPI_TABLE_MAX)
+		return fail(err, "acpi: table %.4s at %#llx has bad length %u", (const char *)h,
+			    (unsigned long long)pa, *len);
+	*t = map(ctx, pa, *len);
+	if (!*t || !sum_ok(*t, *len))
+		return fail(err, "acpi: table %.4s at %#llx is unmapped or has a bad checksum",
+			    (const char *)h, (unsigned long long)pa);
+	return 0;
 }
 
 int acpi_find_table(const uint8_t *rsdp, unsigned rsdp_len, const char sig[4], acpi_map_fn map,
@@ -41,12 +36,11 @@ int acpi_find_table(const uint8_t *rsdp, unsigned rsdp_len, const char sig[4], a
 	uint64_t xsdt = rsdp_len >= 36 ? get_le64(rsdp + 24) : 0;
 	bool wide = xsdt != 0;
 	uint32_t rlen, esize = wide ? 8 : 4;
-	const uint8_t *root;
+	const uint8_t *root, *t;
 
 	if (rsdp_len < 20)
 		return fail(err, "acpi: no RSDP");
-	root = map_table(wide ? xsdt : get_le32(rsdp + 16), map, ctx, &rlen, err);
-	if (!root)
+	if (map_table(wide ? xsdt : get_le32(rsdp + 16), map, ctx, &root, &rlen, err))
 		return -1;
 	if (__builtin_memcmp(root, wide ? "XSDT" : "RSDT", 4))
 		return fail(err, "acpi: root table has signature %.4s", (const char *)root);
@@ -56,8 +50,10 @@ int acpi_find_table(const uint8_t *rsdp, unsigned rsdp_len, const char sig[4], a
 
 		if (!h || __builtin_memcmp(h, sig, 4))
 			continue; /* unreachable or another table */
-		*table = map_table(pa, map, ctx, len, err);
-		return *table ? 0 : -1;
+		if (map_table(pa, map, ctx, &t, len, err))
+			return -1;
+		*table = t;
+		return 0;
 	}
 	return 1;
 }
@@ -113,10 +109,9 @@ static int madt_entry(struct madt_info *mi, const uint8_t *e, char *err)
 		return add_override(mi, e, err);
 	case MADT_LAPIC_ADDR:
 		mi->lapic_addr = get_le64(e + 4);
-		return 0;
-	default:
-		return 0;
+		break;
 	}
+	return 0; /* and the types not read */
 }
 
 int madt_parse(const void *madt, uint32_t len, struct madt_info *mi, char err[ACPI_ERR_LEN])

@@ -98,11 +98,9 @@ int handle_io(struct vcpu *v, struct vm_exit *x)
 	}
 	x->io.count = (uint16_t)(x->io.string ? batch(v, x, info) : 1);
 	if (!x->io.in) {
-		uint64_t d = 0;
+		uint64_t d = x->io.string ? 0 : v->gprs.r[GPR_RAX];
 		if (x->io.string)
 			vm_read(v->vm, gpa, &d, size);
-		else
-			d = v->gprs.r[GPR_RAX];
 		x->io.data = d & (size == 4 ? 0xffffffffULL : (1ULL << (8 * size)) - 1);
 		if (x->io.string && x->strdata)
 			vm_read(v->vm, gpa, x->strdata, x->io.count * size);

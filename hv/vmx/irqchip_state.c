@@ -79,12 +79,8 @@ int vcpu_set_vapic(struct vcpu *v, uint64_t gpa)
  */
 void vcpu_exit_apic(struct vcpu *v, struct vm_exit *x)
 {
-	if (!v->vm->irqchip || !v->lapic) {
-		x->apic_base = v->apic_base, x->cr8 = v->tpr;
-		return;
-	}
-	x->apic_base = v->lapic->apic_base;
-	x->cr8 = vlapic_tpr(v->lapic) >> 4;
+	x->apic_base = v->lapic ? v->lapic->apic_base : v->apic_base; /* a local APIC: an irqchip */
+	x->cr8 = v->lapic ? vlapic_tpr(v->lapic) >> 4 : v->tpr;
 }
 
 /* CR8: bits 7:4 of the local APIC's TPR with an irqchip (as KVM), else a register of its own. */

@@ -83,14 +83,13 @@ int msr_refused(struct vcpu *v, struct vm_exit *x, bool write, uint64_t val, uns
 /* User space's answer: #GP for an error, else a read's value; RIP past the instruction. */
 void msr_complete(struct vcpu *v, const struct vm_exit *x)
 {
-	if (x->msr_error) {
-		vcpu_inject_gp(v);
-	} else {
-		if (v->msr_pending == 1) {
-			v->gprs.r[GPR_RAX] = (uint32_t)x->answer;
-			v->gprs.r[GPR_RDX] = x->answer >> 32;
-		}
-		vcpu_skip_insn(v);
+	if (!x->msr_error && v->msr_pending == 1) {
+		v->gprs.r[GPR_RAX] = (uint32_t)x->answer;
+		v->gprs.r[GPR_RDX] = x->answer >> 32;
 	}
+	if (x->msr_error)
+		vcpu_inject_gp(v);
+	else
+		vcpu_skip_insn(v);
 	v->msr_pending = 0;
 }
