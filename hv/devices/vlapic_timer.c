@@ -53,15 +53,6 @@ uint32_t vtimer_count(const struct vlapic *l, uint64_t t)
 	return (uint32_t)((left + d - 1) / d);
 }
 
-/* A new divider applies to the rest of the count (and to the following periods). */
-static void write_tdcr(struct vlapic *l, uint32_t val, uint64_t t)
-{
-	uint32_t cur = vtimer_count(l, t);
-
-	vlapic_set_reg(l, REG_TDCR, val);
-	vtimer_start(l, cur, t);
-}
-
 void vlapic_set_tsc_deadline(struct vlapic *l, uint64_t tsc, uint64_t deadline_ns)
 {
 	if (vtimer_mode(l) != TIMER_TSC)
@@ -101,8 +92,10 @@ void vlapic_tick(struct vlapic *l, const struct irq_env *env)
 /* LVTT, TMICT or TDCR: `val` has only writable bits. */
 void vtimer_write(struct vlapic *l, unsigned off, uint32_t val, uint64_t t)
 {
-	if (off == REG_TDCR) {
-		write_tdcr(l, val, t);
+	if (off == REG_TDCR) { /* a new divider: for the rest of the count and the next periods */
+		uint32_t cur = vtimer_count(l, t);
+		vlapic_set_reg(l, off, val);
+		vtimer_start(l, cur, t);
 	} else if (off == REG_TMICT && vtimer_mode(l) != TIMER_TSC) { /* else ignored */
 		vlapic_set_reg(l, off, val);
 		vtimer_start(l, val, t);

@@ -233,8 +233,8 @@ int64_t hc_irqchip(struct hc_ctx *c)
 		[HV_IRQCHIP_LINE] = 8,	[HV_IRQCHIP_MSI] = 8,	    [HV_IRQCHIP_GET] = 216,
 		[HV_IRQCHIP_SET] = 216, [HV_IRQCHIP_PIT_GET] = 112, [HV_IRQCHIP_PIT_SET] = 112,
 	};
-	uint64_t op = c->arg[1], a = c->arg[2], b = c->arg[3], pa = c->arg[4], wake = 0;
-	uint8_t state[216];
+	uint64_t op = c->arg[1], a = c->arg[2], b = c->arg[3], pa = c->arg[4];
+	uint64_t state[216 / 8]; /* LINE and MSI: the wake mask */
 	int64_t rc;
 
 	if (op >= HV_IRQCHIP_OPS)
@@ -255,10 +255,10 @@ int64_t hc_irqchip(struct hc_ctx *c)
 	case HV_IRQCHIP_RESAMPLE:
 		return vm_irq_resample(c->vm, a, b != 0);
 	case HV_IRQCHIP_LINE:
-		rc = a > 0xffffffffULL ? -EINVAL : vm_irq_line(c->vm, (unsigned)a, b != 0, &wake);
+		rc = a > 0xffffffffULL ? -EINVAL : vm_irq_line(c->vm, (unsigned)a, b != 0, state);
 		break;
 	case HV_IRQCHIP_MSI:
-		rc = b >> 32 ? -EINVAL : vm_signal_msi(c->vm, a, (uint32_t)b, &wake);
+		rc = b >> 32 ? -EINVAL : vm_signal_msi(c->vm, a, (uint32_t)b, state);
 		break;
 	case HV_IRQCHIP_GET:
 	case HV_IRQCHIP_SET:
@@ -268,11 +268,8 @@ int64_t hc_irqchip(struct hc_ctx *c)
 	default:
 		rc = vm_pit_state(c->vm, state, op == HV_IRQCHIP_PIT_SET);
 	}
-	if (rc >= 0 && (op == HV_IRQCHIP_LINE || op == HV_IRQCHIP_MSI) &&
-	    dom0_copy_out(pa, &wake, sizeof(wake)))
-		rc = -EFAULT;
-	else if (rc >= 0 && (op == HV_IRQCHIP_GET || op == HV_IRQCHIP_PIT_GET) &&
-		 dom0_copy_out(pa, state, buf_size[op]))
+	if (rc >= 0 && op != HV_IRQCHIP_SET && op != HV_IRQCHIP_PIT_SET && /* all but the sets */
+	    dom0_copy_out(pa, state, buf_size[op]))
 		rc = -EFAULT;
 	return rc;
 }

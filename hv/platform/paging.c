@@ -15,7 +15,6 @@
 #define PTE_ADDR 0x000FFFFFFFFFF000ULL
 
 static uint64_t dm_limit = GiB(4); /* the early tables map 4 GiB */
-static uint64_t *kernel_pml4;
 static uint64_t kernel_pml4_pa;
 static spinlock_t map_lock;
 
@@ -95,7 +94,6 @@ void paging_init(uint64_t dm_end)
 	map_image_range(pml4, __data_start, __bss_end, flags | PTE_RW | PTE_NX);
 	write_cr4(read_cr4() | CR4_PGE);
 	write_cr3(pml4_pa);
-	kernel_pml4 = pml4;
 	kernel_pml4_pa = pml4_pa;
 	dm_limit = dm_end;
 	pr_info("mm: direct map of %llu GiB with %s pages; image W^X; no identity map",
@@ -115,7 +113,7 @@ void *ioremap(uint64_t pa, size_t size)
 		panic("mm: cannot map device memory at %#llx", (unsigned long long)pa);
 	spin_lock(&map_lock);
 	for (uint64_t p = base; p < end; p += PAGE_SIZE)
-		map_page(kernel_pml4, HV_IOREMAP + p, p, 1,
+		map_page(phys_to_virt(kernel_pml4_pa), HV_IOREMAP + p, p, 1,
 			 PTE_P | PTE_RW | PTE_NX | PTE_PCD | PTE_PWT);
 	spin_unlock(&map_lock);
 	return (void *)(uintptr_t)(HV_IOREMAP + pa);
