@@ -23,7 +23,7 @@ run() { # MODE CPUS [QEMU ARGUMENTS]
 	if kill -0 $qemu 2>/dev/null; then
 		echo "qconform: $mode: QEMU still runs after $i s; its threads wait in:"
 		for t in "/proc/$qemu/task/"*; do
-			echo "qconform:   $(cat "$t/comm") $(cat "$t/wchan") $(tr '\n' ' ' <"$t/stack" 2>/dev/null)"
+			echo "qconform:   $(cat "$t/comm") $(cat "$t/wchan") $(tr '\n' ' ' 2>/dev/null <"$t/stack")"
 		done
 		kill -9 $qemu
 	fi
