@@ -5,7 +5,9 @@
  * APs QEMU made started by INIT and SIPI (xAPIC ID, Linux's sequence, shorthand, x2APIC ICR),
  * the MSRs a Linux guest touches, read-modify-write instructions on QEMU's and the kernel's
  * device registers (local APIC, IOAPIC, HPET), #DB and #BP, CR and EFER writes that must #GP,
- * 32-bit task switches, and a reset (the keyboard controller's): state after it, the AP again.
+ * 32-bit task switches, interrupts (self-IPI, NMI, the LAPIC timer, HLT), instructions CPUID does
+ * not offer, then a reset (the keyboard controller's) and a triple fault: the state after each,
+ * the AP started again.
  * One line a check, "qconform: ok|FAIL MODE/NAME: got X, want Y"; "#N" is a fault on vector N.
  * Command line: mode=NAME (the irqchip mode, for the names), cpus=N.
  */
@@ -22,7 +24,7 @@
 #define RF	  0x10000u
 #define ZF	  0x40u
 #define CF	  0x1u
-#define CMOS_MARK 0x51 /* CMOS byte that says the reset was done (a reset keeps CMOS) */
+#define CMOS_MARK 0x51 /* CMOS byte: 0xa5 the reset, 0xa6 the triple fault was done (kept) */
 #define AP_DATA	  ((volatile uint32_t *)0x6000) /* the trampoline's count, APIC ID, CS */
 
 struct frame {
@@ -38,7 +40,7 @@ struct tss {
 
 enum { T_MAIN, T_CALL, T_JMP, T_GATE, T_FAULT, NTASKS }; /* TSS selector 0x18 + 8 * index */
 
-extern const char isr_table[], tramp[], tramp_end[];
+extern const char isr_table[], irq_stubs[], tramp[], tramp_end[];
 extern char task_nested[], task_jmp[], task_fault[];
 
 static uint64_t gdt[3 + NTASKS] = {0, 0x00cf9a000000ffffull, 0x00cf92000000ffffull};
@@ -53,7 +55,7 @@ static uint64_t pdpt[4] __attribute__((aligned(32))), pdpt_bad[4] __attribute__(
 static uint64_t pd[4][512] __attribute__((aligned(4096)));
 
 volatile uint32_t fault_vec = NONE, fault_err, fault_eflags, fault_eip, resume, dr6_seen, db_count,
-		  bp_count, watched;
+		  bp_count, watched, irqs[3]; /* irqs: 0x40, 0x41 and NMIs taken */
 static unsigned passed, failed;
 static char mode[16] = "?";
 static const char *phase = "";
@@ -147,6 +149,10 @@ void exception(struct frame *f)
 		db_count++;
 	} else if (f->vector == 3) {
 		bp_count++;
+	} else if (f->vector == 2 || f->vector >= 0x40) {
+		irqs[f->vector & 3]++;
+		if (f->vector >= 0x40)
+			*(volatile uint32_t *)(LAPIC + 0xb0) = 0; /* EOI */
 	} else if (resume) {
 		f->eip = resume;
 		resume = 0;
@@ -590,6 +596,69 @@ static void check_hpet(void)
 	check("andl to HPET configuration", mmio_rd(HPET + 0x10), 0);
 }
 
+/* --- interrupts and instructions ------------------------------------------------------------ */
+
+/* A fixed self-IPI held in IRR while IF is clear and taken at STI; an NMI to self; the LAPIC
+ * timer's one-shot interrupt, polled and then waking HLT. */
+static void check_irqs(void)
+{
+	mmio_wr(LAPIC + 0x300, 0x40000 | 0x40);
+	check("self-IPI 0x40 with IF clear: in IRR", mmio_rd(LAPIC + 0x220) & 1, 1);
+	check("self-IPI 0x40 with IF clear: not taken", irqs[0], 0);
+	asm volatile("sti; nop; cli" : : : "memory");
+	check("self-IPI 0x40: taken after STI", irqs[0], 1);
+	check("self-IPI 0x40: IRR clear after it", mmio_rd(LAPIC + 0x220) & 1, 0);
+	mmio_wr(LAPIC + 0x300, 0x40000 | 0x400);
+	for (volatile int i = 0; i < 100000 && !irqs[2]; i++)
+		;
+	check("NMI self-IPI: taken with IF clear", irqs[2], 1);
+	mmio_wr(LAPIC + 0x3e0, 0xb); /* divide by 1 */
+	mmio_wr(LAPIC + 0x320, 0x41);
+	mmio_wr(LAPIC + 0x380, 100000);
+	asm volatile("sti" : : : "memory");
+	for (uint32_t i = 0; i < 50000000 && !irqs[1]; i++)
+		asm volatile("" : : : "memory");
+	asm volatile("cli" : : : "memory");
+	check("LAPIC timer one-shot: its interrupt", irqs[1], 1);
+	check("LAPIC timer one-shot: current count 0 after it", mmio_rd(LAPIC + 0x390), 0);
+	mmio_wr(LAPIC + 0x380, 100000);
+	asm volatile("sti; hlt; cli" : : : "memory");
+	check("LAPIC timer one-shot: wakes HLT", irqs[1], 2);
+	mmio_wr(LAPIC + 0x320, 0x10000);
+}
+
+#define TRY_INSN(insn)                                                           \
+	({                                                                       \
+		fault_vec = NONE;                                                \
+		asm volatile("movl $1f, resume\n\t" insn "\n1:\tmovl $0, resume" \
+			     :                                                   \
+			     :                                                   \
+			     : "eax", "ecx", "edx", "memory");                   \
+		fault_vec != NONE ? FAULT(fault_vec) : 0;                        \
+	})
+
+/* KVM's CPUID signature, and instructions the guest's CPUID does not offer: #UD */
+static void check_insns(void)
+{
+	uint32_t r[4];
+
+	cpuid(1, r);
+	check("CPUID.1:ECX.hypervisor", r[2] >> 31, 1);
+	cpuid(0x40000000, r);
+	check("CPUID 0x40000000: EBX (KVMK)", r[1], 0x4b4d564b);
+	check("CPUID 0x40000000: ECX (VMKV)", r[2], 0x564b4d56);
+	check("CPUID 0x40000000: EDX (M)", r[3], 0x4d);
+	if (!has(0x80000001, EDX, 27))
+		check("RDTSCP without it in CPUID", TRY_INSN("rdtscp"), FAULT(6));
+	if (!has(7, ECX, 22))
+		check("RDPID without it in CPUID", TRY_INSN(".byte 0xf3, 0x0f, 0xc7, 0xf8"),
+		      FAULT(6));
+	if (!has(7, 1, 10))
+		check("INVPCID without it in CPUID",
+		      TRY_INSN("mov $0x7000, %%eax\n\t.byte 0x66, 0x0f, 0x38, 0x82, 0x08"),
+		      FAULT(6));
+}
+
 /* --- AP start-up -------------------------------------------------------------------------- */
 
 static bool x2apic_on;
@@ -682,8 +751,8 @@ static void check_aps(void)
 
 /* --- reset ---------------------------------------------------------------------------------- */
 
-/* State that a reset must undo, then the keyboard controller's reset line */
-static void __attribute__((noreturn)) reset(void)
+/* State that a reset must undo */
+static void dirty_state(void)
 {
 	if (has(1, ECX, 21))
 		wrmsr_safe(0x1b, 0xfee00d00);
@@ -692,7 +761,20 @@ static void __attribute__((noreturn)) reset(void)
 	wrmsr_safe(0x174, 0x10);
 	WRITE_DR(0, 0x5000);
 	WRITE_DR(7, 0x401);
-	cmos(CMOS_MARK, 0xa5);
+}
+
+/* The keyboard controller's reset line, or a triple fault (#BP with an empty IDT: #GP, #DF) */
+static void __attribute__((noreturn)) reset(bool triple)
+{
+	struct __attribute__((packed)) {
+		uint16_t limit;
+		uint32_t base;
+	} none = {0, 0};
+
+	dirty_state();
+	cmos(CMOS_MARK, triple ? 0xa6 : 0xa5);
+	if (triple)
+		asm volatile("lidt %0; int3" : : "m"(none));
 	outb(0x64, 0xfe);
 	for (;;)
 		asm volatile("hlt");
@@ -744,17 +826,24 @@ void qconform_main(const uint32_t *mbi)
 
 	for (unsigned v = 0; v < 32; v++)
 		set_gate(v, (uint32_t)isr_table + v * 16, 8, 0xe);
+	set_gate(0x40, (uint32_t)irq_stubs, 8, 0xe);
+	set_gate(0x41, (uint32_t)irq_stubs + 16, 8, 0xe);
 	asm volatile("lidt %0" : : "m"(idtr));
 	parse_cmdline(mbi);
-	putc('\n'); /* (after the firmware's last words) */
-	if (cmos(CMOS_MARK, -1) == 0xa5) {
-		phase = "reset: ";
+	putc('\n');	  /* (after the firmware's last words) */
+	outb(0x21, 0xff); /* both PICs masked: the firmware's timer interrupts would be vector 8 */
+	outb(0xa1, 0xff);
+	if (cmos(CMOS_MARK, -1) == 0xa5 || cmos(CMOS_MARK, -1) == 0xa6) {
+		bool triple = cmos(CMOS_MARK, -1) == 0xa6;
+		phase = triple ? "triple fault: " : "reset: ";
 		cmos(CMOS_MARK, 0);
 		check_after_reset();
 		if (cpus > 1)
 			check_aps();
-		summary(" after the reset: ");
-		finish(failed ? 1 : 0);
+		summary(triple ? " after the triple fault: " : " after the reset: ");
+		if (triple)
+			finish(failed ? 1 : 0);
+		reset(true);
 	}
 	check_msrs();
 	check_crs();
@@ -763,8 +852,10 @@ void qconform_main(const uint32_t *mbi)
 	check_lapic();
 	check_ioapic();
 	check_hpet();
+	check_irqs();
+	check_insns();
 	if (cpus > 1)
 		check_aps();
 	summary(" before the reset: ");
-	reset();
+	reset(false);
 }

@@ -39,6 +39,17 @@ isr_table:
 	push $\n
 	jmp isr_common
 	.endr
+/* the interrupts check_irqs() raises: vectors 0x40 (self-IPI) and 0x41 (LAPIC timer) */
+	.globl irq_stubs
+	.balign 16
+irq_stubs:
+	push $0
+	push $0x40
+	jmp isr_common
+	.balign 16
+	push $0
+	push $0x41
+	jmp isr_common
 isr_common:
 	pusha
 	push %esp

@@ -320,12 +320,13 @@ case_bochs_dom0_qemu_split() {
 }
 
 # the conformance guest of tests/conform/ under QEMU in dom0, in each irqchip mode: every check
-# passes before and after a reset of the VM (guests/dom0/tests/qconform.sh)
+# passes before and after a reset of the VM and after a triple fault (guests/dom0/tests/qconform.sh)
 case_bochs_dom0_qconform() {
 	qemu_dom0 dom0test=qconform || return
 	for mode in kernel split off; do
 		expect_regex "^qconform: $mode before the reset: [0-9]+ passed, 0 failed"
 		expect_regex "^qconform: $mode after the reset: [0-9]+ passed, 0 failed"
+		expect_regex "^qconform: $mode after the triple fault: [0-9]+ passed, 0 failed"
 	done
 	expect_regex "^qconform: [0-9]+ passed, 0 failed"
 	expect_fixed "dom0: test qconform: PASS"

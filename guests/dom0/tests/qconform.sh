@@ -2,8 +2,9 @@
 # The QEMU conformance guest (tests/conform/qconform.c) under Debian's unmodified QEMU on
 # /dev/kvm, in each irqchip mode: in the kernel and split with two vCPUs; off (QEMU's own
 # local APICs) with one, since QEMU with kernel_irqchip=off and two vCPUs stalls before its
-# firmware's first line on Linux KVM in Bochs too. Each run boots, checks, resets the VM and
-# checks again. Prints the guest's lines, then "qconform: N passed, N failed" over all runs.
+# firmware's first line on Linux KVM in Bochs too. Each run boots, checks, resets the VM,
+# checks, makes a triple fault (QEMU resets the VM again) and checks once more. Prints the
+# guest's lines, then "qconform: N passed, N failed" over all runs.
 # Only in the initramfs scripts/qemu-in-dom0.sh builds.
 [ -x /usr/bin/qemu-system-x86_64 ] || { echo "qconform: no QEMU in this initramfs"; exit 1; }
 pass=0 fail=0 rc=0
@@ -34,7 +35,7 @@ run() { # MODE CPUS [QEMU ARGUMENTS]
 	p=$(tr -d '\r' </tmp/qconform.out | grep -ac '^qconform: ok ')
 	f=$(tr -d '\r' </tmp/qconform.out | grep -ac '^qconform: FAIL ')
 	pass=$((pass + p)) fail=$((fail + f))
-	if [ $r -ne 1 ] || ! grep -aq "^qconform: $mode after the reset: " /tmp/qconform.out; then
+	if [ $r -ne 1 ] || ! grep -aq "^qconform: $mode after the triple fault: " /tmp/qconform.out; then
 		echo "qconform: $mode: QEMU ended with status $r before the guest's last line"
 		fail=$((fail + 1)) rc=1
 	fi
