@@ -23,6 +23,7 @@ struct state_kind {
 	uint32_t elem, max; /* element size, and how many one call may carry */
 	uint8_t dirs;
 	int64_t (*op)(struct vcpu *v, void *buf, uint32_t n, bool set);
+	int (*one)(struct vcpu *v, void *buf, bool set); /* or one element: a get answers 1 */
 };
 
 static int64_t cpuid_entries(struct vcpu *v, void *buf, uint32_t n, bool set)
@@ -43,38 +44,6 @@ static int64_t msrs(struct vcpu *v, void *buf, uint32_t n, bool set)
 		e[i].data = val; /* a set's data is written back unchanged */
 	}
 	return i;
-}
-
-static int64_t xsave(struct vcpu *v, void *buf, uint32_t n __unused, bool set)
-{
-	if (set)
-		return vcpu_set_xsave(v, buf);
-	vcpu_get_xsave(v, buf);
-	return 1;
-}
-
-static int64_t xcr0(struct vcpu *v, void *buf, uint32_t n __unused, bool set)
-{
-	if (set)
-		return vcpu_set_xcr0(v, *(const uint64_t *)buf);
-	*(uint64_t *)buf = vcpu_get_xcr0(v);
-	return 1;
-}
-
-static int64_t events(struct vcpu *v, void *buf, uint32_t n __unused, bool set)
-{
-	if (set)
-		return vcpu_set_events(v, buf);
-	vcpu_get_events(v, buf);
-	return 1;
-}
-
-static int64_t debugregs(struct vcpu *v, void *buf, uint32_t n __unused, bool set)
-{
-	if (set)
-		return vcpu_set_debugregs(v, buf);
-	vcpu_get_debugregs(v, buf);
-	return 1;
 }
 
 /* KVM_INTERRUPT without an in-hypervisor irqchip: one vector waits at a time (the last). */
@@ -102,21 +71,6 @@ static int64_t translate(struct vcpu *v, void *buf, uint32_t n __unused, bool se
 	return 1;
 }
 
-static int64_t mp(struct vcpu *v, void *buf, uint32_t n __unused, bool set)
-{
-	if (set)
-		return vcpu_set_mp_state(v, *(const uint32_t *)buf);
-	*(uint32_t *)buf = vcpu_mp_state(v);
-	return 1;
-}
-
-static int64_t lapic(struct vcpu *v, void *buf, uint32_t n __unused, bool set)
-{
-	int rc = vcpu_lapic_state(v, buf, set);
-
-	return rc || set ? rc : 1;
-}
-
 static int64_t set_mce_cap(struct vcpu *v, void *buf, uint32_t n __unused, bool set __unused)
 {
 	return vcpu_setup_mce(v, *(const uint64_t *)buf);
@@ -132,13 +86,6 @@ static int64_t set_vapic(struct vcpu *v, void *buf, uint32_t n __unused, bool se
 	return vcpu_set_vapic(v, *(const uint64_t *)buf);
 }
 
-/* A set reads back, into buf, the value it set. */
-static int64_t tsc_offset(struct vcpu *v, void *buf, uint32_t n __unused, bool set)
-{
-	*(uint64_t *)buf = vcpu_tsc_offset(v, set ? buf : NULL);
-	return set ? 0 : 1;
-}
-
 static int64_t set_pv_enforce(struct vcpu *v, void *buf, uint32_t n __unused, bool set __unused)
 {
 	vcpu_pv_enforce(v, *(const uint64_t *)buf != 0);
@@ -146,19 +93,19 @@ static int64_t set_pv_enforce(struct vcpu *v, void *buf, uint32_t n __unused, bo
 }
 
 static const struct state_kind kinds[HV_STATE_COUNT] = {
-	[HV_STATE_MP] = {4, 1, GET | SET, mp},
-	[HV_STATE_LAPIC] = {1024, 1, GET | SET, lapic},
+	[HV_STATE_MP] = {4, 1, GET | SET, NULL, vcpu_mp_state},
+	[HV_STATE_LAPIC] = {1024, 1, GET | SET, NULL, vcpu_lapic_state},
 	[HV_STATE_MCE_CAP] = {8, 1, SET, set_mce_cap},
 	[HV_STATE_MCE] = {64, 1, SET, set_mce},
 	[HV_STATE_VAPIC] = {8, 1, SET, set_vapic},
 	[HV_STATE_PV_ENFORCE] = {8, 1, SET, set_pv_enforce},
-	[HV_STATE_TSC_OFFSET] = {8, 1, GET | SET, tsc_offset},
+	[HV_STATE_TSC_OFFSET] = {8, 1, GET | SET, NULL, vcpu_tsc_offset},
 	[HV_STATE_CPUID] = {sizeof(struct vm_cpuid_entry), VM_CPUID_MAX, GET | SET, cpuid_entries},
 	[HV_STATE_MSRS] = {sizeof(struct msr_entry), 1024, GET | SET, msrs},
-	[HV_STATE_XSAVE] = {4096, 1, GET | SET, xsave},
-	[HV_STATE_XCR0] = {8, 1, GET | SET, xcr0},
-	[HV_STATE_EVENTS] = {sizeof(struct hv_events), 1, GET | SET, events},
-	[HV_STATE_DEBUGREGS] = {48, 1, GET | SET, debugregs},
+	[HV_STATE_XSAVE] = {4096, 1, GET | SET, NULL, vcpu_xsave},
+	[HV_STATE_XCR0] = {8, 1, GET | SET, NULL, vcpu_xcr0},
+	[HV_STATE_EVENTS] = {sizeof(struct hv_events), 1, GET | SET, NULL, vcpu_events},
+	[HV_STATE_DEBUGREGS] = {48, 1, GET | SET, NULL, vcpu_debugregs},
 	[HV_STATE_IRQ] = {4, 1, SET, set_irq},
 	[HV_STATE_NMI] = {0, 0, SET, set_nmi},
 	[HV_STATE_TRANSLATE] = {sizeof(struct hv_translate), 1, GET, translate},
@@ -184,7 +131,10 @@ int64_t hc_vcpu_state(struct hc_ctx *c)
 		return -EINVAL;
 	if ((rc = dom0_copy_in(buf, c->arg[3], len)))
 		return rc;
-	rc = k->op(c->target, buf, (uint32_t)n, set);
+	if (k->op)
+		rc = k->op(c->target, buf, (uint32_t)n, set);
+	else if (!(rc = k->one(c->target, buf, set)) && !set)
+		rc = 1;
 	if (rc >= 0 && !set && dom0_copy_out(c->arg[3], buf, len))
 		rc = -EFAULT;
 	return rc;

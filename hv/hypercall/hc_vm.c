@@ -297,7 +297,7 @@ int64_t hc_vcpu_get_sregs(struct hc_ctx *c)
 
 	vcpu_msr(v, MSR_APIC_BASE, &base, false);
 	o->apic_base = base;
-	vcpu_get_events(v, &e);
+	vcpu_events(v, &e, false);
 	if (e.irq_injected) /* KVM reports the interrupt it will inject here */
 		o->interrupt_bitmap[e.irq_nr / 64] = 1ULL << (e.irq_nr % 64);
 	return dom0_copy_out(c->arg[2], o, sizeof(*o));
@@ -317,9 +317,9 @@ static int64_t set_sregs(struct vcpu *v, const struct vcpu_sregs *s, const struc
 	for (unsigned i = 0; i < 256; i++)
 		if (in->interrupt_bitmap[i / 64] >> (i % 64) & 1) {
 			struct hv_events e;
-			vcpu_get_events(v, &e);
+			vcpu_events(v, &e, false);
 			e.irq_injected = 1, e.irq_nr = (uint8_t)i;
-			return vcpu_set_events(v, &e);
+			return vcpu_events(v, &e, true);
 		}
 	return 0;
 }

@@ -214,16 +214,19 @@ void irqchip_take_wake(struct vm *vm, struct vm_exit *x)
 	spin_unlock(&c->lock);
 }
 
-/* KVM_GET_MP_STATE with an irqchip. */
-unsigned vcpu_mp_state(struct vcpu *v)
+/* KVM_GET_MP_STATE and KVM_SET_MP_STATE with an irqchip (a u32 at buf). */
+int vcpu_mp_state(struct vcpu *v, void *buf, bool set)
 {
-	if (v->wait_sipi)
-		return v->mp_uninit ? HV_MP_UNINITIALIZED : HV_MP_INIT_RECEIVED;
-	return v->halted ? HV_MP_HALTED : HV_MP_RUNNABLE;
-}
+	uint32_t s = *(uint32_t *)buf;
 
-int vcpu_set_mp_state(struct vcpu *v, unsigned s)
-{
+	if (!set) {
+		if (v->wait_sipi)
+			s = v->mp_uninit ? HV_MP_UNINITIALIZED : HV_MP_INIT_RECEIVED;
+		else
+			s = v->halted ? HV_MP_HALTED : HV_MP_RUNNABLE;
+		*(uint32_t *)buf = s;
+		return 0;
+	}
 	if (!v->lapic)
 		return s == HV_MP_RUNNABLE ? 0 : -EINVAL;
 	v->mp_uninit = false;

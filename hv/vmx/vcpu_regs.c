@@ -22,11 +22,6 @@ bool vcpu_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool set)
 	return ok;
 }
 
-void vcpu_get_xsave(struct vcpu *v, void *area)
-{
-	__builtin_memcpy(area, v->fpu, FPU_AREA_SIZE);
-}
-
 /* MXCSR bits this CPU has (FXSAVE's MXCSR_MASK; 0 there means the SDM's default 0xffbf). */
 static uint32_t mxcsr_mask(void)
 {
@@ -38,13 +33,18 @@ static uint32_t mxcsr_mask(void)
 	return mask ? mask : 0xffbf;
 }
 
-/* Only images XRSTOR takes: known components, standard format, zero reserved header bytes. */
-int vcpu_set_xsave(struct vcpu *v, const void *area)
+/* A set takes only images XRSTOR takes: known components, standard format, zero reserved
+ * header bytes. */
+int vcpu_xsave(struct vcpu *v, void *area, bool set)
 {
 	const uint8_t *a = area; /* hypervisor memory: the hypercall's copy of dom0's */
 	uint64_t bv, comp;
 	uint32_t mxcsr;
 
+	if (!set) {
+		__builtin_memcpy(area, v->fpu, FPU_AREA_SIZE);
+		return 0;
+	}
 	__builtin_memcpy(&bv, a + XSTATE_BV, 8);
 	__builtin_memcpy(&comp, a + XCOMP_BV, 8);
 	__builtin_memcpy(&mxcsr, a + MXCSR, 4);
@@ -57,97 +57,93 @@ int vcpu_set_xsave(struct vcpu *v, const void *area)
 	return 0;
 }
 
-uint64_t vcpu_get_xcr0(struct vcpu *v)
+int vcpu_xcr0(struct vcpu *v, void *buf, bool set)
 {
-	return v->xcr0;
-}
+	uint64_t *xcr0 = buf;
 
-int vcpu_set_xcr0(struct vcpu *v, uint64_t xcr0)
-{
-	if (!xcr0_valid(v, xcr0))
+	if (!set)
+		*xcr0 = v->xcr0;
+	else if (!xcr0_valid(v, *xcr0))
 		return -EINVAL;
-	v->xcr0 = xcr0;
+	else
+		v->xcr0 = *xcr0;
 	return 0;
 }
 
-/* The offset from the host's TSC to the guest's, first set to *set if given (as KVM: as is). */
-uint64_t vcpu_tsc_offset(struct vcpu *v, const uint64_t *set)
+/* The offset from the host's TSC to the guest's into buf, first set from buf if set (as KVM:
+ * as is). */
+int vcpu_tsc_offset(struct vcpu *v, void *buf, bool set)
 {
-	uint64_t offset;
+	uint64_t *offset = buf;
 
 	vcpu_load(v);
 	if (set)
-		vmwrite(VMCS_TSC_OFFSET, *set);
-	offset = vmread(VMCS_TSC_OFFSET);
+		vmwrite(VMCS_TSC_OFFSET, *offset);
+	*offset = vmread(VMCS_TSC_OFFSET);
 	vcpu_put(v);
-	return offset;
+	return 0;
 }
 
-void vcpu_get_events(struct vcpu *v, struct hv_events *e)
+/* A set makes KVM's checks: a real exception vector (not NMI), shadow bits that exist. */
+int vcpu_events(struct vcpu *v, void *buf, bool set)
 {
+	struct hv_events *e = buf;
 	uint32_t intr;
 
 	vcpu_load(v);
 	intr = (uint32_t)vmread(VMCS_GUEST_INTERRUPTIBILITY);
 	vcpu_put(v);
-	*e = (struct hv_events){
-		.exc_injected = v->exc.valid,
-		.exc_nr = v->exc.valid ? v->exc.info & 0xff : 0,
-		.exc_has_error = v->exc.valid && (v->exc.info & INTR_INFO_ERROR_CODE),
-		.exc_error = v->exc.valid ? v->exc.error : 0,
-		.irq_injected = v->irq_pending >= 0,
-		.irq_nr = v->irq_pending >= 0 ? (uint8_t)v->irq_pending : 0,
-		.interrupt_shadow = intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS),
-		.nmi_pending = v->nmi_pending,
-		.nmi_masked = !!(intr & INTERRUPTIBILITY_NMI),
-	};
-}
-
-/* KVM's checks: a real exception vector (not NMI), shadow bits that exist. */
-int vcpu_set_events(struct vcpu *v, const struct hv_events *in)
-{
-	struct hv_events e = *in;
-	uint32_t intr;
-
-	if ((e.exc_injected && (e.exc_nr > MAX_EXC_VALID || e.exc_nr == 2)) ||
-	    (e.interrupt_shadow & ~3u))
+	if (!set) {
+		*e = (struct hv_events){
+			.exc_injected = v->exc.valid,
+			.exc_nr = v->exc.valid ? v->exc.info & 0xff : 0,
+			.exc_has_error = v->exc.valid && (v->exc.info & INTR_INFO_ERROR_CODE),
+			.exc_error = v->exc.valid ? v->exc.error : 0,
+			.irq_injected = v->irq_pending >= 0,
+			.irq_nr = v->irq_pending >= 0 ? (uint8_t)v->irq_pending : 0,
+			.interrupt_shadow = intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS),
+			.nmi_pending = v->nmi_pending,
+			.nmi_masked = !!(intr & INTERRUPTIBILITY_NMI),
+		};
+		return 0;
+	}
+	if ((e->exc_injected && (e->exc_nr > MAX_EXC_VALID || e->exc_nr == 2)) ||
+	    (e->interrupt_shadow & ~3u))
 		return -EINVAL;
 	v->exc.valid = false;
-	if (e.exc_injected)
-		vcpu_queue_exception(v, e.exc_nr, e.exc_has_error, e.exc_error);
+	if (e->exc_injected)
+		vcpu_queue_exception(v, e->exc_nr, e->exc_has_error, e->exc_error);
 	v->exc.fresh = false; /* as KVM's "injected": no RF added (events.c) */
-	v->irq_pending = e.irq_injected ? e.irq_nr : -1;
-	v->nmi_pending = e.nmi_pending;
+	v->irq_pending = e->irq_injected ? e->irq_nr : -1;
+	v->nmi_pending = e->nmi_pending;
+	intr &= ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS | INTERRUPTIBILITY_NMI);
 	vcpu_load(v);
-	intr = (uint32_t)vmread(VMCS_GUEST_INTERRUPTIBILITY) &
-	       ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS | INTERRUPTIBILITY_NMI);
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
-		intr | e.interrupt_shadow | (e.nmi_masked ? INTERRUPTIBILITY_NMI : 0));
+		intr | e->interrupt_shadow | (e->nmi_masked ? INTERRUPTIBILITY_NMI : 0));
 	v->state_changed = true;
 	vcpu_put(v);
 	return 0;
 }
 
-void vcpu_get_debugregs(struct vcpu *v, uint64_t dr[6])
+/* DR0-3, DR6, DR7; a set's DR6 and DR7 must fit in 32 bits, as KVM checks. */
+int vcpu_debugregs(struct vcpu *v, void *buf, bool set)
 {
-	__builtin_memcpy(dr, v->dr, sizeof(v->dr));
-	dr[4] = v->dr6;
-	vcpu_load(v);
-	dr[5] = guest_dr7(v);
-	vcpu_put(v);
-}
+	uint64_t *dr = buf;
 
-/* DR6 and DR7 must fit in 32 bits, as KVM checks. */
-int vcpu_set_debugregs(struct vcpu *v, const uint64_t dr[6])
-{
-	uint64_t d6 = dr[4], d7 = dr[5];
-
-	if ((d6 >> 32) || (d7 >> 32))
+	if (!set) {
+		__builtin_memcpy(dr, v->dr, sizeof(v->dr));
+		dr[4] = v->dr6;
+		vcpu_load(v);
+		dr[5] = guest_dr7(v);
+		vcpu_put(v);
+		return 0;
+	}
+	if ((dr[4] >> 32) || (dr[5] >> 32))
 		return -EINVAL;
 	__builtin_memcpy(v->dr, dr, sizeof(v->dr));
-	v->dr6 = d6; /* kept as given, as KVM does */
+	v->dr6 = dr[4]; /* kept as given, as KVM does */
 	vcpu_load(v);
-	set_guest_dr7(v, d7);
+	set_guest_dr7(v, dr[5]);
 	vcpu_put(v);
 	return 0;
 }

@@ -251,12 +251,11 @@ int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data, uint64_t *wake);
 int vm_irqchip_state(struct vm *vm, unsigned chip, void *buf, bool set); /* KVM_GET/SET_IRQCHIP */
 int vm_pit_state(struct vm *vm, void *buf, bool set);			 /* kvm_pit_state2 */
 int vcpu_lapic_state(struct vcpu *v, void *buf, bool set);		 /* kvm_lapic_state */
-unsigned vcpu_mp_state(struct vcpu *v);
-int vcpu_set_mp_state(struct vcpu *v, unsigned state);
-int vcpu_setup_mce(struct vcpu *v, uint64_t cap);	   /* KVM_X86_SETUP_MCE */
-int vcpu_set_mce(struct vcpu *v, const void *kvm_x86_mce); /* KVM_X86_SET_MCE */
-int vcpu_set_vapic(struct vcpu *v, uint64_t gpa);	   /* KVM_SET_VAPIC_ADDR */
-void vcpu_pv_enforce(struct vcpu *v, bool on);		   /* KVM_CAP_ENFORCE_PV_FEATURE_CPUID */
+int vcpu_mp_state(struct vcpu *v, void *buf, bool set);			 /* u32 HV_MP_* */
+int vcpu_setup_mce(struct vcpu *v, uint64_t cap);			 /* KVM_X86_SETUP_MCE */
+int vcpu_set_mce(struct vcpu *v, const void *kvm_x86_mce);		 /* KVM_X86_SET_MCE */
+int vcpu_set_vapic(struct vcpu *v, uint64_t gpa);			 /* KVM_SET_VAPIC_ADDR */
+void vcpu_pv_enforce(struct vcpu *v, bool on); /* KVM_CAP_ENFORCE_PV_FEATURE_CPUID */
 
 /* Feature MSRs (KVM_GET_MSR_FEATURE_INDEX_LIST) and their values; false: no such MSR. */
 unsigned vm_feature_msr_list(uint32_t *out, unsigned max);
@@ -265,16 +264,13 @@ bool vm_feature_msr(uint32_t msr, uint64_t *val);
  * guest gets #GP. */
 bool vcpu_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool set);
 
-/* Register families for the caller while the vCPU does not run (-EINVAL: refused value). */
-void vcpu_get_xsave(struct vcpu *v, void *area); /* XSAVE standard format, 4096 bytes */
-int vcpu_set_xsave(struct vcpu *v, const void *area);
-uint64_t vcpu_get_xcr0(struct vcpu *v);
-int vcpu_set_xcr0(struct vcpu *v, uint64_t xcr0);
-uint64_t vcpu_tsc_offset(struct vcpu *v, const uint64_t *set);
-void vcpu_get_events(struct vcpu *v, struct hv_events *e);
-int vcpu_set_events(struct vcpu *v, const struct hv_events *e);
-void vcpu_get_debugregs(struct vcpu *v, uint64_t dr[6]); /* DR0-3, DR6, DR7 */
-int vcpu_set_debugregs(struct vcpu *v, const uint64_t dr[6]);
+/* Register families for the caller while the vCPU does not run (-EINVAL: refused value);
+ * those with a set flag get into buf, or set from it. */
+int vcpu_xsave(struct vcpu *v, void *area, bool set);	  /* XSAVE standard format, 4096 bytes */
+int vcpu_xcr0(struct vcpu *v, void *buf, bool set);	  /* u64 */
+int vcpu_tsc_offset(struct vcpu *v, void *buf, bool set); /* u64 */
+int vcpu_events(struct vcpu *v, void *buf, bool set);	  /* struct hv_events */
+int vcpu_debugregs(struct vcpu *v, void *buf, bool set);  /* u64 DR0-3, DR6, DR7 */
 void vcpu_translate(struct vcpu *v, struct hv_translate *t);
 /* KVM_SET_GUEST_DEBUG: control HV_DBG_*, dr[0-3] and dr[7]; -EINVAL, -EBUSY (injection). */
 int vcpu_set_guest_debug(struct vcpu *v, uint32_t control, const uint64_t dr[8]);
