@@ -24,6 +24,7 @@ struct state_kind {
 	uint8_t dirs;
 	int64_t (*op)(struct vcpu *v, void *buf, uint32_t n, bool set);
 	int (*one)(struct vcpu *v, void *buf, bool set); /* or one element: a get answers 1 */
+	int (*set64)(struct vcpu *v, uint64_t val);	 /* or a set of a u64 */
 };
 
 static int64_t cpuid_entries(struct vcpu *v, void *buf, uint32_t n, bool set)
@@ -71,19 +72,9 @@ static int64_t translate(struct vcpu *v, void *buf, uint32_t n __unused, bool se
 	return 1;
 }
 
-static int64_t set_mce_cap(struct vcpu *v, void *buf, uint32_t n __unused, bool set __unused)
-{
-	return vcpu_setup_mce(v, *(const uint64_t *)buf);
-}
-
 static int64_t set_mce(struct vcpu *v, void *buf, uint32_t n __unused, bool set __unused)
 {
 	return vcpu_set_mce(v, buf);
-}
-
-static int64_t set_vapic(struct vcpu *v, void *buf, uint32_t n __unused, bool set __unused)
-{
-	return vcpu_set_vapic(v, *(const uint64_t *)buf);
 }
 
 static int64_t set_pv_enforce(struct vcpu *v, void *buf, uint32_t n __unused, bool set __unused)
@@ -93,19 +84,19 @@ static int64_t set_pv_enforce(struct vcpu *v, void *buf, uint32_t n __unused, bo
 }
 
 static const struct state_kind kinds[HV_STATE_COUNT] = {
-	[HV_STATE_MP] = {4, 1, GET | SET, NULL, vcpu_mp_state},
-	[HV_STATE_LAPIC] = {1024, 1, GET | SET, NULL, vcpu_lapic_state},
-	[HV_STATE_MCE_CAP] = {8, 1, SET, set_mce_cap},
+	[HV_STATE_MP] = {4, 1, GET | SET, .one = vcpu_mp_state},
+	[HV_STATE_LAPIC] = {1024, 1, GET | SET, .one = vcpu_lapic_state},
+	[HV_STATE_MCE_CAP] = {8, 1, SET, .set64 = vcpu_setup_mce},
 	[HV_STATE_MCE] = {64, 1, SET, set_mce},
-	[HV_STATE_VAPIC] = {8, 1, SET, set_vapic},
+	[HV_STATE_VAPIC] = {8, 1, SET, .set64 = vcpu_set_vapic},
 	[HV_STATE_PV_ENFORCE] = {8, 1, SET, set_pv_enforce},
-	[HV_STATE_TSC_OFFSET] = {8, 1, GET | SET, NULL, vcpu_tsc_offset},
+	[HV_STATE_TSC_OFFSET] = {8, 1, GET | SET, .one = vcpu_tsc_offset},
 	[HV_STATE_CPUID] = {sizeof(struct vm_cpuid_entry), VM_CPUID_MAX, GET | SET, cpuid_entries},
 	[HV_STATE_MSRS] = {sizeof(struct msr_entry), 1024, GET | SET, msrs},
-	[HV_STATE_XSAVE] = {4096, 1, GET | SET, NULL, vcpu_xsave},
-	[HV_STATE_XCR0] = {8, 1, GET | SET, NULL, vcpu_xcr0},
-	[HV_STATE_EVENTS] = {sizeof(struct hv_events), 1, GET | SET, NULL, vcpu_events},
-	[HV_STATE_DEBUGREGS] = {48, 1, GET | SET, NULL, vcpu_debugregs},
+	[HV_STATE_XSAVE] = {4096, 1, GET | SET, .one = vcpu_xsave},
+	[HV_STATE_XCR0] = {8, 1, GET | SET, .one = vcpu_xcr0},
+	[HV_STATE_EVENTS] = {sizeof(struct hv_events), 1, GET | SET, .one = vcpu_events},
+	[HV_STATE_DEBUGREGS] = {48, 1, GET | SET, .one = vcpu_debugregs},
 	[HV_STATE_IRQ] = {4, 1, SET, set_irq},
 	[HV_STATE_NMI] = {0, 0, SET, set_nmi},
 	[HV_STATE_TRANSLATE] = {sizeof(struct hv_translate), 1, GET, translate},
@@ -133,6 +124,8 @@ int64_t hc_vcpu_state(struct hc_ctx *c)
 		return rc;
 	if (k->op)
 		rc = k->op(c->target, buf, (uint32_t)n, set);
+	else if (k->set64)
+		rc = k->set64(c->target, *(const uint64_t *)buf);
 	else if (!(rc = k->one(c->target, buf, set)) && !set)
 		rc = 1;
 	if (rc >= 0 && !set && dom0_copy_out(c->arg[3], buf, len))
