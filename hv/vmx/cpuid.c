@@ -22,32 +22,30 @@ struct cpuid_filter {
 #define AVX512_ECX 0x00005842u /* VBMI VBMI2 VNNI BITALG VPOPCNTDQ */
 #define AVX512_EDX 0x0080010cu /* 4VNNIW 4FMAPS VP2INTERSECT FP16 */
 
+/*
+ * Leaf 1: VMX, SMX, MONITOR, PDCM, x2APIC, TSC deadline, OSXSAVE (set from the guest's CR4); as
+ * KVM's list leaves out: DTES64, DS-CPL, EST, TM2, CNXT-ID, xTPR, DCA; DS, ACPI, HTT, TM, PBE
+ * (a guest that sees DS reads IA32_DS_AREA)
+ */
+#define LEAF1_ECX                                                                               \
+	((1u << 5) | (1u << 6) | (1u << 3) | (1u << 15) | (1u << 21) | (1u << 24) | (1u << 2) | \
+	 (1u << 4) | (1u << 7) | (1u << 8) | (1u << 10) | (1u << 14) | (1u << 18))
+#define LEAF1_EDX ((1u << 21) | (1u << 22) | (1u << 28) | (1u << 29) | (1u << 31))
+/*
+ * Leaf 7: SGX, HLE, RTM, MPX, PT; PKU/OSPKE, WAITPKG, CET shadow stacks, SGX launch control,
+ * PKS; CET IBT, AMX; AVX-512. XCR0 stops at AVX: nothing that needs another component shows.
+ * LA57: the page walks the hypervisor emulates (gva.c) have four levels.
+ */
+#define LEAF7_EBX ((1u << 2) | (1u << 4) | (1u << 11) | (1u << 14) | (1u << 25) | AVX512_EBX)
+#define LEAF7_ECX                                                                               \
+	((1u << 3) | (1u << 4) | (1u << 5) | (1u << 7) | (1u << 16) | (1u << 30) | (1u << 31) | \
+	 AVX512_ECX)
+#define LEAF7_EDX (AVX512_EDX | (1u << 20) | (1u << 22) | (1u << 24) | (1u << 25))
+
 static const struct cpuid_filter filters[] = {
-	/*
-	 * VMX, SMX, MONITOR, PDCM, x2APIC, TSC deadline, OSXSAVE (set from the guest's CR4); as
-	 * KVM's list leaves out: DTES64, DS-CPL, EST, TM2, CNXT-ID, xTPR, DCA; DS, ACPI, HTT, TM,
-	 * PBE (a guest that sees DS reads IA32_DS_AREA)
-	 */
-	{1,
-	 0,
-	 true,
-	 {0, 0,
-	  (1u << 5) | (1u << 6) | (1u << 3) | (1u << 15) | (1u << 21) | (1u << 24) | (1u << 2) |
-		  (1u << 4) | (1u << 7) | (1u << 8) | (1u << 10) | (1u << 14) | (1u << 18),
-	  (1u << 21) | (1u << 22) | (1u << 28) | (1u << 29) | (1u << 31)}},
+	{1, 0, true, {0, 0, LEAF1_ECX, LEAF1_EDX}},
 	{1, 0, false, {0, 0, (1u << 6) | (1u << 27), 0}},
-	/*
-	 * SGX, HLE, RTM, MPX, PT; PKU/OSPKE, WAITPKG, CET shadow stacks, SGX launch control, PKS;
-	 * CET IBT, AMX; AVX-512. XCR0 stops at AVX: nothing that needs another component shows.
-	 * LA57: the page walks the hypervisor emulates (gva.c) have four levels.
-	 */
-	{7,
-	 0,
-	 false,
-	 {0, (1u << 2) | (1u << 4) | (1u << 11) | (1u << 14) | (1u << 25) | AVX512_EBX,
-	  (1u << 3) | (1u << 4) | (1u << 5) | (1u << 7) | (1u << 16) | (1u << 30) | (1u << 31) |
-		  AVX512_ECX,
-	  AVX512_EDX | (1u << 20) | (1u << 22) | (1u << 24) | (1u << 25)}},
+	{7, 0, false, {0, LEAF7_EBX, LEAF7_ECX, LEAF7_EDX}},
 	/*
 	 * XSAVES/XRSTORS: IA32_XSS is not offered. XSAVEOPT and XSAVEC neither: with them dom0's
 	 * Linux lost every process's SSE and AVX registers at context switches under the
