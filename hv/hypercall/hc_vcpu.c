@@ -77,19 +77,13 @@ static int64_t set_mce(struct vcpu *v, void *buf, uint32_t n __unused, bool set 
 	return vcpu_set_mce(v, buf);
 }
 
-static int64_t set_pv_enforce(struct vcpu *v, void *buf, uint32_t n __unused, bool set __unused)
-{
-	vcpu_pv_enforce(v, *(const uint64_t *)buf != 0);
-	return 0;
-}
-
 static const struct state_kind kinds[HV_STATE_COUNT] = {
 	[HV_STATE_MP] = {4, 1, GET | SET, .one = vcpu_mp_state},
 	[HV_STATE_LAPIC] = {1024, 1, GET | SET, .one = vcpu_lapic_state},
 	[HV_STATE_MCE_CAP] = {8, 1, SET, .set64 = vcpu_setup_mce},
 	[HV_STATE_MCE] = {64, 1, SET, set_mce},
 	[HV_STATE_VAPIC] = {8, 1, SET, .set64 = vcpu_set_vapic},
-	[HV_STATE_PV_ENFORCE] = {8, 1, SET, set_pv_enforce},
+	[HV_STATE_PV_ENFORCE] = {8, 1, SET, .set64 = vcpu_pv_enforce},
 	[HV_STATE_TSC_OFFSET] = {8, 1, GET | SET, .one = vcpu_tsc_offset},
 	[HV_STATE_CPUID] = {sizeof(struct vm_cpuid_entry), VM_CPUID_MAX, GET | SET, cpuid_entries},
 	[HV_STATE_MSRS] = {sizeof(struct msr_entry), 1024, GET | SET, msrs},

@@ -255,7 +255,7 @@ int vcpu_mp_state(struct vcpu *v, void *buf, bool set);			 /* u32 HV_MP_* */
 int vcpu_setup_mce(struct vcpu *v, uint64_t cap);			 /* KVM_X86_SETUP_MCE */
 int vcpu_set_mce(struct vcpu *v, const void *kvm_x86_mce);		 /* KVM_X86_SET_MCE */
 int vcpu_set_vapic(struct vcpu *v, uint64_t gpa);			 /* KVM_SET_VAPIC_ADDR */
-void vcpu_pv_enforce(struct vcpu *v, bool on); /* KVM_CAP_ENFORCE_PV_FEATURE_CPUID */
+int vcpu_pv_enforce(struct vcpu *v, uint64_t on); /* KVM_CAP_ENFORCE_PV_FEATURE_CPUID */
 
 /* Feature MSRs (KVM_GET_MSR_FEATURE_INDEX_LIST) and their values; false: no such MSR. */
 unsigned vm_feature_msr_list(uint32_t *out, unsigned max);
