@@ -63,15 +63,6 @@ static int64_t set_nmi(struct vcpu *v, void *buf __unused, uint32_t n __unused, 
 	return 0;
 }
 
-static int64_t translate(struct vcpu *v, void *buf, uint32_t n __unused, bool set __unused)
-{
-	struct hv_translate *t = buf;
-
-	*t = (struct hv_translate){.linear_address = t->linear_address};
-	vcpu_translate(v, t);
-	return 1;
-}
-
 static int64_t set_mce(struct vcpu *v, void *buf, uint32_t n __unused, bool set __unused)
 {
 	return vcpu_set_mce(v, buf);
@@ -93,7 +84,7 @@ static const struct state_kind kinds[HV_STATE_COUNT] = {
 	[HV_STATE_DEBUGREGS] = {48, 1, GET | SET, .one = vcpu_debugregs},
 	[HV_STATE_IRQ] = {4, 1, SET, set_irq},
 	[HV_STATE_NMI] = {0, 0, SET, set_nmi},
-	[HV_STATE_TRANSLATE] = {sizeof(struct hv_translate), 1, GET, translate},
+	[HV_STATE_TRANSLATE] = {sizeof(struct hv_translate), 1, GET, .one = vcpu_translate},
 };
 
 /*

@@ -148,18 +148,22 @@ int vcpu_debugregs(struct vcpu *v, void *buf, bool set)
 	return 0;
 }
 
-/* KVM_TRANSLATE's answer: KVM reports every translation writeable and supervisor. */
-void vcpu_translate(struct vcpu *v, struct hv_translate *t)
+/* KVM_TRANSLATE's answer (a get only): KVM reports every translation writeable and
+ * supervisor. */
+int vcpu_translate(struct vcpu *v, void *buf, bool set __unused)
 {
+	struct hv_translate *t = buf;
 	uint64_t gpa;
 	uint32_t pf;
 
+	*t = (struct hv_translate){.linear_address = t->linear_address};
 	vcpu_load(v);
 	t->valid = gva_to_gpa(v, t->linear_address, false, &gpa, &pf) == 0;
 	vcpu_put(v);
 	t->physical_address = t->valid ? gpa : ~0ULL;
 	t->writeable = 1;
 	t->usermode = 0;
+	return 0;
 }
 
 /* The counters of HV_STATE_STATS, summed from the exit reasons. */

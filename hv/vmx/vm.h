@@ -271,7 +271,7 @@ int vcpu_xcr0(struct vcpu *v, void *buf, bool set);	  /* u64 */
 int vcpu_tsc_offset(struct vcpu *v, void *buf, bool set); /* u64 */
 int vcpu_events(struct vcpu *v, void *buf, bool set);	  /* struct hv_events */
 int vcpu_debugregs(struct vcpu *v, void *buf, bool set);  /* u64 DR0-3, DR6, DR7 */
-void vcpu_translate(struct vcpu *v, struct hv_translate *t);
+int vcpu_translate(struct vcpu *v, void *buf, bool set);  /* struct hv_translate */
 /* KVM_SET_GUEST_DEBUG: control HV_DBG_*, dr[0-3] and dr[7]; -EINVAL, -EBUSY (injection). */
 int vcpu_set_guest_debug(struct vcpu *v, uint32_t control, const uint64_t dr[8]);
 void vcpu_get_stats(struct vcpu *v, uint64_t out[HV_STAT_COUNT]);
