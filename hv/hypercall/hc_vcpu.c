@@ -63,16 +63,11 @@ static int64_t set_nmi(struct vcpu *v, void *buf __unused, uint32_t n __unused, 
 	return 0;
 }
 
-static int64_t set_mce(struct vcpu *v, void *buf, uint32_t n __unused, bool set __unused)
-{
-	return vcpu_set_mce(v, buf);
-}
-
 static const struct state_kind kinds[HV_STATE_COUNT] = {
 	[HV_STATE_MP] = {4, 1, GET | SET, .one = vcpu_mp_state},
 	[HV_STATE_LAPIC] = {1024, 1, GET | SET, .one = vcpu_lapic_state},
 	[HV_STATE_MCE_CAP] = {8, 1, SET, .set64 = vcpu_setup_mce},
-	[HV_STATE_MCE] = {64, 1, SET, set_mce},
+	[HV_STATE_MCE] = {64, 1, SET, .one = vcpu_set_mce},
 	[HV_STATE_VAPIC] = {8, 1, SET, .set64 = vcpu_set_vapic},
 	[HV_STATE_PV_ENFORCE] = {8, 1, SET, .set64 = vcpu_pv_enforce},
 	[HV_STATE_TSC_OFFSET] = {8, 1, GET | SET, .one = vcpu_tsc_offset},

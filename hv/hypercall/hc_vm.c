@@ -249,18 +249,14 @@ int64_t hc_vcpu_run(struct hc_ctx *c)
 
 _Static_assert(sizeof(struct hv_regs) == sizeof(struct vcpu_regs), "same register order");
 
-int64_t hc_vcpu_get_regs(struct hc_ctx *c)
+/* HC_VCPU_GET_REGS and HC_VCPU_SET_REGS (vm, id, regs) */
+int64_t hc_vcpu_regs(struct hc_ctx *c)
 {
 	struct vcpu_regs r;
 
+	if (c->nr == HC_VCPU_SET_REGS)
+		return dom0_copy_in(&r, c->arg[2], sizeof(r)) ?: vcpu_set_regs(c->target, &r);
 	return vcpu_get_regs(c->target, &r) ?: dom0_copy_out(c->arg[2], &r, sizeof(r));
-}
-
-int64_t hc_vcpu_set_regs(struct hc_ctx *c)
-{
-	struct vcpu_regs r;
-
-	return dom0_copy_in(&r, c->arg[2], sizeof(r)) ?: vcpu_set_regs(c->target, &r);
 }
 
 static void seg_out(struct hv_segment *o, const struct vm_segment *s)

@@ -32,8 +32,7 @@ int64_t hc_vm_map(struct hc_ctx *c);
 int64_t hc_vm_unmap(struct hc_ctx *c);
 int64_t hc_vcpu_create(struct hc_ctx *c);
 int64_t hc_vcpu_run(struct hc_ctx *c);
-int64_t hc_vcpu_get_regs(struct hc_ctx *c);
-int64_t hc_vcpu_set_regs(struct hc_ctx *c);
+int64_t hc_vcpu_regs(struct hc_ctx *c); /* HC_VCPU_GET_REGS and HC_VCPU_SET_REGS */
 int64_t hc_vcpu_get_sregs(struct hc_ctx *c);
 int64_t hc_vcpu_set_sregs(struct hc_ctx *c);
 /* hc_vcpu.c: vCPU state families (HC_VCPU_GET and HC_VCPU_SET) and system lists */

@@ -58,7 +58,7 @@ _Static_assert(sizeof(struct x86_mce) == 64, "struct kvm_x86_mce");
  * uncorrected one that needs no action (UCNA) fills the bank and raises the CMCI the guest
  * enabled in the bank's CTL2.
  */
-int vcpu_set_mce(struct vcpu *v, const void *buf)
+int vcpu_set_mce(struct vcpu *v, void *buf, bool set __unused)
 {
 	struct x86_mce m;
 	uint64_t *bank;

@@ -253,7 +253,7 @@ int vm_pit_state(struct vm *vm, void *buf, bool set);			 /* kvm_pit_state2 */
 int vcpu_lapic_state(struct vcpu *v, void *buf, bool set);		 /* kvm_lapic_state */
 int vcpu_mp_state(struct vcpu *v, void *buf, bool set);			 /* u32 HV_MP_* */
 int vcpu_setup_mce(struct vcpu *v, uint64_t cap);			 /* KVM_X86_SETUP_MCE */
-int vcpu_set_mce(struct vcpu *v, const void *kvm_x86_mce);		 /* KVM_X86_SET_MCE */
+int vcpu_set_mce(struct vcpu *v, void *kvm_x86_mce, bool set);		 /* KVM_X86_SET_MCE */
 int vcpu_set_vapic(struct vcpu *v, uint64_t gpa);			 /* KVM_SET_VAPIC_ADDR */
 int vcpu_pv_enforce(struct vcpu *v, uint64_t on); /* KVM_CAP_ENFORCE_PV_FEATURE_CPUID */
 
