@@ -230,9 +230,10 @@ int64_t hc_vcpu_run(struct hc_ctx *c)
 		return -EFAULT;
 	out = phys_to_virt(c->arg[2]);
 	x.strdata = (uint8_t *)out + HV_IO_DATA;
-	if (c->arg[4] & ~(uint64_t)(HV_RUN_IRQ_WINDOW | HV_RUN_COMPLETE_ONLY | HV_RUN_MSR_ERROR |
-				    HV_RUN_CR8 | 0xf0))
-		return -EINVAL;
+	if ((c->arg[4] & ~(uint64_t)(HV_RUN_IRQ_WINDOW | HV_RUN_COMPLETE_ONLY | HV_RUN_MSR_ERROR |
+				     HV_RUN_CR8 | 0xf0)) ||
+	    ((c->arg[4] & 0xf0) && !(c->arg[4] & HV_RUN_CR8)))
+		return -EINVAL; /* (a CR8 value only with its flag) */
 	if (c->arg[4] & HV_RUN_CR8)
 		vcpu_set_cr8(v, c->arg[4] >> 4 & 15);
 	if (c->arg[4] & HV_RUN_COMPLETE_ONLY) {
