@@ -10,7 +10,7 @@
 #ifndef HVABI_H
 #define HVABI_H
 
-#define HV_ABI_VERSION 10
+#define HV_ABI_VERSION 11
 
 /* CPUID leaf 0x40000000: EAX = highest hypervisor leaf, EBX:ECX:EDX = this signature. */
 #define HV_CPUID_LEAF	   0x40000000
@@ -161,9 +161,13 @@ struct hv_events {
 	unsigned char exc_injected, exc_nr, exc_has_error, exc_pending;
 	unsigned int exc_error;
 	unsigned char irq_injected, irq_nr, irq_soft, interrupt_shadow;
-	unsigned char nmi_injected, nmi_pending, nmi_masked, pad;
+	unsigned char nmi_injected, nmi_pending, nmi_masked, smm; /* smm: HV_SMM_* bits */
 	unsigned long long exc_payload;
 };
+#define HV_SMM_IN	    1 /* in SMM: its own address space, RSM is dom0's (HV_EXIT_SMM) */
+#define HV_SMM_PENDING	    2 /* an SMI waits: dom0 is asked to enter SMM (HV_EXIT_SMM) */
+#define HV_SMM_LATCHED_INIT 4 /* an INIT that came in SMM, held until RSM */
+#define HV_GPA_SMM	    (1ULL << 47) /* SMM's address space (KVM's 1) in HC_VM_MAP etc. */
 
 struct hv_translate {
 	unsigned long long linear_address, physical_address;
@@ -205,6 +209,7 @@ enum hv_exit_kind {
 	HV_EXIT_DEBUG, /* data: DR6, gpa: linear PC, qual: DR7, port: the exception (1 or 3) */
 	HV_EXIT_MSR,   /* qual: the MSR, write, data: WRMSR's value, size: HV_MSR_EXIT_* reason */
 	HV_EXIT_IOAPIC_EOI, /* port: the vector (split irqchip: for user space's IOAPIC) */
+	HV_EXIT_SMM,	    /* qual 0: take the pending SMI; 1: RSM in SMM; dom0 moves the state */
 };
 
 /* General registers, in the order of struct kvm_regs. */
@@ -294,8 +299,8 @@ struct hv_exit {
 	unsigned char size, in, string, rep, write, pad;
 	unsigned long long rflags; /* at the exit */
 	unsigned char irq_ready;   /* an IRQ could be injected now (IF, no shadow, none queued) */
-	unsigned char pad2;
-	unsigned short count; /* IO: elements; a string form's are at HV_IO_DATA in the page */
+	unsigned char smm;	   /* in SMM at the exit */
+	unsigned short count;	   /* IO: elements; a string form's are at HV_IO_DATA in the page */
 	unsigned int pad3;
 	unsigned long long wake;      /* halted vCPUs (bit per id) this run made runnable */
 	unsigned long long wake_tsc;  /* HLT of a halted vCPU: the TSC at its next timer (~0) */

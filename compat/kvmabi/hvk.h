@@ -27,7 +27,7 @@
 #define HVK_MAX_MSRS  256
 
 struct hvk_slot {
-	u64 gpa, size, uaddr;
+	u64 gpa, size, uaddr; /* gpa: the hypervisor's, HV_GPA_SMM set in address space 1 */
 	u32 flags;
 	struct page **pages;
 	unsigned long npages;
@@ -37,9 +37,9 @@ struct hvk_vm {
 	struct kref ref;
 	long handle;
 	struct mm_struct *mm;
-	struct mutex lock;		/* vCPU and device creation, capabilities */
-	struct rw_semaphore slots_lock; /* KVM_RUN reads, slot changes write */
-	struct hvk_slot slots[HVK_MAX_SLOTS];
+	struct mutex lock;			  /* vCPU and device creation, capabilities */
+	struct rw_semaphore slots_lock;		  /* KVM_RUN reads, slot changes write */
+	struct hvk_slot slots[2 * HVK_MAX_SLOTS]; /* address space 0, then SMM's */
 	struct hvk_vcpu *vcpus[HVK_MAX_VCPUS];
 	unsigned int nvcpus;
 	u32 max_vcpu_ids; /* KVM_CAP_MAX_VCPU_ID as enabled; 0: the default */
@@ -81,6 +81,9 @@ struct hvk_vcpu {
 	u64 feat_ctl;			/* IA32_FEAT_CTL */
 	u64 steal_msr, steal_last;	/* MSR_KVM_STEAL_TIME; run delay (ns) at the last update */
 	bool steal_update, steal_dirty; /* update before the next entry; written since the log */
+	u64 smbase;			/* MSR_IA32_SMBASE (hvk_smm.c) */
+	bool smm_inside_nmi;		/* NMIs were blocked when SMM was entered */
+	u64 smi_count;			/* MSR_SMI_COUNT */
 };
 
 /* A physically contiguous bounce buffer the hypervisor can read and write. */
@@ -95,7 +98,7 @@ void hvk_vm_put(struct hvk_vm *vm);
 long hvk_set_memory_region(struct hvk_vm *vm, void __user *argp);
 long hvk_get_dirty_log(struct hvk_vm *vm, void __user *argp);
 void hvk_slots_release(struct hvk_vm *vm);
-void __user *hvk_gpa_to_user(struct hvk_vm *vm, u64 gpa, u64 len);
+void __user *hvk_gpa_to_user(struct hvk_vm *vm, u64 gpa, u64 len, bool write);
 
 /* hvk_msr.c */
 unsigned int hvk_msr_list(u32 *out, unsigned int max);
@@ -103,13 +106,18 @@ bool hvk_msr_guest(struct hvk_vcpu *vc, u32 msr, bool write, u64 *value, u8 *err
 long hvk_msrs(struct hvk_vcpu *vc, struct kvm_msr_entry *e, unsigned int n, bool set);
 void hvk_steal_update(struct hvk_vcpu *vc);
 
+/* hvk_smm.c */
+long hvk_smm_exit(struct hvk_vcpu *vc, bool rsm, struct kvm_run *run);
+
 /* hvk_vcpu.c */
 long hvk_create_vcpu(struct hvk_vm *vm, unsigned long id);
+long hvk_regs(struct hvk_vcpu *vc, unsigned int nr, void *regs, size_t len, bool set);
 void hvk_vcpu_free(struct hvk_vcpu *vc);
 
 /* hvk_state.c: -ENOIOCTLCMD for an ioctl that is not a register family */
 long hvk_state_ioctl(struct hvk_vcpu *vc, unsigned int ioctl, void __user *argp);
 long hvk_vcpu_get(struct hvk_vcpu *vc, unsigned int kind, void *buf, unsigned int n);
+u32 hvk_cpuid(struct hvk_vcpu *vc, u32 function, unsigned int reg);
 long hvk_vcpu_set(struct hvk_vcpu *vc, unsigned int kind, void *buf, unsigned int n);
 long hvk_dev_state_ioctl(unsigned int ioctl, void __user *argp);
 long hvk_get_events(struct hvk_vcpu *vc, struct kvm_vcpu_events *ev);

@@ -86,6 +86,7 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_VCPU_ATTRIBUTES: /* KVM_VCPU_TSC_OFFSET */
 	case KVM_CAP_MSR_PLATFORM_INFO:
 	case KVM_CAP_DISABLE_QUIRKS: /* the first form ignores what cannot be disabled */
+	case KVM_CAP_X86_SMM:	     /* KVM_SMI, SMBASE, RSM and the SMI events (hvk_smm.c) */
 		return 1;
 	case KVM_CAP_DISABLE_QUIRKS2:
 		return HV_QUIRKS; /* all of KVM 6.1's but LAPIC_MMIO_HOLE */
@@ -101,7 +102,9 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_MAX_VCPU_ID:
 		return vm && vm->max_vcpu_ids ? vm->max_vcpu_ids : HVK_MAX_VCPUS;
 	case KVM_CAP_NR_MEMSLOTS:
-		return HVK_MAX_SLOTS;
+		return HVK_MAX_SLOTS; /* in each address space */
+	case KVM_CAP_MULTI_ADDRESS_SPACE:
+		return 2; /* SMM's is the second (hvk_smm.c) */
 	case KVM_CAP_COALESCED_MMIO:
 		return KVM_COALESCED_MMIO_PAGE_OFFSET; /* where the ring is in the vCPU mmap */
 	default:

@@ -82,11 +82,12 @@ static long slot_map(struct hvk_vm *vm, struct hvk_slot *s)
 	return rc;
 }
 
+/* In the slot's own address space: the other's have HV_GPA_SMM the other way. */
 static bool overlaps(struct hvk_vm *vm, unsigned int slot, u64 gpa, u64 size)
 {
 	unsigned int i;
 
-	for (i = 0; i < HVK_MAX_SLOTS; i++) {
+	for (i = 0; i < ARRAY_SIZE(vm->slots); i++) {
 		struct hvk_slot *s = &vm->slots[i];
 
 		if (i != slot && s->pages && gpa < s->gpa + s->size && s->gpa < gpa + size)
@@ -116,6 +117,7 @@ static long change_slot(struct hvk_vm *vm, unsigned int id,
 			const struct kvm_userspace_memory_region *r)
 {
 	struct hvk_slot *s = &vm->slots[id], n;
+	u64 gpa = r->guest_phys_addr | (id >= HVK_MAX_SLOTS ? HV_GPA_SMM : 0);
 	long rc;
 
 	if (!r->memory_size) {
@@ -126,11 +128,11 @@ static long change_slot(struct hvk_vm *vm, unsigned int id,
 	if (s->pages && (r->userspace_addr != s->uaddr || r->memory_size != s->size ||
 			 ((r->flags ^ s->flags) & KVM_MEM_READONLY)))
 		return -EINVAL; /* no resize, no new backing, READONLY fixed */
-	if (s->pages && r->guest_phys_addr == s->gpa)
+	if (s->pages && gpa == s->gpa)
 		return r->flags == s->flags ? 0 : set_logging(vm, s, r->flags);
-	if (overlaps(vm, id, r->guest_phys_addr, r->memory_size))
+	if (overlaps(vm, id, gpa, r->memory_size))
 		return -EEXIST;
-	n = (struct hvk_slot){.gpa = r->guest_phys_addr,
+	n = (struct hvk_slot){.gpa = gpa,
 			      .size = r->memory_size,
 			      .uaddr = r->userspace_addr,
 			      .flags = r->flags,
@@ -150,7 +152,7 @@ long hvk_set_memory_region(struct hvk_vm *vm, void __user *argp)
 
 	if (copy_from_user(&r, argp, sizeof(r)))
 		return -EFAULT;
-	if ((r.slot & 0xffff) >= HVK_MAX_SLOTS || (r.slot >> 16))
+	if ((r.slot & 0xffff) >= HVK_MAX_SLOTS || (r.slot >> 16) >= 2) /* two address spaces */
 		return -EINVAL;
 	if (r.flags & ~(KVM_MEM_READONLY | KVM_MEM_LOG_DIRTY_PAGES))
 		return -EINVAL;
@@ -159,12 +161,12 @@ long hvk_set_memory_region(struct hvk_vm *vm, void __user *argp)
 	if (r.guest_phys_addr + r.memory_size < r.guest_phys_addr ||
 	    !access_ok((void __user *)(unsigned long)r.userspace_addr, r.memory_size))
 		return -EINVAL;
-	/* as KVM: a slot ends below the guest physical address width (and the EPT's 48 bits) */
+	/* as KVM: a slot ends below the guest physical address width (and 47 bits: HV_GPA_SMM) */
 	if (r.memory_size &&
-	    (r.guest_phys_addr + r.memory_size - 1) >> min_t(unsigned int, boot_cpu_data.x86_phys_bits, 48))
+	    (r.guest_phys_addr + r.memory_size - 1) >> min_t(unsigned int, boot_cpu_data.x86_phys_bits, 47))
 		return -EINVAL;
 	down_write(&vm->slots_lock);
-	rc = change_slot(vm, r.slot, &r);
+	rc = change_slot(vm, (r.slot >> 16) * HVK_MAX_SLOTS + (u16)r.slot, &r);
 	up_write(&vm->slots_lock);
 	return rc;
 }
@@ -173,19 +175,22 @@ void hvk_slots_release(struct hvk_vm *vm)
 {
 	unsigned int i;
 
-	for (i = 0; i < HVK_MAX_SLOTS; i++)
+	for (i = 0; i < ARRAY_SIZE(vm->slots); i++)
 		slot_release(vm, &vm->slots[i]);
 }
 
-/* Where user space has guest memory [gpa, gpa + len) that may be written, or NULL (slots_lock). */
-void __user *hvk_gpa_to_user(struct hvk_vm *vm, u64 gpa, u64 len)
+/*
+ * Where user space has guest memory [gpa, gpa + len) that may be read (and written, if `write`),
+ * or NULL (slots_lock); HV_GPA_SMM in gpa for SMM's address space.
+ */
+void __user *hvk_gpa_to_user(struct hvk_vm *vm, u64 gpa, u64 len, bool write)
 {
 	unsigned int i;
 
-	for (i = 0; i < HVK_MAX_SLOTS; i++) {
+	for (i = 0; i < ARRAY_SIZE(vm->slots); i++) {
 		struct hvk_slot *s = &vm->slots[i];
 
-		if (s->pages && !(s->flags & KVM_MEM_READONLY) && gpa >= s->gpa &&
+		if (s->pages && !(write && (s->flags & KVM_MEM_READONLY)) && gpa >= s->gpa &&
 		    gpa + len <= s->gpa + s->size)
 			return (void __user *)(unsigned long)(s->uaddr + gpa - s->gpa);
 	}
@@ -220,10 +225,10 @@ long hvk_get_dirty_log(struct hvk_vm *vm, void __user *argp)
 	/* as x86 KVM: two address spaces of KVM_USER_MEM_SLOTS (32764) ids; one not made is ENOENT */
 	if ((log.slot >> 16) >= 2 || (u16)log.slot >= 32764)
 		return -EINVAL;
-	if (log.slot >= HVK_MAX_SLOTS)
+	if ((u16)log.slot >= HVK_MAX_SLOTS)
 		return -ENOENT;
 	down_write(&vm->slots_lock); /* no vCPU is in the guest while pages are re-protected */
-	s = &vm->slots[log.slot];
+	s = &vm->slots[(log.slot >> 16) * HVK_MAX_SLOTS + (u16)log.slot];
 	rc = -ENOENT;
 	if (!s->pages || !(s->flags & KVM_MEM_LOG_DIRTY_PAGES))
 		goto out;

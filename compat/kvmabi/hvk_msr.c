@@ -3,7 +3,7 @@
  * MSRs this module keeps for its vCPUs, as KVM's x86.c keeps them in the host kernel: the
  * hypervisor hands every guest access to an MSR it does not have to dom0 (HV_MSR_EXIT_UNKNOWN),
  * and KVM_GET/SET_MSRS come here first. IA32_FEAT_CTL, MSR_MISC_FEATURES_ENABLES, DEBUGCTL,
- * MSR_PLATFORM_INFO (KVM_CAP_MSR_PLATFORM_INFO), PV
+ * MSR_PLATFORM_INFO (KVM_CAP_MSR_PLATFORM_INFO), SMBASE and the SMI count (hvk_smm.c), PV
  * steal time (MSR_KVM_STEAL_TIME: the vCPU thread's run delay, written into the guest's
  * struct kvm_steal_time before it runs again), and KVM's fixed answers for MSRs of other
  * models and of a PMU.
@@ -16,7 +16,7 @@
 #include "hvk.h"
 
 static const u32 module_msrs[] = { MSR_IA32_FEAT_CTL, MSR_PLATFORM_INFO, MSR_MISC_FEATURES_ENABLES,
-				   MSR_KVM_STEAL_TIME };
+				   MSR_KVM_STEAL_TIME, MSR_IA32_SMBASE, MSR_SMI_COUNT };
 
 /*
  * MSRs of other CPU models, power management and a PMU the VM does not have, as KVM 6.1's
@@ -90,21 +90,7 @@ unsigned int hvk_msr_list(u32 *out, unsigned int max)
 /* KVM's guest_pv_has(): every PV feature is there unless KVM_CAP_ENFORCE_PV_FEATURE_CPUID. */
 static bool pv_has(struct hvk_vcpu *vc, unsigned int feature)
 {
-	struct kvm_cpuid_entry2 *e;
-	bool has = false;
-	long n, i;
-
-	if (!vc->pv_enforce)
-		return true;
-	e = hvk_buf_alloc(HVK_MAX_CPUID * sizeof(*e));
-	if (!e)
-		return false;
-	n = hvk_vcpu_get(vc, HV_STATE_CPUID, e, HVK_MAX_CPUID);
-	for (i = 0; i < n && i < HVK_MAX_CPUID; i++)
-		if (e[i].function == KVM_CPUID_FEATURES)
-			has = e[i].eax & BIT(feature);
-	hvk_buf_free(e, HVK_MAX_CPUID * sizeof(*e));
-	return has;
+	return !vc->pv_enforce || (hvk_cpuid(vc, KVM_CPUID_FEATURES, 0) & BIT(feature));
 }
 
 /* One of ours: 0 done, 1 refused (the guest's #GP, KVM_SET/GET_MSRS stop there). */
@@ -135,6 +121,17 @@ static int module_msr(struct hvk_vcpu *vc, u32 msr, u64 *data, bool write, bool 
 		if (!write)
 			*data = 0;
 		return write && (*data & ~(u64)(DEBUGCTLMSR_LBR | DEBUGCTLMSR_BTF));
+	}
+	if (msr == MSR_IA32_SMBASE || msr == MSR_SMI_COUNT) { /* the guest only reads the count */
+		if (!host && (write || msr == MSR_IA32_SMBASE))
+			return 1;
+		if (write && msr == MSR_IA32_SMBASE)
+			vc->smbase = *data;
+		else if (write)
+			vc->smi_count = *data;
+		else
+			*data = msr == MSR_IA32_SMBASE ? vc->smbase : vc->smi_count;
+		return 0;
 	}
 	if (msr == MSR_PLATFORM_INFO) { /* the guest reads it while the VM lets it; the host sets it */
 		if (write ? !host : !host && !vc->vm->platform_info_ok)
@@ -210,7 +207,7 @@ void hvk_steal_update(struct hvk_vcpu *vc)
 	if (!(vc->steal_msr & KVM_MSR_ENABLED) || (!vc->steal_update && delay == vc->steal_last))
 		return;
 	vc->steal_update = false;
-	st = hvk_gpa_to_user(vc->vm, gpa, sizeof(*st));
+	st = hvk_gpa_to_user(vc->vm, gpa, sizeof(*st), true);
 	if (!st || get_user(version, &st->version) || get_user(steal, &st->steal))
 		return;
 	version += version & 1 ? 2 : 1; /* odd: being changed */

@@ -91,6 +91,21 @@ static long fill_supported(void *buf, unsigned int max, void *ctx)
 	return n;
 }
 
+/* Register `reg` (0 EAX ... 3 EDX) of the vCPU's CPUID leaf `function` (index 0); 0 if none. */
+u32 hvk_cpuid(struct hvk_vcpu *vc, u32 function, unsigned int reg)
+{
+	struct kvm_cpuid_entry2 *e = hvk_buf_alloc(HVK_MAX_CPUID * sizeof(*e));
+	long n = e ? hvk_vcpu_get(vc, HV_STATE_CPUID, e, HVK_MAX_CPUID) : 0, i;
+	u32 r = 0;
+
+	for (i = 0; i < n && i < HVK_MAX_CPUID; i++)
+		if (e[i].function == function && !e[i].index)
+			r = (&e[i].eax)[reg & 3];
+	if (e)
+		hvk_buf_free(e, HVK_MAX_CPUID * sizeof(*e));
+	return r;
+}
+
 static long fill_vcpu(void *buf, unsigned int max, void *ctx)
 {
 	return hvk_vcpu_get(ctx, HV_STATE_CPUID, buf, max);
@@ -278,7 +293,11 @@ long hvk_get_events(struct hvk_vcpu *vc, struct kvm_vcpu_events *out)
 		ev.interrupt.shadow = e->interrupt_shadow;
 		ev.nmi.pending = e->nmi_pending;
 		ev.nmi.masked = e->nmi_masked;
-		ev.flags = KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM; /* never in SMM */
+		ev.smi.smm = !!(e->smm & HV_SMM_IN);
+		ev.smi.pending = !!(e->smm & HV_SMM_PENDING);
+		ev.smi.smm_inside_nmi = ev.smi.smm && vc->smm_inside_nmi;
+		ev.smi.latched_init = !!(e->smm & HV_SMM_LATCHED_INIT);
+		ev.flags = KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM;
 		*out = ev;
 		rc = 0;
 	}
@@ -297,15 +316,16 @@ static long get_events(struct hvk_vcpu *vc, struct kvm_vcpu_events __user *user)
 #define EVENT_FLAGS (KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR | \
 		     KVM_VCPUEVENT_VALID_SHADOW | KVM_VCPUEVENT_VALID_SMM)
 
-/* KVM's checks; state a flag does not mark valid stays as it is. SMM is not offered. */
+/* KVM's checks; state a flag does not mark valid stays as it is. */
 long hvk_set_events(struct hvk_vcpu *vc, const struct kvm_vcpu_events *evp)
 {
 	struct kvm_vcpu_events ev = *evp;
+	bool smm = ev.flags & KVM_VCPUEVENT_VALID_SMM;
 	struct hv_events *e;
+	u32 *mp;
 	long rc;
 
 	if ((ev.flags & ~EVENT_FLAGS) ||
-	    ((ev.flags & KVM_VCPUEVENT_VALID_SMM) && (ev.smi.smm || ev.smi.pending)) ||
 	    ((ev.exception.injected || ev.exception.pending) &&
 	     (ev.exception.nr > 31 || ev.exception.nr == 2)))
 		return -EINVAL;
@@ -313,6 +333,13 @@ long hvk_set_events(struct hvk_vcpu *vc, const struct kvm_vcpu_events *evp)
 	if (!e)
 		return -ENOMEM;
 	rc = hvk_vcpu_get(vc, HV_STATE_EVENTS, e, 1);
+	mp = (u32 *)(e + 1); /* as KVM: no SMM for a vCPU waiting for its SIPI */
+	if (smm && (ev.smi.smm || ev.smi.pending) && vc->vm->irqchip && rc >= 0 &&
+	    hvk_vcpu_get(vc, HV_STATE_MP, mp, 1) >= 0 && *mp == HV_MP_INIT_RECEIVED)
+		rc = -EINVAL;
+	if (smm)
+		e->smm = (ev.smi.smm ? HV_SMM_IN : 0) | (ev.smi.pending ? HV_SMM_PENDING : 0) |
+			 (ev.smi.latched_init ? HV_SMM_LATCHED_INIT : 0);
 	e->exc_injected = ev.exception.injected || ev.exception.pending;
 	e->exc_nr = ev.exception.nr;
 	e->exc_has_error = ev.exception.has_error_code;
@@ -327,8 +354,21 @@ long hvk_set_events(struct hvk_vcpu *vc, const struct kvm_vcpu_events *evp)
 	e->nmi_pending |= ev.nmi.injected; /* an NMI cut short is delivered again */
 	if (rc >= 0)
 		rc = hvk_vcpu_set(vc, HV_STATE_EVENTS, e, 1);
+	if (!rc && smm)
+		vc->smm_inside_nmi = ev.smi.smm && ev.smi.smm_inside_nmi;
 	hvk_buf_free(e, PAGE_SIZE);
 	return rc;
+}
+
+/* KVM_SMI: an SMI waits for the vCPU's next entry (taken as soon as it is not in SMM). */
+static long smi(struct hvk_vcpu *vc)
+{
+	struct kvm_vcpu_events ev;
+	long rc = hvk_get_events(vc, &ev);
+
+	ev.smi.pending = 1;
+	ev.flags = KVM_VCPUEVENT_VALID_SMM | KVM_VCPUEVENT_VALID_SHADOW;
+	return rc ?: hvk_set_events(vc, &ev);
 }
 
 static long debugregs(struct hvk_vcpu *vc, struct kvm_debugregs __user *user, bool set)
@@ -563,6 +603,8 @@ long hvk_state_ioctl(struct hvk_vcpu *vc, unsigned int ioctl, void __user *argp)
 		return vc->vm->irqchip ? fixed(vc, HV_STATE_LAPIC, argp, 1024, true) : -EINVAL;
 	case KVM_NMI:
 		return hvk_vcpu_set(vc, HV_STATE_NMI, NULL, 0);
+	case KVM_SMI:
+		return smi(vc);
 	case KVM_TRANSLATE:
 		return translate(vc, argp);
 	case KVM_SET_GUEST_DEBUG:

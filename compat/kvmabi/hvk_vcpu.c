@@ -200,6 +200,8 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 		run->exit_reason = e->write ? KVM_EXIT_X86_WRMSR : KVM_EXIT_X86_RDMSR;
 		run->msr.index = e->qual;
 		return 0;
+	case HV_EXIT_SMM:
+		return hvk_smm_exit(vc, e->qual, run);
 	case HV_EXIT_INTR:
 	case HV_EXIT_TIMEOUT:
 		return 1;
@@ -225,6 +227,7 @@ static void post_run(struct hvk_vcpu *vc)
 	run->ready_for_interrupt_injection = hv_exit_of(vc)->irq_ready;
 	run->apic_base = hv_exit_of(vc)->apic_base;
 	run->cr8 = hv_exit_of(vc)->cr8;
+	run->flags = hv_exit_of(vc)->smm ? KVM_RUN_X86_SMM : 0;
 }
 
 /*
@@ -298,7 +301,7 @@ static long vcpu_run(struct hvk_vcpu *vc)
 }
 
 /* One register file between a kernel buffer and the hypervisor, in KVM's layout. */
-static long regs_k(struct hvk_vcpu *vc, unsigned int nr, void *regs, size_t len, bool set)
+long hvk_regs(struct hvk_vcpu *vc, unsigned int nr, void *regs, size_t len, bool set)
 {
 	void *buf = page_address(vc->hv_page);
 	long rc;
@@ -322,9 +325,9 @@ static long sync_in(struct hvk_vcpu *vc, struct kvm_run *run)
 	if ((dirty | READ_ONCE(run->kvm_valid_regs)) & ~SYNC_ALL)
 		return -EINVAL;
 	if (dirty & KVM_SYNC_X86_REGS)
-		rc = regs_k(vc, HC_VCPU_SET_REGS, &run->s.regs.regs, sizeof(run->s.regs.regs), true);
+		rc = hvk_regs(vc, HC_VCPU_SET_REGS, &run->s.regs.regs, sizeof(run->s.regs.regs), true);
 	if (!rc && (dirty & KVM_SYNC_X86_SREGS))
-		rc = regs_k(vc, HC_VCPU_SET_SREGS, &run->s.regs.sregs, sizeof(run->s.regs.sregs),
+		rc = hvk_regs(vc, HC_VCPU_SET_SREGS, &run->s.regs.sregs, sizeof(run->s.regs.sregs),
 			    true);
 	if (!rc && (dirty & KVM_SYNC_X86_EVENTS))
 		rc = hvk_set_events(vc, &run->s.regs.events);
@@ -339,9 +342,9 @@ static void sync_out(struct hvk_vcpu *vc, struct kvm_run *run)
 	u64 valid = READ_ONCE(run->kvm_valid_regs);
 
 	if (valid & KVM_SYNC_X86_REGS)
-		regs_k(vc, HC_VCPU_GET_REGS, &run->s.regs.regs, sizeof(run->s.regs.regs), false);
+		hvk_regs(vc, HC_VCPU_GET_REGS, &run->s.regs.regs, sizeof(run->s.regs.regs), false);
 	if (valid & KVM_SYNC_X86_SREGS)
-		regs_k(vc, HC_VCPU_GET_SREGS, &run->s.regs.sregs, sizeof(run->s.regs.sregs), false);
+		hvk_regs(vc, HC_VCPU_GET_SREGS, &run->s.regs.sregs, sizeof(run->s.regs.sregs), false);
 	if (valid & KVM_SYNC_X86_EVENTS)
 		hvk_get_events(vc, &run->s.regs.events);
 }
@@ -376,7 +379,7 @@ static long vcpu_regs(struct hvk_vcpu *vc, unsigned int nr, void __user *argp, s
 
 	if (set && copy_from_user(&buf, argp, len))
 		return -EFAULT;
-	rc = regs_k(vc, nr, &buf, len, set);
+	rc = hvk_regs(vc, nr, &buf, len, set);
 	if (!rc && !set && copy_to_user(argp, &buf, len))
 		return -EFAULT;
 	return rc;
@@ -511,6 +514,7 @@ long hvk_create_vcpu(struct hvk_vm *vm, unsigned long id)
 	vc->id = id;
 	mutex_init(&vc->lock);
 	init_waitqueue_head(&vc->wq);
+	vc->smbase = 0x30000; /* as at reset */
 	kref_get(&vm->ref);
 	fd = anon_inode_getfd("kvm-vcpu", &vcpu_fops, vc, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {

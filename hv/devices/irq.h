@@ -15,7 +15,15 @@
 #define NO_DEADLINE (~0ULL)
 
 /* APIC delivery modes (ICR, redirection entries, MSI data) */
-enum { DM_FIXED = 0, DM_LOWEST = 1, DM_NMI = 4, DM_INIT = 5, DM_STARTUP = 6, DM_EXTINT = 7 };
+enum {
+	DM_FIXED = 0,
+	DM_LOWEST = 1,
+	DM_SMI = 2,
+	DM_NMI = 4,
+	DM_INIT = 5,
+	DM_STARTUP = 6,
+	DM_EXTINT = 7
+};
 /* ICR destination shorthands */
 enum { SH_NONE = 0, SH_SELF = 1, SH_ALL = 2, SH_OTHERS = 3 };
 

@@ -12,7 +12,7 @@
 #include "../vmx/vm.h"
 #include "../platform/x86.h"
 
-_Static_assert(HV_EXIT_DEBUG == (int)VMEXIT_DEBUG && HV_EXIT_IOAPIC_EOI == (int)VMEXIT_IOAPIC_EOI,
+_Static_assert(HV_EXIT_DEBUG == (int)VMEXIT_DEBUG && HV_EXIT_SMM == (int)VMEXIT_SMM,
 	       "exit kinds match the ABI");
 _Static_assert(HV_PROT_R == VM_R && HV_PROT_W == VM_W && HV_PROT_X == VM_X, "protections");
 
@@ -184,7 +184,8 @@ static void to_abi(const struct vm_exit *x, struct hv_exit *e)
 			      .wake_tsc = x->wake_tsc,
 			      .resampled = x->resampled,
 			      .apic_base = x->apic_base,
-			      .cr8 = x->cr8};
+			      .cr8 = x->cr8,
+			      .smm = x->smm};
 	if (x->kind == VMEXIT_IO) {
 		e->port = x->io.port;
 		e->size = x->io.size;

@@ -93,6 +93,7 @@ static int walk_create(struct ept *e, uint64_t gpa, unsigned level, uint64_t **o
 			if (!pa)
 				return -ENOMEM;
 			e->tables++;
+			e->top_adds += l == 4;
 			*pte = pa | EPT_RWX;
 		} else if (is_leaf(*pte, l)) {
 			int rc = split(e, pte, l);

@@ -25,6 +25,7 @@ struct ept {
 	struct ept_ops ops;
 	uint64_t tables;    /* table frames in use, the root included */
 	unsigned max_level; /* largest leaf: 1 = 4K, 2 = 2M, 3 = 1G */
+	uint64_t top_adds;  /* PML4 entries made (never taken away before ept_destroy) */
 };
 
 struct ept_leaf {

@@ -27,7 +27,7 @@ int handle_ept_violation(struct vcpu *v, struct vm_exit *x)
 	if ((x->qual & QUAL_NMI_UNBLOCK) && !v->exc.valid)
 		vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
 			vmread(VMCS_GUEST_INTERRUPTIBILITY) | INTERRUPTIBILITY_NMI);
-	if (x->mem.write && dirty_write_fault(v->vm, x->mem.gpa))
+	if (x->mem.write && dirty_write_fault(v->vm, x->mem.gpa | (v->smm ? HV_GPA_SMM : 0)))
 		return EXIT_RESUME; /* logged, and writable again: the write re-executes */
 	if (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID) {
 		/* delivering an event touched memory that is not RAM (an IDT or stack in MMIO):

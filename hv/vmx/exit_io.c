@@ -100,10 +100,10 @@ int handle_io(struct vcpu *v, struct vm_exit *x)
 	if (!x->io.in) {
 		uint64_t d = x->io.string ? 0 : v->gprs.r[GPR_RAX];
 		if (x->io.string)
-			vm_read(v->vm, gpa, &d, size);
+			vcpu_read(v, gpa, &d, size);
 		x->io.data = d & (size == 4 ? 0xffffffffULL : (1ULL << (8 * size)) - 1);
 		if (x->io.string && x->strdata)
-			vm_read(v->vm, gpa, x->strdata, x->io.count * size);
+			vcpu_read(v, gpa, x->strdata, x->io.count * size);
 	}
 	v->io_count = x->io.count;
 	v->io_pending = true;
@@ -138,7 +138,7 @@ void io_complete(struct vcpu *v, const struct vm_exit *x)
 		if (!in)
 			n = MIN(n, 1), in = &x->answer;
 		if (QUAL_IN(q) && n && !string_gpa(v, true, v->io_insn_info, &gpa))
-			vm_write(v->vm, gpa, in, n * size);
+			vcpu_write(v, gpa, in, n * size);
 		v->gprs.r[reg] =
 			(v->gprs.r[reg] & ~mask) | ((v->gprs.r[reg] + step * (int64_t)n) & mask);
 		if (QUAL_REP(q)) {

@@ -93,14 +93,19 @@ static int handle_nmi_window(struct vcpu *v __unused, struct vm_exit *x __unused
  * #UD in a VM of dom0's KVM: AMD's VMMCALL is rewritten into VMCALL, which then runs, as
  * KVM_X86_QUIRK_FIX_HYPERCALL_INSN does; anything else is the guest's #UD.
  */
-static int guest_ud(struct vcpu *v)
+static int guest_ud(struct vcpu *v, struct vm_exit *x)
 {
 	static const uint8_t vmmcall[3] = {0x0f, 0x01, 0xd9}, vmcall[3] = {0x0f, 0x01, 0xc1};
 	uint64_t lin = vmread(VMCS_SEG_BASE(1)) + vmread(VMCS_GUEST_RIP), gpa[3];
 	uint8_t insn[X86_MAX_INSN];
+	size_t n = vcpu_fetch(v, insn);
 	int rc = 0;
 
-	if (!vm_quirk(v->vm, QUIRK_FIX_HYPERCALL_INSN) || vcpu_fetch(v, insn) < 3 ||
+	if (v->smm && n >= 2 && insn[0] == 0x0f && insn[1] == 0xaa) {
+		x->qual = 1; /* RSM: dom0 restores the state SMM saved */
+		return to_caller(x, VMEXIT_SMM);
+	}
+	if (!vm_quirk(v->vm, QUIRK_FIX_HYPERCALL_INSN) || n < 3 ||
 	    __builtin_memcmp(insn, vmmcall, 3)) {
 		vcpu_inject_ud(v);
 		return EXIT_RESUME;
@@ -108,7 +113,7 @@ static int guest_ud(struct vcpu *v)
 	for (unsigned i = 0; i < 3 && !rc; i++) /* written as the guest could (#PF if not) */
 		rc = gva_to_gpa_or_pf(v, lin + i, true, &gpa[i]);
 	for (unsigned i = 0; i < 3 && !rc; i++)
-		rc = vm_write(v->vm, gpa[i], &vmcall[i], 1);
+		rc = vcpu_write(v, gpa[i], &vmcall[i], 1);
 	if (rc < 0)
 		vcpu_inject_ud(v);
 	return EXIT_RESUME;
@@ -129,7 +134,7 @@ static int handle_exception_nmi(struct vcpu *v, struct vm_exit *x)
 	if (debug_exception(v, info & 0xff, x))
 		return EXIT_TO_CALLER;
 	if ((info & 0xff) == VEC_UD && v->vm->kvm_rules)
-		return guest_ud(v);
+		return guest_ud(v, x);
 	if ((info & 0xff) == VEC_DB && v->vm->kvm_rules)
 		return debug_guest_db(v, x->qual, info);
 	x->exc.vector = info & 0xff;

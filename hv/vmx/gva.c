@@ -42,7 +42,7 @@ int gva_to_gpa(struct vcpu *v, uint64_t gla, bool write, uint64_t *gpa, uint32_t
 		unsigned shift = 12 + (w.entry_size == 8 ? 9 : 10) * (l - 1);
 		unsigned idx = (gla >> shift) & (w.entry_size == 8 ? 511 : 1023);
 		pte = 0; /* a 4-byte entry fills the low half */
-		if (vm_read(v->vm, w.table + idx * w.entry_size, &pte, w.entry_size))
+		if (vcpu_read(v, w.table + idx * w.entry_size, &pte, w.entry_size))
 			return -1;
 		if (!(pte & PTE_P))
 			goto fault;

@@ -69,8 +69,11 @@ static void deliver(void *ctx, const struct apic_msg *m)
 		case DM_STARTUP:
 			v->req_sipi = 0x100 | m->vector;
 			break;
+		case DM_SMI:
+			v->smi_pending = true;
+			break;
 		default:
-			continue; /* SMI, ExtINT: not delivered as messages */
+			continue; /* ExtINT: not delivered as a message */
 		}
 		wake(c, v);
 	}

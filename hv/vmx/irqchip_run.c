@@ -17,7 +17,7 @@ void irqchip_requests(struct vcpu *v)
 {
 	struct irqchip *c = v->vm->irqchip;
 
-	if (v->req_init) {
+	if (v->req_init && !v->smm) { /* in SMM, latched until RSM */
 		v->req_init = v->mp_uninit = false;
 		vcpu_init_signal(v);
 		spin_lock(&c->lock);
@@ -181,7 +181,7 @@ bool irqchip_halted(struct vcpu *v, uint64_t *wake_tsc)
 	bool stay;
 	uint64_t next;
 
-	if (v->req_init || v->req_nmi || v->nmi_pending)
+	if (v->req_init || v->req_nmi || v->nmi_pending || v->smi_pending)
 		v->halted = false;
 	spin_lock(&c->lock);
 	tick(c, v);

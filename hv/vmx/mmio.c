@@ -33,7 +33,7 @@ size_t vcpu_fetch(struct vcpu *v, uint8_t *buf)
 		uint32_t pf;
 		size_t chunk = MIN((size_t)X86_MAX_INSN - got, 4096 - ((lin + got) & 0xfff));
 		if (gva_to_gpa(v, lin + got, false, &gpa, &pf) ||
-		    vm_read(v->vm, gpa, buf + got, chunk))
+		    vcpu_read(v, gpa, buf + got, chunk))
 			break;
 		got += chunk;
 	}
@@ -76,8 +76,8 @@ static int movs_ram(struct vcpu *v, const struct x86_insn *in, const uint64_t *r
 	int rc = to_mmio ? gva_to_gpa(v, lin, false, &gpa, &err)
 			 : gva_to_gpa_or_pf(v, lin, true, &gpa);
 
-	if (!rc && (to_mmio ? vm_read(v->vm, gpa, val, in->mem_size)
-			    : vm_write(v->vm, gpa, val, in->mem_size)))
+	if (!rc && (to_mmio ? vcpu_read(v, gpa, val, in->mem_size)
+			    : vcpu_write(v, gpa, val, in->mem_size)))
 		rc = -1;
 	return rc;
 }

@@ -26,8 +26,8 @@ static int lin_copy(struct vcpu *v, uint64_t lin, void *buf, size_t n, bool writ
 		uint64_t gpa;
 		int rc = gva_to_gpa_or_pf(v, (uint32_t)(lin + done), write, &gpa);
 		chunk = MIN(n - done, 4096 - ((lin + done) & 0xfff));
-		if (rc || (write ? vm_write(v->vm, gpa, (char *)buf + done, chunk)
-				 : vm_read(v->vm, gpa, (char *)buf + done, chunk)))
+		if (rc || (write ? vcpu_write(v, gpa, (char *)buf + done, chunk)
+				 : vcpu_read(v, gpa, (char *)buf + done, chunk)))
 			return rc ? rc : -1;
 	}
 	return 0;

@@ -30,7 +30,7 @@ void vcpu_load(struct vcpu *v)
 	}
 	if (v->last_cpu != (int)c->index) {
 		vmcs_load_host_state();
-		invept(INVEPT_SINGLE, v->vm->eptp); /* nothing cached here may be stale */
+		vm_invept(v->vm); /* nothing cached here may be stale */
 		invvpid(INVVPID_SINGLE, v->vpid, 0);
 		v->flushed_gen = v->vm->ept_gen;
 		v->last_cpu = (int)c->index;
@@ -177,7 +177,7 @@ static void prepare_entry(struct vcpu *v)
 	if (v->flushed_gen != v->vm->ept_gen) { /* vm_shootdown() waits for this */
 		uint64_t gen = v->vm->ept_gen;
 
-		invept(INVEPT_SINGLE, v->vm->eptp);
+		vm_invept(v->vm);
 		__atomic_store_n(&v->flushed_gen, gen, __ATOMIC_RELEASE);
 	}
 	irqchip_prepare_entry(v);
@@ -226,6 +226,7 @@ static void finish_io(struct vcpu *v, struct vm_exit *x)
 static void exit_state(struct vcpu *v, struct vm_exit *x)
 {
 	x->rflags = vmread(VMCS_GUEST_RFLAGS);
+	x->smm = v->smm;
 	x->irq_ready = v->irq_pending < 0 && guest_irq_open();
 	if (v->lapic)
 		x->irq_ready = irqchip_dm_ready(v, x->irq_ready);
@@ -270,6 +271,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 	}
 	finish_io(v, x);
 	*x = (struct vm_exit){.strdata = x->strdata}; /* the caller's buffer stays */
+	vmwrite(VMCS_EPTP, vcpu_eptp(v));
 	guest_msrs_load(v);
 	debug_enter(v);
 	host_xcr0 = fpu_enter(v);
@@ -285,6 +287,10 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 		}
 		if (v->mmio_wb_len) {
 			mmio_writeback(v, x);
+			break;
+		}
+		if (v->smi_pending && !v->smm && !v->exc.valid && v->irq_pending < 0) {
+			x->kind = VMEXIT_SMM; /* before NMIs and IRQs, as KVM takes SMIs */
 			break;
 		}
 		prepare_entry(v);
@@ -461,8 +467,8 @@ int vcpu_read_gva(struct vcpu *v, uint64_t gva, void *buf, size_t len)
 		size_t chunk = MIN(len, PAGE_SIZE - (gva & 0xfff));
 		uint64_t gpa;
 		uint32_t pf;
-		rc = gva_to_gpa(v, gva, false, &gpa, &pf) || vm_read(v->vm, gpa, p, chunk) ? -EFAULT
-											   : 0;
+		rc = gva_to_gpa(v, gva, false, &gpa, &pf) || vcpu_read(v, gpa, p, chunk) ? -EFAULT
+											 : 0;
 		gva += chunk;
 		p += chunk;
 		len -= chunk;

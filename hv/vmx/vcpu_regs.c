@@ -104,11 +104,13 @@ int vcpu_events(struct vcpu *v, void *buf, bool set)
 			.interrupt_shadow = intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS),
 			.nmi_pending = v->nmi_pending,
 			.nmi_masked = !!(intr & INTERRUPTIBILITY_NMI),
+			.smm = (v->smm ? HV_SMM_IN : 0) | (v->smi_pending ? HV_SMM_PENDING : 0) |
+			       (v->req_init ? HV_SMM_LATCHED_INIT : 0), /* KVM's "latched" INIT */
 		};
 		return 0;
 	}
 	if ((e->exc_injected && (e->exc_nr > MAX_EXC_VALID || e->exc_nr == 2)) ||
-	    (e->interrupt_shadow & ~3u))
+	    (e->interrupt_shadow & ~3u) || e->smm > 7)
 		return -EINVAL;
 	v->exc.valid = false;
 	if (e->exc_injected)
@@ -116,6 +118,10 @@ int vcpu_events(struct vcpu *v, void *buf, bool set)
 	v->exc.fresh = false; /* as KVM's "injected": no RF added (events.c) */
 	v->irq_pending = e->irq_injected ? e->irq_nr : -1;
 	v->nmi_pending = e->nmi_pending;
+	v->smm = e->smm & HV_SMM_IN;
+	v->smi_pending = e->smm & HV_SMM_PENDING;
+	if (v->lapic)
+		v->req_init = e->smm & HV_SMM_LATCHED_INIT;
 	intr &= ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS | INTERRUPTIBILITY_NMI);
 	vcpu_load(v);
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,

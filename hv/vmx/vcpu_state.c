@@ -143,7 +143,7 @@ bool vcpu_load_pdptes(struct vcpu *v, uint64_t cr3)
 {
 	uint64_t p[4], rsvd = 0x1e6 | ~((1ULL << vcpu_maxphyaddr(v)) - 1);
 
-	if (vm_read(v->vm, cr3 & 0xffffffe0, p, sizeof(p)))
+	if (vcpu_read(v, cr3 & 0xffffffe0, p, sizeof(p)))
 		return false;
 	for (unsigned i = 0; i < 4; i++)
 		if ((p[i] & 1) && (p[i] & rsvd))
@@ -297,7 +297,7 @@ void vcpu_init_signal(struct vcpu *v)
 	vcpu_set_sregs(v, &s);
 	vcpu_set_regs(v, &r);
 	v->exc.valid = false;
-	v->nmi_pending = false;
+	v->nmi_pending = v->smi_pending = false;
 	v->irq_pending = -1;
 	v->io_pending = v->mmio_pending = false;
 	v->mmio_wb_len = 0;

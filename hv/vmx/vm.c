@@ -76,12 +76,16 @@ struct vm *vm_create(enum vm_kind kind)
 	vm->kind = kind;
 	vm->io_bitmap = bitmap_alloc(2, fill);
 	vm->msr_bitmap = bitmap_alloc(1, fill);
+	if (kind == VM_GUEST) /* its own roots (vcpu_eptp); dom0 has no SMM */
+		vm->low_root = ept_alloc(NULL), vm->smm_root = ept_alloc(NULL);
 	if (!vm->io_bitmap || !vm->msr_bitmap ||
+	    (kind == VM_GUEST && !(vm->low_root && vm->smm_root)) ||
 	    ept_init(&vm->ept, &ept_ops, vmx_caps.ept_1g ? 3 : 1 + vmx_caps.ept_2m)) {
 		vm_destroy(vm);
 		return NULL;
 	}
-	vm->eptp = ept_pointer(&vm->ept);
+	vm->eptp =
+		ept_pointer(&vm->ept) - vm->ept.root + (vm->low_root ? vm->low_root : vm->ept.root);
 	return vm;
 }
 
@@ -101,9 +105,13 @@ void vm_destroy(struct vm *vm)
 	vm_irqchip_free(vm);
 	vm_msr_filter_free(vm);
 	if (vm->ept.root) {
-		invept(INVEPT_SINGLE, vm->eptp);
+		vm_invept(vm);
 		ept_destroy(&vm->ept);
 	}
+	if (vm->smm_root)
+		frame_free(&hv_frames, vm->smm_root);
+	if (vm->low_root)
+		frame_free(&hv_frames, vm->low_root);
 	if (vm->io_bitmap)
 		frames_free_contig(&hv_frames, vm->io_bitmap, 2);
 	if (vm->msr_bitmap)
@@ -288,6 +296,40 @@ static int vm_copy(struct vm *vm, uint64_t gpa, void *buf, size_t len, bool to_g
 		len -= chunk;
 	}
 	return 0;
+}
+
+/*
+ * A guest's EPT roots each reach one half of its tables' (HV_GPA_SMM selects the half): the
+ * low for address space 0, the high for SMM. Their entries are copied when the tables' grew.
+ */
+uint64_t vcpu_eptp(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	uint64_t *top = phys_to_virt(vm->ept.root);
+
+	if (vm->low_root && vm->top_synced != vm->ept.top_adds) {
+		vm->top_synced = vm->ept.top_adds;
+		__builtin_memcpy(phys_to_virt(vm->low_root), top, 256 * sizeof(*top));
+		__builtin_memcpy(phys_to_virt(vm->smm_root), top + 256, 256 * sizeof(*top));
+	}
+	return v->smm ? vm->smm_root | (vm->eptp & 0xfff) : vm->eptp;
+}
+
+void vm_invept(struct vm *vm)
+{
+	invept(INVEPT_SINGLE, vm->eptp);
+	if (vm->smm_root)
+		invept(INVEPT_SINGLE, vm->smm_root | (vm->eptp & 0xfff));
+}
+
+int vcpu_read(struct vcpu *v, uint64_t gpa, void *buf, size_t len)
+{
+	return vm_copy(v->vm, gpa | (v->smm ? HV_GPA_SMM : 0), buf, len, false);
+}
+
+int vcpu_write(struct vcpu *v, uint64_t gpa, const void *buf, size_t len)
+{
+	return vm_copy(v->vm, gpa | (v->smm ? HV_GPA_SMM : 0), (void *)(uintptr_t)buf, len, true);
 }
 
 int vm_read(struct vm *vm, uint64_t gpa, void *buf, size_t len)

@@ -50,6 +50,7 @@ enum vm_exit_kind {
 	VMEXIT_DEBUG,	    /* a debug event for the caller (vcpu_set_guest_debug): dbg */
 	VMEXIT_MSR,	    /* an RDMSR/WRMSR for the caller (vm_msr_exits): msr */
 	VMEXIT_IOAPIC_EOI,  /* split irqchip: user space's IOAPIC must see an EOI: vector */
+	VMEXIT_SMM,	    /* the caller enters SMM (qual 0, an SMI) or leaves it (1, RSM) */
 };
 
 struct vm_exit {
@@ -66,6 +67,7 @@ struct vm_exit {
 	uint64_t wake_tsc;  /* VMEXIT_HLT of a halted vCPU: when its next timer fires (~0) */
 	uint64_t apic_base; /* at the exit, for kvm_run's apic_base and cr8 */
 	uint8_t cr8;
+	bool smm;
 	uint8_t vector; /* VMEXIT_IOAPIC_EOI */
 	union {
 		struct {

@@ -54,7 +54,9 @@ struct vm {
 	unsigned npio, nmmio;
 	struct ept ept;
 	uint64_t eptp;
-	uint64_t io_bitmap; /* two pages: ports 0-0x7fff, 0x8000-0xffff */
+	uint64_t low_root, smm_root; /* a guest's EPT roots (vcpu_eptp), 0 for dom0 */
+	uint64_t top_synced;	     /* ept.top_adds when they were last copied */
+	uint64_t io_bitmap;	     /* two pages: ports 0-0x7fff, 0x8000-0xffff */
 	uint64_t msr_bitmap;
 	volatile uint64_t ept_gen; /* bumped when mappings shrink: vCPUs flush before entry */
 	spinlock_t lock;
@@ -179,7 +181,8 @@ struct vcpu {
 	/* event state */
 	struct pending_exc exc;
 	bool nmi_pending;
-	int irq_pending; /* vector, -1 none */
+	bool smm, smi_pending; /* HV_SMM_IN, HV_SMM_PENDING */
+	int irq_pending;       /* vector, -1 none */
 	bool want_irq_window;
 	bool dm_window;	    /* split irqchip: user space's window request stands this entry */
 	int16_t ext_vector; /* split irqchip: KVM_INTERRUPT's ExtINT, -1 none */
@@ -233,6 +236,12 @@ void events_save_idt_vectoring(struct vcpu *v);
 bool guest_irq_open(void);
 void vcpu_inject_gp(struct vcpu *v);
 void vcpu_inject_ud(struct vcpu *v);
+
+/* vm.c: guest memory as the vCPU sees it (SMM has its own); both EPT roots flushed here */
+int vcpu_read(struct vcpu *v, uint64_t gpa, void *buf, size_t len);
+int vcpu_write(struct vcpu *v, uint64_t gpa, const void *buf, size_t len);
+void vm_invept(struct vm *vm);
+uint64_t vcpu_eptp(struct vcpu *v);
 
 /* vcpu.c: make the VMCS current on this CPU / clear it (every register access is bracketed) */
 void vcpu_load(struct vcpu *v);

@@ -4,7 +4,7 @@
  * columns side by side). Read-modify-write and compare instructions on MMIO (user space's, with
  * KVM's read exit then write exit, and the in-kernel local APIC's), faults that push RF, #DB
  * and #BP, CR and EFER writes that must #GP, the MSRs a Linux guest touches, and hardware task
- * switches (CALL, JMP, IRET, task gates for exceptions and INT n), and AP start-up.
+ * switches (CALL, JMP, IRET, task gates for exceptions and INT n), AP start-up, and SMM.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -325,6 +325,9 @@ static const struct msr_case {
 	{0x1d9, true, false, 2, 0},	     /* DEBUGCTL.BTF: dropped */
 	{0x1d9, true, false, 0x1000, -1},    /* DEBUGCTL.FREEZE_PERFMON_ON_PMI: #GP */
 	{0x4b564d01, false, true, 0, 0},     /* KVM_SYSTEM_TIME_NEW */
+	{0x9e, false, true, 0, -1},	     /* IA32_SMBASE: the host's only */
+	{0x34, false, true, 0, 0},	     /* MSR_SMI_COUNT: the guest reads it */
+	{0x34, true, false, 0, -1},	     /* ...but does not write it */
 };
 
 static void msr_run(int kvm)
@@ -645,6 +648,128 @@ static void ap_start(int kvm, const struct ap_case *t)
 }
 
 /*
+ * System management mode (KVM_CAP_X86_SMM): SMRAM is a slot of address space 1 at GPA 0 over
+ * the VM's RAM, SMBASE 0. The real-mode code at 0x1000 sets BX and stops; KVM_SMI; the handler
+ * at 0x8000 reads SMRAM, stops, rewrites the saved RBX in the state-save map and executes RSM;
+ * the code then shows BX. With long mode in CPUID the map has KVM's 64-bit layout, else 32-bit.
+ */
+static void smm_state(struct rm *x, const char *mode, uint8_t *smram, uint32_t rbx_at,
+		      uint32_t rip_at)
+{
+	struct kvm_vcpu_events ev;
+	struct kvm_sregs s;
+	struct kvm_regs r;
+	uint64_t count = 0;
+	char what[96];
+
+	snprintf(what, sizeof(what), "SMM %s: handler reads SMRAM (OUT exit)", mode);
+	check(what,
+	      io(x->vcpu, KVM_RUN, 0) || x->run->io.port != 0x11 ? -1 : rm_reg(x, false) & 0xff,
+	      0x5a);
+	snprintf(what, sizeof(what), "SMM %s: kvm_run flags", mode);
+	check(what, x->run->flags & KVM_RUN_X86_SMM, KVM_RUN_X86_SMM);
+	io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s);
+	io(x->vcpu, KVM_GET_REGS, (uintptr_t)&r);
+	snprintf(what, sizeof(what), "SMM %s: CS base, limit, type", mode);
+	check(what, (long)(s.cs.base << 40 | (uint64_t)s.cs.limit << 8 | s.cs.type), 0xffffffff03);
+	snprintf(what, sizeof(what), "SMM %s: CR0.PE, CR4, IDT limit", mode);
+	check(what, (long)((s.cr0 & 1) << 32 | s.cr4 << 16 | s.idt.limit), 0);
+	snprintf(what, sizeof(what), "SMM %s: RFLAGS", mode);
+	check(what, (long)r.rflags, 2);
+	io(x->vcpu, KVM_GET_VCPU_EVENTS, (uintptr_t)&ev);
+	/* (not whether NMIs were blocked before or after: Bochs's virtual-NMI blocking leaks into
+	 * other guests, measured on Linux KVM as here) */
+	snprintf(what, sizeof(what), "SMM %s: events smm, pending, NMI masked", mode);
+	check(what, ev.smi.smm << 8 | ev.smi.pending << 4 | ev.nmi.masked, 0x101);
+	snprintf(what, sizeof(what), "SMM %s: KVM_SET_VCPU_EVENTS in SMM", mode);
+	check(what, io(x->vcpu, KVM_SET_VCPU_EVENTS, (uintptr_t)&ev), 0);
+	snprintf(what, sizeof(what), "SMM %s: map revision", mode);
+	check(what, *(uint32_t *)(smram + 0xfefc), rip_at == 0xff78 ? 0x20064 : 0x20000);
+	snprintf(what, sizeof(what), "SMM %s: map RIP, RBX", mode);
+	check(what, (long)(*(uint32_t *)(smram + rip_at) << 16 | *(uint16_t *)(smram + rbx_at)),
+	      0x10051111);
+	snprintf(what, sizeof(what), "SMM %s: MSR_SMI_COUNT", mode);
+	check(what, msr_io(x->vcpu, KVM_GET_MSRS, 0x34, &count) == 1 ? (long)count : -1, 1);
+	snprintf(what, sizeof(what), "SMM %s: after RSM, BX as the map had it", mode);
+	check(what,
+	      io(x->vcpu, KVM_RUN, 0) || x->run->io.port != 0x12 ? -1 : rm_reg(x, false) & 0xff,
+	      0x77);
+	io(x->vcpu, KVM_GET_VCPU_EVENTS, (uintptr_t)&ev);
+	io(x->vcpu, KVM_GET_SREGS, (uintptr_t)&s);
+	snprintf(what, sizeof(what), "SMM %s: after RSM, flags, smm, CS limit", mode);
+	check(what, (long)(x->run->flags << 24 | ev.smi.smm << 20 | s.cs.limit), 0xffff);
+}
+
+static void smm(int kvm, bool lm)
+{
+	/* mov $0x1111,%bx; out %al,$0x10; mov %bl,%al; out %al,$0x12; hlt */
+	static const uint8_t code[] = {0xbb, 0x11, 0x11, 0xe6, 0x10, 0x88, 0xd8, 0xe6, 0x12, 0xf4};
+	/* mov 0x100,%al; out %al,$0x11; movb $0x77,RBX's place; rsm */
+	uint8_t handler[] = {0xa0, 0, 1, 0xe6, 0x11, 0xc6, 0x06, 0, 0, 0x77, 0x0f, 0xaa};
+	struct {
+		struct kvm_cpuid2 h;
+		struct kvm_cpuid_entry2 e[100];
+	} cpuid = {.h.nent = 100};
+	struct kvm_userspace_memory_region mem = {
+		.slot = 1 << 16, .memory_size = 0x10000, .flags = KVM_MEM_LOG_DIRTY_PAGES};
+	const char *mode = lm ? "64-bit map" : "32-bit map";
+	uint16_t rbx_at = lm ? 0xffe0 : 0xffdc;
+	uint64_t smbase = 0, bits[2] = {0};
+	struct kvm_dirty_log log = {.slot = 1 << 16, .dirty_bitmap = bits};
+	uint8_t *smram =
+		mmap(NULL, 0x10000, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char what[96];
+	struct rm x;
+
+	memcpy(handler + 7, &rbx_at, 2);
+	memcpy(smram + 0x8000, handler, sizeof(handler));
+	smram[0x100] = 0x5a;
+	mem.userspace_addr = (uintptr_t)smram;
+	if (rm_vm(kvm, false, 0, &x) || io(x.vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&mem) ||
+	    msr_io(x.vcpu, KVM_SET_MSRS, 0x9e, &smbase) != 1 ||
+	    (lm && (io(kvm, KVM_GET_SUPPORTED_CPUID, (uintptr_t)&cpuid) ||
+		    io(x.vcpu, KVM_SET_CPUID2, (uintptr_t)&cpuid)))) {
+		check(mode, -1, 0);
+		return;
+	}
+	x.ram[0x100] = 0xa5;
+	snprintf(what, sizeof(what), "SMM %s: code runs to its OUT", mode);
+	check(what, rm_run(&x, code, sizeof(code), 0), KVM_EXIT_IO);
+	snprintf(what, sizeof(what), "SMM %s: KVM_SMI", mode);
+	check(what, io(x.vcpu, KVM_SMI, 0), 0);
+	smm_state(&x, mode, smram, rbx_at, lm ? 0xff78 : 0xfff0);
+	snprintf(what, sizeof(what), "SMM %s: RAM and SMRAM kept apart", mode);
+	check(what, x.ram[0x100] << 8 | smram[0x100], 0xa55a);
+	/* the page the handler wrote (Linux KVM in Bochs also logs pages it only read) */
+	snprintf(what, sizeof(what), "SMM %s: SMRAM's dirty log has the map's page", mode);
+	check(what, io(x.vm, KVM_GET_DIRTY_LOG, (uintptr_t)&log) ? -1 : (long)(bits[0] >> 15 & 1),
+	      1);
+	munmap(smram, 0x10000);
+	rm_close(&x);
+}
+
+/* Outside SMM: RSM is #UD (the HLT at 0x2000); a third address space does not exist. */
+static void smm_limits(int kvm)
+{
+	static const uint8_t rsm[] = {0x0f, 0xaa, 0xf4};
+	struct kvm_userspace_memory_region mem = {.slot = 2 << 16, .memory_size = 0x1000};
+	struct rm x;
+
+	check("KVM_CAP_X86_SMM", io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_X86_SMM), 1);
+	check("KVM_CAP_MULTI_ADDRESS_SPACE",
+	      io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_MULTI_ADDRESS_SPACE), 2);
+	if (rm_vm(kvm, false, 0, &x)) {
+		check("SMM limits: VM", -1, 0);
+		return;
+	}
+	mem.userspace_addr = (uintptr_t)x.ram;
+	check("RSM outside SMM: #UD", rm_hlt(&x, rsm, sizeof(rsm), 0), 0x2001);
+	check("a slot in address space 2", io(x.vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&mem),
+	      -EINVAL);
+	rm_close(&x);
+}
+
+/*
  * Without an in-kernel local APIC, every return from KVM_RUN reports the APIC base (QEMU's own
  * APIC takes it from there, -EINTR too) and each KVM_RUN takes user space's TPR as CR8.
  */
@@ -690,6 +815,9 @@ int main(void)
 	gp_run(kvm);
 	msr_run(kvm);
 	task_switches(kvm);
+	smm_limits(kvm);
+	smm(kvm, true);
+	smm(kvm, false);
 	for (size_t i = 0; i < sizeof(aps) / sizeof(aps[0]); i++)
 		ap_start(kvm, &aps[i]);
 	return summary();

@@ -587,8 +587,10 @@ static void events(struct vmx *x)
 	      io(x->vcpu, KVM_SET_VCPU_EVENTS, (uintptr_t)&ev), -EINVAL);
 	ev.exception.injected = 0;
 	ev.smi.smm = 1;
-	check("KVM_SET_VCPU_EVENTS into SMM", io(x->vcpu, KVM_SET_VCPU_EVENTS, (uintptr_t)&ev),
-	      -EINVAL);
+	check("KVM_SET_VCPU_EVENTS into SMM", io(x->vcpu, KVM_SET_VCPU_EVENTS, (uintptr_t)&ev), 0);
+	ev.smi.smm = 0;
+	check("...in SMM then", io(x->vcpu, KVM_GET_VCPU_EVENTS, (uintptr_t)&ev) ? -1 : ev.smi.smm,
+	      1);
 	ev.smi.smm = 0;
 	check("KVM_SET_VCPU_EVENTS", io(x->vcpu, KVM_SET_VCPU_EVENTS, (uintptr_t)&ev), 0);
 	irq.irq = 256;

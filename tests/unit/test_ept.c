@@ -1060,6 +1060,28 @@ static void test_random_level2(void **state)
 	apply_random_ops(&e, 2, 0x2545f4914f6cdd1dULL, 2000);
 }
 
+/* top_adds counts the PML4 entries made (a guest's derived roots copy them when it grows);
+ * nothing but ept_destroy takes one away, so unmaps and remaps leave the count alone. */
+static void test_top_adds(void **state)
+{
+	struct ept e;
+
+	(void)state;
+	init(&e, 3);
+	assert_int_equal(e.top_adds, 0);
+	assert_int_equal(ept_map(&e, 0x1000, 0x5000, PAGE, EPT_R, EPT_MT_WB), 0);
+	assert_int_equal(ept_map(&e, GiB(1), 0x5000, PAGE, EPT_R, EPT_MT_WB), 0);
+	assert_int_equal(e.top_adds, 1); /* both under PML4 entry 0 */
+	assert_int_equal(ept_map(&e, 1ULL << 47, 0x5000, PAGE, EPT_R, EPT_MT_WB), 0);
+	assert_int_equal(e.top_adds, 2); /* entry 256: the upper half */
+	assert_int_equal(ept_unmap(&e, 0, GiB(2)), 0);
+	assert_int_equal(ept_map(&e, 0x2000, 0x6000, PAGE, EPT_R, EPT_MT_WB), 0);
+	assert_int_equal(raw_entry(&e, 1ULL << 47, 4) != 0 && raw_entry(&e, 0, 4) != 0, 1);
+	assert_int_equal(e.top_adds, 2);
+	check_tables(&e);
+	done(&e);
+}
+
 #define TEST(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -1086,6 +1108,7 @@ int main(void)
 		TEST(test_destroy_frees_everything),
 		TEST(test_random_level3),
 		TEST(test_random_level2),
+		TEST(test_top_adds),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
