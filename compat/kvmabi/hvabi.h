@@ -36,7 +36,8 @@ enum hv_hypercall {
 	HC_VCPU_SET_REGS = 8, /* (vm, id, regs) -> 0 */
 	HC_VCPU_GET_SREGS = 9,	/* (vm, id, sregs) -> 0: struct hv_sregs written at `sregs` */
 	HC_VCPU_SET_SREGS = 10, /* (vm, id, sregs) -> 0, -EINVAL for state the CPU refuses */
-	HC_VM_UNMAP = 11,	/* (vm, gpa, nframes) -> 0: the VM no longer reaches those frames */
+	HC_VM_UNMAP = 11,	/* (vm, gpa, nframes) -> 0: the VM no longer reaches those frames;
+				 * (vm, 0, 0): every vCPU's TLB is flushed */
 	HC_FREE_FRAMES = 12,	/* () -> the hypervisor's free frames (leak checks) */
 	HC_MSR_LIST = 13,	/* (list, max) -> how many MSRs guests have; the first max of
 				   their indices (u32) are written at `list` */
@@ -77,7 +78,7 @@ enum hv_state {
 	HV_STATE_MCE_CAP = 13,	  /* set: u64 MCG_CAP (KVM_X86_SETUP_MCE) */
 	HV_STATE_MCE = 14,	  /* set: 64 bytes, struct kvm_x86_mce (KVM_X86_SET_MCE) */
 	HV_STATE_VAPIC = 15,	  /* set: u64 GPA (KVM_SET_VAPIC_ADDR) */
-	HV_STATE_PV_ENFORCE = 16, /* set: u64, KVM_CAP_ENFORCE_PV_FEATURE_CPUID's args[0] */
+	HV_STATE_PV_ENFORCE = 16, /* set: u64 HV_PV_*: the guest ABI's switches */
 	HV_STATE_TSC_OFFSET = 17, /* u64: guest TSC = host TSC + this (KVM_VCPU_TSC_OFFSET) */
 	HV_STATE_COUNT
 };
@@ -164,6 +165,8 @@ struct hv_events {
 	unsigned char nmi_injected, nmi_pending, nmi_masked, smm; /* smm: HV_SMM_* bits */
 	unsigned long long exc_payload;
 };
+#define HV_PV_ENFORCE	    1 /* KVM_CAP_ENFORCE_PV_FEATURE_CPUID */
+#define HV_PV_HYPERV_CALLS  2 /* VMCALL is Hyper-V's hypercall: HV_EXIT_HYPERCALL */
 #define HV_SMM_IN	    1 /* in SMM: its own address space, RSM is dom0's (HV_EXIT_SMM) */
 #define HV_SMM_PENDING	    2 /* an SMI waits: dom0 is asked to enter SMM (HV_EXIT_SMM) */
 #define HV_SMM_LATCHED_INIT 4 /* an INIT that came in SMM, held until RSM */
@@ -210,6 +213,7 @@ enum hv_exit_kind {
 	HV_EXIT_MSR,   /* qual: the MSR, write, data: WRMSR's value, size: HV_MSR_EXIT_* reason */
 	HV_EXIT_IOAPIC_EOI, /* port: the vector (split irqchip: for user space's IOAPIC) */
 	HV_EXIT_SMM,	    /* qual 0: take the pending SMI; 1: RSM in SMM; dom0 moves the state */
+	HV_EXIT_HYPERCALL,  /* a VMCALL under HV_PV_HYPERV_CALLS: dom0 answers, RIP at the VMCALL */
 };
 
 /* General registers, in the order of struct kvm_regs. */

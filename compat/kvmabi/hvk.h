@@ -33,6 +33,27 @@ struct hvk_slot {
 	unsigned long npages;
 };
 
+/* A VM's partition-wide Hyper-V state (hvk_hyperv.c), under its lock. */
+struct hvk_hv {
+	struct mutex lock;
+	u64 guest_os_id, hypercall, tsc_page, reenlightenment;
+	u64 tsc_emulation_control, tsc_emulation_status;
+	u64 crash[5], crash_ctl;
+	struct {
+		u32 tsc_sequence; /* 0: not valid, the guest reads the counter MSR */
+		u64 tsc_scale;
+		s64 tsc_offset;
+	} tsc_ref; /* the reference TSC page as last written */
+};
+
+/* A vCPU's: whether its CPUID is Hyper-V's, the feature bits that gate it, its VP index. */
+struct hvk_hv_vcpu {
+	bool enabled, enforce; /* enforce: KVM_CAP_HYPERV_ENFORCE_CPUID */
+	u32 features_eax, features_ebx, features_edx, recommend_eax, recommend_ebx, syndbg_eax;
+	u32 vp_index;
+	s64 runtime_offset; /* HV_X64_MSR_VP_RUNTIME minus the thread's run time (100 ns) */
+};
+
 struct hvk_vm {
 	struct kref ref;
 	long handle;
@@ -59,6 +80,7 @@ struct hvk_vm {
 	struct list_head irqfds; /* KVM_IRQFD's, under ioevent_lock too */
 	u8 user_msr_exits;	 /* KVM_CAP_X86_USER_SPACE_MSR's reasons */
 	bool platform_info_ok;	 /* KVM_CAP_MSR_PLATFORM_INFO: guests may read it */
+	struct hvk_hv hv;
 };
 
 struct hvk_vcpu {
@@ -84,6 +106,8 @@ struct hvk_vcpu {
 	u64 smbase;			/* MSR_IA32_SMBASE (hvk_smm.c) */
 	bool smm_inside_nmi;		/* NMIs were blocked when SMM was entered */
 	u64 smi_count;			/* MSR_SMI_COUNT */
+	struct hvk_hv_vcpu hv;
+	u32 sys_event; /* KVM_SYSTEM_EVENT_* a Hyper-V MSR asked for: after the WRMSR */
 };
 
 /* A physically contiguous bounce buffer the hypervisor can read and write. */
@@ -105,6 +129,18 @@ unsigned int hvk_msr_list(u32 *out, unsigned int max);
 bool hvk_msr_guest(struct hvk_vcpu *vc, u32 msr, bool write, u64 *value, u8 *error);
 long hvk_msrs(struct hvk_vcpu *vc, struct kvm_msr_entry *e, unsigned int n, bool set);
 void hvk_steal_update(struct hvk_vcpu *vc);
+
+/* hvk_hyperv.c */
+long hvk_hv_supported_cpuid(struct hvk_vcpu *vc, struct kvm_cpuid2 __user *user);
+void hvk_hv_set_cpuid(struct hvk_vcpu *vc);
+long hvk_hv_update_calls(struct hvk_vcpu *vc);
+void hvk_hv_clock_set(struct hvk_vm *vm);
+bool hvk_hv_has_msr(u32 msr);
+unsigned int hvk_hv_msr_list(u32 *out, unsigned int max);
+int hvk_hv_msr(struct hvk_vcpu *vc, u32 msr, u64 *data, bool write, bool host);
+long hvk_hv_hypercall(struct hvk_vcpu *vc);
+void hvk_hv_enforce(struct hvk_vcpu *vc, bool on);
+void hvk_hv_vcpu_init(struct hvk_vcpu *vc);
 
 /* hvk_smm.c */
 long hvk_smm_exit(struct hvk_vcpu *vc, bool rsm, struct kvm_run *run);
@@ -130,6 +166,7 @@ long hvk_create_device(struct hvk_vm *vm, void __user *argp);
 long hvk_irqchip_vm_ioctl(struct hvk_vm *vm, unsigned int ioctl, void __user *argp);
 long hvk_irqchip_split(struct hvk_vm *vm, u64 ioapic_pins);
 void hvk_wake(struct hvk_vm *vm, u64 mask);
+long hvk_msi(struct hvk_vm *vm, u64 address, u32 data);
 void hvk_irq_level(struct hvk_vm *vm, u32 gsi, int level);
 
 /* hvk_irqfd.c */

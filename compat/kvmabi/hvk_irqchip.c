@@ -44,6 +44,12 @@ static long irqchip_op(struct hvk_vm *vm, unsigned int op, u64 a, u64 b, void *b
 	return rc;
 }
 
+/* An MSI (Hyper-V's IPIs); the halted vCPUs it makes runnable are woken. */
+long hvk_msi(struct hvk_vm *vm, u64 address, u32 data)
+{
+	return irqchip_op(vm, HV_IRQCHIP_MSI, address, data, NULL, 0, false);
+}
+
 /* A GSI's level from an irqfd; the halted vCPUs it makes runnable are woken. */
 void hvk_irq_level(struct hvk_vm *vm, u32 gsi, int level)
 {

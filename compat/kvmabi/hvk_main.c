@@ -87,6 +87,16 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_MSR_PLATFORM_INFO:
 	case KVM_CAP_DISABLE_QUIRKS: /* the first form ignores what cannot be disabled */
 	case KVM_CAP_X86_SMM:	     /* KVM_SMI, SMBASE, RSM and the SMI events (hvk_smm.c) */
+	/* Hyper-V's (hvk_hyperv.c): the MSRs, reference counter and TSC page, the hypercalls */
+	case KVM_CAP_HYPERV:
+	case KVM_CAP_HYPERV_TIME:
+	case KVM_CAP_HYPERV_VP_INDEX:
+	case KVM_CAP_HYPERV_SPIN:
+	case KVM_CAP_HYPERV_TLBFLUSH:
+	case KVM_CAP_HYPERV_SEND_IPI:
+	case KVM_CAP_HYPERV_CPUID:
+	case KVM_CAP_SYS_HYPERV_CPUID:
+	case KVM_CAP_HYPERV_ENFORCE_CPUID:
 		return 1;
 	case KVM_CAP_DISABLE_QUIRKS2:
 		return HV_QUIRKS; /* all of KVM 6.1's but LAPIC_MMIO_HOLE */
@@ -241,7 +251,10 @@ static long vm_clock(struct hvk_vm *vm, struct kvm_clock_data __user *user, bool
 			return -EINVAL;
 		if ((d.flags & KVM_CLOCK_REALTIME) && ktime_get_real_ns() > d.realtime)
 			d.clock += ktime_get_real_ns() - d.realtime; /* as KVM: the time since */
-		return hv_call(HC_VM_CLOCK, vm->handle, 1, d.clock, ktime_get_real_ns(), 0);
+		rc = hv_call(HC_VM_CLOCK, vm->handle, 1, d.clock, ktime_get_real_ns(), 0);
+		if (!rc)
+			hvk_hv_clock_set(vm); /* Hyper-V's reference TSC page follows */
+		return rc;
 	}
 	buf = hvk_buf_alloc(PAGE_SIZE);
 	if (!buf)
@@ -389,6 +402,7 @@ static long create_vm(unsigned long type)
 	}
 	kref_init(&vm->ref);
 	mutex_init(&vm->lock);
+	mutex_init(&vm->hv.lock);
 	init_rwsem(&vm->slots_lock);
 	spin_lock_init(&vm->ioevent_lock);
 	INIT_LIST_HEAD(&vm->ioeventfds);
@@ -453,6 +467,8 @@ static long dev_ioctl(struct file *f, unsigned int ioctl, unsigned long arg)
 		return arg ? -EINVAL : (KVM_COALESCED_MMIO_PAGE_OFFSET + 1) * PAGE_SIZE;
 	case KVM_GET_MSR_INDEX_LIST:
 		return get_msr_index_list((struct kvm_msr_list __user *)arg);
+	case KVM_GET_SUPPORTED_HV_CPUID:
+		return hvk_hv_supported_cpuid(NULL, (struct kvm_cpuid2 __user *)arg);
 	case KVM_X86_GET_MCE_CAP_SUPPORTED: /* MCG_CTL_P, MCG_CMCI_P, MCG_SER_P, as KVM's */
 		return put_user((u64)(1 << 8 | 1 << 10 | 1 << 24), (u64 __user *)arg) ? -EFAULT : 0;
 	default:

@@ -74,7 +74,7 @@ static bool ours(u32 msr)
 	for (i = 0; i < ARRAY_SIZE(module_msrs); i++)
 		if (module_msrs[i] == msr)
 			return true;
-	return msr == MSR_IA32_DEBUGCTLMSR || fixed_msr(msr) >= 0;
+	return msr == MSR_IA32_DEBUGCTLMSR || fixed_msr(msr) >= 0 || hvk_hv_has_msr(msr);
 }
 
 unsigned int hvk_msr_list(u32 *out, unsigned int max)
@@ -83,7 +83,7 @@ unsigned int hvk_msr_list(u32 *out, unsigned int max)
 
 	for (i = 0; i < ARRAY_SIZE(module_msrs) && i < max; i++)
 		out[i] = module_msrs[i];
-	return ARRAY_SIZE(module_msrs);
+	return ARRAY_SIZE(module_msrs) + hvk_hv_msr_list(out + i, max - i);
 }
 
 
@@ -98,6 +98,8 @@ static int module_msr(struct hvk_vcpu *vc, u32 msr, u64 *data, bool write, bool 
 {
 	int f = fixed_msr(msr);
 
+	if (hvk_hv_has_msr(msr))
+		return hvk_hv_msr(vc, msr, data, write, host);
 	if (f >= 0) {
 		if (!write)
 			*data = fixed[f].value;

@@ -129,6 +129,8 @@ static long set_cpuid2(struct hvk_vcpu *vc, struct kvm_cpuid2 __user *user)
 	rc = copy_from_user(buf, user->entries, head.nent * sizeof(struct kvm_cpuid_entry2)) ?
 		     -EFAULT : hvk_vcpu_set(vc, HV_STATE_CPUID, buf, head.nent);
 	hvk_buf_free(buf, len);
+	if (!rc)
+		hvk_hv_set_cpuid(vc); /* whether the vCPU is Hyper-V's, its feature bits */
 	return rc;
 }
 
@@ -519,21 +521,24 @@ static long sregs2(struct hvk_vcpu *vc, struct kvm_sregs2 __user *user, bool set
 static long vcpu_enable_cap(struct hvk_vcpu *vc, const struct kvm_enable_cap __user *argp)
 {
 	struct kvm_enable_cap cap;
-	u64 *buf;
+	bool old;
 	long rc;
 
 	if (copy_from_user(&cap, argp, sizeof(cap)))
 		return -EFAULT;
-	if (cap.flags || cap.cap != KVM_CAP_ENFORCE_PV_FEATURE_CPUID)
+	if (cap.flags)
 		return -EINVAL;
-	buf = hvk_buf_alloc(PAGE_SIZE);
-	if (!buf)
-		return -ENOMEM;
-	*buf = cap.args[0];
-	rc = hvk_vcpu_set(vc, HV_STATE_PV_ENFORCE, buf, 1);
-	if (!rc)
-		vc->pv_enforce = cap.args[0]; /* for the PV MSRs this module keeps (hvk_msr.c) */
-	hvk_buf_free(buf, PAGE_SIZE);
+	if (cap.cap == KVM_CAP_HYPERV_ENFORCE_CPUID) {
+		hvk_hv_enforce(vc, cap.args[0]);
+		return 0;
+	}
+	if (cap.cap != KVM_CAP_ENFORCE_PV_FEATURE_CPUID)
+		return -EINVAL;
+	old = vc->pv_enforce;
+	vc->pv_enforce = cap.args[0]; /* also for the PV MSRs this module keeps (hvk_msr.c) */
+	rc = hvk_hv_update_calls(vc);
+	if (rc)
+		vc->pv_enforce = old;
 	return rc;
 }
 
@@ -605,6 +610,8 @@ long hvk_state_ioctl(struct hvk_vcpu *vc, unsigned int ioctl, void __user *argp)
 		return hvk_vcpu_set(vc, HV_STATE_NMI, NULL, 0);
 	case KVM_SMI:
 		return smi(vc);
+	case KVM_GET_SUPPORTED_HV_CPUID:
+		return hvk_hv_supported_cpuid(vc, argp);
 	case KVM_TRANSLATE:
 		return translate(vc, argp);
 	case KVM_SET_GUEST_DEBUG:

@@ -202,6 +202,8 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 		return 0;
 	case HV_EXIT_SMM:
 		return hvk_smm_exit(vc, e->qual, run);
+	case HV_EXIT_HYPERCALL:
+		return hvk_hv_hypercall(vc);
 	case HV_EXIT_INTR:
 	case HV_EXIT_TIMEOUT:
 		return 1;
@@ -245,6 +247,23 @@ static long complete_io(struct hvk_vcpu *vc, unsigned long in_data, unsigned lon
 	return -EINTR;
 }
 
+/* A system event a Hyper-V MSR asked for (reset, crash): its WRMSR completes, then user space. */
+static long system_event(struct hvk_vcpu *vc, unsigned long in_data, unsigned long flags)
+{
+	struct kvm_run *run = run_of(vc);
+	long rc = hv_call(HC_VCPU_RUN, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), in_data,
+			  flags | HV_RUN_COMPLETE_ONLY);
+
+	if (rc)
+		return rc;
+	post_run(vc);
+	memset(&run->system_event, 0, sizeof(run->system_event));
+	run->exit_reason = KVM_EXIT_SYSTEM_EVENT;
+	run->system_event.type = vc->sys_event;
+	vc->sys_event = 0;
+	return 0;
+}
+
 /* What completes the access the last exit stopped at: an IN's or MMIO read's data, an MSR's. */
 static void answer_of(struct hvk_vcpu *vc, unsigned long *in_data, unsigned long *done)
 {
@@ -279,6 +298,8 @@ static long vcpu_run(struct hvk_vcpu *vc)
 		cr8 = 0;
 		if (signal_pending(current))
 			run->exit_reason = KVM_EXIT_INTR;
+		if (vc->sys_event)
+			return system_event(vc, in_data, done);
 		if (signal_pending(current) || READ_ONCE(run->immediate_exit))
 			return complete_io(vc, in_data, done);
 		down_read(&vc->vm->slots_lock);
@@ -515,6 +536,7 @@ long hvk_create_vcpu(struct hvk_vm *vm, unsigned long id)
 	mutex_init(&vc->lock);
 	init_waitqueue_head(&vc->wq);
 	vc->smbase = 0x30000; /* as at reset */
+	hvk_hv_vcpu_init(vc);
 	kref_get(&vm->ref);
 	fd = anon_inode_getfd("kvm-vcpu", &vcpu_fops, vc, O_RDWR | O_CLOEXEC);
 	if (fd < 0) {

@@ -12,7 +12,7 @@
 #include "../vmx/vm.h"
 #include "../platform/x86.h"
 
-_Static_assert(HV_EXIT_DEBUG == (int)VMEXIT_DEBUG && HV_EXIT_SMM == (int)VMEXIT_SMM,
+_Static_assert(HV_EXIT_DEBUG == (int)VMEXIT_DEBUG && HV_EXIT_HYPERCALL == (int)VMEXIT_HYPERCALL,
 	       "exit kinds match the ABI");
 _Static_assert(HV_PROT_R == VM_R && HV_PROT_W == VM_W && HV_PROT_X == VM_X, "protections");
 
@@ -154,8 +154,8 @@ int64_t hc_vm_unmap(struct hc_ctx *c)
 {
 	uint64_t gpa = c->arg[1], n = c->arg[2];
 
-	if (!n || (gpa & 0xfff) || n > (1ULL << 36) || gpa + n * PAGE_SIZE < gpa)
-		return -EINVAL;
+	if ((!n && gpa) || (gpa & 0xfff) || n > (1ULL << 36) || gpa + n * PAGE_SIZE < gpa)
+		return -EINVAL; /* (nothing at 0: only every vCPU's TLB flushed) */
 	if (gpa >= VM_GPA_LIMIT)
 		return 0; /* nothing is mapped there */
 	return vm_unmap(c->vm, gpa, MIN(n * PAGE_SIZE, VM_GPA_LIMIT - gpa));

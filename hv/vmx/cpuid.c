@@ -431,9 +431,10 @@ bool vcpu_has_mwait(struct vcpu *v)
  * A PV feature works for the guest, or with KVM_CAP_ENFORCE_PV_FEATURE_CPUID only where the
  * vCPU's CPUID has KVM's signature and the feature's bit at 0x40000001.
  */
-int vcpu_pv_enforce(struct vcpu *v, uint64_t on)
+int vcpu_pv_enforce(struct vcpu *v, uint64_t flags)
 {
-	v->pv_enforce = on != 0;
+	v->pv_enforce = flags & HV_PV_ENFORCE;
+	v->hv_calls = flags & HV_PV_HYPERV_CALLS;
 	return 0;
 }
 

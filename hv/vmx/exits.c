@@ -228,6 +228,8 @@ static void hv_hypercall(struct vcpu *v)
 
 static int handle_vmcall(struct vcpu *v, struct vm_exit *x)
 {
+	if (v->hv_calls) /* Hyper-V's ABI instead of KVM's: dom0's kvm_hv answers */
+		return to_caller(x, VMEXIT_HYPERCALL);
 	bool yield = v->vm->kvm_rules && kvm_hypercall(v);
 
 	if (!v->vm->kvm_rules)

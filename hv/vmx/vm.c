@@ -233,8 +233,9 @@ static int ept_change(struct vm *vm, bool unmap, uint64_t gpa, uint64_t hpa, uin
 	int rc;
 
 	spin_lock(&vm->lock);
-	rc = unmap ? ept_unmap(&vm->ept, gpa, size)
-		   : ept_map(&vm->ept, gpa, hpa, size, prot & VM_RWX, memtype);
+	rc = !size   ? 0 /* a flush alone */
+	     : unmap ? ept_unmap(&vm->ept, gpa, size)
+		     : ept_map(&vm->ept, gpa, hpa, size, prot & VM_RWX, memtype);
 	vm->ept_gen++; /* a replaced mapping must not live on in a TLB */
 	spin_unlock(&vm->lock);
 	vm_shootdown(vm);

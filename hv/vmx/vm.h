@@ -51,6 +51,7 @@ enum vm_exit_kind {
 	VMEXIT_MSR,	    /* an RDMSR/WRMSR for the caller (vm_msr_exits): msr */
 	VMEXIT_IOAPIC_EOI,  /* split irqchip: user space's IOAPIC must see an EOI: vector */
 	VMEXIT_SMM,	    /* the caller enters SMM (qual 0, an SMI) or leaves it (1, RSM) */
+	VMEXIT_HYPERCALL,   /* a VMCALL for the caller's Hyper-V ABI (RIP stays at it) */
 };
 
 struct vm_exit {
@@ -257,7 +258,7 @@ int vcpu_mp_state(struct vcpu *v, void *buf, bool set);			 /* u32 HV_MP_* */
 int vcpu_setup_mce(struct vcpu *v, uint64_t cap);			 /* KVM_X86_SETUP_MCE */
 int vcpu_set_mce(struct vcpu *v, void *kvm_x86_mce, bool set);		 /* KVM_X86_SET_MCE */
 int vcpu_set_vapic(struct vcpu *v, uint64_t gpa);			 /* KVM_SET_VAPIC_ADDR */
-int vcpu_pv_enforce(struct vcpu *v, uint64_t on); /* KVM_CAP_ENFORCE_PV_FEATURE_CPUID */
+int vcpu_pv_enforce(struct vcpu *v, uint64_t flags);			 /* HV_PV_* */
 
 /* Feature MSRs (KVM_GET_MSR_FEATURE_INDEX_LIST) and their values; false: no such MSR. */
 unsigned vm_feature_msr_list(uint32_t *out, unsigned max);

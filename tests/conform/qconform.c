@@ -267,6 +267,9 @@ static void check_msrs(void)
 	for (uint32_t m = 0xc0010000; m <= 0xc0010007; m++)
 		amd_ctrs_fault |= wrmsr_safe(m, 0) != 0;
 	check("wrmsr 0 to the AMD counters 0xc0010000-7", amd_ctrs_fault, 0);
+	/* SeaBIOS relocates SMBASE with an SMI where the VM has SMM (KVM_CAP_X86_SMM) */
+	check("rdmsr MSR_SMI_COUNT: SMIs taken", rdmsr_safe(0x34) != 0, 1);
+	check("rdmsr IA32_SMBASE (the host's only)", rdmsr_safe(0x9e), FAULT(13));
 	check("wrmsr IA32_SYSENTER_CS", wrmsr_safe(0x174, 0x10), 0);
 	check("rdmsr IA32_SYSENTER_CS", rdmsr_safe(0x174), 0x10);
 	check("wrmsr EFER reserved bit 2", wrmsr_safe(0xc0000080, 4), FAULT(13));

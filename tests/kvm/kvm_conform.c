@@ -328,6 +328,7 @@ static const struct msr_case {
 	{0x9e, false, true, 0, -1},	     /* IA32_SMBASE: the host's only */
 	{0x34, false, true, 0, 0},	     /* MSR_SMI_COUNT: the guest reads it */
 	{0x34, true, false, 0, -1},	     /* ...but does not write it */
+	{0x40000000, false, true, 0, -1},    /* HV_X64_MSR_GUEST_OS_ID: no Hyper-V CPUID */
 };
 
 static void msr_run(int kvm)
@@ -648,6 +649,126 @@ static void ap_start(int kvm, const struct ap_case *t)
 }
 
 /*
+ * One RDMSR or WRMSR (EDX:EAX = value) in real mode, then HLT: the value read (or 0 for a
+ * write), -1 for #GP (the HLT at 0x2100), else -2 - the exit reason.
+ */
+static long msr_op(struct rm *x, uint32_t index, bool write, uint64_t value)
+{
+	/* mov $index,%ecx; mov $lo,%eax; mov $hi,%edx; rdmsr or wrmsr; hlt */
+	uint8_t code[] = {0x66, 0xb9, 0,    0, 0, 0, 0x66, 0xb8, 0,    0,   0,
+			  0,	0x66, 0xba, 0, 0, 0, 0,	   0x0f, 0x32, 0xf4};
+	uint32_t lo = (uint32_t)value, hi = (uint32_t)(value >> 32);
+	long rc;
+
+	memcpy(code + 2, &index, 4);
+	memcpy(code + 8, &lo, 4);
+	memcpy(code + 14, &hi, 4);
+	code[19] = write ? 0x30 : 0x32;
+	rc = rm_run(x, code, sizeof(code), 0);
+	if (rc != KVM_EXIT_HLT)
+		return -2 - rc;
+	if (rm_reg(x, true) == 0x2101)
+		return -1;
+	if (write)
+		return 0;
+	{
+		struct kvm_regs r;
+
+		io(x->vcpu, KVM_GET_REGS, (uintptr_t)&r);
+		return (long)(r.rdx << 32 | (uint32_t)r.rax);
+	}
+}
+
+/* The vCPU made Hyper-V's: KVM_GET_SUPPORTED_CPUID with the KVM leaves moved to 0x40000100 (as
+ * QEMU moves them) and KVM_GET_SUPPORTED_HV_CPUID's at 0x40000000. */
+static int hv_cpuid(int kvm, int vcpu)
+{
+	struct {
+		struct kvm_cpuid2 h;
+		struct kvm_cpuid_entry2 e[120];
+	} c = {.h.nent = 100}, hv = {.h.nent = 20};
+
+	if (io(kvm, KVM_GET_SUPPORTED_CPUID, (uintptr_t)&c) ||
+	    io(vcpu, KVM_GET_SUPPORTED_HV_CPUID, (uintptr_t)&hv) || c.h.nent + hv.h.nent > 120)
+		return -1;
+	for (unsigned i = 0; i < c.h.nent; i++)
+		if ((c.e[i].function & 0xffffff00) == 0x40000000)
+			c.e[i].function += 0x100;
+	memcpy(c.e + c.h.nent, hv.e, hv.h.nent * sizeof(hv.e[0]));
+	c.h.nent += hv.h.nent;
+	return io(vcpu, KVM_SET_CPUID2, (uintptr_t)&c) ? -1 : 0;
+}
+
+/*
+ * Hyper-V's MSRs (KVM_CAP_HYPERV) from a real-mode guest whose CPUID is Hyper-V's: identity,
+ * hypercall page, VP index, frequencies, reference counter and TSC page, crash and reset
+ * (KVM_EXIT_SYSTEM_EVENT after the WRMSR), the rules for host and guest writes, and
+ * KVM_CAP_HYPERV_ENFORCE_CPUID's gating.
+ */
+static void hyperv(int kvm)
+{
+	struct {
+		struct kvm_cpuid2 h;
+		struct kvm_cpuid_entry2 e[10];
+	} hv = {.h.nent = 9};
+	struct kvm_enable_cap enforce = {.cap = KVM_CAP_HYPERV_ENFORCE_CPUID, .args[0] = 1};
+	uint64_t v = 3;
+	long t0, t1;
+	struct rm x;
+
+	check("KVM_GET_SUPPORTED_HV_CPUID with 9 entries",
+	      io(kvm, KVM_GET_SUPPORTED_HV_CPUID, (uintptr_t)&hv), -E2BIG);
+	hv.h.nent = 10;
+	check("KVM_GET_SUPPORTED_HV_CPUID: entries, max leaf",
+	      io(kvm, KVM_GET_SUPPORTED_HV_CPUID, (uintptr_t)&hv)
+		      ? -1
+		      : (long)(hv.h.nent << 24 | hv.e[0].eax),
+	      10 << 24 | 0x40000082);
+	if (rm_vm(kvm, false, 0, &x) || hv_cpuid(kvm, x.vcpu)) {
+		check("Hyper-V: VM", -1, 0);
+		return;
+	}
+	check("HV GUEST_OS_ID written", msr_op(&x, 0x40000000, true, 0x8100ULL << 48), 0);
+	check("HV GUEST_OS_ID read", msr_op(&x, 0x40000000, false, 0), (long)(0x8100ULL << 48));
+	check("HV HYPERCALL page enabled at 0x3000", msr_op(&x, 0x40000001, true, 0x3001), 0);
+	check("HV hypercall page: VMCALL; RET", *(uint32_t *)(x.ram + 0x3000), 0xc3c1010f);
+	check("HV HYPERCALL read", msr_op(&x, 0x40000001, false, 0), 0x3001);
+	check("HV VP_INDEX", msr_op(&x, 0x40000002, false, 0), 0);
+	check("HV VP_INDEX guest write", msr_op(&x, 0x40000002, true, 1), -1);
+	check("HV VP_INDEX host write", msr_io(x.vcpu, KVM_SET_MSRS, 0x40000002, &v), 1);
+	check("HV VP_INDEX after the host's", msr_op(&x, 0x40000002, false, 0), 3);
+	check("HV TSC_FREQUENCY is KVM_GET_TSC_KHZ's",
+	      msr_op(&x, 0x40000022, false, 0) == io(x.vcpu, KVM_GET_TSC_KHZ, 0) * 1000, 1);
+	check("HV APIC_FREQUENCY", msr_op(&x, 0x40000023, false, 0), 1000000000);
+	check("HV TSC_FREQUENCY guest write", msr_op(&x, 0x40000022, true, 1), -1);
+	t0 = msr_op(&x, 0x40000020, false, 0);
+	t1 = msr_op(&x, 0x40000020, false, 0);
+	check("HV TIME_REF_COUNT counts up", t0 >= 0 && t1 > t0, 1);
+	check("HV TIME_REF_COUNT guest write", msr_op(&x, 0x40000020, true, 0), -1);
+	check("HV REFERENCE_TSC enabled at 0x4000", msr_op(&x, 0x40000021, true, 0x4001), 0);
+	check("HV TSC page: sequence and scale set",
+	      *(uint32_t *)(x.ram + 0x4000) != 0 && *(uint64_t *)(x.ram + 0x4008) != 0, 1);
+	check("HV CRASH_P0 written", msr_op(&x, 0x40000100, true, 0x1234), 0);
+	check("HV CRASH_P0 read", msr_op(&x, 0x40000100, false, 0), 0x1234);
+	check("HV TSC_EMULATION_STATUS guest write of 1", msr_op(&x, 0x40000108, true, 1), -1);
+	check("HV TSC_EMULATION_STATUS guest write of 0", msr_op(&x, 0x40000108, true, 0), 0);
+	check("HV RESET of 1: system event", msr_op(&x, 0x40000003, true, 1),
+	      -2 - KVM_EXIT_SYSTEM_EVENT);
+	check("...reset, after the WRMSR", x.run->system_event.type << 16 | rm_reg(&x, true),
+	      KVM_SYSTEM_EVENT_RESET << 16 | 0x1014);
+	check("HV CRASH_CTL notify: system event", msr_op(&x, 0x40000105, true, 1ULL << 63),
+	      -2 - KVM_EXIT_SYSTEM_EVENT);
+	check("...crash", x.run->system_event.type, KVM_SYSTEM_EVENT_CRASH);
+	check("KVM_CAP_HYPERV_ENFORCE_CPUID", io(x.vcpu, KVM_ENABLE_CAP, (uintptr_t)&enforce), 0);
+	check("HV GUEST_OS_ID with the CPUID enforced (HYPERCALL_AVAILABLE)",
+	      msr_op(&x, 0x40000000, false, 0), (long)(0x8100ULL << 48));
+	check("HV REFERENCE_TSC with the CPUID enforced", msr_op(&x, 0x40000021, false, 0), 0x4001);
+	check("HV CRASH_P0 enforced (CRASH_MSR_AVAILABLE)", msr_op(&x, 0x40000100, false, 0),
+	      0x1234);
+	rm_close(&x);
+}
+
+/*
  * System management mode (KVM_CAP_X86_SMM): SMRAM is a slot of address space 1 at GPA 0 over
  * the VM's RAM, SMBASE 0. The real-mode code at 0x1000 sets BX and stops; KVM_SMI; the handler
  * at 0x8000 reads SMRAM, stops, rewrites the saved RBX in the state-save map and executes RSM;
@@ -815,6 +936,7 @@ int main(void)
 	gp_run(kvm);
 	msr_run(kvm);
 	task_switches(kvm);
+	hyperv(kvm);
 	smm_limits(kvm);
 	smm(kvm, true);
 	smm(kvm, false);

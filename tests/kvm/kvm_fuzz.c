@@ -807,7 +807,7 @@ static unsigned long gen_xcrs(int fd)
 	return arg_buf();
 }
 
-/* Events: exceptions with and without error codes, interrupt shadows, NMIs, in any mode. */
+/* Events: exceptions with and without error codes, interrupt shadows, NMIs, SMM, in any mode. */
 static unsigned long gen_events(int fd)
 {
 	struct kvm_vcpu_events *e = (void *)buf;
@@ -830,6 +830,12 @@ static unsigned long gen_events(int fd)
 		e->nmi.injected = (uint8_t)(rnd() % 2);
 		e->nmi.pending = (uint8_t)(rnd() % 2);
 		e->nmi.masked = (uint8_t)(rnd() % 2);
+	}
+	if (one_in(3)) { /* into or out of SMM, an SMI pending, an INIT latched */
+		e->smi.smm = (uint8_t)(rnd() % 2);
+		e->smi.pending = (uint8_t)(rnd() % 2);
+		e->smi.smm_inside_nmi = (uint8_t)(rnd() % 2);
+		e->smi.latched_init = (uint8_t)(rnd() % 2);
 	}
 	if (one_in(2))
 		e->flags = one_in(3) ? (uint32_t)rval() : (uint32_t)(rnd() % 16);
@@ -1222,6 +1228,7 @@ static const struct op ops[] = {
 	IOCTL(VCPU, KVM_INTERRUPT, gen_interrupt, NONE, STATE, 1),
 	IOCTL(VCPU, KVM_ENABLE_CAP, gen_enable_cap, NONE, STATE, 0),
 	IOCTL(VCPU, KVM_NMI, gen_zero, NONE, STATE, 1),
+	IOCTL(VCPU, KVM_SMI, gen_zero, NONE, STATE, 1),
 	IOCTL(VCPU, KVM_TRANSLATE, gen_translate, NONE, STATE, 0),
 	IOCTL(VCPU, KVM_SET_SIGNAL_MASK, gen_signal_mask, NONE, STATE, 0),
 	IOCTL(VCPU, KVM_GET_STATS_FD, gen_zero, STATS, CHAOS, 0),

@@ -32,6 +32,7 @@ limits() {
 	max_guest_memory_test) echo "30 -c 1 -m 1 -s 1" ;;
 	kvm_create_max_vcpus | hardware_disable_test | rseq_test | set_memory_region_test) echo 30 ;;
 	x86_64/xapic_ipi_test) echo "20 -s 2" ;;
+	x86_64/hyperv_clock) echo 30 ;; # three loops of 10^8 NOPs: 9 s or more of Bochs's time
 	*) echo $DEFAULT_LIMIT ;;
 	esac
 }
