@@ -165,8 +165,10 @@ struct hv_events {
 	unsigned char nmi_injected, nmi_pending, nmi_masked, smm; /* smm: HV_SMM_* bits */
 	unsigned long long exc_payload;
 };
-#define HV_PV_ENFORCE	    1 /* KVM_CAP_ENFORCE_PV_FEATURE_CPUID */
-#define HV_PV_HYPERV_CALLS  2 /* VMCALL is Hyper-V's hypercall: HV_EXIT_HYPERCALL */
+#define HV_PV_ENFORCE	    1	       /* KVM_CAP_ENFORCE_PV_FEATURE_CPUID */
+#define HV_PV_HYPERV_CALLS  2	       /* VMCALL is Hyper-V's hypercall: HV_EXIT_HYPERCALL */
+#define HV_PV_HYPERV_APIC   4	       /* Hyper-V's EOI, ICR, TPR MSRs reach the local APIC */
+#define HV_MSR_EOI	    0x40000070 /* then ICR, TPR */
 #define HV_SMM_IN	    1 /* in SMM: its own address space, RSM is dom0's (HV_EXIT_SMM) */
 #define HV_SMM_PENDING	    2 /* an SMI waits: dom0 is asked to enter SMM (HV_EXIT_SMM) */
 #define HV_SMM_LATCHED_INIT 4 /* an INIT that came in SMM, held until RSM */

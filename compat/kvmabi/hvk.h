@@ -9,6 +9,7 @@
 #define HVK_H
 
 #include <linux/fs.h>
+#include <linux/hrtimer.h>
 #include <linux/io.h>
 #include <linux/kref.h>
 #include <linux/kvm.h>
@@ -33,9 +34,15 @@ struct hvk_slot {
 	unsigned long npages;
 };
 
+/* The synthetic debugger's MSRs (hvk_synic.c): CONTROL, STATUS, SEND, RECV, PENDING, OPTIONS. */
+struct hvk_syndbg {
+	u64 control[5], options;
+};
+
 /* A VM's partition-wide Hyper-V state (hvk_hyperv.c), under its lock. */
 struct hvk_hv {
 	struct mutex lock;
+	struct hvk_syndbg syndbg;
 	u64 guest_os_id, hypercall, tsc_page, reenlightenment;
 	u64 tsc_emulation_control, tsc_emulation_status;
 	u64 crash[5], crash_ctl;
@@ -46,12 +53,32 @@ struct hvk_hv {
 	} tsc_ref; /* the reference TSC page as last written */
 };
 
+/* A vCPU's SynIC and synthetic timers (hvk_synic.c). */
+struct hvk_synic {
+	bool active, keep_pages; /* KVM_CAP_HYPERV_SYNIC(2); keep: SYNIC2, pages not cleared */
+	u64 control, version, evt_page, msg_page, sint[16];
+};
+
+#define HV_STIMER_COUNT 4
+struct hvk_stimer {
+	struct hrtimer timer;
+	struct hvk_vcpu *vc;
+	u64 config, count, exp_time; /* exp_time: of the reference counter, 0 when not armed */
+	bool msg_pending;	     /* expired, its message or interrupt not delivered yet */
+};
+
 /* A vCPU's: whether its CPUID is Hyper-V's, the feature bits that gate it, its VP index. */
 struct hvk_hv_vcpu {
 	bool enabled, enforce; /* enforce: KVM_CAP_HYPERV_ENFORCE_CPUID */
 	u32 features_eax, features_ebx, features_edx, recommend_eax, recommend_ebx, syndbg_eax;
 	u32 vp_index;
 	s64 runtime_offset; /* HV_X64_MSR_VP_RUNTIME minus the thread's run time (100 ns) */
+	u64 vp_assist;	    /* HV_X64_MSR_VP_ASSIST_PAGE */
+	struct hvk_synic synic;
+	struct hvk_stimer stimer[HV_STIMER_COUNT];
+	unsigned long stimer_pending; /* timers to look at before the next entry */
+	u8 hcall_done;		      /* a hypercall user space has: 1 32-bit, 2 64-bit result */
+	bool syndbg_done;	      /* user space answers the debugger's CONTROL with a status */
 };
 
 struct hvk_vm {
@@ -107,7 +134,13 @@ struct hvk_vcpu {
 	bool smm_inside_nmi;		/* NMIs were blocked when SMM was entered */
 	u64 smi_count;			/* MSR_SMI_COUNT */
 	struct hvk_hv_vcpu hv;
-	u32 sys_event; /* KVM_SYSTEM_EVENT_* a Hyper-V MSR asked for: after the WRMSR */
+	struct task_struct *task; /* the thread in KVM_RUN, for hvk_kick() */
+	/* the exit a Hyper-V MSR asked for, once its WRMSR completed (0: none) */
+	u32 deferred_exit;
+	union {
+		u32 system_event;
+		struct kvm_hyperv_exit hyperv;
+	} deferred;
 };
 
 /* A physically contiguous bounce buffer the hypervisor can read and write. */
@@ -138,9 +171,20 @@ void hvk_hv_clock_set(struct hvk_vm *vm);
 bool hvk_hv_has_msr(u32 msr);
 unsigned int hvk_hv_msr_list(u32 *out, unsigned int max);
 int hvk_hv_msr(struct hvk_vcpu *vc, u32 msr, u64 *data, bool write, bool host);
-long hvk_hv_hypercall(struct hvk_vcpu *vc);
+long hvk_hv_hypercall(struct hvk_vcpu *vc, struct kvm_run *run);
 void hvk_hv_enforce(struct hvk_vcpu *vc, bool on);
 void hvk_hv_vcpu_init(struct hvk_vcpu *vc);
+u64 hvk_hv_ref_counter(struct hvk_vcpu *vc);
+void hvk_hv_hcall_done(struct hvk_vcpu *vc, struct kvm_run *run);
+
+/* hvk_synic.c */
+bool hvk_synic_has_msr(u32 msr);
+bool hvk_synic_msr_allowed(struct hvk_hv_vcpu *h, u32 msr);
+int hvk_synic_msr(struct hvk_vcpu *vc, u32 msr, u64 *data, bool write, bool host);
+long hvk_synic_activate(struct hvk_vcpu *vc, bool synic2);
+void hvk_stimers_process(struct hvk_vcpu *vc);
+void hvk_stimers_init(struct hvk_vcpu *vc);
+void hvk_stimers_stop(struct hvk_vcpu *vc);
 
 /* hvk_smm.c */
 long hvk_smm_exit(struct hvk_vcpu *vc, bool rsm, struct kvm_run *run);
@@ -148,6 +192,7 @@ long hvk_smm_exit(struct hvk_vcpu *vc, bool rsm, struct kvm_run *run);
 /* hvk_vcpu.c */
 long hvk_create_vcpu(struct hvk_vm *vm, unsigned long id);
 long hvk_regs(struct hvk_vcpu *vc, unsigned int nr, void *regs, size_t len, bool set);
+void hvk_kick(struct hvk_vcpu *vc);
 void hvk_vcpu_free(struct hvk_vcpu *vc);
 
 /* hvk_state.c: -ENOIOCTLCMD for an ioctl that is not a register family */

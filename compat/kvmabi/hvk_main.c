@@ -97,6 +97,8 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_HYPERV_CPUID:
 	case KVM_CAP_SYS_HYPERV_CPUID:
 	case KVM_CAP_HYPERV_ENFORCE_CPUID:
+	case KVM_CAP_HYPERV_SYNIC: /* hvk_synic.c: the SynIC and its timers */
+	case KVM_CAP_HYPERV_SYNIC2:
 		return 1;
 	case KVM_CAP_DISABLE_QUIRKS2:
 		return HV_QUIRKS; /* all of KVM 6.1's but LAPIC_MMIO_HOLE */

@@ -532,6 +532,10 @@ static long vcpu_enable_cap(struct hvk_vcpu *vc, const struct kvm_enable_cap __u
 		hvk_hv_enforce(vc, cap.args[0]);
 		return 0;
 	}
+	if (cap.cap == KVM_CAP_HYPERV_SYNIC2 && cap.args[0])
+		return -EINVAL;
+	if (cap.cap == KVM_CAP_HYPERV_SYNIC || cap.cap == KVM_CAP_HYPERV_SYNIC2)
+		return hvk_synic_activate(vc, cap.cap == KVM_CAP_HYPERV_SYNIC2);
 	if (cap.cap != KVM_CAP_ENFORCE_PV_FEATURE_CPUID)
 		return -EINVAL;
 	old = vc->pv_enforce;

@@ -20,6 +20,7 @@ void hvk_vcpu_free(struct hvk_vcpu *vc)
 {
 	int i;
 
+	hvk_stimers_stop(vc);
 	for (i = 0; i < HVK_RUN_PAGES; i++)
 		if (vc->run_page[i])
 			put_page(vc->run_page[i]);
@@ -203,7 +204,7 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 	case HV_EXIT_SMM:
 		return hvk_smm_exit(vc, e->qual, run);
 	case HV_EXIT_HYPERCALL:
-		return hvk_hv_hypercall(vc);
+		return hvk_hv_hypercall(vc, run);
 	case HV_EXIT_INTR:
 	case HV_EXIT_TIMEOUT:
 		return 1;
@@ -247,8 +248,11 @@ static long complete_io(struct hvk_vcpu *vc, unsigned long in_data, unsigned lon
 	return -EINTR;
 }
 
-/* A system event a Hyper-V MSR asked for (reset, crash): its WRMSR completes, then user space. */
-static long system_event(struct hvk_vcpu *vc, unsigned long in_data, unsigned long flags)
+/*
+ * An exit a Hyper-V MSR asked for (a system event for reset or crash, the SynIC's or the
+ * debugger's): its WRMSR completes, then user space.
+ */
+static long deferred_exit(struct hvk_vcpu *vc, unsigned long in_data, unsigned long flags)
 {
 	struct kvm_run *run = run_of(vc);
 	long rc = hv_call(HC_VCPU_RUN, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), in_data,
@@ -257,11 +261,31 @@ static long system_event(struct hvk_vcpu *vc, unsigned long in_data, unsigned lo
 	if (rc)
 		return rc;
 	post_run(vc);
-	memset(&run->system_event, 0, sizeof(run->system_event));
-	run->exit_reason = KVM_EXIT_SYSTEM_EVENT;
-	run->system_event.type = vc->sys_event;
-	vc->sys_event = 0;
+	run->exit_reason = vc->deferred_exit;
+	if (vc->deferred_exit == KVM_EXIT_SYSTEM_EVENT) {
+		memset(&run->system_event, 0, sizeof(run->system_event));
+		run->system_event.type = vc->deferred.system_event;
+	} else {
+		run->hyperv = vc->deferred.hyperv;
+		vc->hv.syndbg_done = run->hyperv.type == KVM_EXIT_HYPERV_SYNDBG &&
+				     run->hyperv.u.syndbg.msr == 0x400000f1; /* CONTROL */
+	}
+	vc->deferred_exit = 0;
 	return 0;
+}
+
+/* Out of the guest or of its halt, to look at what changed (a Hyper-V timer fired). */
+void hvk_kick(struct hvk_vcpu *vc)
+{
+	struct task_struct *t;
+
+	WRITE_ONCE(vc->kicked, true);
+	wake_up_interruptible(&vc->wq);
+	rcu_read_lock(); /* the thread leaves KVM_RUN, clearing task, before it can be freed */
+	t = READ_ONCE(vc->task);
+	if (t)
+		kick_process(t);
+	rcu_read_unlock();
 }
 
 /* What completes the access the last exit stopped at: an IN's or MMIO read's data, an MSR's. */
@@ -290,6 +314,8 @@ static long vcpu_run(struct hvk_vcpu *vc)
 
 	if (!vc->vm->irqchip && cr8 > 15)
 		return -EINVAL;
+	if (vc->hv.hcall_done || vc->hv.syndbg_done)
+		hvk_hv_hcall_done(vc, run);
 	/* as KVM: without its local APIC in the kernel, user space's TPR is CR8, once a KVM_RUN */
 	cr8 = vc->vm->irqchip ? 0 : HV_RUN_CR8 | cr8 << 4;
 	do {
@@ -298,12 +324,14 @@ static long vcpu_run(struct hvk_vcpu *vc)
 		cr8 = 0;
 		if (signal_pending(current))
 			run->exit_reason = KVM_EXIT_INTR;
-		if (vc->sys_event)
-			return system_event(vc, in_data, done);
+		if (vc->deferred_exit)
+			return deferred_exit(vc, in_data, done);
 		if (signal_pending(current) || READ_ONCE(run->immediate_exit))
 			return complete_io(vc, in_data, done);
 		down_read(&vc->vm->slots_lock);
 		hvk_steal_update(vc);
+		if (READ_ONCE(vc->hv.stimer_pending))
+			hvk_stimers_process(vc);
 		rc = hv_call(HC_VCPU_RUN, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), in_data,
 			     done | (READ_ONCE(run->request_interrupt_window) ? HV_RUN_IRQ_WINDOW : 0));
 		up_read(&vc->vm->slots_lock);
@@ -381,7 +409,9 @@ static long vcpu_run_masked(struct hvk_vcpu *vc)
 		return rc;
 	if (vc->has_sigmask)
 		sigprocmask(SIG_SETMASK, &vc->sigmask, &old);
+	WRITE_ONCE(vc->task, current); /* hvk_kick()'s, while KVM_RUN runs */
 	rc = vcpu_run(vc);
+	WRITE_ONCE(vc->task, NULL);
 	if (vc->has_sigmask)
 		sigprocmask(SIG_SETMASK, &old, NULL);
 	sync_out(vc, run_of(vc));

@@ -399,6 +399,23 @@ int vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t val, const struct 
 	return 0;
 }
 
+/* Hyper-V's APIC access MSRs, in either mode: EOI (write only) and TPR, and ICR2:ICR as one. */
+int vlapic_hv_msr(struct vlapic *l, unsigned off, uint64_t *val, bool write,
+		  const struct irq_env *env)
+{
+	if (!write && off != REG_EOI)
+		*val = reg_read(l, off, env) |
+		       (off == REG_ICR ? (uint64_t)vlapic_reg(l, REG_ICR2) << 32 : 0);
+	if (!write)
+		return off == REG_EOI ? -1 : 0;
+	if (off != REG_ICR && *val >> 32)
+		return -1; /* bits 63:32 are reserved, but in ICR */
+	if (off == REG_ICR)
+		vlapic_set_reg(l, REG_ICR2, (uint32_t)(*val >> 32));
+	reg_write(l, off, (uint32_t)*val, env);
+	return 0;
+}
+
 /* The power-on register state; the ID from initial_id in the current mode's format. */
 static void reset_regs(struct vlapic *l, bool lint0_extint)
 {

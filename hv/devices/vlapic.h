@@ -52,6 +52,8 @@ void vlapic_write(struct vlapic *l, uint32_t offset, uint32_t val, const struct 
 /* x2APIC MSRs 0x800-0x8ff: 0, or -1 where the CPU raises #GP(0). */
 int vlapic_msr_read(struct vlapic *l, uint32_t msr, uint64_t *val, const struct irq_env *env);
 int vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t val, const struct irq_env *env);
+int vlapic_hv_msr(struct vlapic *l, unsigned off, uint64_t *val, bool write,
+		  const struct irq_env *env);
 
 /*
  * A WRMSR of IA32_APIC_BASE: 0, or -1 for #GP (reserved bits, EXTD without x2apic_allowed,

@@ -435,6 +435,7 @@ int vcpu_pv_enforce(struct vcpu *v, uint64_t flags)
 {
 	v->pv_enforce = flags & HV_PV_ENFORCE;
 	v->hv_calls = flags & HV_PV_HYPERV_CALLS;
+	v->hv_apic = flags & HV_PV_HYPERV_APIC;
 	return 0;
 }
 

@@ -69,8 +69,8 @@ static void set_window(uint32_t bit, bool on)
 static void inject(uint32_t info, uint32_t error, uint32_t len)
 {
 	vmwrite(VMCS_ENTRY_INTR_INFO, info);
-	if (info & INTR_INFO_ERROR_CODE)
-		vmwrite(VMCS_ENTRY_EXC_ERROR, error);
+	if (info & INTR_INFO_ERROR_CODE) /* bits 31:16 would fail the entry: dropped, as KVM */
+		vmwrite(VMCS_ENTRY_EXC_ERROR, (uint16_t)error);
 	vmwrite(VMCS_ENTRY_INSN_LEN, len);
 	if ((vmread(VMCS_GUEST_ACTIVITY) & 3) == ACTIVITY_HLT)
 		vmwrite(VMCS_GUEST_ACTIVITY, ACTIVITY_ACTIVE);

@@ -299,11 +299,13 @@ static bool pv_eoi_msr(struct vcpu *v, uint64_t *val, bool write)
 /* x2APIC, APIC base, TSC deadline, PV EOI MSRs: handled (true, *ok the result) or not ours. */
 bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool host, bool *ok)
 {
+	static const uint16_t hv_regs[3] = {0xb0, 0x300, 0x80}; /* Hyper-V's EOI, ICR, TPR */
 	struct irqchip *c = v->vm->irqchip;
+	bool hv = v->hv_apic && msr - HV_MSR_EOI < 3;
 
 	if (msr == MSR_PV_EOI && v->vm->kvm_rules)
 		return *ok = pv_eoi_msr(v, val, write), true;
-	if (!c || !v->lapic || !(msr == MSR_APICB || msr == MSR_TSC_DL || (msr >> 8) == 8))
+	if (!c || !v->lapic || !(msr == MSR_APICB || msr == MSR_TSC_DL || (msr >> 8) == 8 || hv))
 		return false;
 	spin_lock(&c->lock);
 	if (msr == MSR_APICB)
@@ -319,8 +321,9 @@ bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool h
 		*val = vlapic_get_tsc_deadline(v->lapic), *ok = true;
 	else
 		c->eoi_from = v,
-		*ok = !(write ? vlapic_msr_write(v->lapic, msr, *val, &c->env)
-			      : vlapic_msr_read(v->lapic, msr, val, &c->env)),
+		*ok = !(hv ? vlapic_hv_msr(v->lapic, hv_regs[msr - HV_MSR_EOI], val, write, &c->env)
+			: write ? vlapic_msr_write(v->lapic, msr, *val, &c->env)
+				: vlapic_msr_read(v->lapic, msr, val, &c->env)),
 		c->eoi_from = NULL;
 	spin_unlock(&c->lock);
 	return true;

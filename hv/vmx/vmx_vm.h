@@ -151,9 +151,9 @@ struct vcpu {
 	bool pinned;		   /* never moves: the VMCS stays loaded on its CPU */
 	int last_cpu;		   /* CPU that last ran it, -1 never */
 	uint64_t pvclock;	   /* MSR_KVM_SYSTEM_TIME_NEW: the page's GPA, bit 0 enabled */
-	bool pv_enforce, hv_calls; /* HV_PV_ENFORCE, HV_PV_HYPERV_CALLS */
-	uint32_t clock_gen;	   /* the VM clock generation its page was written for */
-	int guest_cpu;		   /* CPU it is in guest mode on (or about to be), -1 none */
+	bool pv_enforce, hv_calls, hv_apic; /* HV_PV_ENFORCE, _HYPERV_CALLS, _HYPERV_APIC */
+	uint32_t clock_gen;		    /* the VM clock generation its page was written for */
+	int guest_cpu; /* CPU it is in guest mode on (or about to be), -1 none */
 	uint64_t flushed_gen;
 	uint64_t xcr0;
 	struct guest_msrs msrs;

@@ -60,7 +60,14 @@ run_cases() {
 		rm -rf "$case_dir"
 		mkdir -p "$case_dir"
 		t0=$(date +%s)
-		if declare -F "case_$c" >/dev/null; then "case_$c"; else "opt_$c"; fi
+		if declare -F "case_$c" >/dev/null; then
+			"case_$c"
+		elif declare -F "opt_$c" >/dev/null; then
+			"opt_$c"
+		else
+			echo "no system case named $c" >"$case_dir/serial.log"
+			case_failed=1
+		fi
 		if [ $case_failed -eq 0 ]; then
 			echo "PASS system/$c ($(($(date +%s) - t0)) s)"
 			pass=$((pass + 1))
