@@ -4,11 +4,12 @@
 # conformance guest (tests/conform/, under Debian's QEMU in each irqchip mode). One line a check
 # with what each side got, then the counts. Both sides boot in Bochs as in make referee (the
 # reference kernel natively, dom0's under the hypervisor, the same initramfs, CPU model and
-# memory). CONFORM_ONLY=kvm_conform (or qconform) runs one suite. Exits 1 when a check differs.
+# memory). CONFORM_ONLY=kvm_conform (or qconform) runs one suite; CONFORM_ARGS adds to both
+# kernel command lines (qconform.modes=hyperv: that QEMU mode alone). Exits 1 when a check differs.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build/conform
-args="console=ttyS0,115200 quiet panic=-1 tsc=reliable no_timer_check nowatchdog"
+args="console=ttyS0,115200 quiet panic=-1 tsc=reliable no_timer_check nowatchdog ${CONFORM_ARGS:-}"
 suites=${CONFORM_ONLY:-kvm_conform qconform}
 make -s -C "$root" all dom0 build/dom0/initramfs-selftests.cpio >/dev/null || exit 1
 "$root/scripts/qemu-in-dom0.sh" --initramfs >/dev/null || exit 1

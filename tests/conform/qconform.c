@@ -55,7 +55,8 @@ static uint64_t pdpt[4] __attribute__((aligned(32))), pdpt_bad[4] __attribute__(
 static uint64_t pd[4][512] __attribute__((aligned(4096)));
 
 volatile uint32_t fault_vec = NONE, fault_err, fault_eflags, fault_eip, resume, dr6_seen, db_count,
-		  bp_count, watched, irqs[3]; /* irqs: 0x40, 0x41 and NMIs taken */
+		  bp_count, watched, irqs[3], /* irqs: 0x40, 0x41 and NMIs taken */
+	hv_irqs[3];			      /* 0x43-0x45 (Hyper-V), each EOIed by its EOI MSR */
 static unsigned passed, failed;
 static char mode[16] = "?";
 static const char *phase = "";
@@ -149,6 +150,9 @@ void exception(struct frame *f)
 		db_count++;
 	} else if (f->vector == 3) {
 		bp_count++;
+	} else if (f->vector >= 0x43 && f->vector <= 0x45) {
+		hv_irqs[f->vector - 0x43]++;
+		asm volatile("wrmsr" : : "c"(0x40000070), "a"(0), "d"(0)); /* HV_X64_MSR_EOI */
 	} else if (f->vector == 2 || f->vector >= 0x40) {
 		irqs[f->vector & 3]++;
 		if (f->vector >= 0x40)
@@ -796,6 +800,121 @@ static void check_after_reset(void)
 
 /* --- main ----------------------------------------------------------------------------------- */
 
+/* --- Hyper-V (QEMU's hv-* flags): its MSRs, hypercalls, IPIs, synthetic timers ------------- */
+
+static uint8_t hv_code[4096] __attribute__((aligned(4096))),
+	hv_simp[4096] __attribute__((aligned(4096)));
+static volatile uint32_t hv_tsc[1024] __attribute__((aligned(4096)));
+uint32_t hv_call_addr;
+
+static bool has_hyperv(void)
+{
+	uint32_t r[4];
+
+	cpuid(0x40000001, r);
+	return r[0] == 0x31237648; /* "Hv#1" */
+}
+
+static uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t a, d;
+
+	asm volatile("rdmsr" : "=a"(a), "=d"(d) : "c"(msr));
+	return (uint64_t)d << 32 | a;
+}
+
+/* Through the hypercall page, 32-bit: control EDX:EAX, input EBX:ECX, output EDI:ESI. */
+static uint64_t hypercall(uint64_t control, uint64_t in, uint64_t out)
+{
+	uint32_t a = (uint32_t)control, d = (uint32_t)(control >> 32);
+
+	asm volatile("call *hv_call_addr"
+		     : "+a"(a), "+d"(d)
+		     : "b"((uint32_t)(in >> 32)), "c"((uint32_t)in), "D"((uint32_t)(out >> 32)),
+		       "S"((uint32_t)out)
+		     : "memory");
+	return (uint64_t)d << 32 | a;
+}
+
+/* (a * b) >> 64, for the TSC page's formula */
+static uint64_t mul_shr64(uint64_t a, uint64_t b)
+{
+	uint64_t ll = (a & 0xffffffff) * (b & 0xffffffff), lh = (a & 0xffffffff) * (b >> 32);
+	uint64_t hl = (a >> 32) * (b & 0xffffffff), hh = (a >> 32) * (b >> 32);
+	uint64_t mid = (ll >> 32) + (lh & 0xffffffff) + (hl & 0xffffffff);
+
+	return hh + (lh >> 32) + (hl >> 32) + (mid >> 32);
+}
+
+/* Waits (IF set) for Hyper-V interrupt n, at most a few seconds of emulated time. */
+static uint32_t hv_wait(unsigned n, uint32_t count)
+{
+	asm volatile("sti" : : : "memory");
+	for (uint32_t i = 0; i < 50000000 && hv_irqs[n] < count; i++)
+		asm volatile("" : : : "memory");
+	asm volatile("cli" : : : "memory");
+	return hv_irqs[n];
+}
+
+static void check_hyperv(void)
+{
+	volatile uint32_t *slot = (volatile uint32_t *)(hv_simp + 2 * 256); /* SINT 2's message */
+	uint64_t t0, t1, tsc, ref;
+
+	check("HV GUEST_OS_ID", wrmsr_safe(0x40000000, 0x8100ull << 48), 0);
+	check("HV HYPERCALL page", wrmsr_safe(0x40000001, (uint32_t)hv_code | 1), 0);
+	check("HV hypercall page: VMCALL; RET", *(volatile uint32_t *)hv_code, 0xc3c1010f);
+	hv_call_addr = (uint32_t)hv_code;
+	check("HV VP_INDEX", rdmsr_safe(0x40000002), 0);
+	t0 = rdmsr(0x40000020);
+	t1 = rdmsr(0x40000020);
+	check("HV TIME_REF_COUNT counts up", t1 > t0, 1);
+	check("HV TSC_FREQUENCY set", rdmsr_safe(0x40000022) != 0, 1);
+	check("HV REFERENCE_TSC on", wrmsr_safe(0x40000021, (uint32_t)hv_tsc | 1), 0);
+	check("HV TSC page valid", hv_tsc[0] != 0 && (hv_tsc[2] | hv_tsc[3]) != 0, 1);
+	asm volatile("rdtsc" : "=A"(tsc));
+	ref = mul_shr64(tsc, (uint64_t)hv_tsc[3] << 32 | hv_tsc[2]) +
+	      ((uint64_t)hv_tsc[5] << 32 | hv_tsc[4]);
+	t1 = rdmsr(0x40000020);
+	check("HV TSC page: its time within 1 ms before TIME_REF_COUNT",
+	      t1 >= ref && t1 - ref < 10000, 1);
+	check("HV hypercall 0xbeef: invalid code", hypercall(0xbeef, 0, 0), 2);
+	check("HV NotifyLongSpinWait (fast)", hypercall(0x0008 | 1 << 16, 0, 0), 0);
+	check("HV FlushVirtualAddressSpace, all CPUs (fast)", hypercall(0x0002 | 1 << 16, 0, 1), 0);
+	check("HV SendSyntheticClusterIpi 0x44 to VP 0 (fast)",
+	      hypercall(0x000b | 1 << 16, 0x44, 1), 0);
+	check("HV ... the IPI taken, EOIed by the EOI MSR", hv_wait(1, 1), 1);
+	check("HV ... ISR clear after it", mmio_rd(LAPIC + 0x120) >> 4 & 1, 0);
+	check("HV SendSyntheticClusterIpi vector 0x0f", hypercall(0x000b | 1 << 16, 0x0f, 1), 3);
+	check("HV SINT2 vector 5 unmasked", wrmsr_safe(0x40000092, 5), FAULT(13));
+	/* a one-shot direct-mode timer 1 ms ahead: its own vector */
+	check("HV STIMER0 direct, vector 0x45", wrmsr_safe(0x400000b0, 1 | 1 << 12 | 0x45 << 4), 0);
+	check("HV STIMER0 count", wrmsr_safe(0x400000b1, rdmsr(0x40000020) + 10000), 0);
+	check("HV STIMER0 expired: its interrupt", hv_wait(2, 1), 1);
+	check("HV STIMER0 one-shot: disabled after it", rdmsr_safe(0x400000b0) & 1, 0);
+	/* a message timer: HVMSG_TIMER_EXPIRED in SINT 2's slot of the message page, then 0x43 */
+	check("HV SIMP on", wrmsr_safe(0x40000083, (uint32_t)hv_simp | 1), 0);
+	check("HV SINT2 vector 0x43", wrmsr_safe(0x40000092, 0x43), 0);
+	t0 = rdmsr(0x40000020) + 10000;
+	check("HV STIMER1 to SINT2", wrmsr_safe(0x400000b2, 1 | 2 << 16), 0);
+	check("HV STIMER1 count", wrmsr_safe(0x400000b3, t0), 0);
+	check("HV STIMER1 expired: SINT2's interrupt", hv_wait(0, 1), 1);
+	check("HV ... message type TIMER_EXPIRED, 24 bytes",
+	      slot[0] | (uint64_t)(slot[1] & 0xff) << 32, 0x1880000010ull);
+	check("HV ... its timer and expiration time",
+	      slot[4] | (uint64_t)(slot[6] == (uint32_t)t0) << 32, 0x100000001ull);
+	slot[0] = 0;
+	check("HV EOM", wrmsr_safe(0x40000084, 0), 0);
+	/* periodic, 1 ms: each message taken and the slot freed gets the next */
+	check("HV STIMER1 periodic", wrmsr_safe(0x400000b2, 3 | 2 << 16), 0);
+	check("HV STIMER1 period", wrmsr_safe(0x400000b3, 10000), 0);
+	check("HV STIMER1 periodic: first tick", hv_wait(0, 2), 2);
+	slot[0] = 0;
+	wrmsr_safe(0x40000084, 0);
+	check("HV STIMER1 periodic: second tick", hv_wait(0, 3), 3);
+	check("HV STIMER1 off", wrmsr_safe(0x400000b2, 0), 0);
+}
+
 static void parse_cmdline(const uint32_t *mbi)
 {
 	const char *s = (mbi[0] & 4) ? (const char *)mbi[4] : "";
@@ -831,6 +950,8 @@ void qconform_main(const uint32_t *mbi)
 		set_gate(v, (uint32_t)isr_table + v * 16, 8, 0xe);
 	set_gate(0x40, (uint32_t)irq_stubs, 8, 0xe);
 	set_gate(0x41, (uint32_t)irq_stubs + 16, 8, 0xe);
+	for (unsigned v = 0x43; v <= 0x45; v++)
+		set_gate(v, (uint32_t)irq_stubs + (v - 0x41) * 16, 8, 0xe);
 	asm volatile("lidt %0" : : "m"(idtr));
 	parse_cmdline(mbi);
 	putc('\n');	  /* (after the firmware's last words) */
@@ -847,6 +968,11 @@ void qconform_main(const uint32_t *mbi)
 		if (triple)
 			finish(failed ? 1 : 0);
 		reset(true);
+	}
+	if (has_hyperv()) { /* the Hyper-V mode: only its checks */
+		check_hyperv();
+		summary(" Hyper-V: ");
+		finish(failed ? 1 : 0);
 	}
 	check_msrs();
 	check_crs();

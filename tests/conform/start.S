@@ -50,6 +50,18 @@ irq_stubs:
 	push $0
 	push $0x41
 	jmp isr_common
+	.balign 16			/* 0x43-0x45: Hyper-V's SINT, IPI and direct timer */
+	push $0
+	push $0x43
+	jmp isr_common
+	.balign 16
+	push $0
+	push $0x44
+	jmp isr_common
+	.balign 16
+	push $0
+	push $0x45
+	jmp isr_common
 isr_common:
 	pusha
 	push %esp

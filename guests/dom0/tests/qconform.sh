@@ -3,14 +3,18 @@
 # /dev/kvm, in each irqchip mode: in the kernel and split with two vCPUs; off (QEMU's own
 # local APICs) with one, since QEMU with kernel_irqchip=off and two vCPUs stalls before its
 # firmware's first line on Linux KVM in Bochs too. Each run boots, checks, resets the VM,
-# checks, makes a triple fault (QEMU resets the VM again) and checks once more. Prints the
+# checks, makes a triple fault (QEMU resets the VM again) and checks once more; a fourth run
+# with QEMU's Hyper-V enlightenments checks only those. Prints the
 # guest's lines, then "qconform: N passed, N failed" over all runs.
 # Only in the initramfs scripts/qemu-in-dom0.sh builds.
 [ -x /usr/bin/qemu-system-x86_64 ] || { echo "qconform: no QEMU in this initramfs"; exit 1; }
 pass=0 fail=0 rc=0
+# qconform.modes=a,b on the kernel command line runs only those modes
+only=$(sed -n 's/.*qconform\.modes=\([^ ]*\).*/\1/p' /proc/cmdline | tr , ' ')
 run() { # MODE CPUS [QEMU ARGUMENTS]
 	mode=$1 cpus=$2
 	shift 2
+	[ -z "$only" ] || echo " $only " | grep -qF " $mode " || return 0
 	/usr/bin/qemu-system-x86_64 -accel kvm -nographic -m 64 -smp "$cpus" -nic none \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 "$@" -kernel /guest/qconform.elf \
 		-append "mode=$mode cpus=$cpus" </dev/null >/tmp/qconform.out 2>&1 &
@@ -35,7 +39,9 @@ run() { # MODE CPUS [QEMU ARGUMENTS]
 	p=$(tr -d '\r' </tmp/qconform.out | grep -ac '^qconform: ok ')
 	f=$(tr -d '\r' </tmp/qconform.out | grep -ac '^qconform: FAIL ')
 	pass=$((pass + p)) fail=$((fail + f))
-	if [ $r -ne 1 ] || ! grep -aq "^qconform: $mode after the triple fault: " /tmp/qconform.out; then
+	last="after the triple fault"
+	[ "$mode" = hyperv ] && last="Hyper-V"
+	if [ $r -ne 1 ] || ! grep -aq "^qconform: $mode $last: " /tmp/qconform.out; then
 		echo "qconform: $mode: QEMU ended with status $r before the guest's last line"
 		fail=$((fail + 1)) rc=1
 	fi
@@ -43,5 +49,7 @@ run() { # MODE CPUS [QEMU ARGUMENTS]
 run kernel 2
 run split 2 -machine kernel_irqchip=split
 run off 1 -machine kernel_irqchip=off
+# Hyper-V's enlightenments as QEMU offers them to Windows: its MSRs, hypercalls, IPIs, timers
+run hyperv 1 -cpu qemu64,hv-relaxed,hv-vapic,hv-spinlocks=0xfff,hv-vpindex,hv-runtime,hv-time,hv-synic,hv-stimer,hv-stimer-direct,hv-tlbflush,hv-ipi,hv-frequencies,hv-reset
 echo "qconform: $pass passed, $fail failed"
 [ $rc -eq 0 ] && [ $fail -eq 0 ]
