@@ -110,11 +110,13 @@ static int immediate(struct dec *d, unsigned size, struct x86_insn *out)
 	return 0;
 }
 
-/* Byte registers 4-7 without REX are AH, CH, DH, BH. */
-static void byte_reg(const struct dec *d, struct x86_insn *out)
+/* ModRM with a register operand: byte registers 4-7 without REX are AH, CH, DH, BH. */
+static int reg_operand(struct dec *d, struct x86_insn *out)
 {
-	if (out->opsize == 1 && !d->rex && out->reg >= 4 && out->reg < 8)
-		out->high_byte = true;
+	if (modrm(d, &out->reg))
+		return -1;
+	out->high_byte = out->opsize == 1 && !d->rex && out->reg >= 4 && out->reg < 8;
+	return 0;
 }
 
 static int two_byte(struct dec *d, struct x86_insn *out)
@@ -150,14 +152,10 @@ static int alu_form(struct dec *d, uint8_t op, struct x86_insn *out)
 {
 	uint8_t ext;
 
-	out->opsize = out->mem_size = (op & 1) ? (uint8_t)operand_size(d) : 1;
 	out->op = op < 0x40 && (op & 2) ? X86_ALU_LOAD : X86_RMW;
 	if (op < 0x40 || op == 0x84 || op == 0x85) {
 		out->alu = op < 0x40 ? op >> 3 : X86_TEST;
-		if (modrm(d, &out->reg))
-			return -1;
-		byte_reg(d, out);
-		return 0;
+		return reg_operand(d, out);
 	}
 	out->src_imm = true;
 	if (modrm(d, &ext) || (op >= 0xf6 && (ext & 7) > (op >= 0xfe ? 1 : 3)))
@@ -190,7 +188,6 @@ static int moffs(struct dec *d, uint8_t op, struct x86_insn *out)
 	unsigned asz = address_size(d);
 
 	out->op = op < 0xa2 ? X86_LOAD : X86_STORE_REG;
-	out->opsize = out->mem_size = (op & 1) ? (uint8_t)operand_size(d) : 1;
 	out->reg = 0; /* accumulator */
 	return skip(d, asz);
 }
@@ -199,6 +196,8 @@ static int one_byte(struct dec *d, uint8_t op, struct x86_insn *out)
 {
 	uint8_t reg;
 
+	/* the operand size of every form here (0F's own: two_byte): bit 0 clear is a byte */
+	out->opsize = out->mem_size = (op & 1) ? (uint8_t)operand_size(d) : 1;
 	switch (op) {
 	case 0x88:
 	case 0x89:
@@ -207,15 +206,10 @@ static int one_byte(struct dec *d, uint8_t op, struct x86_insn *out)
 	case 0x86:
 	case 0x87:
 		out->op = op >= 0x88 ? ((op & 2) ? X86_LOAD : X86_STORE_REG) : X86_XCHG;
-		out->opsize = out->mem_size = (op & 1) ? (uint8_t)operand_size(d) : 1;
-		if (modrm(d, &out->reg))
-			return -1;
-		byte_reg(d, out);
-		return 0;
+		return reg_operand(d, out);
 	case 0xc6:
 	case 0xc7:
 		out->op = X86_STORE_IMM;
-		out->opsize = out->mem_size = (op & 1) ? (uint8_t)operand_size(d) : 1;
 		if (modrm(d, &reg) || (reg & 7) != 0)
 			return -1; /* only /0 is MOV */
 		return immediate(d, out->opsize, out);
@@ -229,7 +223,6 @@ static int one_byte(struct dec *d, uint8_t op, struct x86_insn *out)
 	case 0xaa: /* STOS */
 	case 0xab:
 		out->op = op < 0xaa ? X86_MOVS : X86_STOS;
-		out->opsize = out->mem_size = (op & 1) ? (uint8_t)operand_size(d) : 1;
 		out->rep = d->rep;
 		out->addr_size = address_size(d);
 		out->seg = d->seg; /* reg 0: STOS stores the accumulator */
