@@ -37,16 +37,6 @@ static int string_gpa(struct vcpu *v, bool in, uint32_t info, uint64_t *gpa)
 	return gva_to_gpa_or_pf(v, string_gla(v, in, info), in, gpa);
 }
 
-static void store_in(struct vcpu *v, unsigned size, uint64_t data)
-{
-	uint64_t *rax = &v->gprs.r[GPR_RAX];
-
-	if (size == 4)
-		*rax = (uint32_t)data; /* a 32-bit destination clears the upper half */
-	else
-		*rax = (*rax & ~((1ULL << (8 * size)) - 1)) | (data & ((1ULL << (8 * size)) - 1));
-}
-
 /* Elements this exit moves: one, or for a forward REP all that stay in the first's page. */
 static unsigned batch(struct vcpu *v, const struct vm_exit *x, uint32_t info)
 {
@@ -65,7 +55,7 @@ static int hooked_io(struct vcpu *v, const struct io_hook *h, struct vm_exit *x)
 
 	h->access(h->ctx, v, x->io.port, x->io.size, &val, !x->io.in);
 	if (x->io.in)
-		store_in(v, x->io.size, val);
+		x86_write_sized(&v->gprs.r[GPR_RAX], x->io.size, val);
 	vcpu_skip_insn(v);
 	return EXIT_RESUME;
 }
@@ -148,7 +138,7 @@ void io_complete(struct vcpu *v, const struct vm_exit *x)
 			again = rcx != 0;
 		}
 	} else if (QUAL_IN(q)) {
-		store_in(v, size, x->answer);
+		x86_write_sized(&v->gprs.r[GPR_RAX], size, x->answer);
 	}
 	if (!again && v->io_insn_len)
 		vcpu_skip_insn(v); /* the I/O exit's length: no VM entry since */

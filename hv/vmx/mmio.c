@@ -40,24 +40,20 @@ size_t vcpu_fetch(struct vcpu *v, uint8_t *buf)
 	return got;
 }
 
-/* rSI or rDI of a string operand, as the CPU updates it (a 32-bit result clears the upper half) */
-static void addr_step(uint64_t *r, unsigned size, uint64_t delta)
-{
-	*r = size == 4 ? (uint32_t)(*r + delta)
-		       : (*r & ~x86_size_mask(size)) | ((*r + delta) & x86_size_mask(size));
-}
-
-/* One element done: the pointers (and RCX under REP) step; true when the instruction is over. */
+/*
+ * One element done: the pointers (and RCX under REP) step in the address size, as the CPU
+ * updates them; true when the instruction is over.
+ */
 static bool string_step(const struct x86_insn *in, uint64_t *r)
 {
 	uint64_t d =
 		(vmread(VMCS_GUEST_RFLAGS) & RFLAGS_DF) ? -(uint64_t)in->mem_size : in->mem_size;
 
-	addr_step(&r[GPR_RDI], in->addr_size, d);
+	x86_write_sized(&r[GPR_RDI], in->addr_size, r[GPR_RDI] + d);
 	if (in->op == X86_MOVS)
-		addr_step(&r[GPR_RSI], in->addr_size, d);
+		x86_write_sized(&r[GPR_RSI], in->addr_size, r[GPR_RSI] + d);
 	if (in->rep)
-		addr_step(&r[GPR_RCX], in->addr_size, ~0ULL);
+		x86_write_sized(&r[GPR_RCX], in->addr_size, r[GPR_RCX] - 1);
 	return !in->rep || !(r[GPR_RCX] & x86_size_mask(in->addr_size));
 }
 

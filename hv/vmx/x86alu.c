@@ -17,10 +17,8 @@ void x86_reg_write(uint64_t *gprs, const struct x86_insn *in, uint64_t val)
 
 	if (in->high_byte)
 		*r = (*r & ~0xff00ULL) | ((val & 0xff) << 8);
-	else if (in->opsize == 4)
-		*r = (uint32_t)val;
 	else
-		*r = (*r & ~x86_size_mask(in->opsize)) | (val & x86_size_mask(in->opsize));
+		x86_write_sized(r, in->opsize, val);
 }
 
 /* BT, BTS, BTR, BTC: CF is the bit (its offset taken modulo the operand's width); the rest stay */

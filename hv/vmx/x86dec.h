@@ -70,6 +70,12 @@ static inline uint64_t x86_size_mask(unsigned size)
 	return size >= 8 ? ~0ULL : (1ULL << (8 * size)) - 1;
 }
 
+/* Writes the low `size` bytes of *r as the CPU does: a 32-bit write clears the upper half. */
+static inline void x86_write_sized(uint64_t *r, unsigned size, uint64_t val)
+{
+	*r = size == 4 ? (uint32_t)val : (*r & ~x86_size_mask(size)) | (val & x86_size_mask(size));
+}
+
 /* Decodes bytes[0..n). Returns 0, or -1 for an instruction outside the set or a truncated one. */
 int x86_decode(const uint8_t *bytes, size_t n, enum x86_mode mode, struct x86_insn *out);
 
