@@ -278,13 +278,8 @@ int vcpu_set_mode(struct vcpu *v, enum vcpu_mode mode, uint64_t rip, uint64_t rs
 void vcpu_init_signal(struct vcpu *v)
 {
 	struct vcpu_sregs s = {
-		.cs = {.selector = 0xf000,
-		       .base = 0xffff0000,
-		       .limit = 0xffff,
-		       .type = 0xb,
-		       .s = 1,
-		       .present = 1},
-		.ds = {.limit = 0xffff, .type = 3, .s = 1, .present = 1},
+		.cs = flat(0xf000, 0xb, false, false),
+		.ds = flat(0, 3, false, false),
 		.tr = {.limit = 0xffff, .type = 0xb, .present = 1},
 		.ldt = {.limit = 0xffff, .type = 2, .present = 1},
 		.gdt = {0, 0xffff},
@@ -293,6 +288,7 @@ void vcpu_init_signal(struct vcpu *v)
 	};
 	struct vcpu_regs r = {.rip = 0xfff0, .rflags = 2, .rdx = 0x600};
 
+	s.cs.base = 0xffff0000;
 	s.es = s.fs = s.gs = s.ss = s.ds;
 	vcpu_set_sregs(v, &s);
 	vcpu_set_regs(v, &r);
