@@ -155,10 +155,8 @@ int ioapic_set_state(struct ioapic *io, const struct ioapic_state_kvm *s)
 	for (unsigned i = 0; i < IOAPIC_PINS; i++)
 		if (s->redirtbl[i] & ~RTE_VALID)
 			return -EINVAL;
-	io->base = s->base_address;
-	io->ioregsel = s->ioregsel;
-	io->id = s->id;
-	io->irr = s->irr;
+	*io = (struct ioapic){
+		.base = s->base_address, .ioregsel = s->ioregsel, .id = s->id, .irr = s->irr};
 	__builtin_memcpy(io->redir, s->redirtbl, sizeof(io->redir));
 	return 0;
 }
