@@ -291,10 +291,8 @@ int mb2_parse(const void *info, size_t avail, struct boot_info *bi)
 		return fail(bi, "mb2: no memory map tag");
 	if (sanitize_mmap(&ps))
 		return -1;
-	if (!bi->cmdline)
-		bi->cmdline = "";
-	if (!bi->loader)
-		bi->loader = "unknown";
+	bi->cmdline = bi->cmdline ?: "";
+	bi->loader = bi->loader ?: "unknown";
 	return check_modules(bi);
 }
 
