@@ -136,20 +136,18 @@ int vcpu_debugregs(struct vcpu *v, void *buf, bool set)
 {
 	uint64_t *dr = buf;
 
-	if (!set) {
+	if (set && ((dr[4] >> 32) || (dr[5] >> 32)))
+		return -EINVAL;
+	vcpu_load(v);
+	if (set) {
+		__builtin_memcpy(v->dr, dr, sizeof(v->dr));
+		v->dr6 = dr[4]; /* kept as given, as KVM does */
+		set_guest_dr7(v, dr[5]);
+	} else {
 		__builtin_memcpy(dr, v->dr, sizeof(v->dr));
 		dr[4] = v->dr6;
-		vcpu_load(v);
 		dr[5] = guest_dr7(v);
-		vcpu_put(v);
-		return 0;
 	}
-	if ((dr[4] >> 32) || (dr[5] >> 32))
-		return -EINVAL;
-	__builtin_memcpy(v->dr, dr, sizeof(v->dr));
-	v->dr6 = dr[4]; /* kept as given, as KVM does */
-	vcpu_load(v);
-	set_guest_dr7(v, dr[5]);
 	vcpu_put(v);
 	return 0;
 }
