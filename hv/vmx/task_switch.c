@@ -172,11 +172,8 @@ static int switch_task(struct vcpu *v, unsigned src, uint16_t sel, unsigned len,
 	old_d &= src == SRC_IRET || src == SRC_JMP ? ~DESC_BUSY : ~0ULL;
 	t[T_LINK] = nested ? old_sel : t[T_LINK];
 	d |= DESC_BUSY;
-	rc = save_old(v, o, !(old_d >> 43 & 1));
-	if (!rc && !(rc = lin_copy(v, old_at, &old_d, 8, true)) &&
-	    !(rc = lin_copy(v, desc_base(d), t, is16 ? 2 : 4, true)))
-		rc = lin_copy(v, at, &d, 8, true);
-	if (rc)
+	if (save_old(v, o, !(old_d >> 43 & 1)) || lin_copy(v, old_at, &old_d, 8, true) ||
+	    lin_copy(v, desc_base(d), t, is16 ? 2 : 4, true) || lin_copy(v, at, &d, 8, true))
 		return -1;
 	/* the new task: TR, CR0.TS, CR3 (and PAE's PDPTEs), EIP, EFLAGS, GPRs, segments */
 	load_seg(SEG_TR, sel, d);
