@@ -97,12 +97,11 @@ void events_inject(struct vcpu *v)
 		v->exc.valid = false;
 		irq_wait |= v->irq_pending >= 0;
 		nmi_wait = v->nmi_pending;
-	} else if (v->nmi_pending && !nmi_blocked()) {
-		inject(INTR_INFO_VALID | INTR_TYPE_NMI | 2, 0, 0);
-		v->nmi_pending = false;
-		irq_wait |= v->irq_pending >= 0;
-	} else if (v->nmi_pending) {
-		nmi_wait = true;
+	} else if (v->nmi_pending) { /* the NMI goes in now, or waits for its window */
+		nmi_wait = nmi_blocked();
+		if (!nmi_wait)
+			inject(INTR_INFO_VALID | INTR_TYPE_NMI | 2, 0, 0);
+		v->nmi_pending = nmi_wait;
 		irq_wait |= v->irq_pending >= 0;
 	} else if (v->dbg_ctl & HV_DBG_BLOCKIRQ) {
 		irq_wait = false; /* KVM_GUESTDBG_BLOCKIRQ: interrupts wait until debugging ends */
