@@ -32,6 +32,7 @@ struct hvk_slot {
 	u32 flags;
 	struct page **pages;
 	unsigned long npages;
+	unsigned long *module_bits; /* logged: the pages this module wrote (hvk_mark_dirty) */
 };
 
 /* The synthetic debugger's MSRs (hvk_synic.c): CONTROL, STATUS, SEND, RECV, PENDING, OPTIONS. */
@@ -125,14 +126,14 @@ struct hvk_vcpu {
 	wait_queue_head_t wq; /* halted (irqchip): woken by whoever made it runnable */
 	bool kicked;
 	sigset_t sigmask;
-	bool pv_enforce;		/* KVM_CAP_ENFORCE_PV_FEATURE_CPUID */
-	u64 platform_info;		/* MSR_PLATFORM_INFO, as the host set it */
-	u64 feat_ctl;			/* IA32_FEAT_CTL */
-	u64 steal_msr, steal_last;	/* MSR_KVM_STEAL_TIME; run delay (ns) at the last update */
-	bool steal_update, steal_dirty; /* update before the next entry; written since the log */
-	u64 smbase;			/* MSR_IA32_SMBASE (hvk_smm.c) */
-	bool smm_inside_nmi;		/* NMIs were blocked when SMM was entered */
-	u64 smi_count;			/* MSR_SMI_COUNT */
+	bool pv_enforce;	   /* KVM_CAP_ENFORCE_PV_FEATURE_CPUID */
+	u64 platform_info;	   /* MSR_PLATFORM_INFO, as the host set it */
+	u64 feat_ctl;		   /* IA32_FEAT_CTL */
+	u64 steal_msr, steal_last; /* MSR_KVM_STEAL_TIME; run delay (ns) at the last update */
+	bool steal_update;	   /* update before the next entry */
+	u64 smbase;		   /* MSR_IA32_SMBASE (hvk_smm.c) */
+	bool smm_inside_nmi;	   /* NMIs were blocked when SMM was entered */
+	u64 smi_count;		   /* MSR_SMI_COUNT */
 	struct hvk_hv_vcpu hv;
 	struct task_struct *task; /* the thread in KVM_RUN, for hvk_kick() */
 	/* the exit a Hyper-V MSR asked for, once its WRMSR completed (0: none) */
@@ -156,6 +157,7 @@ long hvk_set_memory_region(struct hvk_vm *vm, void __user *argp);
 long hvk_get_dirty_log(struct hvk_vm *vm, void __user *argp);
 void hvk_slots_release(struct hvk_vm *vm);
 void __user *hvk_gpa_to_user(struct hvk_vm *vm, u64 gpa, u64 len, bool write);
+void hvk_mark_dirty(struct hvk_vm *vm, u64 gpa);
 
 /* hvk_msr.c */
 unsigned int hvk_msr_list(u32 *out, unsigned int max);

@@ -265,6 +265,7 @@ static void tsc_page_update(struct hvk_vcpu *vc, bool guest)
 			if (!put_user(seq, &p->tsc_sequence))
 				hv->tsc_ref.tsc_sequence = seq;
 		}
+		hvk_mark_dirty(vc->vm, gpa);
 	}
 	up_read(&vc->vm->slots_lock);
 }
@@ -291,6 +292,7 @@ static int hypercall_page(struct hvk_vcpu *vc, u64 data)
 	p = hvk_gpa_to_user(vc->vm, data & HV_X64_MSR_HYPERCALL_PAGE_ADDRESS_MASK, sizeof(code), true);
 	if (p && !copy_to_user(p, code, sizeof(code)))
 		rc = 0;
+	hvk_mark_dirty(vc->vm, data & HV_X64_MSR_HYPERCALL_PAGE_ADDRESS_MASK);
 	up_read(&vc->vm->slots_lock);
 	return rc;
 }
@@ -392,6 +394,7 @@ static int clear_assist(struct hvk_vcpu *vc, u64 data)
 	p = hvk_gpa_to_user(vc->vm, data & PAGE_MASK, sizeof(u32), true);
 	if (p && !put_user(0U, p))
 		rc = 0;
+	hvk_mark_dirty(vc->vm, data & PAGE_MASK);
 	up_read(&vc->vm->slots_lock);
 	return rc;
 }

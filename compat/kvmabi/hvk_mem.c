@@ -4,6 +4,7 @@
  * frames mapped into the VM by the hypervisor. A VM's slots change only while none of its
  * vCPUs runs (slots_lock), so no CPU can still reach an unpinned page.
  */
+#include <linux/bitmap.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -15,6 +16,18 @@
 static bool logged(const struct hvk_slot *s)
 {
 	return (s->flags & KVM_MEM_LOG_DIRTY_PAGES) && !(s->flags & KVM_MEM_READONLY);
+}
+
+/* While the slot is logged, the pages this module writes into it join the log (hvk_mark_dirty). */
+static long module_log(struct hvk_slot *s, bool on)
+{
+	if (!on) {
+		bitmap_free(s->module_bits);
+		s->module_bits = NULL;
+	} else if (!s->module_bits) {
+		s->module_bits = bitmap_zalloc(s->npages, GFP_KERNEL);
+	}
+	return on && !s->module_bits ? -ENOMEM : 0;
 }
 
 /*
@@ -29,6 +42,7 @@ static void slot_release(struct hvk_vm *vm, struct hvk_slot *s)
 		return;
 	if (logged(s))
 		hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_STOP, s->gpa, 0, 0);
+	module_log(s, false);
 	rc = hv_call(HC_VM_UNMAP, vm->handle, s->gpa, s->npages, 0, 0);
 	if (!WARN(rc, "kvm_hv: unmap of %lu pages at GPA %#llx failed (%ld): pages leaked\n",
 		  s->npages, s->gpa, rc))
@@ -76,7 +90,8 @@ static long slot_map(struct hvk_vm *vm, struct hvk_slot *s)
 	}
 	__free_page(list);
 	if (!rc && logged(s))
-		rc = hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_START, s->gpa, s->npages, 0);
+		rc = module_log(s, true) ?: hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_START, s->gpa,
+						    s->npages, 0);
 	if (rc)
 		slot_release(vm, s);
 	return rc;
@@ -104,11 +119,13 @@ static long set_logging(struct hvk_vm *vm, struct hvk_slot *s, u32 flags)
 
 	s->flags = flags;
 	if (logged(s) && !was)
-		rc = hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_START, s->gpa, s->npages, 0);
+		rc = module_log(s, true) ?: hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_START, s->gpa,
+						    s->npages, 0);
 	else if (!logged(s) && was)
 		rc = hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_STOP, s->gpa, 0, 0);
 	if (rc)
 		s->flags ^= KVM_MEM_LOG_DIRTY_PAGES;
+	module_log(s, logged(s));
 	return rc;
 }
 
@@ -197,17 +214,20 @@ void __user *hvk_gpa_to_user(struct hvk_vm *vm, u64 gpa, u64 len, bool write)
 	return NULL;
 }
 
-/* The pages this module wrote for the guest (steal time) join the hypervisor's log. */
-static void module_dirty(struct hvk_vm *vm, const struct hvk_slot *s, unsigned long *bits)
+/*
+ * A page this module wrote for the guest (steal time, Hyper-V's pages, the SMM state map) at
+ * the hypervisor's GPA (HV_GPA_SMM in SMM's space): in the log of its slot, if logged (slots_lock
+ * held, for reading is enough: the bits are atomic and the log is taken under the write lock).
+ */
+void hvk_mark_dirty(struct hvk_vm *vm, u64 gpa)
 {
 	unsigned int i;
 
-	for (i = 0; i < HVK_MAX_VCPUS; i++) {
-		struct hvk_vcpu *vc = READ_ONCE(vm->vcpus[i]);
-		u64 gpa = vc ? READ_ONCE(vc->steal_msr) & PAGE_MASK : 0;
+	for (i = 0; i < ARRAY_SIZE(vm->slots); i++) {
+		struct hvk_slot *s = &vm->slots[i];
 
-		if (vc && gpa >= s->gpa && gpa < s->gpa + s->size && xchg(&vc->steal_dirty, false))
-			set_bit((gpa - s->gpa) >> PAGE_SHIFT, bits);
+		if (s->module_bits && gpa >= s->gpa && gpa < s->gpa + s->size)
+			set_bit((gpa - s->gpa) >> PAGE_SHIFT, s->module_bits);
 	}
 }
 
@@ -240,8 +260,10 @@ long hvk_get_dirty_log(struct hvk_vm *vm, void __user *argp)
 	rc = logged(s) ? hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_FETCH, s->gpa, s->npages,
 				 virt_to_phys(buf))
 		       : 0;
-	if (!rc)
-		module_dirty(vm, s, buf);
+	if (!rc && s->module_bits) { /* and what this module wrote */
+		bitmap_or(buf, buf, s->module_bits, s->npages);
+		bitmap_zero(s->module_bits, s->npages);
+	}
 	if (!rc && copy_to_user(log.dirty_bitmap, buf, bytes))
 		rc = -EFAULT;
 	hvk_buf_free(buf, PAGE_ALIGN(bytes));

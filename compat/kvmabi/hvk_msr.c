@@ -222,6 +222,6 @@ void hvk_steal_update(struct hvk_vcpu *vc)
 		return;
 	smp_wmb(); /* the steal time before the even version */
 	if (!put_user(version + 1, &st->version))
-		WRITE_ONCE(vc->steal_dirty, true); /* for KVM_GET_DIRTY_LOG */
+		hvk_mark_dirty(vc->vm, gpa); /* for KVM_GET_DIRTY_LOG */
 #endif
 }

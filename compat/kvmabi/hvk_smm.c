@@ -278,6 +278,8 @@ static long map_copy(struct hvk_vcpu *vc, union smm_map *m, bool write)
 	p = hvk_gpa_to_user(vc->vm, gpa, sizeof(*m), write);
 	if (p)
 		rc = write ? copy_to_user(p, m, sizeof(*m)) : copy_from_user(m, p, sizeof(*m));
+	if (p && write)
+		hvk_mark_dirty(vc->vm, gpa);
 	up_read(&vc->vm->slots_lock);
 	return rc ? -EFAULT : 0;
 }

@@ -87,6 +87,7 @@ static int clear_page_of(struct hvk_vcpu *vc, u64 msr_value)
 	p = hvk_gpa_to_user(vc->vm, msr_value & PAGE_MASK, PAGE_SIZE, true);
 	if (p && !clear_user(p, PAGE_SIZE))
 		rc = 0;
+	hvk_mark_dirty(vc->vm, msr_value & PAGE_MASK);
 	up_read(&vc->vm->slots_lock);
 	return rc;
 }
@@ -255,6 +256,7 @@ static int stimer_message(struct hvk_vcpu *vc, struct hvk_stimer *st)
 		if (st->config & STIMER_PERIODIC)
 			return 0; /* periodic ticks are not piled up */
 		m.header.message_flags.msg_pending = 1;
+		hvk_mark_dirty(vc->vm, page & PAGE_MASK);
 		return put_user(m.header.message_flags.asu8, &slot->header.message_flags.asu8)
 			       ?: -EAGAIN;
 	}
@@ -265,6 +267,7 @@ static int stimer_message(struct hvk_vcpu *vc, struct hvk_stimer *st)
 	t->delivery_time = hvk_hv_ref_counter(vc);
 	if (copy_to_user(slot, &m, sizeof(m.header) + sizeof(*t)))
 		return -EFAULT;
+	hvk_mark_dirty(vc->vm, page & PAGE_MASK);
 	if (sv & HV_SYNIC_SINT_MASKED)
 		return -ENOENT;
 	return hvk_msi(vc->vm, 0xfee00000 | vc->id << 12, sv & HV_SYNIC_SINT_VECTOR_MASK) < 0

@@ -349,7 +349,8 @@ SELFTESTS_REQUIRED="kvm_create_max_vcpus kvm_binary_stats_test x86_64/get_msr_in
 	x86_64/userspace_msr_exit_test x86_64/emulator_error_test x86_64/tsc_msrs_test x86_64/debug_regs
 	x86_64/cpuid_test x86_64/state_test x86_64/set_boot_cpu_id x86_64/kvm_clock_test
 	x86_64/xapic_ipi_test x86_64/xapic_state_test x86_64/kvm_pv_test x86_64/fix_hypercall_test
-	x86_64/monitor_mwait_test x86_64/platform_info_test x86_64/ucna_injection_test steal_time"
+	x86_64/monitor_mwait_test x86_64/platform_info_test x86_64/ucna_injection_test steal_time
+	x86_64/smm_test x86_64/hyperv_clock x86_64/hyperv_cpuid x86_64/hyperv_features"
 
 # The initramfs with the selftests is ~70 MB and is unpacked into RAM next to its own copy;
 # the tests then map guest memory: 1 GiB of machine memory.
