@@ -97,6 +97,7 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_HYPERV_CPUID:
 	case KVM_CAP_SYS_HYPERV_CPUID:
 	case KVM_CAP_HYPERV_ENFORCE_CPUID:
+	case KVM_CAP_SYSTEM_EVENT_DATA: /* a system event's ndata (0 for Hyper-V's reset, crash) */
 	case KVM_CAP_HYPERV_VAPIC: /* the EOI, ICR, TPR MSRs (the hypervisor's) and assist page */
 	case KVM_CAP_HYPERV_SYNIC: /* hvk_synic.c: the SynIC and its timers */
 	case KVM_CAP_HYPERV_SYNIC2:

@@ -754,8 +754,12 @@ static void hyperv(int kvm)
 	check("HV TSC_EMULATION_STATUS guest write of 0", msr_op(&x, 0x40000108, true, 0), 0);
 	check("HV RESET of 1: system event", msr_op(&x, 0x40000003, true, 1),
 	      -2 - KVM_EXIT_SYSTEM_EVENT);
-	check("...reset, after the WRMSR", x.run->system_event.type << 16 | rm_reg(&x, true),
+	check("...reset (no data), after the WRMSR",
+	      (long)x.run->system_event.ndata << 32 | x.run->system_event.type << 16 |
+		      rm_reg(&x, true),
 	      KVM_SYSTEM_EVENT_RESET << 16 | 0x1014);
+	check("KVM_CAP_SYSTEM_EVENT_DATA", io(kvm, KVM_CHECK_EXTENSION, KVM_CAP_SYSTEM_EVENT_DATA),
+	      1);
 	check("HV CRASH_CTL notify: system event", msr_op(&x, 0x40000105, true, 1ULL << 63),
 	      -2 - KVM_EXIT_SYSTEM_EVENT);
 	check("...crash", x.run->system_event.type, KVM_SYSTEM_EVENT_CRASH);
