@@ -63,8 +63,8 @@ void ept_destroy(struct ept *e)
 	e->root = 0;
 }
 
-/* Replaces a large leaf by a table of 512 smaller leaves with the same attributes. */
-static int split(struct ept *e, uint64_t *pte, unsigned level)
+/* A new table at *pte: empty, or (a large leaf there) 512 smaller leaves with its attributes. */
+static int new_table(struct ept *e, uint64_t *pte, unsigned level)
 {
 	uint64_t pa = e->ops.alloc(e->ops.ctx), old = *pte;
 	uint64_t *t;
@@ -73,7 +73,7 @@ static int split(struct ept *e, uint64_t *pte, unsigned level)
 		return -ENOMEM;
 	e->tables++;
 	t = table(e, pa);
-	for (unsigned i = 0; i < 512; i++) {
+	for (unsigned i = 0; (old & EPTE_PROT) && i < 512; i++) {
 		uint64_t v = (old & ~EPTE_LEAF) + i * level_size(level - 1);
 		t[i] = level - 1 > 1 ? v | EPTE_LEAF : v;
 	}
@@ -88,17 +88,11 @@ static int walk_create(struct ept *e, uint64_t gpa, unsigned level, uint64_t **o
 
 	for (unsigned l = 4; l > level; l--) {
 		uint64_t *pte = &t[index_of(gpa, l)];
-		if (!(*pte & EPTE_PROT)) {
-			uint64_t pa = e->ops.alloc(e->ops.ctx);
-			if (!pa)
-				return -ENOMEM;
-			e->tables++;
-			e->top_adds += l == 4;
-			*pte = pa | EPT_RWX;
-		} else if (is_leaf(*pte, l)) {
-			int rc = split(e, pte, l);
+		if (!(*pte & EPTE_PROT) || is_leaf(*pte, l)) {
+			int rc = new_table(e, pte, l);
 			if (rc)
 				return rc;
+			e->top_adds += l == 4; /* PML4 entries are never leaves: this one is new */
 		}
 		t = table(e, *pte & EPTE_ADDR);
 	}
