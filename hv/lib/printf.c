@@ -160,16 +160,14 @@ static void convert(struct out *o, struct spec *s, char c, va_list *ap)
 		break;
 	}
 	case 'u':
-		s->plus = s->space = false; /* signs are for signed conversions only */
-		put_num(o, s, arg(s, ap, false), false, 10, false);
-		break;
 	case 'o':
-		put_num(o, s, arg(s, ap, false), false, 8, false);
-		break;
 	case 'x':
-	case 'X':
-		put_num(o, s, arg(s, ap, false), false, 16, c == 'X');
+	case 'X': {
+		unsigned base = c == 'u' ? 10 : c == 'o' ? 8 : 16;
+		s->plus = s->space = false; /* signs are for signed conversions only */
+		put_num(o, s, arg(s, ap, false), false, base, c == 'X');
 		break;
+	}
 	case 'p': {
 		void *p = va_arg(*ap, void *);
 		if (!p) {
