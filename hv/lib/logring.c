@@ -3,9 +3,7 @@
 
 void logring_init(struct logring *r, char *buf, uint64_t size)
 {
-	r->buf = buf;
-	r->size = size;
-	r->head = 0;
+	*r = (struct logring){buf, size, 0};
 }
 
 void logring_write(struct logring *r, const char *s, size_t n)
