@@ -52,9 +52,9 @@ static uint64_t unary(unsigned alu, uint64_t d, unsigned size, uint64_t *rflags)
 
 uint64_t x86_alu(unsigned alu, uint64_t d, uint64_t s, unsigned size, uint64_t *rflags)
 {
-	uint64_t mask = x86_size_mask(size), cf = *rflags & 1, r,
-		 flags = 0; /* logic: CF, AF, OF 0 */
-	unsigned top = 8 * size - 1, p;
+	/* flags: CF, AF and OF stay 0 for the logic operations */
+	uint64_t mask = x86_size_mask(size), cf = *rflags & 1, r, flags = 0;
+	unsigned top = 8 * size - 1;
 
 	d &= mask;
 	s &= mask;
@@ -72,11 +72,9 @@ uint64_t x86_alu(unsigned alu, uint64_t d, uint64_t s, unsigned size, uint64_t *
 		r = alu == X86_OR ? d | s : alu == X86_XOR ? d ^ s : d & s;
 	}
 	r &= mask;
-	p = (unsigned)(r & 0xff);
-	p ^= p >> 4;
-	p ^= p >> 2;
-	p ^= p >> 1;
-	flags |= (uint64_t)(~p & 1) << 2 | (uint64_t)(r == 0) << 6 | ((r >> top) & 1) << 7;
+	/* PF: an even number of ones in the low byte */
+	flags |= (uint64_t)!__builtin_parity((unsigned)(r & 0xff)) << 2 | (uint64_t)(r == 0) << 6 |
+		 ((r >> top) & 1) << 7;
 	*rflags = (*rflags & ~RFLAGS_ARITH) | flags;
 	return alu == X86_CMP || alu == X86_TEST ? d : r;
 }
