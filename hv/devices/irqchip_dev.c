@@ -29,9 +29,9 @@ static int attach(void *dev, struct vm *vm, enum chip_kind kind)
 	int rc = vm_irqchip_create(vm, kind == K_PIT ? IRQCHIP_PIT : IRQCHIP_FULL, 0);
 
 	*(struct chipdev *)dev = (struct chipdev){vm, kind};
+	/* there already: KVM_CREATE_IRQCHIP's, a sibling device's, or (LAPIC) a split irqchip's */
 	if (rc == -EEXIST || (rc == -EBUSY && kind == K_LAPIC))
-		return 0; /* KVM_CREATE_IRQCHIP's, a sibling device's, or (LAPIC) a split irqchip's
-			   */
+		return 0;
 	return rc == -EINVAL ? -EBUSY : rc == -ENOENT ? -ENXIO : rc;
 }
 

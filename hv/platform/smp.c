@@ -67,8 +67,8 @@ static __noreturn void ap_idle(struct percpu *c)
 void ap_entry(struct percpu *c);
 void ap_entry(struct percpu *c)
 {
-	write_cr3(paging_root()); /* leave the trampoline's low tables; the stack is in the direct
-				     map */
+	/* leave the trampoline's low tables; the stack is in the direct map */
+	write_cr3(paging_root());
 	percpu_load(c);
 	lapic_init();
 	if (ap_init_fn)

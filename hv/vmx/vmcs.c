@@ -129,8 +129,8 @@ static void init_controls(struct vcpu *v)
 	must_write(VMCS_EPTP, v->vm->eptp);
 	must_write(VMCS_VPID, v->vpid);
 	must_write(VMCS_LINK_POINTER, ~0ULL);
-	must_write(VMCS_TSC_OFFSET,
-		   v->vm->tsc_offset); /* a guest's TSC counts from its VM's birth */
+	/* a guest's TSC counts from its VM's birth */
+	must_write(VMCS_TSC_OFFSET, v->vm->tsc_offset);
 	/* the hypervisor owns these bits; the guest sees its own values in the read shadows */
 	must_write(VMCS_CR0_MASK, CR0_PE | CR0_PG | CR0_NE | CR0_CD | CR0_NW);
 	must_write(VMCS_CR4_MASK, ~vcpu_cr4_allowed(v) | vmx_caps.cr4_fixed0);
