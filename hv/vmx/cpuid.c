@@ -332,7 +332,6 @@ static uint32_t offered_insns(struct vcpu *v)
 int vcpu_set_cpuid(struct vcpu *v, const struct vm_cpuid_entry *e, unsigned n)
 {
 	struct cpuid_table *t;
-	int rc = 0;
 
 	if (n > VM_CPUID_MAX)
 		return -E2BIG;
@@ -342,16 +341,13 @@ int vcpu_set_cpuid(struct vcpu *v, const struct vm_cpuid_entry *e, unsigned n)
 	t->n = n;
 	__builtin_memcpy(t->e, e, n * sizeof(*e));
 	vcpu_load(v);
-	if (!table_valid(t) || (v->ran && !same_table(v, v->cpuid, t)))
-		rc = -EINVAL; /* after KVM_RUN only the same model may be set again, as in KVM */
-	vcpu_put(v);
-	if (rc) {
+	if (!table_valid(t) || (v->ran && !same_table(v, v->cpuid, t))) {
+		vcpu_put(v);
 		mem_free(t, sizeof(*t));
-		return rc;
+		return -EINVAL; /* after KVM_RUN only the same model may be set again, as in KVM */
 	}
 	vcpu_cpuid_free(v);
 	v->cpuid = t;
-	vcpu_load(v);
 	vmwrite(VMCS_CR4_MASK, ~vcpu_cr4_allowed(v) | vmx_caps.cr4_fixed0);
 	vmwrite(VMCS_PROC2_CTLS, offered_insns(v));
 	irqchip_lapic_version(v);
