@@ -135,8 +135,8 @@ static void filtered(uint32_t leaf, uint32_t sub, bool dom0, uint32_t reg[4])
 	} else if (leaf == 0xd && sub == 0) {
 		reg[EAX] = (uint32_t)guest_xcr0_supported();
 		reg[EDX] = (uint32_t)(guest_xcr0_supported() >> 32);
-		reg[ECX] = xsave_size(guest_xcr0_supported()); /* all offered components */
-		reg[EBX] = reg[ECX];
+		/* the XSAVE area's size with all offered components */
+		reg[EBX] = reg[ECX] = xsave_size(guest_xcr0_supported());
 	}
 }
 
@@ -380,9 +380,8 @@ static void answer(struct vcpu *v, uint32_t leaf, uint32_t sub, uint32_t reg[4])
 		filtered(leaf, sub, v->vm->kind == VM_DOM0, reg);
 		return;
 	}
-	e = lookup(v->cpuid, leaf, sub);
-	reg[EAX] = e ? e->eax : 0, reg[EBX] = e ? e->ebx : 0;
-	reg[ECX] = e ? e->ecx : 0, reg[EDX] = e ? e->edx : 0;
+	e = lookup(v->cpuid, leaf, sub) ?: &(const struct vm_cpuid_entry){0}; /* none: all zero */
+	reg[EAX] = e->eax, reg[EBX] = e->ebx, reg[ECX] = e->ecx, reg[EDX] = e->edx;
 }
 
 /*
