@@ -109,13 +109,12 @@ static __noreturn void dom0_reset(uint64_t port, uint64_t val)
 static bool reset_io(void *ctx __unused, struct vcpu *v __unused, uint64_t port,
 		     unsigned size __unused, uint64_t *val, bool write)
 {
-	if (!write) {
+	if (!write)
 		*val = inb((uint16_t)port);
-		return true;
-	}
-	if ((port == 0xcf9 && (*val & 4)) || (port == 0x64 && (*val & 0xff) == 0xfe))
+	else if ((port == 0xcf9 && (*val & 4)) || (port == 0x64 && (*val & 0xff) == 0xfe))
 		dom0_reset(port, *val);
-	outb((uint16_t)port, (uint8_t)*val);
+	else
+		outb((uint16_t)port, (uint8_t)*val);
 	return true;
 }
 
