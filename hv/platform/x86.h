@@ -82,17 +82,10 @@ static inline void cli(void)
 	__asm__ volatile("cli" ::: "memory");
 }
 
-static inline void hlt(void)
-{
-	__asm__ volatile("hlt" ::: "memory");
-}
-
 static inline __noreturn void halt_forever(void)
 {
-	for (;;) {
-		cli();
-		hlt();
-	}
+	for (;;)
+		__asm__ volatile("cli; hlt" ::: "memory");
 }
 
 /* Initial APIC id of the executing CPU (CPUID.1:EBX[31:24]). */
