@@ -373,10 +373,7 @@ int vlapic_msr_read(struct vlapic *l, uint32_t msr, uint64_t *val, const struct 
 
 	if (!x2_reg(l, msr, RD, &r))
 		return -1;
-	*val = reg_read(l, off, env);
-	if (off == REG_ICR)
-		*val |= (uint64_t)vlapic_reg(l, REG_ICR2) << 32;
-	return 0;
+	return vlapic_hv_msr(l, off, val, false, env); /* as Hyper-V's MSRs read: ICR2:ICR as one */
 }
 
 int vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t val, const struct irq_env *env)
@@ -386,13 +383,10 @@ int vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t val, const struct 
 
 	if (!x2_reg(l, msr, WR, &r))
 		return -1;
-	if (off == REG_ICR) { /* one 64-bit register: destination in 63:32 */
-		if ((uint32_t)val & X2_ICR_RESERVED)
-			return -1;
-		vlapic_set_reg(l, REG_ICR2, (uint32_t)(val >> 32));
-		reg_write(l, REG_ICR, (uint32_t)val, env);
-		return 0;
-	}
+	/* ICR: one 64-bit register (destination in 63:32), written as Hyper-V's MSR writes it */
+	if (off == REG_ICR)
+		return (uint32_t)val & X2_ICR_RESERVED ? -1
+						       : vlapic_hv_msr(l, off, &val, true, env);
 	if (val & ~(uint64_t)(r.mask | r.ro) || ((off == REG_EOI || off == REG_ESR) && val))
 		return -1; /* reserved bits set; EOI and ESR take only 0 */
 	reg_write(l, off, (uint32_t)val & r.mask, env);
