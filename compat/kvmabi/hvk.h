@@ -201,6 +201,8 @@ void hvk_vcpu_free(struct hvk_vcpu *vc);
 long hvk_state_ioctl(struct hvk_vcpu *vc, unsigned int ioctl, void __user *argp);
 long hvk_vcpu_get(struct hvk_vcpu *vc, unsigned int kind, void *buf, unsigned int n);
 u32 hvk_cpuid(struct hvk_vcpu *vc, u32 function, unsigned int reg);
+void hvk_cpuid_regs(struct hvk_vcpu *vc, const u32 *fn, const unsigned int *reg, u32 *out,
+		    unsigned int n);
 long hvk_vcpu_set(struct hvk_vcpu *vc, unsigned int kind, void *buf, unsigned int n);
 long hvk_dev_state_ioctl(unsigned int ioctl, void __user *argp);
 long hvk_get_events(struct hvk_vcpu *vc, struct kvm_vcpu_events *ev);

@@ -94,15 +94,19 @@ long hvk_hv_supported_cpuid(struct hvk_vcpu *vc, struct kvm_cpuid2 __user *user)
 /* After KVM_SET_CPUID2: whether the vCPU is Hyper-V's, and the feature bits that gate it. */
 void hvk_hv_set_cpuid(struct hvk_vcpu *vc)
 {
+	static const u32 fn[7] = {HYPERV_CPUID_INTERFACE, HYPERV_CPUID_FEATURES,
+				  HYPERV_CPUID_FEATURES, HYPERV_CPUID_FEATURES,
+				  HYPERV_CPUID_ENLIGHTMENT_INFO, HYPERV_CPUID_ENLIGHTMENT_INFO,
+				  HYPERV_CPUID_SYNDBG_PLATFORM_CAPABILITIES};
+	static const unsigned int reg[7] = {0, 0, 1, 3, 0, 1, 0};
 	struct hvk_hv_vcpu *h = &vc->hv;
+	u32 r[7];
 
-	h->enabled = hvk_cpuid(vc, HYPERV_CPUID_INTERFACE, 0) == HYPERV_CPUID_SIGNATURE_EAX;
-	h->features_eax = hvk_cpuid(vc, HYPERV_CPUID_FEATURES, 0);
-	h->features_ebx = hvk_cpuid(vc, HYPERV_CPUID_FEATURES, 1);
-	h->features_edx = hvk_cpuid(vc, HYPERV_CPUID_FEATURES, 3);
-	h->recommend_eax = hvk_cpuid(vc, HYPERV_CPUID_ENLIGHTMENT_INFO, 0);
-	h->recommend_ebx = hvk_cpuid(vc, HYPERV_CPUID_ENLIGHTMENT_INFO, 1);
-	h->syndbg_eax = hvk_cpuid(vc, HYPERV_CPUID_SYNDBG_PLATFORM_CAPABILITIES, 0);
+	hvk_cpuid_regs(vc, fn, reg, r, 7);
+	h->enabled = r[0] == HYPERV_CPUID_SIGNATURE_EAX;
+	h->features_eax = r[1], h->features_ebx = r[2], h->features_edx = r[3];
+	h->recommend_eax = r[4], h->recommend_ebx = r[5];
+	h->syndbg_eax = r[6];
 	hvk_hv_update_calls(vc);
 }
 

@@ -94,16 +94,26 @@ static long fill_supported(void *buf, unsigned int max, void *ctx)
 /* Register `reg` (0 EAX ... 3 EDX) of the vCPU's CPUID leaf `function` (index 0); 0 if none. */
 u32 hvk_cpuid(struct hvk_vcpu *vc, u32 function, unsigned int reg)
 {
-	struct kvm_cpuid_entry2 *e = hvk_buf_alloc(HVK_MAX_CPUID * sizeof(*e));
-	long n = e ? hvk_vcpu_get(vc, HV_STATE_CPUID, e, HVK_MAX_CPUID) : 0, i;
-	u32 r = 0;
+	u32 r;
 
-	for (i = 0; i < n && i < HVK_MAX_CPUID; i++)
-		if (e[i].function == function && !e[i].index)
-			r = (&e[i].eax)[reg & 3];
+	hvk_cpuid_regs(vc, &function, &reg, &r, 1);
+	return r;
+}
+
+/* n registers at once (one read of the table): out[i] is leaf fn[i]'s register reg[i]. */
+void hvk_cpuid_regs(struct hvk_vcpu *vc, const u32 *fn, const unsigned int *reg, u32 *out,
+		    unsigned int n)
+{
+	struct kvm_cpuid_entry2 *e = hvk_buf_alloc(HVK_MAX_CPUID * sizeof(*e));
+	long nent = e ? hvk_vcpu_get(vc, HV_STATE_CPUID, e, HVK_MAX_CPUID) : 0, i;
+	unsigned int j;
+
+	for (j = 0; j < n; j++)
+		for (out[j] = 0, i = 0; i < nent && i < HVK_MAX_CPUID; i++)
+			if (e[i].function == fn[j] && !e[i].index)
+				out[j] = (&e[i].eax)[reg[j] & 3];
 	if (e)
 		hvk_buf_free(e, HVK_MAX_CPUID * sizeof(*e));
-	return r;
 }
 
 static long fill_vcpu(void *buf, unsigned int max, void *ctx)
