@@ -182,16 +182,6 @@ static uint8_t address_size(const struct dec *d)
 				       : (d->addr_override ? 4 : 2);
 }
 
-/* moffs forms A0-A3: the address is an immediate of the address size. */
-static int moffs(struct dec *d, uint8_t op, struct x86_insn *out)
-{
-	unsigned asz = address_size(d);
-
-	out->op = op < 0xa2 ? X86_LOAD : X86_STORE_REG;
-	out->reg = 0; /* accumulator */
-	return skip(d, asz);
-}
-
 static int one_byte(struct dec *d, uint8_t op, struct x86_insn *out)
 {
 	uint8_t reg;
@@ -199,29 +189,19 @@ static int one_byte(struct dec *d, uint8_t op, struct x86_insn *out)
 	/* the operand size of every form here (0F's own: two_byte): bit 0 clear is a byte */
 	out->opsize = out->mem_size = (op & 1) ? (uint8_t)operand_size(d) : 1;
 	switch (op) {
-	case 0x88:
-	case 0x89:
-	case 0x8a:
-	case 0x8b:
-	case 0x86:
-	case 0x87:
+	case 0x86 ... 0x8b: /* XCHG, MOV r/m,r and r,r/m */
 		out->op = op >= 0x88 ? ((op & 2) ? X86_LOAD : X86_STORE_REG) : X86_XCHG;
 		return reg_operand(d, out);
-	case 0xc6:
-	case 0xc7:
+	case 0xc6 ... 0xc7:
 		out->op = X86_STORE_IMM;
 		if (modrm(d, &reg) || (reg & 7) != 0)
 			return -1; /* only /0 is MOV */
 		return immediate(d, out->opsize, out);
-	case 0xa0:
-	case 0xa1:
-	case 0xa2:
-	case 0xa3:
-		return moffs(d, op, out);
-	case 0xa4: /* MOVS */
-	case 0xa5:
-	case 0xaa: /* STOS */
-	case 0xab:
+	case 0xa0 ... 0xa3: /* moffs: the address is an immediate of the address size */
+		out->op = op < 0xa2 ? X86_LOAD : X86_STORE_REG; /* reg 0: the accumulator */
+		return skip(d, address_size(d));
+	case 0xa4 ... 0xa5: /* MOVS */
+	case 0xaa ... 0xab: /* STOS */
 		out->op = op < 0xaa ? X86_MOVS : X86_STOS;
 		out->rep = d->rep;
 		out->addr_size = address_size(d);
@@ -229,15 +209,10 @@ static int one_byte(struct dec *d, uint8_t op, struct x86_insn *out)
 		return 0;
 	case 0x0f:
 		return two_byte(d, out);
-	case 0x80:
-	case 0x81:
-	case 0x83:
-	case 0x84:
-	case 0x85:
-	case 0xf6:
-	case 0xf7:
-	case 0xfe:
-	case 0xff:
+	case 0x80 ... 0x81:
+	case 0x83 ... 0x85:
+	case 0xf6 ... 0xf7:
+	case 0xfe ... 0xff:
 		return alu_form(d, op, out);
 	default:
 		return op < 0x40 && (op & 7) < 4 ? alu_form(d, op, out) : -1;
