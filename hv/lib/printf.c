@@ -61,10 +61,8 @@ static void put_num(struct out *o, const struct spec *s, uint64_t v, bool neg, u
 	for (; v != 0; v /= base)
 		tmp[n++] = digits[v % base];
 	int zeros = s->prec > n ? s->prec - n : 0;
-	if (s->prec < 0 && n == 0)
-		zeros = 1; /* plain "0" */
-	if (base == 8 && s->alt && zeros == 0)
-		zeros = 1;
+	if ((s->prec < 0 && n == 0) || (base == 8 && s->alt && zeros == 0))
+		zeros = 1; /* a plain "0", or octal's # leading one */
 	if (neg)
 		prefix = "-";
 	else if (s->plus && base == 10)
@@ -186,12 +184,9 @@ static void convert(struct out *o, struct spec *s, char c, va_list *ap)
 	case 's':
 		put_str(o, s, va_arg(*ap, const char *));
 		break;
-	case '%':
+	default: /* %%, or an unknown conversion printed literally */
 		put(o, '%');
-		break;
-	default: /* unknown conversion: print it literally */
-		put(o, '%');
-		if (c)
+		if (c && c != '%')
 			put(o, c);
 		break;
 	}
