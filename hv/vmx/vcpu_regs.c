@@ -160,13 +160,11 @@ int vcpu_translate(struct vcpu *v, void *buf, bool set __unused)
 	uint64_t gpa;
 	uint32_t pf;
 
-	*t = (struct hv_translate){.linear_address = t->linear_address};
+	*t = (struct hv_translate){.linear_address = t->linear_address, .writeable = 1};
 	vcpu_load(v);
 	t->valid = gva_to_gpa(v, t->linear_address, false, &gpa, &pf) == 0;
 	vcpu_put(v);
 	t->physical_address = t->valid ? gpa : ~0ULL;
-	t->writeable = 1;
-	t->usermode = 0;
 	return 0;
 }
 
