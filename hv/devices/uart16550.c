@@ -172,14 +172,10 @@ static uint8_t port_read(struct uart *u, unsigned off)
 
 static void port_write(struct uart *u, unsigned off, uint8_t val)
 {
-	bool dlab = u->lcr & LCR_DLAB;
-
-	if (off == 0 && dlab)
-		u->dll = val;
+	if (off < 2 && (u->lcr & LCR_DLAB))
+		*(off ? &u->dlm : &u->dll) = val; /* the divisor latch */
 	else if (off == 0)
 		transmit(u, val);
-	else if (off == 1 && dlab)
-		u->dlm = val;
 	else if (off == 1) {
 		/* enabling the THRE interrupt while THR is empty raises it */
 		if ((val & ~u->ier & IER_THRI) && !tx_busy(u))
