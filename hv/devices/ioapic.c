@@ -59,12 +59,10 @@ static void service_level(struct ioapic *io, unsigned pin, const struct irq_env 
 void ioapic_set_irq(struct ioapic *io, unsigned pin, int level, const struct irq_env *env)
 {
 	uint32_t bit = 1u << pin;
-	bool asserted, was;
+	bool asserted = level != 0, was = io->irr & bit;
 
 	if (pin >= IOAPIC_PINS)
 		return;
-	asserted = level != 0;
-	was = io->irr & bit;
 	io->irr = asserted ? io->irr | bit : io->irr & ~bit;
 	if (io->redir[pin] & IOAPIC_RTE_LEVEL)
 		service_level(io, pin, env);
@@ -104,11 +102,9 @@ static void entry_write(struct ioapic *io, unsigned pin, bool high, uint32_t val
 			const struct irq_env *env)
 {
 	uint64_t *e = &io->redir[pin];
+	uint64_t rw = high ? RTE_HIGH_RW << 32 : RTE_LOW_RW; /* this half's writable bits */
 
-	if (high)
-		*e = (*e & ~(RTE_HIGH_RW << 32)) | (((uint64_t)val << 32) & (RTE_HIGH_RW << 32));
-	else
-		*e = (*e & ~RTE_LOW_RW) | (val & RTE_LOW_RW);
+	*e = (*e & ~rw) | (((uint64_t)val << (high ? 32 : 0)) & rw);
 	if (!(*e & IOAPIC_RTE_LEVEL))
 		*e &= ~IOAPIC_RTE_RIRR;
 	service_level(io, pin, env); /* e.g. unmasking an asserted level pin */
