@@ -29,20 +29,17 @@ void events_save_idt_vectoring(struct vcpu *v)
 
 	if (!(info & INTR_INFO_VALID))
 		return;
-	if (type == INTR_TYPE_EXT_INTR && v->irq_pending < 0) {
+	if (type == INTR_TYPE_EXT_INTR && v->irq_pending < 0)
 		v->irq_pending = info & 0xff;
-		return;
-	}
-	if (type == INTR_TYPE_NMI) {
+	else if (type == INTR_TYPE_NMI)
 		v->nmi_pending = true;
-		return;
-	}
-	v->exc = (struct pending_exc){
-		.valid = true,
-		.info = info & ~(1u << 12), /* bit 12 is undefined on entry */
-		.error = (uint32_t)vmread(VMCS_IDT_VECTORING_ERROR),
-		.insn_len = (uint32_t)vmread(VMCS_EXIT_INSN_LEN),
-	};
+	else
+		v->exc = (struct pending_exc){
+			.valid = true,
+			.info = info & ~(1u << 12), /* bit 12 is undefined on entry */
+			.error = (uint32_t)vmread(VMCS_IDT_VECTORING_ERROR),
+			.insn_len = (uint32_t)vmread(VMCS_EXIT_INSN_LEN),
+		};
 }
 
 /* The guest takes an external interrupt now: IF set, no STI or MOV SS blocking (VMCS loaded). */
