@@ -26,27 +26,24 @@ static int skip(struct dec *d, size_t k)
 	return 0;
 }
 
-static bool is_legacy_prefix(uint8_t p)
-{
-	return p == 0x66 || p == 0x67 || p == 0xf0 || p == 0xf2 || p == 0xf3 || p == 0x26 ||
-	       p == 0x2e || p == 0x36 || p == 0x3e || p == 0x64 || p == 0x65;
-}
-
-/* ES, CS, SS, DS, FS, GS overrides, in the hardware's segment order */
-static const uint8_t seg_prefix[] = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65};
+/* The legacy prefixes: first the ES, CS, SS, DS, FS and GS overrides, in the hardware's order */
+static const uint8_t legacy[] = {0x26, 0x2e, 0x36, 0x3e, 0x64, 0x65, 0x66, 0x67, 0xf0, 0xf2, 0xf3};
 
 /* Legacy prefixes, then REX (64-bit mode only, and only right before the opcode). */
 static int prefixes(struct dec *d, uint8_t *op)
 {
 	for (;;) {
+		uint8_t i = 0;
+
 		if (next(d, op))
 			return -1;
-		if (is_legacy_prefix(*op)) {
+		while (i < sizeof(legacy) && legacy[i] != *op)
+			i++;
+		if (i < sizeof(legacy)) {
 			d->opsize_override |= *op == 0x66;
 			d->addr_override |= *op == 0x67;
 			d->rep |= *op == 0xf2 || *op == 0xf3;
-			for (uint8_t i = 0; i < sizeof(seg_prefix); i++)
-				d->seg = *op == seg_prefix[i] ? i : d->seg;
+			d->seg = i < 6 ? i : d->seg;
 			d->rex = 0;
 			continue;
 		}
