@@ -73,23 +73,6 @@ static int add_cpu(struct madt_info *mi, uint32_t apic_id, uint32_t uid, uint32_
 	return 0;
 }
 
-static int add_ioapic(struct madt_info *mi, const uint8_t *e, char *err)
-{
-	if (mi->nioapics == MADT_MAX_IOAPICS)
-		return fail(err, "acpi: MADT lists more than %u IOAPICs", MADT_MAX_IOAPICS);
-	mi->ioapics[mi->nioapics++] = (struct madt_ioapic){e[2], get_le32(e + 4), get_le32(e + 8)};
-	return 0;
-}
-
-static int add_override(struct madt_info *mi, const uint8_t *e, char *err)
-{
-	if (mi->noverrides == MADT_MAX_OVERRIDES)
-		return fail(err, "acpi: MADT has more than %u overrides", MADT_MAX_OVERRIDES);
-	mi->overrides[mi->noverrides++] =
-		(struct madt_override){e[2], e[3], (uint16_t)(e[8] | e[9] << 8), get_le32(e + 4)};
-	return 0;
-}
-
 /* Minimum length of each entry type we read; 0 = skipped type. */
 static const uint8_t madt_min_len[] = {
 	[MADT_LAPIC] = 8,	[MADT_IOAPIC] = 12, [MADT_ISO] = 10,
@@ -104,9 +87,18 @@ static int madt_entry(struct madt_info *mi, const uint8_t *e, char *err)
 	case MADT_X2APIC:
 		return add_cpu(mi, get_le32(e + 4), get_le32(e + 12), get_le32(e + 8), err);
 	case MADT_IOAPIC:
-		return add_ioapic(mi, e, err);
+		if (mi->nioapics == MADT_MAX_IOAPICS)
+			return fail(err, "acpi: MADT lists more than %u IOAPICs", MADT_MAX_IOAPICS);
+		mi->ioapics[mi->nioapics++] =
+			(struct madt_ioapic){e[2], get_le32(e + 4), get_le32(e + 8)};
+		break;
 	case MADT_ISO:
-		return add_override(mi, e, err);
+		if (mi->noverrides == MADT_MAX_OVERRIDES)
+			return fail(err, "acpi: MADT has more than %u overrides",
+				    MADT_MAX_OVERRIDES);
+		mi->overrides[mi->noverrides++] = (struct madt_override){
+			e[2], e[3], (uint16_t)(e[8] | e[9] << 8), get_le32(e + 4)};
+		break;
 	case MADT_LAPIC_ADDR:
 		mi->lapic_addr = get_le64(e + 4);
 		break;
