@@ -224,28 +224,20 @@ static void write_special(struct vcpu *v, uint32_t msr, uint64_t val, bool host)
 	if (msr == MSR_UCODE_REV) { /* the guest's write asks for an update: ignored, as KVM does */
 		if (host)
 			v->ucode_rev = val;
-		return;
-	}
-	/* as KVM: the guest's writes of either move the TSC and TSC_ADJUST together; the host's
-	 * set one of them */
-	if (msr == MSR_TSC) {
+	} else if (msr == MSR_TSC) {
+		/* as KVM: the guest's writes of either move the TSC and TSC_ADJUST together; the
+		 * host's set one of them */
 		if (!host)
 			v->tsc_adjust += val - (rdtsc() + vmread(VMCS_TSC_OFFSET));
 		vmwrite(VMCS_TSC_OFFSET, val - rdtsc());
-		return;
-	}
-	if (msr == MSR_TSC_ADJUST) {
+	} else if (msr == MSR_TSC_ADJUST) {
 		if (!host)
 			vmwrite(VMCS_TSC_OFFSET, vmread(VMCS_TSC_OFFSET) + val - v->tsc_adjust);
 		v->tsc_adjust = val;
-		return;
-	}
-	if (msr == MSR_EFER) { /* LMA keeps tracking CR0.PG with LME */
+	} else if (msr == MSR_EFER) { /* LMA keeps tracking CR0.PG with LME */
 		uint64_t lma = vmread(VMCS_GUEST_EFER) & EFER_LMA;
 		vmwrite(VMCS_GUEST_EFER, (val & ~EFER_LMA) | lma);
-		return;
-	}
-	(void)v; /* MTRRcap is read-only: caught by the caller; TSC_DEADLINE's writes dropped */
+	} /* MTRRcap is read-only: caught by the caller; TSC_DEADLINE's writes dropped */
 }
 
 /*
