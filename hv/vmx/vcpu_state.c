@@ -121,13 +121,10 @@ bool vcpu_sregs_valid(struct vcpu *v, const struct vcpu_sregs *s)
 {
 	bool lma = s->efer & EFER_LMA;
 
-	if (s->efer & ~(EFER_LME | EFER_LMA | EFER_NXE | 1ULL))
-		return false;
-	if ((s->cr0 & CR0_PG) && !(s->cr0 & CR0_PE))
-		return false;
-	if (lma != ((s->cr0 & CR0_PG) && (s->efer & EFER_LME)))
-		return false;
-	if (lma && !(s->cr4 & CR4_PAE))
+	/* EFER bits that exist; paging only with PE; LMA where PG and LME say; PAE in long mode */
+	if ((s->efer & ~(EFER_LME | EFER_LMA | EFER_NXE | 1ULL)) ||
+	    ((s->cr0 & CR0_PG) && !(s->cr0 & CR0_PE)) ||
+	    lma != ((s->cr0 & CR0_PG) && (s->efer & EFER_LME)) || (lma && !(s->cr4 & CR4_PAE)))
 		return false;
 	if (s->cr4 & (~vcpu_cr4_allowed(v) | (1ULL << 13)))
 		return false; /* a bit this vCPU lacks, or VMXE (no nested VMX) */
