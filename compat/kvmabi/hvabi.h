@@ -10,7 +10,7 @@
 #ifndef HVABI_H
 #define HVABI_H
 
-#define HV_ABI_VERSION 11
+#define HV_ABI_VERSION 12
 
 /* CPUID leaf 0x40000000: EAX = highest hypervisor leaf, EBX:ECX:EDX = this signature. */
 #define HV_CPUID_LEAF	   0x40000000
@@ -251,6 +251,7 @@ struct hv_sregs {
 #define HV_RUN_COMPLETE_ONLY 2 /* finish the last exit's I/O; the exit page gets the state only */
 #define HV_RUN_MSR_ERROR     4 /* the MSR access HV_EXIT_MSR handed out fails: #GP */
 #define HV_RUN_CR8	     8 /* CR8 is bits 7:4 (user space's local APIC has the TPR) */
+#define HV_RUN_RETRY	     0x100 /* the last MMIO exit was RAM dom0 has mapped: it runs again */
 
 /*
  * HC_VM_MSR: which guest RDMSR/WRMSR go to dom0's user space (KVM_CAP_X86_USER_SPACE_MSR and
@@ -300,7 +301,9 @@ struct hv_exit {
 	unsigned int reason; /* the architectural exit reason */
 	unsigned long long qual;
 	unsigned long long data; /* IO: the value an OUT wrote; MMIO: the value a write wrote */
-	unsigned long long gpa;	 /* MMIO; size is the access's length, 0 when not decoded */
+	unsigned long long
+		gpa; /* MMIO; size is the access's length, 0 when not decoded;
+		      * INTERNAL for reason 48: the EPT violation's (delivering an event) */
 	unsigned short port;
 	unsigned char size, in, string, rep, write, pad;
 	unsigned long long rflags; /* at the exit */

@@ -30,7 +30,7 @@
 struct hvk_slot {
 	u64 gpa, size, uaddr; /* gpa: the hypervisor's, HV_GPA_SMM set in address space 1 */
 	u32 flags;
-	struct page **pages;
+	unsigned long *pages; /* struct page of each pinned page, bit 0 writable; 0 not yet */
 	unsigned long npages;
 	unsigned long *module_bits; /* logged: the pages this module wrote (hvk_mark_dirty) */
 };
@@ -109,6 +109,8 @@ struct hvk_vm {
 	u8 user_msr_exits;	 /* KVM_CAP_X86_USER_SPACE_MSR's reasons */
 	bool platform_info_ok;	 /* KVM_CAP_MSR_PLATFORM_INFO: guests may read it */
 	struct hvk_hv hv;
+	struct mutex fault_lock; /* pages faulted in one at a time (hvk_fault_in) */
+	struct page *fault_page; /* its frame number for HC_VM_MAP */
 };
 
 struct hvk_vcpu {
@@ -120,6 +122,7 @@ struct hvk_vcpu {
 	/* the last exit was an IN or an MMIO read: its data comes back on the next KVM_RUN */
 	enum { NOTHING, IO_IN, MMIO_READ, MSR } pending;
 	u8 pending_size;
+	bool retry;	      /* the last MMIO exit was a slot page now mapped: it runs again */
 	u16 pending_count;    /* elements of a string IN */
 	bool has_sigmask;     /* KVM_SET_SIGNAL_MASK: blocked while KVM_RUN runs */
 	u32 tsc_khz;	      /* KVM_SET_TSC_KHZ's; 0: the host's */
@@ -158,6 +161,7 @@ long hvk_get_dirty_log(struct hvk_vm *vm, void __user *argp);
 void hvk_slots_release(struct hvk_vm *vm);
 void __user *hvk_gpa_to_user(struct hvk_vm *vm, u64 gpa, u64 len, bool write);
 void hvk_mark_dirty(struct hvk_vm *vm, u64 gpa);
+long hvk_fault_in(struct hvk_vm *vm, u64 gpa, bool write);
 
 /* hvk_msr.c */
 unsigned int hvk_msr_list(u32 *out, unsigned int max);

@@ -150,6 +150,7 @@ static void vm_free(struct kref *ref)
 	hvk_irqfd_release(vm);
 	hv_call(HC_VM_DESTROY, vm->handle, 0, 0, 0, 0);
 	mmdrop(vm->mm);
+	__free_page(vm->fault_page);
 	kfree(vm);
 }
 
@@ -398,15 +399,19 @@ static long create_vm(unsigned long type)
 	vm = kzalloc(sizeof(*vm), GFP_KERNEL);
 	if (!vm)
 		return -ENOMEM;
-	vm->handle = hv_call(HC_VM_CREATE, ktime_get_real_ns(), 0, 0, 0, 0);
+	vm->fault_page = alloc_page(GFP_KERNEL);
+	vm->handle = vm->fault_page ? hv_call(HC_VM_CREATE, ktime_get_real_ns(), 0, 0, 0, 0) : -ENOMEM;
 	if (vm->handle < 0) {
 		fd = vm->handle;
+		if (vm->fault_page)
+			__free_page(vm->fault_page);
 		kfree(vm);
 		return fd;
 	}
 	kref_init(&vm->ref);
 	mutex_init(&vm->lock);
 	mutex_init(&vm->hv.lock);
+	mutex_init(&vm->fault_lock);
 	init_rwsem(&vm->slots_lock);
 	spin_lock_init(&vm->ioevent_lock);
 	INIT_LIST_HEAD(&vm->ioeventfds);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Memory slots: KVM's rules for KVM_SET_USER_MEMORY_REGION, the user pages pinned and their
- * frames mapped into the VM by the hypervisor. A VM's slots change only while none of its
- * vCPUs runs (slots_lock), so no CPU can still reach an unpinned page.
+ * Memory slots: KVM's rules for KVM_SET_USER_MEMORY_REGION. A slot maps nothing when it is made;
+ * the guest's first touch of a page (an exit for MMIO at a slot's address) pins that page with
+ * the access the host mapping allows, and the hypervisor maps it (hvk_fault_in). A VM's slots
+ * change only while none of its vCPUs runs (slots_lock), so no CPU can reach an unpinned page.
  */
 #include <linux/bitmap.h>
 #include <linux/mm.h>
@@ -30,12 +31,23 @@ static long module_log(struct hvk_slot *s, bool on)
 	return on && !s->module_bits ? -ENOMEM : 0;
 }
 
+/* A slot's page: its struct page, bit 0 set where it is pinned (and mapped) writable. */
+#define PAGE_WRITABLE 1UL
+
+static void unpin(unsigned long p)
+{
+	struct page *page = (struct page *)(p & ~PAGE_WRITABLE);
+
+	unpin_user_pages_dirty_lock(&page, 1, p & PAGE_WRITABLE); /* the guest may have written */
+}
+
 /*
  * The VM lets go of the slot's frames, then they are unpinned. An unmap the hypervisor refused
  * would leave the VM reaching them: they stay pinned for good (leaked), never freed under it.
  */
 static void slot_release(struct hvk_vm *vm, struct hvk_slot *s)
 {
+	unsigned long i;
 	long rc;
 
 	if (!s->pages)
@@ -44,56 +56,97 @@ static void slot_release(struct hvk_vm *vm, struct hvk_slot *s)
 		hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_STOP, s->gpa, 0, 0);
 	module_log(s, false);
 	rc = hv_call(HC_VM_UNMAP, vm->handle, s->gpa, s->npages, 0, 0);
-	if (!WARN(rc, "kvm_hv: unmap of %lu pages at GPA %#llx failed (%ld): pages leaked\n",
-		  s->npages, s->gpa, rc))
-		unpin_user_pages(s->pages, s->npages);
+	for (i = 0; i < s->npages && !WARN(rc, "kvm_hv: unmap at GPA %#llx failed (%ld): pages leaked\n",
+					    s->gpa, rc); i++)
+		if (s->pages[i])
+			unpin(s->pages[i]);
 	kvfree(s->pages);
 	memset(s, 0, sizeof(*s));
 }
 
-/* Pins the user range and maps its frames, one page of frame numbers per hypercall. */
+/* A slot maps nothing when it is made: each page waits for the guest's first touch. */
 static long slot_map(struct hvk_vm *vm, struct hvk_slot *s)
 {
-	struct page *list = alloc_page(GFP_KERNEL);
-	unsigned long done = 0, prot;
-	long pinned, rc = 0;
-	u64 *pfn;
+	long rc = 0;
 
-	if (!list)
-		return -ENOMEM;
 	s->pages = kvcalloc(s->npages, sizeof(*s->pages), GFP_KERNEL);
-	if (!s->pages) {
-		__free_page(list);
+	if (!s->pages)
 		return -ENOMEM;
-	}
-	mmap_read_lock(current->mm);
-	pinned = pin_user_pages(s->uaddr, s->npages, FOLL_WRITE | FOLL_LONGTERM, s->pages, NULL);
-	mmap_read_unlock(current->mm);
-	if (pinned != s->npages) {
-		if (pinned > 0)
-			unpin_user_pages(s->pages, pinned);
-		kvfree(s->pages);
-		s->pages = NULL;
-		__free_page(list);
-		return pinned < 0 ? pinned : -EFAULT;
-	}
-	prot = HV_PROT_R | HV_PROT_X | (s->flags & KVM_MEM_READONLY ? 0 : HV_PROT_W);
-	pfn = page_address(list);
-	while (!rc && done < s->npages) {
-		unsigned long n = min_t(unsigned long, s->npages - done, HV_MAP_MAX_FRAMES), i;
-
-		for (i = 0; i < n; i++)
-			pfn[i] = page_to_pfn(s->pages[done + i]);
-		rc = hv_call(HC_VM_MAP, vm->handle, s->gpa + done * PAGE_SIZE, page_to_phys(list),
-			     n, prot);
-		done += n;
-	}
-	__free_page(list);
-	if (!rc && logged(s))
+	if (logged(s))
 		rc = module_log(s, true) ?: hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_START, s->gpa,
 						    s->npages, 0);
 	if (rc)
 		slot_release(vm, s);
+	return rc;
+}
+
+/* The slot whose pages hold gpa (the hypervisor's: HV_GPA_SMM in SMM's space), or NULL. */
+static struct hvk_slot *slot_of(struct hvk_vm *vm, u64 gpa)
+{
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(vm->slots); i++)
+		if (vm->slots[i].pages && gpa - vm->slots[i].gpa < vm->slots[i].size)
+			return &vm->slots[i];
+	return NULL;
+}
+
+/*
+ * The page is pinned with the access the host mapping allows now, as KVM's hva_to_pfn(): a
+ * write needs it writable; a read takes it writable where it already is, else read-only (a
+ * logged slot's read takes it read-only, so that the first write is seen). Then it is mapped.
+ */
+static long fault_page(struct hvk_vm *vm, struct hvk_slot *s, u64 gpa, bool write)
+{
+	unsigned long i = (gpa - s->gpa) >> PAGE_SHIFT, old = s->pages[i];
+	bool writable = !(s->flags & KVM_MEM_READONLY) && (write || !logged(s));
+	u64 *pfn = page_address(vm->fault_page);
+	struct page *page;
+	long rc;
+
+	if (old && (!write || (old & PAGE_WRITABLE)))
+		return 1; /* another vCPU was first */
+	if (writable && pin_user_pages_fast(s->uaddr + i * PAGE_SIZE, 1, FOLL_WRITE | FOLL_LONGTERM,
+					    &page) != 1) {
+		if (write)
+			return -EFAULT; /* as KVM's KVM_RUN: the host refuses the write */
+		writable = false;
+	}
+	if (!writable && pin_user_pages_fast(s->uaddr + i * PAGE_SIZE, 1, FOLL_LONGTERM, &page) != 1)
+		return -EFAULT;
+	*pfn = page_to_pfn(page);
+	rc = hv_call(HC_VM_MAP, vm->handle, s->gpa + i * PAGE_SIZE, page_to_phys(vm->fault_page), 1,
+		     HV_PROT_R | HV_PROT_X | (writable ? HV_PROT_W : 0));
+	if (rc) {
+		unpin((unsigned long)page | writable);
+		return rc;
+	}
+	s->pages[i] = (unsigned long)page | writable;
+	if (old) /* the read-only page it replaced: no longer reachable (the map flushed it) */
+		unpin(old);
+	if (write && logged(s))
+		hvk_mark_dirty(vm, gpa);
+	return 1;
+}
+
+/*
+ * The guest touched gpa where nothing is mapped, or wrote where the page is read-only: a slot's
+ * page is faulted in (1, the access runs again); not a slot's, or a write to a read-only slot,
+ * is MMIO (0); a write the host mapping refuses is -EFAULT.
+ */
+long hvk_fault_in(struct hvk_vm *vm, u64 gpa, bool write)
+{
+	struct hvk_slot *s;
+	long rc = 0;
+
+	down_read(&vm->slots_lock);
+	s = slot_of(vm, gpa);
+	if (s && !(write && (s->flags & KVM_MEM_READONLY))) {
+		mutex_lock(&vm->fault_lock);
+		rc = fault_page(vm, s, gpa & PAGE_MASK, write);
+		mutex_unlock(&vm->fault_lock);
+	}
+	up_read(&vm->slots_lock);
 	return rc;
 }
 

@@ -152,6 +152,7 @@ static bool kernel_msr(struct hvk_vcpu *vc, const struct hv_exit *e, struct kvm_
 static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 {
 	struct kvm_run *run = run_of(vc);
+	long rc;
 
 	switch (e->kind) {
 	case HV_EXIT_IO:
@@ -173,6 +174,9 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 		run->fail_entry.hardware_entry_failure_reason = e->reason;
 		return 0;
 	case HV_EXIT_MMIO:
+		rc = hvk_fault_in(vc->vm, e->gpa | (e->smm ? HV_GPA_SMM : 0), e->write);
+		if (rc) /* a slot's page, now mapped: the access runs again */
+			return vc->retry = rc > 0, rc;
 		if (e->write && e->size && (hvk_ioeventfd_write(vc->vm, false, e->gpa, e->size, e->data) ||
 					    hvk_coalesced_write(vc->vm, false, e->gpa, e->size, e->data)))
 			return 1;
@@ -208,6 +212,10 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 	case HV_EXIT_INTR:
 	case HV_EXIT_TIMEOUT:
 		return 1;
+	case HV_EXIT_INTERNAL: /* delivering an event touched a slot page not mapped yet? */
+		rc = e->reason == 48 ? hvk_fault_in(vc->vm, e->gpa | (e->smm ? HV_GPA_SMM : 0),
+						    e->qual & 2) : 0;
+		return rc ?: internal_error(vc, e);
 	default:
 		return internal_error(vc, e);
 	}
@@ -320,8 +328,9 @@ static long vcpu_run(struct hvk_vcpu *vc)
 	cr8 = vc->vm->irqchip ? 0 : HV_RUN_CR8 | cr8 << 4;
 	do {
 		answer_of(vc, &in_data, &done);
-		done |= cr8;
+		done |= cr8 | (vc->retry ? HV_RUN_RETRY : 0);
 		cr8 = 0;
+		vc->retry = false;
 		if (signal_pending(current))
 			run->exit_reason = KVM_EXIT_INTR;
 		if (vc->deferred_exit)

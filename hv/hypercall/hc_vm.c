@@ -206,6 +206,8 @@ static void to_abi(const struct vm_exit *x, struct hv_exit *e)
 		e->write = x->msr.write;
 		e->data = x->msr.data;
 		e->size = (uint8_t)x->msr.reason;
+	} else if (x->kind == VMEXIT_INTERNAL) {
+		e->gpa = x->mem.gpa;
 	} else if (x->kind == VMEXIT_MMIO) {
 		e->gpa = x->mem.gpa;
 		e->write = x->mem.write;
@@ -232,11 +234,13 @@ int64_t hc_vcpu_run(struct hc_ctx *c)
 	out = phys_to_virt(c->arg[2]);
 	x.strdata = (uint8_t *)out + HV_IO_DATA;
 	if ((c->arg[4] & ~(uint64_t)(HV_RUN_IRQ_WINDOW | HV_RUN_COMPLETE_ONLY | HV_RUN_MSR_ERROR |
-				     HV_RUN_CR8 | 0xf0)) ||
+				     HV_RUN_CR8 | 0xf0 | HV_RUN_RETRY)) ||
 	    ((c->arg[4] & 0xf0) && !(c->arg[4] & HV_RUN_CR8)))
 		return -EINVAL; /* (a CR8 value only with its flag) */
 	if (c->arg[4] & HV_RUN_CR8)
 		vcpu_set_cr8(v, c->arg[4] >> 4 & 15);
+	if (c->arg[4] & HV_RUN_RETRY)
+		vcpu_retry(v);
 	if (c->arg[4] & HV_RUN_COMPLETE_ONLY) {
 		vcpu_complete_io(v, &x);
 		to_abi(&x, out);

@@ -32,8 +32,8 @@ int handle_ept_violation(struct vcpu *v, struct vm_exit *x)
 	if (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID) {
 		/* delivering an event touched memory that is not RAM (an IDT or stack in MMIO):
 		 * nothing to emulate, as KVM reports it (KVM_INTERNAL_ERROR_DELIVERY_EV) */
-		x->kind = VMEXIT_INTERNAL;
-		x->fail.code = EXIT_REASON_EPT_VIOLATION;
+		x->kind = VMEXIT_INTERNAL; /* (the caller sees the GPA: its RAM may be unmapped yet)
+					    */
 		return EXIT_TO_CALLER;
 	}
 	x->kind = VMEXIT_MMIO;

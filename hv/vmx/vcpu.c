@@ -234,6 +234,11 @@ static void exit_state(struct vcpu *v, struct vm_exit *x)
 	irqchip_take_wake(v->vm, x);
 }
 
+void vcpu_retry(struct vcpu *v)
+{
+	v->mmio_pending = false; /* its RIP is still at the access */
+}
+
 void vcpu_complete_io(struct vcpu *v, struct vm_exit *x)
 {
 	vcpu_load(v);

@@ -186,6 +186,7 @@ bool vcpu_sregs_valid(struct vcpu *v, const struct vcpu_sregs *s); /* what set w
 int vcpu_set_mode(struct vcpu *v, enum vcpu_mode mode, uint64_t rip, uint64_t rsp, uint64_t cr3);
 /* Completes the port or MMIO access the last exit left open (x->answer: its data), no more. */
 void vcpu_complete_io(struct vcpu *v, struct vm_exit *x);
+void vcpu_retry(struct vcpu *v); /* the last MMIO exit's access runs again instead */
 /* Runs until an exit for the caller. Returns 0 (see *x), or -EBUSY while waiting for a SIPI. */
 int vcpu_run(struct vcpu *v, struct vm_exit *x);
 
