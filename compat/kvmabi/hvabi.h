@@ -216,6 +216,7 @@ enum hv_exit_kind {
 	HV_EXIT_IOAPIC_EOI, /* port: the vector (split irqchip: for user space's IOAPIC) */
 	HV_EXIT_SMM,	    /* qual 0: take the pending SMI; 1: RSM in SMM; dom0 moves the state */
 	HV_EXIT_HYPERCALL,  /* a VMCALL under HV_PV_HYPERV_CALLS: dom0 answers, RIP at the VMCALL */
+	HV_EXIT_NEED_PAGE,  /* gpa (the hypervisor's, HV_GPA_SMM in SMM), write: dom0 maps it */
 };
 
 /* General registers, in the order of struct kvm_regs. */
@@ -252,6 +253,7 @@ struct hv_sregs {
 #define HV_RUN_MSR_ERROR     4 /* the MSR access HV_EXIT_MSR handed out fails: #GP */
 #define HV_RUN_CR8	     8 /* CR8 is bits 7:4 (user space's local APIC has the TPR) */
 #define HV_RUN_RETRY	     0x100 /* the last MMIO exit was RAM dom0 has mapped: it runs again */
+#define HV_RUN_NO_PAGE	     0x200 /* HV_EXIT_NEED_PAGE's GPA is no RAM: the access fails */
 
 /*
  * HC_VM_MSR: which guest RDMSR/WRMSR go to dom0's user space (KVM_CAP_X86_USER_SPACE_MSR and

@@ -123,6 +123,7 @@ struct hvk_vcpu {
 	enum { NOTHING, IO_IN, MMIO_READ, MSR } pending;
 	u8 pending_size;
 	bool retry;	      /* the last MMIO exit was a slot page now mapped: it runs again */
+	bool no_page;	      /* the last HV_EXIT_NEED_PAGE's GPA is no slot's */
 	u16 pending_count;    /* elements of a string IN */
 	bool has_sigmask;     /* KVM_SET_SIGNAL_MASK: blocked while KVM_RUN runs */
 	u32 tsc_khz;	      /* KVM_SET_TSC_KHZ's; 0: the host's */

@@ -124,9 +124,7 @@ static long fault_page(struct hvk_vm *vm, struct hvk_slot *s, u64 gpa, bool writ
 	s->pages[i] = (unsigned long)page | writable;
 	if (old) /* the read-only page it replaced: no longer reachable (the map flushed it) */
 		unpin(old);
-	if (write && logged(s))
-		hvk_mark_dirty(vm, gpa);
-	return 1;
+	return 1; /* (in a logged slot, the hypervisor maps it write-protected: the write is logged) */
 }
 
 /*

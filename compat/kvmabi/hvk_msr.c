@@ -172,12 +172,26 @@ bool hvk_msr_guest(struct hvk_vcpu *vc, u32 msr, bool write, u64 *value, u8 *err
 	return false;
 }
 
+/* The hypervisor writes the page a kvmclock or PV EOI MSR names: faulted in first. */
+static void prefault(struct hvk_vcpu *vc, const struct kvm_msr_entry *e, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (((e[i].index == MSR_KVM_SYSTEM_TIME || e[i].index == MSR_KVM_SYSTEM_TIME_NEW ||
+		      e[i].index == MSR_KVM_PV_EOI_EN) && (e[i].data & 1)) ||
+		    e[i].index == MSR_KVM_WALL_CLOCK || e[i].index == MSR_KVM_WALL_CLOCK_NEW)
+			hvk_fault_in(vc->vm, e[i].data & PAGE_MASK, true);
+}
+
 /* KVM_GET/SET_MSRS: runs of the hypervisor's MSRs go there, ours are done here, in order. */
 long hvk_msrs(struct hvk_vcpu *vc, struct kvm_msr_entry *e, unsigned int n, bool set)
 {
 	unsigned int i = 0, j;
 	long rc;
 
+	if (set)
+		prefault(vc, e, n);
 	while (i < n) {
 		for (j = i; j < n && !ours(e[j].index); j++)
 			;

@@ -528,6 +528,17 @@ static long sregs2(struct hvk_vcpu *vc, struct kvm_sregs2 __user *user, bool set
 }
 
 /* KVM_ENABLE_CAP on a vCPU: KVM_CAP_ENFORCE_PV_FEATURE_CPUID only. */
+static long vapic_addr(struct hvk_vcpu *vc, u64 __user *argp)
+{
+	u64 gpa;
+
+	if (get_user(gpa, argp))
+		return -EFAULT;
+	if (gpa)
+		hvk_fault_in(vc->vm, gpa & PAGE_MASK, true);
+	return fixed(vc, HV_STATE_VAPIC, argp, sizeof(u64), true);
+}
+
 static long vcpu_enable_cap(struct hvk_vcpu *vc, const struct kvm_enable_cap __user *argp)
 {
 	struct kvm_enable_cap cap;
@@ -632,8 +643,8 @@ long hvk_state_ioctl(struct hvk_vcpu *vc, unsigned int ioctl, void __user *argp)
 		return guest_debug(vc, argp);
 	case KVM_SET_SIGNAL_MASK:
 		return signal_mask(vc, argp);
-	case KVM_SET_VAPIC_ADDR:
-		return fixed(vc, HV_STATE_VAPIC, argp, sizeof(u64), true);
+	case KVM_SET_VAPIC_ADDR: /* its page faulted in first: the hypervisor probes it */
+		return vapic_addr(vc, argp);
 	case KVM_X86_SETUP_MCE:
 		return fixed(vc, HV_STATE_MCE_CAP, argp, sizeof(u64), true);
 	case KVM_ENABLE_CAP:

@@ -212,6 +212,10 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 	case HV_EXIT_INTR:
 	case HV_EXIT_TIMEOUT:
 		return 1;
+	case HV_EXIT_NEED_PAGE: /* the hypervisor's own access: a slot page, or none (it fails) */
+		rc = hvk_fault_in(vc->vm, e->gpa, e->write);
+		vc->no_page = !rc;
+		return rc < 0 ? rc : 1;
 	case HV_EXIT_INTERNAL: /* delivering an event touched a slot page not mapped yet? */
 		rc = e->reason == 48 ? hvk_fault_in(vc->vm, e->gpa | (e->smm ? HV_GPA_SMM : 0),
 						    e->qual & 2) : 0;
@@ -233,7 +237,8 @@ static void post_run(struct hvk_vcpu *vc)
 		hvk_wake(vc->vm, hv_exit_of(vc)->wake);
 	if (hv_exit_of(vc)->resampled)
 		hvk_irqfd_resampled(vc->vm, hv_exit_of(vc)->resampled);
-	vc->pending = NOTHING; /* the access completed: its data went in */
+	if (hv_exit_of(vc)->kind != HV_EXIT_NEED_PAGE) /* (a string IN may wait for its page) */
+		vc->pending = NOTHING; /* the access completed: its data went in */
 	run->if_flag = !!(hv_exit_of(vc)->rflags & X86_EFLAGS_IF);
 	run->ready_for_interrupt_injection = hv_exit_of(vc)->irq_ready;
 	run->apic_base = hv_exit_of(vc)->apic_base;
@@ -328,9 +333,9 @@ static long vcpu_run(struct hvk_vcpu *vc)
 	cr8 = vc->vm->irqchip ? 0 : HV_RUN_CR8 | cr8 << 4;
 	do {
 		answer_of(vc, &in_data, &done);
-		done |= cr8 | (vc->retry ? HV_RUN_RETRY : 0);
+		done |= cr8 | (vc->retry ? HV_RUN_RETRY : 0) | (vc->no_page ? HV_RUN_NO_PAGE : 0);
 		cr8 = 0;
-		vc->retry = false;
+		vc->retry = vc->no_page = false;
 		if (signal_pending(current))
 			run->exit_reason = KVM_EXIT_INTR;
 		if (vc->deferred_exit)
@@ -362,8 +367,13 @@ static long vcpu_run(struct hvk_vcpu *vc)
 long hvk_regs(struct hvk_vcpu *vc, unsigned int nr, void *regs, size_t len, bool set)
 {
 	void *buf = page_address(vc->hv_page);
+	struct kvm_sregs *s = regs;
 	long rc;
 
+	/* PAE paging takes its PDPTEs from guest memory: their page faulted in first */
+	if (nr == HC_VCPU_SET_SREGS && (s->cr0 & X86_CR0_PG) && (s->cr4 & X86_CR4_PAE) &&
+	    !(s->efer & EFER_LMA))
+		hvk_fault_in(vc->vm, s->cr3 & PAGE_MASK, false);
 	if (set)
 		memcpy(buf, regs, len);
 	rc = hv_call(nr, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), 0, 0);

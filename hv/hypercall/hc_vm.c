@@ -12,7 +12,7 @@
 #include "../vmx/vm.h"
 #include "../platform/x86.h"
 
-_Static_assert(HV_EXIT_DEBUG == (int)VMEXIT_DEBUG && HV_EXIT_HYPERCALL == (int)VMEXIT_HYPERCALL,
+_Static_assert(HV_EXIT_DEBUG == (int)VMEXIT_DEBUG && HV_EXIT_NEED_PAGE == (int)VMEXIT_NEED_PAGE,
 	       "exit kinds match the ABI");
 _Static_assert(HV_PROT_R == VM_R && HV_PROT_W == VM_W && HV_PROT_X == VM_X, "protections");
 
@@ -208,7 +208,7 @@ static void to_abi(const struct vm_exit *x, struct hv_exit *e)
 		e->size = (uint8_t)x->msr.reason;
 	} else if (x->kind == VMEXIT_INTERNAL) {
 		e->gpa = x->mem.gpa;
-	} else if (x->kind == VMEXIT_MMIO) {
+	} else if (x->kind == VMEXIT_MMIO || x->kind == VMEXIT_NEED_PAGE) {
 		e->gpa = x->mem.gpa;
 		e->write = x->mem.write;
 		e->size = x->mem.len;
@@ -234,13 +234,12 @@ int64_t hc_vcpu_run(struct hc_ctx *c)
 	out = phys_to_virt(c->arg[2]);
 	x.strdata = (uint8_t *)out + HV_IO_DATA;
 	if ((c->arg[4] & ~(uint64_t)(HV_RUN_IRQ_WINDOW | HV_RUN_COMPLETE_ONLY | HV_RUN_MSR_ERROR |
-				     HV_RUN_CR8 | 0xf0 | HV_RUN_RETRY)) ||
+				     HV_RUN_CR8 | 0xf0 | HV_RUN_RETRY | HV_RUN_NO_PAGE)) ||
 	    ((c->arg[4] & 0xf0) && !(c->arg[4] & HV_RUN_CR8)))
 		return -EINVAL; /* (a CR8 value only with its flag) */
 	if (c->arg[4] & HV_RUN_CR8)
 		vcpu_set_cr8(v, c->arg[4] >> 4 & 15);
-	if (c->arg[4] & HV_RUN_RETRY)
-		vcpu_retry(v);
+	vcpu_retry(v, c->arg[4]);
 	if (c->arg[4] & HV_RUN_COMPLETE_ONLY) {
 		vcpu_complete_io(v, &x);
 		to_abi(&x, out);

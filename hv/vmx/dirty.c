@@ -120,6 +120,18 @@ bool dirty_write_fault(struct vm *vm, uint64_t gpa)
 	return logged;
 }
 
+/* What is mapped into a logged range starts write-protected: its first write is logged. */
+void dirty_protect_mapped(struct vm *vm, uint64_t gpa, uint64_t size)
+{
+	for (unsigned i = 0; i < VM_MAX_DIRTY; i++) {
+		struct dirty_range *d = &vm->dirty[i];
+		uint64_t lo = MAX(gpa, d->gpa),
+			 hi = MIN(gpa + size, d->gpa + d->npages * PAGE_SIZE);
+		if (d->bits && lo < hi)
+			ept_protect(&vm->ept, lo, hi - lo, EPT_R | EPT_X);
+	}
+}
+
 void vm_dirty_free(struct vm *vm)
 {
 	for (unsigned i = 0; i < VM_MAX_DIRTY; i++)

@@ -127,8 +127,11 @@ void io_complete(struct vcpu *v, const struct vm_exit *x)
 		const void *in = v->io_count > 1 ? x->strdata : (void *)&x->answer;
 		if (!in)
 			n = MIN(n, 1), in = &x->answer;
-		if (QUAL_IN(q) && n && !string_gpa(v, true, v->io_insn_info, &gpa))
-			vcpu_write(v, gpa, in, n * size);
+		if (QUAL_IN(q) && n && !string_gpa(v, true, v->io_insn_info, &gpa) &&
+		    vcpu_write(v, gpa, in, n * size) && v->need_page) {
+			v->io_pending = true; /* completes once dom0 has mapped the page */
+			return;
+		}
 		v->gprs.r[reg] =
 			(v->gprs.r[reg] & ~mask) | ((v->gprs.r[reg] + step * (int64_t)n) & mask);
 		if (QUAL_REP(q)) {

@@ -289,7 +289,7 @@ static bool pv_eoi_msr(struct vcpu *v, uint64_t *val, bool write)
 		return false;
 	if (!write)
 		*val = v->pv_eoi;
-	else if ((*val & 2) || ((*val & 1) && vm_read(v->vm, *val & ~3ULL, &probe, 1)))
+	else if ((*val & 2) || ((*val & 1) && vcpu_read(v, *val & ~3ULL, &probe, 1)))
 		return false;
 	else
 		v->pv_eoi = *val;

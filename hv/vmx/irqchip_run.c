@@ -119,9 +119,9 @@ void irqchip_pv_eoi_sync(struct vcpu *v)
 	uint8_t flag = 1, clear = 0;
 
 	v->pv_eoi_set = false;
-	vm_read(v->vm, v->pv_eoi & ~3ULL, &flag, 1);
+	vcpu_read(v, v->pv_eoi & ~3ULL, &flag, 1);
 	if (flag & 1) {
-		vm_write(v->vm, v->pv_eoi & ~3ULL, &clear, 1);
+		vcpu_write(v, v->pv_eoi & ~3ULL, &clear, 1);
 		return;
 	}
 	spin_lock(&c->lock);
@@ -147,7 +147,7 @@ void irqchip_prepare_entry(struct vcpu *v)
 		return;
 	irqchip_requests(v);
 	spin_lock(&c->lock);
-	if (v->vapic && !vm_read(v->vm, v->vapic, &word, 1)) /* the guest's TPR there */
+	if (v->vapic && !vcpu_read(v, v->vapic, &word, 1)) /* the guest's TPR there */
 		vlapic_set_tpr(v->lapic, (uint8_t)word);
 	tick(c, v);
 	v->irq_window_internal = false;
@@ -165,9 +165,9 @@ void irqchip_prepare_entry(struct vcpu *v)
 	pv_eoi = (v->pv_eoi & 1) && vlapic_eoi_deferrable(v->lapic);
 	spin_unlock(&c->lock);
 	if (v->vapic)
-		vm_write(v->vm, v->vapic, &word, 4);
+		vcpu_write(v, v->vapic, &word, 4);
 	if (pv_eoi) /* offered: the guest's flag set */
-		v->pv_eoi_set = !vm_write(v->vm, v->pv_eoi & ~3ULL, &(uint8_t){1}, 1);
+		v->pv_eoi_set = !vcpu_write(v, v->pv_eoi & ~3ULL, &(uint8_t){1}, 1);
 	vcpu_arm_preempt(v, ns_to_tsc(next > now + MIN_RUN_NS ? next - now : MIN_RUN_NS));
 }
 

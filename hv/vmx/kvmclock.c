@@ -42,18 +42,18 @@ void vm_set_clock(struct vm *vm, uint64_t ns, uint64_t realtime)
 }
 
 /* struct pvclock_wall_clock at gpa, its version odd while it changes (as KVM writes it). */
-static void write_wall_clock(struct vm *vm, uint64_t gpa)
+static void write_wall_clock(struct vcpu *v, uint64_t gpa)
 {
-	uint64_t zero = __atomic_load_n(&vm->wall_zero, __ATOMIC_RELAXED);
+	uint64_t zero = __atomic_load_n(&v->vm->wall_zero, __ATOMIC_RELAXED);
 	uint32_t version, time[2] = {(uint32_t)(zero / NSEC_PER_SEC), zero % NSEC_PER_SEC};
 
-	if (vm_read(vm, gpa, &version, 4))
+	if (vcpu_read(v, gpa, &version, 4))
 		return;
 	version = (version + 1) | 1;
-	vm_write(vm, gpa, &version, 4);
-	vm_write(vm, gpa + 4, time, sizeof(time));
+	vcpu_write(v, gpa, &version, 4);
+	vcpu_write(v, gpa + 4, time, sizeof(time));
 	version++;
-	vm_write(vm, gpa, &version, 4);
+	vcpu_write(v, gpa, &version, 4);
 }
 
 /* The guest's pvclock page for now (VMCS loaded): ns = system_time + scaled TSC delta. */
@@ -62,15 +62,18 @@ static void write_page(struct vcpu *v)
 	uint64_t tsc = rdtsc(), scale = (1000000ULL << 32) / tsc_khz; /* 32.32 ns per cycle */
 	struct pvclock p = {.flags = PVCLOCK_TSC_STABLE};
 
-	v->clock_gen = __atomic_load_n(&v->vm->clock_gen, __ATOMIC_ACQUIRE);
+	uint32_t gen = __atomic_load_n(&v->vm->clock_gen, __ATOMIC_ACQUIRE);
+
 	while (scale >> 32)
 		scale >>= 1, p.tsc_shift++; /* the guest shifts the delta left as much */
 	p.tsc_to_system_mul = (uint32_t)scale;
 	p.tsc_timestamp = tsc + vmread(VMCS_TSC_OFFSET);
 	p.system_time = vm_clock_ns(v->vm, tsc);
-	vm_read(v->vm, v->pvclock & ~1ULL, &p.version, 4);
+	if (vcpu_read(v, v->pvclock & ~1ULL, &p.version, 4) && v->need_page)
+		return;			   /* written once dom0 has mapped it */
 	p.version = (p.version + 2) & ~1u; /* even: not being updated (the guest is not running) */
-	vm_write(v->vm, v->pvclock & ~1ULL, &p, sizeof(p));
+	if (!vcpu_write(v, v->pvclock & ~1ULL, &p, sizeof(p)) || !v->need_page)
+		v->clock_gen = gen;
 }
 
 void kvmclock_prepare_entry(struct vcpu *v)
@@ -97,7 +100,7 @@ bool kvmclock_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool 
 		return true;
 	*reg = *val;
 	if (wall)
-		write_wall_clock(v->vm, *val);
+		write_wall_clock(v, *val);
 	else if (*val & 1)
 		write_page(v);
 	return true;

@@ -200,8 +200,12 @@ void mmio_complete(struct vcpu *v, const struct vm_exit *x)
 	v->mmio_pending = false;
 	if (in.op == X86_STOS || in.op == X86_MOVS) {
 		uint64_t val = x->answer;
-		if (in.op == X86_MOVS && !v->mmio_write && movs_ram(v, &in, v->gprs.r, false, &val))
+		if (in.op == X86_MOVS && !v->mmio_write &&
+		    movs_ram(v, &in, v->gprs.r, false, &val)) {
+			v->mmio_pending =
+				v->need_page; /* completes once dom0 has mapped the page */
 			return; /* #PF queued, or MMIO to MMIO (not done): nothing steps */
+		}
 		if (string_step(&in, v->gprs.r))
 			skip(in.len);
 		return;

@@ -196,12 +196,17 @@ static int switch_task(struct vcpu *v, unsigned src, uint16_t sel, unsigned len,
 	if ((rc = load_segs(v, t, bad)))
 		return rc;
 	if (err >= 0) { /* an exception's error code goes onto the new task's stack, 2 or 4 bytes */
-		uint32_t esp = (uint32_t)vmread(VMCS_GUEST_RSP) - (is16 ? 2 : 4), e = (uint32_t)err;
+		uint32_t esp = (uint32_t)vmread(VMCS_GUEST_RSP) - (is16 ? 2 : 4);
+		uint64_t gpa;
 		vmwrite(VMCS_GUEST_RSP, esp);
 		*bad = 0;
-		return lin_copy(v, vmread(VMCS_SEG_BASE(SEG_SS)) + esp, &e, is16 ? 2 : 4, true)
-			       ? VEC_SS
-			       : 0;
+		v->late.val = (uint32_t)err;
+		if (gva_to_gpa_or_pf(v, (uint32_t)(vmread(VMCS_SEG_BASE(SEG_SS)) + esp), true,
+				     &gpa))
+			return VEC_SS;
+		if (vcpu_write(v, gpa, &v->late.val, is16 ? 2 : 4))
+			return v->need_page ? (v->late.gpa = gpa, v->late.len = is16 ? 2 : 4, 0)
+					    : VEC_SS;
 	}
 	return 0;
 }

@@ -167,8 +167,8 @@ static void dom0_take_host_events(struct vcpu *v)
 	}
 }
 
-/* Before each entry: a pending flush after unmaps, then events. */
-static void prepare_entry(struct vcpu *v)
+/* Before each entry: a pending flush after unmaps, then events; false: a page is needed first. */
+static bool prepare_entry(struct vcpu *v)
 {
 	if (v->state_changed)
 		vcpu_fix_entry_state(v);
@@ -182,8 +182,11 @@ static void prepare_entry(struct vcpu *v)
 	}
 	irqchip_prepare_entry(v);
 	kvmclock_prepare_entry(v);
+	if (v->need_page)
+		return false; /* (before events_inject consumes the event to inject) */
 	events_inject(v);
 	debug_prepare_entry(v);
+	return true;
 }
 
 /* The preemption timer for this entry (an irqchip's next timer, or a kick to look). */
@@ -234,9 +237,23 @@ static void exit_state(struct vcpu *v, struct vm_exit *x)
 	irqchip_take_wake(v->vm, x);
 }
 
-void vcpu_retry(struct vcpu *v)
+void vcpu_retry(struct vcpu *v, uint64_t flags)
 {
-	v->mmio_pending = false; /* its RIP is still at the access */
+	if (flags & HV_RUN_RETRY)
+		v->mmio_pending = false; /* its RIP is still at the access */
+	v->no_page = flags & HV_RUN_NO_PAGE ? v->asked : ~0ULL;
+}
+
+/* An access found a page dom0 has not mapped yet: the exit asks for it (VMCS loaded). */
+static bool need_page(struct vcpu *v, struct vm_exit *x)
+{
+	if (!v->need_page)
+		return false;
+	*x = (struct vm_exit){.kind = VMEXIT_NEED_PAGE, .strdata = x->strdata};
+	x->mem.gpa = v->asked = v->need_page & ~0xfffULL;
+	x->mem.write = v->need_page & 2;
+	v->need_page = 0;
+	return true;
 }
 
 void vcpu_complete_io(struct vcpu *v, struct vm_exit *x)
@@ -251,10 +268,12 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 {
 	int action = EXIT_RESUME;
 	unsigned handled = 0; /* exits handled here in a row: bounded, so the caller runs too */
-	uint64_t host_xcr0;
+	uint64_t host_xcr0, rip;
+	struct pending_exc exc;
 
 	vcpu_load(v);
 	v->run_start = rdtsc();
+	v->need_page = 0; /* (a dom0 call's miss is not this run's) */
 	if (v->lapic)
 		irqchip_requests(v);
 	if (v->wait_sipi) {
@@ -275,6 +294,14 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 		return 0;
 	}
 	finish_io(v, x);
+	if (v->late.len &&
+	    (!vcpu_write(v, v->late.gpa, &v->late.val, v->late.len) || !v->need_page))
+		v->late.len = 0; /* written, or no RAM there after all */
+	if (need_page(v, x)) {	 /* a string IN's destination, a late write's */
+		exit_state(v, x);
+		vcpu_put(v);
+		return 0;
+	}
 	*x = (struct vm_exit){.strdata = x->strdata}; /* the caller's buffer stays */
 	vmwrite(VMCS_EPTP, vcpu_eptp(v));
 	guest_msrs_load(v);
@@ -298,7 +325,10 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 			x->kind = VMEXIT_SMM; /* before NMIs and IRQs, as KVM takes SMIs */
 			break;
 		}
-		prepare_entry(v);
+		if (!prepare_entry(v)) {
+			need_page(v, x);
+			break;
+		}
 		if (vmx_enter(&v->gprs, v->launched)) {
 			entry_failed(v, x);
 			break;
@@ -308,7 +338,16 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 			irqchip_pv_eoi_sync(v);
 		debug_after_exit(v);
 		events_save_idt_vectoring(v);
+		rip = vmread(VMCS_GUEST_RIP), exc = v->exc;
 		action = vmx_handle_exit(v, x);
+		if (v->need_page &&
+		    !v->late.len) { /* undone: it exits again once the page is mapped */
+			vmwrite(VMCS_GUEST_RIP, rip), v->exc = exc;
+			v->io_pending = v->mmio_pending = false;
+			action = need_page(v, x);
+		} else if (need_page(v, x)) {
+			action = EXIT_TO_CALLER; /* the switch is done: its late write waits */
+		}
 		/* as if the host had an interrupt: it runs (and wakes the vCPUs this one made
 		 * runnable at once), then us */
 		if (action == EXIT_RESUME &&

@@ -236,6 +236,8 @@ static int ept_change(struct vm *vm, bool unmap, uint64_t gpa, uint64_t hpa, uin
 	rc = !size   ? 0 /* a flush alone */
 	     : unmap ? ept_unmap(&vm->ept, gpa, size)
 		     : ept_map(&vm->ept, gpa, hpa, size, prot & VM_RWX, memtype);
+	if (!rc && size && !unmap)
+		dirty_protect_mapped(vm, gpa, size);
 	vm->ept_gen++; /* a replaced mapping must not live on in a TLB */
 	spin_unlock(&vm->lock);
 	vm_shootdown(vm);
@@ -273,7 +275,8 @@ int vm_gpa_to_hpa(struct vm *vm, uint64_t gpa, uint64_t *hpa)
  * Copies page by page through the direct map; only RAM the VM really has is touched, and it is
  * written as the guest could: a read-only page is not (ROM), a logged one is marked dirty.
  */
-static int vm_copy(struct vm *vm, uint64_t gpa, void *buf, size_t len, bool to_guest)
+static int vm_copy(struct vm *vm, uint64_t gpa, void *buf, size_t len, bool to_guest,
+		   uint64_t *miss)
 {
 	uint8_t *p = buf;
 
@@ -282,11 +285,12 @@ static int vm_copy(struct vm *vm, uint64_t gpa, void *buf, size_t len, bool to_g
 		struct ept_leaf leaf;
 		uint64_t hpa;
 
-		if (ept_translate(&vm->ept, gpa, &leaf))
-			return -EFAULT;
-		hpa = leaf.hpa | (gpa & 0xfff);
-		if (hpa >= direct_map_end() ||
+		*miss = gpa; /* not mapped (or not writable): dom0 may not have faulted it in yet */
+		if (ept_translate(&vm->ept, gpa, &leaf) ||
 		    (to_guest && !(leaf.prot & EPT_W) && !dirty_write_fault(vm, gpa)))
+			return -ENOENT;
+		hpa = leaf.hpa | (gpa & 0xfff);
+		if (hpa >= direct_map_end())
 			return -EFAULT;
 		if (to_guest)
 			__builtin_memcpy(phys_to_virt(hpa), p, chunk);
@@ -323,24 +327,39 @@ void vm_invept(struct vm *vm)
 		invept(INVEPT_SINGLE, vm->smm_root | (vm->eptp & 0xfff));
 }
 
+/* A page dom0 has not faulted in is asked for (need_page); one it said is none just fails. */
+static int vcpu_copy(struct vcpu *v, uint64_t gpa, void *buf, size_t len, bool write)
+{
+	uint64_t miss;
+	int rc = vm_copy(v->vm, gpa | (v->smm ? HV_GPA_SMM : 0), buf, len, write, &miss);
+
+	if (rc == -ENOENT && v->vm->kvm_rules && (miss ^ v->no_page) >> 12)
+		v->need_page = (miss & ~0xfffULL) | 1 | (uint64_t)write << 1;
+	return rc ? -EFAULT : 0;
+}
+
 int vcpu_read(struct vcpu *v, uint64_t gpa, void *buf, size_t len)
 {
-	return vm_copy(v->vm, gpa | (v->smm ? HV_GPA_SMM : 0), buf, len, false);
+	return vcpu_copy(v, gpa, buf, len, false);
 }
 
 int vcpu_write(struct vcpu *v, uint64_t gpa, const void *buf, size_t len)
 {
-	return vm_copy(v->vm, gpa | (v->smm ? HV_GPA_SMM : 0), (void *)(uintptr_t)buf, len, true);
+	return vcpu_copy(v, gpa, (void *)(uintptr_t)buf, len, true);
 }
 
 int vm_read(struct vm *vm, uint64_t gpa, void *buf, size_t len)
 {
-	return vm_copy(vm, gpa, buf, len, false);
+	uint64_t miss;
+
+	return vm_copy(vm, gpa, buf, len, false, &miss) ? -EFAULT : 0;
 }
 
 int vm_write(struct vm *vm, uint64_t gpa, const void *buf, size_t len)
 {
-	return vm_copy(vm, gpa, (void *)(uintptr_t)buf, len, true);
+	uint64_t miss;
+
+	return vm_copy(vm, gpa, (void *)(uintptr_t)buf, len, true, &miss) ? -EFAULT : 0;
 }
 
 struct vcpu *vm_get_vcpu(struct vm *vm, uint64_t id)

@@ -52,6 +52,7 @@ enum vm_exit_kind {
 	VMEXIT_IOAPIC_EOI,  /* split irqchip: user space's IOAPIC must see an EOI: vector */
 	VMEXIT_SMM,	    /* the caller enters SMM (qual 0, an SMI) or leaves it (1, RSM) */
 	VMEXIT_HYPERCALL,   /* a VMCALL for the caller's Hyper-V ABI (RIP stays at it) */
+	VMEXIT_NEED_PAGE,   /* the hypervisor's access found mem.gpa unmapped: map it, run again */
 };
 
 struct vm_exit {
@@ -186,7 +187,7 @@ bool vcpu_sregs_valid(struct vcpu *v, const struct vcpu_sregs *s); /* what set w
 int vcpu_set_mode(struct vcpu *v, enum vcpu_mode mode, uint64_t rip, uint64_t rsp, uint64_t cr3);
 /* Completes the port or MMIO access the last exit left open (x->answer: its data), no more. */
 void vcpu_complete_io(struct vcpu *v, struct vm_exit *x);
-void vcpu_retry(struct vcpu *v); /* the last MMIO exit's access runs again instead */
+void vcpu_retry(struct vcpu *v, uint64_t flags); /* HV_RUN_RETRY, _NO_PAGE */
 /* Runs until an exit for the caller. Returns 0 (see *x), or -EBUSY while waiting for a SIPI. */
 int vcpu_run(struct vcpu *v, struct vm_exit *x);
 

@@ -181,8 +181,14 @@ struct vcpu {
 	/* event state */
 	struct pending_exc exc;
 	bool nmi_pending;
-	bool smm, smi_pending; /* HV_SMM_IN, HV_SMM_PENDING */
-	int irq_pending;       /* vector, -1 none */
+	bool smm, smi_pending;		    /* HV_SMM_IN, HV_SMM_PENDING */
+	uint64_t need_page, asked, no_page; /* a GPA dom0 must map (bit 0, 1 write), the last
+					       asked for, one dom0 said has no page */
+	struct {
+		uint64_t gpa, val;
+		unsigned len; /* a task switch's error code, written once its page is mapped */
+	} late;
+	int irq_pending; /* vector, -1 none */
 	bool want_irq_window;
 	bool dm_window;	    /* split irqchip: user space's window request stands this entry */
 	int16_t ext_vector; /* split irqchip: KVM_INTERRUPT's ExtINT, -1 none */
@@ -314,6 +320,7 @@ unsigned vcpu_maxphyaddr(struct vcpu *v);
 
 /* dirty.c */
 bool dirty_write_fault(struct vm *vm, uint64_t gpa);
+void dirty_protect_mapped(struct vm *vm, uint64_t gpa, uint64_t size); /* vm->lock held */
 void vm_dirty_free(struct vm *vm);
 
 /* exits.c */
