@@ -256,6 +256,25 @@ static bool need_page(struct vcpu *v, struct vm_exit *x)
 	return true;
 }
 
+/*
+ * The exit's handler. One whose access found a page unmapped is undone (RIP, the exception it
+ * queued, its pending I/O): it comes again once dom0 has mapped the page. A task switch is done
+ * but for its late write, which waits for the page.
+ */
+static int handle_exit(struct vcpu *v, struct vm_exit *x)
+{
+	uint64_t rip = vmread(VMCS_GUEST_RIP);
+	struct pending_exc exc = v->exc;
+	int action = vmx_handle_exit(v, x);
+
+	if (v->need_page && !v->late.len) {
+		vmwrite(VMCS_GUEST_RIP, rip);
+		v->exc = exc;
+		v->io_pending = v->mmio_pending = false;
+	}
+	return need_page(v, x) ? EXIT_TO_CALLER : action;
+}
+
 void vcpu_complete_io(struct vcpu *v, struct vm_exit *x)
 {
 	vcpu_load(v);
@@ -268,8 +287,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 {
 	int action = EXIT_RESUME;
 	unsigned handled = 0; /* exits handled here in a row: bounded, so the caller runs too */
-	uint64_t host_xcr0, rip;
-	struct pending_exc exc;
+	uint64_t host_xcr0;
 
 	vcpu_load(v);
 	v->run_start = rdtsc();
@@ -338,16 +356,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 			irqchip_pv_eoi_sync(v);
 		debug_after_exit(v);
 		events_save_idt_vectoring(v);
-		rip = vmread(VMCS_GUEST_RIP), exc = v->exc;
-		action = vmx_handle_exit(v, x);
-		if (v->need_page &&
-		    !v->late.len) { /* undone: it exits again once the page is mapped */
-			vmwrite(VMCS_GUEST_RIP, rip), v->exc = exc;
-			v->io_pending = v->mmio_pending = false;
-			action = need_page(v, x);
-		} else if (need_page(v, x)) {
-			action = EXIT_TO_CALLER; /* the switch is done: its late write waits */
-		}
+		action = handle_exit(v, x);
 		/* as if the host had an interrupt: it runs (and wakes the vCPUs this one made
 		 * runnable at once), then us */
 		if (action == EXIT_RESUME &&
