@@ -97,7 +97,7 @@ $(DOM0)/%.ko: tests/kvm/%.c compat/kvmabi/hvabi.h $(DOM0)/vmlinux
 
 # KVM API tests: static programs run in dom0 against /dev/kvm
 DOM0_KVM_TESTS := kvm_basic kvm_fuzz kvm_state kvm_device kvm_bench kvm_modes kvm_irqchip kvm_smp kvm_caps \
-	kvm_conform
+	kvm_conform kvm_mem
 $(DOM0)/%: tests/kvm/%.c tests/kvm/kvm_util.h compat/kvmabi/hv_devices.h
 	@mkdir -p $(dir $@)
 	$(CC) -static -O2 -Wall -Wextra -Werror -o $@ $<

@@ -20,7 +20,7 @@ ref_exclude=x86_64/vmx_preemption_timer_test,x86_64/tsc_scaling_sync,hardware_di
 ref_exclude=$ref_exclude,memslot_perf_test,set_memory_region_test
 # kvm_irqchip is not run there: it tests this project's KVM_CREATE_DEVICE types for the IOAPIC,
 # PIT and local APIC (ENODEV on Linux KVM), then waits out its 120 s limit for an interrupt
-ref_kvmtests=kvm_basic,kvm_state,kvm_device,kvm_modes,kvm_caps,kvm_conform,kvm_smp
+ref_kvmtests=kvm_basic,kvm_state,kvm_device,kvm_modes,kvm_caps,kvm_conform,kvm_smp,kvm_mem
 sides=${REFEREE_SIDES:-kvm hv}
 [ -n "${REFEREE_ONLY:-}" ] && args="$args selftests=$REFEREE_ONLY"
 make -s -C "$root" all dom0 build/dom0/initramfs-selftests.cpio >/dev/null || exit 1

@@ -13,6 +13,7 @@
 #include <linux/io.h>
 #include <linux/kref.h>
 #include <linux/kvm.h>
+#include <linux/mmu_notifier.h>
 #include <linux/mutex.h>
 #include <linux/rwsem.h>
 #include <linux/signal.h>
@@ -30,7 +31,7 @@
 struct hvk_slot {
 	u64 gpa, size, uaddr; /* gpa: the hypervisor's, HV_GPA_SMM set in address space 1 */
 	u32 flags;
-	unsigned long *pages; /* struct page of each pinned page, bit 0 writable; 0 not yet */
+	unsigned long *pages; /* each mapped page's frame number << 1, bit 0 writable; 0 none */
 	unsigned long npages;
 	unsigned long *module_bits; /* logged: the pages this module wrote (hvk_mark_dirty) */
 };
@@ -109,8 +110,11 @@ struct hvk_vm {
 	u8 user_msr_exits;	 /* KVM_CAP_X86_USER_SPACE_MSR's reasons */
 	bool platform_info_ok;	 /* KVM_CAP_MSR_PLATFORM_INFO: guests may read it */
 	struct hvk_hv hv;
-	struct mutex fault_lock; /* pages faulted in one at a time (hvk_fault_in) */
+	struct mutex fault_lock; /* maps and unmaps of slot pages, one at a time (hvk_mem.c) */
 	struct page *fault_page; /* its frame number for HC_VM_MAP */
+	struct mmu_notifier mn;	 /* the host mapping's changes */
+	unsigned long mn_seq;	 /* moved by each: a fault that saw another maps nothing */
+	int mn_active;		 /* changes under way (or the memory gone) */
 };
 
 struct hvk_vcpu {
@@ -163,6 +167,8 @@ void hvk_slots_release(struct hvk_vm *vm);
 void __user *hvk_gpa_to_user(struct hvk_vm *vm, u64 gpa, u64 len, bool write);
 void hvk_mark_dirty(struct hvk_vm *vm, u64 gpa);
 long hvk_fault_in(struct hvk_vm *vm, u64 gpa, bool write);
+long hvk_mem_init(struct hvk_vm *vm);
+void hvk_mem_fini(struct hvk_vm *vm);
 
 /* hvk_msr.c */
 unsigned int hvk_msr_list(u32 *out, unsigned int max);

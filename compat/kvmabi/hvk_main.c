@@ -145,6 +145,8 @@ static void vm_free(struct kref *ref)
 		if (vm->vcpus[i])
 			hvk_vcpu_free(vm->vcpus[i]);
 	hvk_slots_release(vm);
+	if (vm->mn.ops)
+		hvk_mem_fini(vm);
 	hvk_ioeventfd_release(vm);
 	hvk_coalesced_release(vm);
 	hvk_irqfd_release(vm);
@@ -423,7 +425,7 @@ static long create_vm(unsigned long type)
 	/* accesses to MSRs the hypervisor does not have: this module's (hvk_msr.c), or #GP */
 	hv_call(HC_VM_MSR, vm->handle, HV_MSR_EXITS, HV_MSR_EXIT_UNKNOWN, 0, 0);
 	vm->ring = alloc_page(GFP_KERNEL | __GFP_ZERO);
-	if (!vm->ring) {
+	if (!vm->ring || hvk_mem_init(vm)) { /* (the MMU notifier: guest memory follows the host's) */
 		hvk_vm_put(vm);
 		return -ENOMEM;
 	}

@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Memory slots: KVM's rules for KVM_SET_USER_MEMORY_REGION. A slot maps nothing when it is made;
- * the guest's first touch of a page (an exit for MMIO at a slot's address) pins that page with
- * the access the host mapping allows, and the hypervisor maps it (hvk_fault_in). A VM's slots
- * change only while none of its vCPUs runs (slots_lock), so no CPU can reach an unpinned page.
+ * the guest's first touch of a page (an exit for MMIO at a slot's address, or the hypervisor's
+ * own access) faults that page in with the access the host mapping allows, and the hypervisor
+ * maps it (hvk_fault_in). The host mapping stays the truth: before it changes (munmap, madvise,
+ * mprotect, migration, swap, KSM), the MMU notifier has the hypervisor unmap the pages, TLB
+ * shootdown included; no page is pinned. Slots change only while no vCPU runs (slots_lock).
  */
 #include <linux/bitmap.h>
 #include <linux/mm.h>
+#include <linux/mmu_notifier.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/processor.h>
@@ -31,37 +34,47 @@ static long module_log(struct hvk_slot *s, bool on)
 	return on && !s->module_bits ? -ENOMEM : 0;
 }
 
-/* A slot's page: its struct page, bit 0 set where it is pinned (and mapped) writable. */
+/*
+ * A slot's mapped page: its frame number shifted left by one, bit 0 set where it is mapped
+ * writable; 0 for none. No reference is held: the host changes a mapping only after telling
+ * this module (MMU notifier), which has the hypervisor unmap the page first.
+ */
 #define PAGE_WRITABLE 1UL
 
-static void unpin(unsigned long p)
-{
-	struct page *page = (struct page *)(p & ~PAGE_WRITABLE);
-
-	unpin_user_pages_dirty_lock(&page, 1, p & PAGE_WRITABLE); /* the guest may have written */
-}
-
-/*
- * The VM lets go of the slot's frames, then they are unpinned. An unmap the hypervisor refused
- * would leave the VM reaching them: they stay pinned for good (leaked), never freed under it.
- */
-static void slot_release(struct hvk_vm *vm, struct hvk_slot *s)
+/* The pages of [first, first + n) mapped writable are dirty for the host (the guest may write). */
+static void dirty_pages(const struct hvk_slot *s, unsigned long first, unsigned long n)
 {
 	unsigned long i;
-	long rc;
 
+	for (i = first; i < first + n; i++)
+		if (s->pages[i] & PAGE_WRITABLE)
+			set_page_dirty_lock(pfn_to_page(s->pages[i] >> 1));
+}
+
+/* The VM no longer reaches the slot's pages [first, first + n) (fault_lock held). */
+static void slot_unmap(struct hvk_vm *vm, struct hvk_slot *s, unsigned long first,
+		       unsigned long n)
+{
+	long rc = hv_call(HC_VM_UNMAP, vm->handle, s->gpa + first * PAGE_SIZE, n, 0, 0);
+
+	/* (it cannot fail for what HC_VM_MAP mapped; if it did, the host would free under it) */
+	WARN(rc, "kvm_hv: unmap at GPA %#llx failed (%ld)\n", s->gpa + first * PAGE_SIZE, rc);
+	dirty_pages(s, first, n);
+	memset(&s->pages[first], 0, n * sizeof(*s->pages));
+}
+
+static void slot_release(struct hvk_vm *vm, struct hvk_slot *s)
+{
 	if (!s->pages)
 		return;
 	if (logged(s))
 		hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_STOP, s->gpa, 0, 0);
 	module_log(s, false);
-	rc = hv_call(HC_VM_UNMAP, vm->handle, s->gpa, s->npages, 0, 0);
-	for (i = 0; i < s->npages && !WARN(rc, "kvm_hv: unmap at GPA %#llx failed (%ld): pages leaked\n",
-					    s->gpa, rc); i++)
-		if (s->pages[i])
-			unpin(s->pages[i]);
+	mutex_lock(&vm->fault_lock);
+	slot_unmap(vm, s, 0, s->npages);
 	kvfree(s->pages);
 	memset(s, 0, sizeof(*s));
+	mutex_unlock(&vm->fault_lock);
 }
 
 /* A slot maps nothing when it is made: each page waits for the guest's first touch. */
@@ -92,39 +105,114 @@ static struct hvk_slot *slot_of(struct hvk_vm *vm, u64 gpa)
 }
 
 /*
- * The page is pinned with the access the host mapping allows now, as KVM's hva_to_pfn(): a
- * write needs it writable; a read takes it writable where it already is, else read-only (a
- * logged slot's read takes it read-only, so that the first write is seen). Then it is mapped.
+ * The host page with the access its mapping allows now, as KVM's hva_to_pfn(): a write needs
+ * it writable (faulted in so); a read takes it writable where it already is so, else read-only
+ * (nothing allocated: an untouched anonymous page is the zero page until written; a logged
+ * slot's read takes it read-only, so that the first write is seen). Then it is mapped, unless
+ * the host changed its mapping meanwhile (the notifier's sequence moved): the guest retries.
  */
 static long fault_page(struct hvk_vm *vm, struct hvk_slot *s, u64 gpa, bool write)
 {
-	unsigned long i = (gpa - s->gpa) >> PAGE_SHIFT, old = s->pages[i];
+	unsigned long i = (gpa - s->gpa) >> PAGE_SHIFT, seq = READ_ONCE(vm->mn_seq);
 	bool writable = !(s->flags & KVM_MEM_READONLY) && (write || !logged(s));
 	u64 *pfn = page_address(vm->fault_page);
 	struct page *page;
+	long rc = 1;
+
+	smp_rmb(); /* the sequence before the page tables it covers */
+	if (writable && !write)
+		writable = get_user_page_fast_only(s->uaddr + i * PAGE_SIZE, FOLL_WRITE, &page);
+	else if (writable && get_user_pages_fast(s->uaddr + i * PAGE_SIZE, 1, FOLL_WRITE, &page) != 1)
+		return -EFAULT; /* as KVM's KVM_RUN: the host refuses the write */
+	if (!writable && get_user_pages_fast(s->uaddr + i * PAGE_SIZE, 1, 0, &page) != 1)
+		return -EFAULT;
+	mutex_lock(&vm->fault_lock);
+	if (!vm->mn_active && seq == vm->mn_seq && (!s->pages[i] || (writable && write))) {
+		*pfn = page_to_pfn(page);
+		rc = hv_call(HC_VM_MAP, vm->handle, gpa, page_to_phys(vm->fault_page), 1,
+			     HV_PROT_R | HV_PROT_X | (writable ? HV_PROT_W : 0));
+		if (!rc) /* (in a logged slot, mapped write-protected: the write is logged) */
+			s->pages[i] = page_to_pfn(page) << 1 | writable;
+		rc = rc ?: 1;
+	}
+	mutex_unlock(&vm->fault_lock);
+	put_page(page); /* the mapping holds no reference: the notifier unmaps it first */
+	return rc;
+}
+
+/*
+ * The host is about to change [start, end) of its mappings: every slot page there is unmapped
+ * (TLB shootdown included) before this returns, and faults racing with it map nothing.
+ */
+static int invalidate_start(struct mmu_notifier *mn, const struct mmu_notifier_range *range)
+{
+	struct hvk_vm *vm = container_of(mn, struct hvk_vm, mn);
+	unsigned int i;
+
+	if (mmu_notifier_range_blockable(range))
+		mutex_lock(&vm->fault_lock);
+	else if (!mutex_trylock(&vm->fault_lock))
+		return -EAGAIN;
+	vm->mn_active++;
+	vm->mn_seq++;
+	for (i = 0; i < ARRAY_SIZE(vm->slots); i++) {
+		struct hvk_slot *s = &vm->slots[i];
+		u64 lo = max(range->start, (unsigned long)s->uaddr);
+		u64 hi = min(range->end, (unsigned long)(s->uaddr + s->size));
+
+		if (s->pages && lo < hi)
+			slot_unmap(vm, s, (lo - s->uaddr) >> PAGE_SHIFT,
+				   (PAGE_ALIGN(hi) - (lo & PAGE_MASK)) >> PAGE_SHIFT);
+	}
+	mutex_unlock(&vm->fault_lock);
+	return 0;
+}
+
+static void invalidate_end(struct mmu_notifier *mn, const struct mmu_notifier_range *range)
+{
+	struct hvk_vm *vm = container_of(mn, struct hvk_vm, mn);
+
+	mutex_lock(&vm->fault_lock);
+	vm->mn_seq++;
+	vm->mn_active--;
+	mutex_unlock(&vm->fault_lock);
+}
+
+/* The process's memory goes (its exit): nothing of it stays mapped, whatever the fds do. */
+static void notifier_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	struct hvk_vm *vm = container_of(mn, struct hvk_vm, mn);
+	unsigned int i;
+
+	mutex_lock(&vm->fault_lock);
+	vm->mn_seq++;
+	vm->mn_active++; /* for good: no page is mapped again */
+	for (i = 0; i < ARRAY_SIZE(vm->slots); i++)
+		if (vm->slots[i].pages)
+			slot_unmap(vm, &vm->slots[i], 0, vm->slots[i].npages);
+	mutex_unlock(&vm->fault_lock);
+}
+
+static const struct mmu_notifier_ops notifier_ops = {
+	.release = notifier_release,
+	.invalidate_range_start = invalidate_start,
+	.invalidate_range_end = invalidate_end,
+};
+
+long hvk_mem_init(struct hvk_vm *vm)
+{
 	long rc;
 
-	if (old && (!write || (old & PAGE_WRITABLE)))
-		return 1; /* another vCPU was first */
-	if (writable && pin_user_pages_fast(s->uaddr + i * PAGE_SIZE, 1, FOLL_WRITE | FOLL_LONGTERM,
-					    &page) != 1) {
-		if (write)
-			return -EFAULT; /* as KVM's KVM_RUN: the host refuses the write */
-		writable = false;
-	}
-	if (!writable && pin_user_pages_fast(s->uaddr + i * PAGE_SIZE, 1, FOLL_LONGTERM, &page) != 1)
-		return -EFAULT;
-	*pfn = page_to_pfn(page);
-	rc = hv_call(HC_VM_MAP, vm->handle, s->gpa + i * PAGE_SIZE, page_to_phys(vm->fault_page), 1,
-		     HV_PROT_R | HV_PROT_X | (writable ? HV_PROT_W : 0));
-	if (rc) {
-		unpin((unsigned long)page | writable);
-		return rc;
-	}
-	s->pages[i] = (unsigned long)page | writable;
-	if (old) /* the read-only page it replaced: no longer reachable (the map flushed it) */
-		unpin(old);
-	return 1; /* (in a logged slot, the hypervisor maps it write-protected: the write is logged) */
+	vm->mn.ops = &notifier_ops;
+	rc = mmu_notifier_register(&vm->mn, current->mm);
+	if (rc)
+		vm->mn.ops = NULL;
+	return rc;
+}
+
+void hvk_mem_fini(struct hvk_vm *vm)
+{
+	mmu_notifier_unregister(&vm->mn, vm->mm);
 }
 
 /*
@@ -139,11 +227,8 @@ long hvk_fault_in(struct hvk_vm *vm, u64 gpa, bool write)
 
 	down_read(&vm->slots_lock);
 	s = slot_of(vm, gpa);
-	if (s && !(write && (s->flags & KVM_MEM_READONLY))) {
-		mutex_lock(&vm->fault_lock);
+	if (s && !(write && (s->flags & KVM_MEM_READONLY)))
 		rc = fault_page(vm, s, gpa & PAGE_MASK, write);
-		mutex_unlock(&vm->fault_lock);
-	}
 	up_read(&vm->slots_lock);
 	return rc;
 }
@@ -207,8 +292,10 @@ static long change_slot(struct hvk_vm *vm, unsigned int id,
 			      .npages = r->memory_size >> PAGE_SHIFT};
 	slot_release(vm, s); /* created, or moved: mapped anew */
 	rc = slot_map(vm, &n);
+	mutex_lock(&vm->fault_lock); /* (the notifier walks the slots) */
 	if (!rc)
 		*s = n;
+	mutex_unlock(&vm->fault_lock);
 	return rc;
 }
 

@@ -22,7 +22,10 @@ const struct io_hook *find_hook(const struct io_hook *h, const unsigned *count, 
 	return NULL;
 }
 
-/* Reads up to 15 instruction bytes at CS:RIP; returns how many could be read. */
+/*
+ * Reads up to 15 instruction bytes at CS:RIP; returns how many could be read. (The CPU fetched
+ * the instruction: past its page the read goes beyond it, so a page missing there is no need.)
+ */
 size_t vcpu_fetch(struct vcpu *v, uint8_t *buf)
 {
 	uint64_t lin = vmread(VMCS_SEG_BASE(1)) + vmread(VMCS_GUEST_RIP);
@@ -33,8 +36,10 @@ size_t vcpu_fetch(struct vcpu *v, uint8_t *buf)
 		uint32_t pf;
 		size_t chunk = MIN((size_t)X86_MAX_INSN - got, 4096 - ((lin + got) & 0xfff));
 		if (gva_to_gpa(v, lin + got, false, &gpa, &pf) ||
-		    vcpu_read(v, gpa, buf + got, chunk))
+		    vcpu_read(v, gpa, buf + got, chunk)) {
+			v->need_page = got ? 0 : v->need_page;
 			break;
+		}
 		got += chunk;
 	}
 	return got;

@@ -1,7 +1,7 @@
 #!/bin/sh
 # The KVM API tests (tests/kvm/) against /dev/kvm: one program per ioctl family
 # (kvmtests=a,b on the kernel command line runs only those).
-tests="kvm_basic kvm_state kvm_device kvm_modes kvm_irqchip kvm_smp kvm_caps kvm_conform"
+tests="kvm_basic kvm_state kvm_device kvm_modes kvm_irqchip kvm_smp kvm_caps kvm_conform kvm_mem"
 for w in $(cat /proc/cmdline); do
 	case $w in kvmtests=*) tests=$(echo "${w#kvmtests=}" | tr , ' ') ;; esac
 done
