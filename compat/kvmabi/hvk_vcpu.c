@@ -9,6 +9,7 @@
 #include <linux/file.h>
 #include <linux/mm.h>
 #include <linux/sched/signal.h>
+#include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 
@@ -148,6 +149,28 @@ static bool kernel_msr(struct hvk_vcpu *vc, const struct hv_exit *e, struct kvm_
 	return true;
 }
 
+/* A vCPU spins on PAUSE: the VM's other vCPUs get this CPU first, as KVM's kvm_vcpu_on_spin(). */
+static void on_spin(struct hvk_vcpu *vc)
+{
+	unsigned int i;
+	int yielded = 0;
+
+	for (i = 1; i < HVK_MAX_VCPUS && yielded <= 0; i++) {
+		struct hvk_vcpu *o = READ_ONCE(vc->vm->vcpus[(vc->id + i) % HVK_MAX_VCPUS]);
+		struct task_struct *t;
+
+		rcu_read_lock(); /* (a thread clears task before it leaves KVM_RUN) */
+		t = o ? READ_ONCE(o->task) : NULL;
+		if (t)
+			get_task_struct(t);
+		rcu_read_unlock();
+		if (t) {
+			yielded = t == current ? 0 : yield_to(t, true);
+			put_task_struct(t);
+		}
+	}
+}
+
 /* Turns the hypervisor's exit into struct kvm_run; 1 means run again, else the ioctl result. */
 static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 {
@@ -174,7 +197,8 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 		run->fail_entry.hardware_entry_failure_reason = e->reason;
 		return 0;
 	case HV_EXIT_MMIO:
-		rc = hvk_fault_in(vc->vm, e->gpa | (e->smm ? HV_GPA_SMM : 0), e->write);
+		/* (the EPT violation's write bit: a read-modify-write decodes as a read first) */
+		rc = hvk_fault_in(vc->vm, e->gpa | (e->smm ? HV_GPA_SMM : 0), e->write || (e->qual & 2));
 		if (rc) /* a slot's page, now mapped: the access runs again */
 			return vc->retry = rc > 0, rc;
 		if (e->write && e->size && (hvk_ioeventfd_write(vc->vm, false, e->gpa, e->size, e->data) ||
@@ -210,6 +234,9 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 	case HV_EXIT_HYPERCALL:
 		return hvk_hv_hypercall(vc, run);
 	case HV_EXIT_INTR:
+		if (e->reason == 40) /* PAUSE loop: the lock's holder may wait for this CPU */
+			on_spin(vc);
+		return 1;
 	case HV_EXIT_TIMEOUT:
 		return 1;
 	case HV_EXIT_NEED_PAGE: /* the hypervisor's own access: a slot page, or none (it fails) */

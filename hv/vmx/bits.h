@@ -35,6 +35,7 @@
 #define PROC2_UNRESTRICTED (1u << 7)
 #define PROC2_APIC_REG	   (1u << 8)
 #define PROC2_VINTR	   (1u << 9)
+#define PROC2_PLE	   (1u << 10) /* PAUSE-loop exiting */
 #define PROC2_INVPCID	   (1u << 12)
 
 /* VM-exit controls */
@@ -105,6 +106,8 @@
 #define VMCS_ENTRY_EXC_ERROR	    0x4018
 #define VMCS_ENTRY_INSN_LEN	    0x401a
 #define VMCS_PROC2_CTLS		    0x401e
+#define VMCS_PLE_GAP		    0x4020
+#define VMCS_PLE_WINDOW		    0x4022
 #define VMCS_INSN_ERROR		    0x4400
 #define VMCS_EXIT_REASON	    0x4402
 #define VMCS_EXIT_INTR_INFO	    0x4404
@@ -193,6 +196,7 @@ enum vmx_exit_reason {
 	EXIT_REASON_MWAIT = 36,
 	EXIT_REASON_MTF = 37,
 	EXIT_REASON_MONITOR = 39,
+	EXIT_REASON_PAUSE = 40,
 	EXIT_REASON_EPT_VIOLATION = 48,
 	EXIT_REASON_EPT_MISCONFIG = 49,
 	EXIT_REASON_INVEPT = 50,

@@ -286,6 +286,7 @@ static const exit_handler handlers[EXIT_REASON_MAX] = {
 	[EXIT_REASON_EPT_VIOLATION] = handle_ept_violation,
 	[EXIT_REASON_EPT_MISCONFIG] = handle_ept_misconfig,
 	[EXIT_REASON_PREEMPT_TIMER] = handle_preempt,
+	[EXIT_REASON_PAUSE] = handle_external_intr, /* dom0 runs another vCPU (reason 40) */
 	[EXIT_REASON_XSETBV] = handle_xsetbv,
 };
 

@@ -117,7 +117,12 @@ static void init_controls(struct vcpu *v)
 	/* KVM's VMs get RDTSCP and INVPCID once their CPUID offers them (vcpu_set_cpuid) */
 	must_write(VMCS_PROC2_CTLS,
 		   ctl(c->proc2, PROC2_EPT | PROC2_VPID | PROC2_UNRESTRICTED,
-		       v->vm->kvm_rules ? 0 : PROC2_RDTSCP | PROC2_INVPCID, "secondary"));
+		       (v->vm->kind == VM_GUEST ? PROC2_PLE : 0) |
+			       (v->vm->kvm_rules ? 0 : PROC2_RDTSCP | PROC2_INVPCID),
+		       "secondary"));
+	/* a vCPU spinning on a lock held by a preempted one gives up its CPU (KVM's defaults) */
+	must_write(VMCS_PLE_GAP, 128);
+	must_write(VMCS_PLE_WINDOW, 4096);
 	must_write(VMCS_EXIT_CTLS, ctl(c->exit, EXIT_HOST_64 | EXIT_SAVE_EFER | EXIT_LOAD_EFER,
 				       EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG, "exit"));
 	must_write(VMCS_ENTRY_CTLS,

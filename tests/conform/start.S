@@ -30,6 +30,7 @@ _start:
 /* vectors 0-31: the frame struct frame describes; the CPU pushes an error code for these */
 	.set ERRCODES, (1 << 8) | (0x7c00) | (1 << 17) | (1 << 21)
 	.globl isr_table
+	.balign 16 /* (the IDT's gates point at isr_table + 16 * vector) */
 isr_table:
 	.irp n, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
 	.balign 16

@@ -16,7 +16,8 @@
 /* A flat 32-bit vCPU over 64 KiB of RAM at 0 and a slot of `size` at BIG_GPA backed by `mem`. */
 static int big_vm(int kvm, struct rm *x, void *mem, uint64_t size)
 {
-	struct kvm_userspace_memory_region r = {.slot = 1, .guest_phys_addr = BIG_GPA,
+	struct kvm_userspace_memory_region r = {.slot = 1,
+						.guest_phys_addr = BIG_GPA,
 						.memory_size = size,
 						.userspace_addr = (uintptr_t)mem};
 
@@ -76,8 +77,8 @@ static void touch_one(int kvm)
 	check("a guest write into it", guest_access(&x, BIG_GPA + 0x123000, true, 0x5a5a), 0x5a5a);
 	check("... the host sees it", *(uint32_t *)((char *)mem + 0x123000), 0x5a5a);
 	check("... one page resident", resident(mem, BIG_SIZE), 1);
-	check("a guest read of a page never touched: 0", guest_access(&x, BIG_GPA + 0x200000, false, 0),
-	      0);
+	check("a guest read of a page never touched: 0",
+	      guest_access(&x, BIG_GPA + 0x200000, false, 0), 0);
 	check("... the zero page mapped there: 2 resident", resident(mem, BIG_SIZE), 2);
 	rm_close(&x);
 	munmap(mem, BIG_SIZE);
@@ -97,8 +98,8 @@ static void read_only(int kvm)
 	check("a guest read still works", guest_access(&x, BIG_GPA + 0x4000, false, 0), 0x77);
 	check("a guest write: KVM_RUN fails with EFAULT",
 	      guest_access(&x, BIG_GPA + 0x8000, true, 1), -EFAULT);
-	check("... and to the page it read: EFAULT too", guest_access(&x, BIG_GPA + 0x4000, true, 1),
-	      -EFAULT);
+	check("... and to the page it read: EFAULT too",
+	      guest_access(&x, BIG_GPA + 0x4000, true, 1), -EFAULT);
 	check("... which is unchanged", *(uint32_t *)((char *)mem + 0x4000), 0x77);
 	mprotect(mem, 1 << 20, PROT_READ | PROT_WRITE);
 	check("writable again: the write goes in", guest_access(&x, BIG_GPA + 0x4000, true, 9), 9);
