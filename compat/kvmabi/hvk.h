@@ -126,11 +126,12 @@ struct hvk_vcpu {
 	/* the last exit was an IN or an MMIO read: its data comes back on the next KVM_RUN */
 	enum { NOTHING, IO_IN, MMIO_READ, MSR } pending;
 	u8 pending_size;
-	bool retry;	      /* the last MMIO exit was a slot page now mapped: it runs again */
-	bool no_page;	      /* the last HV_EXIT_NEED_PAGE's GPA is no slot's */
-	u16 pending_count;    /* elements of a string IN */
-	bool has_sigmask;     /* KVM_SET_SIGNAL_MASK: blocked while KVM_RUN runs */
-	u32 tsc_khz;	      /* KVM_SET_TSC_KHZ's; 0: the host's */
+	bool retry;	   /* the last MMIO exit was a slot page now mapped: it runs again */
+	u64 pf[2];	   /* KVM's pf_taken (slot pages faulted in), pf_fixed (of those, mapped) */
+	bool no_page;	   /* the last HV_EXIT_NEED_PAGE's GPA is no slot's */
+	u16 pending_count; /* elements of a string IN */
+	bool has_sigmask;  /* KVM_SET_SIGNAL_MASK: blocked while KVM_RUN runs */
+	u32 tsc_khz;	   /* KVM_SET_TSC_KHZ's; 0: the host's */
 	wait_queue_head_t wq; /* halted (irqchip): woken by whoever made it runnable */
 	bool kicked;
 	sigset_t sigmask;

@@ -81,6 +81,7 @@ long hvk_check_extension(struct hvk_vm *vm, unsigned long cap)
 	case KVM_CAP_GET_TSC_KHZ:
 	case KVM_CAP_CHECK_EXTENSION_VM:
 	case KVM_CAP_READONLY_MEM: /* a write to a KVM_MEM_READONLY slot is an MMIO exit */
+	case KVM_CAP_SYNC_MMU:	   /* guest memory follows the host mapping (hvk_mem.c) */
 	case KVM_CAP_CLOCKSOURCE:  /* kvmclock */
 	case KVM_CAP_NOP_IO_DELAY: /* KVM_FEATURE_NOP_IO_DELAY */
 	case KVM_CAP_VCPU_ATTRIBUTES: /* KVM_VCPU_TSC_OFFSET */

@@ -117,7 +117,7 @@ static long fault_page(struct hvk_vm *vm, struct hvk_slot *s, u64 gpa, bool writ
 	bool writable = !(s->flags & KVM_MEM_READONLY) && (write || !logged(s));
 	u64 *pfn = page_address(vm->fault_page);
 	struct page *page;
-	long rc = 1;
+	long rc = 2; /* not mapped now (a change raced, or another vCPU mapped it): runs again */
 
 	smp_rmb(); /* the sequence before the page tables it covers */
 	if (writable && !write)
@@ -217,8 +217,8 @@ void hvk_mem_fini(struct hvk_vm *vm)
 
 /*
  * The guest touched gpa where nothing is mapped, or wrote where the page is read-only: a slot's
- * page is faulted in (1, the access runs again); not a slot's, or a write to a read-only slot,
- * is MMIO (0); a write the host mapping refuses is -EFAULT.
+ * page is faulted in (1 mapped, 2 not: either way the access runs again); not a slot's, or a
+ * write to a read-only slot, is MMIO (0); a write the host mapping refuses is -EFAULT.
  */
 long hvk_fault_in(struct hvk_vm *vm, u64 gpa, bool write)
 {

@@ -14,11 +14,15 @@
 
 #define NAME_SIZE 48 /* KVM_STATS_NAME_SIZE: the name field of each descriptor */
 
-static const char *const stat_names[HV_STAT_COUNT] = {
+/* the hypervisor's counters, then this module's (struct hvk_vcpu's pf) */
+#define STAT_COUNT (HV_STAT_COUNT + 2)
+
+static const char *const stat_names[STAT_COUNT] = {
 	[HV_STAT_EXITS] = "exits",	       [HV_STAT_IO_EXITS] = "io_exits",
 	[HV_STAT_MMIO_EXITS] = "mmio_exits",   [HV_STAT_HLT_EXITS] = "halt_exits",
 	[HV_STAT_CPUID_EXITS] = "cpuid_exits", [HV_STAT_MSR_EXITS] = "msr_exits",
 	[HV_STAT_IRQ_EXITS] = "irq_exits",     [HV_STAT_EPT_EXITS] = "ept_exits",
+	[HV_STAT_COUNT] = "pf_taken",	       [HV_STAT_COUNT + 1] = "pf_fixed",
 };
 
 struct hvk_stats {
@@ -29,8 +33,8 @@ struct hvk_stats {
 
 #define DESC_SIZE (sizeof(struct kvm_stats_desc) + NAME_SIZE)
 #define DESC_OFF  (sizeof(struct kvm_stats_header) + NAME_SIZE)
-#define DATA_OFF  (DESC_OFF + HV_STAT_COUNT * DESC_SIZE)
-#define FILE_SIZE (DATA_OFF + HV_STAT_COUNT * sizeof(u64))
+#define DATA_OFF  (DESC_OFF + STAT_COUNT * DESC_SIZE)
+#define FILE_SIZE (DATA_OFF + STAT_COUNT * sizeof(u64))
 
 static long counters(struct hvk_vcpu *vc, u64 *out)
 {
@@ -42,6 +46,7 @@ static long counters(struct hvk_vcpu *vc, u64 *out)
 	rc = hv_call(HC_VCPU_STATS, vc->vm->handle, vc->id, virt_to_phys(buf), HV_STAT_COUNT, 0);
 	if (rc == HV_STAT_COUNT)
 		memcpy(out, buf, HV_STAT_COUNT * sizeof(u64));
+	memcpy(out + HV_STAT_COUNT, vc->pf, sizeof(vc->pf));
 	hvk_buf_free(buf, PAGE_SIZE);
 	return rc == HV_STAT_COUNT ? 0 : -EIO;
 }
@@ -49,19 +54,19 @@ static long counters(struct hvk_vcpu *vc, u64 *out)
 /* The values now: one vCPU's, or the sum over the VM's vCPUs. */
 static long values(struct hvk_stats *st, u64 *out)
 {
-	u64 one[HV_STAT_COUNT];
+	u64 one[STAT_COUNT];
 	unsigned int i, k;
 	long rc = 0;
 
 	if (st->vc)
 		return counters(st->vc, out);
-	memset(out, 0, HV_STAT_COUNT * sizeof(u64));
+	memset(out, 0, STAT_COUNT * sizeof(u64));
 	mutex_lock(&st->vm->lock);
 	for (i = 0; i < HVK_MAX_VCPUS && !rc; i++) {
 		if (!st->vm->vcpus[i])
 			continue;
 		rc = counters(st->vm->vcpus[i], one);
-		for (k = 0; k < HV_STAT_COUNT; k++)
+		for (k = 0; k < STAT_COUNT; k++)
 			out[k] += one[k];
 	}
 	mutex_unlock(&st->vm->lock);
@@ -73,11 +78,11 @@ static void layout(struct hvk_stats *st, u8 *file)
 	struct kvm_stats_header *h = (void *)file;
 	unsigned int i;
 
-	*h = (struct kvm_stats_header){ .name_size = NAME_SIZE, .num_desc = HV_STAT_COUNT,
+	*h = (struct kvm_stats_header){ .name_size = NAME_SIZE, .num_desc = STAT_COUNT,
 					.id_offset = sizeof(*h), .desc_offset = DESC_OFF,
 					.data_offset = DATA_OFF };
 	strscpy(file + sizeof(*h), st->id, NAME_SIZE);
-	for (i = 0; i < HV_STAT_COUNT; i++) {
+	for (i = 0; i < STAT_COUNT; i++) {
 		struct kvm_stats_desc *d = (void *)(file + DESC_OFF + i * DESC_SIZE);
 
 		d->flags = KVM_STATS_TYPE_CUMULATIVE | KVM_STATS_UNIT_NONE | KVM_STATS_BASE_POW10;

@@ -171,6 +171,17 @@ static void on_spin(struct hvk_vcpu *vc)
 	}
 }
 
+/* A slot page the guest or the hypervisor touched first (hvk_fault_in, but 1 for 2), counted
+ * as KVM's pf_taken and pf_fixed. */
+static long fault_in(struct hvk_vcpu *vc, u64 gpa, bool write)
+{
+	long rc = hvk_fault_in(vc->vm, gpa, write);
+
+	vc->pf[0] += rc > 0;
+	vc->pf[1] += rc == 1;
+	return min(rc, 1L);
+}
+
 /* Turns the hypervisor's exit into struct kvm_run; 1 means run again, else the ioctl result. */
 static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 {
@@ -198,7 +209,7 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 		return 0;
 	case HV_EXIT_MMIO:
 		/* (the EPT violation's write bit: a read-modify-write decodes as a read first) */
-		rc = hvk_fault_in(vc->vm, e->gpa | (e->smm ? HV_GPA_SMM : 0), e->write || (e->qual & 2));
+		rc = fault_in(vc, e->gpa | (e->smm ? HV_GPA_SMM : 0), e->write || (e->qual & 2));
 		if (rc) /* a slot's page, now mapped: the access runs again */
 			return vc->retry = rc > 0, rc;
 		if (e->write && e->size && (hvk_ioeventfd_write(vc->vm, false, e->gpa, e->size, e->data) ||
@@ -240,11 +251,11 @@ static long translate_exit(struct hvk_vcpu *vc, const struct hv_exit *e)
 	case HV_EXIT_TIMEOUT:
 		return 1;
 	case HV_EXIT_NEED_PAGE: /* the hypervisor's own access: a slot page, or none (it fails) */
-		rc = hvk_fault_in(vc->vm, e->gpa, e->write);
+		rc = fault_in(vc, e->gpa, e->write);
 		vc->no_page = !rc;
 		return rc < 0 ? rc : 1;
 	case HV_EXIT_INTERNAL: /* delivering an event touched a slot page not mapped yet? */
-		rc = e->reason == 48 ? hvk_fault_in(vc->vm, e->gpa | (e->smm ? HV_GPA_SMM : 0),
+		rc = e->reason == 48 ? fault_in(vc, e->gpa | (e->smm ? HV_GPA_SMM : 0),
 						    e->qual & 2) : 0;
 		return rc ?: internal_error(vc, e);
 	default:
@@ -400,7 +411,7 @@ long hvk_regs(struct hvk_vcpu *vc, unsigned int nr, void *regs, size_t len, bool
 	/* PAE paging takes its PDPTEs from guest memory: their page faulted in first */
 	if (nr == HC_VCPU_SET_SREGS && (s->cr0 & X86_CR0_PG) && (s->cr4 & X86_CR4_PAE) &&
 	    !(s->efer & EFER_LMA))
-		hvk_fault_in(vc->vm, s->cr3 & PAGE_MASK, false);
+		fault_in(vc, s->cr3 & PAGE_MASK, false);
 	if (set)
 		memcpy(buf, regs, len);
 	rc = hv_call(nr, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), 0, 0);
