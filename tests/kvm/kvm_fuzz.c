@@ -8,8 +8,9 @@
  * Phases, each bounded by a number of calls and by time (dom0's clock crawls in Bochs, so there
  * the count ends them; the whole test takes about 20 s of Bochs there):
  *   1. one thread, table-driven, replayable from the seed;
- *   2. racing threads on the same fds: KVM_RUN in one while others change memory slots, set
- *      registers, close and reopen fds, create vCPUs and devices, read stats, close VM fds;
+ *   2. racing threads on the same fds: KVM_RUN in one while others change memory slots and the
+ *      host mapping under them (mprotect, madvise, munmap, mmap), set registers, close and
+ *      reopen fds, create vCPUs and devices, read stats, close VM fds;
  *   3. children killed with SIGKILL in the middle of KVM_RUN (a guest spinning in a loop).
  * Afterwards every fd is closed and the hypervisor's free-frame count must be back where it
  * started, and no VM entry may have failed (the hypervisor must refuse bad state at the ioctl);
@@ -47,6 +48,7 @@
 #define PAGE	     4096
 #define BUF_RW	     (3 * PAGE) /* each thread's argument buffer, then a read-only page */
 #define GUEST_SIZE   (256 * 1024)
+#define CHURN_SIZE   (64 * PAGE)
 #define MAX_FDS	     12 /* per kind */
 #define THREADS	     5
 #define KILLS	     3
@@ -142,6 +144,7 @@ static void mutate(void *p, size_t n)
 static uint8_t *guest;	  /* shared, writable: what memory slots map */
 static uint8_t *guest_ro; /* read-only: slots over it cannot be pinned for writing */
 static uint8_t *hole;	  /* unmapped */
+static uint8_t *churn;	  /* slots over it while act_churn() changes its host mapping */
 static __thread uint8_t *buf;
 static __thread const char *doing = "setup"; /* the op running, for a crash report */
 
@@ -512,7 +515,7 @@ static uint64_t some_gpa(void)
 	return (rnd() % 1024) * PAGE;
 }
 
-/* A user address for a slot: the guest buffer, read-only, unmapped, kernel, misaligned. */
+/* A user address for a slot: the guest buffer, read-only, unmapped, kernel, misaligned, churn. */
 static uint64_t some_uaddr(uint64_t size)
 {
 	switch (rnd() % 10) {
@@ -526,6 +529,8 @@ static uint64_t some_uaddr(uint64_t size)
 		return one_in(2) ? 0 : (uintptr_t)guest + 8;
 	case 4:
 		return rval() & ~0xfffULL;
+	case 5:
+		return (uintptr_t)churn + (rnd() % (CHURN_SIZE / PAGE)) * PAGE;
 	default:
 		if (size >= GUEST_SIZE)
 			return (uintptr_t)guest;
@@ -1123,6 +1128,37 @@ static long act_guest_memory(int fd)
 	return 0;
 }
 
+/*
+ * The host mapping under slots changes while vCPUs run over it (the MEMORY thread): mprotect,
+ * madvise, munmap and mmap of part of churn. The fuzzer never touches churn itself.
+ */
+static long act_churn(int fd)
+{
+	size_t at = (rnd() % (CHURN_SIZE / PAGE)) * PAGE, n = (1 + rnd() % 8) * PAGE;
+	uint8_t *p = churn + at;
+
+	(void)fd;
+	if (at + n > CHURN_SIZE)
+		n = CHURN_SIZE - at;
+	switch (rnd() % 7) {
+	case 0:
+		return mprotect(p, n, PROT_READ);
+	case 1:
+		return mprotect(p, n, PROT_NONE);
+	case 2:
+		return mprotect(p, n, PROT_READ | PROT_WRITE);
+	case 3:
+		return madvise(p, n, MADV_DONTNEED);
+	case 4: /* a hole for a while: a run there must fail with EFAULT, not reach a freed frame */
+		return munmap(p, n);
+	case 5:
+		return madvise(p, n, one_in(2) ? MADV_HUGEPAGE : MADV_COLD);
+	default: /* fresh pages where there were others, or none */
+		return mmap(p, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED,
+			    -1, 0) == MAP_FAILED;
+	}
+}
+
 /* A child inherits the fds: every call there must fail (the VM belongs to our mm). */
 static long act_fork_use(int fd)
 {
@@ -1242,6 +1278,7 @@ static const struct op ops[] = {
 	ACTION(STATS, act_stats_read, CHAOS),
 	/* any fd */
 	ACTION(VCPU, act_guest_memory, MEMORY),
+	ACTION(VCPU, act_churn, MEMORY),
 	ACTION(VM, act_close, CHAOS),
 	ACTION(VM, act_dup, CHAOS),
 	ACTION(VM, act_fork_use, ANY),
@@ -1586,6 +1623,7 @@ int main(int argc, char **argv)
 	guest = mmap(NULL, GUEST_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	guest_ro = mmap(NULL, 0x10000, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	hole = mmap(NULL, 0x10000, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	churn = mmap(NULL, CHURN_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	munmap(hole, 0x10000);
 	scribble(guest, GUEST_SIZE);
 	if (getenv("KVM_FUZZ_TRACE"))
