@@ -14,7 +14,9 @@
 # lapic_timer_roundtrip (and _pv_eoi, with KVM's PV EOI in place of the EOI write) and
 # ipi_roundtrip are interrupts of the in-hypervisor irqchip (no user space involved); they are
 # printed for one dom0 CPU and for two (there the two vCPU threads of the IPI case can run at
-# once).
+# once). Last, first_touch_fault (a guest write to a page never touched: the host page allocated
+# and mapped), its minimum and mapped_page_write (the same write once mapped, subtracted from the
+# other two) are printed for dom0 here and for Linux KVM (the reference kernel booted natively).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
 out=build/bench
@@ -45,4 +47,23 @@ for cpus in 1 2; do
 	fi
 	echo "dom0 CPUs: $cpus"
 	tr -d '\r' <"$log" | sed -nE 's/^kvm_bench: ([a-z_]+ [0-9]+ [a-z]+)$/\1/p'
+done
+
+# The first-touch fault of a guest page next to Linux KVM's: the same program (kvm_bench fault)
+# under the reference kernel booted natively in Bochs (scripts/referee.sh's, with KVM) and in
+# dom0 here (the first dom0 run above), in the guest's cycles.
+ref=$(scripts/dom0-kernel.sh ref | tail -n 1) || exit 1
+scripts/native-iso.sh build/bench/native.iso "$ref/arch/x86/boot/bzImage" build/dom0/initramfs.cpio \
+	"$dom0_args dom0test=kvmbench kvmbench.only=fault" >/dev/null || exit 1
+tests/system/boot.sh --out build/bench/native --iso build/bench/native.iso --megs 1024 --timeout 900
+figure() { # LOG NAME
+	tr -d '\r' <"$1" 2>/dev/null | sed -n "s/^kvm_bench: $2 \([0-9]*\) cycles$/\1/p"
+}
+for f in first_touch_fault first_touch_fault_min mapped_page_write; do
+	hv=$(figure build/bench/kvm1/serial.log $f) kvm=$(figure build/bench/native/serial.log $f)
+	if [ -z "$hv" ] || [ -z "$kvm" ]; then
+		echo "bench: no $f figure (see build/bench/kvm1 and build/bench/native)" >&2
+		exit 1
+	fi
+	echo "$f hv $hv kvm $kvm cycles"
 done
