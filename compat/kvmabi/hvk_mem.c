@@ -10,6 +10,7 @@
 #include <linux/bitmap.h>
 #include <linux/mm.h>
 #include <linux/mmu_notifier.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/processor.h>
@@ -105,17 +106,49 @@ static struct hvk_slot *slot_of(struct hvk_vm *vm, u64 gpa)
 }
 
 /*
+ * A host huge page (THP) under a slot that lines up with it (its 2 MiB inside the slot, at the
+ * same offset in both, no dirty log): the frames of all its 512 pages, as the host maps each now
+ * (nothing is faulted in for this), so that one fault maps 2 MiB as KVM's; NULL: just the page.
+ */
+static u64 *huge_frames(struct hvk_slot *s, u64 gpa, bool writable, struct page *page)
+{
+	u64 lo = gpa & ~(u64)(SZ_2M - 1), *frames;
+	struct page **pages;
+	int n, k;
+
+	if (!PageTransCompound(page) || logged(s) || ((s->uaddr - s->gpa) & (SZ_2M - 1)) ||
+	    lo < s->gpa || lo + SZ_2M > s->gpa + s->size)
+		return NULL;
+	frames = kmalloc(PAGE_SIZE, GFP_KERNEL); /* (512 page pointers, then their frames) */
+	if (!frames)
+		return NULL;
+	pages = (struct page **)frames;
+	n = get_user_pages_fast_only(s->uaddr + (lo - s->gpa), 512, writable ? FOLL_WRITE : 0, pages);
+	for (k = 0; k < n; k++) {
+		struct page *p = pages[k];
+
+		frames[k] = page_to_pfn(p);
+		put_page(p); /* (the sequence count covers them, as the one page's) */
+	}
+	if (n == 512)
+		return frames;
+	kfree(frames);
+	return NULL;
+}
+
+/*
  * The host page with the access its mapping allows now, as KVM's hva_to_pfn(): a write needs
  * it writable (faulted in so); a read takes it writable where it already is so, else read-only
  * (nothing allocated: an untouched anonymous page is the zero page until written; a logged
- * slot's read takes it read-only, so that the first write is seen). Then it is mapped, unless
- * the host changed its mapping meanwhile (the notifier's sequence moved): the guest retries.
+ * slot's read takes it read-only, so that the first write is seen). Then it is mapped (with the
+ * rest of its huge page, if any), unless the host changed its mapping meanwhile (the notifier's
+ * sequence moved): the guest retries.
  */
 static long fault_page(struct hvk_vm *vm, struct hvk_slot *s, u64 gpa, bool write)
 {
-	unsigned long i = (gpa - s->gpa) >> PAGE_SHIFT, seq = READ_ONCE(vm->mn_seq);
+	unsigned long i = (gpa - s->gpa) >> PAGE_SHIFT, seq = READ_ONCE(vm->mn_seq), n = 1, k;
 	bool writable = !(s->flags & KVM_MEM_READONLY) && (write || !logged(s));
-	u64 *pfn = page_address(vm->fault_page);
+	u64 *pfn = page_address(vm->fault_page), *huge;
 	struct page *page;
 	long rc = 2; /* not mapped now (a change raced, or another vCPU mapped it): runs again */
 
@@ -126,16 +159,26 @@ static long fault_page(struct hvk_vm *vm, struct hvk_slot *s, u64 gpa, bool writ
 		return -EFAULT; /* as KVM's KVM_RUN: the host refuses the write */
 	if (!writable && get_user_pages_fast(s->uaddr + i * PAGE_SIZE, 1, 0, &page) != 1)
 		return -EFAULT;
+	huge = huge_frames(s, gpa, writable, page);
+	if (huge) {
+		n = 512;
+		i &= ~511UL;
+		gpa &= ~(u64)(SZ_2M - 1);
+	}
 	mutex_lock(&vm->fault_lock);
-	if (!vm->mn_active && seq == vm->mn_seq && (!s->pages[i] || (writable && write))) {
-		*pfn = page_to_pfn(page);
-		rc = hv_call(HC_VM_MAP, vm->handle, gpa, page_to_phys(vm->fault_page), 1,
+	if (!vm->mn_active && seq == vm->mn_seq && (huge || !s->pages[i] || (writable && write))) {
+		if (huge)
+			memcpy(pfn, huge, n * sizeof(*pfn));
+		else
+			*pfn = page_to_pfn(page);
+		rc = hv_call(HC_VM_MAP, vm->handle, gpa, page_to_phys(vm->fault_page), n,
 			     HV_PROT_R | HV_PROT_X | (writable ? HV_PROT_W : 0));
-		if (!rc) /* (in a logged slot, mapped write-protected: the write is logged) */
-			s->pages[i] = page_to_pfn(page) << 1 | writable;
+		for (k = 0; !rc && k < n; k++) /* (logged: mapped write-protected, the write logged) */
+			s->pages[i + k] = pfn[k] << 1 | writable;
 		rc = rc ?: 1;
 	}
 	mutex_unlock(&vm->fault_lock);
+	kfree(huge);
 	put_page(page); /* the mapping holds no reference: the notifier unmaps it first */
 	return rc;
 }
