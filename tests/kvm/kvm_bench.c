@@ -209,6 +209,29 @@ __asm__(".pushsection .rodata\n"
 	"	jmp 6b\n"
 	"g_pong: movl $0, 0xfee000b0; movl $0, 0xfee00310; movl $0x42, 0xfee00300; iret\n"
 	"g_irq_end:\n"
+	".code16\n" /* kvm_bench fault's guest (below): the page in ES (RDTSC takes EDX) */
+	".macro sweep res\n"
+	"	movw $0x2000, %ax\n"
+	"	movw %ax, %es\n"
+	"	start\n"
+	"4:	rdtsc\n"
+	"	movl %eax, %ebx\n"
+	"	movb $0x5a, %es:0\n"
+	"	rdtsc\n"
+	"	acc 0\n"
+	"	movw %es, %ax\n"
+	"	addw $0x100, %ax\n"
+	"	movw %ax, %es\n"
+	"	decl %ecx\n"
+	"	jnz 4b\n"
+	"	store \\res\n"
+	".endm\n"
+	"g_fault:\n"
+	"	sweep 0x510\n"
+	"	sweep 0x51c\n"
+	"	hlt\n"
+	"g_fault_end:\n"
+	".purgem sweep\n"
 	".purgem acc\n"
 	".purgem start\n"
 	".purgem store\n"
@@ -216,6 +239,7 @@ __asm__(".pushsection .rodata\n"
 	".code64\n"
 	".popsection\n");
 extern const uint8_t g_irq[], g_irq_end[], g_flag[], g_flag_pv[], g_ap[], g_pong[];
+extern const uint8_t g_fault[], g_fault_end[];
 #define IRQ_CODE      0x2000
 #define GDT	      0x3000
 #define IDT	      0x5000
@@ -225,48 +249,12 @@ extern const uint8_t g_irq[], g_irq_end[], g_flag[], g_flag_pv[], g_ap[], g_pong
  * `kvm_bench fault`: the first touch of a guest page (the host page allocated and mapped on the
  * guest's write), in real mode: FAULT_PAGES writes of 0x5a, one to the start of each page of a
  * fresh slot at FAULT_GPA, each between two RDTSCs (sum and minimum at 0x510), then the same
- * writes again, now to mapped pages (at 0x51c). It needs nothing but memory slots, so it runs
- * on Linux KVM too (make bench runs it on both).
+ * writes again, now to mapped pages (at 0x51c); the guest (g_fault) is with the irqchip cases,
+ * whose macros it shares. It needs nothing but memory slots, so it runs on Linux KVM too (make
+ * bench runs it on both).
  */
 #define FAULT_GPA   0x20000
 #define FAULT_PAGES 128
-__asm__(".pushsection .rodata\n"
-	".code16\n"
-	".macro sweep res\n"
-	"	movw $0x2000, %ax\n" /* ES: the page (RDTSC takes EDX) */
-	"	movw %ax, %es\n"
-	"	movl $128, %ecx\n"
-	"	movl $0xffffffff, %edi\n"
-	"	xorl %esi, %esi\n"
-	"	xorl %ebp, %ebp\n"
-	"1:	rdtsc\n"
-	"	movl %eax, %ebx\n"
-	"	movb $0x5a, %es:0\n"
-	"	rdtsc\n"
-	"	subl %ebx, %eax\n"
-	"	addl %eax, %esi\n"
-	"	adcl $0, %ebp\n"
-	"	cmpl %edi, %eax\n"
-	"	jae 2f\n"
-	"	movl %eax, %edi\n"
-	"2:	movw %es, %ax\n"
-	"	addw $0x100, %ax\n"
-	"	movw %ax, %es\n"
-	"	decl %ecx\n"
-	"	jnz 1b\n"
-	"	movl %esi, \\res\n"
-	"	movl %ebp, \\res+4\n"
-	"	movl %edi, \\res+8\n"
-	".endm\n"
-	"g_fault:\n"
-	"	sweep 0x510\n"
-	"	sweep 0x51c\n"
-	"	hlt\n"
-	"g_fault_end:\n"
-	".purgem sweep\n"
-	".code64\n"
-	".popsection\n");
-extern const uint8_t g_fault[], g_fault_end[];
 
 enum { BASELINE, HV_EXIT, ROUNDTRIP, CASES };
 
@@ -413,6 +401,7 @@ static int fault_bench(int kvm)
 	if (failed)
 		return summary();
 	memcpy(ram + CODE, g_fault, g_fault_end - g_fault);
+	memcpy(ram + ITERS, &(uint32_t){FAULT_PAGES}, 4);
 	check("KVM_RUN", io(vcpu, KVM_RUN, 0), 0);
 	check("the guest ends in HLT", run->exit_reason, KVM_EXIT_HLT);
 	for (size_t i = 0; i < size; i += 4096)
