@@ -118,6 +118,7 @@ static long rss_anon_kb(void)
 static void touch_one(int kvm)
 {
 	long rss = (memset(vec, 0, sizeof(vec)), rss_anon_kb()); /* (vec resident before) */
+	long frames = hv_free_frames(); /* (-1 on Linux KVM: those checks hold trivially) */
 	void *mem = mmap(NULL, BIG_SIZE, PROT_READ | PROT_WRITE,
 			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	struct rm x;
@@ -138,6 +139,9 @@ static void touch_one(int kvm)
 	/* (the VM's own 64 KiB and this program's stack and buffers come on top) */
 	check("dom0's anonymous RSS grew by under 256 kB for all that", rss_anon_kb() - rss < 256,
 	      1);
+	/* the EPT grows with what is touched: mapping 512 MiB whole would take 257 tables */
+	check("the hypervisor's frames for this VM, its vCPU and EPT: under 64",
+	      frames < 0 || frames - hv_free_frames() < 64, 1);
 	/* KVM_GET_STATS_FD's page-fault counters, as KVM's: one fault per first touch */
 	check("pf_taken: a write to a new page adds 1",
 	      faults_of(&x, BIG_GPA + 0x300000, true, "pf_taken"), 1);
@@ -149,6 +153,7 @@ static void touch_one(int kvm)
 	      faults_of(&x, BIG_GPA + 0x301000, true, "pf_fixed"), 0);
 	rm_close(&x);
 	munmap(mem, BIG_SIZE);
+	check("... all back once it is closed", frames < 0 || hv_free_frames() == frames, 1);
 }
 
 static void read_only(int kvm)

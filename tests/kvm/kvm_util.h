@@ -128,6 +128,7 @@ struct rm {
 	int vm, vcpu;
 	uint8_t *ram;
 	struct kvm_run *run;
+	long run_size;
 };
 
 static inline int rm_vm(int kvm, bool irqchip, uint64_t quirks_off, struct rm *x)
@@ -146,8 +147,8 @@ static inline int rm_vm(int kvm, bool irqchip, uint64_t quirks_off, struct rm *x
 	    io(x->vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&mem))
 		return -1;
 	x->vcpu = io(x->vm, KVM_CREATE_VCPU, 0);
-	x->run = mmap(NULL, io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0), PROT_READ | PROT_WRITE, MAP_SHARED,
-		      x->vcpu, 0);
+	x->run_size = io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	x->run = mmap(NULL, x->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, x->vcpu, 0);
 	return x->run == MAP_FAILED ? -1 : 0;
 }
 
@@ -180,8 +181,10 @@ static inline long rm_hlt(struct rm *x, const uint8_t *code, size_t len, uint64_
 	return rm_run(x, code, len, rax) == KVM_EXIT_HLT ? rm_reg(x, true) : -1;
 }
 
+/* Closes the VM for good (its run mapping, which holds the vCPU's file, goes too). */
 static inline void rm_close(struct rm *x)
 {
+	munmap(x->run, x->run_size);
 	close(x->vcpu);
 	close(x->vm);
 	munmap(x->ram, 0x10000);
