@@ -344,7 +344,7 @@ case_bochs_dom0_qemu_net() {
 # report a verdict (pass, fail or skip) in the table.
 SELFTESTS_REQUIRED="kvm_create_max_vcpus kvm_binary_stats_test x86_64/get_msr_index_features
 	x86_64/max_vcpuid_cap_test x86_64/set_sregs_test
-	set_memory_region_test kvm_page_table_test memslot_modification_stress_test
+	set_memory_region_test kvm_page_table_test memslot_modification_stress_test demand_paging_test
 	dirty_log_perf_test x86_64/sync_regs_test x86_64/userspace_io_test
 	x86_64/userspace_msr_exit_test x86_64/emulator_error_test x86_64/tsc_msrs_test x86_64/debug_regs
 	x86_64/cpuid_test x86_64/state_test x86_64/set_boot_cpu_id x86_64/kvm_clock_test
