@@ -9,7 +9,7 @@
  * the count ends them; the whole test takes about 20 s of Bochs there):
  *   1. one thread, table-driven, replayable from the seed;
  *   2. racing threads on the same fds: KVM_RUN in one while others change memory slots and the
- *      host mapping under them (mprotect, madvise, munmap, mmap), set registers, close and
+ *      host mapping under them (mprotect, madvise, mmap over it), set registers, close and
  *      reopen fds, create vCPUs and devices, read stats, close VM fds;
  *   3. children killed with SIGKILL in the middle of KVM_RUN (a guest spinning in a loop).
  * Afterwards every fd is closed and the hypervisor's free-frame count must be back where it
@@ -1130,7 +1130,8 @@ static long act_guest_memory(int fd)
 
 /*
  * The host mapping under slots changes while vCPUs run over it (the MEMORY thread): mprotect,
- * madvise, munmap and mmap of part of churn. The fuzzer never touches churn itself.
+ * madvise, and mmap of fresh or inaccessible pages over part of churn (a real munmap would let
+ * another thread's mmap land there; kvm_mem tests munmap). The fuzzer never touches churn.
  */
 static long act_churn(int fd)
 {
@@ -1149,8 +1150,11 @@ static long act_churn(int fd)
 		return mprotect(p, n, PROT_READ | PROT_WRITE);
 	case 3:
 		return madvise(p, n, MADV_DONTNEED);
-	case 4: /* a hole for a while: a run there must fail with EFAULT, not reach a freed frame */
-		return munmap(p, n);
+	case 4: /* a hole for a while, as munmap (a run there must fail with EFAULT, not reach a
+		 * freed frame), but not a hole the process's next mmap could take */
+		return mmap(p, n, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED | MAP_NORESERVE, -1,
+			    0) == MAP_FAILED;
 	case 5:
 		return madvise(p, n, one_in(2) ? MADV_HUGEPAGE : MADV_COLD);
 	default: /* fresh pages where there were others, or none */
