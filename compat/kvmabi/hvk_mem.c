@@ -160,10 +160,10 @@ static long fault_page(struct hvk_vm *vm, struct hvk_slot *s, u64 gpa, bool writ
 	if (!writable && get_user_pages_fast(s->uaddr + i * PAGE_SIZE, 1, 0, &page) != 1)
 		return -EFAULT;
 	huge = huge_frames(s, gpa, writable, page);
-	if (huge) {
+	if (huge) { /* (the slot's index of the 2 MiB's first page: the slot need not be aligned) */
 		n = 512;
-		i &= ~511UL;
 		gpa &= ~(u64)(SZ_2M - 1);
+		i = (gpa - s->gpa) >> PAGE_SHIFT;
 	}
 	mutex_lock(&vm->fault_lock);
 	if (!vm->mn_active && seq == vm->mn_seq && (huge || !s->pages[i] || (writable && write))) {

@@ -17,11 +17,11 @@
 #define BIG_GPA	 0x1000000ULL
 #define BIG_SIZE (512ULL << 20)
 
-/* A flat 32-bit vCPU over 64 KiB of RAM at 0 and a slot of `size` at BIG_GPA backed by `mem`. */
-static int big_vm(int kvm, struct rm *x, void *mem, uint64_t size)
+/* A flat 32-bit vCPU over 64 KiB of RAM at 0 and a slot of `size` at `gpa` backed by `mem`. */
+static int slot_vm(int kvm, struct rm *x, void *mem, uint64_t gpa, uint64_t size)
 {
 	struct kvm_userspace_memory_region r = {.slot = 1,
-						.guest_phys_addr = BIG_GPA,
+						.guest_phys_addr = gpa,
 						.memory_size = size,
 						.userspace_addr = (uintptr_t)mem};
 
@@ -29,6 +29,11 @@ static int big_vm(int kvm, struct rm *x, void *mem, uint64_t size)
 			       flat32(x->vcpu, x->ram, 0x500, 0x3000, 0x1000, 0x8000)
 		       ? -1
 		       : 0;
+}
+
+static int big_vm(int kvm, struct rm *x, void *mem, uint64_t size)
+{
+	return slot_vm(kvm, x, mem, BIG_GPA, size);
 }
 
 /* mov $value,%eax; mov %eax,gpa (or mov gpa,%eax); hlt: EAX after it, or -errno */
@@ -212,10 +217,14 @@ static long huge_kb(void *addr)
 }
 
 /* Where the host has a huge page (THP) under an aligned slot, one fault maps all 2 MiB (KVM's). */
+/*
+ * The slot starts 1 MiB below a 2 MiB boundary (as QEMU's RAM above 1 MiB): its first, partial
+ * 2 MiB is never mapped whole, the next ones may be.
+ */
 static void huge_page(int kvm)
 {
-	char *raw = mmap(NULL, 6 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	char *mem = (char *)(((uintptr_t)raw + (2 << 20) - 1) & ~(uintptr_t)((2 << 20) - 1));
+	char *raw = mmap(NULL, 8 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *mem = (char *)(((uintptr_t)raw + (4 << 20) - 1) & ~(uintptr_t)((2 << 20) - 1));
 	int fd = open("/proc/sys/vm/compact_memory", O_WRONLY);
 	struct rm x;
 	long kb;
@@ -225,7 +234,7 @@ static void huge_page(int kvm)
 	if (fd >= 0)
 		close(fd);
 	if (raw == MAP_FAILED || madvise(mem, 4 << 20, MADV_HUGEPAGE) ||
-	    big_vm(kvm, &x, mem, 4 << 20)) {
+	    slot_vm(kvm, &x, mem - (1 << 20), BIG_GPA - (1 << 20), 5 << 20)) {
 		check("huge page: VM", -1, 0);
 		return;
 	}
@@ -244,8 +253,11 @@ static void huge_page(int kvm)
 	check("... the host sees it", mem[0x1ff000], 1);
 	check("... the next 2 MiB: a fault of its own",
 	      faults_of(&x, BIG_GPA + 0x200000, true, "pf_taken"), 1);
+	check("the slot's first, partial 2 MiB: a write", guest_access(&x, BIG_GPA - 4096, true, 7),
+	      7);
+	check("... the host sees it", mem[-4096], 7);
 	rm_close(&x);
-	munmap(raw, 6 << 20);
+	munmap(raw, 8 << 20);
 }
 
 /* Each VM's slot is most of dom0's memory; together they exceed it; each touches one page. */
