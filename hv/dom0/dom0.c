@@ -1,7 +1,7 @@
 /*
- * dom0, the control domain: loads the PVH kernel GRUB gave as module 0 (module 1 is its
- * initrd), gives it every frame the hypervisor does not keep (dom0_mem.c), traps the few
- * devices the hypervisor must (dom0_io.c) and runs it on every CPU (here).
+ * dom0, the control domain: loads the kernel GRUB gave as module 0, a PVH vmlinux or a bzImage
+ * (module 1 is its initrd), gives it every frame the hypervisor does not keep (dom0_mem.c),
+ * traps the few devices the hypervisor must (dom0_io.c) and runs it on every CPU (here).
  */
 #include "dom0.h"
 #include "dom0_priv.h"
@@ -141,7 +141,10 @@ void dom0_boot(struct boot_info *bi)
 	}
 	dom0_must(vcpu_set_mode(d0.vcpus[0], VCPU_PROT32, entry, 0, 0), "setting the entry state");
 	vcpu_get_regs(d0.vcpus[0], &r);
-	r.rbx = info; /* the PVH ABI: EBX holds the hvm_start_info */
+	if (dom0_kernel_is_bzimage())
+		r.rsi = info; /* the 32-bit boot protocol: ESI holds boot_params, EBX is 0 */
+	else
+		r.rbx = info; /* the PVH ABI: EBX holds the hvm_start_info */
 	vcpu_set_regs(d0.vcpus[0], &r);
 	pr_info("dom0: starting on %u CPU(s); free frames left to the hypervisor: %llu",
 		ncpus_online, (unsigned long long)hv_frames.nfree);

@@ -66,10 +66,11 @@ static void relocate_modules(struct boot_info *bi, uint64_t lo, uint64_t hi)
 	}
 }
 
+static struct pvh_image img; /* dom0's kernel: a vmlinux, or a bzImage with its setup header */
+
 uint32_t dom0_load_kernel(struct boot_info *bi)
 {
 	const struct boot_module *k = &bi->mods[0];
-	struct pvh_image img;
 	char err[PVH_ERR_LEN];
 
 	if (pvh_parse(phys_to_virt(k->start), k->end - k->start, &img, err))
@@ -90,8 +91,8 @@ uint32_t dom0_load_kernel(struct boot_info *bi)
 	/* the image itself is no longer needed: its frames become free RAM for dom0 */
 	frames_free_contig(&hv_frames, k->start,
 			   ALIGN_UP(k->end - k->start, PAGE_SIZE) / PAGE_SIZE);
-	pr_info("dom0: kernel [%#llx-%#llx), PVH entry %#x", (unsigned long long)img.lo,
-		(unsigned long long)img.hi, img.entry);
+	pr_info("dom0: kernel [%#llx-%#llx), %s entry %#x", (unsigned long long)img.lo,
+		(unsigned long long)img.hi, img.setup_len ? "bzImage 32-bit" : "PVH", img.entry);
 	return img.entry;
 }
 
@@ -156,6 +157,7 @@ static unsigned build_e820(const struct boot_info *bi, struct hvm_memmap_entry *
 }
 
 struct bootinfo {
+	uint8_t zero_page[PAGE_SIZE]; /* a bzImage's struct boot_params */
 	uint8_t rsdp[36] __aligned(16);
 	struct hvm_start_info si;
 	struct hvm_modlist_entry mod;
@@ -164,6 +166,35 @@ struct bootinfo {
 };
 
 _Static_assert(sizeof(struct bootinfo) <= BOOTINFO_PAGES * PAGE_SIZE, "boot info pages");
+
+static void put(uint8_t *z, unsigned off, uint64_t v, unsigned n)
+{
+	__builtin_memcpy(z + off, &v, n); /* (little-endian, as the boot protocol) */
+}
+
+/*
+ * A bzImage's struct boot_params (the zero page): its setup header with the loader's fields,
+ * the same command line, initrd, ACPI RSDP and memory map as the PVH start info.
+ */
+static uint64_t boot_params(struct bootinfo *b, uint64_t pa)
+{
+	uint8_t *z = b->zero_page;
+	uint64_t cmdline = pa + __builtin_offsetof(struct bootinfo, cmdline);
+
+	__builtin_memcpy(z + 0x1f1, img.setup, img.setup_len);
+	z[0x210] = 0xff; /* type_of_loader: none of the registered ones */
+	put(z, 0x228, cmdline, 4);
+	put(z, 0x0c8, cmdline >> 32, 4); /* ext_cmd_line_ptr */
+	put(z, 0x218, b->mod.paddr, 4);	 /* ramdisk_image, _size and their ext_ halves */
+	put(z, 0x21c, b->mod.size, 4);
+	put(z, 0x0c0, b->mod.paddr >> 32, 4);
+	put(z, 0x0c4, b->mod.size >> 32, 4);
+	put(z, 0x070, b->si.rsdp_paddr, 8); /* acpi_rsdp_addr */
+	z[0x1e8] = (uint8_t)b->si.memmap_entries;
+	for (unsigned i = 0; i < b->si.memmap_entries; i++) /* e820_table: 20-byte entries */
+		__builtin_memcpy(z + 0x2d0 + 20 * i, &b->e820[i], 20);
+	return pa;
+}
 
 /* Fills the boot information pages at pa (dom0's) once memory is split. */
 uint64_t dom0_build_bootinfo(const struct boot_info *bi, uint64_t pa)
@@ -196,7 +227,12 @@ uint64_t dom0_build_bootinfo(const struct boot_info *bi, uint64_t pa)
 		pr_debug("dom0:   e820 [%016llx-%016llx) type %u",
 			 (unsigned long long)b->e820[i].addr,
 			 (unsigned long long)(b->e820[i].addr + b->e820[i].size), b->e820[i].type);
-	return pa + __builtin_offsetof(struct bootinfo, si);
+	return img.setup_len ? boot_params(b, pa) : pa + __builtin_offsetof(struct bootinfo, si);
+}
+
+bool dom0_kernel_is_bzimage(void)
+{
+	return img.setup_len;
 }
 
 void dom0_must(int rc, const char *what)

@@ -6,7 +6,7 @@
 #include "../platform/percpu.h"
 #include "../vmx/vm.h"
 
-#define BOOTINFO_PAGES 2
+#define BOOTINFO_PAGES 3
 
 /* What the boot CPU tells an AP about dom0's INIT and SIPI for it. */
 struct ap_mailbox {
@@ -31,8 +31,10 @@ void dom0_own(uint64_t base, uint64_t end);
 void dom0_mem_init(void);
 uint32_t dom0_load_kernel(struct boot_info *bi);
 void dom0_split_memory(const struct boot_info *bi, uint64_t pool);
-/* Fills the boot information at pa; returns the address of its hvm_start_info. */
+/* Fills the boot information at pa; returns its hvm_start_info's address or, for a bzImage,
+ * its boot_params'. */
 uint64_t dom0_build_bootinfo(const struct boot_info *bi, uint64_t pa);
+bool dom0_kernel_is_bzimage(void);
 void dom0_build_ept(const struct boot_info *bi);
 void dom0_must(int rc, const char *what);
 

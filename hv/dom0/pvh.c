@@ -68,9 +68,7 @@ int pvh_parse(const uint8_t *img, size_t len, struct pvh_image *out, char err[PV
 
 	*out = (struct pvh_image){.lo = ~0ULL};
 	if (len >= 0x206 && !__builtin_memcmp(img + 0x202, "HdrS", 4)) /* boot protocol header */
-		return fail(
-			err,
-			"dom0: module 0 is a bzImage; give the ELF vmlinux (PVH entry) instead");
+		return bzimage_parse(img, len, out, err);
 	if (len < EHDR_SIZE || __builtin_memcmp(img, "\177ELF", 4))
 		return fail(err, "dom0: module 0 is not an ELF file (%zu bytes)", len);
 	if (img[4] != 2 || img[5] != 1 || get_le(img + 16, 2) != 2 || get_le(img + 18, 2) != 62)

@@ -13,7 +13,7 @@ TARGETS := mb2 madt x86dec pvh
 hv_mb2 := hv/platform/mb2.c hv/lib/printf.c
 hv_madt := hv/platform/acpi.c hv/lib/printf.c
 hv_x86dec := hv/vmx/x86dec.c hv/vmx/x86alu.c
-hv_pvh := hv/dom0/pvh.c hv/lib/printf.c
+hv_pvh := hv/dom0/pvh.c hv/dom0/bzimage.c hv/lib/printf.c
 
 HV_HEADERS := $(wildcard hv/*.h hv/*/*.h)
 BINS := $(patsubst %,$(OUT)/fuzz_%,$(TARGETS))

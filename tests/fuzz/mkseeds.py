@@ -189,13 +189,18 @@ def pvh_seeds():
         note("GNU", 3, bytes(range(20))) + note("Linux", 0x100, b"6.6\0\0\0")
         + note("Xen", 1, struct.pack("<Q", 0xffffffff81000100))
         + note("Xen", 18, struct.pack("<Q", 0x1000100)))
-    bz = bytearray(0x400)
+    bz = bytearray(0xa00 + 0x1000)               # 4 setup sectors, then 4 KiB of code
     bz[0:2] = b"MZ"
-    bz[0x1f1] = 27                               # setup_sects
+    bz[0x1f1] = 4                                # setup_sects
+    bz[0x1f4:0x1f8] = struct.pack("<I", 0x100)   # syssize (16-byte units)
     bz[0x1fe:0x200] = b"\x55\xaa"
-    bz[0x200:0x202] = b"\xeb\x6a"                # jmp
+    bz[0x200:0x202] = b"\xeb\x66"                # jmp over the header (to 0x268)
     bz[0x202:0x208] = b"HdrS" + struct.pack("<H", 0x020f)
+    bz[0x211] = 1                                # loadflags: LOADED_HIGH
+    bz[0x258:0x264] = struct.pack("<QI", 0x1000000, 0x20000)  # pref_address, init_size
+    bz[0xa00:0xb00] = code * 4
     yield "bzimage", bytes(bz)
+    yield "bzimage-short", bytes(bz[:0x400])
 
 
 def main():

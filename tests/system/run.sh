@@ -270,10 +270,17 @@ case_bochs_dom0_not_elf() {
 	expect_result "FAIL \\(dom0: module 0 is not an ELF file"
 }
 
+# dom0's own kernel as a bzImage (the Linux x86 boot protocol's 32-bit entry, boot_params)
+# instead of its ELF vmlinux: to init, with its initrd, and /dev/kvm working
 case_bochs_dom0_bzimage() {
-	boot --emu bochs --cmdline "poweroff" --module "$("$root/scripts/dom0-bzimage.sh")" x
-	expect_fixed "dom0: module 0 is a bzImage; give the ELF vmlinux (PVH entry) instead"
-	expect_result FAIL
+	boot --emu bochs --model corei7_skylake_x --cpus 1 --timeout 400 --cmdline "poweroff" \
+		--module "$("$root/scripts/dom0-bzimage.sh")" "$DOM0_ARGS dom0test=kvm kvmtests=kvm_basic" \
+		--module "$root/build/dom0/initramfs.cpio" initrd
+	expect_regex "dom0: kernel \\[0x[0-9a-f]+-0x[0-9a-f]+\\), bzImage 32-bit entry 0x"
+	expect_fixed "dom0: init reached (1 CPUs, kernel 6.1."
+	expect_fixed "kvmtest: kvm_basic pass"
+	expect_fixed "dom0: test kvm: PASS"
+	expect_poweroff_by_dom0
 }
 
 # Debian's unmodified qemu-system-x86_64 in dom0, default in-kernel irqchip, boots a Linux guest

@@ -1,4 +1,5 @@
-/* vmlinux (ELF64) parsing for the PVH entry (hv/dom0/pvh.c) on images built in memory. */
+/* vmlinux (ELF64) parsing for the PVH entry (hv/dom0/pvh.c) and bzImage parsing
+ * (hv/dom0/bzimage.c) on images built in memory. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -387,24 +388,101 @@ static void test_note_segments(void **state)
 
 /* ---- images that are refused ---- */
 
-static void test_bzimage(void **state)
+/* ---- bzImages (hv/dom0/bzimage.c): the Linux x86 boot protocol's setup header ---- */
+
+#define BZ_LOAD 0x1000000ULL /* pref_address */
+#define BZ_PM	0xa00	     /* (4 setup sectors + the boot sector) * 512 */
+#define BZ_SIZE 0x1000	     /* the protected-mode code: syssize 0x100 paragraphs */
+#define BZ_INIT 0x20000	     /* init_size */
+
+static void bz_start(void)
 {
-	(void)state;
 	memset(img, 0, sizeof(img));
 	img[0] = 'M';
 	img[1] = 'Z';
+	img[0x1f1] = 4; /* setup_sects */
+	put32(img + 0x1f4, BZ_SIZE / 16);
 	img[0x1fe] = 0x55;
 	img[0x1ff] = 0xaa;
+	img[0x200] = 0xeb; /* jmp over the header, which ends at 0x202 + 0x66 */
+	img[0x201] = 0x66;
 	memcpy(img + 0x202, "HdrS", 4);
 	put16(img + 0x206, 0x020f);
-	expect_err_len(0x206,
-		       "dom0: module 0 is a bzImage; give the ELF vmlinux (PVH entry) instead");
-	expect_err_len(0x4000,
-		       "dom0: module 0 is a bzImage; give the ELF vmlinux (PVH entry) instead");
+	img[0x211] = 1; /* loadflags: LOADED_HIGH */
+	put64(img + 0x258, BZ_LOAD);
+	put32(img + 0x260, BZ_INIT);
+	img_len = BZ_PM + BZ_SIZE;
+}
+
+static void test_bzimage(void **state)
+{
+	(void)state;
+	bz_start();
+	assert_int_equal(parse(), 0);
+	assert_int_equal(out.entry, BZ_LOAD); /* the 32-bit entry: the code's start */
+	assert_int_equal(out.nsegs, 1);
+	expect_seg(0, BZ_LOAD, BZ_PM, BZ_SIZE, BZ_INIT);
+	assert_int_equal(out.lo, BZ_LOAD);
+	assert_int_equal(out.hi, BZ_LOAD + BZ_INIT);
+	assert_int_equal(out.setup_len, 0x268 - 0x1f1);
+	assert_memory_equal(out.setup, img + 0x1f1, 0x268 - 0x1f1);
+	/* setup_sects 0 means 4; the longest header (jump offset 0xff) is copied whole */
+	img[0x1f1] = 0;
+	img[0x201] = 0xff;
+	assert_int_equal(parse(), 0);
+	expect_seg(0, BZ_LOAD, BZ_PM, BZ_SIZE, BZ_INIT);
+	assert_int_equal(out.setup_len, 0x110);
+	/* one setup sector: the code starts at 0x400 */
+	img[0x1f1] = 1;
+	assert_int_equal(parse_len(0x400 + BZ_SIZE), 0);
+	expect_seg(0, BZ_LOAD, 0x400, BZ_SIZE, BZ_INIT);
+}
+
+static void test_bzimage_refused(void **state)
+{
+	(void)state;
+	bz_start();
+	expect_err_len(0x267, "dom0: module 0 has a boot protocol header but is no bzImage (615 "
+			      "bytes, no boot flag)");
+	img[0x1fe] = 0;
+	expect_err("dom0: module 0 has a boot protocol header but is no bzImage (6656 bytes, no "
+		   "boot flag)");
+	bz_start();
+	put16(img + 0x206, 0x020b);
+	expect_err("dom0: module 0 is a kernel of boot protocol 2.11; 2.12 or later is needed");
+	bz_start();
+	img[0x211] = 0;
+	expect_err("dom0: module 0 is a kernel of boot protocol 2.15 loaded low; 2.12 or later is "
+		   "needed");
+	bz_start();
+	expect_err_len(img_len - 1,
+		       "dom0: module 0, a bzImage, is truncated (6655 bytes, 6656 expected)");
+	img[0x1f1] = 200; /* the setup alone is longer than the file */
+	expect_err("dom0: module 0, a bzImage, is truncated (6656 bytes, 107008 expected)");
+	bz_start();
+	put32(img + 0x1f4, 0);
+	expect_err("dom0: module 0, a bzImage, is truncated (6656 bytes, 2560 expected)");
+	bz_start();
+	put64(img + 0x258, BZ_LOAD + 0x800);
+	expect_err("dom0: module 0, a bzImage, wants 0x20000 bytes at 0x1000800: not a "
+		   "page-aligned range from 1 MiB to 4 GiB");
+	put64(img + 0x258, 0x80000);
+	expect_err("dom0: module 0, a bzImage, wants 0x20000 bytes at 0x80000: not a page-aligned "
+		   "range from 1 MiB to 4 GiB");
+	put64(img + 0x258, 0x100000000ULL);
+	expect_err("dom0: module 0, a bzImage, wants 0x20000 bytes at 0x100000000: not a "
+		   "page-aligned range from 1 MiB to 4 GiB");
+	put64(img + 0x258, BZ_LOAD);
+	put32(img + 0x260, 0xffffffff);
+	expect_err("dom0: module 0, a bzImage, wants 0xffffffff bytes at 0x1000000: not a "
+		   "page-aligned range from 1 MiB to 4 GiB");
+	put32(img + 0x260, BZ_SIZE - 1); /* less than the code itself */
+	expect_err("dom0: module 0, a bzImage, wants 0xfff bytes at 0x1000000: not a page-aligned "
+		   "range from 1 MiB to 4 GiB");
 	/* one byte short of the magic: just not an ELF file */
 	expect_err_len(0x205, "dom0: module 0 is not an ELF file (517 bytes)");
 	img[0x205] = 'T';
-	expect_err_len(0x206, "dom0: module 0 is not an ELF file (518 bytes)");
+	expect_err_len(0x205, "dom0: module 0 is not an ELF file (517 bytes)");
 }
 
 static void test_not_elf(void **state)
@@ -779,6 +857,7 @@ int main(void)
 		cmocka_unit_test(test_note_among_others),
 		cmocka_unit_test(test_note_segments),
 		cmocka_unit_test(test_bzimage),
+		cmocka_unit_test(test_bzimage_refused),
 		cmocka_unit_test(test_not_elf),
 		cmocka_unit_test(test_not_x86_64),
 		cmocka_unit_test(test_bad_phdrs),
