@@ -24,7 +24,7 @@ $(BUILD)/tests/hv/selftest.c.o: HV_CFLAGS += -Ihv
 GUESTS := $(basename $(notdir $(wildcard guests/selftest/*.S)))
 GUEST_BINS := $(GUESTS:%=$(BUILD)/guests/%.bin)
 
-.PHONY: all iso run test check size fuzz fuzz-short unit system bench boottime dom0 clean format test-qemu \
+.PHONY: all iso run test check size fuzz fuzz-short unit system bench boottime dom0 clean format test-qemu install uninstall \
 	test-upstream referee conform
 all: $(BUILD)/hv.elf $(BUILD)/hv-test.elf
 
@@ -83,13 +83,11 @@ define dom0_module
 	$(MAKE) -s -C "$$(cat $(DOM0)/kdir)" M="$(abspath $(BUILD)/modules/$*)" modules
 	cp $(BUILD)/modules/$*/$*.ko $@
 endef
-# kvm_hv is several files (compat/kvmabi/hvk_*.c), linked into one module
-KVM_HV_SRC := $(wildcard compat/kvmabi/*.c compat/kvmabi/*.h)
+# kvm_hv is several files (compat/kvmabi/hvk_*.c), linked into one module (compat/kvmabi/Kbuild)
+KVM_HV_SRC := $(wildcard compat/kvmabi/*.c compat/kvmabi/*.h) compat/kvmabi/Kbuild
 $(DOM0)/kvm_hv.ko: $(KVM_HV_SRC) $(DOM0)/vmlinux
 	@rm -rf $(BUILD)/modules/kvm_hv && mkdir -p $(BUILD)/modules/kvm_hv
 	cp $(KVM_HV_SRC) $(BUILD)/modules/kvm_hv/
-	printf 'obj-m := kvm_hv.o\nkvm_hv-y := %s\n' \
-		"$(patsubst compat/kvmabi/%.c,%.o,$(filter %.c,$(KVM_HV_SRC)))" > $(BUILD)/modules/kvm_hv/Kbuild
 	$(MAKE) -s -C "$$(cat $(DOM0)/kdir)" M="$(abspath $(BUILD)/modules/kvm_hv)" modules
 	cp $(BUILD)/modules/kvm_hv/kvm_hv.ko $@
 $(DOM0)/%.ko: tests/kvm/%.c compat/kvmabi/hvabi.h $(DOM0)/vmlinux
@@ -183,6 +181,10 @@ size: $(BUILD)/hv.elf
 
 test:
 	scripts/test-all.sh
+
+# as root on a lab machine: the hypervisor into /boot, a GRUB entry per kernel, kvm_hv by DKMS
+install uninstall: all
+	scripts/install/install.sh $@
 
 # the files scripts/check.sh holds to clang-format (kernel code follows checkpatch instead)
 format:

@@ -10,6 +10,7 @@ PACKAGES=(
 	cppcheck clang-format                           # make check
 	linux-source-6.1 busybox-static cpio xz-utils   # dom0: kernel source, initramfs
 	bc bison flex libelf-dev libssl-dev kmod        # dom0: kernel build
+	dkms linux-headers-amd64                        # make install: kvm_hv by DKMS (tested)
 )
 export DEBIAN_FRONTEND=noninteractive
 if [ "${1:-}" = --list ]; then

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make test: every layer in turn (quality gates, unit, fuzz, system), then one summary line.
+# make test: every layer in turn (quality gates, unit, fuzz, make install's pieces, system), then
+# one summary line.
 # Each layer prints its own "N passed, N failed"; this script adds them up.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +26,7 @@ layer build make -s all
 layer check scripts/check.sh
 layer unit make -s unit
 layer fuzz make -s fuzz-short
+layer install tests/install/run.sh
 layer system tests/system/run.sh
 make -s size
 echo "$total_pass passed, $total_fail failed"
