@@ -10,7 +10,7 @@ PACKAGES=(
 	cppcheck clang-format                           # make check
 	linux-source-6.1 busybox-static cpio xz-utils   # dom0: kernel source, initramfs
 	bc bison flex libelf-dev libssl-dev kmod        # dom0: kernel build
-	dkms linux-headers-amd64                        # make install: kvm_hv by DKMS (tested)
+	dkms linux-headers-amd64 linux-image-amd64      # make install: DKMS; the stock dom0 case
 )
 export DEBIAN_FRONTEND=noninteractive
 if [ "${1:-}" = --list ]; then

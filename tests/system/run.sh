@@ -283,6 +283,28 @@ case_bochs_dom0_bzimage() {
 	expect_poweroff_by_dom0
 }
 
+# Debian's own kernel (linux-image-amd64, a bzImage) as dom0 with kvm_hv built for it by DKMS
+# (scripts/stock-dom0.sh): to init, its kvm_intel refusing to load, kvm_basic through kvm_hv
+case_bochs_dom0_debian_kernel() {
+	local files
+	files=$("$root/scripts/stock-dom0.sh" 2>"$case_dir/build.log") || {
+		note "could not build the stock dom0 (see $case_dir/build.log)"
+		case_failed=1
+		return
+	}
+	boot --emu bochs --model corei7_skylake_x --cpus 1 --megs 1024 --timeout 900 \
+		--cmdline "poweroff" --module "${files% *}" "$DOM0_ARGS dom0test=kvmintel,kvm \
+		kvmtests=kvm_basic" --module "${files#* }" initrd
+	expect_regex "dom0: kernel \\[0x[0-9a-f]+-0x[0-9a-f]+\\), bzImage 32-bit entry 0x"
+	expect_regex "dom0: init reached \\(1 CPUs, kernel [0-9.]+-[0-9]+-amd64\\)"
+	expect_regex "^kvmintel: kvm_intel refused: "
+	expect_fixed "kvmintel: /dev/kvm is kvm_hv's"
+	expect_fixed "dom0: test kvmintel: PASS"
+	expect_fixed "kvmtest: kvm_basic pass"
+	expect_fixed "dom0: test kvm: PASS"
+	expect_poweroff_by_dom0
+}
+
 # Debian's unmodified qemu-system-x86_64 in dom0, default in-kernel irqchip, boots a Linux guest
 # (the dom0 kernel) on /dev/kvm to the marker its init prints (scripts/qemu-in-dom0.sh).
 qemu_boot() { # $1: qemu.extra= for dom0's command line (QEMU's extra arguments), or nothing;
