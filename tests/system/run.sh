@@ -305,6 +305,49 @@ case_bochs_dom0_debian_kernel() {
 	expect_poweroff_by_dom0
 }
 
+# make install's GRUB generator on a staged /boot holding Debian's stock kernel and a dom0
+# initramfs (scripts/stock-dom0.sh) as its initrd: the very entry it writes, in a GRUB ISO,
+# boots the hypervisor and that kernel as dom0 to its marker, kvm_basic passing
+case_bochs_grub_generated() {
+	local stage=$case_dir/stage files kernel
+	rm -rf "$stage"
+	files=$("$root/scripts/stock-dom0.sh" 2>"$case_dir/build.log") &&
+		make -s -C "$root" install DESTDIR="$stage" >>"$case_dir/build.log" 2>&1 || {
+		note "could not stage /boot (see $case_dir/build.log)"
+		case_failed=1
+		return
+	}
+	kernel=${files% *}
+	kernel=${kernel##*/vmlinuz-}
+	cp "${files% *}" "$stage/boot/vmlinuz-$kernel"
+	cp "${files#* }" "$stage/boot/initrd.img-$kernel"
+	mkdir -p "$stage/boot/grub"
+	{
+		echo "set timeout=0"
+		HV_GRUB_ROOT=$stage GRUB_DISTRIBUTOR=Debian GRUB_CMDLINE_HV=poweroff \
+			GRUB_CMDLINE_LINUX="$DOM0_ARGS dom0test=kvm kvmtests=kvm_basic" \
+			"$stage/etc/grub.d/20_linux_hv"
+	} >"$stage/boot/grub/grub.cfg" 2>>"$case_dir/build.log"
+	sed 's/^/    grub.cfg: /' "$stage/boot/grub/grub.cfg"
+	rm -rf "$stage/etc" "$stage/usr" # (the ISO holds /boot only)
+	grub-mkrescue -o "$case_dir/generated.iso" "$stage" >>"$case_dir/build.log" 2>&1 || {
+		note "grub-mkrescue failed (see $case_dir/build.log)"
+		case_failed=1
+		return
+	}
+	boot --emu bochs --model corei7_skylake_x --cpus 1 --megs 1024 --timeout 900 \
+		--iso "$case_dir/generated.iso"
+	grep -qF "menuentry 'Debian GNU/Linux, with hv ($kernel)'" "$stage/boot/grub/grub.cfg" || {
+		note "the generator wrote no entry for $kernel"
+		case_failed=1
+	}
+	expect_regex "dom0: kernel \\[0x[0-9a-f]+-0x[0-9a-f]+\\), bzImage 32-bit entry 0x"
+	expect_fixed "dom0: init reached (1 CPUs, kernel $kernel)"
+	expect_fixed "kvmtest: kvm_basic pass"
+	expect_fixed "dom0: test kvm: PASS"
+	expect_poweroff_by_dom0
+}
+
 # Debian's unmodified qemu-system-x86_64 in dom0, default in-kernel irqchip, boots a Linux guest
 # (the dom0 kernel) on /dev/kvm to the marker its init prints (scripts/qemu-in-dom0.sh).
 qemu_boot() { # $1: qemu.extra= for dom0's command line (QEMU's extra arguments), or nothing;
