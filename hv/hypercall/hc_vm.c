@@ -264,36 +264,15 @@ int64_t hc_vcpu_regs(struct hc_ctx *c)
 	return vcpu_get_regs(c->target, &r) ?: dom0_copy_out(c->arg[2], &r, sizeof(r));
 }
 
-static void seg_out(struct hv_segment *o, const struct vm_segment *s)
-{
-	*o = (struct hv_segment){s->base, s->limit, s->selector, s->type, s->present, s->dpl,
-				 s->db,	  s->s,	    s->l,	 s->g,	  s->avl,     s->unusable,
-				 0};
-}
-
-static void seg_in(struct vm_segment *s, const struct hv_segment *o)
-{
-	*s = (struct vm_segment){o->base, o->limit, o->selector, o->type, o->present, o->dpl,
-				 o->db,	  o->s,	    o->l,	 o->g,	  o->avl,     o->unusable};
-}
-
 int64_t hc_vcpu_get_sregs(struct hc_ctx *c)
 {
 	struct vcpu *v = c->target;
 	struct hv_sregs out = {0}, *o = &out;
-	struct vcpu_sregs s;
 	struct hv_events e;
-	int rc = vcpu_get_sregs(v, &s);
+	int rc = vcpu_get_sregs(v, o);
 
 	if (rc)
 		return rc;
-	seg_out(&o->cs, &s.cs), seg_out(&o->ds, &s.ds), seg_out(&o->es, &s.es);
-	seg_out(&o->fs, &s.fs), seg_out(&o->gs, &s.gs), seg_out(&o->ss, &s.ss);
-	seg_out(&o->tr, &s.tr), seg_out(&o->ldt, &s.ldt);
-	o->gdt = (struct hv_dtable){s.gdt.base, s.gdt.limit, {0}};
-	o->idt = (struct hv_dtable){s.idt.base, s.idt.limit, {0}};
-	o->cr0 = s.cr0, o->cr2 = s.cr2, o->cr3 = s.cr3, o->cr4 = s.cr4, o->cr8 = s.cr8;
-	o->efer = s.efer;
 	uint64_t base = 0;
 
 	vcpu_msr(v, MSR_APIC_BASE, &base, false);
@@ -308,15 +287,15 @@ int64_t hc_vcpu_get_sregs(struct hc_ctx *c)
  * As KVM: the registers checked, then the APIC base (refused: nothing changed yet), then the
  * registers set (they cannot fail now), then a pending IRQ.
  */
-static int64_t set_sregs(struct vcpu *v, const struct vcpu_sregs *s, const struct hv_sregs *in)
+static int64_t set_sregs(struct vcpu *v, const struct hv_sregs *s)
 {
-	uint64_t base = in->apic_base;
+	uint64_t base = s->apic_base;
 
 	if (!vcpu_sregs_valid(v, s) || !vcpu_msr(v, MSR_APIC_BASE, &base, true))
 		return -EINVAL;
 	vcpu_set_sregs(v, s);
 	for (unsigned i = 0; i < 256; i++)
-		if (in->interrupt_bitmap[i / 64] >> (i % 64) & 1) {
+		if (s->interrupt_bitmap[i / 64] >> (i % 64) & 1) {
 			struct hv_events e;
 			vcpu_events(v, &e, false);
 			e.irq_injected = 1, e.irq_nr = (uint8_t)i;
@@ -327,18 +306,7 @@ static int64_t set_sregs(struct vcpu *v, const struct vcpu_sregs *s, const struc
 
 int64_t hc_vcpu_set_sregs(struct hc_ctx *c)
 {
-	struct vcpu_sregs s;
 	struct hv_sregs in;
-	int rc = dom0_copy_in(&in, c->arg[2], sizeof(in));
 
-	if (rc)
-		return rc;
-	seg_in(&s.cs, &in.cs), seg_in(&s.ds, &in.ds), seg_in(&s.es, &in.es);
-	seg_in(&s.fs, &in.fs), seg_in(&s.gs, &in.gs), seg_in(&s.ss, &in.ss);
-	seg_in(&s.tr, &in.tr), seg_in(&s.ldt, &in.ldt);
-	s.gdt = (struct vm_dtable){in.gdt.base, in.gdt.limit};
-	s.idt = (struct vm_dtable){in.idt.base, in.idt.limit};
-	s.cr0 = in.cr0, s.cr2 = in.cr2, s.cr3 = in.cr3, s.cr4 = in.cr4, s.cr8 = in.cr8;
-	s.efer = in.efer;
-	return set_sregs(c->target, &s, &in);
+	return dom0_copy_in(&in, c->arg[2], sizeof(in)) ?: set_sregs(c->target, &in);
 }

@@ -10,7 +10,7 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
 /* The segments of sregs s in that order, the VMCS's */
 #define SEGS(s) &(s)->es, &(s)->cs, &(s)->ss, &(s)->ds, &(s)->fs, &(s)->gs, &(s)->ldt, &(s)->tr
 
-static uint32_t seg_ar(const struct vm_segment *s)
+static uint32_t seg_ar(const struct hv_segment *s)
 {
 	if (s->unusable || !(s->present & 1))
 		return AR_UNUSABLE; /* as KVM: a segment not present is not usable */
@@ -18,7 +18,7 @@ static uint32_t seg_ar(const struct vm_segment *s)
 	       (s->avl & 1) << 12 | (s->l & 1) << 13 | (s->db & 1) << 14 | (s->g & 1) << 15;
 }
 
-static void write_seg(unsigned idx, const struct vm_segment *s)
+static void write_seg(unsigned idx, const struct hv_segment *s)
 {
 	uint32_t ar = seg_ar(s);
 
@@ -30,11 +30,11 @@ static void write_seg(unsigned idx, const struct vm_segment *s)
 	vmwrite(VMCS_SEG_AR(idx), ar | (idx != SEG_LDTR && !(ar & AR_UNUSABLE)));
 }
 
-static void read_seg(unsigned idx, struct vm_segment *s)
+static void read_seg(unsigned idx, struct hv_segment *s)
 {
 	uint32_t ar = (uint32_t)vmread(VMCS_SEG_AR(idx));
 
-	*s = (struct vm_segment){
+	*s = (struct hv_segment){
 		.selector = (uint16_t)vmread(VMCS_SEG_SEL(idx)),
 		.base = vmread(VMCS_SEG_BASE(idx)),
 		.limit = (uint32_t)vmread(VMCS_SEG_LIMIT(idx)),
@@ -50,17 +50,17 @@ static void read_seg(unsigned idx, struct vm_segment *s)
 	};
 }
 
-int vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s)
+int vcpu_get_sregs(struct vcpu *v, struct hv_sregs *s)
 {
-	struct vm_segment *seg[] = {SEGS(s)};
+	struct hv_segment *seg[] = {SEGS(s)};
 
 	vcpu_load(v);
 	for (unsigned i = 0; i < ARRAY_SIZE(seg); i++)
 		read_seg(i, seg[i]);
-	s->gdt = (struct vm_dtable){vmread(VMCS_GUEST_GDTR_BASE),
-				    (uint16_t)vmread(VMCS_GUEST_GDTR_LIMIT)};
-	s->idt = (struct vm_dtable){vmread(VMCS_GUEST_IDTR_BASE),
-				    (uint16_t)vmread(VMCS_GUEST_IDTR_LIMIT)};
+	s->gdt = (struct hv_dtable){.base = vmread(VMCS_GUEST_GDTR_BASE),
+				    .limit = (uint16_t)vmread(VMCS_GUEST_GDTR_LIMIT)};
+	s->idt = (struct hv_dtable){.base = vmread(VMCS_GUEST_IDTR_BASE),
+				    .limit = (uint16_t)vmread(VMCS_GUEST_IDTR_LIMIT)};
 	s->cr0 = guest_cr0();
 	s->cr2 = v->gprs.cr2;
 	s->cr3 = vmread(VMCS_GUEST_CR3);
@@ -76,7 +76,7 @@ static bool canonical(uint64_t a)
 	return (uint64_t)((int64_t)(a << 16) >> 16) == a;
 }
 
-static bool usable(const struct vm_segment *g)
+static bool usable(const struct hv_segment *g)
 {
 	return !g->unusable && (g->present & 1);
 }
@@ -88,11 +88,11 @@ static bool usable(const struct vm_segment *g)
  * segment, 32-bit bases for CS, SS, DS and ES, limits that fit G. Bits are read as seg_ar()
  * writes them (bit 0 of each flag: S = 2 is a system segment).
  */
-static bool segments_valid(const struct vcpu_sregs *s)
+static bool segments_valid(const struct hv_sregs *s)
 {
-	const struct vm_segment *low[] = {&s->cs, &s->ss, &s->ds, &s->es};
-	const struct vm_segment *all[] = {SEGS(s)};
-	const struct vm_segment *data[] = {&s->ss, &s->ds, &s->es, &s->fs, &s->gs};
+	const struct hv_segment *low[] = {&s->cs, &s->ss, &s->ds, &s->es};
+	const struct hv_segment *all[] = {SEGS(s)};
+	const struct hv_segment *data[] = {&s->ss, &s->ds, &s->es, &s->fs, &s->gs};
 
 	for (unsigned i = 0; i < ARRAY_SIZE(data); i++)
 		if (usable(data[i]) && (!(data[i]->s & 1) || (data[i]->type & 10) == 8))
@@ -117,7 +117,7 @@ static bool segments_valid(const struct vcpu_sregs *s)
 
 /* Checks what hardware would refuse at entry, so that a bad value gets -EINVAL, not a failed entry.
  */
-bool vcpu_sregs_valid(struct vcpu *v, const struct vcpu_sregs *s)
+bool vcpu_sregs_valid(struct vcpu *v, const struct hv_sregs *s)
 {
 	bool lma = s->efer & EFER_LMA;
 
@@ -150,9 +150,9 @@ bool vcpu_load_pdptes(struct vcpu *v, uint64_t cr3)
 	return true;
 }
 
-int vcpu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s)
+int vcpu_set_sregs(struct vcpu *v, const struct hv_sregs *s)
 {
-	const struct vm_segment *seg[] = {SEGS(s)};
+	const struct hv_segment *seg[] = {SEGS(s)};
 
 	if (!vcpu_sregs_valid(v, s))
 		return -EINVAL;
@@ -233,9 +233,9 @@ void vcpu_fix_entry_state(struct vcpu *v)
 		vmwrite(VMCS_GUEST_CR4, vmread(VMCS_GUEST_CR4) & ~CR4_PCIDE);
 }
 
-static struct vm_segment flat(uint16_t sel, uint8_t type, bool code64, bool big)
+static struct hv_segment flat(uint16_t sel, uint8_t type, bool code64, bool big)
 {
-	return (struct vm_segment){
+	return (struct hv_segment){
 		.selector = sel,
 		.base = 0,
 		.limit = big ? 0xffffffff : 0xffff,
@@ -251,7 +251,7 @@ static struct vm_segment flat(uint16_t sel, uint8_t type, bool code64, bool big)
 int vcpu_set_mode(struct vcpu *v, enum vcpu_mode mode, uint64_t rip, uint64_t rsp, uint64_t cr3)
 {
 	bool big = mode != VCPU_REAL, lm = mode == VCPU_LONG64;
-	struct vcpu_sregs s = {
+	struct hv_sregs s = {
 		.cs = flat(big ? 0x08 : 0, 0xb, lm, big),
 		.ds = flat(big ? 0x10 : 0, 0x3, false, big),
 		.tr = {.limit = 0xffff, .type = 0xb, .present = 1},
@@ -274,7 +274,7 @@ int vcpu_set_mode(struct vcpu *v, enum vcpu_mode mode, uint64_t rip, uint64_t rs
 /* INIT: the state of SDM vol. 3 table 10-1, then wait for a SIPI (vCPU 0 restarts at once). */
 void vcpu_init_signal(struct vcpu *v)
 {
-	struct vcpu_sregs s = {
+	struct hv_sregs s = {
 		.cs = flat(0xf000, 0xb, false, false),
 		.ds = flat(0, 3, false, false),
 		.tr = {.limit = 0xffff, .type = 0xb, .present = 1},
@@ -302,7 +302,7 @@ void vcpu_init_signal(struct vcpu *v)
 
 void vcpu_sipi(struct vcpu *v, uint8_t vector)
 {
-	struct vcpu_sregs s;
+	struct hv_sregs s;
 	struct vcpu_regs r;
 
 	if (!v->wait_sipi)

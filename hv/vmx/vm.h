@@ -112,24 +112,6 @@ struct vcpu_regs {
 	uint64_t rip, rflags;
 };
 
-struct vm_segment {
-	uint64_t base;
-	uint32_t limit;
-	uint16_t selector;
-	uint8_t type, present, dpl, db, s, l, g, avl, unusable;
-};
-
-struct vm_dtable {
-	uint64_t base;
-	uint16_t limit;
-};
-
-struct vcpu_sregs {
-	struct vm_segment cs, ds, es, fs, gs, ss, tr, ldt;
-	struct vm_dtable gdt, idt;
-	uint64_t cr0, cr2, cr3, cr4, cr8, efer;
-};
-
 enum vcpu_mode { VCPU_REAL, VCPU_PROT32, VCPU_LONG64 };
 
 /* VMs. vm_create returns NULL when memory is short. Destroying frees every frame it used. */
@@ -180,9 +162,11 @@ struct vcpu *vm_get_vcpu(struct vm *vm, uint64_t id);
 struct vcpu *vcpu_create(struct vm *vm, unsigned id);
 int vcpu_get_regs(struct vcpu *v, struct vcpu_regs *r);
 int vcpu_set_regs(struct vcpu *v, const struct vcpu_regs *r);
-int vcpu_get_sregs(struct vcpu *v, struct vcpu_sregs *s);
-int vcpu_set_sregs(struct vcpu *v, const struct vcpu_sregs *s);
-bool vcpu_sregs_valid(struct vcpu *v, const struct vcpu_sregs *s); /* what set would refuse */
+/* Segment and control registers in the ABI's struct (KVM's kvm_sregs); get leaves apic_base and
+ * interrupt_bitmap alone, set and valid do not read them. */
+int vcpu_get_sregs(struct vcpu *v, struct hv_sregs *s);
+int vcpu_set_sregs(struct vcpu *v, const struct hv_sregs *s);
+bool vcpu_sregs_valid(struct vcpu *v, const struct hv_sregs *s); /* what set would refuse */
 /* Flat segments for a mode; for VCPU_LONG64, cr3 must point at the guest's page tables. */
 int vcpu_set_mode(struct vcpu *v, enum vcpu_mode mode, uint64_t rip, uint64_t rsp, uint64_t cr3);
 /* Completes the port or MMIO access the last exit left open (x->answer: its data), no more. */
