@@ -11,7 +11,6 @@
 #define fail(err, ...) fmt_error(err, PVH_ERR_LEN, __VA_ARGS__)
 
 #define BZ_VERSION_MIN 0x020c /* 2.12: pref_address and init_size (2.10), xloadflags */
-#define BZ_LOADED_HIGH 0x01   /* loadflags: the protected-mode code runs at 1 MiB or above */
 #define BZ_HDR_END     0x268  /* the last field read here: init_size, at 0x260 */
 
 int bzimage_parse(const uint8_t *img, size_t len, struct pvh_image *out, char *err)
@@ -20,31 +19,22 @@ int bzimage_parse(const uint8_t *img, size_t len, struct pvh_image *out, char *e
 	unsigned version;
 
 	if (len < BZ_HDR_END || get_le(img + 0x1fe, 2) != 0xaa55)
-		return fail(err,
-			    "dom0: module 0 has a boot protocol header but is no bzImage "
-			    "(%zu bytes, no boot flag)",
-			    len);
+		return fail(err, "dom0: module 0 is no bzImage (%zu bytes, no boot flag)", len);
 	version = (unsigned)get_le(img + 0x206, 2);
-	if (version < BZ_VERSION_MIN || !(img[0x211] & BZ_LOADED_HIGH))
-		return fail(err,
-			    "dom0: module 0 is a kernel of boot protocol %u.%02u%s; 2.12 or "
-			    "later is needed",
-			    version >> 8, version & 0xff,
-			    img[0x211] & BZ_LOADED_HIGH ? "" : " loaded low");
+	if (version < BZ_VERSION_MIN || !(img[0x211] & 1)) /* loadflags' LOADED_HIGH: a bzImage */
+		return fail(err, "dom0: bzImage protocol %u.%02u%s; 2.12 or later is needed",
+			    version >> 8, version & 0xff, img[0x211] & 1 ? "" : ", loaded low");
 	sects = img[0x1f1] ? img[0x1f1] : 4; /* (0 means 4, as in the oldest kernels) */
 	pm = (sects + 1) * 512;
 	size = get_le(img + 0x1f4, 4) * 16; /* syssize: 16-byte paragraphs */
 	if (pm > len || size > len - pm || !size)
-		return fail(err,
-			    "dom0: module 0, a bzImage, is truncated (%zu bytes, %llu expected)",
-			    len, (unsigned long long)(pm + size));
+		return fail(err, "dom0: bzImage truncated (%zu bytes, %llu expected)", len,
+			    (unsigned long long)(pm + size));
 	load = get_le(img + 0x258, 8);
 	init = get_le(img + 0x260, 4);
 	if ((load & 0xfff) || load < MiB(1) || load >= GiB(4) || init < size ||
 	    init > GiB(4) - load)
-		return fail(err,
-			    "dom0: module 0, a bzImage, wants %#llx bytes at %#llx: not a "
-			    "page-aligned range from 1 MiB to 4 GiB",
+		return fail(err, "dom0: bzImage wants %#llx bytes at %#llx: not 1 MiB-4 GiB",
 			    (unsigned long long)init, (unsigned long long)load);
 	*out = (struct pvh_image){
 		.entry = (uint32_t)load, .nsegs = 1, .lo = load, .hi = load + init};

@@ -141,7 +141,7 @@ void dom0_boot(struct boot_info *bi)
 	}
 	dom0_must(vcpu_set_mode(d0.vcpus[0], VCPU_PROT32, entry, 0, 0), "setting the entry state");
 	vcpu_get_regs(d0.vcpus[0], &r);
-	if (dom0_kernel_is_bzimage())
+	if (dom0_kernel.setup_len)
 		r.rsi = info; /* the 32-bit boot protocol: ESI holds boot_params, EBX is 0 */
 	else
 		r.rbx = info; /* the PVH ABI: EBX holds the hvm_start_info */

@@ -66,34 +66,35 @@ static void relocate_modules(struct boot_info *bi, uint64_t lo, uint64_t hi)
 	}
 }
 
-static struct pvh_image img; /* dom0's kernel: a vmlinux, or a bzImage with its setup header */
+struct pvh_image dom0_kernel; /* a vmlinux, or a bzImage with its setup header */
 
 uint32_t dom0_load_kernel(struct boot_info *bi)
 {
 	const struct boot_module *k = &bi->mods[0];
 	char err[PVH_ERR_LEN];
 
-	if (pvh_parse(phys_to_virt(k->start), k->end - k->start, &img, err))
+	if (pvh_parse(phys_to_virt(k->start), k->end - k->start, &dom0_kernel, err))
 		panic("%s", err);
-	if (!mb2_range_usable(bi, img.lo, img.hi - img.lo))
+	if (!mb2_range_usable(bi, dom0_kernel.lo, dom0_kernel.hi - dom0_kernel.lo))
 		panic("dom0: kernel wants [%#llx-%#llx), which is not usable RAM",
-		      (unsigned long long)img.lo, (unsigned long long)img.hi);
-	claim_destination(img.lo, img.hi);
-	relocate_modules(bi, img.lo, img.hi);
-	for (unsigned i = 0; i < img.nsegs; i++) {
-		const struct pvh_seg *s = &img.segs[i];
+		      (unsigned long long)dom0_kernel.lo, (unsigned long long)dom0_kernel.hi);
+	claim_destination(dom0_kernel.lo, dom0_kernel.hi);
+	relocate_modules(bi, dom0_kernel.lo, dom0_kernel.hi);
+	for (unsigned i = 0; i < dom0_kernel.nsegs; i++) {
+		const struct pvh_seg *s = &dom0_kernel.segs[i];
 		uint8_t *dst = phys_to_virt(s->paddr);
 		__builtin_memcpy(dst, (const uint8_t *)phys_to_virt(k->start) + s->offset,
 				 s->filesz);
 		__builtin_memset(dst + s->filesz, 0, s->memsz - s->filesz);
 	}
-	dom0_own(img.lo, img.hi);
+	dom0_own(dom0_kernel.lo, dom0_kernel.hi);
 	/* the image itself is no longer needed: its frames become free RAM for dom0 */
 	frames_free_contig(&hv_frames, k->start,
 			   ALIGN_UP(k->end - k->start, PAGE_SIZE) / PAGE_SIZE);
-	pr_info("dom0: kernel [%#llx-%#llx), %s entry %#x", (unsigned long long)img.lo,
-		(unsigned long long)img.hi, img.setup_len ? "bzImage 32-bit" : "PVH", img.entry);
-	return img.entry;
+	pr_info("dom0: kernel [%#llx-%#llx), %s entry %#x", (unsigned long long)dom0_kernel.lo,
+		(unsigned long long)dom0_kernel.hi,
+		dom0_kernel.setup_len ? "bzImage 32-bit" : "PVH", dom0_kernel.entry);
+	return dom0_kernel.entry;
 }
 
 /*
@@ -181,7 +182,7 @@ static uint64_t boot_params(struct bootinfo *b, uint64_t pa)
 	uint8_t *z = b->zero_page;
 	uint64_t cmdline = pa + __builtin_offsetof(struct bootinfo, cmdline);
 
-	__builtin_memcpy(z + 0x1f1, img.setup, img.setup_len);
+	__builtin_memcpy(z + 0x1f1, dom0_kernel.setup, dom0_kernel.setup_len);
 	z[0x210] = 0xff; /* type_of_loader: none of the registered ones */
 	put(z, 0x228, cmdline, 4);
 	put(z, 0x0c8, cmdline >> 32, 4); /* ext_cmd_line_ptr */
@@ -227,12 +228,8 @@ uint64_t dom0_build_bootinfo(const struct boot_info *bi, uint64_t pa)
 		pr_debug("dom0:   e820 [%016llx-%016llx) type %u",
 			 (unsigned long long)b->e820[i].addr,
 			 (unsigned long long)(b->e820[i].addr + b->e820[i].size), b->e820[i].type);
-	return img.setup_len ? boot_params(b, pa) : pa + __builtin_offsetof(struct bootinfo, si);
-}
-
-bool dom0_kernel_is_bzimage(void)
-{
-	return img.setup_len;
+	return dom0_kernel.setup_len ? boot_params(b, pa)
+				     : pa + __builtin_offsetof(struct bootinfo, si);
 }
 
 void dom0_must(int rc, const char *what)

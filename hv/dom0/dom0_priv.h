@@ -5,6 +5,7 @@
 #include "../platform/mb2.h"
 #include "../platform/percpu.h"
 #include "../vmx/vm.h"
+#include "pvh.h"
 
 #define BOOTINFO_PAGES 3
 
@@ -34,7 +35,7 @@ void dom0_split_memory(const struct boot_info *bi, uint64_t pool);
 /* Fills the boot information at pa; returns its hvm_start_info's address or, for a bzImage,
  * its boot_params'. */
 uint64_t dom0_build_bootinfo(const struct boot_info *bi, uint64_t pa);
-bool dom0_kernel_is_bzimage(void);
+extern struct pvh_image dom0_kernel; /* dom0_load_kernel's */
 void dom0_build_ept(const struct boot_info *bi);
 void dom0_must(int rc, const char *what);
 

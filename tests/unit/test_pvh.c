@@ -442,43 +442,34 @@ static void test_bzimage_refused(void **state)
 {
 	(void)state;
 	bz_start();
-	expect_err_len(0x267, "dom0: module 0 has a boot protocol header but is no bzImage (615 "
-			      "bytes, no boot flag)");
+	expect_err_len(0x267, "dom0: module 0 is no bzImage (615 bytes, no boot flag)");
 	img[0x1fe] = 0;
-	expect_err("dom0: module 0 has a boot protocol header but is no bzImage (6656 bytes, no "
-		   "boot flag)");
+	expect_err("dom0: module 0 is no bzImage (6656 bytes, no boot flag)");
 	bz_start();
 	put16(img + 0x206, 0x020b);
-	expect_err("dom0: module 0 is a kernel of boot protocol 2.11; 2.12 or later is needed");
+	expect_err("dom0: bzImage protocol 2.11; 2.12 or later is needed");
 	bz_start();
 	img[0x211] = 0;
-	expect_err("dom0: module 0 is a kernel of boot protocol 2.15 loaded low; 2.12 or later is "
-		   "needed");
+	expect_err("dom0: bzImage protocol 2.15, loaded low; 2.12 or later is needed");
 	bz_start();
-	expect_err_len(img_len - 1,
-		       "dom0: module 0, a bzImage, is truncated (6655 bytes, 6656 expected)");
+	expect_err_len(img_len - 1, "dom0: bzImage truncated (6655 bytes, 6656 expected)");
 	img[0x1f1] = 200; /* the setup alone is longer than the file */
-	expect_err("dom0: module 0, a bzImage, is truncated (6656 bytes, 107008 expected)");
+	expect_err("dom0: bzImage truncated (6656 bytes, 107008 expected)");
 	bz_start();
 	put32(img + 0x1f4, 0);
-	expect_err("dom0: module 0, a bzImage, is truncated (6656 bytes, 2560 expected)");
+	expect_err("dom0: bzImage truncated (6656 bytes, 2560 expected)");
 	bz_start();
 	put64(img + 0x258, BZ_LOAD + 0x800);
-	expect_err("dom0: module 0, a bzImage, wants 0x20000 bytes at 0x1000800: not a "
-		   "page-aligned range from 1 MiB to 4 GiB");
+	expect_err("dom0: bzImage wants 0x20000 bytes at 0x1000800: not 1 MiB-4 GiB");
 	put64(img + 0x258, 0x80000);
-	expect_err("dom0: module 0, a bzImage, wants 0x20000 bytes at 0x80000: not a page-aligned "
-		   "range from 1 MiB to 4 GiB");
+	expect_err("dom0: bzImage wants 0x20000 bytes at 0x80000: not 1 MiB-4 GiB");
 	put64(img + 0x258, 0x100000000ULL);
-	expect_err("dom0: module 0, a bzImage, wants 0x20000 bytes at 0x100000000: not a "
-		   "page-aligned range from 1 MiB to 4 GiB");
+	expect_err("dom0: bzImage wants 0x20000 bytes at 0x100000000: not 1 MiB-4 GiB");
 	put64(img + 0x258, BZ_LOAD);
 	put32(img + 0x260, 0xffffffff);
-	expect_err("dom0: module 0, a bzImage, wants 0xffffffff bytes at 0x1000000: not a "
-		   "page-aligned range from 1 MiB to 4 GiB");
+	expect_err("dom0: bzImage wants 0xffffffff bytes at 0x1000000: not 1 MiB-4 GiB");
 	put32(img + 0x260, BZ_SIZE - 1); /* less than the code itself */
-	expect_err("dom0: module 0, a bzImage, wants 0xfff bytes at 0x1000000: not a page-aligned "
-		   "range from 1 MiB to 4 GiB");
+	expect_err("dom0: bzImage wants 0xfff bytes at 0x1000000: not 1 MiB-4 GiB");
 	/* one byte short of the magic: just not an ELF file */
 	expect_err_len(0x205, "dom0: module 0 is not an ELF file (517 bytes)");
 	img[0x205] = 'T';
