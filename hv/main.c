@@ -20,6 +20,7 @@
 struct frame_pool hv_frames;
 static struct boot_info boot_info;
 static struct madt_info madt;
+static uint64_t ap_page; /* where the AP start code goes: a free page below 1 MiB */
 
 static struct cpu_tables early_tables; /* until the boot CPU has its per-CPU block */
 
@@ -74,6 +75,7 @@ static void setup_memory(uint32_t mbi_pa, uint32_t mbi_len)
 		if (boot_info.mmap[i].type != MEM_RESERVED && boot_info.mmap[i].type != MEM_BAD)
 			top = MAX(top, boot_info.mmap[i].base + boot_info.mmap[i].len);
 	paging_init(top); /* RAM and ACPI tables; device MMIO is mapped on demand */
+	ap_page = mb2_low_page(&boot_info, mbi_pa, mbi_pa + mbi_len);
 }
 
 /* ACPI tables are read through the direct map only. */
@@ -165,17 +167,15 @@ static void crash_test(const char *cl)
 	pr_warn("hv: unknown crash kind '%s' (ud, pf, panic)", kind);
 }
 
-/* VMX root on every CPU; a CPU that cannot do it ends the run with the reason. */
+/* Every CPU up, then VMX root on each; a CPU that cannot do it ends the run with the reason. */
 static void start_virtualization(void)
 {
 	tsc_calibrate();
 	lapic_init();
+	smp_start_aps(&madt, ap_page);
 	if (virt_probe())
 		hv_stop(false, "this CPU cannot run the hypervisor (see above)");
-	virt_cpu_on();
-	if (!mb2_range_usable(&boot_info, HV_TRAMPOLINE_PA, PAGE_SIZE))
-		panic("smp: the AP start page %#x is not usable RAM", HV_TRAMPOLINE_PA);
-	smp_start_aps(&madt, virt_cpu_on);
+	smp_call_all(virt_cpu_on, NULL);
 }
 
 void hv_main(uint32_t magic, uint32_t mbi_pa)

@@ -7,7 +7,6 @@
 #define HV_DIRECT_MAP	   0xFFFF800000000000 /* all physical memory at this offset */
 #define HV_IOREMAP	   0xFFFFC00000000000 /* uncached device mappings at this + PA */
 #define HV_IOREMAP_LIMIT   0x0000010000000000 /* device addresses below 1 TiB */
-#define HV_TRAMPOLINE_PA   0x8000	      /* AP start page (SIPI vector 0x08) */
 #define HV_BOOT_STACK_SIZE 16384
 #define PAGE_SIZE	   4096
 

@@ -227,6 +227,19 @@ bool mb2_range_usable(const struct boot_info *bi, uint64_t base, uint64_t len)
 	return false;
 }
 
+uint64_t mb2_low_page(const struct boot_info *bi, uint64_t avoid, uint64_t avoid_end)
+{
+	for (uint64_t pa = MiB(1) - KiB(4); pa >= KiB(4); pa -= KiB(4)) {
+		bool used = pa < avoid_end && avoid < pa + KiB(4);
+
+		for (unsigned i = 0; i < bi->nmods; i++)
+			used |= pa < bi->mods[i].end && bi->mods[i].start < pa + KiB(4);
+		if (!used && mb2_range_usable(bi, pa, KiB(4)))
+			return pa;
+	}
+	return 0;
+}
+
 static int check_modules(struct boot_info *bi)
 {
 	for (unsigned i = 0; i < bi->nmods; i++) {

@@ -49,6 +49,10 @@ uint64_t mb2_usable_bytes(const struct boot_info *bi);
 /* True when [base, base+len) lies inside MEM_AVAILABLE memory. */
 bool mb2_range_usable(const struct boot_info *bi, uint64_t base, uint64_t len);
 
+/* The highest available 4 KiB page in [4 KiB, 1 MiB) outside the modules and [avoid, avoid_end);
+ * 0 if there is none. */
+uint64_t mb2_low_page(const struct boot_info *bi, uint64_t avoid, uint64_t avoid_end);
+
 const char *mem_type_name(uint32_t type);
 
 #endif

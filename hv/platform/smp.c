@@ -17,7 +17,6 @@ extern const char trampoline_start[], trampoline_end[], trampoline_data[];
 
 struct percpu *cpus[MAX_CPUS];
 unsigned ncpus_online;
-static void (*ap_init_fn)(void);
 
 static struct percpu *percpu_alloc(uint32_t index, uint32_t apic_id)
 {
@@ -71,8 +70,6 @@ void ap_entry(struct percpu *c)
 	write_cr3(paging_root());
 	percpu_load(c);
 	lapic_init();
-	if (ap_init_fn)
-		ap_init_fn();
 	__atomic_store_n(&c->online, true, __ATOMIC_RELEASE);
 	ap_idle(c);
 }
@@ -94,14 +91,14 @@ static void trampoline_tables(uint64_t t[3])
 	((uint64_t *)phys_to_virt(t[2]))[0] = 0x83; /* 2 MiB page at 0, RW */
 }
 
-static bool start_ap(struct percpu *c, struct tr_data *d)
+static bool start_ap(struct percpu *c, struct tr_data *d, uint64_t page)
 {
 	d->stack = c->stack_top;
 	d->percpu = (uint64_t)(uintptr_t)c;
 	lapic_send_ipi(c->apic_id, ICR_INIT | ICR_LEVEL_ASSERT | ICR_TRIGGER_LEVEL);
 	udelay(10000);
 	for (int sipi = 0; sipi < 2; sipi++) {
-		lapic_send_ipi(c->apic_id, ICR_STARTUP | (HV_TRAMPOLINE_PA >> 12));
+		lapic_send_ipi(c->apic_id, ICR_STARTUP | (uint32_t)(page >> 12));
 		for (uint64_t t = 0; t < AP_WAIT_US; t += 100) {
 			if (__atomic_load_n(&c->online, __ATOMIC_ACQUIRE))
 				return true;
@@ -111,23 +108,25 @@ static bool start_ap(struct percpu *c, struct tr_data *d)
 	return false;
 }
 
-void smp_start_aps(const struct madt_info *mi, void (*ap_init)(void))
+void smp_start_aps(const struct madt_info *mi, uint64_t page)
 {
 	size_t len = (uintptr_t)trampoline_end - (uintptr_t)trampoline_start;
-	struct tr_data *d = phys_to_virt(
-		HV_TRAMPOLINE_PA + ((uintptr_t)trampoline_data - (uintptr_t)trampoline_start));
+	struct tr_data *d =
+		phys_to_virt(page + (uintptr_t)trampoline_data - (uintptr_t)trampoline_start);
 	uint32_t self = this_cpu()->apic_id;
 	uint64_t pt[3];
 
+	if (!page && mi->ncpus > 1)
+		panic("smp: no free page below 1 MiB in the memory map for the AP start code");
+	pr_info("smp: AP start code at %#llx", (unsigned long long)page);
 	trampoline_tables(pt);
-	ap_init_fn = ap_init;
-	__builtin_memcpy(phys_to_virt(HV_TRAMPOLINE_PA), trampoline_start, len);
+	__builtin_memcpy(phys_to_virt(page), trampoline_start, len);
 	*d = (struct tr_data){.cr3 = pt[0], .entry = (uint64_t)(uintptr_t)ap_entry};
 	for (unsigned i = 0; i < mi->ncpus && ncpus_online < MAX_CPUS; i++) {
 		if (mi->cpus[i].apic_id == self)
 			continue;
 		struct percpu *c = percpu_alloc(ncpus_online, mi->cpus[i].apic_id);
-		if (!start_ap(c, d))
+		if (!start_ap(c, d, page))
 			panic("smp: CPU with APIC id %u did not start", c->apic_id);
 		ncpus_online++;
 	}

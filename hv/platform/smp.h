@@ -7,8 +7,9 @@
 
 /* Sets up the boot CPU's per-CPU block (GS) and descriptor tables. */
 void smp_init_bsp(uint32_t apic_id);
-/* Starts every enabled CPU of the MADT with INIT-SIPI-SIPI; each runs `ap_init` then idles. */
-void smp_start_aps(const struct madt_info *mi, void (*ap_init)(void));
+/* Starts every enabled CPU of the MADT with INIT-SIPI-SIPI through the free low page `page`;
+ * each then idles, waiting for smp_call_all(). */
+void smp_start_aps(const struct madt_info *mi, uint64_t page);
 /* Runs fn(arg) on every online CPU (the caller's too) and waits until all have returned. */
 void smp_call_all(void (*fn)(void *arg), void *arg);
 /* Starts fn(arg) on every other online CPU and returns at once. */

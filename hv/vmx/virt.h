@@ -6,6 +6,6 @@
  * missing. */
 int virt_probe(void);
 /* Every CPU: turns virtualization on (VMX root operation). */
-void virt_cpu_on(void);
+void virt_cpu_on(void *unused);
 
 #endif

@@ -54,7 +54,7 @@ int virt_probe(void)
 	return 0;
 }
 
-void virt_cpu_on(void)
+void virt_cpu_on(void *unused __unused)
 {
 	struct percpu *c = this_cpu();
 	struct vmx_cpu *v;

@@ -49,6 +49,11 @@ static void check_result(const uint8_t *blk, size_t size, const struct boot_info
 	CHECK(mb2_usable_bytes(bi) <= MB2_PHYS_LIMIT);
 	for (unsigned i = 0; i < bi->nmmap; i++)
 		CHECK(mem_type_name(bi->mmap[i].type) != NULL);
+	uint64_t page = mb2_low_page(bi, 0, 0); /* the AP start page: free RAM below 1 MiB */
+	CHECK(page == 0 ||
+	      (page % 4096 == 0 && page < 0x100000 && mb2_range_usable(bi, page, 4096)));
+	for (unsigned i = 0; page && i < bi->nmods; i++)
+		CHECK(bi->mods[i].end <= page || page + 4096 <= bi->mods[i].start);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

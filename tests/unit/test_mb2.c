@@ -420,6 +420,42 @@ static void test_modules(void **state)
 	assert_string_equal(bi.mods[3].cmdline, "low");
 }
 
+/* The AP start page: the highest free page below 1 MiB, never in a module or the info block. */
+static void test_low_page(void **state)
+{
+	static const struct mmap_entry uefi[] = {{0x0, 0x1000, 1},
+						 {0x1000, 0x6000, 1},
+						 {0x7000, 0x98000, 2},
+						 {0x9f000, 0x1000, 1},
+						 {0x100000, 0x7f00000, 1}};
+	static const struct mmap_entry none[] = {{0x0, 0x1000, 1}, {0x100000, 0x7f00000, 1}};
+	struct mb *b = MB(state);
+	struct boot_info bi;
+
+	mb_mmap(b, ram, 2);
+	mb_end(b);
+	assert_int_equal(parse(b, &bi), 0);
+	assert_int_equal(mb2_low_page(&bi, 0, 0), 0x9e000);
+	assert_int_equal(mb2_low_page(&bi, 0x9dfff, 0x9e001), 0x9c000); /* overlaps two pages */
+	assert_int_equal(mb2_low_page(&bi, 0x1000, 0x9f000), 0);	/* page 0 is never used */
+
+	b = mb_new();
+	mb_mmap(b, uefi, 5);
+	mb_module(b, 0x9f000, 0xa0000, "low module");
+	mb_end(b);
+	assert_int_equal(parse(b, &bi), 0);
+	assert_int_equal(mb2_low_page(&bi, 0, 0), 0x6000); /* reserved and module pages skipped */
+	assert_int_equal(mb2_low_page(&bi, 0x6000, 0x6001), 0x5000);
+	free(b);
+
+	b = mb_new();
+	mb_mmap(b, none, 2);
+	mb_end(b);
+	assert_int_equal(parse(b, &bi), 0);
+	assert_int_equal(mb2_low_page(&bi, 0, 0), 0);
+	free(b);
+}
+
 static void test_sixteen_modules(void **state)
 {
 	struct mb *b = MB(state);
@@ -942,6 +978,7 @@ int main(void)
 		T(test_range_usable),
 		T(test_mem_type_name),
 		T(test_modules),
+		T(test_low_page),
 		T(test_sixteen_modules),
 		T(test_rsdp_new_preferred),
 		T(test_unknown_tags),
