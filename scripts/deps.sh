@@ -3,7 +3,8 @@
 set -euo pipefail
 PACKAGES=(
 	make gcc binutils libc6-dev python3 git        # build
-	grub-pc-bin grub-common xorriso mtools          # GRUB rescue ISO
+	grub-pc-bin grub-common xorriso mtools          # GRUB rescue ISO (BIOS)
+	grub-efi-amd64-bin ovmf                         # the same ISO under UEFI (QEMU with OVMF)
 	bochs bochsbios vgabios                         # test platform with VMX
 	qemu-system-x86                                 # TCG boots and nested VT-x runs
 	libcmocka-dev clang libclang-rt-14-dev          # unit tests and libFuzzer

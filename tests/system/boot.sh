@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Boots the hypervisor headless and captures what it prints. Reusable by every system test.
 #
-# boot.sh --out DIR [--emu bochs|qemu] [--cpus N] [--megs M] [--timeout S] [--model M]
+# boot.sh --out DIR [--emu bochs|qemu|qemu-efi] [--cpus N] [--megs M] [--timeout S] [--model M]
 #         [--cmdline "HV CMDLINE"] [--hv ELF] [--iso ISO] [--module FILE "MODULE CMDLINE"]...
 #
 # DIR receives hv.iso, serial.log and, for Bochs, bochsrc, bochs.log and bochs.out.
@@ -57,9 +57,11 @@ bochs)
 		</dev/null >bochs.out 2>&1)
 	rc=$?
 	;;
-qemu)
+qemu | qemu-efi)
 	accel=(-accel tcg)
 	[ "${HV_QEMU_KVM:-0}" = 1 ] && accel=(-accel kvm -cpu host)
+	# qemu-efi: UEFI firmware (Debian's OVMF) boots the ISO's GRUB EFI image
+	[ "$emu" = qemu-efi ] && accel+=(-bios /usr/share/ovmf/OVMF.fd)
 	timeout -k 5 "$timeout" qemu-system-x86_64 "${accel[@]}" -m "$megs" -smp "$cpus" \
 		-cdrom "$iso" -display none -monitor none -no-reboot \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \

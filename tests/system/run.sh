@@ -270,12 +270,30 @@ case_bochs_dom0_not_elf() {
 	expect_result "FAIL \\(dom0: module 0 is not an ELF file"
 }
 
-# dom0's own kernel as a bzImage (the Linux x86 boot protocol's 32-bit entry, boot_params)
-# instead of its ELF vmlinux: to init, with its initrd, and /dev/kvm working
-case_bochs_dom0_bzimage() {
-	boot --emu bochs --model corei7_skylake_x --cpus 1 --timeout 400 --cmdline "poweroff" \
+# One hybrid ISO (grub-mkrescue with GRUB's BIOS and EFI builds) booted by UEFI and by BIOS. Its
+# dom0 is the project's kernel as a bzImage (the Linux x86 boot protocol's 32-bit entry,
+# boot_params) instead of its ELF vmlinux: to init, with its initrd, and /dev/kvm working
+case_hybrid_iso_uefi_bios_bzimage() {
+	# UEFI: GRUB EFI loads the hypervisor and the modules; it finds the machine, starts the
+	# APs from free low memory, and refuses for lack of VMX (QEMU TCG has none)
+	boot --emu qemu-efi --megs 512 --cpus 4 --timeout 300 --cmdline "poweroff" \
 		--module "$("$root/scripts/dom0-bzimage.sh")" "$DOM0_ARGS dom0test=kvm kvmtests=kvm_basic" \
 		--module "$root/build/dom0/initramfs.cpio" initrd
+	expect_regex "BdsDxe: starting Boot[0-9A-F]+ \"UEFI QEMU DVD-ROM"
+	expect_fixed "boot: loader 'GRUB 2.06"
+	expect_regex "^mem:   \[0000000000100000-[0-9a-f]+\) available"
+	expect_fixed "ACPI NVS"
+	expect_fixed "boot: 2 module(s)"
+	expect_fixed "acpi: ACPI 2.0+ RSDP; local APIC at 0xfee00000"
+	expect_fixed "cpu: 4 CPU(s) found (0 disabled in firmware)"
+	expect_regex "^smp: AP start code at 0x[0-9a-f]+000"
+	expect_fixed "smp: 4 CPU(s) online"
+	expect_vmx_refusal
+	grep -q "^smp: AP start code at 0x[0-9a-f]\{1,2\}000\b" "$case_dir/serial.log" ||
+		{ note "AP start code not below 1 MiB"; case_failed=1; }
+	mv "$case_dir/serial.log" "$case_dir/serial-uefi.log"
+	# BIOS: the same ISO through BIOS GRUB in Bochs, to dom0 (the project's kernel as a bzImage)
+	boot --emu bochs --model corei7_skylake_x --cpus 1 --timeout 400 --iso "$case_dir/hv.iso"
 	expect_regex "dom0: kernel \\[0x[0-9a-f]+-0x[0-9a-f]+\\), bzImage 32-bit entry 0x"
 	expect_fixed "dom0: init reached (1 CPUs, kernel 6.1."
 	expect_fixed "kvmtest: kvm_basic pass"
