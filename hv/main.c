@@ -49,8 +49,14 @@ static void parse_boot_info(uint32_t magic, uint32_t mbi_pa, uint32_t *mbi_len)
 
 static void apply_cmdline(const char *cl)
 {
+	uint64_t com[2] = {COM1, 115200};
 	char val[16];
 
+	if (cmdline_get_nums(cl, "com1", com, 2) && com[0] && com[0] <= 0xfff8 && com[1] &&
+	    com[1] <= 115200 && !(115200 % com[1]))
+		console_init((uint16_t)com[0], (uint32_t)com[1]);
+	else if (cmdline_has(cl, "com1"))
+		pr_warn("hv: com1= wants PORT,BAUD (a baud that divides 115200); COM1 kept");
 	hv_poweroff_at_end = cmdline_has(cl, "poweroff");
 	if (cmdline_get(cl, "loglevel", val, sizeof(val)) && !log_set_level(val))
 		pr_warn("hv: unknown loglevel '%s' (err, warn, info, debug)", val);
@@ -182,13 +188,13 @@ void hv_main(uint32_t magic, uint32_t mbi_pa)
 {
 	uint32_t mbi_len = 0;
 
-	console_init();
+	console_init(COM1, 115200);
 	log_init();
 	idt_init();
 	cpu_tables_load(&early_tables);
-	pr_info("hv: micro-hypervisor starting on CPU with APIC id %u", apic_id_self());
 	parse_boot_info(magic, mbi_pa, &mbi_len);
 	apply_cmdline(boot_info.cmdline);
+	pr_info("hv: micro-hypervisor starting on CPU with APIC id %u", apic_id_self());
 	pr_info("boot: loader '%s', command line '%s'", boot_info.loader, boot_info.cmdline);
 	setup_memory(mbi_pa, mbi_len);
 	smp_init_bsp(apic_id_self());

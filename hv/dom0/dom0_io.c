@@ -1,16 +1,16 @@
 /*
- * What the hypervisor traps for dom0: COM1's data port (console sharing), writes to the local
- * APIC's ICR in both modes (INIT and SIPI for dom0's other vCPUs) and to its base MSR, the reset
- * ports, the VMX MSRs, and writes of microcode and MTRRs (dropped: they are the firmware's).
+ * What the hypervisor traps for dom0: its console UART's data port (console sharing), writes to the
+ * local APIC's ICR in both modes (INIT and SIPI for dom0's other vCPUs) and to its base MSR, the
+ * reset ports, the VMX MSRs, and writes of microcode and MTRRs (dropped: they are the firmware's).
  */
 #include "dom0_priv.h"
 #include "../platform/lapic.h"
+#include "../lib/console.h"
 #include "../lib/log.h"
 #include "../platform/mm.h"
 #include "../lib/panic.h"
 #include "../platform/x86.h"
 
-#define COM1		    0x3f8
 #define MSR_FEATURE_CONTROL 0x3a
 #define MSR_VMX_FIRST	    0x480
 #define MSR_VMX_LAST	    0x491
@@ -18,13 +18,13 @@
 #define MSR_X2APIC_ICR	    0x830
 #define APIC_BASE_MODE	    (3ULL << 10) /* x2APIC, enable */
 
-/* COM1's data port: dom0's bytes go out through the console, so lines never interleave. */
+/* The console's data port: dom0's bytes go out through the log, so lines never interleave. */
 static bool com1_io(void *ctx __unused, struct vcpu *v __unused, uint64_t port,
 		    unsigned size __unused, uint64_t *val, bool write)
 {
 	if (!write)
 		*val = inb((uint16_t)port);
-	else if (inb(COM1 + 3) & 0x80) /* divisor latch: not data */
+	else if (inb((uint16_t)port + 3) & 0x80) /* divisor latch: not data */
 		outb((uint16_t)port, (uint8_t)*val);
 	else
 		log_dom0_putc((char)*val);
@@ -120,9 +120,11 @@ static bool reset_io(void *ctx __unused, struct vcpu *v __unused, uint64_t port,
 
 void dom0_setup_vm(void)
 {
-	/* COM1, the keyboard controller and the reset control register; the local APIC */
-	const struct io_hook ports[] = {
-		{COM1, 1, com1_io, NULL}, {0x64, 1, reset_io, NULL}, {0xcf9, 1, reset_io, NULL}};
+	/* the console UART, the keyboard controller and the reset control register; the local APIC
+	 */
+	const struct io_hook ports[] = {{console_port ?: COM1, 1, com1_io, NULL},
+					{0x64, 1, reset_io, NULL},
+					{0xcf9, 1, reset_io, NULL}};
 	const struct io_hook apic = {d0.lapic, PAGE_SIZE, lapic_hook, NULL};
 
 	d0.vm = vm_create(VM_DOM0);

@@ -1,10 +1,16 @@
-/* 16550 UART on COM1: the hypervisor's serial console. */
+/* A 16550 UART: the hypervisor's serial console. */
 #ifndef HV_CONSOLE_H
 #define HV_CONSOLE_H
 
 #include "types.h"
 
-void console_init(void);
+#define COM1 0x3f8
+
+/* The UART's I/O base, 0 when there is none (then output goes nowhere). */
+extern uint16_t console_port;
+
+/* Uses the UART at `port` if one answers there; baud divides 115200. */
+void console_init(uint16_t port, uint32_t baud);
 void console_write(const char *s, size_t n);
 void console_drain(void);
 /* One byte as it is (no LF to CR LF). */

@@ -3,6 +3,7 @@
 #
 # boot.sh --out DIR [--emu bochs|qemu|qemu-efi] [--cpus N] [--megs M] [--timeout S] [--model M]
 #         [--cmdline "HV CMDLINE"] [--hv ELF] [--iso ISO] [--module FILE "MODULE CMDLINE"]...
+#         [--serial com1|com2]    (Bochs: the port serial.log records; com2: the machine has no COM1)
 #
 # DIR receives hv.iso, serial.log and, for Bochs, bochsrc, bochs.log and bochs.out.
 # Exit status: 0 when the serial log holds "hv: result: PASS", 1 for FAIL or no result,
@@ -11,7 +12,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 emu=bochs cpus=1 megs=512 timeout=120 model=corei7_skylake_x cmdline="" out="" iso=""
-hv=""
+hv="" serial=com1
 mods=()
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -25,6 +26,7 @@ while [ $# -gt 0 ]; do
 	--hv) hv=$2; shift 2 ;;
 	--iso) iso=$2; shift 2 ;;
 	--module) mods+=("$2" "$3"); shift 3 ;;
+	--serial) serial=$2; shift 2 ;;
 	*) echo "boot.sh: unknown option $1" >&2; exit 2 ;;
 	esac
 done
@@ -47,7 +49,7 @@ case $emu in
 bochs)
 	# Debian's build has no "nogui": rfb with no wait; without a dummy sound driver it aborts
 	"$root/scripts/bochsrc.sh" "$iso" "$model" "$cpus" "$megs" "mode=file, dev=$out/serial.log" \
-		"$out/bochs.log" >"$out/bochsrc"
+		"$out/bochs.log" "$serial" >"$out/bochsrc"
 	echo c >"$out/bochs.cmds"
 	# the rfb display listens on a TCP port: run each Bochs in its own network namespace
 	# when we can, so that parallel runs do not fight over it

@@ -68,9 +68,10 @@ case_qemu_loglevel_warn() {
 	expect_vmx_refusal
 }
 
-case_qemu_loglevel_bad() {
-	boot --emu qemu --cmdline "loglevel=loud poweroff"
+case_qemu_loglevel_bad() { # and a console option with a baud rate a 16550 cannot make
+	boot --emu qemu --cmdline "loglevel=loud com1=0x3f8,12345 poweroff"
 	expect_fixed "hv: unknown loglevel 'loud' (err, warn, info, debug)"
+	expect_fixed "hv: com1= wants PORT,BAUD (a baud that divides 115200); COM1 kept"
 	expect_fixed "mem: usable"
 	expect_vmx_refusal
 }
@@ -268,6 +269,30 @@ case_bochs_dom0_not_elf() {
 		--module "$root/build/dom0/initramfs.cpio" initrd
 	expect_fixed "dom0: module 0 is not an ELF file (100000 bytes)"
 	expect_result "FAIL \\(dom0: module 0 is not an ELF file"
+}
+
+# The console is an option: com1=PORT,BAUD. This Bochs has COM2 and no COM1. With com1=0x2f8 the
+# hypervisor and dom0 (console=ttyS1, through the log) print on COM2; without it the hypervisor
+# finds no UART at 0x3f8 and boots silently, its log in the ring, which dom0's hvlog shows.
+case_bochs_console_no_com1() {
+	local mods=(--module "$root/build/dom0/vmlinux" "$DOM0_ARGS console=ttyS1,115200 dom0test=hvlog"
+		--module "$root/build/dom0/initramfs.cpio" initrd)
+	boot --emu bochs --model corei7_skylake_x --serial com2 --timeout 400 \
+		--cmdline "poweroff com1=0x2f8,115200" "${mods[@]}"
+	expect_regex "^hv: micro-hypervisor starting"
+	expect_fixed "boot: loader 'GRUB 2.06"
+	expect_regex "^dom0: init reached"
+	expect_fixed "dom0: test hvlog: PASS"
+	expect_poweroff_by_dom0
+	mv "$case_dir/serial.log" "$case_dir/serial-com1-option.log"
+	boot --emu bochs --model corei7_skylake_x --serial com2 --timeout 400 --cmdline poweroff \
+		"${mods[@]}"
+	expect_not_regex "^((hv|boot|mem|acpi|cpu|vmx|smp): |dom0: starting)" # nothing from the hypervisor
+	expect_regex "^dom0: init reached"
+	expect_fixed "hvlog: hv: micro-hypervisor starting"
+	expect_fixed "hvlog: boot: loader 'GRUB 2.06"
+	expect_fixed "dom0: test hvlog: PASS"
+	expect_poweroff_by_dom0
 }
 
 # One hybrid ISO (grub-mkrescue with GRUB's BIOS and EFI builds) booted by UEFI and by BIOS. Its

@@ -169,6 +169,10 @@ static void test_get_u64(void **state)
 	EXPECT_U64("hvmem=1 2", 1);
 	EXPECT_U64("hvmem=18446744073709551609", 18446744073709551609ULL);
 	EXPECT_U64("hvmem=9999999999999999999", 9999999999999999999ULL);
+	EXPECT_U64("hvmem=0x10", 16);
+	EXPECT_U64("hvmem=0XaBcD", 0xabcd);
+	EXPECT_U64("hvmem=0xffffffffffffffff", UINT64_MAX);
+	EXPECT_U64("hvmem=010", 10); /* decimal: no octal */
 	/* absent or empty */
 	EXPECT_NO_U64("");
 	EXPECT_NO_U64("a=1 b=64");
@@ -183,7 +187,9 @@ static void test_get_u64(void **state)
 	EXPECT_NO_U64("hvmem=x12");
 	EXPECT_NO_U64("hvmem=-1");
 	EXPECT_NO_U64("hvmem=+1");
-	EXPECT_NO_U64("hvmem=0x10");
+	EXPECT_NO_U64("hvmem=0x");
+	EXPECT_NO_U64("hvmem=0x10g");
+	EXPECT_NO_U64("hvmem=10a");
 	EXPECT_NO_U64("hvmem=1.5");
 	EXPECT_NO_U64("hvmem=64M");
 	EXPECT_NO_U64("hvmem=1,2");
@@ -194,6 +200,44 @@ static void test_get_u64(void **state)
 	EXPECT_NO_U64("hvmem=99999999999999999999");
 	EXPECT_NO_U64("hvmem=184467440737095516150");
 	EXPECT_NO_U64("hvmem=100000000000000000000000000000");
+	EXPECT_NO_U64("hvmem=0x10000000000000000");
+}
+
+/* cmdline_get_nums: com1=PORT,BAUD and the like; out is untouched unless it succeeds. */
+static void test_get_nums(void **state)
+{
+	uint64_t v[3] = {7, 7, 7};
+
+	(void)state;
+	assert_int_equal(cmdline_get_nums("com1=0x2f8,115200", "com1", v, 2), 2);
+	assert_int_equal(v[0], 0x2f8);
+	assert_int_equal(v[1], 115200);
+	assert_int_equal(v[2], 7);
+	assert_int_equal(cmdline_get_nums("a com1=0x3e8 b", "com1", v, 2), 1);
+	assert_int_equal(v[0], 0x3e8);
+	assert_int_equal(v[1], 115200);
+	assert_int_equal(cmdline_get_nums("com1=1,2,3", "com1", v, 3), 3);
+	assert_int_equal(v[2], 3);
+	v[0] = v[1] = v[2] = 7;
+	static const char *const bad[] = {
+		"com1=1,2,3",
+		"com1=0x2f8,",
+		"com1=,9600",
+		"com1=0x2f8,,9600",
+		"com1=0x2f8;9600",
+		"com1=",
+		"com1",
+		"com2=1",
+		"com1=0x,1",
+		"com1=1,0x10000000000000000",
+	};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(cmdline_get_nums(bad[i], "com1", v, 2), 0);
+	assert_int_equal(cmdline_get_nums(NULL, "com1", v, 2), 0);
+	assert_int_equal(cmdline_get_nums("com1=1", "com1", v, CMDLINE_MAX_NUMS + 1), 0);
+	assert_int_equal(v[0], 7);
+	assert_int_equal(v[1], 7);
+	assert_int_equal(v[2], 7);
 }
 
 static void test_get_u64_last_wins(void **state)
@@ -243,6 +287,7 @@ int main(void)
 		cmocka_unit_test(test_spaces),
 		cmocka_unit_test(test_null),
 		cmocka_unit_test(test_get_u64),
+		cmocka_unit_test(test_get_nums),
 		cmocka_unit_test(test_get_u64_last_wins),
 		cmocka_unit_test(test_get_u64_leading_zeros),
 		cmocka_unit_test(test_get_u64_limits),
