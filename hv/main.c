@@ -144,8 +144,9 @@ static void print_machine(void)
 			(unsigned long long)boot_info.mods[i].end,
 			(unsigned long long)(boot_info.mods[i].end - boot_info.mods[i].start),
 			boot_info.mods[i].cmdline);
-	pr_info("acpi: ACPI %s RSDP; local APIC at %#llx; %s",
+	pr_info("acpi: ACPI %s RSDP; local APIC at %#llx (%s mode); %s",
 		boot_info.rsdp_len == 36 ? "2.0+" : "1.0", (unsigned long long)madt.lapic_addr,
+		lapic_x2apic() ? "x2APIC" : "xAPIC",
 		madt.pcat_compat ? "8259 PICs present" : "no 8259");
 	pr_info("cpu: %u CPU(s) found (%u disabled in firmware)", madt.ncpus, madt.ncpus_disabled);
 	for (unsigned i = 0; i < madt.ncpus; i++)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # mkiso.sh OUT.iso HV_ELF "HV CMDLINE" [MODULE_FILE "MODULE CMDLINE"]...
 # Makes a GRUB rescue ISO that loads the hypervisor with multiboot2 and the given modules.
+# HV_GRUB_PRE: GRUB commands run before (e.g. "insmod wrmsr; wrmsr 0x1b 0xfee00d00": firmware
+# that left the local APIC in x2APIC mode).
 set -euo pipefail
 out=$1 hv=$2 cmdline=$3
 shift 3
@@ -12,6 +14,7 @@ cp "$hv" "$stage/boot/hv.elf"
 	echo 'set timeout=0'
 	echo 'set default=0'
 	echo 'menuentry "hv" {'
+	[ -z "${HV_GRUB_PRE:-}" ] || echo "	$HV_GRUB_PRE"
 	echo "	multiboot2 /boot/hv.elf $cmdline"
 	i=0
 	while [ $# -ge 2 ]; do

@@ -12,7 +12,7 @@
 static volatile uint32_t *mmio;
 /* The mode is read at each access: dom0 may leave x2APIC (Linux does without interrupt
  * remapping), one CPU at a time. */
-static bool x2apic(void)
+bool lapic_x2apic(void)
 {
 	return rdmsr(MSR_APIC_BASE) & APIC_BASE_X2APIC;
 }
@@ -35,14 +35,14 @@ void lapic_init(void)
 
 uint32_t lapic_read(uint32_t reg)
 {
-	if (x2apic())
+	if (lapic_x2apic())
 		return (uint32_t)rdmsr(MSR_X2APIC_BASE + (reg >> 4));
 	return mmio[reg / 4];
 }
 
 void lapic_write(uint32_t reg, uint32_t v)
 {
-	if (x2apic())
+	if (lapic_x2apic())
 		wrmsr(MSR_X2APIC_BASE + (reg >> 4), v);
 	else
 		mmio[reg / 4] = v;
@@ -50,7 +50,7 @@ void lapic_write(uint32_t reg, uint32_t v)
 
 void lapic_send_ipi(uint32_t dest, uint32_t cmd)
 {
-	if (x2apic()) {
+	if (lapic_x2apic()) {
 		wrmsr(MSR_X2APIC_BASE + (LAPIC_ICR_LO >> 4), ((uint64_t)dest << 32) | cmd);
 		return;
 	}

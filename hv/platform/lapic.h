@@ -25,5 +25,6 @@ void lapic_write(uint32_t reg, uint32_t v);
 void lapic_send_ipi(uint32_t dest, uint32_t cmd);
 void lapic_eoi(void);
 uint64_t lapic_base_pa(void);
+bool lapic_x2apic(void); /* this CPU's mode, read from its base MSR */
 
 #endif

@@ -195,6 +195,21 @@ case_bochs_dom0_2cpu() {
 }
 
 # hostile dom0 user space against /dev/kvm: no oops, no panic, no frame lost
+# Firmware that hands over the local APIC in x2APIC mode (GRUB's wrmsr plays the firmware): the
+# hypervisor runs with it, dom0's kernel finds it on and keeps it, SMP and /dev/kvm work
+case_bochs_dom0_x2apic_firmware() {
+	HV_GRUB_PRE="insmod wrmsr; wrmsr 0x1b 0xfee00d00" dom0_boot 2 apic,smp,kvm "kvmtests=kvm_smp"
+	expect_fixed "acpi: ACPI 1.0 RSDP; local APIC at 0xfee00000 (x2APIC mode)"
+	expect_fixed "apic: x2apic: enabled by BIOS, switching to x2apic ops"
+	expect_not_fixed "dom0: CPU 0's local APIC" # already on: no switch
+	expect_fixed "dom0: CPU 1's local APIC: x2APIC"
+	expect_fixed "dom0: test apic: PASS"
+	expect_fixed "dom0: test smp: PASS"
+	expect_fixed "kvmtest: kvm_smp pass"
+	expect_fixed "dom0: test kvm: PASS"
+	expect_poweroff_by_dom0
+}
+
 case_bochs_dom0_kvm_fuzz() {
 	dom0_boot 1 kvmfuzz
 	expect_regex "kvm_fuzz: [0-9]+ calls succeeded, [0-9]+ failed; hypervisor free frames before ([0-9]+) after \\1"
