@@ -195,6 +195,20 @@ case_bochs_dom0_2cpu() {
 }
 
 # hostile dom0 user space against /dev/kvm: no oops, no panic, no frame lost
+# A 4-CPU machine, every CPU a dom0 vCPU, /dev/kvm on it
+case_bochs_dom0_4cpu() {
+	dom0_boot 4 smp,kvm "kvmtests=kvm_basic,kvm_smp"
+	expect_fixed "smp: 4 CPU(s) online"
+	expect_fixed "dom0: starting on 4 CPU(s)"
+	expect_fixed "dom0: init reached (4 CPUs, kernel 6.1."
+	expect_fixed "smp: nproc 4 (want 4)"
+	expect_fixed "dom0: test smp: PASS"
+	expect_fixed "kvmtest: kvm_basic pass"
+	expect_fixed "kvmtest: kvm_smp pass"
+	expect_fixed "dom0: test kvm: PASS"
+	expect_poweroff_by_dom0
+}
+
 # Firmware that hands over the local APIC in x2APIC mode (GRUB's wrmsr plays the firmware): the
 # hypervisor runs with it, dom0's kernel finds it on and keeps it, SMP and /dev/kvm work
 case_bochs_dom0_x2apic_firmware() {
