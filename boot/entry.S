@@ -1,7 +1,8 @@
 /*
- * 32-bit entry from GRUB (multiboot2): EAX = magic, EBX = info (physical).
- * Builds early page tables (identity and direct map of 0-4 GiB, image at
- * the top 2 GiB), enters long mode and calls hv_main(magic, info).
+ * 32-bit entry from GRUB (multiboot2): EAX = magic, EBX = info (physical). GRUB may load the
+ * image higher than it is linked (the relocatable header tag): EBP holds that offset, a multiple
+ * of 2 MiB, and every physical reference adds it. Builds early page tables (identity and direct
+ * map of 0-4 GiB, the image at the top 2 GiB), enters long mode and calls hv_main(magic, info).
  */
 #include "../hv/platform/layout.h"
 
@@ -9,6 +10,7 @@
 #define PTE_P_RW 0x3
 #define PTE_PS 0x80
 #define MSR_EFER 0xC0000080
+#define MB2_BOOTLOADER_MAGIC 0x36d76289
 
 	.section .boot.text, "ax"
 	.code32
@@ -16,8 +18,14 @@
 _start32:
 	cli
 	cld
-	mov %eax, boot_magic
-	mov %ebx, boot_mbi
+	cmp $MB2_BOOTLOADER_MAGIC, %eax
+	jne .				/* no info block to borrow: nothing to report with */
+	lea 8(%ebx), %esp		/* the info block's reserved word: a stack for one call */
+	call 1f
+1:	pop %ebp
+	sub $1b, %ebp			/* load offset */
+	mov %eax, boot_magic(%ebp)
+	mov %ebx, boot_mbi(%ebp)
 
 	/* long mode and NX are required */
 	mov $0x80000000, %eax
@@ -32,14 +40,15 @@ _start32:
 	jnc no_long_mode
 
 	/* zero .bss (holds the early page tables and the boot stack) */
-	mov $PA(__bss_start), %edi
-	mov $PA(__bss_end), %ecx
+	lea PA(__bss_start)(%ebp), %edi
+	lea PA(__bss_end)(%ebp), %ecx
 	sub %edi, %ecx
 	xor %eax, %eax
 	rep stosb
+	mov %ebp, PA(hv_load_offset)(%ebp)
 
 	/* 2048 PD entries of 2 MiB: physical 0 - 4 GiB */
-	mov $PA(early_pd), %edi
+	lea PA(early_pd)(%ebp), %edi
 	mov $(PTE_P_RW | PTE_PS), %eax
 	mov $2048, %ecx
 1:	mov %eax, (%edi)
@@ -48,26 +57,35 @@ _start32:
 	loop 1b
 
 	/* PDPT for 0 - 4 GiB, shared by the identity map and the direct map */
-	mov $PA(early_pdpt_low), %edi
-	mov $(PA(early_pd) + PTE_P_RW), %eax
+	lea PA(early_pdpt_low)(%ebp), %edi
+	lea (PA(early_pd) + PTE_P_RW)(%ebp), %eax
 	mov $4, %ecx
 2:	mov %eax, (%edi)
 	add $4096, %eax
 	add $8, %edi
 	loop 2b
 
-	/* top 2 GiB: the image mapping (first 1 GiB of physical memory twice) */
-	movl $(PA(early_pd) + PTE_P_RW), PA(early_pdpt_high) + 510 * 8
-	movl $(PA(early_pd) + 4096 + PTE_P_RW), PA(early_pdpt_high) + 511 * 8
+	/* the image's 1 GiB at the top: virtual HV_IMAGE_VIRT + x is physical x + offset */
+	lea PA(early_pd_image)(%ebp), %edi
+	lea (PTE_P_RW | PTE_PS)(%ebp), %eax
+	mov $512, %ecx
+3:	mov %eax, (%edi)
+	add $0x200000, %eax
+	add $8, %edi
+	loop 3b
+	lea (PA(early_pd_image) + PTE_P_RW)(%ebp), %eax
+	mov %eax, (PA(early_pdpt_high) + 510 * 8)(%ebp)
 
-	movl $(PA(early_pdpt_low) + PTE_P_RW), PA(early_pml4)
-	movl $(PA(early_pdpt_low) + PTE_P_RW), PA(early_pml4) + 256 * 8
-	movl $(PA(early_pdpt_high) + PTE_P_RW), PA(early_pml4) + 511 * 8
+	lea (PA(early_pdpt_low) + PTE_P_RW)(%ebp), %eax
+	mov %eax, PA(early_pml4)(%ebp)
+	mov %eax, (PA(early_pml4) + 256 * 8)(%ebp)
+	lea (PA(early_pdpt_high) + PTE_P_RW)(%ebp), %eax
+	mov %eax, (PA(early_pml4) + 511 * 8)(%ebp)
 
 	mov %cr4, %eax
 	or $(1 << 5), %eax		/* PAE */
 	mov %eax, %cr4
-	mov $PA(early_pml4), %eax
+	lea PA(early_pml4)(%ebp), %eax
 	mov %eax, %cr3
 	mov $MSR_EFER, %ecx
 	rdmsr
@@ -77,11 +95,17 @@ _start32:
 	or $((1 << 31) | (1 << 16) | 1), %eax	/* PG, WP, PE */
 	mov %eax, %cr0
 
-	lgdt early_gdt_ptr
-	ljmp $0x08, $start64_low
+	lea early_gdt(%ebp), %eax
+	mov %eax, (early_gdt_ptr + 2)(%ebp)
+	lgdt early_gdt_ptr(%ebp)
+	lea PA(boot_stack + HV_BOOT_STACK_SIZE)(%ebp), %esp
+	lea start64_low(%ebp), %eax
+	push $0x08
+	push %eax
+	lret
 
 no_long_mode:
-	mov $no_lm_msg, %esi
+	lea no_lm_msg(%ebp), %esi
 3:	lodsb
 	test %al, %al
 	jz 5f
@@ -108,6 +132,8 @@ start64_low:
 	xor %eax, %eax
 	mov %eax, %fs
 	mov %eax, %gs
+	mov boot_magic(%rip), %edi
+	mov boot_mbi(%rip), %esi
 	movabs $start64_high, %rax
 	jmp *%rax
 
@@ -122,7 +148,7 @@ early_gdt:
 early_gdt_end:
 early_gdt_ptr:
 	.short early_gdt_end - early_gdt - 1
-	.long early_gdt
+	.long 0				/* early_gdt's physical address, filled in */
 no_lm_msg:
 	.asciz "hv: this CPU has no long mode or no NX; cannot start\r\n"
 
@@ -130,12 +156,15 @@ no_lm_msg:
 start64_high:
 	movabs $(boot_stack + HV_BOOT_STACK_SIZE), %rsp
 	xor %ebp, %ebp
-	mov boot_magic, %edi
-	mov boot_mbi, %esi
 	call hv_main
 6:	cli
 	hlt
 	jmp 6b
+
+	.data
+	.balign 8
+	.global hv_load_offset
+hv_load_offset:	.quad 0			/* physical = linked physical + this */
 
 	.bss
 	.balign 4096
@@ -144,6 +173,7 @@ early_pml4:	.skip 4096
 early_pdpt_low:	.skip 4096
 early_pdpt_high: .skip 4096
 early_pd:	.skip 4 * 4096
+early_pd_image:	.skip 4096
 	.global boot_stack
 	.balign 16
 boot_stack:	.skip HV_BOOT_STACK_SIZE

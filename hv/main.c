@@ -65,7 +65,7 @@ static void apply_cmdline(const char *cl)
 static void setup_memory(uint32_t mbi_pa, uint32_t mbi_len)
 {
 	struct phys_range rsv[FRAMES_MAX_RESERVED] = {
-		{HV_LOAD_PHYS, image_to_phys(__image_end)},
+		{image_to_phys(__image_start), image_to_phys(__image_end)},
 		{mbi_pa, (uint64_t)mbi_pa + mbi_len},
 	};
 	unsigned n = 2;
@@ -131,7 +131,8 @@ static void print_memory(void)
 		(unsigned long long)hv_frames.nfree, (unsigned long long)hv_frames.ntotal,
 		(unsigned long long)(hv_frames.nfree * 4));
 	pr_info("mem: hypervisor image [%#llx-%#llx), frame bitmap at %#llx",
-		(unsigned long long)HV_LOAD_PHYS, (unsigned long long)image_to_phys(__image_end),
+		(unsigned long long)image_to_phys(__image_start),
+		(unsigned long long)image_to_phys(__image_end),
 		(unsigned long long)hv_frames.bitmap_pa);
 }
 

@@ -36,12 +36,24 @@ void dom0_mem_init(void)
 	d0.scratch = frame_alloc_zeroed();
 }
 
+static bool in_module(const struct boot_info *bi, uint64_t pa)
+{
+	for (unsigned i = 0; i < bi->nmods; i++)
+		if (pa >= ALIGN_DOWN(bi->mods[i].start, PAGE_SIZE) && pa < bi->mods[i].end)
+			return true;
+	return false;
+}
+
 /* Claims the free frames of [lo, hi); those that are not free must be module frames. */
-static void claim_destination(uint64_t lo, uint64_t hi)
+static void claim_destination(const struct boot_info *bi, uint64_t lo, uint64_t hi)
 {
 	for (uint64_t pa = ALIGN_DOWN(lo, PAGE_SIZE); pa < hi; pa += PAGE_SIZE)
 		if (frame_is_free(&hv_frames, pa))
 			frames_claim(&hv_frames, pa, 1);
+		else if (!in_module(bi, pa))
+			panic("dom0: kernel wants [%#llx-%#llx): the hypervisor uses %#llx",
+			      (unsigned long long)lo, (unsigned long long)hi,
+			      (unsigned long long)pa);
 }
 
 /* Moves modules out of the kernel's way; their old frames go back to the pool. */
@@ -78,7 +90,7 @@ uint32_t dom0_load_kernel(struct boot_info *bi)
 	if (!mb2_range_usable(bi, dom0_kernel.lo, dom0_kernel.hi - dom0_kernel.lo))
 		panic("dom0: kernel wants [%#llx-%#llx), which is not usable RAM",
 		      (unsigned long long)dom0_kernel.lo, (unsigned long long)dom0_kernel.hi);
-	claim_destination(dom0_kernel.lo, dom0_kernel.hi);
+	claim_destination(bi, dom0_kernel.lo, dom0_kernel.hi);
 	relocate_modules(bi, dom0_kernel.lo, dom0_kernel.hi);
 	for (unsigned i = 0; i < dom0_kernel.nsegs; i++) {
 		const struct pvh_seg *s = &dom0_kernel.segs[i];
@@ -208,7 +220,8 @@ uint64_t dom0_build_bootinfo(const struct boot_info *bi, uint64_t pa)
 	log_export(&log);
 	fmt_snprintf(b->cmdline, sizeof(b->cmdline),
 		     "%s hv.log=%#llx hv.image=%#llx-%#llx dom0cpus=%u", bi->mods[0].cmdline,
-		     (unsigned long long)image_to_phys(log), (unsigned long long)HV_LOAD_PHYS,
+		     (unsigned long long)image_to_phys(log),
+		     (unsigned long long)image_to_phys(__image_start),
 		     (unsigned long long)image_to_phys(__image_end), ncpus_online);
 	b->si = (struct hvm_start_info){
 		.magic = HVM_START_MAGIC,

@@ -2,7 +2,6 @@
 #ifndef HV_LAYOUT_H
 #define HV_LAYOUT_H
 
-#define HV_LOAD_PHYS	   0x200000	      /* GRUB loads the image at 2 MiB */
 #define HV_IMAGE_VIRT	   0xFFFFFFFF80000000 /* image VA = this + PA (top 2 GiB) */
 #define HV_DIRECT_MAP	   0xFFFF800000000000 /* all physical memory at this offset */
 #define HV_IOREMAP	   0xFFFFC00000000000 /* uncached device mappings at this + PA */

@@ -21,10 +21,12 @@ static inline uint64_t virt_to_phys(const void *va)
 	return (uint64_t)(uintptr_t)va - HV_DIRECT_MAP;
 }
 
+extern uint64_t hv_load_offset; /* where GRUB put the image, less where it is linked */
+
 /* Physical address of an image symbol (code, data, bss). */
 static inline uint64_t image_to_phys(const void *va)
 {
-	return (uint64_t)(uintptr_t)va - HV_IMAGE_VIRT;
+	return (uint64_t)(uintptr_t)va - HV_IMAGE_VIRT + hv_load_offset;
 }
 
 /* A zeroed frame (panics when memory is exhausted: boot-time use only). */

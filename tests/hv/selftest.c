@@ -105,15 +105,16 @@ static bool take_interrupt(struct vcpu *v)
 
 static bool hv_image_intact(struct vm *vm, struct vcpu *v, char *why, size_t n)
 {
-	uint64_t hpa = 0;
+	uint64_t hpa = 0, image = image_to_phys(__image_start);
 
 	(void)v;
-	if (*(volatile uint32_t *)phys_to_virt(HV_LOAD_PHYS) != 0xe85250d6) {
-		fmt_snprintf(why, n, "hypervisor memory at %#x was changed", HV_LOAD_PHYS);
+	if (*(volatile uint32_t *)phys_to_virt(image) != 0xe85250d6) {
+		fmt_snprintf(why, n, "hypervisor memory at %#llx was changed",
+			     (unsigned long long)image);
 		return false;
 	}
-	if (vm_gpa_to_hpa(vm, HV_LOAD_PHYS, &hpa) || hpa == HV_LOAD_PHYS) {
-		fmt_snprintf(why, n, "GPA %#x is backed by HPA %#llx", HV_LOAD_PHYS,
+	if (vm_gpa_to_hpa(vm, image, &hpa) || hpa == image) {
+		fmt_snprintf(why, n, "GPA %#llx is backed by HPA %#llx", (unsigned long long)image,
 			     (unsigned long long)hpa);
 		return false;
 	}
