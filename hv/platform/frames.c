@@ -80,10 +80,11 @@ uint64_t frame_alloc(struct frame_pool *p)
 	return frames_alloc_contig(p, 1, 1);
 }
 
-static bool run_free(const struct frame_pool *p, uint64_t f, uint64_t n)
+/* Whether the n frames from f are all free (free true) or all in use (free false). */
+static bool run_is(const struct frame_pool *p, uint64_t f, uint64_t n, bool free)
 {
 	for (uint64_t i = 0; i < n; i++)
-		if (!bit_get(p, f + i))
+		if (bit_get(p, f + i) != free)
 			return false;
 	return true;
 }
@@ -99,7 +100,7 @@ static uint64_t find_run(const struct frame_pool *p, uint64_t n, uint64_t align)
 			continue;
 		uint64_t f = ALIGN_UP(w * 64 + (uint64_t)__builtin_ctzll(p->bitmap[w]), align);
 		for (; f < (w + 1) * 64 && f + n <= p->nframes; f += align)
-			if (run_free(p, f, n))
+			if (run_is(p, f, n, true))
 				return f;
 	}
 	return 0;
@@ -121,22 +122,28 @@ uint64_t frames_alloc_contig(struct frame_pool *p, uint64_t n, uint64_t align)
 	return f * FRAME_SIZE;
 }
 
-int frames_free_contig(struct frame_pool *p, uint64_t pa, uint64_t n)
+/* The n frames at pa turned free (free true) or in use, all of them or (-1) none. */
+static int flip_run(struct frame_pool *p, uint64_t pa, uint64_t n, bool free)
 {
 	uint64_t f = pa / FRAME_SIZE;
-	int rc = 0;
+	int rc = -1;
 
-	if (pa % FRAME_SIZE || f < FRAMES_LOW_LIMIT / FRAME_SIZE || n > p->nframes ||
-	    f > p->nframes - n)
+	if (pa % FRAME_SIZE || n > p->nframes || f > p->nframes - n)
 		return -1;
 	spin_lock(&p->lock);
-	for (uint64_t i = 0; i < n; i++)
-		if (bit_get(p, f + i))
-			rc = -1; /* double free: refuse the whole run */
-	if (!rc)
-		mark(p, pa, pa + n * FRAME_SIZE, true);
+	if (run_is(p, f, n, !free)) { /* a double free or a used frame refuses the whole run */
+		mark(p, pa, pa + n * FRAME_SIZE, free);
+		rc = 0;
+	}
 	spin_unlock(&p->lock);
 	return rc;
+}
+
+int frames_free_contig(struct frame_pool *p, uint64_t pa, uint64_t n)
+{
+	if (pa / FRAME_SIZE < FRAMES_LOW_LIMIT / FRAME_SIZE)
+		return -1;
+	return flip_run(p, pa, n, true);
 }
 
 int frame_free(struct frame_pool *p, uint64_t pa)
@@ -151,16 +158,5 @@ bool frame_is_free(const struct frame_pool *p, uint64_t pa)
 
 int frames_claim(struct frame_pool *p, uint64_t pa, uint64_t n)
 {
-	uint64_t f = pa / FRAME_SIZE;
-	int rc = 0;
-
-	if (pa % FRAME_SIZE || n > p->nframes || f > p->nframes - n)
-		return -1;
-	spin_lock(&p->lock);
-	if (!run_free(p, f, n))
-		rc = -1;
-	else
-		mark(p, pa, pa + n * FRAME_SIZE, false);
-	spin_unlock(&p->lock);
-	return rc;
+	return flip_run(p, pa, n, false);
 }
