@@ -105,9 +105,7 @@ static void hypervisor_leaf(uint32_t leaf, bool dom0, struct cpuid_regs *r)
 	*r = (struct cpuid_regs){0};
 	if (sig) {
 		r->eax = leaf + 1;
-		__builtin_memcpy(&r->ebx, sig, 4);
-		__builtin_memcpy(&r->ecx, sig + 4, 4);
-		__builtin_memcpy(&r->edx, sig + 8, 4);
+		__builtin_memcpy(&r->ebx, sig, 12); /* EBX, ECX, EDX */
 	}
 }
 
@@ -180,9 +178,7 @@ static void add_kvm_leaves(struct cpuid_list *l)
 {
 	struct vm_cpuid_entry sig = {.function = HV_CPUID_LEAF, .eax = HV_CPUID_LEAF + 1};
 
-	__builtin_memcpy(&sig.ebx, KVM_SIGNATURE, 4);
-	__builtin_memcpy(&sig.ecx, KVM_SIGNATURE + 4, 4);
-	__builtin_memcpy(&sig.edx, KVM_SIGNATURE + 8, 4);
+	__builtin_memcpy(&sig.ebx, KVM_SIGNATURE, 12); /* EBX, ECX, EDX */
 	put(l, &sig);
 	put(l, &(struct vm_cpuid_entry){
 		       .function = HV_CPUID_LEAF + 1,
