@@ -15,13 +15,18 @@
 
 typedef int (*exit_handler)(struct vcpu *v, struct vm_exit *x);
 
-void vcpu_skip_insn(struct vcpu *v __unused)
+void vcpu_advance_rip(uint64_t len)
 {
-	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + vmread(VMCS_EXIT_INSN_LEN));
+	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + len);
 	/* the instruction completed: STI/MOV SS blocking ends with it */
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
 		vmread(VMCS_GUEST_INTERRUPTIBILITY) &
 			~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
+void vcpu_skip_insn(struct vcpu *v __unused)
+{
+	vcpu_advance_rip(vmread(VMCS_EXIT_INSN_LEN));
 }
 
 /* The code size the vCPU runs at (VMCS loaded). */

@@ -122,14 +122,6 @@ static bool perform(struct vcpu *v, const struct io_hook *h, uint64_t gpa,
 	}
 }
 
-static void skip(unsigned len)
-{
-	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + len);
-	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
-		vmread(VMCS_GUEST_INTERRUPTIBILITY) &
-			~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
-}
-
 _Static_assert(sizeof(struct x86_insn) <= sizeof(((struct vcpu *)0)->mmio_insn), "insn fits");
 
 /* An instruction not decoded: the caller gets an emulation failure with its bytes. */
@@ -212,7 +204,7 @@ void mmio_complete(struct vcpu *v, const struct vm_exit *x)
 			return; /* #PF queued, or MMIO to MMIO (not done): nothing steps */
 		}
 		if (string_step(&in, v->gprs.r))
-			skip(in.len);
+			vcpu_advance_rip(in.len);
 		return;
 	}
 	if (!v->mmio_write) { /* the caller's answer to the read completes it */
@@ -222,7 +214,7 @@ void mmio_complete(struct vcpu *v, const struct vm_exit *x)
 			v->mmio_wb_len = in.mem_size;
 		regs_put(v, regs, rflags);
 	}
-	skip(in.len);
+	vcpu_advance_rip(in.len);
 }
 
 /* The write half of a read-modify-write (or XCHG) to the caller's MMIO: its own exit, as KVM's. */
@@ -258,7 +250,7 @@ int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct v
 		return EXIT_RESUME;
 	}
 	if ((in.op != X86_STOS && in.op != X86_MOVS) || string_step(&in, regs))
-		skip(in.len);
+		vcpu_advance_rip(in.len);
 	regs_put(v, regs, rflags);
 	return EXIT_RESUME;
 }
