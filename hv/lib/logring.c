@@ -39,10 +39,8 @@ uint64_t logring_tail(const struct logring *r, unsigned lines)
 	/* skip the final newline, then count newlines backwards */
 	if (s > first && r->buf[(s - 1) & (r->size - 1)] == '\n')
 		s--;
-	while (s > first) {
+	for (; s > first; s--)
 		if (r->buf[(s - 1) & (r->size - 1)] == '\n' && lines-- <= 1)
 			return s;
-		s--;
-	}
 	return first;
 }
