@@ -248,27 +248,29 @@ static struct hv_segment flat(uint16_t sel, uint8_t type, bool code64, bool big)
 	};
 }
 
+/* A preset: the data segments all DS, a busy 16-bit TSS, 64 KiB GDT and IDT at 0; then r. */
+static int set_preset(struct vcpu *v, struct hv_sregs *s, const struct vcpu_regs *r)
+{
+	s->es = s->fs = s->gs = s->ss = s->ds;
+	s->tr = (struct hv_segment){.limit = 0xffff, .type = 0xb, .present = 1};
+	s->gdt = s->idt = (struct hv_dtable){.limit = 0xffff};
+	return vcpu_set_sregs(v, s) ?: vcpu_set_regs(v, r);
+}
+
 int vcpu_set_mode(struct vcpu *v, enum vcpu_mode mode, uint64_t rip, uint64_t rsp, uint64_t cr3)
 {
 	bool big = mode != VCPU_REAL, lm = mode == VCPU_LONG64;
 	struct hv_sregs s = {
 		.cs = flat(big ? 0x08 : 0, 0xb, lm, big),
 		.ds = flat(big ? 0x10 : 0, 0x3, false, big),
-		.tr = {.limit = 0xffff, .type = 0xb, .present = 1},
 		.ldt = {.unusable = 1},
-		.gdt = {0, 0xffff},
-		.idt = {0, 0xffff},
 		.cr0 = CR0_ET | (big ? CR0_PE : 0) | (lm ? CR0_PG : 0),
 		.cr3 = lm ? cr3 : 0,
 		.cr4 = lm ? CR4_PAE : 0,
 		.efer = lm ? EFER_LME | EFER_LMA : 0,
 	};
-	struct vcpu_regs r = {.rip = rip, .rsp = rsp, .rflags = 2};
-	int rc;
 
-	s.es = s.fs = s.gs = s.ss = s.ds;
-	rc = vcpu_set_sregs(v, &s);
-	return rc ? rc : vcpu_set_regs(v, &r);
+	return set_preset(v, &s, &(struct vcpu_regs){.rip = rip, .rsp = rsp, .rflags = 2});
 }
 
 /* INIT: the state of SDM vol. 3 table 10-1, then wait for a SIPI (vCPU 0 restarts at once). */
@@ -277,18 +279,12 @@ void vcpu_init_signal(struct vcpu *v)
 	struct hv_sregs s = {
 		.cs = flat(0xf000, 0xb, false, false),
 		.ds = flat(0, 3, false, false),
-		.tr = {.limit = 0xffff, .type = 0xb, .present = 1},
 		.ldt = {.limit = 0xffff, .type = 2, .present = 1},
-		.gdt = {0, 0xffff},
-		.idt = {0, 0xffff},
 		.cr0 = CR0_ET | CR0_CD | CR0_NW,
 	};
-	struct vcpu_regs r = {.rip = 0xfff0, .rflags = 2, .rdx = 0x600};
 
 	s.cs.base = 0xffff0000;
-	s.es = s.fs = s.gs = s.ss = s.ds;
-	vcpu_set_sregs(v, &s);
-	vcpu_set_regs(v, &r);
+	set_preset(v, &s, &(struct vcpu_regs){.rip = 0xfff0, .rflags = 2, .rdx = 0x600});
 	v->exc.valid = false;
 	v->nmi_pending = v->smi_pending = false;
 	v->irq_pending = -1;
