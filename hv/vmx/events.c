@@ -11,14 +11,16 @@ static bool exc_has_error(uint8_t v)
 	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21;
 }
 
-void vcpu_inject_gp(struct vcpu *v)
+int vcpu_inject_gp(struct vcpu *v)
 {
 	vcpu_queue_exception(v, VEC_GP, true, 0);
+	return EXIT_RESUME;
 }
 
-void vcpu_inject_ud(struct vcpu *v)
+int vcpu_inject_ud(struct vcpu *v)
 {
 	vcpu_queue_exception(v, VEC_UD, false, 0);
+	return EXIT_RESUME;
 }
 
 /* Re-queues an event whose delivery the VM exit interrupted, so it is not lost. */

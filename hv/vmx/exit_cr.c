@@ -130,16 +130,12 @@ int handle_dr(struct vcpu *v, struct vm_exit *x)
 	if (vmread(VMCS_GUEST_DR7) & DR7_GD)
 		return debug_general_detect(v, x);
 	if (dr == 4 || dr == 5) {
-		if (guest_cr4() & CR4_DE) {
-			vcpu_inject_ud(v);
-			return EXIT_RESUME;
-		}
+		if (guest_cr4() & CR4_DE)
+			return vcpu_inject_ud(v);
 		dr += 2;
 	}
-	if (!from && dr >= 6 && (val >> 32)) {
-		vcpu_inject_gp(v);
-		return EXIT_RESUME;
-	}
+	if (!from && dr >= 6 && (val >> 32))
+		return vcpu_inject_gp(v);
 	if (from)
 		set_guest_gpr(v, reg, dr < 4 ? v->dr[dr] : dr == 6 ? v->dr6 : guest_dr7(v));
 	else if (dr < 4)

@@ -30,10 +30,8 @@ int handle_xsetbv(struct vcpu *v, struct vm_exit *x __unused)
 {
 	uint64_t val = (v->gprs.r[GPR_RDX] << 32) | (uint32_t)v->gprs.r[GPR_RAX];
 
-	if (vcpu_cpl() != 0 || (uint32_t)v->gprs.r[GPR_RCX] != 0 || !xcr0_valid(v, val)) {
-		vcpu_inject_gp(v);
-		return EXIT_RESUME;
-	}
+	if (vcpu_cpl() != 0 || (uint32_t)v->gprs.r[GPR_RCX] != 0 || !xcr0_valid(v, val))
+		return vcpu_inject_gp(v);
 	v->xcr0 = val;
 	xsetbv(0, val);
 	vcpu_skip_insn(v);

@@ -111,10 +111,8 @@ static int guest_ud(struct vcpu *v, struct vm_exit *x)
 		return to_caller(x, VMEXIT_SMM);
 	}
 	if (!vm_quirk(v->vm, QUIRK_FIX_HYPERCALL_INSN) || n < 3 ||
-	    __builtin_memcmp(insn, vmmcall, 3)) {
-		vcpu_inject_ud(v);
-		return EXIT_RESUME;
-	}
+	    __builtin_memcmp(insn, vmmcall, 3))
+		return vcpu_inject_ud(v);
 	for (unsigned i = 0; i < 3 && !rc; i++) /* written as the guest could (#PF if not) */
 		rc = gva_to_gpa_or_pf(v, lin + i, true, &gpa[i]);
 	for (unsigned i = 0; i < 3 && !rc; i++)
@@ -172,8 +170,7 @@ static int handle_preempt(struct vcpu *v, struct vm_exit *x)
 /* VMX instructions and GETSEC fault in a guest. */
 static int handle_ud(struct vcpu *v, struct vm_exit *x __unused)
 {
-	vcpu_inject_ud(v);
-	return EXIT_RESUME;
+	return vcpu_inject_ud(v);
 }
 
 /* MONITOR and MWAIT are NOPs, as KVM's, unless the VMM disabled that quirk and CPUID lacks them. */
@@ -187,8 +184,7 @@ static int handle_mwait(struct vcpu *v, struct vm_exit *x)
 
 static int handle_rdpmc(struct vcpu *v, struct vm_exit *x __unused)
 {
-	vcpu_inject_gp(v); /* no performance counters are exposed */
-	return EXIT_RESUME;
+	return vcpu_inject_gp(v); /* no performance counters are exposed */
 }
 
 /*

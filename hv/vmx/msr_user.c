@@ -67,10 +67,8 @@ bool msr_allowed(struct vm *vm, uint32_t msr, bool write)
 /* A guest RDMSR/WRMSR (RCX's MSR) refused for `reason`: to user space if it takes those. */
 int msr_refused(struct vcpu *v, struct vm_exit *x, bool write, uint64_t val, unsigned reason)
 {
-	if (!(v->vm->msr_exits & reason)) {
-		vcpu_inject_gp(v);
-		return EXIT_RESUME;
-	}
+	if (!(v->vm->msr_exits & reason))
+		return vcpu_inject_gp(v);
 	x->kind = VMEXIT_MSR;
 	x->msr.index = (uint32_t)v->gprs.r[GPR_RCX];
 	x->msr.reason = reason;

@@ -240,8 +240,9 @@ void vcpu_fix_entry_state(struct vcpu *v);
 void events_inject(struct vcpu *v);
 void events_save_idt_vectoring(struct vcpu *v);
 bool guest_irq_open(void);
-void vcpu_inject_gp(struct vcpu *v);
-void vcpu_inject_ud(struct vcpu *v);
+/* #GP(0) and #UD queued for the guest; EXIT_RESUME, for an exit handler to return */
+int vcpu_inject_gp(struct vcpu *v);
+int vcpu_inject_ud(struct vcpu *v);
 
 /* vm.c: guest memory as the vCPU sees it (SMM has its own); both EPT roots flushed here */
 int vcpu_read(struct vcpu *v, uint64_t gpa, void *buf, size_t len);
