@@ -494,6 +494,5 @@ int handle_cpuid(struct vcpu *v, struct vm_exit *x __unused)
 	dynamic_bits(v, leaf, sub, reg);
 	for (int k = 0; k < 4; k++)
 		v->gprs.r[(const unsigned[]){GPR_RAX, GPR_RBX, GPR_RCX, GPR_RDX}[k]] = reg[k];
-	vcpu_skip_insn(v);
-	return EXIT_RESUME;
+	return vcpu_skip_insn(v);
 }

@@ -99,11 +99,7 @@ int handle_cr(struct vcpu *v, struct vm_exit *x)
 		ok = set_cr0(v, (cr0 & ~0xeULL) | ((x->qual >> 16) & 0xf) | (cr0 & CR0_PE));
 		break;
 	}
-	if (!ok)
-		vcpu_inject_gp(v);
-	else
-		vcpu_skip_insn(v);
-	return EXIT_RESUME;
+	return ok ? vcpu_skip_insn(v) : vcpu_inject_gp(v);
 }
 
 /* The guest's DR7: in the VMCS, unless the debugger's breakpoints are there (debug.c). */
@@ -146,6 +142,5 @@ int handle_dr(struct vcpu *v, struct vm_exit *x)
 		set_guest_dr7(v, (val & 0xffff2fff) | 0x400);
 	if (!from)
 		debug_enter(v); /* a breakpoint set now works now */
-	vcpu_skip_insn(v);
-	return EXIT_RESUME;
+	return vcpu_skip_insn(v);
 }

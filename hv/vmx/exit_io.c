@@ -56,8 +56,7 @@ static int hooked_io(struct vcpu *v, const struct io_hook *h, struct vm_exit *x)
 	h->access(h->ctx, v, x->io.port, x->io.size, &val, !x->io.in);
 	if (x->io.in)
 		x86_write_sized(&v->gprs.r[GPR_RAX], x->io.size, val);
-	vcpu_skip_insn(v);
-	return EXIT_RESUME;
+	return vcpu_skip_insn(v);
 }
 
 int handle_io(struct vcpu *v, struct vm_exit *x)
@@ -74,10 +73,8 @@ int handle_io(struct vcpu *v, struct vm_exit *x)
 	x->io.rep = QUAL_REP(q);
 	if (!x->io.string && (h = find_hook(v->vm->pio, &v->vm->npio, x->io.port, size)))
 		return hooked_io(v, h, x);
-	if (x->io.rep && !(v->gprs.r[GPR_RCX] & addr_mask(info))) {
-		vcpu_skip_insn(v); /* REP with a zero count does nothing */
-		return EXIT_RESUME;
-	}
+	if (x->io.rep && !(v->gprs.r[GPR_RCX] & addr_mask(info)))
+		return vcpu_skip_insn(v); /* REP with a zero count does nothing */
 	if (x->io.string && string_gpa(v, x->io.in, info, &gpa)) {
 		if (!v->exc.valid) { /* the guest's page tables are not in its RAM */
 			x->fail.code = EXIT_REASON_IO;

@@ -317,8 +317,7 @@ int handle_rdmsr(struct vcpu *v, struct vm_exit *x)
 		return msr_refused(v, x, false, 0, HV_MSR_EXIT_UNKNOWN);
 	v->gprs.r[GPR_RAX] = (uint32_t)val;
 	v->gprs.r[GPR_RDX] = val >> 32;
-	vcpu_skip_insn(v);
-	return EXIT_RESUME;
+	return vcpu_skip_insn(v);
 }
 
 int handle_wrmsr(struct vcpu *v, struct vm_exit *x)
@@ -334,8 +333,7 @@ int handle_wrmsr(struct vcpu *v, struct vm_exit *x)
 		return msr_refused(v, x, true, val,
 				   vcpu_msr_read(v, msr, &cur) ? HV_MSR_EXIT_INVAL
 							       : HV_MSR_EXIT_UNKNOWN);
-	vcpu_skip_insn(v);
-	return EXIT_RESUME;
+	return vcpu_skip_insn(v);
 }
 
 /* Feature MSRs (KVM_GET_MSR_FEATURE_INDEX_LIST): what a VM's model can be given. */

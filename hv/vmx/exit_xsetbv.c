@@ -34,8 +34,7 @@ int handle_xsetbv(struct vcpu *v, struct vm_exit *x __unused)
 		return vcpu_inject_gp(v);
 	v->xcr0 = val;
 	xsetbv(0, val);
-	vcpu_skip_insn(v);
-	return EXIT_RESUME;
+	return vcpu_skip_insn(v);
 }
 
 /* Around a run: the guest's XCR0 in, the host's back (host CR4.OSXSAVE is on when XSAVE exists). */

@@ -24,9 +24,10 @@ void vcpu_advance_rip(uint64_t len)
 			~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
 }
 
-void vcpu_skip_insn(struct vcpu *v __unused)
+int vcpu_skip_insn(struct vcpu *v __unused)
 {
 	vcpu_advance_rip(vmread(VMCS_EXIT_INSN_LEN));
+	return EXIT_RESUME;
 }
 
 /* The code size the vCPU runs at (VMCS loaded). */
@@ -178,8 +179,7 @@ static int handle_mwait(struct vcpu *v, struct vm_exit *x)
 {
 	if (!vm_quirk(v->vm, QUIRK_MWAIT_NEVER_UD) && !vcpu_has_mwait(v))
 		return handle_ud(v, x);
-	vcpu_skip_insn(v);
-	return EXIT_RESUME;
+	return vcpu_skip_insn(v);
 }
 
 static int handle_rdpmc(struct vcpu *v, struct vm_exit *x __unused)

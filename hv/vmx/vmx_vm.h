@@ -326,7 +326,8 @@ void vm_dirty_free(struct vm *vm);
 
 /* exits.c */
 int vmx_handle_exit(struct vcpu *v, struct vm_exit *x);
-void vcpu_skip_insn(struct vcpu *v);
+/* RIP past the instruction that exited; EXIT_RESUME, for an exit handler to return */
+int vcpu_skip_insn(struct vcpu *v);
 /* RIP past the len bytes of an instruction that completed (VMCS loaded). */
 void vcpu_advance_rip(uint64_t len);
 unsigned vcpu_cpl(void);
