@@ -128,12 +128,11 @@ uint32_t debug_exceptions(struct vcpu *v)
 
 static int debug_exit(struct vm_exit *x, unsigned exception, uint64_t dr6)
 {
-	x->kind = VMEXIT_DEBUG;
 	x->dbg.exception = exception;
 	x->dbg.dr6 = dr6 | DR6_FIXED;
 	x->dbg.dr7 = vmread(VMCS_GUEST_DR7);
 	x->dbg.pc = vmread(VMCS_SEG_BASE(1)) + vmread(VMCS_GUEST_RIP); /* linear, as KVM's */
-	return EXIT_TO_CALLER;
+	return exit_to_caller(x, VMEXIT_DEBUG);
 }
 
 /* An intercepted #DB or #BP: the debugger's (true, *x filled) or the guest's own. */

@@ -52,6 +52,5 @@ int handle_ept_misconfig(struct vcpu *v, struct vm_exit *x)
 	pr_err("vmx: vCPU %u: EPT misconfiguration at GPA %#llx", v->id,
 	       (unsigned long long)x->mem.gpa);
 	x->fail.code = EXIT_REASON_EPT_MISCONFIG;
-	x->kind = VMEXIT_INTERNAL;
-	return EXIT_TO_CALLER;
+	return exit_to_caller(x, VMEXIT_INTERNAL);
 }

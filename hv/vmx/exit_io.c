@@ -78,8 +78,7 @@ int handle_io(struct vcpu *v, struct vm_exit *x)
 	if (x->io.string && string_gpa(v, x->io.in, info, &gpa)) {
 		if (!v->exc.valid) { /* the guest's page tables are not in its RAM */
 			x->fail.code = EXIT_REASON_IO;
-			x->kind = VMEXIT_INTERNAL;
-			return EXIT_TO_CALLER;
+			return exit_to_caller(x, VMEXIT_INTERNAL);
 		}
 		return EXIT_RESUME; /* #PF queued */
 	}
@@ -104,8 +103,7 @@ int handle_io(struct vcpu *v, struct vm_exit *x)
 		vcpu_skip_insn(v);
 		v->io_insn_len = 0;
 	}
-	x->kind = VMEXIT_IO;
-	return EXIT_TO_CALLER;
+	return exit_to_caller(x, VMEXIT_IO);
 }
 
 /* Finishes the access the caller answered: IN data, pointer and count updates, RIP (VMCS loaded).

@@ -48,7 +48,7 @@ unsigned vcpu_cpl(void)
 	return (vmread(VMCS_SEG_AR(2)) >> 5) & 3;
 }
 
-static int to_caller(struct vm_exit *x, enum vm_exit_kind kind)
+int exit_to_caller(struct vm_exit *x, enum vm_exit_kind kind)
 {
 	x->kind = kind;
 	return EXIT_TO_CALLER;
@@ -63,7 +63,7 @@ static int handle_hlt(struct vcpu *v, struct vm_exit *x)
 		if (!irqchip_halted(v, &x->wake_tsc))
 			return EXIT_RESUME;
 	}
-	return to_caller(x, VMEXIT_HLT);
+	return exit_to_caller(x, VMEXIT_HLT);
 }
 
 static int handle_triple_fault(struct vcpu *v, struct vm_exit *x)
@@ -73,13 +73,13 @@ static int handle_triple_fault(struct vcpu *v, struct vm_exit *x)
 	if (!v->failure_dumped) /* the state once per vCPU, as for failed entries */
 		vcpu_report(v);
 	v->failure_dumped = true;
-	return to_caller(x, VMEXIT_SHUTDOWN);
+	return exit_to_caller(x, VMEXIT_SHUTDOWN);
 }
 
 /* Acknowledge-on-exit is off: the interrupt stays pending for the host to take. */
 static int handle_external_intr(struct vcpu *v __unused, struct vm_exit *x)
 {
-	return to_caller(x, VMEXIT_INTR);
+	return exit_to_caller(x, VMEXIT_INTR);
 }
 
 static int handle_intr_window(struct vcpu *v, struct vm_exit *x)
@@ -87,7 +87,7 @@ static int handle_intr_window(struct vcpu *v, struct vm_exit *x)
 	if (!(v->lapic ? v->dm_window : v->want_irq_window) || v->irq_window_internal)
 		return EXIT_RESUME; /* a queued interrupt is injected on the way back in */
 	v->want_irq_window = false;
-	return to_caller(x, VMEXIT_INTR_WINDOW);
+	return exit_to_caller(x, VMEXIT_INTR_WINDOW);
 }
 
 static int handle_nmi_window(struct vcpu *v __unused, struct vm_exit *x __unused)
@@ -109,7 +109,7 @@ static int guest_ud(struct vcpu *v, struct vm_exit *x)
 
 	if (v->smm && n >= 2 && insn[0] == 0x0f && insn[1] == 0xaa) {
 		x->qual = 1; /* RSM: dom0 restores the state SMM saved */
-		return to_caller(x, VMEXIT_SMM);
+		return exit_to_caller(x, VMEXIT_SMM);
 	}
 	if (!vm_quirk(v->vm, QUIRK_FIX_HYPERCALL_INSN) || n < 3 ||
 	    __builtin_memcmp(insn, vmmcall, 3))
@@ -133,7 +133,7 @@ static int handle_exception_nmi(struct vcpu *v, struct vm_exit *x)
 			this_cpu()->mce_for_dom0 = true;
 		else
 			this_cpu()->nmi_for_dom0 = true;
-		return to_caller(x, VMEXIT_INTR);
+		return exit_to_caller(x, VMEXIT_INTR);
 	}
 	if (debug_exception(v, info & 0xff, x))
 		return EXIT_TO_CALLER;
@@ -144,14 +144,14 @@ static int handle_exception_nmi(struct vcpu *v, struct vm_exit *x)
 	x->exc.vector = info & 0xff;
 	x->exc.has_error = info & INTR_INFO_ERROR_CODE;
 	x->exc.error = x->exc.has_error ? (uint32_t)vmread(VMCS_EXIT_INTR_ERROR) : 0;
-	return to_caller(x, VMEXIT_EXCEPTION);
+	return exit_to_caller(x, VMEXIT_EXCEPTION);
 }
 
 /* A physical INIT reached this CPU in non-root operation: it was meant for the guest. */
 static int handle_init(struct vcpu *v, struct vm_exit *x)
 {
 	vcpu_init_signal(v);
-	return to_caller(x, VMEXIT_WAIT_SIPI);
+	return exit_to_caller(x, VMEXIT_WAIT_SIPI);
 }
 
 static int handle_sipi(struct vcpu *v, struct vm_exit *x)
@@ -165,7 +165,7 @@ static int handle_preempt(struct vcpu *v, struct vm_exit *x)
 {
 	if (v->lapic && !v->timeout && vcpu_slice_left(v))
 		return EXIT_RESUME;
-	return to_caller(x, VMEXIT_TIMEOUT);
+	return exit_to_caller(x, VMEXIT_TIMEOUT);
 }
 
 /* VMX instructions and GETSEC fault in a guest. */
@@ -230,13 +230,13 @@ static void hv_hypercall(struct vcpu *v)
 static int handle_vmcall(struct vcpu *v, struct vm_exit *x)
 {
 	if (v->hv_calls) /* Hyper-V's ABI instead of KVM's: dom0's kvm_hv answers */
-		return to_caller(x, VMEXIT_HYPERCALL);
+		return exit_to_caller(x, VMEXIT_HYPERCALL);
 	bool yield = v->vm->kvm_rules && kvm_hypercall(v);
 
 	if (!v->vm->kvm_rules)
 		hv_hypercall(v);
 	vcpu_skip_insn(v);
-	return yield ? to_caller(x, VMEXIT_TIMEOUT) : EXIT_RESUME;
+	return yield ? exit_to_caller(x, VMEXIT_TIMEOUT) : EXIT_RESUME;
 }
 
 static int handle_unknown(struct vcpu *v, struct vm_exit *x)
@@ -244,7 +244,7 @@ static int handle_unknown(struct vcpu *v, struct vm_exit *x)
 	pr_err("vmx: vCPU %u: unhandled exit reason %u (qualification %#llx) at RIP %#llx", v->id,
 	       x->reason, (unsigned long long)x->qual, (unsigned long long)vmread(VMCS_GUEST_RIP));
 	x->fail.code = x->reason;
-	return to_caller(x, VMEXIT_INTERNAL);
+	return exit_to_caller(x, VMEXIT_INTERNAL);
 }
 
 static int handle_entry_failure(struct vcpu *v, struct vm_exit *x)
@@ -255,7 +255,7 @@ static int handle_entry_failure(struct vcpu *v, struct vm_exit *x)
 		vmcs_dump_guest();
 	v->failure_dumped = true;
 	x->fail.code = x->reason & 0xffff;
-	return to_caller(x, VMEXIT_FAIL_ENTRY);
+	return exit_to_caller(x, VMEXIT_FAIL_ENTRY);
 }
 
 static const exit_handler handlers[EXIT_REASON_MAX] = {

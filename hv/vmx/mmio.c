@@ -241,8 +241,7 @@ int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct v
 	    !find_hook(h, &(const unsigned){1}, gpa, in.mem_size)) {
 		pr_warn("mmio: vCPU %u: cannot emulate the access to %#llx at RIP %#llx", v->id,
 			(unsigned long long)gpa, (unsigned long long)vmread(VMCS_GUEST_RIP));
-		x->kind = VMEXIT_MMIO;
-		return EXIT_TO_CALLER;
+		return exit_to_caller(x, VMEXIT_MMIO);
 	}
 	if (!perform(v, h, gpa, &in, regs, &rflags, x->mem.write)) {
 		if (!v->exc.valid)

@@ -69,13 +69,12 @@ int msr_refused(struct vcpu *v, struct vm_exit *x, bool write, uint64_t val, uns
 {
 	if (!(v->vm->msr_exits & reason))
 		return vcpu_inject_gp(v);
-	x->kind = VMEXIT_MSR;
 	x->msr.index = (uint32_t)v->gprs.r[GPR_RCX];
 	x->msr.reason = reason;
 	x->msr.write = write;
 	x->msr.data = write ? val : 0;
 	v->msr_pending = write ? 2 : 1;
-	return EXIT_TO_CALLER;
+	return exit_to_caller(x, VMEXIT_MSR);
 }
 
 /* User space's answer: #GP for an error, else a read's value; RIP past the instruction. */

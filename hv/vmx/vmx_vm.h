@@ -326,6 +326,8 @@ void vm_dirty_free(struct vm *vm);
 
 /* exits.c */
 int vmx_handle_exit(struct vcpu *v, struct vm_exit *x);
+/* The exit goes to the caller as `kind`: EXIT_TO_CALLER */
+int exit_to_caller(struct vm_exit *x, enum vm_exit_kind kind);
 /* RIP past the instruction that exited; EXIT_RESUME, for an exit handler to return */
 int vcpu_skip_insn(struct vcpu *v);
 /* RIP past the len bytes of an instruction that completed (VMCS loaded). */
