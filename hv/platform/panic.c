@@ -1,6 +1,5 @@
 /* panic() and hv_stop(): the only ways a run ends. */
 #include "../lib/panic.h"
-#include "../lib/console.h"
 #include "../lib/log.h"
 #include "power.h"
 #include "../lib/printf.h"
