@@ -368,12 +368,12 @@ static bool x2_reg(const struct vlapic *l, uint32_t msr, unsigned need, struct r
 
 int vlapic_msr_read(struct vlapic *l, uint32_t msr, uint64_t *val, const struct irq_env *env)
 {
-	unsigned off = (msr - VLAPIC_MSR_FIRST) << 4;
 	struct reg_info r;
 
 	if (!x2_reg(l, msr, RD, &r))
 		return -1;
-	return vlapic_hv_msr(l, off, val, false, env); /* as Hyper-V's MSRs read: ICR2:ICR as one */
+	/* as Hyper-V's MSRs read: ICR2:ICR as one */
+	return vlapic_hv_msr(l, (msr - VLAPIC_MSR_FIRST) << 4, val, false, env);
 }
 
 int vlapic_msr_write(struct vlapic *l, uint32_t msr, uint64_t val, const struct irq_env *env)
