@@ -303,36 +303,30 @@ bool vcpu_msr_write(struct vcpu *v, uint32_t msr, uint64_t val, bool host)
 	return true;
 }
 
-/* Filtered, then handled here; what is refused may go to user space (msr_user.c). */
-int handle_rdmsr(struct vcpu *v, struct vm_exit *x)
+/*
+ * RDMSR and WRMSR: filtered, then handled here; what is refused may go to user space
+ * (msr_user.c). A write refused by an MSR that reads refused the value.
+ */
+int handle_msr(struct vcpu *v, struct vm_exit *x)
 {
+	bool write = (x->reason & 0xffff) == EXIT_REASON_WRMSR;
+	uint64_t val = write ? (v->gprs.r[GPR_RDX] << 32) | (uint32_t)v->gprs.r[GPR_RAX] : 0, cur;
 	uint32_t msr = (uint32_t)v->gprs.r[GPR_RCX];
-	uint64_t val;
+	unsigned why = 0;
 
-	if (!msr_allowed(v->vm, msr, false))
-		return msr_refused(v, x, false, 0, HV_MSR_EXIT_FILTER);
-	if (!guest_has(v, msr))
-		return msr_refused(v, x, false, 0, HV_MSR_EXIT_INVAL);
-	if (!vcpu_msr_read(v, msr, &val))
-		return msr_refused(v, x, false, 0, HV_MSR_EXIT_UNKNOWN);
-	v->gprs.r[GPR_RAX] = (uint32_t)val;
-	v->gprs.r[GPR_RDX] = val >> 32;
-	return vcpu_skip_insn(v);
-}
-
-int handle_wrmsr(struct vcpu *v, struct vm_exit *x)
-{
-	uint64_t val = (v->gprs.r[GPR_RDX] << 32) | (uint32_t)v->gprs.r[GPR_RAX], cur;
-	uint32_t msr = (uint32_t)v->gprs.r[GPR_RCX];
-
-	if (!msr_allowed(v->vm, msr, true))
-		return msr_refused(v, x, true, val, HV_MSR_EXIT_FILTER);
-	if (!guest_has(v, msr))
-		return msr_refused(v, x, true, val, HV_MSR_EXIT_INVAL);
-	if (!vcpu_msr_write(v, msr, val, false)) /* an MSR that reads refused the value */
-		return msr_refused(v, x, true, val,
-				   vcpu_msr_read(v, msr, &cur) ? HV_MSR_EXIT_INVAL
-							       : HV_MSR_EXIT_UNKNOWN);
+	if (!msr_allowed(v->vm, msr, write))
+		why = HV_MSR_EXIT_FILTER;
+	else if (!guest_has(v, msr))
+		why = HV_MSR_EXIT_INVAL;
+	else if (write ? !vcpu_msr_write(v, msr, val, false) : !vcpu_msr_read(v, msr, &val))
+		why = write && vcpu_msr_read(v, msr, &cur) ? HV_MSR_EXIT_INVAL
+							   : HV_MSR_EXIT_UNKNOWN;
+	if (why)
+		return msr_refused(v, x, write, val, why);
+	if (!write) {
+		v->gprs.r[GPR_RAX] = (uint32_t)val;
+		v->gprs.r[GPR_RDX] = val >> 32;
+	}
 	return vcpu_skip_insn(v);
 }
 

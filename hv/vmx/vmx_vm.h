@@ -348,8 +348,7 @@ uint64_t guest_dr7(struct vcpu *v);
 void set_guest_dr7(struct vcpu *v, uint64_t val);
 uint64_t guest_gpr(struct vcpu *v, unsigned reg);
 void set_guest_gpr(struct vcpu *v, unsigned reg, uint64_t val);
-int handle_rdmsr(struct vcpu *v, struct vm_exit *x);
-int handle_wrmsr(struct vcpu *v, struct vm_exit *x);
+int handle_msr(struct vcpu *v, struct vm_exit *x); /* RDMSR and WRMSR */
 int handle_cpuid(struct vcpu *v, struct vm_exit *x);
 int handle_xsetbv(struct vcpu *v, struct vm_exit *x);
 int handle_ept_violation(struct vcpu *v, struct vm_exit *x);
