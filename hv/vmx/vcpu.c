@@ -427,11 +427,6 @@ void vcpu_queue_nmi(struct vcpu *v)
 	v->nmi_pending = true;
 }
 
-void vcpu_queue_irq(struct vcpu *v, uint8_t vector)
-{
-	v->irq_pending = vector;
-}
-
 int vcpu_interrupt(struct vcpu *v, uint8_t vector)
 {
 	if (v->lapic)

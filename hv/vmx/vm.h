@@ -178,10 +178,9 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x);
 /* Events delivered at the next entry, with the architectural priorities and blocking. */
 void vcpu_queue_exception(struct vcpu *v, uint8_t vector, bool has_error, uint32_t error);
 void vcpu_queue_nmi(struct vcpu *v);
-/* Injects when RFLAGS.IF allows; until then waits with interrupt-window exiting. */
-void vcpu_queue_irq(struct vcpu *v, uint8_t vector);
-/* KVM_INTERRUPT: queued as above (replacing one that waits, as KVM), or with a split irqchip
- * as its ExtINT (-EEXIST while one waits there); -ENXIO. */
+/* KVM_INTERRUPT: injected when RFLAGS.IF allows, until then waiting with interrupt-window
+ * exiting (replacing one that waits, as KVM); or with a split irqchip its ExtINT (-EEXIST while
+ * one waits there); -ENXIO. */
 int vcpu_interrupt(struct vcpu *v, uint8_t vector);
 /* Exit with VMEXIT_INTR_WINDOW as soon as the guest can take an interrupt. */
 void vcpu_request_irq_window(struct vcpu *v, bool on);

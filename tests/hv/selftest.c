@@ -64,7 +64,7 @@ struct test {
 
 static bool queue_irq_and_nmi(struct vcpu *v)
 {
-	vcpu_queue_irq(v, 0x30);
+	vcpu_interrupt(v, 0x30); /* no irqchip: queued for IF=1 */
 	vcpu_queue_nmi(v);
 	return true;
 }
