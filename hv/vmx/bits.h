@@ -213,6 +213,8 @@ enum vmx_exit_reason {
 /* guest interruptibility */
 #define INTERRUPTIBILITY_STI	(1u << 0)
 #define INTERRUPTIBILITY_MOV_SS (1u << 1)
+/* blocking by STI or by MOV SS: the interrupt shadow */
+#define INTERRUPTIBILITY_SHADOW (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)
 #define INTERRUPTIBILITY_NMI	(1u << 3)
 
 #define ACTIVITY_ACTIVE 0

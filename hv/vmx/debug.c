@@ -17,7 +17,6 @@
 #define DR6_FIXED   0xffff0ff0ULL
 #define DR6_BD	    (1ULL << 13)
 #define VEC_BP	    3
-#define BLOCK_STI   (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)
 
 static bool use_mtf(void)
 {
@@ -36,7 +35,7 @@ void debug_prepare_entry(struct vcpu *v)
 		return; /* the guest's own */
 	vmwrite(VMCS_GUEST_RFLAGS, rflags | RFLAGS_TF);
 	v->dbg_tf = true;
-	if (vmread(VMCS_GUEST_INTERRUPTIBILITY) & BLOCK_STI)
+	if (vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_SHADOW)
 		vmwrite(VMCS_GUEST_PENDING_DBG, vmread(VMCS_GUEST_PENDING_DBG) | DR6_BS);
 }
 
@@ -157,8 +156,8 @@ int debug_guest_db(struct vcpu *v, uint64_t qual, uint32_t info)
 		__asm__ volatile("mov %0, %%db6" : : "r"(v->dr6));
 	if ((info & INTR_TYPE_MASK) == INTR_TYPE_PRIV_SW_EXC)
 		vcpu_skip_insn(v);
-	else if ((vmread(VMCS_GUEST_RFLAGS) & RFLAGS_TF) &&
-		 (vmread(VMCS_GUEST_INTERRUPTIBILITY) & BLOCK_STI)) /* the CPU does not set it */
+	else if ((vmread(VMCS_GUEST_RFLAGS) & RFLAGS_TF) && /* the CPU does not set it */
+		 (vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_SHADOW))
 		vmwrite(VMCS_GUEST_PENDING_DBG, vmread(VMCS_GUEST_PENDING_DBG) | DR6_BS);
 	vcpu_queue_exception(v, VEC_DB, false, 0);
 	return EXIT_RESUME;

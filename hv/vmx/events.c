@@ -48,14 +48,13 @@ void events_save_idt_vectoring(struct vcpu *v)
 bool guest_irq_open(void)
 {
 	return (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
-	       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
-		 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+	       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_SHADOW);
 }
 
 static bool nmi_blocked(void)
 {
 	return vmread(VMCS_GUEST_INTERRUPTIBILITY) &
-	       (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS | INTERRUPTIBILITY_NMI);
+	       (INTERRUPTIBILITY_SHADOW | INTERRUPTIBILITY_NMI);
 }
 
 static void set_window(uint32_t bit, bool on)

@@ -20,8 +20,7 @@ void vcpu_advance_rip(uint64_t len)
 	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + len);
 	/* the instruction completed: STI/MOV SS blocking ends with it */
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
-		vmread(VMCS_GUEST_INTERRUPTIBILITY) &
-			~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+		vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~(uint64_t)INTERRUPTIBILITY_SHADOW);
 }
 
 int vcpu_skip_insn(struct vcpu *v __unused)

@@ -189,8 +189,7 @@ static int switch_task(struct vcpu *v, unsigned src, uint16_t sel, unsigned len,
 	vmwrite(VMCS_GUEST_RIP, t[T_EIP]);
 	vmwrite(VMCS_GUEST_RFLAGS, (t[T_EFLAGS] | 2 | (nested ? RFLAGS_NT : 0)) & 0x3f7fd7);
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
-		vmread(VMCS_GUEST_INTERRUPTIBILITY) &
-			~(uint64_t)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+		vmread(VMCS_GUEST_INTERRUPTIBILITY) & ~(uint64_t)INTERRUPTIBILITY_SHADOW);
 	for (unsigned i = 0; i < 8; i++)
 		set_guest_gpr(v, i, t[T_GPR + i]);
 	if ((rc = load_segs(v, t, bad)))

@@ -101,7 +101,7 @@ int vcpu_events(struct vcpu *v, void *buf, bool set)
 			.exc_error = v->exc.valid ? v->exc.error : 0,
 			.irq_injected = v->irq_pending >= 0,
 			.irq_nr = v->irq_pending >= 0 ? (uint8_t)v->irq_pending : 0,
-			.interrupt_shadow = intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS),
+			.interrupt_shadow = intr & INTERRUPTIBILITY_SHADOW,
 			.nmi_pending = v->nmi_pending,
 			.nmi_masked = !!(intr & INTERRUPTIBILITY_NMI),
 			.smm = (v->smm ? HV_SMM_IN : 0) | (v->smi_pending ? HV_SMM_PENDING : 0) |
@@ -122,7 +122,7 @@ int vcpu_events(struct vcpu *v, void *buf, bool set)
 	v->smi_pending = e->smm & HV_SMM_PENDING;
 	if (v->lapic)
 		v->req_init = e->smm & HV_SMM_LATCHED_INIT;
-	intr &= ~(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS | INTERRUPTIBILITY_NMI);
+	intr &= ~(INTERRUPTIBILITY_SHADOW | INTERRUPTIBILITY_NMI);
 	vcpu_load(v);
 	vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
 		intr | e->interrupt_shadow | (e->nmi_masked ? INTERRUPTIBILITY_NMI : 0));
