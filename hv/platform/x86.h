@@ -128,5 +128,6 @@ static inline uint32_t apic_id_self(void)
 #define MSR_FS_BASE   0xC0000100
 #define MSR_GS_BASE   0xC0000101
 #define MSR_APIC_BASE 0x1b
+#define MSR_PAT	      0x277
 
 #endif

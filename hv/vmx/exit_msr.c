@@ -20,7 +20,6 @@
 #define MSR_SYSENTER_EIP   0x176
 #define MSR_POWER_CTL	   0x1fc
 #define MSR_MISC_ENABLE	   0x1a0
-#define MSR_PAT		   0x277
 #define MSR_MTRR_DEF_TYPE  0x2ff
 #define MSR_TSC_DEADLINE   0x6e0
 #define MSR_STAR	   0xc0000081

@@ -238,8 +238,8 @@ static bool chip_mmio(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, u
 		      bool write)
 {
 	struct irqchip *c = ctx;
-	uint32_t off = (uint32_t)(addr - LAPIC_BASE), w = (uint32_t)*val;
-	bool lapic = addr >= LAPIC_BASE;
+	uint32_t off = (uint32_t)(addr - VLAPIC_DEFAULT_BASE), w = (uint32_t)*val;
+	bool lapic = addr >= VLAPIC_DEFAULT_BASE;
 
 	if (lapic && (!v->lapic || (write ? size != 4 || (off & 0xf) : (off & 0xf) + size > 4))) {
 		*val = write ? *val : 0;
@@ -375,7 +375,7 @@ static int chip_create(struct vm *vm, bool split, uint32_t ioapic_pins)
 	const struct io_hook pics[] = {{0x20, 2, chip_pio, c},
 				       {0xa0, 2, chip_pio, c},
 				       {0x4d0, 2, chip_pio, c}},
-			     mmio[] = {{LAPIC_BASE, LAPIC_SIZE, chip_mmio, c},
+			     mmio[] = {{VLAPIC_DEFAULT_BASE, LAPIC_SIZE, chip_mmio, c},
 				       {IOAPIC_DEFAULT_BASE, IOAPIC_MMIO_SIZE, chip_mmio, c}};
 	rc = vm_add_hooks(vm, pics, split ? 0 : 3, mmio, split ? 1 : 2);
 	if (rc)

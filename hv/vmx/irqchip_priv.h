@@ -13,7 +13,6 @@
 #include "../devices/pit.h"
 #include "vmx_vm.h"
 
-#define LAPIC_BASE 0xfee00000ULL
 #define LAPIC_SIZE 0x1000
 #define KICK_NS	   1000000ULL /* a running vCPU looks for new interrupts at least this often */
 /* ...and runs at least this long: a timer set too short (or late) must not starve the host's

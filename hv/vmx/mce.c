@@ -49,7 +49,6 @@ _Static_assert(sizeof(struct x86_mce) == 64, "struct kvm_x86_mce");
 #define MCI_STATUS_UC	   (1ULL << 61)
 #define MCI_STATUS_NO_UCNA (1ULL << 57 | 1ULL << 56 | 1ULL << 55) /* PCC, S, AR */
 #define MCG_STATUS_MCIP	   (1ULL << 2)
-#define VEC_MC		   18
 
 /*
  * KVM_X86_SET_MCE: an error reported into a bank as KVM does: ignored where the guest disabled

@@ -8,7 +8,6 @@
 #include "vmx.h"
 #include "vmx_vm.h"
 
-#define MSR_PAT	  0x277
 #define PAT_RESET 0x0007040600070406ULL
 
 extern char vmx_exit[];
