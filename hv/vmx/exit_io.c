@@ -15,12 +15,10 @@
 #define QUAL_REP(q)    (((q) >> 5) & 1)
 #define QUAL_PORT(q)   ((uint16_t)((q) >> 16))
 
-/* Address-size mask from the VM-exit instruction information of INS/OUTS. */
+/* Address-size mask from the VM-exit instruction information of INS/OUTS (0: 16-bit, 1: 32). */
 static uint64_t addr_mask(uint32_t info)
 {
-	unsigned as = (info >> 7) & 7;
-
-	return as == 0 ? 0xffff : as == 1 ? 0xffffffff : ~0ULL;
+	return x86_size_mask(2u << ((info >> 7) & 7));
 }
 
 /* Guest linear address of the string element: OUTS uses seg:RSI (override allowed), INS ES:RDI. */
@@ -51,7 +49,7 @@ static unsigned batch(struct vcpu *v, const struct vm_exit *x, uint32_t info)
 /* A port an in-hypervisor hook owns: completed here (a refused access reads all ones). */
 static int hooked_io(struct vcpu *v, const struct io_hook *h, struct vm_exit *x)
 {
-	uint64_t val = x->io.in ? ~0ULL : v->gprs.r[GPR_RAX] & ((1ULL << (8 * x->io.size)) - 1);
+	uint64_t val = x->io.in ? ~0ULL : v->gprs.r[GPR_RAX] & x86_size_mask(x->io.size);
 
 	h->access(h->ctx, v, x->io.port, x->io.size, &val, !x->io.in);
 	if (x->io.in)
@@ -87,7 +85,7 @@ int handle_io(struct vcpu *v, struct vm_exit *x)
 		uint64_t d = x->io.string ? 0 : v->gprs.r[GPR_RAX];
 		if (x->io.string)
 			vcpu_read(v, gpa, &d, size);
-		x->io.data = d & (size == 4 ? 0xffffffffULL : (1ULL << (8 * size)) - 1);
+		x->io.data = d & x86_size_mask(size);
 		if (x->io.string && x->strdata)
 			vcpu_read(v, gpa, x->strdata, x->io.count * size);
 	}
