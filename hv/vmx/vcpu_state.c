@@ -312,8 +312,3 @@ void vcpu_sipi(struct vcpu *v, uint8_t vector)
 	vcpu_set_regs(v, &r);
 	v->wait_sipi = false;
 }
-
-bool vcpu_waiting_for_sipi(struct vcpu *v)
-{
-	return v->wait_sipi;
-}

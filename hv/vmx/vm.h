@@ -193,10 +193,9 @@ void vcpu_set_cr2(struct vcpu *v, uint64_t cr2);
 void vcpu_set_cr8(struct vcpu *v, uint64_t cr8); /* bits 3:0 */
 /* Run budget in TSC cycles for the following runs (0: none), via the preemption timer. */
 void vcpu_set_timeout(struct vcpu *v, uint64_t tsc_cycles);
-/* INIT and SIPI as the local APIC delivers them. */
+/* INIT and SIPI as the local APIC delivers them (vcpu_mp_state: whether a SIPI is awaited). */
 void vcpu_init_signal(struct vcpu *v);
 void vcpu_sipi(struct vcpu *v, uint8_t vector);
-bool vcpu_waiting_for_sipi(struct vcpu *v);
 
 /* CPUID entries, laid out as struct kvm_cpuid_entry2. */
 #define VM_CPUID_MAX	 256

@@ -425,6 +425,7 @@ static void run_init_sipi(struct result *r)
 	struct vcpu *v;
 	struct vm *vm = make_vm(&blob_real, KiB(64), 1, &v, &ram_pa);
 	struct vm_exit x;
+	uint32_t mp = HV_MP_RUNNABLE;
 	int rc;
 
 	if (!vm) {
@@ -433,7 +434,8 @@ static void run_init_sipi(struct result *r)
 	}
 	vcpu_init_signal(v);
 	rc = vcpu_run(v, &x);
-	if (rc != -EBUSY || !vcpu_waiting_for_sipi(v)) {
+	vcpu_mp_state(v, &mp, false); /* KVM_GET_MP_STATE: waiting for a SIPI */
+	if (rc != -EBUSY || mp != HV_MP_INIT_RECEIVED) {
 		fmt_snprintf(r->why, sizeof(r->why), "run after INIT returned %d, not -EBUSY", rc);
 		r->ok = false;
 	} else {
