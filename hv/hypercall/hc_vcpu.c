@@ -136,19 +136,6 @@ int64_t hc_vcpu_debug(struct hc_ctx *c)
 		       ?: vcpu_set_guest_debug(c->target, (uint32_t)c->arg[2], dr);
 }
 
-/* KVM_SET_GSI_ROUTING's list of n routes at dom0's pa, copied into the bounce buffer. */
-static int64_t hc_routing(struct hc_ctx *c, uint64_t n, uint64_t pa)
-{
-	void *t = hc_bounce();
-	int64_t rc;
-
-	_Static_assert(HV_MAX_ROUTES * sizeof(struct hv_irq_route) <= HV_STATE_MAX_BYTES, "fits");
-	if (n > HV_MAX_ROUTES)
-		return -EINVAL;
-	rc = dom0_copy_in(t, pa, n * sizeof(struct hv_irq_route));
-	return rc ?: vm_irq_routing(c->vm, t, (unsigned)n);
-}
-
 /* HC_IRQCHIP (vm, op, a, b, buf): the u64 or state at buf is dom0's, checked here. */
 int64_t hc_irqchip(struct hc_ctx *c)
 {
@@ -160,10 +147,13 @@ int64_t hc_irqchip(struct hc_ctx *c)
 	uint64_t state[216 / 8]; /* LINE and MSI: the wake mask */
 	int64_t rc;
 
-	if (op >= HV_IRQCHIP_OPS)
+	_Static_assert(HV_MAX_ROUTES * sizeof(struct hv_irq_route) <= HV_STATE_MAX_BYTES, "fits");
+	if (op >= HV_IRQCHIP_OPS || (op == HV_IRQCHIP_ROUTING && a > HV_MAX_ROUTES))
 		return -EINVAL;
-	if (op == HV_IRQCHIP_ROUTING) /* a list: its own size */
-		return hc_routing(c, a, pa);
+	/* KVM_SET_GSI_ROUTING: a routes at pa (their own size), copied into the bounce buffer */
+	if (op == HV_IRQCHIP_ROUTING)
+		return dom0_copy_in(hc_bounce(), pa, a * sizeof(struct hv_irq_route))
+			       ?: vm_irq_routing(c->vm, hc_bounce(), (unsigned)a);
 	if ((rc = dom0_copy_in(state, pa, buf_size[op])))
 		return rc;
 	switch (op) {
