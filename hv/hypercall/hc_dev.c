@@ -57,26 +57,14 @@ int64_t hc_dev_create(struct hc_ctx *c)
 	return rc;
 }
 
-/* A value of HV_IRQ_GRP_STATE: `size` bytes at dom0's pa, copied once either way. */
-static int blob_attr(struct dev_inst *d, uint64_t op, uint64_t attr, uint64_t pa, size_t size)
-{
-	uint8_t buf[1024];
-	int rc = size > sizeof(buf) ? -EINVAL : dom0_copy_in(buf, pa, size);
-
-	if (!rc)
-		rc = d->ops->blob(d->state, attr, buf, op == HV_DEV_SET);
-	if (!rc && op == HV_DEV_GET)
-		rc = dom0_copy_out(pa, buf, size);
-	return rc;
-}
-
 /*
  * (vm, dev, op | group << 8, attr, buf): the value at buf in dom0's memory, a u64 or (for a
- * type's HV_IRQ_GRP_STATE) a blob. HV_DEV_HAS answers the value's size in bytes.
+ * type's HV_IRQ_GRP_STATE) a blob. HV_DEV_HAS answers the value's size in bytes. The value is
+ * copied in once either way, and a get's answer copied back.
  */
 int64_t hc_dev_attr(struct hc_ctx *c)
 {
-	uint64_t dev = c->arg[1], op = c->arg[2] & 0xff, attr = c->arg[3], v;
+	uint64_t dev = c->arg[1], op = c->arg[2] & 0xff, attr = c->arg[3], buf[1024 / 8];
 	uint32_t group = (uint32_t)(c->arg[2] >> 8);
 	struct dev_inst *d;
 	size_t size;
@@ -90,14 +78,17 @@ int64_t hc_dev_attr(struct hc_ctx *c)
 	size = group == HV_IRQ_GRP_STATE && d->ops->blob ? d->ops->blob_size : 8;
 	if (op == HV_DEV_HAS)
 		return (rc = d->ops->has_attr(d->state, group, attr)) ? rc : (int64_t)size;
-	if (size != 8)
-		return blob_attr(d, op, attr, c->arg[4], size);
-	if ((rc = dom0_copy_in(&v, c->arg[4], 8)))
+	if (size > sizeof(buf))
+		return -EINVAL;
+	if ((rc = dom0_copy_in(buf, c->arg[4], size)))
 		return rc;
-	if (op == HV_DEV_SET)
-		return d->ops->set_attr(d->state, d->vm, group, attr, v);
-	rc = d->ops->get_attr(d->state, group, attr, &v);
-	return rc ? rc : dom0_copy_out(c->arg[4], &v, 8);
+	if (size != 8) /* a blob of HV_IRQ_GRP_STATE */
+		rc = d->ops->blob(d->state, attr, buf, op == HV_DEV_SET);
+	else if (op == HV_DEV_SET)
+		rc = d->ops->set_attr(d->state, d->vm, group, attr, buf[0]);
+	else
+		rc = d->ops->get_attr(d->state, group, attr, buf);
+	return (rc || op == HV_DEV_SET) ? rc : dom0_copy_out(c->arg[4], buf, size);
 }
 
 /* The VM is going away (no hypercall uses it): its devices go first. */
