@@ -156,9 +156,17 @@ int ept_map(struct ept *e, uint64_t gpa, uint64_t hpa, uint64_t size, unsigned p
 	return 0;
 }
 
-/* Applies fn to each present leaf in the range, splitting leaves that straddle its edges. */
-static int for_each_leaf(struct ept *e, uint64_t gpa, uint64_t size,
-			 void (*fn)(uint64_t *pte, unsigned arg), unsigned arg)
+/* Never more than the leaf was mapped with: a write-protect undone keeps read-only pages so. */
+static void set_prot(uint64_t *pte, unsigned prot)
+{
+	if (prot & EPT_R)
+		*pte = (*pte & ~EPTE_PROT) | (prot & *pte >> EPTE_MAPPED & EPTE_PROT);
+	else
+		*pte = 0; /* no access at all: not present */
+}
+
+/* set_prot on each present leaf in the range, splitting leaves that straddle its edges. */
+static int protect_leaves(struct ept *e, uint64_t gpa, uint64_t size, unsigned prot)
 {
 	if (!range_ok(gpa, size))
 		return -EINVAL;
@@ -172,10 +180,10 @@ static int for_each_leaf(struct ept *e, uint64_t gpa, uint64_t size,
 			int rc = walk_create(e, gpa, 1, &fine); /* splits down to 4K */
 			if (rc)
 				return rc;
-			fn(fine, arg);
+			set_prot(fine, prot);
 			step = 0x1000;
 		} else {
-			fn(pte, arg);
+			set_prot(pte, prot);
 			step = level_size(l);
 		}
 		gpa += step;
@@ -184,25 +192,16 @@ static int for_each_leaf(struct ept *e, uint64_t gpa, uint64_t size,
 	return 0;
 }
 
-/* Never more than the leaf was mapped with: a write-protect undone keeps read-only pages so. */
-static void set_prot(uint64_t *pte, unsigned prot)
-{
-	if (prot & EPT_R)
-		*pte = (*pte & ~EPTE_PROT) | (prot & *pte >> EPTE_MAPPED & EPTE_PROT);
-	else
-		*pte = 0; /* no access at all: not present */
-}
-
 int ept_unmap(struct ept *e, uint64_t gpa, uint64_t size)
 {
-	return for_each_leaf(e, gpa, size, set_prot, 0); /* no access: every leaf cleared */
+	return protect_leaves(e, gpa, size, 0); /* no access: every leaf cleared */
 }
 
 int ept_protect(struct ept *e, uint64_t gpa, uint64_t size, unsigned prot)
 {
 	if (prot & ~EPT_RWX || (prot && !(prot & EPT_R)))
 		return -EINVAL; /* write or execute without read is an EPT misconfiguration */
-	return for_each_leaf(e, gpa, size, set_prot, prot & EPT_RWX);
+	return protect_leaves(e, gpa, size, prot & EPT_RWX);
 }
 
 int ept_translate(const struct ept *e, uint64_t gpa, struct ept_leaf *leaf)
