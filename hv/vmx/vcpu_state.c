@@ -289,8 +289,7 @@ void vcpu_init_signal(struct vcpu *v)
 	v->nmi_pending = v->smi_pending = false;
 	v->irq_pending = -1;
 	v->io_pending = v->mmio_pending = false;
-	v->mmio_wb_len = 0;
-	v->msr_pending = 0;
+	v->msr_pending = v->mmio_wb_len = 0;
 	v->pvclock = v->pv_eoi = 0; /* as KVM: no page of the old OS written after INIT */
 	v->halted = false; /* an AP the firmware parked in HLT waits for its SIPI instead */
 	v->wait_sipi = v->id != v->vm->bsp_id;
