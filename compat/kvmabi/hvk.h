@@ -127,6 +127,7 @@ struct hvk_vcpu {
 	enum { NOTHING, IO_IN, MMIO_READ, MSR } pending;
 	u8 pending_size;
 	bool retry;	   /* the last MMIO exit was a slot page now mapped: it runs again */
+	bool ran;	   /* the guest ran since its last exit was completed */
 	u64 pf[2];	   /* KVM's pf_taken (slot pages faulted in), pf_fixed (of those, mapped) */
 	bool no_page;	   /* the last HV_EXIT_NEED_PAGE's GPA is no slot's */
 	u16 pending_count; /* elements of a string IN */

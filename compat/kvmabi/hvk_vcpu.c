@@ -286,15 +286,21 @@ static void post_run(struct hvk_vcpu *vc)
 
 /*
  * A signal or immediate_exit: -EINTR once the I/O the last exit left open is finished (as KVM,
- * whose exit reason stays as it was after immediate_exit).
+ * whose exit reason stays as it was after immediate_exit). When the guest has not run since
+ * that was done and there is nothing to pass (a CR8, a retry), there is nothing to ask the
+ * hypervisor, as KVM without a complete_userspace_io.
  */
 static long complete_io(struct hvk_vcpu *vc, unsigned long in_data, unsigned long flags)
 {
-	long rc = hv_call(HC_VCPU_RUN, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), in_data,
-			  flags | HV_RUN_COMPLETE_ONLY);
+	long rc;
 
+	if (!vc->ran && !flags)
+		return -EINTR;
+	rc = hv_call(HC_VCPU_RUN, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), in_data,
+		     flags | HV_RUN_COMPLETE_ONLY);
 	if (rc)
 		return rc;
+	vc->ran = false;
 	post_run(vc);
 	return -EINTR;
 }
@@ -387,6 +393,7 @@ static long vcpu_run(struct hvk_vcpu *vc)
 		rc = hv_call(HC_VCPU_RUN, vc->vm->handle, vc->id, page_to_phys(vc->hv_page), in_data,
 			     done | (READ_ONCE(run->request_interrupt_window) ? HV_RUN_IRQ_WINDOW : 0));
 		up_read(&vc->vm->slots_lock);
+		vc->ran = true;
 		if (rc == -EBUSY && vc->vm->irqchip) { /* waiting for a SIPI: as halted */
 			vcpu_halt(vc, ~0ULL);
 			rc = 1;
