@@ -91,6 +91,9 @@ static int parse_mmap(struct parse *ps, uint32_t off, uint32_t size)
 				    (unsigned long long)base, (unsigned long long)len);
 		if (ps->nraw == MB2_MAX_MMAP)
 			return fail(bi, "mb2: more than %u memory map entries", MB2_MAX_MMAP);
+		for (unsigned i = 0; i < ps->nraw; i++) /* each pair of overlapping entries once */
+			if (ps->raw[i].base < base + len && base < ps->raw[i].base + ps->raw[i].len)
+				bi->mmap_conflicts++;
 		ps->raw[ps->nraw++] = (struct mem_range){base, len, type};
 	}
 	return 0;
@@ -163,17 +166,6 @@ static void sort_u64(uint64_t *a, unsigned n)
 		}
 }
 
-static unsigned count_conflicts(const struct mem_range *r, unsigned n)
-{
-	unsigned c = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		for (unsigned j = i + 1; j < n; j++)
-			if (r[i].base < r[j].base + r[j].len && r[j].base < r[i].base + r[i].len)
-				c++;
-	return c;
-}
-
 /* Splits the raw entries at every boundary; each piece takes the highest-ranked covering type. */
 static int sanitize_mmap(struct parse *ps)
 {
@@ -186,7 +178,6 @@ static int sanitize_mmap(struct parse *ps)
 		pts[npts++] = ps->raw[i].base + ps->raw[i].len;
 	}
 	sort_u64(pts, npts);
-	bi->mmap_conflicts = count_conflicts(ps->raw, ps->nraw);
 	bi->nmmap = 0;
 	for (unsigned k = 0; k + 1 < npts; k++) {
 		uint64_t a = pts[k], b = pts[k + 1];
