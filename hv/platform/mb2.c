@@ -156,35 +156,29 @@ static unsigned type_rank(uint32_t type)
 	return type < ARRAY_SIZE(rank) ? rank[type] : 4;
 }
 
-static void sort_u64(uint64_t *a, unsigned n)
-{
-	for (unsigned i = 1; i < n; i++)
-		for (unsigned j = i; j > 0 && a[j - 1] > a[j]; j--) {
-			uint64_t t = a[j];
-			a[j] = a[j - 1];
-			a[j - 1] = t;
-		}
-}
-
-/* Splits the raw entries at every boundary; each piece takes the highest-ranked covering type. */
+/*
+ * Cuts the raw entries into pieces at every entry boundary, from address 0 upwards; each piece
+ * takes the highest-ranked covering type.
+ */
 static int sanitize_mmap(struct parse *ps)
 {
 	struct boot_info *bi = ps->bi;
-	uint64_t pts[2 * MB2_MAX_MMAP];
-	unsigned npts = 0;
 
-	for (unsigned i = 0; i < ps->nraw; i++) {
-		pts[npts++] = ps->raw[i].base;
-		pts[npts++] = ps->raw[i].base + ps->raw[i].len;
-	}
-	sort_u64(pts, npts);
 	bi->nmmap = 0;
-	for (unsigned k = 0; k + 1 < npts; k++) {
-		uint64_t a = pts[k], b = pts[k + 1];
+	for (uint64_t a = 0, b;; a = b) {
 		int best = -1;
 
-		if (a == b)
-			continue;
+		b = ~0ULL; /* the lowest boundary above a: [a, b) is the next piece */
+		for (unsigned i = 0; i < ps->nraw; i++) {
+			uint64_t base = ps->raw[i].base, end = base + ps->raw[i].len;
+
+			if (base > a)
+				b = MIN(b, base);
+			else if (end > a)
+				b = MIN(b, end);
+		}
+		if (b == ~0ULL)
+			return 0; /* past the last entry (they all end below 2^52) */
 		for (unsigned i = 0; i < ps->nraw; i++)
 			if (ps->raw[i].base <= a && b <= ps->raw[i].base + ps->raw[i].len &&
 			    (best < 0 ||
@@ -204,7 +198,6 @@ static int sanitize_mmap(struct parse *ps)
 				    MB2_MAX_MMAP);
 		bi->mmap[bi->nmmap++] = (struct mem_range){a, b - a, type};
 	}
-	return 0;
 }
 
 bool mb2_range_usable(const struct boot_info *bi, uint64_t base, uint64_t len)
