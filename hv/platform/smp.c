@@ -52,12 +52,9 @@ void smp_init_bsp(uint32_t apic_id)
 static __noreturn void ap_idle(struct percpu *c)
 {
 	for (;;) {
-		void (*fn)(void *) = c->work;
-		if (!fn) {
+		while (!c->work)
 			cpu_relax();
-			continue;
-		}
-		fn(c->work_arg);
+		c->work(c->work_arg);
 		c->work = NULL;
 		__atomic_store_n(&c->work_done, true, __ATOMIC_RELEASE);
 	}
