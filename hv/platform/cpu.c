@@ -35,27 +35,22 @@ void idt_init(void)
 	}
 }
 
-static void gdt_set_tss(uint64_t *gdt, const struct tss64 *tss)
-{
-	uint64_t base = (uint64_t)(uintptr_t)tss, limit = sizeof(*tss) - 1;
-
-	gdt[3] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ULL << 40) |
-		 (((limit >> 16) & 0xf) << 48) | (((base >> 24) & 0xff) << 56);
-	gdt[4] = base >> 32;
-}
-
 void cpu_tables_load(struct cpu_tables *t)
 {
 	struct desc_ptr gdtr = {sizeof(t->gdt) - 1, (uint64_t)(uintptr_t)t->gdt};
 	struct desc_ptr idtr = {sizeof(idt) - 1, (uint64_t)(uintptr_t)idt};
+	uint64_t tss = (uint64_t)(uintptr_t)&t->tss, limit = sizeof(t->tss) - 1;
 
 	t->gdt[0] = 0;
 	t->gdt[1] = 0x00af9a000000ffffULL; /* 64-bit code, DPL 0 */
 	t->gdt[2] = 0x00cf92000000ffffULL; /* data */
+	/* GDT_TSS: a 64-bit available TSS, a 16-byte descriptor */
+	t->gdt[3] = (limit & 0xffff) | ((tss & 0xffffff) << 16) | (0x89ULL << 40) |
+		    (((limit >> 16) & 0xf) << 48) | (((tss >> 24) & 0xff) << 56);
+	t->gdt[4] = tss >> 32;
 	t->tss = (struct tss64){.iomap_base = sizeof(struct tss64)};
 	for (unsigned i = 0; i < 3; i++)
 		t->tss.ist[i] = (uint64_t)(uintptr_t)(t->ist_stacks[i] + IST_STACK_SIZE);
-	gdt_set_tss(t->gdt, &t->tss);
 	__asm__ volatile("lgdt %0\n\t"
 			 "mov %1, %%ds\n\tmov %1, %%es\n\tmov %1, %%ss\n\t"
 			 "pushq %2\n\tleaq 1f(%%rip), %%rax\n\tpushq %%rax\n\tlretq\n"
