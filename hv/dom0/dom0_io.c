@@ -83,13 +83,14 @@ void dom0_msr(struct vm_exit *x)
 		ok = icr_emulate((uint32_t)val, (uint32_t)(val >> 32)) ||
 		     wrmsr_safe(MSR_X2APIC_ICR, val);
 	} else if (x->msr.write && x->msr.index == MSR_APIC_BASE) {
+		/* by APIC_BASE_MODE, bits 11:10 (enable, x2APIC) */
+		static const char *const mode[] = {"off", "off", "xAPIC", "x2APIC"};
+
 		base = rdmsr(MSR_APIC_BASE);
 		ok = !((val ^ base) & ~APIC_BASE_MODE) && wrmsr_safe(MSR_APIC_BASE, val);
 		if (ok && ((val ^ base) & APIC_BASE_MODE))
 			pr_info("dom0: CPU %u's local APIC: %s", this_cpu()->index,
-				!(val & (1ULL << 11)) ? "off"
-				: val & (1ULL << 10)  ? "x2APIC"
-						      : "xAPIC");
+				mode[(val & APIC_BASE_MODE) >> 10]);
 	}
 	x->msr_error = !ok;
 }
