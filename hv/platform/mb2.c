@@ -271,9 +271,7 @@ int mb2_parse(const void *info, size_t avail, struct boot_info *bi)
 	static struct parse ps; /* large; one parse at a time (boot CPU only) */
 
 	__builtin_memset(bi, 0, sizeof(*bi));
-	__builtin_memset(&ps, 0, sizeof(ps));
-	ps.p = info;
-	ps.bi = bi;
+	ps = (struct parse){.p = info, .bi = bi};
 	if (!info || ((uintptr_t)info & 7))
 		return fail(bi, "mb2: info block missing or not 8-byte aligned");
 	if (avail < 16)
