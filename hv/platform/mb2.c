@@ -104,13 +104,12 @@ static int parse_acpi(struct parse *ps, uint32_t off, uint32_t size, bool v2)
 	struct boot_info *bi = ps->bi;
 	const uint8_t *r = ps->p + off + 8;
 	uint32_t payload = size - 8, need = v2 ? 36 : 20;
+	const char *what = v2 ? "new" : "old";
 
 	if (payload < need)
-		return fail(bi, "mb2: ACPI %s RSDP tag too short (%u bytes)", v2 ? "new" : "old",
-			    payload);
+		return fail(bi, "mb2: ACPI %s RSDP tag too short (%u bytes)", what, payload);
 	if (__builtin_memcmp(r, "RSD PTR ", 8) || !sum_ok(r, 20))
-		return fail(bi, "mb2: ACPI %s RSDP has a bad signature or checksum",
-			    v2 ? "new" : "old");
+		return fail(bi, "mb2: ACPI %s RSDP has a bad signature or checksum", what);
 	if (v2) {
 		uint32_t len = get_le32(r + 20);
 		if (r[15] < 2 || len < 36 || len > payload || !sum_ok(r, len))
