@@ -231,11 +231,9 @@ static int check_modules(struct boot_info *bi)
 		if (!mb2_range_usable(bi, m->start, m->end - m->start))
 			return fail(bi, "mb2: module %u [%#llx-%#llx) is not in usable RAM", i,
 				    (unsigned long long)m->start, (unsigned long long)m->end);
-		for (unsigned j = 0; j < i; j++) {
-			const struct boot_module *o = &bi->mods[j];
-			if (m->start < o->end && o->start < m->end)
+		for (unsigned j = 0; j < i; j++)
+			if (m->start < bi->mods[j].end && bi->mods[j].start < m->end)
 				return fail(bi, "mb2: module %u overlaps module %u", i, j);
-		}
 	}
 	return 0;
 }
