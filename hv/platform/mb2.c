@@ -161,9 +161,8 @@ static unsigned type_rank(uint32_t type)
  */
 static int sanitize_mmap(struct parse *ps)
 {
-	struct boot_info *bi = ps->bi;
+	struct boot_info *bi = ps->bi; /* zeroed by mb2_parse: no ranges yet */
 
-	bi->nmmap = 0;
 	for (uint64_t a = 0, b;; a = b) {
 		int best = -1;
 
