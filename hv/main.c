@@ -36,13 +36,12 @@ static void run_test_entry(void (*entry)(void))
 void hv_main(uint32_t magic, uint32_t mbi_pa);
 
 /* Checks where the info block lies, then parses it; any problem is fatal and named. */
-static void parse_boot_info(uint32_t magic, uint32_t mbi_pa, uint32_t *mbi_len)
+static void parse_boot_info(uint32_t magic, uint32_t mbi_pa)
 {
 	if (magic != MB2_BOOTLOADER_MAGIC)
 		panic("boot: not started by a multiboot2 loader (EAX %#x)", magic);
 	if (mbi_pa < KiB(4) || (mbi_pa & 7))
 		panic("boot: multiboot2 info pointer %#x is invalid", mbi_pa);
-	*mbi_len = *(const uint32_t *)phys_to_virt(mbi_pa);
 	if (mb2_parse(phys_to_virt(mbi_pa), MIN(MB2_INFO_MAX, GiB(4) - mbi_pa), &boot_info))
 		panic("%s", boot_info.err);
 }
@@ -62,8 +61,9 @@ static void apply_cmdline(const char *cl)
 		pr_warn("hv: unknown loglevel '%s' (err, warn, info, debug)", val);
 }
 
-static void setup_memory(uint32_t mbi_pa, uint32_t mbi_len)
+static void setup_memory(uint32_t mbi_pa)
 {
+	uint32_t mbi_len = *(const uint32_t *)phys_to_virt(mbi_pa); /* checked by mb2_parse */
 	struct phys_range rsv[FRAMES_MAX_RESERVED] = {
 		{image_to_phys(__image_start), image_to_phys(__image_end)},
 		{mbi_pa, (uint64_t)mbi_pa + mbi_len},
@@ -188,17 +188,15 @@ static void start_virtualization(void)
 
 void hv_main(uint32_t magic, uint32_t mbi_pa)
 {
-	uint32_t mbi_len = 0;
-
 	console_init(COM1, 115200);
 	log_init();
 	idt_init();
 	cpu_tables_load(&early_tables);
-	parse_boot_info(magic, mbi_pa, &mbi_len);
+	parse_boot_info(magic, mbi_pa);
 	apply_cmdline(boot_info.cmdline);
 	pr_info("hv: micro-hypervisor starting on CPU with APIC id %u", apic_id_self());
 	pr_info("boot: loader '%s', command line '%s'", boot_info.loader, boot_info.cmdline);
-	setup_memory(mbi_pa, mbi_len);
+	setup_memory(mbi_pa);
 	smp_init_bsp(apic_id_self());
 	discover_acpi();
 	print_memory();
