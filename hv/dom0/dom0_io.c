@@ -10,13 +10,12 @@
 #include "../platform/mm.h"
 #include "../lib/panic.h"
 #include "../platform/x86.h"
+#include "../vmx/caps.h"
 
-#define MSR_FEATURE_CONTROL 0x3a
-#define MSR_VMX_FIRST	    0x480
-#define MSR_VMX_LAST	    0x491
-#define MSR_UCODE_WRITE	    0x79
-#define MSR_X2APIC_ICR	    0x830
-#define APIC_BASE_MODE	    (3ULL << 10) /* x2APIC, enable */
+#define MSR_VMX_LAST	0x491 /* the last VMX capability MSR (VM functions) */
+#define MSR_UCODE_WRITE 0x79
+#define MSR_X2APIC_ICR	0x830
+#define APIC_BASE_MODE	(3ULL << 10) /* x2APIC, enable */
 
 /* The console's data port: dom0's bytes go out through the log, so lines never interleave. */
 static bool com1_io(void *ctx __unused, struct vcpu *v __unused, uint64_t port,
@@ -133,7 +132,7 @@ void dom0_setup_vm(void)
 		panic("dom0: out of memory");
 	dom0_must(vm_add_hooks(d0.vm, ports, ARRAY_SIZE(ports), &apic, 1), "hooking its devices");
 	vm_msr_intercept(d0.vm, MSR_FEATURE_CONTROL, true, true);
-	for (uint32_t m = MSR_VMX_FIRST; m <= MSR_VMX_LAST; m++)
+	for (uint32_t m = MSR_VMX_BASIC; m <= MSR_VMX_LAST; m++)
 		vm_msr_intercept(d0.vm, m, true, true);
 	/* microcode and the MTRRs stay the firmware's: dom0's writes are dropped (README) */
 	vm_msr_intercept(d0.vm, MSR_UCODE_WRITE, false, true);
