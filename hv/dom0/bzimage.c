@@ -15,7 +15,7 @@
 
 int bzimage_parse(const uint8_t *img, size_t len, struct pvh_image *out, char *err)
 {
-	uint64_t sects, pm, size, load, init;
+	uint64_t pm, size, load, init;
 	unsigned version;
 
 	if (len < BZ_HDR_END || get_le(img + 0x1fe, 2) != 0xaa55)
@@ -24,8 +24,7 @@ int bzimage_parse(const uint8_t *img, size_t len, struct pvh_image *out, char *e
 	if (version < BZ_VERSION_MIN || !(img[0x211] & 1)) /* loadflags' LOADED_HIGH: a bzImage */
 		return fail(err, "dom0: bzImage protocol %u.%02u%s; 2.12 or later is needed",
 			    version >> 8, version & 0xff, img[0x211] & 1 ? "" : ", loaded low");
-	sects = img[0x1f1] ? img[0x1f1] : 4; /* (0 means 4, as in the oldest kernels) */
-	pm = (sects + 1) * 512;
+	pm = ((img[0x1f1] ?: 4) + 1) * 512; /* setup_sects (0 means 4, as in the oldest kernels) */
 	size = get_le(img + 0x1f4, 4) * 16; /* syssize: 16-byte paragraphs */
 	if (pm > len || size > len - pm || !size)
 		return fail(err, "dom0: bzImage truncated (%zu bytes, %llu expected)", len,
