@@ -107,11 +107,13 @@ static void discover_acpi(void)
 		panic("%s", rc < 0 ? err : "acpi: no MADT; cannot find the CPUs");
 	if (madt_parse(t, len, &madt, err))
 		panic("%s", err);
+	pr_info("acpi: MADT at %#llx, %u bytes", (unsigned long long)virt_to_phys(t), len);
 	rc = acpi_find_table(boot_info.rsdp, boot_info.rsdp_len, "FACP", acpi_map, NULL, &t, &len,
 			     err);
-	if (rc == 0)
+	if (rc == 0) {
+		pr_info("acpi: FADT at %#llx, %u bytes", (unsigned long long)virt_to_phys(t), len);
 		power_set_pm1a_cnt(fadt_pm1a_cnt(t, len));
-	else
+	} else
 		pr_warn("acpi: no usable FADT (%s)", rc < 0 ? err : "absent");
 }
 

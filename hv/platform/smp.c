@@ -115,6 +115,8 @@ void smp_start_aps(const struct madt_info *mi, uint64_t page)
 
 	if (!page && mi->ncpus > 1)
 		panic("smp: no free page below 1 MiB in the memory map for the AP start code");
+	if (!page)
+		return; /* one CPU and no free low page: nothing to start, nowhere to copy to */
 	pr_info("smp: AP start code at %#llx", (unsigned long long)page);
 	trampoline_tables(pt);
 	__builtin_memcpy(phys_to_virt(page), trampoline_start, len);

@@ -355,6 +355,8 @@ case_hybrid_iso_uefi_bios_bzimage() {
 	expect_fixed "ACPI NVS"
 	expect_fixed "boot: 2 module(s)"
 	expect_fixed "acpi: ACPI 2.0+ RSDP; local APIC at 0xfee00000"
+	expect_regex "^acpi: MADT at 0x[0-9a-f]+, [0-9]+ bytes"
+	expect_regex "^acpi: FADT at 0x[0-9a-f]+, [0-9]+ bytes"
 	expect_fixed "cpu: 4 CPU(s) found (0 disabled in firmware)"
 	expect_regex "^smp: AP start code at 0x[0-9a-f]+000"
 	expect_fixed "smp: 4 CPU(s) online"
