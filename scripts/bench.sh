@@ -33,7 +33,7 @@ run() {
 		tr -d '\r' <"$log" 2>/dev/null | grep -E '^kvm_bench: FAIL|passed, .* failed' >&2
 		exit 1
 	fi
-	tr -d '\r' <"$log" | sed -nE 's/^kvm_bench: ([a-z0-9_]+) ([0-9]+) cycles$/\1 \2/p' >"$out/$name.fig"
+	tr -d '\r' <"$log" | sed -nE 's/^kvm_bench: ([a-z0-9_]+) ([0-9]+) (cycles|kib)$/\1 \2/p' >"$out/$name.fig"
 }
 
 scripts/native-iso.sh "$out/native.iso" "$ref/arch/x86/boot/bzImage" build/dom0/initramfs.cpio \
@@ -44,14 +44,18 @@ for cpus in 1 2; do
 	run kvm$cpus --cpus $cpus --megs 1024 --iso "$out/native.iso"
 done
 
-# side by side: every figure of the hv runs, with Linux KVM's where it has one
+# side by side: every figure of the hv runs, with Linux KVM's where it has one. From the 2-CPU
+# runs: the interrupt cases (as NAME_2cpu) and the scaling table (kvm_bench scale: scale_vms_N_*
+# for N VMs of one vCPU at once, scale_vcpus_N_* for one VM of N vCPUs, *_min the smallest single
+# exit, the memory per VM and per vCPU in KiB, slot_create/delete_SIZE in host cycles)
 for cpus in 1 2; do
-	suffix=$([ $cpus = 2 ] && echo _2cpu)
-	awk -v s="$suffix" -v two=$((cpus == 2)) '
+	awk -v two=$((cpus == 2)) '
 		NR == FNR { kvm[$1] = $2; next }
-		two && $1 !~ /^(lapic_timer|ipi)/ { next }
-		$1 in kvm { printf "%s%s hv %s kvm %s ratio %.2f\n", $1, s, $2, kvm[$1], $2 / kvm[$1]; next }
-		{ printf "%s%s hv %s\n", $1, s, $2 }' "$out/kvm$cpus.fig" "$out/hv$cpus.fig"
+		two && $1 !~ /^(lapic_timer|ipi|scale|slot)/ { next }
+		{ n = two && $1 ~ /^(lapic_timer|ipi)/ ? $1 "_2cpu" : $1 }
+		$1 in kvm && kvm[$1] > 0 { printf "%s hv %s kvm %s ratio %.2f\n", n, $2, kvm[$1], $2 / kvm[$1]; next }
+		$1 in kvm { printf "%s hv %s kvm %s\n", n, $2, kvm[$1]; next }
+		{ printf "%s hv %s\n", n, $2 }' "$out/kvm$cpus.fig" "$out/hv$cpus.fig"
 done
 
 # the hypervisor's own benchmark guest (no dom0): exits handled inside the hypervisor

@@ -352,6 +352,58 @@ static int vcpu_setup(int kvm, bool irqchip, int *vm, int *vcpu, uint8_t **ram,
 	return io(*vcpu, KVM_SET_SREGS, (uintptr_t)&s) || io(*vcpu, KVM_SET_REGS, (uintptr_t)&regs);
 }
 
+/* One vCPU running g_bench to its OUT to DONE_PORT, answering each exit at once. */
+struct guest_run {
+	int vcpu;
+	struct kvm_run *run;
+	long iters, exits, mmio, wrong, rc;
+	struct timespec t[2]; /* at the first and the last measured port exits */
+	uint64_t tsc[2];
+};
+
+static void *run_guest(void *arg)
+{
+	struct guest_run *g = arg;
+	struct kvm_run *run = g->run;
+
+	for (;;) {
+		g->rc = io(g->vcpu, KVM_RUN, 0);
+		if (!g->rc && run->exit_reason == KVM_EXIT_MMIO) {
+			g->wrong += run->mmio.phys_addr != MMIO_GPA || !run->mmio.is_write ||
+				    run->mmio.len != 1;
+			g->mmio++;
+			continue;
+		}
+		if (g->rc || run->exit_reason != KVM_EXIT_IO || run->io.port == DONE_PORT)
+			return NULL;
+		if (g->exits == 1 || g->exits == g->iters) {
+			clock_gettime(CLOCK_MONOTONIC, &g->t[g->exits == g->iters]);
+			g->tsc[g->exits == g->iters] = __rdtsc();
+		}
+		g->wrong += run->io.port != EXIT_PORT || run->io.direction != KVM_EXIT_IO_OUT ||
+			    run->io.size != 1 || run->io.count != 1;
+		g->exits++;
+	}
+}
+
+/* Every exit as expected, and the run ended at the guest's last OUT. */
+static bool guest_ok(const struct guest_run *g)
+{
+	return !g->rc && g->run->exit_reason == KVM_EXIT_IO && g->run->io.port == DONE_PORT &&
+	       g->exits == g->iters + 1 && g->mmio == g->iters + 1 && !g->wrong;
+}
+
+static void read_figures(const uint8_t *area, struct figures f[CASES])
+{
+	for (int c = 0; c < CASES; c++) {
+		uint32_t w[3];
+
+		memcpy(w, area + RESULTS + 12 * c, sizeof(w));
+		f[c].sum = w[0] | (uint64_t)w[1] << 32;
+		f[c].min = w[2];
+	}
+}
+
 static int uart_at(int vm, uint64_t base)
 {
 	struct kvm_create_device cd = {.type = KVM_DEV_TYPE_HV_UART16550};
@@ -545,6 +597,167 @@ static void immediate_exit_bench(int vcpu, struct kvm_run *run, long iters)
 	printf("kvm_bench: kvm_run_immediate_exit %llu cycles\n", (unsigned long long)t0);
 }
 
+/*
+ * `kvm_bench scale`: how the costs grow. g_bench (SCALE_ITERS iterations) on N vCPUs at once,
+ * each in its own thread, either N VMs of one vCPU or one VM of N vCPUs (vCPU i's data segment
+ * at SCALE_AREA(i), so that their loop counts and results do not meet); printed per N: the
+ * average over the vCPUs of the CPUID exit's and the port round trip's cost and the smallest
+ * single one (a vCPU that waits for a CPU is in the average, not in the minimum). Then the host
+ * cycles of KVM_SET_USER_MEMORY_REGION making and deleting a slot of 16 MiB, 256 MiB and 1 GiB,
+ * and the memory a VM and a vCPU take: the hypervisor's frames (here only) and the host's
+ * MemFree (dom0's kernel here, all of it on Linux KVM), per VM over 8 VMs, per vCPU over the 7
+ * added to one.
+ */
+#define SCALE_MAX     8
+#define SCALE_ITERS   100
+#define SCALE_AREA(i) (0x8000 + (i)*0x1000)
+
+static long mem_free_kib(void)
+{
+	char line[128];
+	long kib = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "MemFree: %ld kB", &kib) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return kib;
+}
+
+/* A vCPU made after the first: real mode at CODE, its data segment at `area`. */
+static int ap_setup(int vcpu, uint32_t area)
+{
+	struct kvm_mp_state runnable = {KVM_MP_STATE_RUNNABLE};
+	struct kvm_regs regs = {.rip = CODE, .rflags = 2};
+	struct kvm_sregs s;
+
+	if (io(vcpu, KVM_GET_SREGS, (uintptr_t)&s))
+		return -1;
+	s.cs.base = 0, s.cs.selector = 0;
+	s.ds.base = area, s.ds.selector = area >> 4;
+	return io(vcpu, KVM_SET_SREGS, (uintptr_t)&s) || io(vcpu, KVM_SET_REGS, (uintptr_t)&regs) ||
+	       io(vcpu, KVM_SET_MP_STATE, (uintptr_t)&runnable);
+}
+
+/* N vCPUs (in N VMs, or in one) run g_bench at once; prints what each costs and their memory. */
+static void scale_run(int kvm, bool one_vm, int n, long frames0, long kib0)
+{
+	struct guest_run g[SCALE_MAX] = {0};
+	uint64_t sum[2] = {0, 0}, min[2] = {~0ULL, ~0ULL};
+	int vm[SCALE_MAX], bad = 0;
+	uint8_t *ram[SCALE_MAX];
+	pthread_t th[SCALE_MAX];
+	struct figures f[CASES];
+	const char *what = one_vm ? "vcpus" : "vms";
+
+	for (int i = 0; i < n; i++) {
+		uint32_t area = one_vm ? SCALE_AREA(i) : 0;
+		uint8_t *r;
+
+		g[i].iters = SCALE_ITERS;
+		if (!one_vm || i == 0) {
+			bad += vcpu_setup(kvm, true, &vm[i], &g[i].vcpu, &ram[i], &g[i].run) != 0;
+		} else {
+			vm[i] = vm[0], ram[i] = ram[0];
+			g[i].vcpu = io(vm[0], KVM_CREATE_VCPU, i);
+			g[i].run = mmap(NULL, io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0),
+					PROT_READ | PROT_WRITE, MAP_SHARED, g[i].vcpu, 0);
+			bad += g[i].vcpu < 0 || g[i].run == MAP_FAILED;
+		}
+		if (!bad && one_vm)
+			bad += ap_setup(g[i].vcpu, area) != 0;
+		if (bad)
+			break;
+		r = ram[i] + area;
+		memcpy(r + ITERS, &(uint32_t){SCALE_ITERS}, 4);
+		r[HAS_UART] = 0;
+	}
+	check(one_vm ? "one VM of N vCPUs" : "N VMs of one vCPU", bad, 0);
+	if (bad)
+		return;
+	if (n == SCALE_MAX) { /* all made: what they take */
+		long frames = hv_free_frames(), kib = mem_free_kib();
+
+		if (frames0 >= 0 && frames >= 0)
+			printf("kvm_bench: scale_hv_mem_per_%s_kib %ld kib\n",
+			       one_vm ? "vcpu" : "vm",
+			       (frames0 - frames) * 4 / (one_vm ? n - 1 : n));
+		printf("kvm_bench: scale_host_mem_per_%s_kib %ld kib\n", one_vm ? "vcpu" : "vm",
+		       (kib0 - kib) / (one_vm ? n - 1 : n));
+	}
+	for (int i = 0; i < n; i++)
+		pthread_create(&th[i], NULL, run_guest, &g[i]);
+	for (int i = 0; i < n; i++) {
+		pthread_join(th[i], NULL);
+		bad += !guest_ok(&g[i]);
+		read_figures(ram[i] + (one_vm ? SCALE_AREA(i) : 0), f);
+		for (int c = 0; c < 2; c++) {
+			const struct figures *x = &f[c ? ROUNDTRIP : CPUID_EXIT];
+
+			sum[c] += (x->sum - f[BASELINE].sum) / SCALE_ITERS;
+			uint64_t m = x->min - f[BASELINE].min;
+
+			min[c] = m < min[c] ? m : min[c];
+		}
+	}
+	check("every vCPU's exits as expected", bad, 0);
+	printf("kvm_bench: scale_%s_%d_cpuid_exit %llu cycles\n", what, n,
+	       (unsigned long long)(sum[0] / n));
+	printf("kvm_bench: scale_%s_%d_cpuid_exit_min %llu cycles\n", what, n,
+	       (unsigned long long)min[0]);
+	printf("kvm_bench: scale_%s_%d_kvm_run_roundtrip %llu cycles\n", what, n,
+	       (unsigned long long)(sum[1] / n));
+	printf("kvm_bench: scale_%s_%d_kvm_run_roundtrip_min %llu cycles\n", what, n,
+	       (unsigned long long)min[1]);
+	for (int i = n - 1; i >= 0; i--) {
+		munmap(g[i].run, io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0));
+		close(g[i].vcpu);
+		if (!one_vm || i == 0) {
+			munmap(ram[i], RAM_SIZE);
+			close(vm[i]);
+		}
+	}
+}
+
+/* A slot of `mib` MiB made and deleted (host TSC cycles of each ioctl). */
+static void slot_bench(int kvm, long mib)
+{
+	size_t size = (size_t)mib << 20;
+	void *mem = mmap(NULL, size, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	struct kvm_userspace_memory_region r = {.slot = 1,
+						.guest_phys_addr = 1ULL << 32,
+						.memory_size = size,
+						.userspace_addr = (uintptr_t)mem};
+	int vm = io(kvm, KVM_CREATE_VM, 0);
+	uint64_t t0, t1, t2;
+
+	t0 = __rdtsc();
+	long made = io(vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&r);
+	t1 = __rdtsc();
+	r.memory_size = 0;
+	long gone = io(vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&r);
+	t2 = __rdtsc();
+	check("a slot made and deleted", mem == MAP_FAILED || vm < 0 || made || gone, 0);
+	printf("kvm_bench: slot_create_%ldm %llu cycles\n", mib, (unsigned long long)(t1 - t0));
+	printf("kvm_bench: slot_delete_%ldm %llu cycles\n", mib, (unsigned long long)(t2 - t1));
+	munmap(mem, size);
+	close(vm);
+}
+
+static int scale(int kvm)
+{
+	for (int one_vm = 0; one_vm < 2; one_vm++)
+		for (int n = 1; n <= SCALE_MAX; n *= 2)
+			scale_run(kvm, one_vm, n, hv_free_frames(), mem_free_kib());
+	slot_bench(kvm, 16);
+	slot_bench(kvm, 256);
+	slot_bench(kvm, 1024);
+	return summary();
+}
+
 static double ns_between(const struct timespec *a, const struct timespec *b)
 {
 	return (b->tv_sec - a->tv_sec) * 1e9 + (b->tv_nsec - a->tv_nsec);
@@ -552,17 +765,17 @@ static double ns_between(const struct timespec *a, const struct timespec *b)
 
 int main(int argc, char **argv)
 {
-	long iters = argc > 1 ? strtol(argv[1], NULL, 0) : 200, exits = 0, mmio = 0, wrong = 0, rc;
-	int kvm = open("/dev/kvm", O_RDWR), vm = -1, vcpu = -1, uart;
-	struct timespec first = {0}, last = {0};
-	uint64_t tsc[2] = {0, 0};
+	long iters = argc > 1 ? strtol(argv[1], NULL, 0) : 200;
+	int kvm = open("/dev/kvm", O_RDWR), vm = -1, uart;
+	struct guest_run g = {.iters = iters};
 	struct figures f[CASES];
-	struct kvm_run *run = NULL;
 	uint8_t *ram = NULL;
 
 	test_name = "kvm_bench";
 	if (argc > 1 && !strcmp(argv[1], "fault"))
 		return kvm < 0 ? 1 : fault_bench(kvm);
+	if (argc > 1 && !strcmp(argv[1], "scale"))
+		return kvm < 0 ? 1 : scale(kvm);
 	if (iters < 2 || iters > 1000000) {
 		fprintf(stderr, "usage: kvm_bench [ITERATIONS (2 to 1000000)]\n");
 		return 2;
@@ -571,7 +784,7 @@ int main(int argc, char **argv)
 	if (kvm < 0)
 		return summary();
 	check("VM with the guest and an in-kernel irqchip",
-	      vcpu_setup(kvm, true, &vm, &vcpu, &ram, &run), 0);
+	      vcpu_setup(kvm, true, &vm, &g.vcpu, &ram, &g.run), 0);
 	if (failed)
 		return summary();
 	uart = uart_at(vm, UART_BASE); /* the hypervisor's device: not on Linux KVM */
@@ -584,38 +797,15 @@ int main(int argc, char **argv)
 	 * back, and later every MMIO write. The host-side figures are taken between the first and
 	 * the last measured port exits: iters - 1 round trips.
 	 */
-	for (;;) {
-		rc = io(vcpu, KVM_RUN, 0);
-		if (!rc && run->exit_reason == KVM_EXIT_MMIO) {
-			wrong += run->mmio.phys_addr != MMIO_GPA || !run->mmio.is_write ||
-				 run->mmio.len != 1;
-			mmio++;
-			continue;
-		}
-		if (rc || run->exit_reason != KVM_EXIT_IO || run->io.port == DONE_PORT)
-			break;
-		if (exits == 1 || exits == iters) {
-			clock_gettime(CLOCK_MONOTONIC, exits == 1 ? &first : &last);
-			tsc[exits == iters] = __rdtsc();
-		}
-		wrong += run->io.port != EXIT_PORT || run->io.direction != KVM_EXIT_IO_OUT ||
-			 run->io.size != 1 || run->io.count != 1;
-		exits++;
-	}
-	check("KVM_RUN returns 0 throughout", rc, 0);
+	run_guest(&g);
+	check("KVM_RUN returns 0 throughout", g.rc, 0);
 	check("the guest ends at its OUT to port 0x11",
-	      run->exit_reason == KVM_EXIT_IO ? run->io.port : -1, DONE_PORT);
-	check("a KVM_EXIT_IO for the warm-up and each round trip (none for the UART or PIC)", exits,
-	      iters + 1);
-	check("a KVM_EXIT_MMIO for the warm-up and each MMIO round trip", mmio, iters + 1);
-	check("every exit an OUT of a byte to port 0x10 or a byte write to 0x20000", wrong, 0);
-	for (int c = 0; c < CASES; c++) {
-		uint32_t w[3];
-
-		memcpy(w, ram + RESULTS + 12 * c, sizeof(w));
-		f[c].sum = w[0] | (uint64_t)w[1] << 32;
-		f[c].min = w[2];
-	}
+	      g.run->exit_reason == KVM_EXIT_IO ? g.run->io.port : -1, DONE_PORT);
+	check("a KVM_EXIT_IO for the warm-up and each round trip (none for the UART or PIC)",
+	      g.exits, iters + 1);
+	check("a KVM_EXIT_MMIO for the warm-up and each MMIO round trip", g.mmio, iters + 1);
+	check("every exit an OUT of a byte to port 0x10 or a byte write to 0x20000", g.wrong, 0);
+	read_figures(ram, f);
 
 	/* Cycles per iteration, averaged over iters and the minimum; both with the baseline's
 	 * average (respectively minimum) already subtracted, which itself is printed as is. */
@@ -625,8 +815,8 @@ int main(int argc, char **argv)
 		[CPUID_EXIT] = "cpuid_exit",	   [PIC_MASK] = "pic_mask_write",
 		[HV_EXIT] = "hv_handled_exit",
 	};
-	double wall = ns_between(&first, &last) / (iters - 1);
-	uint64_t host_tsc = (tsc[1] - tsc[0]) / (iters - 1);
+	double wall = ns_between(&g.t[0], &g.t[1]) / (iters - 1);
+	uint64_t host_tsc = (g.tsc[1] - g.tsc[0]) / (iters - 1);
 
 	check("baseline above 0", base > 0, 1);
 	check("host-side time per round trip above 0", wall > 0 && host_tsc > 0, 1);
@@ -653,14 +843,14 @@ int main(int argc, char **argv)
 	 */
 	printf("kvm_bench: kvm_run_roundtrip_host_wallclock %.0f ns\n", wall);
 	printf("kvm_bench: kvm_run_roundtrip_host_tsc %llu cycles\n", (unsigned long long)host_tsc);
-	immediate_exit_bench(vcpu, run, iters);
+	immediate_exit_bench(g.vcpu, g.run, iters);
 	irq_bench(kvm, iters, (long)base);
 	dirty_bench(kvm);
 	if (uart >= 0)
 		close(uart);
-	munmap(run, io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0));
+	munmap(g.run, io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0));
 	munmap(ram, RAM_SIZE);
-	close(vcpu);
+	close(g.vcpu);
 	close(vm);
 	close(kvm);
 	return summary();
