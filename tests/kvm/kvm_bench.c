@@ -42,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <termios.h>
 #include <time.h>
 #include <unistd.h>
 #include <x86intrin.h>
@@ -352,6 +353,16 @@ static int vcpu_setup(int kvm, bool irqchip, int *vm, int *vcpu, uint8_t **ram,
 	return io(*vcpu, KVM_SET_SREGS, (uintptr_t)&s) || io(*vcpu, KVM_SET_REGS, (uintptr_t)&regs);
 }
 
+/*
+ * Lets what this program printed leave the console first: under the hypervisor each byte to the
+ * serial port is an exit and an interrupt in dom0, which would land inside the next measurement.
+ */
+static void settle(void)
+{
+	fflush(stdout);
+	tcdrain(STDOUT_FILENO);
+}
+
 /* One vCPU running g_bench to its OUT to DONE_PORT, answering each exit at once. */
 struct guest_run {
 	int vcpu;
@@ -458,6 +469,7 @@ static void irq_bench(int kvm, long iters, long base)
 	check("vCPU 1 runnable", io(ap.fd, KVM_SET_MP_STATE, (uintptr_t)&runnable), 0);
 	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGALRM, &sa, NULL);
+	settle();
 	pthread_create(&th, NULL, vcpu_thread_run, &ap);
 	alarm(120); /* a hang becomes a failure that says where */
 	rc = io(bsp, KVM_RUN, 0);
@@ -517,6 +529,7 @@ static int fault_bench(int kvm)
 		return summary();
 	memcpy(ram + CODE, g_fault, g_fault_end - g_fault);
 	memcpy(ram + ITERS, &(uint32_t){FAULT_PAGES}, 4);
+	settle();
 	check("KVM_RUN", io(vcpu, KVM_RUN, 0), 0);
 	check("the guest ends in HLT", run->exit_reason, KVM_EXIT_HLT);
 	for (size_t i = 0; i < size; i += 4096)
@@ -559,6 +572,7 @@ static void dirty_bench(int kvm)
 	if (failed)
 		return;
 	memcpy(ram + CODE, g_dirty, g_dirty_end - g_dirty);
+	settle();
 	for (int round = 0; round < DIRTY_ROUNDS; round++) {
 		unsigned dirty = 0;
 
@@ -588,6 +602,7 @@ static void immediate_exit_bench(int vcpu, struct kvm_run *run, long iters)
 	long wrong = 0;
 
 	run->immediate_exit = 1;
+	settle();
 	t0 = __rdtsc();
 	for (long i = 0; i < iters; i++)
 		wrong += io(vcpu, KVM_RUN, 0) != -EINTR;
@@ -687,6 +702,7 @@ static void scale_run(int kvm, bool one_vm, int n, long frames0, long kib0)
 		printf("kvm_bench: scale_host_mem_per_%s_kib %ld kib\n", one_vm ? "vcpu" : "vm",
 		       (kib0 - kib) / (one_vm ? n - 1 : n));
 	}
+	settle();
 	for (int i = 0; i < n; i++)
 		pthread_create(&th[i], NULL, run_guest, &g[i]);
 	for (int i = 0; i < n; i++) {
@@ -734,6 +750,7 @@ static void slot_bench(int kvm, long mib)
 	int vm = io(kvm, KVM_CREATE_VM, 0);
 	uint64_t t0, t1, t2;
 
+	settle();
 	t0 = __rdtsc();
 	long made = io(vm, KVM_SET_USER_MEMORY_REGION, (uintptr_t)&r);
 	t1 = __rdtsc();
@@ -797,6 +814,7 @@ int main(int argc, char **argv)
 	 * back, and later every MMIO write. The host-side figures are taken between the first and
 	 * the last measured port exits: iters - 1 round trips.
 	 */
+	settle();
 	run_guest(&g);
 	check("KVM_RUN returns 0 throughout", g.rc, 0);
 	check("the guest ends at its OUT to port 0x11",
