@@ -31,8 +31,9 @@
 struct hvk_slot {
 	u64 gpa, size, uaddr; /* gpa: the hypervisor's, HV_GPA_SMM set in address space 1 */
 	u32 flags;
-	unsigned long *pages; /* each mapped page's frame number << 1, bit 0 writable; 0 none */
-	unsigned long npages;
+	/* by page index: each mapped page's frame number << 1, bit 0 writable */
+	struct xarray pages;
+	unsigned long npages;	    /* 0: no slot */
 	unsigned long *module_bits; /* logged: the pages this module wrote (hvk_mark_dirty) */
 };
 

@@ -12,6 +12,7 @@
 #include <linux/mmu_notifier.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
+#include <linux/xarray.h>
 #include <linux/uaccess.h>
 #include <asm/processor.h>
 
@@ -37,43 +38,43 @@ static long module_log(struct hvk_slot *s, bool on)
 
 /*
  * A slot's mapped page: its frame number shifted left by one, bit 0 set where it is mapped
- * writable; 0 for none. No reference is held: the host changes a mapping only after telling
- * this module (MMU notifier), which has the hypervisor unmap the page first.
+ * writable, as an xarray value at the page's index (absent: not mapped). The xarray holds only
+ * what is mapped, so making and deleting a slot cost the same whatever its size, as KVM's. No
+ * reference is held: the host changes a mapping only after telling this module (MMU notifier),
+ * which has the hypervisor unmap the page first.
  */
 #define PAGE_WRITABLE 1UL
 
-/* The pages of [first, first + n) mapped writable are dirty for the host (the guest may write). */
-static void dirty_pages(const struct hvk_slot *s, unsigned long first, unsigned long n)
-{
-	unsigned long i;
-
-	for (i = first; i < first + n; i++)
-		if (s->pages[i] & PAGE_WRITABLE)
-			set_page_dirty_lock(pfn_to_page(s->pages[i] >> 1));
-}
-
-/* The VM no longer reaches the slot's pages [first, first + n) (fault_lock held). */
+/*
+ * The VM no longer reaches the slot's pages [first, first + n) (fault_lock held); those it had
+ * writable are dirty for the host (the guest may have written them).
+ */
 static void slot_unmap(struct hvk_vm *vm, struct hvk_slot *s, unsigned long first,
 		       unsigned long n)
 {
 	long rc = hv_call(HC_VM_UNMAP, vm->handle, s->gpa + first * PAGE_SIZE, n, 0, 0);
+	unsigned long i;
+	void *e;
 
 	/* (it cannot fail for what HC_VM_MAP mapped; if it did, the host would free under it) */
 	WARN(rc, "kvm_hv: unmap at GPA %#llx failed (%ld)\n", s->gpa + first * PAGE_SIZE, rc);
-	dirty_pages(s, first, n);
-	memset(&s->pages[first], 0, n * sizeof(*s->pages));
+	xa_for_each_range(&s->pages, i, e, first, first + n - 1) {
+		if (xa_to_value(e) & PAGE_WRITABLE)
+			set_page_dirty_lock(pfn_to_page(xa_to_value(e) >> 1));
+		xa_erase(&s->pages, i);
+	}
 }
 
 static void slot_release(struct hvk_vm *vm, struct hvk_slot *s)
 {
-	if (!s->pages)
+	if (!s->npages)
 		return;
 	if (logged(s))
 		hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_STOP, s->gpa, 0, 0);
 	module_log(s, false);
 	mutex_lock(&vm->fault_lock);
 	slot_unmap(vm, s, 0, s->npages);
-	kvfree(s->pages);
+	xa_destroy(&s->pages);
 	memset(s, 0, sizeof(*s));
 	mutex_unlock(&vm->fault_lock);
 }
@@ -83,9 +84,7 @@ static long slot_map(struct hvk_vm *vm, struct hvk_slot *s)
 {
 	long rc = 0;
 
-	s->pages = kvcalloc(s->npages, sizeof(*s->pages), GFP_KERNEL);
-	if (!s->pages)
-		return -ENOMEM;
+	xa_init(&s->pages);
 	if (logged(s))
 		rc = module_log(s, true) ?: hv_call(HC_VM_DIRTY, vm->handle, HV_DIRTY_START, s->gpa,
 						    s->npages, 0);
@@ -100,7 +99,7 @@ static struct hvk_slot *slot_of(struct hvk_vm *vm, u64 gpa)
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(vm->slots); i++)
-		if (vm->slots[i].pages && gpa - vm->slots[i].gpa < vm->slots[i].size)
+		if (vm->slots[i].npages && gpa - vm->slots[i].gpa < vm->slots[i].size)
 			return &vm->slots[i];
 	return NULL;
 }
@@ -166,7 +165,8 @@ static long fault_page(struct hvk_vm *vm, struct hvk_slot *s, u64 gpa, bool writ
 		i = (gpa - s->gpa) >> PAGE_SHIFT;
 	}
 	mutex_lock(&vm->fault_lock);
-	if (!vm->mn_active && seq == vm->mn_seq && (huge || !s->pages[i] || (writable && write))) {
+	if (!vm->mn_active && seq == vm->mn_seq &&
+	    (huge || !xa_load(&s->pages, i) || (writable && write))) {
 		if (huge)
 			memcpy(pfn, huge, n * sizeof(*pfn));
 		else
@@ -174,7 +174,10 @@ static long fault_page(struct hvk_vm *vm, struct hvk_slot *s, u64 gpa, bool writ
 		rc = hv_call(HC_VM_MAP, vm->handle, gpa, page_to_phys(vm->fault_page), n,
 			     HV_PROT_R | HV_PROT_X | (writable ? HV_PROT_W : 0));
 		for (k = 0; !rc && k < n; k++) /* (logged: mapped write-protected, the write logged) */
-			s->pages[i + k] = pfn[k] << 1 | writable;
+			rc = xa_err(xa_store(&s->pages, i + k, xa_mk_value(pfn[k] << 1 | writable),
+					     GFP_KERNEL));
+		if (rc && k) /* no memory to record it: not mapped after all */
+			slot_unmap(vm, s, i, n);
 		rc = rc ?: 1;
 	}
 	mutex_unlock(&vm->fault_lock);
@@ -203,7 +206,7 @@ static int invalidate_start(struct mmu_notifier *mn, const struct mmu_notifier_r
 		u64 lo = max(range->start, (unsigned long)s->uaddr);
 		u64 hi = min(range->end, (unsigned long)(s->uaddr + s->size));
 
-		if (s->pages && lo < hi)
+		if (s->npages && lo < hi)
 			slot_unmap(vm, s, (lo - s->uaddr) >> PAGE_SHIFT,
 				   (PAGE_ALIGN(hi) - (lo & PAGE_MASK)) >> PAGE_SHIFT);
 	}
@@ -231,7 +234,7 @@ static void notifier_release(struct mmu_notifier *mn, struct mm_struct *mm)
 	vm->mn_seq++;
 	vm->mn_active++; /* for good: no page is mapped again */
 	for (i = 0; i < ARRAY_SIZE(vm->slots); i++)
-		if (vm->slots[i].pages)
+		if (vm->slots[i].npages)
 			slot_unmap(vm, &vm->slots[i], 0, vm->slots[i].npages);
 	mutex_unlock(&vm->fault_lock);
 }
@@ -284,7 +287,7 @@ static bool overlaps(struct hvk_vm *vm, unsigned int slot, u64 gpa, u64 size)
 	for (i = 0; i < ARRAY_SIZE(vm->slots); i++) {
 		struct hvk_slot *s = &vm->slots[i];
 
-		if (i != slot && s->pages && gpa < s->gpa + s->size && s->gpa < gpa + size)
+		if (i != slot && s->npages && gpa < s->gpa + s->size && s->gpa < gpa + size)
 			return true;
 	}
 	return false;
@@ -317,14 +320,14 @@ static long change_slot(struct hvk_vm *vm, unsigned int id,
 	long rc;
 
 	if (!r->memory_size) {
-		rc = s->pages ? 0 : -EINVAL; /* deleting nothing */
+		rc = s->npages ? 0 : -EINVAL; /* deleting nothing */
 		slot_release(vm, s);
 		return rc;
 	}
-	if (s->pages && (r->userspace_addr != s->uaddr || r->memory_size != s->size ||
+	if (s->npages && (r->userspace_addr != s->uaddr || r->memory_size != s->size ||
 			 ((r->flags ^ s->flags) & KVM_MEM_READONLY)))
 		return -EINVAL; /* no resize, no new backing, READONLY fixed */
-	if (s->pages && gpa == s->gpa)
+	if (s->npages && gpa == s->gpa)
 		return r->flags == s->flags ? 0 : set_logging(vm, s, r->flags);
 	if (overlaps(vm, id, gpa, r->memory_size))
 		return -EEXIST;
@@ -336,8 +339,10 @@ static long change_slot(struct hvk_vm *vm, unsigned int id,
 	slot_release(vm, s); /* created, or moved: mapped anew */
 	rc = slot_map(vm, &n);
 	mutex_lock(&vm->fault_lock); /* (the notifier walks the slots) */
-	if (!rc)
+	if (!rc) {
 		*s = n;
+		xa_init(&s->pages); /* (in place: n's is empty, and not to be copied) */
+	}
 	mutex_unlock(&vm->fault_lock);
 	return rc;
 }
@@ -388,7 +393,7 @@ void __user *hvk_gpa_to_user(struct hvk_vm *vm, u64 gpa, u64 len, bool write)
 	for (i = 0; i < ARRAY_SIZE(vm->slots); i++) {
 		struct hvk_slot *s = &vm->slots[i];
 
-		if (s->pages && !(write && (s->flags & KVM_MEM_READONLY)) && gpa >= s->gpa &&
+		if (s->npages && !(write && (s->flags & KVM_MEM_READONLY)) && gpa >= s->gpa &&
 		    gpa + len <= s->gpa + s->size)
 			return (void __user *)(unsigned long)(s->uaddr + gpa - s->gpa);
 	}
@@ -431,7 +436,7 @@ long hvk_get_dirty_log(struct hvk_vm *vm, void __user *argp)
 	down_write(&vm->slots_lock); /* no vCPU is in the guest while pages are re-protected */
 	s = &vm->slots[(log.slot >> 16) * HVK_MAX_SLOTS + (u16)log.slot];
 	rc = -ENOENT;
-	if (!s->pages || !(s->flags & KVM_MEM_LOG_DIRTY_PAGES))
+	if (!s->npages || !(s->flags & KVM_MEM_LOG_DIRTY_PAGES))
 		goto out;
 	bytes = ALIGN(s->npages, 64) / 8;
 	rc = -ENOMEM;
