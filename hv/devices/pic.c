@@ -38,7 +38,7 @@ static unsigned prio(const struct pic_chip *c, unsigned ir)
 /* The IR of the highest priority among bits, or -1. */
 static int highest(const struct pic_chip *c, uint8_t bits)
 {
-	for (unsigned i = 0; i < 8; i++) {
+	for (unsigned i = 0; bits && i < 8; i++) { /* (none: no scan) */
 		unsigned ir = (c->priority_add + i) & 7;
 
 		if (bits & (1u << ir))

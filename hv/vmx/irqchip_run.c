@@ -161,7 +161,7 @@ void irqchip_prepare_entry(struct vcpu *v)
 	}
 	now = irqchip_now_ns(c);
 	next = MIN(next_ns(c, v), now + KICK_NS);
-	word = vlapic_vapic_word(v->lapic);
+	word = v->vapic ? vlapic_vapic_word(v->lapic) : 0; /* (two scans: only for a VAPIC page) */
 	pv_eoi = (v->pv_eoi & 1) && vlapic_eoi_deferrable(v->lapic);
 	spin_unlock(&c->lock);
 	if (v->vapic)
