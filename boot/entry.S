@@ -19,7 +19,7 @@ _start32:
 	cli
 	cld
 	cmp $MB2_BOOTLOADER_MAGIC, %eax
-	jne .				/* no info block to borrow: nothing to report with */
+	jne not_mb2
 	lea 8(%ebx), %esp		/* the info block's reserved word: a stack for one call */
 	call 1f
 1:	pop %ebp
@@ -104,6 +104,10 @@ _start32:
 	push %eax
 	lret
 
+not_mb2:				/* no info block to borrow a stack from: at the link address */
+	xor %ebp, %ebp
+	lea no_mb2_msg, %esi
+	jmp 3f
 no_long_mode:
 	lea no_lm_msg(%ebp), %esi
 3:	lodsb
@@ -149,6 +153,8 @@ early_gdt_end:
 early_gdt_ptr:
 	.short early_gdt_end - early_gdt - 1
 	.long 0				/* early_gdt's physical address, filled in */
+no_mb2_msg:
+	.asciz "hv: not started by a multiboot2 loader; cannot start\r\n"
 no_lm_msg:
 	.asciz "hv: this CPU has no long mode or no NX; cannot start\r\n"
 
