@@ -24,7 +24,7 @@ $(BUILD)/tests/hv/selftest.c.o: HV_CFLAGS += -Ihv
 GUESTS := $(basename $(notdir $(wildcard guests/selftest/*.S)))
 GUEST_BINS := $(GUESTS:%=$(BUILD)/guests/%.bin)
 
-.PHONY: all iso run test check size fuzz fuzz-short unit system bench boottime dom0 clean format test-qemu install uninstall \
+.PHONY: all iso run test check size fuzz fuzz-short unit system bench stages boottime dom0 clean format test-qemu install uninstall \
 	test-upstream referee conform
 all: $(BUILD)/hv.elf $(BUILD)/hv-test.elf $(BUILD)/hv-reloc.elf
 
@@ -172,6 +172,9 @@ check:
 
 bench: $(BUILD)/hv-test.elf
 	scripts/bench.sh
+
+stages:
+	scripts/stages.sh
 
 boottime: $(BUILD)/hv.elf dom0
 	scripts/boottime.sh
