@@ -44,10 +44,8 @@ static uint64_t next_ns(struct irqchip *c, struct vcpu *v)
 	return n;
 }
 
-static void tick(struct irqchip *c, struct vcpu *v)
+static void tick(struct irqchip *c, struct vcpu *v, uint64_t now)
 {
-	uint64_t now = irqchip_now_ns(c);
-
 	if (vlapic_next_ns(v->lapic) <= now)
 		vlapic_tick(v->lapic, &c->env);
 	if (v->id == c->vm->bsp_id && c->has_pit && pit_next_ns(&c->pit) <= now)
@@ -149,7 +147,8 @@ void irqchip_prepare_entry(struct vcpu *v)
 	spin_lock(&c->lock);
 	if (v->vapic && !vcpu_read(v, v->vapic, &word, 1)) /* the guest's TPR there */
 		vlapic_set_tpr(v->lapic, (uint8_t)word);
-	tick(c, v);
+	now = irqchip_now_ns(c); /* (one reading for the timers and the next deadline) */
+	tick(c, v, now);
 	v->irq_window_internal = false;
 	v->dm_window = c->split && v->want_irq_window && irqchip_dm_ready(v, true);
 	if (v->irq_pending < 0 && !v->exc.valid && !(v->dbg_ctl & HV_DBG_BLOCKIRQ) &&
@@ -159,7 +158,6 @@ void irqchip_prepare_entry(struct vcpu *v)
 		else
 			v->irq_window_internal = true;
 	}
-	now = irqchip_now_ns(c);
 	next = MIN(next_ns(c, v), now + KICK_NS);
 	word = v->vapic ? vlapic_vapic_word(v->lapic) : 0; /* (two scans: only for a VAPIC page) */
 	pv_eoi = (v->pv_eoi & 1) && vlapic_eoi_deferrable(v->lapic);
@@ -184,7 +182,7 @@ bool irqchip_halted(struct vcpu *v, uint64_t *wake_tsc)
 	if (v->req_init || v->req_nmi || v->nmi_pending || v->smi_pending)
 		v->halted = false;
 	spin_lock(&c->lock);
-	tick(c, v);
+	tick(c, v, irqchip_now_ns(c));
 	if (v->halted && (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) && irq_waiting(c, v))
 		v->halted = false;
 	stay = v->halted;
