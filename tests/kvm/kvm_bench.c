@@ -656,6 +656,15 @@ static int ap_setup(int vcpu, uint32_t area)
 	       io(vcpu, KVM_SET_MP_STATE, (uintptr_t)&runnable);
 }
 
+/* vCPU `id` of `vm` into g, its kvm_run mapped; -1 when either fails. */
+static int add_vcpu(int kvm, int vm, int id, struct guest_run *g)
+{
+	g->vcpu = io(vm, KVM_CREATE_VCPU, id);
+	g->run = mmap(NULL, io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0), PROT_READ | PROT_WRITE, MAP_SHARED,
+		      g->vcpu, 0);
+	return g->vcpu < 0 || g->run == MAP_FAILED ? -1 : 0;
+}
+
 /* N vCPUs (in N VMs, or in one) run g_bench at once; prints what each costs and their memory. */
 static void scale_run(int kvm, bool one_vm, int n, long frames0, long kib0)
 {
@@ -676,10 +685,7 @@ static void scale_run(int kvm, bool one_vm, int n, long frames0, long kib0)
 			bad += vcpu_setup(kvm, true, &vm[i], &g[i].vcpu, &ram[i], &g[i].run) != 0;
 		} else {
 			vm[i] = vm[0], ram[i] = ram[0];
-			g[i].vcpu = io(vm[0], KVM_CREATE_VCPU, i);
-			g[i].run = mmap(NULL, io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0),
-					PROT_READ | PROT_WRITE, MAP_SHARED, g[i].vcpu, 0);
-			bad += g[i].vcpu < 0 || g[i].run == MAP_FAILED;
+			bad += add_vcpu(kvm, vm[0], i, &g[i]) != 0;
 		}
 		if (!bad && one_vm)
 			bad += ap_setup(g[i].vcpu, area) != 0;
@@ -796,12 +802,8 @@ static int stages(int kvm)
 		int bsp = g.vcpu;
 		struct kvm_run *bsp_run = g.run;
 
-		if (c == 2) {
-			g.vcpu = io(vm, KVM_CREATE_VCPU, 1);
-			g.run = mmap(NULL, io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0),
-				     PROT_READ | PROT_WRITE, MAP_SHARED, g.vcpu, 0);
-			check("vCPU 1", g.run == MAP_FAILED || ap_setup(g.vcpu, area), 0);
-		}
+		if (c == 2)
+			check("vCPU 1", add_vcpu(kvm, vm, 1, &g) || ap_setup(g.vcpu, area), 0);
 		memcpy(ram + area + ITERS, &(uint32_t){100}, 4);
 		printf("kvm_bench: stages: %s\n", configs[c]);
 		settle();
