@@ -162,6 +162,7 @@ static int handle_sipi(struct vcpu *v, struct vm_exit *x)
 /* The run budget is used up; or, with an irqchip, a timer is due or it is time to look. */
 static int handle_preempt(struct vcpu *v, struct vm_exit *x)
 {
+	v->irq_quiet = false; /* the next entry looks */
 	if (v->lapic && !v->timeout && vcpu_slice_left(v))
 		return EXIT_RESUME;
 	return exit_to_caller(x, VMEXIT_TIMEOUT);

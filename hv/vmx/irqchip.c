@@ -37,6 +37,7 @@ static void wake(struct irqchip *c, struct vcpu *v)
 {
 	int cpu = __atomic_load_n(&v->guest_cpu, __ATOMIC_SEQ_CST);
 
+	__atomic_add_fetch(&c->gen, 1, __ATOMIC_RELEASE); /* (a timer's, outside chip_lock) */
 	if (v->halted || v->wait_sipi)
 		c->wake |= 1ULL << v->id;
 	else if (cpu >= 0 && (unsigned)cpu != this_cpu()->index)
@@ -171,7 +172,7 @@ int vm_irq_resample(struct vm *vm, uint64_t gsi, bool on)
 		return -ENXIO;
 	if (gsi >= 64 || c->split)
 		return -EINVAL; /* split: no IOAPIC here to see the EOI */
-	spin_lock(&c->lock);
+	chip_lock(c);
 	c->resample = (c->resample & ~(1ULL << gsi)) | ((uint64_t)on << gsi);
 	spin_unlock(&c->lock);
 	return 0;
@@ -222,7 +223,7 @@ int vm_irq_routing(struct vm *vm, const struct hv_irq_route *in, unsigned n)
 	for (unsigned i = 0; i < n && !rc; i++)
 		rc = route_valid(c, &in[i], in, i) ? 0 : -EINVAL;
 	if (!rc) {
-		spin_lock(&c->lock);
+		chip_lock(c);
 		__builtin_memcpy(c->routes, in, n * sizeof(*in));
 		c->nroutes = n;
 		spin_unlock(&c->lock);
@@ -245,7 +246,7 @@ static bool chip_mmio(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, u
 		*val = write ? *val : 0;
 		return true;
 	}
-	spin_lock(&c->lock);
+	chip_lock(c);
 	c->eoi_from = v;
 	if (lapic && write)
 		vlapic_write(v->lapic, off, w, &c->env);
@@ -267,7 +268,7 @@ static bool chip_pio(void *ctx, struct vcpu *v __unused, uint64_t port, unsigned
 	struct irqchip *c = ctx;
 	bool pit = (port & ~3ULL) == 0x40 || port == 0x61;
 
-	spin_lock(&c->lock);
+	chip_lock(c);
 	if (pit && write)
 		pit_port_write(&c->pit, (uint16_t)port, (uint8_t)*val, &c->env);
 	else if (pit)
@@ -292,7 +293,7 @@ static bool pv_eoi_msr(struct vcpu *v, uint64_t *val, bool write)
 	else if ((*val & 2) || ((*val & 1) && vcpu_read(v, *val & ~3ULL, &probe, 1)))
 		return false;
 	else
-		v->pv_eoi = *val;
+		v->pv_eoi = *val, v->irq_quiet = false; /* the next entry may offer */
 	return true;
 }
 
@@ -307,7 +308,7 @@ bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool h
 		return *ok = pv_eoi_msr(v, val, write), true;
 	if (!c || !v->lapic || !(msr == MSR_APICB || msr == MSR_TSC_DL || (msr >> 8) == 8 || hv))
 		return false;
-	spin_lock(&c->lock);
+	chip_lock(c);
 	if (msr == MSR_APICB)
 		*ok = write ? !vlapic_set_base(v->lapic, *val,
 					       vcpu_cpuid_has(v, 1, 2, CPUID_X2APIC), host)
@@ -347,7 +348,7 @@ void irqchip_cmci(struct vcpu *v)
 
 	if (!c || !v->lapic)
 		return;
-	spin_lock(&c->lock);
+	chip_lock(c);
 	vlapic_local_irq(v->lapic, 0x2f0, &c->env);
 	spin_unlock(&c->lock);
 }
@@ -406,7 +407,7 @@ static int pit_create(struct vm *vm)
 		return -ENOENT;
 	if (c->has_pit)
 		return -EEXIST;
-	spin_lock(&c->lock);
+	chip_lock(c);
 	pit_reset(&c->pit, &c->env);
 	spin_unlock(&c->lock);
 	rc = vm_add_hooks(vm,
@@ -463,7 +464,7 @@ int vm_irq_line(struct vm *vm, unsigned gsi, int level, uint64_t *wake_mask)
 
 	if (!c)
 		return -ENXIO;
-	spin_lock(&c->lock); /* a GSI without routes raises nothing, as in KVM */
+	chip_lock(c); /* a GSI without routes raises nothing, as in KVM */
 	gsi_level(c, SRC_USER, gsi, level);
 	*wake_mask = c->wake;
 	c->wake = 0;
@@ -480,7 +481,7 @@ int vm_signal_msi(struct vm *vm, uint64_t addr, uint32_t data, uint64_t *wake_ma
 		return -ENXIO;
 	if (!msi_to_msg(addr, data, &m))
 		return -EINVAL;
-	spin_lock(&c->lock);
+	chip_lock(c);
 	deliver(c, &m);
 	*wake_mask = c->wake;
 	c->wake = 0;

@@ -44,7 +44,15 @@ struct irqchip {
 	bool split;
 	uint32_t ioapic_pins;
 	struct vcpu *eoi_from; /* the vCPU whose local APIC is being written (its EOIs) */
+	uint32_t gen;	       /* bumped by every change (chip_lock): quiet vCPUs look again */
 };
+
+/* The lock, to change something: a vCPU that found nothing to take looks again (KVM_REQ_EVENT). */
+static inline void chip_lock(struct irqchip *c)
+{
+	spin_lock(&c->lock);
+	__atomic_add_fetch(&c->gen, 1, __ATOMIC_RELEASE);
+}
 
 /* KVM_X86_QUIRK_LINT0_REENABLED: a reset of the BSP leaves its LINT0 ExtINT (the PIC's). */
 static inline bool lint0_quirk(struct vcpu *v)

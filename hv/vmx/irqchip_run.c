@@ -20,7 +20,7 @@ void irqchip_requests(struct vcpu *v)
 	if (v->req_init && !v->smm) { /* in SMM, latched until RSM */
 		v->req_init = v->mp_uninit = false;
 		vcpu_init_signal(v);
-		spin_lock(&c->lock);
+		chip_lock(c);
 		vlapic_init_signal(v->lapic, lint0_quirk(v)); /* the INIT state; the base is kept */
 		spin_unlock(&c->lock);
 	}
@@ -70,8 +70,10 @@ static int take_irq(struct irqchip *c, struct vcpu *v)
 	}
 	if (!extint(c, v))
 		return -1;
-	if (!c->split)
+	if (!c->split) {
+		c->gen++; /* the PIC's next interrupt may be another vCPU's */
 		return pic_ack(&c->pic);
+	}
 	vec = v->ext_vector;
 	v->ext_vector = -1;
 	return vec;
@@ -122,7 +124,7 @@ void irqchip_pv_eoi_sync(struct vcpu *v)
 		vcpu_write(v, v->pv_eoi & ~3ULL, &clear, 1);
 		return;
 	}
-	spin_lock(&c->lock);
+	chip_lock(c);
 	c->eoi_from = v;
 	vlapic_eoi(v->lapic, &c->env);
 	c->eoi_from = NULL;
@@ -132,18 +134,21 @@ void irqchip_pv_eoi_sync(struct vcpu *v)
 /*
  * Before each entry (VMCS loaded): requests, due timers, and an interrupt the guest can take
  * now; one it cannot take yet waits for the interrupt window. The preemption timer then bounds
- * the run by the next timer and KICK_NS.
+ * the run by the next timer and KICK_NS. A vCPU that found nothing is quiet: it skips all this
+ * until the chip changes, the timer fires or dom0 touches it (KVM's KVM_REQ_EVENT).
  */
 void irqchip_prepare_entry(struct vcpu *v)
 {
 	struct irqchip *c = v->vm->irqchip;
 	uint64_t next, now;
 	uint32_t word;
-	bool pv_eoi;
+	bool pv_eoi, quiet, waiting = false;
 
 	if (!c || !v->lapic)
 		return;
 	irqchip_requests(v);
+	if (v->irq_quiet && v->irq_gen == __atomic_load_n(&c->gen, __ATOMIC_ACQUIRE))
+		return;
 	spin_lock(&c->lock);
 	if (v->vapic && !vcpu_read(v, v->vapic, &word, 1)) /* the guest's TPR there */
 		vlapic_set_tpr(v->lapic, (uint8_t)word);
@@ -152,7 +157,7 @@ void irqchip_prepare_entry(struct vcpu *v)
 	v->irq_window_internal = false;
 	v->dm_window = c->split && v->want_irq_window && irqchip_dm_ready(v, true);
 	if (v->irq_pending < 0 && !v->exc.valid && !(v->dbg_ctl & HV_DBG_BLOCKIRQ) &&
-	    irq_waiting(c, v)) {
+	    (waiting = irq_waiting(c, v))) {
 		if (guest_irq_open())
 			v->irq_pending = take_irq(c, v);
 		else
@@ -161,12 +166,16 @@ void irqchip_prepare_entry(struct vcpu *v)
 	next = MIN(next_ns(c, v), now + KICK_NS);
 	word = v->vapic ? vlapic_vapic_word(v->lapic) : 0; /* (two scans: only for a VAPIC page) */
 	pv_eoi = (v->pv_eoi & 1) && vlapic_eoi_deferrable(v->lapic);
+	/* quiet: nothing waited, nothing to offer or mirror (and the timer runs on, below) */
+	quiet = v->irq_pending < 0 && !v->exc.valid && !(v->dbg_ctl & HV_DBG_BLOCKIRQ) &&
+		!waiting && !v->dm_window && !pv_eoi && !v->vapic;
+	v->irq_gen = c->gen;
 	spin_unlock(&c->lock);
 	if (v->vapic)
 		vcpu_write(v, v->vapic, &word, 4);
 	if (pv_eoi) /* offered: the guest's flag set */
 		v->pv_eoi_set = !vcpu_write(v, v->pv_eoi & ~3ULL, &(uint8_t){1}, 1);
-	vcpu_arm_preempt(v, ns_to_tsc(next > now + MIN_RUN_NS ? next - now : MIN_RUN_NS));
+	v->irq_quiet = vcpu_arm_preempt(v, ns_to_tsc(MAX(next, now + MIN_RUN_NS) - now)) && quiet;
 }
 
 /*
@@ -181,6 +190,7 @@ bool irqchip_halted(struct vcpu *v, uint64_t *wake_tsc)
 
 	if (v->req_init || v->req_nmi || v->nmi_pending || v->smi_pending)
 		v->halted = false;
+	v->irq_quiet = false; /* (its tick may raise what the next entry must take) */
 	spin_lock(&c->lock);
 	tick(c, v, irqchip_now_ns(c));
 	if (v->halted && (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) && irq_waiting(c, v))

@@ -15,7 +15,7 @@ int vm_irqchip_state(struct vm *vm, unsigned chip, void *buf, bool set)
 		return -ENXIO;
 	if (chip > 2)
 		return -EINVAL;
-	spin_lock(&c->lock);
+	chip_lock(c);
 	if (chip < 2 && set)
 		rc = pic_set_state(&c->pic, chip, buf);
 	else if (chip < 2)
@@ -35,7 +35,7 @@ int vm_pit_state(struct vm *vm, void *buf, bool set)
 
 	if (!c || !c->has_pit)
 		return -ENXIO;
-	spin_lock(&c->lock);
+	chip_lock(c);
 	if (set)
 		rc = pit_set_state(&c->pit, buf, &c->env);
 	else
@@ -51,7 +51,7 @@ int vcpu_lapic_state(struct vcpu *v, void *buf, bool set)
 
 	if (!c || !v->lapic)
 		return -ENXIO;
-	spin_lock(&c->lock);
+	chip_lock(c);
 	if (set)
 		rc = vlapic_set_state(v->lapic, buf, &c->env);
 	else
@@ -105,7 +105,7 @@ void vcpu_set_cr8(struct vcpu *v, uint64_t cr8)
 		v->tpr = cr8 & 15;
 		return;
 	}
-	spin_lock(&c->lock);
+	chip_lock(c);
 	vlapic_set_tpr(v->lapic, (uint8_t)((cr8 & 15) << 4));
 	spin_unlock(&c->lock);
 }

@@ -189,15 +189,19 @@ static bool prepare_entry(struct vcpu *v)
 	return true;
 }
 
-/* The preemption timer for this entry (an irqchip's next timer, or a kick to look). */
-void vcpu_arm_preempt(struct vcpu *v, uint64_t tsc_cycles)
+/*
+ * The preemption timer for this entry (an irqchip's next timer, or a kick to look). True: armed,
+ * and saved at each exit, so it runs on through the entries that follow without re-arming.
+ */
+bool vcpu_arm_preempt(struct vcpu *v, uint64_t tsc_cycles)
 {
 	uint32_t pin = (uint32_t)vmread(VMCS_PIN_CTLS);
 
 	if (!vmx_caps.preempt_timer || v->timeout)
-		return; /* the run budget of vcpu_set_timeout owns the timer */
+		return false; /* the run budget of vcpu_set_timeout owns the timer */
 	vmwrite(VMCS_PIN_CTLS, pin | PIN_PREEMPT_TIMER);
 	vmwrite(VMCS_PREEMPT_TIMER, preempt_value(MIN(tsc_cycles, vcpu_slice_left(v))));
+	return vmx_caps.exit.may1 & EXIT_SAVE_PREEMPT;
 }
 
 static void entry_failed(struct vcpu *v, struct vm_exit *x)
@@ -291,7 +295,8 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 
 	vcpu_load(v);
 	v->run_start = rdtsc();
-	v->need_page = 0; /* (a dom0 call's miss is not this run's) */
+	v->need_page = 0;     /* (a dom0 call's miss is not this run's) */
+	v->irq_quiet = false; /* dom0 may have changed what it takes */
 	if (v->lapic)
 		irqchip_requests(v);
 	if (v->wait_sipi) {

@@ -164,6 +164,8 @@ struct vcpu {
 	/* with an irqchip: its local APIC, and what other vCPUs asked of it (irqchip.c) */
 	struct vlapic *lapic;
 	bool halted, irq_window_internal;
+	bool irq_quiet; /* nothing to take while the chip's gen is irq_gen (irqchip_run.c) */
+	uint32_t irq_gen;
 	bool mp_uninit; /* waiting for INIT as well as SIPI (an AP never started) */
 	volatile bool req_init, req_nmi;
 	volatile uint16_t req_sipi;    /* 0x100 | vector */
@@ -304,7 +306,7 @@ int msr_refused(struct vcpu *v, struct vm_exit *x, bool write, uint64_t val, uns
 void msr_complete(struct vcpu *v, const struct vm_exit *x);
 void vm_msr_filter_free(struct vm *vm);
 void vm_irqchip_free(struct vm *vm);
-void vcpu_arm_preempt(struct vcpu *v, uint64_t tsc_cycles);
+bool vcpu_arm_preempt(struct vcpu *v, uint64_t tsc_cycles);
 uint64_t vcpu_slice_left(struct vcpu *v);
 bool vcpu_cpuid_has(struct vcpu *v, uint32_t leaf, unsigned reg, uint32_t bit);
 bool vcpu_has_mwait(struct vcpu *v); /* CPUID.1:ECX.MONITOR as the guest reads it */
