@@ -38,7 +38,7 @@ int64_t hc_claim(struct hc_ctx *c, bool vcpu)
 		rc = -EBADF;
 	else if (vcpu && !(c->target = vm_get_vcpu(c->vm, c->arg[1])))
 		rc = -EINVAL;
-	else if (vcpu && !vcpu_try_claim(c->target))
+	else if (vcpu && !vcpu_try_claim(c->target, c->nr == HC_VCPU_RUN))
 		rc = -EBUSY;
 	if (rc)
 		c->vm = NULL, c->target = NULL;

@@ -71,9 +71,13 @@ static bool zero_leaf(uint32_t leaf, bool dom0)
  */
 uint64_t guest_xcr0_supported(void)
 {
-	struct cpuid_regs r = cpuid(0xd, 0);
+	static uint64_t xcr0; /* (CPUID from VMX root mode is slow on hardware: read once) */
 
-	return (r.eax | ((uint64_t)r.edx << 32)) & (XCR0_X87 | XCR0_SSE | XCR0_AVX);
+	if (!xcr0) {
+		struct cpuid_regs r = cpuid(0xd, 0);
+		xcr0 = (r.eax | (uint64_t)r.edx << 32) & (XCR0_X87 | XCR0_SSE | XCR0_AVX);
+	}
+	return xcr0;
 }
 
 /* Size of the standard-format XSAVE area for the components in xcr0. */

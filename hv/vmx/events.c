@@ -57,11 +57,14 @@ static bool nmi_blocked(void)
 	       (INTERRUPTIBILITY_SHADOW | INTERRUPTIBILITY_NMI);
 }
 
-static void set_window(uint32_t bit, bool on)
+/* The window exits this entry wants, written only when they change. */
+static void set_windows(struct vcpu *v, uint32_t want)
 {
-	uint32_t proc = (uint32_t)vmread(VMCS_PROC_CTLS);
+	uint32_t keep = (uint32_t) ~(PROC_NMI_WINDOW | PROC_INTR_WINDOW);
 
-	vmwrite(VMCS_PROC_CTLS, on ? proc | bit : proc & ~bit);
+	if (want != v->windows)
+		vmwrite(VMCS_PROC_CTLS, ((uint32_t)vmread(VMCS_PROC_CTLS) & keep) | want);
+	v->windows = want;
 }
 
 static void inject(uint32_t info, uint32_t error, uint32_t len)
@@ -109,6 +112,5 @@ void events_inject(struct vcpu *v)
 	} else if (v->irq_pending >= 0) {
 		irq_wait = true;
 	}
-	set_window(PROC_NMI_WINDOW, nmi_wait);
-	set_window(PROC_INTR_WINDOW, irq_wait);
+	set_windows(v, (nmi_wait ? PROC_NMI_WINDOW : 0) | (irq_wait ? PROC_INTR_WINDOW : 0));
 }

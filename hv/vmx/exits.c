@@ -299,9 +299,8 @@ int vmx_handle_exit(struct vcpu *v, struct vm_exit *x)
 	x->reason = raw;
 	x->qual = vmread(VMCS_EXIT_QUALIFICATION);
 	v->exits[MIN(basic, (uint32_t)EXIT_REASON_MAX)]++;
-	v->recent[v->nrecent % ARRAY_SIZE(v->recent)].reason = raw;
-	v->recent[v->nrecent % ARRAY_SIZE(v->recent)].rip = vmread(VMCS_GUEST_RIP);
-	v->recent[v->nrecent++ % ARRAY_SIZE(v->recent)].qual = x->qual;
+	v->recent[v->nrecent++ % ARRAY_SIZE(v->recent)] =
+		(struct recent_exit){raw, vmread(VMCS_GUEST_RIP), x->qual};
 	if (raw & EXIT_REASON_FAILED_ENTRY)
 		return handle_entry_failure(v, x);
 	if (basic < EXIT_REASON_MAX && handlers[basic])

@@ -144,8 +144,14 @@ uint64_t vcpu_slice_left(struct vcpu *v)
 static void arm_timer(struct vcpu *v)
 {
 	uint32_t pin = (uint32_t)vmread(VMCS_PIN_CTLS), exit = (uint32_t)vmread(VMCS_EXIT_CTLS);
-	uint64_t budget = v->timeout ? v->timeout : vcpu_slice_left(v);
-	bool on = budget != ~0ULL && vmx_caps.preempt_timer;
+	uint64_t budget = v->timeout ? v->timeout : vcpu_slice_left(v), now = rdtsc();
+	bool on;
+
+	if (v->irq_quiet && v->preempt_due > now) /* a quiet irqchip's deadline still stands */
+		budget = MIN(budget, v->preempt_due - now);
+	else
+		v->irq_quiet = false;
+	on = budget != ~0ULL && vmx_caps.preempt_timer;
 
 	vmwrite(VMCS_PIN_CTLS, on ? pin | PIN_PREEMPT_TIMER : pin & ~PIN_PREEMPT_TIMER);
 	if (vmx_caps.exit.may1 & EXIT_SAVE_PREEMPT)
@@ -199,6 +205,7 @@ bool vcpu_arm_preempt(struct vcpu *v, uint64_t tsc_cycles)
 
 	if (!vmx_caps.preempt_timer || v->timeout)
 		return false; /* the run budget of vcpu_set_timeout owns the timer */
+	v->preempt_due = rdtsc() + tsc_cycles;
 	vmwrite(VMCS_PIN_CTLS, pin | PIN_PREEMPT_TIMER);
 	vmwrite(VMCS_PREEMPT_TIMER, preempt_value(MIN(tsc_cycles, vcpu_slice_left(v))));
 	return vmx_caps.exit.may1 & EXIT_SAVE_PREEMPT;
@@ -295,8 +302,7 @@ int vcpu_run(struct vcpu *v, struct vm_exit *x)
 
 	vcpu_load(v);
 	v->run_start = rdtsc();
-	v->need_page = 0;     /* (a dom0 call's miss is not this run's) */
-	v->irq_quiet = false; /* dom0 may have changed what it takes */
+	v->need_page = 0; /* (a dom0 call's miss is not this run's) */
 	if (v->lapic)
 		irqchip_requests(v);
 	if (v->wait_sipi) {
@@ -442,6 +448,7 @@ int vcpu_interrupt(struct vcpu *v, uint8_t vector)
 
 void vcpu_request_irq_window(struct vcpu *v, bool on)
 {
+	v->irq_quiet &= on == v->want_irq_window;
 	v->want_irq_window = on;
 }
 
@@ -463,9 +470,13 @@ uint64_t vcpu_exit_count(struct vcpu *v, uint32_t reason)
 	return reason <= EXIT_REASON_MAX ? v->exits[reason] : 0;
 }
 
-bool vcpu_try_claim(struct vcpu *v)
+/* dom0's call on the vCPU; any but a run may change what it takes: its next entry looks. */
+bool vcpu_try_claim(struct vcpu *v, bool run)
 {
-	return !__atomic_exchange_n(&v->claimed, true, __ATOMIC_ACQUIRE);
+	if (__atomic_exchange_n(&v->claimed, true, __ATOMIC_ACQUIRE))
+		return false;
+	v->irq_quiet &= run;
+	return true;
 }
 
 void vcpu_release(struct vcpu *v)

@@ -152,7 +152,7 @@ struct vmcall {
 void vm_set_hypercall_handler(int64_t (*handler)(const struct vmcall *call));
 
 /* One user of a vCPU at a time (hypercalls from several CPUs): false when it is taken. */
-bool vcpu_try_claim(struct vcpu *v);
+bool vcpu_try_claim(struct vcpu *v, bool run);
 void vcpu_release(struct vcpu *v);
 
 /* The vCPU with that id, or NULL. */

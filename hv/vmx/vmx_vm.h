@@ -144,6 +144,7 @@ struct vcpu {
 	unsigned loads;		   /* vcpu_load nesting: the VMCS is cleared at the outermost put */
 	bool failure_dumped;	   /* an entry failure's state was printed (only the first is) */
 	uint64_t run_start;	   /* TSC when the current vcpu_run began */
+	uint64_t preempt_due;	   /* TSC when vcpu_arm_preempt's timer is due */
 	bool state_changed;	   /* the caller set registers: vcpu_fix_entry_state before entry */
 	bool ran;		   /* has entered the guest at least once */
 	volatile bool claimed;	   /* a hypercall is using it (vcpu_try_claim) */
@@ -192,6 +193,7 @@ struct vcpu {
 	} late;
 	int irq_pending; /* vector, -1 none */
 	bool want_irq_window;
+	uint32_t windows;   /* the window exits set in the VMCS (events.c) */
 	bool dm_window;	    /* split irqchip: user space's window request stands this entry */
 	int16_t ext_vector; /* split irqchip: KVM_INTERRUPT's ExtINT, -1 none */
 	uint16_t eoi_exit;  /* split irqchip: 0x100 | a vector whose EOI user space must see */
@@ -212,7 +214,7 @@ struct vcpu {
 	uint8_t fpu[FPU_AREA_SIZE] __aligned(64);
 	/* statistics, and the last exits for crash reports */
 	uint64_t exits[EXIT_REASON_MAX + 1], mmio_exits;
-	struct {
+	struct recent_exit {
 		uint32_t reason;
 		uint64_t rip, qual;
 	} recent[8];
