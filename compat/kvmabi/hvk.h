@@ -91,6 +91,7 @@ struct hvk_vm {
 	struct mutex lock;			  /* vCPU and device creation, capabilities */
 	struct rw_semaphore slots_lock;		  /* KVM_RUN reads, slot changes write */
 	struct hvk_slot slots[2 * HVK_MAX_SLOTS]; /* address space 0, then SMM's */
+	unsigned int slots_hi[2];		  /* per space: 1 + its highest slot in use */
 	struct hvk_vcpu *vcpus[HVK_MAX_VCPUS];
 	unsigned int nvcpus;
 	u32 max_vcpu_ids; /* KVM_CAP_MAX_VCPU_ID as enabled; 0: the default */

@@ -87,7 +87,7 @@ bool hvk_coalesced_write(struct hvk_vm *vm, bool pio, u64 addr, u32 len, u64 val
 	bool hit = false;
 	u32 last;
 
-	if (len > sizeof(e->data))
+	if (len > sizeof(e->data) || list_empty(&vm->zones)) /* (as hvk_ioeventfd_write) */
 		return false;
 	spin_lock(&vm->ioevent_lock);
 	list_for_each_entry(p, &vm->zones, link)

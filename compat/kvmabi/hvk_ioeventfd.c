@@ -99,6 +99,8 @@ bool hvk_ioeventfd_write(struct hvk_vm *vm, bool pio, u64 addr, u32 len, u64 val
 	struct hvk_ioeventfd *p;
 	bool hit = false;
 
+	if (list_empty(&vm->ioeventfds)) /* (a racing KVM_IOEVENTFD is ordered after this access) */
+		return false;
 	spin_lock(&vm->ioevent_lock);
 	list_for_each_entry(p, &vm->ioeventfds,
 			    link) if (!hit && p->pio == pio && p->addr == addr &&

@@ -96,11 +96,12 @@ static long slot_map(struct hvk_vm *vm, struct hvk_slot *s)
 /* The slot whose pages hold gpa (the hypervisor's: HV_GPA_SMM in SMM's space), or NULL. */
 static struct hvk_slot *slot_of(struct hvk_vm *vm, u64 gpa)
 {
-	unsigned int i;
+	unsigned int as = !!(gpa & HV_GPA_SMM), i;
+	struct hvk_slot *s = &vm->slots[as * HVK_MAX_SLOTS];
 
-	for (i = 0; i < ARRAY_SIZE(vm->slots); i++)
-		if (vm->slots[i].npages && gpa - vm->slots[i].gpa < vm->slots[i].size)
-			return &vm->slots[i];
+	for (i = 0; i < vm->slots_hi[as]; i++) /* (only the space's slots in use) */
+		if (s[i].npages && gpa - s[i].gpa < s[i].size)
+			return &s[i];
 	return NULL;
 }
 
@@ -351,6 +352,7 @@ static long change_slot(struct hvk_vm *vm, unsigned int id,
 long hvk_set_memory_region(struct hvk_vm *vm, void __user *argp)
 {
 	struct kvm_userspace_memory_region r;
+	unsigned int hi;
 	long rc;
 
 	if (copy_from_user(&r, argp, sizeof(r)))
@@ -370,6 +372,9 @@ long hvk_set_memory_region(struct hvk_vm *vm, void __user *argp)
 		return -EINVAL;
 	down_write(&vm->slots_lock);
 	rc = change_slot(vm, (r.slot >> 16) * HVK_MAX_SLOTS + (u16)r.slot, &r);
+	for (hi = HVK_MAX_SLOTS; hi && !vm->slots[(r.slot >> 16) * HVK_MAX_SLOTS + hi - 1].npages;)
+		hi--;
+	vm->slots_hi[r.slot >> 16] = hi;
 	up_write(&vm->slots_lock);
 	return rc;
 }
