@@ -107,11 +107,11 @@ static void discover_acpi(void)
 		panic("%s", rc < 0 ? err : "acpi: no MADT; cannot find the CPUs");
 	if (madt_parse(t, len, &madt, err))
 		panic("%s", err);
-	pr_info("acpi: MADT at %#llx, %u bytes", (unsigned long long)virt_to_phys(t), len);
+	pr_info("acpi: MADT at %#lx, %u bytes", virt_to_phys(t), len);
 	rc = acpi_find_table(boot_info.rsdp, boot_info.rsdp_len, "FACP", acpi_map, NULL, &t, &len,
 			     err);
 	if (rc == 0) {
-		pr_info("acpi: FADT at %#llx, %u bytes", (unsigned long long)virt_to_phys(t), len);
+		pr_info("acpi: FADT at %#lx, %u bytes", virt_to_phys(t), len);
 		power_set_pm1a_cnt(fadt_pm1a_cnt(t, len));
 	} else
 		pr_warn("acpi: no usable FADT (%s)", rc < 0 ? err : "absent");
@@ -125,30 +125,24 @@ static void print_memory(void)
 		boot_info.mmap_conflicts);
 	for (unsigned i = 0; i < boot_info.nmmap; i++) {
 		const struct mem_range *r = &boot_info.mmap[i];
-		pr_info("mem:   [%016llx-%016llx) %s", (unsigned long long)r->base,
-			(unsigned long long)(r->base + r->len), mem_type_name(r->type));
+		pr_info("mem:   [%016lx-%016lx) %s", r->base, r->base + r->len,
+			mem_type_name(r->type));
 	}
-	pr_info("mem: usable %llu KiB (%llu MiB); frames free %llu of %llu (%llu KiB)",
-		(unsigned long long)(usable >> 10), (unsigned long long)(usable >> 20),
-		(unsigned long long)hv_frames.nfree, (unsigned long long)hv_frames.ntotal,
-		(unsigned long long)(hv_frames.nfree * 4));
-	pr_info("mem: hypervisor image [%#llx-%#llx), frame bitmap at %#llx",
-		(unsigned long long)image_to_phys(__image_start),
-		(unsigned long long)image_to_phys(__image_end),
-		(unsigned long long)hv_frames.bitmap_pa);
+	pr_info("mem: usable %lu KiB (%lu MiB); frames free %lu of %lu (%lu KiB)", usable >> 10,
+		usable >> 20, hv_frames.nfree, hv_frames.ntotal, hv_frames.nfree * 4);
+	pr_info("mem: hypervisor image [%#lx-%#lx), frame bitmap at %#lx",
+		image_to_phys(__image_start), image_to_phys(__image_end), hv_frames.bitmap_pa);
 }
 
 static void print_machine(void)
 {
 	pr_info("boot: %u module(s)", boot_info.nmods);
 	for (unsigned i = 0; i < boot_info.nmods; i++)
-		pr_info("boot:   module %u [%#llx-%#llx) %llu bytes '%s'", i,
-			(unsigned long long)boot_info.mods[i].start,
-			(unsigned long long)boot_info.mods[i].end,
-			(unsigned long long)(boot_info.mods[i].end - boot_info.mods[i].start),
+		pr_info("boot:   module %u [%#lx-%#lx) %lu bytes '%s'", i, boot_info.mods[i].start,
+			boot_info.mods[i].end, boot_info.mods[i].end - boot_info.mods[i].start,
 			boot_info.mods[i].cmdline);
-	pr_info("acpi: ACPI %s RSDP; local APIC at %#llx (%s mode); %s",
-		boot_info.rsdp_len == 36 ? "2.0+" : "1.0", (unsigned long long)madt.lapic_addr,
+	pr_info("acpi: ACPI %s RSDP; local APIC at %#lx (%s mode); %s",
+		boot_info.rsdp_len == 36 ? "2.0+" : "1.0", madt.lapic_addr,
 		lapic_x2apic() ? "x2APIC" : "xAPIC",
 		madt.pcat_compat ? "8259 PICs present" : "no 8259");
 	pr_info("cpu: %u CPU(s) found (%u disabled in firmware)", madt.ncpus, madt.ncpus_disabled);

@@ -319,8 +319,6 @@ static void reg_write(struct vlapic *l, unsigned off, uint32_t val, const struct
 	case REG_SVR:
 		val &= (l->version & DIRECTED_EOI) ? ~0u : ~(1u << 12);
 		break;
-	default:
-		break;
 	}
 	vlapic_set_reg(l, off, val);
 	if (off == REG_TPR)
@@ -328,8 +326,7 @@ static void reg_write(struct vlapic *l, unsigned off, uint32_t val, const struct
 	else if (off == REG_SVR && !(val & SVR_ENABLE))
 		mask_lvts(l);
 	else if (off == REG_ICR)
-		send_ipi(l, val, is_x2(l) ? vlapic_reg(l, REG_ICR2) : vlapic_reg(l, REG_ICR2) >> 24,
-			 env);
+		send_ipi(l, val, vlapic_reg(l, REG_ICR2) >> (is_x2(l) ? 0 : 24), env);
 }
 
 /* A reserved offset in xAPIC mode: the access does nothing but set ESR bit 7. */
@@ -494,8 +491,7 @@ static void sanitize(struct vlapic *l)
 
 		if (!(r.flags & RD) || !(r.flags & (WR | WR1)))
 			r.mask = i >= 0x10 && i < 0x28 ? ~0u : 0; /* read-only: recomputed */
-		vlapic_set_reg(l, i << 4,
-			       full ? vlapic_reg(l, i << 4) : vlapic_reg(l, i << 4) & r.mask);
+		vlapic_set_reg(l, i << 4, vlapic_reg(l, i << 4) & (full ? ~0u : r.mask));
 	}
 	vlapic_set_reg(l, REG_VER, l->version);
 	vlapic_set_reg(l, REG_DFR, vlapic_reg(l, REG_DFR) | 0x0fffffff);

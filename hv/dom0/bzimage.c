@@ -27,14 +27,14 @@ int bzimage_parse(const uint8_t *img, size_t len, struct pvh_image *out, char *e
 	pm = ((img[0x1f1] ?: 4) + 1) * 512; /* setup_sects (0 means 4, as in the oldest kernels) */
 	size = get_le(img + 0x1f4, 4) * 16; /* syssize: 16-byte paragraphs */
 	if (pm > len || size > len - pm || !size)
-		return fail(err, "dom0: bzImage truncated (%zu bytes, %llu expected)", len,
-			    (unsigned long long)(pm + size));
+		return fail(err, "dom0: bzImage truncated (%zu bytes, %lu expected)", len,
+			    pm + size);
 	load = get_le(img + 0x258, 8);
 	init = get_le(img + 0x260, 4);
 	if ((load & 0xfff) || load < MiB(1) || load >= GiB(4) || init < size ||
 	    init > GiB(4) - load)
-		return fail(err, "dom0: bzImage wants %#llx bytes at %#llx: not 1 MiB-4 GiB",
-			    (unsigned long long)init, (unsigned long long)load);
+		return fail(err, "dom0: bzImage wants %#lx bytes at %#lx: not 1 MiB-4 GiB", init,
+			    load);
 	*out = (struct pvh_image){
 		.entry = (uint32_t)load, .nsegs = 1, .lo = load, .hi = load + init};
 	out->segs[0] = (struct pvh_seg){load, pm, size, init};

@@ -28,14 +28,14 @@ static void trace_exception(struct vcpu *v, const struct vm_exit *x)
 	struct vcpu_regs r;
 
 	vcpu_get_regs(v, &r);
-	pr_info("dom0: exception %u error %#x at RIP %#llx CR2 %#llx", x->exc.vector, x->exc.error,
-		(unsigned long long)r.rip, (unsigned long long)x->qual);
+	pr_info("dom0: exception %u error %#x at RIP %#lx CR2 %#lx", x->exc.vector, x->exc.error,
+		r.rip, x->qual);
 	if (x->exc.vector == 14)
 		vcpu_set_cr2(v, x->qual);
 	for (int i = 0; i < 8; i++) {
 		uint64_t q = 0;
 		vcpu_read_gva(v, r.rsp + 8 * i, &q, 8);
-		pr_info("dom0:   stack +%02x: %016llx", 8 * i, (unsigned long long)q);
+		pr_info("dom0:   stack +%02x: %016lx", 8 * i, q);
 	}
 	vcpu_queue_exception(v, x->exc.vector, x->exc.has_error, x->exc.error);
 }
@@ -43,8 +43,8 @@ static void trace_exception(struct vcpu *v, const struct vm_exit *x)
 /* A dom0 exit that reaches here means dom0 is beyond help: report it and end the run. */
 static __noreturn void dom0_failed(struct vcpu *v, const struct vm_exit *x, const char *what)
 {
-	log_emergency("\n*** dom0 %s (exit kind %d, reason %u, qualification %#llx)\n", what,
-		      x->kind, x->reason & 0xffff, (unsigned long long)x->qual);
+	log_emergency("\n*** dom0 %s (exit kind %d, reason %u, qualification %#lx)\n", what,
+		      x->kind, x->reason & 0xffff, x->qual);
 	vcpu_report(v);
 	hv_stop(false, what);
 }
@@ -63,8 +63,8 @@ static __noreturn void dom0_cpu_loop(struct vcpu *v)
 		if (x.kind == VMEXIT_TIMEOUT && sample_ms) {
 			struct vcpu_regs r;
 			vcpu_get_regs(v, &r);
-			pr_info("dom0: CPU %u at RIP %#llx RFLAGS %#llx", this_cpu()->index,
-				(unsigned long long)r.rip, (unsigned long long)r.rflags);
+			pr_info("dom0: CPU %u at RIP %#lx RFLAGS %#lx", this_cpu()->index, r.rip,
+				r.rflags);
 		}
 		switch (x.kind) {
 		case VMEXIT_SHUTDOWN:
@@ -146,8 +146,8 @@ void dom0_boot(struct boot_info *bi)
 	else
 		r.rbx = info; /* the PVH ABI: EBX holds the hvm_start_info */
 	vcpu_set_regs(d0.vcpus[0], &r);
-	pr_info("dom0: starting on %u CPU(s); free frames left to the hypervisor: %llu",
-		ncpus_online, (unsigned long long)hv_frames.nfree);
+	pr_info("dom0: starting on %u CPU(s); free frames left to the hypervisor: %lu",
+		ncpus_online, hv_frames.nfree);
 	smp_start_all(dom0_ap_main, NULL);
 	dom0_cpu_loop(d0.vcpus[0]);
 }

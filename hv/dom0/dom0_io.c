@@ -12,10 +12,9 @@
 #include "../platform/x86.h"
 #include "../vmx/caps.h"
 
-#define MSR_VMX_LAST	0x491 /* the last VMX capability MSR (VM functions) */
-#define MSR_UCODE_WRITE 0x79
-#define MSR_X2APIC_ICR	0x830
-#define APIC_BASE_MODE	(3ULL << 10) /* x2APIC, enable */
+#define MSR_VMX_LAST   0x491 /* the last VMX capability MSR (VM functions) */
+#define MSR_X2APIC_ICR 0x830
+#define APIC_BASE_MODE (3ULL << 10) /* x2APIC, enable */
 
 /* The console's data port: dom0's bytes go out through the log, so lines never interleave. */
 static bool com1_io(void *ctx __unused, struct vcpu *v __unused, uint64_t port,
@@ -97,8 +96,7 @@ void dom0_msr(struct vm_exit *x)
 /* dom0 asking the machine to reset (reboot, or a panic with panic=-1) ends the run here. */
 static __noreturn void dom0_reset(uint64_t port, uint64_t val)
 {
-	log_emergency("\n*** dom0 asked for a reset (port %#llx value %#llx)\n",
-		      (unsigned long long)port, (unsigned long long)val);
+	log_emergency("\n*** dom0 asked for a reset (port %#lx value %#lx)\n", port, val);
 	log_dump_tail(8);
 	if (!hv_poweroff_at_end)
 		outb(0xcf9, 0x06); /* a real machine: do what dom0 asked */

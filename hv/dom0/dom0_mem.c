@@ -21,8 +21,7 @@ static bool dom0_owns(uint64_t f)
 /* Marks every frame wholly or partly in [base, end) as dom0's. */
 void dom0_own(uint64_t base, uint64_t end)
 {
-	for (uint64_t f = base / PAGE_SIZE;
-	     f < ALIGN_UP(end, PAGE_SIZE) / PAGE_SIZE && f < d0.nframes; f++)
+	for (uint64_t f = base / PAGE_SIZE; f < PAGES(end) && f < d0.nframes; f++)
 		d0.owned[f / 64] |= 1ULL << (f % 64);
 }
 
@@ -51,9 +50,8 @@ static void claim_destination(const struct boot_info *bi, uint64_t lo, uint64_t 
 		if (frame_is_free(&hv_frames, pa))
 			frames_claim(&hv_frames, pa, 1);
 		else if (!in_module(bi, pa))
-			panic("dom0: kernel wants [%#llx-%#llx): the hypervisor uses %#llx",
-			      (unsigned long long)lo, (unsigned long long)hi,
-			      (unsigned long long)pa);
+			panic("dom0: kernel wants [%#lx-%#lx): the hypervisor uses %#lx", lo, hi,
+			      pa);
 }
 
 /* Moves modules out of the kernel's way; their old frames go back to the pool. */
@@ -61,7 +59,7 @@ static void relocate_modules(struct boot_info *bi, uint64_t lo, uint64_t hi)
 {
 	for (unsigned i = 0; i < bi->nmods; i++) {
 		struct boot_module *m = &bi->mods[i];
-		uint64_t pages = ALIGN_UP(m->end - m->start, PAGE_SIZE) / PAGE_SIZE, to;
+		uint64_t pages = PAGES(m->end - m->start), to;
 		if (m->start >= hi || m->end <= lo)
 			continue;
 		to = frames_alloc_contig(&hv_frames, pages ? pages : 1, 1);
@@ -71,8 +69,7 @@ static void relocate_modules(struct boot_info *bi, uint64_t lo, uint64_t hi)
 		for (uint64_t p = m->start; p < m->start + pages * PAGE_SIZE; p += PAGE_SIZE)
 			if (p < lo || p >= hi)
 				frame_free(&hv_frames, p);
-		pr_info("dom0: module %u moved from %#llx to %#llx", i,
-			(unsigned long long)m->start, (unsigned long long)to);
+		pr_info("dom0: module %u moved from %#lx to %#lx", i, m->start, to);
 		m->end = to + (m->end - m->start);
 		m->start = to;
 	}
@@ -88,8 +85,8 @@ uint32_t dom0_load_kernel(struct boot_info *bi)
 	if (pvh_parse(phys_to_virt(k->start), k->end - k->start, &dom0_kernel, err))
 		panic("%s", err);
 	if (!mb2_range_usable(bi, dom0_kernel.lo, dom0_kernel.hi - dom0_kernel.lo))
-		panic("dom0: kernel wants [%#llx-%#llx), which is not usable RAM",
-		      (unsigned long long)dom0_kernel.lo, (unsigned long long)dom0_kernel.hi);
+		panic("dom0: kernel wants [%#lx-%#lx), which is not usable RAM", dom0_kernel.lo,
+		      dom0_kernel.hi);
 	claim_destination(bi, dom0_kernel.lo, dom0_kernel.hi);
 	relocate_modules(bi, dom0_kernel.lo, dom0_kernel.hi);
 	for (unsigned i = 0; i < dom0_kernel.nsegs; i++) {
@@ -101,10 +98,8 @@ uint32_t dom0_load_kernel(struct boot_info *bi)
 	}
 	dom0_own(dom0_kernel.lo, dom0_kernel.hi);
 	/* the image itself is no longer needed: its frames become free RAM for dom0 */
-	frames_free_contig(&hv_frames, k->start,
-			   ALIGN_UP(k->end - k->start, PAGE_SIZE) / PAGE_SIZE);
-	pr_info("dom0: kernel [%#llx-%#llx), %s entry %#x", (unsigned long long)dom0_kernel.lo,
-		(unsigned long long)dom0_kernel.hi,
+	frames_free_contig(&hv_frames, k->start, PAGES(k->end - k->start));
+	pr_info("dom0: kernel [%#lx-%#lx), %s entry %#x", dom0_kernel.lo, dom0_kernel.hi,
 		dom0_kernel.setup_len ? "bzImage 32-bit" : "PVH", dom0_kernel.entry);
 	return dom0_kernel.entry;
 }
@@ -118,8 +113,8 @@ void dom0_split_memory(const struct boot_info *bi, uint64_t pool)
 	uint64_t keep = pool / PAGE_SIZE, kept = 0, f = hv_frames.nframes;
 
 	if (hv_frames.nfree < 2 * keep)
-		panic("dom0: %llu MiB free is too little to keep %llu MiB for the hypervisor",
-		      (unsigned long long)(hv_frames.nfree >> 8), (unsigned long long)(pool >> 20));
+		panic("dom0: %lu MiB free is too little to keep %lu MiB for the hypervisor",
+		      hv_frames.nfree >> 8, pool >> 20);
 	while (f-- > 0 && kept < keep)
 		kept += frame_is_free(&hv_frames, f * PAGE_SIZE);
 	for (uint64_t g = 0; g <= f; g++)
@@ -128,8 +123,8 @@ void dom0_split_memory(const struct boot_info *bi, uint64_t pool)
 	for (unsigned i = 0; i < bi->nmmap; i++)
 		if (bi->mmap[i].type == MEM_AVAILABLE && bi->mmap[i].base < MiB(1))
 			dom0_own(bi->mmap[i].base, MIN(bi->mmap[i].base + bi->mmap[i].len, MiB(1)));
-	pr_info("dom0: hypervisor keeps %llu MiB above %#llx; dom0 gets the rest",
-		(unsigned long long)(pool >> 20), (unsigned long long)((f + 1) * PAGE_SIZE));
+	pr_info("dom0: hypervisor keeps %lu MiB above %#lx; dom0 gets the rest", pool >> 20,
+		(f + 1) * PAGE_SIZE);
 }
 
 static unsigned add_e820(struct hvm_memmap_entry *e, unsigned n, uint64_t a, uint64_t b,
@@ -192,7 +187,7 @@ static void put(uint8_t *z, unsigned off, uint64_t v, unsigned n)
 static uint64_t boot_params(struct bootinfo *b, uint64_t pa)
 {
 	uint8_t *z = b->zero_page;
-	uint64_t cmdline = pa + __builtin_offsetof(struct bootinfo, cmdline);
+	uint64_t cmdline = pa + offsetof(struct bootinfo, cmdline);
 
 	__builtin_memcpy(z + 0x1f1, dom0_kernel.setup, dom0_kernel.setup_len);
 	z[0x210] = 0xff; /* type_of_loader: none of the registered ones */
@@ -219,30 +214,27 @@ uint64_t dom0_build_bootinfo(const struct boot_info *bi, uint64_t pa)
 	__builtin_memcpy(b->rsdp, bi->rsdp, bi->rsdp_len);
 	log_export(&log);
 	fmt_snprintf(b->cmdline, sizeof(b->cmdline),
-		     "%s hv.log=%#llx hv.image=%#llx-%#llx dom0cpus=%u", bi->mods[0].cmdline,
-		     (unsigned long long)image_to_phys(log),
-		     (unsigned long long)image_to_phys(__image_start),
-		     (unsigned long long)image_to_phys(__image_end), ncpus_online);
+		     "%s hv.log=%#lx hv.image=%#lx-%#lx dom0cpus=%u", bi->mods[0].cmdline,
+		     image_to_phys(log), image_to_phys(__image_start), image_to_phys(__image_end),
+		     ncpus_online);
 	b->si = (struct hvm_start_info){
 		.magic = HVM_START_MAGIC,
 		.version = 1,
-		.cmdline_paddr = pa + __builtin_offsetof(struct bootinfo, cmdline),
-		.rsdp_paddr = bi->rsdp_len ? pa + __builtin_offsetof(struct bootinfo, rsdp) : 0,
-		.memmap_paddr = pa + __builtin_offsetof(struct bootinfo, e820),
+		.cmdline_paddr = pa + offsetof(struct bootinfo, cmdline),
+		.rsdp_paddr = bi->rsdp_len ? pa + offsetof(struct bootinfo, rsdp) : 0,
+		.memmap_paddr = pa + offsetof(struct bootinfo, e820),
 	};
 	if (bi->nmods > 1) {
 		b->mod = (struct hvm_modlist_entry){bi->mods[1].start,
 						    bi->mods[1].end - bi->mods[1].start, 0, 0};
 		b->si.nr_modules = 1;
-		b->si.modlist_paddr = pa + __builtin_offsetof(struct bootinfo, mod);
+		b->si.modlist_paddr = pa + offsetof(struct bootinfo, mod);
 	}
 	b->si.memmap_entries = build_e820(bi, b->e820);
 	for (unsigned i = 0; i < b->si.memmap_entries; i++)
-		pr_debug("dom0:   e820 [%016llx-%016llx) type %u",
-			 (unsigned long long)b->e820[i].addr,
-			 (unsigned long long)(b->e820[i].addr + b->e820[i].size), b->e820[i].type);
-	return dom0_kernel.setup_len ? boot_params(b, pa)
-				     : pa + __builtin_offsetof(struct bootinfo, si);
+		pr_debug("dom0:   e820 [%016lx-%016lx) type %u", b->e820[i].addr,
+			 b->e820[i].addr + b->e820[i].size, b->e820[i].type);
+	return dom0_kernel.setup_len ? boot_params(b, pa) : pa + offsetof(struct bootinfo, si);
 }
 
 void dom0_must(int rc, const char *what)
@@ -263,8 +255,7 @@ static void check_ept(const struct boot_info *bi, uint64_t log_pa, uint64_t log_
 		if (!self && !mb2_range_usable(bi, pa, PAGE_SIZE))
 			continue; /* not RAM: device memory passes through */
 		if (vm_gpa_to_hpa(d0.vm, pa, &hpa) || hpa != (self ? pa : d0.scratch))
-			panic("dom0: EPT maps GPA %#llx to %#llx", (unsigned long long)pa,
-			      (unsigned long long)hpa);
+			panic("dom0: EPT maps GPA %#lx to %#lx", pa, hpa);
 	}
 }
 

@@ -52,9 +52,7 @@ static int64_t set_irq(struct vcpu *v, void *buf, uint32_t n __unused, bool set 
 {
 	uint32_t vector = *(const uint32_t *)buf;
 
-	if (vector > 255)
-		return -EINVAL;
-	return vcpu_interrupt(v, (uint8_t)vector);
+	return vector > 255 ? -EINVAL : vcpu_interrupt(v, (uint8_t)vector);
 }
 
 static int64_t set_nmi(struct vcpu *v, void *buf __unused, uint32_t n __unused, bool set __unused)

@@ -17,16 +17,15 @@ static int map_table(uint64_t pa, acpi_map_fn map, void *ctx, const uint8_t **t,
 	const uint8_t *h = map(ctx, pa, SDT_HDR_LEN);
 
 	if (!h)
-		return fail(err, "acpi: table at %#llx is not in mapped memory",
-			    (unsigned long long)pa);
+		return fail(err, "acpi: table at %#lx is not in mapped memory", pa);
 	*len = get_le32(h + 4);
 	if (*len < SDT_HDR_LEN || *len > ACPI_TABLE_MAX)
-		return fail(err, "acpi: table %.4s at %#llx has bad length %u", (const char *)h,
-			    (unsigned long long)pa, *len);
+		return fail(err, "acpi: table %.4s at %#lx has bad length %u", (const char *)h, pa,
+			    *len);
 	*t = map(ctx, pa, *len);
 	if (!*t || !sum_ok(*t, *len))
-		return fail(err, "acpi: table %.4s at %#llx is unmapped or has a bad checksum",
-			    (const char *)h, (unsigned long long)pa);
+		return fail(err, "acpi: table %.4s at %#lx is unmapped or has a bad checksum",
+			    (const char *)h, pa);
 	return 0;
 }
 

@@ -54,8 +54,8 @@ static int parse_module(struct parse *ps, uint32_t off, uint32_t size)
 	if (!m->cmdline)
 		return fail(bi, "mb2: module %u string is not NUL-terminated", bi->nmods);
 	if (m->end < m->start)
-		return fail(bi, "mb2: module %u ends (%#llx) before it starts (%#llx)", bi->nmods,
-			    (unsigned long long)m->end, (unsigned long long)m->start);
+		return fail(bi, "mb2: module %u ends (%#lx) before it starts (%#lx)", bi->nmods,
+			    m->end, m->start);
 	bi->nmods++;
 	return 0;
 }
@@ -87,8 +87,8 @@ static int parse_mmap(struct parse *ps, uint32_t off, uint32_t size)
 		if (len == 0)
 			continue; /* empty entries describe nothing */
 		if (base >= MB2_PHYS_LIMIT || len > MB2_PHYS_LIMIT - base)
-			return fail(bi, "mb2: memory map entry %u [%#llx +%#llx] exceeds 2^52", idx,
-				    (unsigned long long)base, (unsigned long long)len);
+			return fail(bi, "mb2: memory map entry %u [%#lx +%#lx] exceeds 2^52", idx,
+				    base, len);
 		if (ps->nraw == MB2_MAX_MMAP)
 			return fail(bi, "mb2: more than %u memory map entries", MB2_MAX_MMAP);
 		for (unsigned i = 0; i < ps->nraw; i++) /* each pair of overlapping entries once */
@@ -228,8 +228,8 @@ static int check_modules(struct boot_info *bi)
 		const struct boot_module *m = &bi->mods[i];
 
 		if (!mb2_range_usable(bi, m->start, m->end - m->start))
-			return fail(bi, "mb2: module %u [%#llx-%#llx) is not in usable RAM", i,
-				    (unsigned long long)m->start, (unsigned long long)m->end);
+			return fail(bi, "mb2: module %u [%#lx-%#lx) is not in usable RAM", i,
+				    m->start, m->end);
 		for (unsigned j = 0; j < i; j++)
 			if (m->start < bi->mods[j].end && bi->mods[j].start < m->end)
 				return fail(bi, "mb2: module %u overlaps module %u", i, j);

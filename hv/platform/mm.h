@@ -29,6 +29,9 @@ static inline uint64_t image_to_phys(const void *va)
 	return (uint64_t)(uintptr_t)va - HV_IMAGE_VIRT + hv_load_offset;
 }
 
+/* The pages that hold `bytes` bytes. */
+#define PAGES(bytes) (ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE)
+
 /* A zeroed frame (panics when memory is exhausted: boot-time use only). */
 uint64_t frame_alloc_zeroed(void);
 /* `bytes` in whole contiguous frames, zeroed, by the direct map; NULL when memory is short. */

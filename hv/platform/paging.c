@@ -30,14 +30,14 @@ uint64_t frame_alloc_zeroed(void)
 	if (!pa)
 		panic("mm: out of memory");
 	if (pa >= dm_limit)
-		panic("mm: frame %#llx is beyond the direct map", (unsigned long long)pa);
+		panic("mm: frame %#lx is beyond the direct map", pa);
 	__builtin_memset(phys_to_virt(pa), 0, FRAME_SIZE);
 	return pa;
 }
 
 void *mem_alloc(uint64_t bytes)
 {
-	uint64_t pa = frames_alloc_contig(&hv_frames, ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE, 1);
+	uint64_t pa = frames_alloc_contig(&hv_frames, PAGES(bytes), 1);
 
 	if (!pa)
 		return NULL;
@@ -47,8 +47,7 @@ void *mem_alloc(uint64_t bytes)
 void mem_free(void *p, uint64_t bytes)
 {
 	if (p)
-		frames_free_contig(&hv_frames, virt_to_phys(p),
-				   ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE);
+		frames_free_contig(&hv_frames, virt_to_phys(p), PAGES(bytes));
 }
 
 /* Returns the table that entry `idx` of `table` points to, creating it. */
@@ -96,8 +95,8 @@ void paging_init(uint64_t dm_end)
 	write_cr3(pml4_pa);
 	kernel_pml4_pa = pml4_pa;
 	dm_limit = dm_end;
-	pr_info("mm: direct map of %llu GiB with %s pages; image W^X; no identity map",
-		(unsigned long long)(dm_end >> 30), gb ? "1G" : "2M");
+	pr_info("mm: direct map of %lu GiB with %s pages; image W^X; no identity map", dm_end >> 30,
+		gb ? "1G" : "2M");
 }
 
 uint64_t paging_root(void)
@@ -110,7 +109,7 @@ void *ioremap(uint64_t pa, size_t size)
 	uint64_t base = ALIGN_DOWN(pa, PAGE_SIZE), end = ALIGN_UP(pa + size, PAGE_SIZE);
 
 	if (end > HV_IOREMAP_LIMIT)
-		panic("mm: cannot map device memory at %#llx", (unsigned long long)pa);
+		panic("mm: cannot map device memory at %#lx", pa);
 	spin_lock(&map_lock);
 	for (uint64_t p = base; p < end; p += PAGE_SIZE)
 		map_page(phys_to_virt(kernel_pml4_pa), HV_IOREMAP + p, p, 1,

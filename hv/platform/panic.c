@@ -37,12 +37,10 @@ __noreturn void panic(const char *fmt, ...)
 	va_end(ap);
 	__asm__ volatile("mov %%rsp, %0; mov %%rbp, %1" : "=r"(rsp), "=r"(rbp));
 	log_emergency("\n*** PANIC on CPU (APIC id %u): %s\n", apic_id_self(), reason);
-	log_emergency("  caller %p  RSP %016llx  RBP %016llx  RFLAGS %016llx\n",
-		      __builtin_return_address(0), (unsigned long long)rsp, (unsigned long long)rbp,
-		      (unsigned long long)read_rflags());
-	log_emergency("  CR0 %016llx  CR2 %016llx  CR3 %016llx  CR4 %016llx\n",
-		      (unsigned long long)read_cr0(), (unsigned long long)read_cr2(),
-		      (unsigned long long)read_cr3(), (unsigned long long)read_cr4());
+	log_emergency("  caller %p  RSP %016lx  RBP %016lx  RFLAGS %016lx\n",
+		      __builtin_return_address(0), rsp, rbp, read_rflags());
+	log_emergency("  CR0 %016lx  CR2 %016lx  CR3 %016lx  CR4 %016lx\n", read_cr0(), read_cr2(),
+		      read_cr3(), read_cr4());
 	log_emergency("--- last log lines ---\n");
 	log_dump_tail(PANIC_TAIL_LINES);
 	log_emergency("--- end of panic report ---\n");

@@ -117,7 +117,7 @@ void smp_start_aps(const struct madt_info *mi, uint64_t page)
 		panic("smp: no free page below 1 MiB in the memory map for the AP start code");
 	if (!page)
 		return; /* one CPU and no free low page: nothing to start, nowhere to copy to */
-	pr_info("smp: AP start code at %#llx", (unsigned long long)page);
+	pr_info("smp: AP start code at %#lx", page);
 	trampoline_tables(pt);
 	__builtin_memcpy(phys_to_virt(page), trampoline_start, len);
 	*d = (struct tr_data){.cr3 = pt[0], .entry = (uint64_t)(uintptr_t)ap_entry};

@@ -31,20 +31,15 @@ static const char *const exc_names[32] = {
 
 static void dump_regs(const struct trap_frame *f)
 {
-	log_emergency("  RAX %016llx RBX %016llx RCX %016llx RDX %016llx\n",
-		      (unsigned long long)f->rax, (unsigned long long)f->rbx,
-		      (unsigned long long)f->rcx, (unsigned long long)f->rdx);
-	log_emergency("  RSI %016llx RDI %016llx RBP %016llx RSP %016llx\n",
-		      (unsigned long long)f->rsi, (unsigned long long)f->rdi,
-		      (unsigned long long)f->rbp, (unsigned long long)f->rsp);
-	log_emergency("  R8  %016llx R9  %016llx R10 %016llx R11 %016llx\n",
-		      (unsigned long long)f->r8, (unsigned long long)f->r9,
-		      (unsigned long long)f->r10, (unsigned long long)f->r11);
-	log_emergency("  R12 %016llx R13 %016llx R14 %016llx R15 %016llx\n",
-		      (unsigned long long)f->r12, (unsigned long long)f->r13,
-		      (unsigned long long)f->r14, (unsigned long long)f->r15);
-	log_emergency("  CS %04llx SS %04llx RFLAGS %016llx\n", (unsigned long long)f->cs,
-		      (unsigned long long)f->ss, (unsigned long long)f->rflags);
+	log_emergency("  RAX %016lx RBX %016lx RCX %016lx RDX %016lx\n", f->rax, f->rbx, f->rcx,
+		      f->rdx);
+	log_emergency("  RSI %016lx RDI %016lx RBP %016lx RSP %016lx\n", f->rsi, f->rdi, f->rbp,
+		      f->rsp);
+	log_emergency("  R8  %016lx R9  %016lx R10 %016lx R11 %016lx\n", f->r8, f->r9, f->r10,
+		      f->r11);
+	log_emergency("  R12 %016lx R13 %016lx R14 %016lx R15 %016lx\n", f->r12, f->r13, f->r14,
+		      f->r15);
+	log_emergency("  CS %04lx SS %04lx RFLAGS %016lx\n", f->cs, f->ss, f->rflags);
 }
 
 extern const char wrmsr_insn[], wrmsr_fault[];
@@ -62,14 +57,11 @@ void trap_handler(struct trap_frame *f)
 	const char *name =
 		f->vector < 32 && exc_names[f->vector] ? exc_names[f->vector] : "reserved";
 
-	log_emergency("\n*** EXCEPTION on CPU (APIC id %u): vector %llu (%s) error %#llx\n",
-		      apic_id_self(), (unsigned long long)f->vector, name,
-		      (unsigned long long)f->error);
-	log_emergency("  RIP %016llx CR2 %016llx\n", (unsigned long long)f->rip,
-		      (unsigned long long)read_cr2());
+	log_emergency("\n*** EXCEPTION on CPU (APIC id %u): vector %lu (%s) error %#lx\n",
+		      apic_id_self(), f->vector, name, f->error);
+	log_emergency("  RIP %016lx CR2 %016lx\n", f->rip, read_cr2());
 	dump_regs(f);
-	panic("trap: unhandled exception %llu (%s) at RIP %#llx", (unsigned long long)f->vector,
-	      name, (unsigned long long)f->rip);
+	panic("trap: unhandled exception %lu (%s) at RIP %#lx", f->vector, name, f->rip);
 }
 
 /* Interrupts the hypervisor takes itself (self-tests; normally dom0 owns every vector). */

@@ -24,11 +24,11 @@ void tsc_calibrate(void)
 		;
 	t1 = rdtsc();
 	if (n >= POLL_LIMIT || t1 <= t0) {
-		pr_warn("tsc: PIT did not count; assuming %llu kHz", (unsigned long long)tsc_khz);
+		pr_warn("tsc: PIT did not count; assuming %lu kHz", tsc_khz);
 		return;
 	}
 	tsc_khz = (t1 - t0) / CALIBRATE_MS;
-	pr_info("tsc: %llu kHz", (unsigned long long)tsc_khz);
+	pr_info("tsc: %lu kHz", tsc_khz);
 }
 
 void udelay(uint64_t us)

@@ -124,10 +124,11 @@ static inline uint32_t apic_id_self(void)
 #define XCR0_SSE    2ULL
 #define XCR0_AVX    4ULL
 
-#define MSR_EFER      0xC0000080
-#define MSR_FS_BASE   0xC0000100
-#define MSR_GS_BASE   0xC0000101
-#define MSR_APIC_BASE 0x1b
-#define MSR_PAT	      0x277
+#define MSR_EFER	0xC0000080
+#define MSR_FS_BASE	0xC0000100
+#define MSR_GS_BASE	0xC0000101
+#define MSR_APIC_BASE	0x1b
+#define MSR_PAT		0x277
+#define MSR_UCODE_WRITE 0x79 /* a write asks for a microcode update */
 
 #endif

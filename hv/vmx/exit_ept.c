@@ -49,8 +49,7 @@ int handle_ept_violation(struct vcpu *v, struct vm_exit *x)
 int handle_ept_misconfig(struct vcpu *v, struct vm_exit *x)
 {
 	x->mem.gpa = vmread(VMCS_GUEST_PHYS_ADDR);
-	pr_err("vmx: vCPU %u: EPT misconfiguration at GPA %#llx", v->id,
-	       (unsigned long long)x->mem.gpa);
+	pr_err("vmx: vCPU %u: EPT misconfiguration at GPA %#lx", v->id, x->mem.gpa);
 	x->fail.code = EXIT_REASON_EPT_MISCONFIG;
 	return exit_to_caller(x, VMEXIT_INTERNAL);
 }

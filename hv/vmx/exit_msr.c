@@ -13,7 +13,6 @@
 #define MSR_TSC_ADJUST	   0x3b
 #define MSR_PERF_CAP	   0x345
 #define MSR_UCODE_REV	   0x8b
-#define MSR_UCODE_WRITE	   0x79
 #define MSR_MTRR_CAP	   0xfe
 #define MSR_SYSENTER_CS	   0x174
 #define MSR_SYSENTER_ESP   0x175
@@ -140,7 +139,7 @@ static bool guest_has(struct vcpu *v, uint32_t msr)
 	       vcpu_cpuid_has(v, 0x80000001, 3, 1u << 27) || vcpu_cpuid_has(v, 7, 2, 1u << 22);
 }
 
-#define VCPU_FIELD(f) ((uint32_t) __builtin_offsetof(struct vcpu, f))
+#define VCPU_FIELD(f) ((uint32_t)offsetof(struct vcpu, f))
 
 static const struct msr_desc msrs[] = {
 	{MSR_TSC, SPECIAL, 0, NULL},

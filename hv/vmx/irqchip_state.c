@@ -65,10 +65,8 @@ int vcpu_set_vapic(struct vcpu *v, uint64_t gpa)
 {
 	uint32_t probe;
 
-	if (!v->lapic)
-		return -EINVAL;
-	if (gpa && vm_read(v->vm, gpa, &probe, 4))
-		return -EINVAL; /* as KVM: it must be guest memory */
+	if (!v->lapic || (gpa && vm_read(v->vm, gpa, &probe, 4)))
+		return -EINVAL; /* as KVM: a local APIC, and (not 0) a page of guest memory */
 	v->vapic = gpa;
 	return 0;
 }

@@ -239,8 +239,8 @@ int emulate_mmio(struct vcpu *v, const struct io_hook *h, uint64_t gpa, struct v
 	regs_get(v, regs);
 	if (x86_decode(bytes, n, vcpu_mode(), &in) ||
 	    !find_hook(h, &(const unsigned){1}, gpa, in.mem_size)) {
-		pr_warn("mmio: vCPU %u: cannot emulate the access to %#llx at RIP %#llx", v->id,
-			(unsigned long long)gpa, (unsigned long long)vmread(VMCS_GUEST_RIP));
+		pr_warn("mmio: vCPU %u: cannot emulate the access to %#lx at RIP %#lx", v->id, gpa,
+			vmread(VMCS_GUEST_RIP));
 		return exit_to_caller(x, VMEXIT_MMIO);
 	}
 	if (!perform(v, h, gpa, &in, regs, &rflags, x->mem.write)) {

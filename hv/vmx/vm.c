@@ -84,8 +84,7 @@ struct vm *vm_create(enum vm_kind kind)
 		vm_destroy(vm);
 		return NULL;
 	}
-	vm->eptp =
-		ept_pointer(&vm->ept) - vm->ept.root + (vm->low_root ? vm->low_root : vm->ept.root);
+	vm->eptp = ept_pointer(&vm->ept) - vm->ept.root + (vm->low_root ?: vm->ept.root);
 	return vm;
 }
 
@@ -121,10 +120,7 @@ void vm_destroy(struct vm *vm)
 
 static void bitmap_set(uint8_t *map, uint32_t bit, bool on)
 {
-	if (on)
-		map[bit / 8] |= (uint8_t)(1u << (bit % 8));
-	else
-		map[bit / 8] &= (uint8_t) ~(1u << (bit % 8));
+	map[bit / 8] = (uint8_t)((map[bit / 8] & ~(1u << (bit % 8))) | (unsigned)on << (bit % 8));
 }
 
 /* MSR bitmap layout: read low, read high, write low, write high; 1 KiB each. */

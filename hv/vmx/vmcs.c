@@ -15,8 +15,8 @@ extern char vmx_exit[];
 static void must_write(uint64_t field, uint64_t v)
 {
 	if (vmwrite(field, v))
-		panic("vmx: VMWRITE of field %#llx failed (error %llu)", (unsigned long long)field,
-		      (unsigned long long)vmread(VMCS_INSN_ERROR));
+		panic("vmx: VMWRITE of field %#lx failed (error %lu)", field,
+		      vmread(VMCS_INSN_ERROR));
 }
 
 static uint32_t ctl(struct vmx_ctl c, uint32_t want, uint32_t optional, const char *name)
@@ -223,17 +223,12 @@ static const char *const seg_names[8] = {"ES", "CS", "SS", "DS", "FS", "GS", "LD
 void vmcs_dump_guest(void)
 {
 	for (unsigned i = 0; i < ARRAY_SIZE(dump_fields); i++)
-		pr_err("vmx:   %-16s %#llx", dump_fields[i].name,
-		       (unsigned long long)vmread(dump_fields[i].field));
+		pr_err("vmx:   %-16s %#lx", dump_fields[i].name, vmread(dump_fields[i].field));
 	for (unsigned s = 0; s < 8; s++)
-		pr_err("vmx:   %-4s sel %04llx base %016llx limit %08llx ar %05llx", seg_names[s],
-		       (unsigned long long)vmread(VMCS_SEG_SEL(s)),
-		       (unsigned long long)vmread(VMCS_SEG_BASE(s)),
-		       (unsigned long long)vmread(VMCS_SEG_LIMIT(s)),
-		       (unsigned long long)vmread(VMCS_SEG_AR(s)));
-	pr_err("vmx:   GDTR %016llx/%llx IDTR %016llx/%llx",
-	       (unsigned long long)vmread(VMCS_GUEST_GDTR_BASE),
-	       (unsigned long long)vmread(VMCS_GUEST_GDTR_LIMIT),
-	       (unsigned long long)vmread(VMCS_GUEST_IDTR_BASE),
-	       (unsigned long long)vmread(VMCS_GUEST_IDTR_LIMIT));
+		pr_err("vmx:   %-4s sel %04lx base %016lx limit %08lx ar %05lx", seg_names[s],
+		       vmread(VMCS_SEG_SEL(s)), vmread(VMCS_SEG_BASE(s)), vmread(VMCS_SEG_LIMIT(s)),
+		       vmread(VMCS_SEG_AR(s)));
+	pr_err("vmx:   GDTR %016lx/%lx IDTR %016lx/%lx", vmread(VMCS_GUEST_GDTR_BASE),
+	       vmread(VMCS_GUEST_GDTR_LIMIT), vmread(VMCS_GUEST_IDTR_BASE),
+	       vmread(VMCS_GUEST_IDTR_LIMIT));
 }

@@ -13,12 +13,10 @@ uint64_t x86_reg_read(const uint64_t *gprs, const struct x86_insn *in, unsigned 
 
 void x86_reg_write(uint64_t *gprs, const struct x86_insn *in, uint64_t val)
 {
-	uint64_t *r = in->high_byte ? &gprs[in->reg - 4] : &gprs[in->reg & 15];
-
 	if (in->high_byte)
-		*r = (*r & ~0xff00ULL) | ((val & 0xff) << 8);
+		gprs[in->reg - 4] = (gprs[in->reg - 4] & ~0xff00ULL) | ((val & 0xff) << 8);
 	else
-		x86_write_sized(r, in->opsize, val);
+		x86_write_sized(&gprs[in->reg & 15], in->opsize, val);
 }
 
 /* BT, BTS, BTR, BTC: CF is the bit (its offset taken modulo the operand's width); the rest stay */
