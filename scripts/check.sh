@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make check: the include floors of hv/ (scripts/check-floors.py), cppcheck on hv/ and boot/ with no
-# findings, clang-format clean, checkpatch on the kernel code. Ends with "N passed, N failed".
+# findings, clang-format clean, checkpatch on the kernel code, scripts/stages.patch still applies.
+# Ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 pass=0 fail=0
@@ -44,5 +45,6 @@ checkpatch() {
 	return $rc
 }
 gate checkpatch checkpatch
+gate stages-patch git apply --check scripts/stages.patch # make stages' counters still apply
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # make stages: where the cycles of a KVM guest's main exits go, stage by stage (issue 19). Builds
 # the committed tree with scripts/stages.patch applied (RDTSC counters around vcpu_run's
-# stages and irqchip_prepare_entry's parts; they print "stage:" lines every 64 CPUID or port
-# exits of a KVM guest) in a scratch clone, boots it in Bochs with dom0test=stages (kvm_bench
-# stages: without and with the in-kernel irqchip, on vCPU 0 and 1), and prints both: the
-# guest-measured cost of each configuration, then the hypervisor's stages of it. In Bochs a
-# cycle is about an instruction. The stage counters themselves cost a few cycles each.
+# stages and irqchip_prepare_entry's parts, and 16 stamps along a port exit's round trip
+# through dom0; each VM prints its "stage:" lines when it goes) in a scratch clone, boots it in
+# Bochs with dom0test=stages (kvm_bench stages: without and with the in-kernel irqchip, on vCPU
+# 0 and 1), and prints both: the guest-measured cost of each configuration, then the
+# hypervisor's stages of it. In Bochs a cycle is about an instruction (a REP string
+# instruction's iterations count one each). The counters themselves cost up to about 20 each.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=$root/build/stages
