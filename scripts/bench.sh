@@ -33,7 +33,7 @@ run() {
 		tr -d '\r' <"$log" 2>/dev/null | grep -E '^kvm_bench: FAIL|passed, .* failed' >&2
 		exit 1
 	fi
-	tr -d '\r' <"$log" | sed -nE 's/^kvm_bench: ([a-z0-9_]+) ([0-9]+) (cycles|kib)$/\1 \2/p' >"$out/$name.fig"
+	tr -d '\r' <"$log" | sed -nE 's/^kvm_bench: ([a-z0-9_]+) ([0-9]+) (cycles|kib|times)$/\1 \2/p' >"$out/$name.fig"
 }
 
 scripts/native-iso.sh "$out/native.iso" "$ref/arch/x86/boot/bzImage" build/dom0/initramfs.cpio \

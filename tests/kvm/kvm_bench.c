@@ -34,6 +34,7 @@
  * lines, then "N passed, N failed"; the checks are only about correctness (every exit as
  * expected, figures above 0), never about how fast anything is.
  */
+#define _GNU_SOURCE /* RUSAGE_THREAD */
 #include <fcntl.h>
 #include <linux/kvm.h>
 #include <pthread.h>
@@ -42,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -370,11 +372,11 @@ struct guest_run {
 	long iters, exits, mmio, wrong, rc;
 	struct timespec t[2]; /* at the first and the last measured port exits */
 	uint64_t tsc[2];
+	long preempted; /* times the thread was switched out while runnable (run_guest) */
 };
 
-static void *run_guest(void *arg)
+static void run_loop(struct guest_run *g)
 {
-	struct guest_run *g = arg;
 	struct kvm_run *run = g->run;
 
 	for (;;) {
@@ -386,7 +388,7 @@ static void *run_guest(void *arg)
 			continue;
 		}
 		if (g->rc || run->exit_reason != KVM_EXIT_IO || run->io.port == DONE_PORT)
-			return NULL;
+			return;
 		if (g->exits == 1 || g->exits == g->iters) {
 			clock_gettime(CLOCK_MONOTONIC, &g->t[g->exits == g->iters]);
 			g->tsc[g->exits == g->iters] = __rdtsc();
@@ -395,6 +397,18 @@ static void *run_guest(void *arg)
 			    run->io.size != 1 || run->io.count != 1;
 		g->exits++;
 	}
+}
+
+static void *run_guest(void *arg)
+{
+	struct guest_run *g = arg;
+	struct rusage u[2];
+
+	getrusage(RUSAGE_THREAD, &u[0]);
+	run_loop(g);
+	getrusage(RUSAGE_THREAD, &u[1]);
+	g->preempted = u[1].ru_nivcsw - u[0].ru_nivcsw;
+	return NULL;
 }
 
 /* Every exit as expected, and the run ended at the guest's last OUT. */
@@ -617,7 +631,9 @@ static void immediate_exit_bench(int vcpu, struct kvm_run *run, long iters)
  * each in its own thread, either N VMs of one vCPU or one VM of N vCPUs (vCPU i's data segment
  * at SCALE_AREA(i), so that their loop counts and results do not meet); printed per N: the
  * average over the vCPUs of the CPUID exit's and the port round trip's cost and the smallest
- * single one (a vCPU that waits for a CPU is in the average, not in the minimum). Then the host
+ * single one (a vCPU that waits for a CPU is in the average, not in the minimum), and how often
+ * each vCPU's thread was switched out while runnable during its run (getrusage's ru_nivcsw, on
+ * average: a switch puts the other threads' time into that thread's figures). Then the host
  * cycles of KVM_SET_USER_MEMORY_REGION making and deleting a slot of 16 MiB, 256 MiB and 1 GiB,
  * and the memory a VM and a vCPU take: the hypervisor's frames (here only) and the host's
  * MemFree (dom0's kernel here, all of it on Linux KVM), per VM over 8 VMs, per vCPU over the 7
@@ -669,7 +685,7 @@ static int add_vcpu(int kvm, int vm, int id, struct guest_run *g)
 static void scale_run(int kvm, bool one_vm, int n, long frames0, long kib0)
 {
 	struct guest_run g[SCALE_MAX] = {0};
-	uint64_t sum[2] = {0, 0}, min[2] = {~0ULL, ~0ULL};
+	uint64_t sum[2] = {0, 0}, min[2] = {~0ULL, ~0ULL}, preempted = 0;
 	int vm[SCALE_MAX], bad = 0;
 	uint8_t *ram[SCALE_MAX];
 	pthread_t th[SCALE_MAX];
@@ -714,6 +730,7 @@ static void scale_run(int kvm, bool one_vm, int n, long frames0, long kib0)
 	for (int i = 0; i < n; i++) {
 		pthread_join(th[i], NULL);
 		bad += !guest_ok(&g[i]);
+		preempted += g[i].preempted;
 		read_figures(ram[i] + (one_vm ? SCALE_AREA(i) : 0), f);
 		for (int c = 0; c < 2; c++) {
 			const struct figures *x = &f[c ? ROUNDTRIP : CPUID_EXIT];
@@ -733,6 +750,8 @@ static void scale_run(int kvm, bool one_vm, int n, long frames0, long kib0)
 	       (unsigned long long)(sum[1] / n));
 	printf("kvm_bench: scale_%s_%d_kvm_run_roundtrip_min %llu cycles\n", what, n,
 	       (unsigned long long)min[1]);
+	printf("kvm_bench: scale_%s_%d_preempted %llu times\n", what, n,
+	       (unsigned long long)(preempted / n));
 	for (int i = n - 1; i >= 0; i--) {
 		munmap(g[i].run, io(kvm, KVM_GET_VCPU_MMAP_SIZE, 0));
 		close(g[i].vcpu);
