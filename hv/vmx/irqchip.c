@@ -246,7 +246,7 @@ static bool chip_mmio(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, u
 		*val = write ? *val : 0;
 		return true;
 	}
-	chip_lock(c);
+	chip_lock_own(c, v);
 	c->eoi_from = v;
 	if (lapic && write)
 		vlapic_write(v->lapic, off, w, &c->env);
@@ -261,14 +261,15 @@ static bool chip_mmio(void *ctx, struct vcpu *v, uint64_t addr, unsigned size, u
 	return true;
 }
 
-/* The PICs' ports, and the PIT's with port 0x61. */
-static bool chip_pio(void *ctx, struct vcpu *v __unused, uint64_t port, unsigned size __unused,
+/* The PICs' ports, and the PIT's with port 0x61 (its next tick is the BSP's: all look). */
+static bool chip_pio(void *ctx, struct vcpu *v, uint64_t port, unsigned size __unused,
 		     uint64_t *val, bool write)
 {
 	struct irqchip *c = ctx;
+	struct vcpu *bsp = c->vm->vcpus[c->vm->bsp_id];
 	bool pit = (port & ~3ULL) == 0x40 || port == 0x61;
 
-	chip_lock(c);
+	pit ? chip_lock(c) : chip_lock_own(c, v);
 	if (pit && write)
 		pit_port_write(&c->pit, (uint16_t)port, (uint8_t)*val, &c->env);
 	else if (pit)
@@ -277,6 +278,8 @@ static bool chip_pio(void *ctx, struct vcpu *v __unused, uint64_t port, unsigned
 		pic_port_write(&c->pic, (uint16_t)port, (uint8_t)*val);
 	else
 		*val = pic_port_read(&c->pic, (uint16_t)port);
+	if (!pit && bsp && pic_intr(&c->pic))
+		wake(c, bsp); /* as pin_level: the PIC's output goes to the BSP */
 	spin_unlock(&c->lock);
 	return true;
 }
@@ -308,7 +311,7 @@ bool irqchip_msr(struct vcpu *v, uint32_t msr, uint64_t *val, bool write, bool h
 		return *ok = pv_eoi_msr(v, val, write), true;
 	if (!c || !v->lapic || !(msr == MSR_APICB || msr == MSR_TSC_DL || (msr >> 8) == 8 || hv))
 		return false;
-	chip_lock(c);
+	chip_lock_own(c, v);
 	if (msr == MSR_APICB)
 		*ok = write ? !vlapic_set_base(v->lapic, *val,
 					       vcpu_cpuid_has(v, 1, 2, CPUID_X2APIC), host)
@@ -348,7 +351,7 @@ void irqchip_cmci(struct vcpu *v)
 
 	if (!c || !v->lapic)
 		return;
-	chip_lock(c);
+	chip_lock_own(c, v);
 	vlapic_local_irq(v->lapic, 0x2f0, &c->env);
 	spin_unlock(&c->lock);
 }

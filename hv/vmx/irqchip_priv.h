@@ -54,6 +54,13 @@ static inline void chip_lock(struct irqchip *c)
 	__atomic_add_fetch(&c->gen, 1, __ATOMIC_RELEASE);
 }
 
+/* ...for a change by v that others see only through deliver() (its own local APIC): v looks. */
+static inline void chip_lock_own(struct irqchip *c, struct vcpu *v)
+{
+	spin_lock(&c->lock);
+	v->irq_quiet = false;
+}
+
 /* KVM_X86_QUIRK_LINT0_REENABLED: a reset of the BSP leaves its LINT0 ExtINT (the PIC's). */
 static inline bool lint0_quirk(struct vcpu *v)
 {

@@ -20,7 +20,7 @@ void irqchip_requests(struct vcpu *v)
 	if (v->req_init && !v->smm) { /* in SMM, latched until RSM */
 		v->req_init = v->mp_uninit = false;
 		vcpu_init_signal(v);
-		chip_lock(c);
+		chip_lock_own(c, v);
 		vlapic_init_signal(v->lapic, lint0_quirk(v)); /* the INIT state; the base is kept */
 		spin_unlock(&c->lock);
 	}
@@ -124,7 +124,7 @@ void irqchip_pv_eoi_sync(struct vcpu *v)
 		vcpu_write(v, v->pv_eoi & ~3ULL, &clear, 1);
 		return;
 	}
-	chip_lock(c);
+	chip_lock_own(c, v);
 	c->eoi_from = v;
 	vlapic_eoi(v->lapic, &c->env);
 	c->eoi_from = NULL;

@@ -103,7 +103,7 @@ void vcpu_set_cr8(struct vcpu *v, uint64_t cr8)
 		v->tpr = cr8 & 15;
 		return;
 	}
-	chip_lock(c);
+	chip_lock_own(c, v);
 	vlapic_set_tpr(v->lapic, (uint8_t)((cr8 & 15) << 4));
 	spin_unlock(&c->lock);
 }
