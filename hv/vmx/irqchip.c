@@ -37,7 +37,7 @@ static void wake(struct irqchip *c, struct vcpu *v)
 {
 	int cpu = __atomic_load_n(&v->guest_cpu, __ATOMIC_SEQ_CST);
 
-	__atomic_add_fetch(&c->gen, 1, __ATOMIC_RELEASE); /* (a timer's, outside chip_lock) */
+	__atomic_add_fetch(&c->gen, 1, __ATOMIC_RELEASE); /* v looks again (see chip_lock_own) */
 	if (v->halted || v->wait_sipi)
 		c->wake |= 1ULL << v->id;
 	else if (cpu >= 0 && (unsigned)cpu != this_cpu()->index)
