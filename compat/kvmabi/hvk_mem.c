@@ -393,16 +393,11 @@ void hvk_slots_release(struct hvk_vm *vm)
  */
 void __user *hvk_gpa_to_user(struct hvk_vm *vm, u64 gpa, u64 len, bool write)
 {
-	unsigned int i;
+	struct hvk_slot *s = slot_of(vm, gpa);
 
-	for (i = 0; i < ARRAY_SIZE(vm->slots); i++) {
-		struct hvk_slot *s = &vm->slots[i];
-
-		if (s->npages && !(write && (s->flags & KVM_MEM_READONLY)) && gpa >= s->gpa &&
-		    gpa + len <= s->gpa + s->size)
-			return (void __user *)(unsigned long)(s->uaddr + gpa - s->gpa);
-	}
-	return NULL;
+	if (!s || (write && (s->flags & KVM_MEM_READONLY)) || gpa + len > s->gpa + s->size)
+		return NULL;
+	return (void __user *)(unsigned long)(s->uaddr + gpa - s->gpa);
 }
 
 /*
